@@ -1,0 +1,72 @@
+"""Atomic file writes: a crash or an error never leaves a half-written data file."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+
+@contextlib.contextmanager
+def atomic_writer(path: str | os.PathLike, mode: str = "w", *, encoding: str | None = "utf-8", newline: str | None = None) -> Iterator[IO]:
+    """Open a temporary file beside ``path``; on success fsync and rename it over ``path``.
+
+    If the body raises, the temporary file is removed and ``path`` is left as it
+    was. The rename is atomic on POSIX file systems because the temporary file
+    lives in the same folder.
+
+    Parameters
+    ----------
+    path
+        Destination file.
+    mode
+        ``"w"`` for text or ``"wb"`` for bytes.
+    encoding, newline
+        As for :func:`open`, text mode only.
+
+    Yields
+    ------
+    file object
+        Write to it; do not close it.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        kwargs = {} if "b" in mode else {"encoding": encoding, "newline": newline}
+        with os.fdopen(fd, mode, **kwargs) as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        if path.exists():
+            os.chmod(tmp, path.stat().st_mode & 0o777)
+        else:
+            os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+        _fsync_dir(path.parent)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write(path: str | os.PathLike, data: str | bytes, *, encoding: str = "utf-8") -> None:
+    """Write ``data`` to ``path`` atomically (see :func:`atomic_writer`)."""
+    if isinstance(data, bytes):
+        with atomic_writer(path, "wb") as fh:
+            fh.write(data)
+    else:
+        with atomic_writer(path, "w", encoding=encoding, newline="") as fh:
+            fh.write(data)
+
+
+def _fsync_dir(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
