@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+from geo.errors import DataFileError
+
 
 @contextlib.contextmanager
 def atomic_writer(path: str | os.PathLike, mode: str = "w", *, encoding: str | None = "utf-8", newline: str | None = None) -> Iterator[IO]:
@@ -31,21 +33,35 @@ def atomic_writer(path: str | os.PathLike, mode: str = "w", *, encoding: str | N
     ------
     file object
         Write to it; do not close it.
+
+    Raises
+    ------
+    DataFileError
+        If the folder cannot be written or the file cannot be replaced.
+        Exceptions raised by the body pass through unchanged.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    if path.is_dir():
+        msg = f"{path}: is a folder; give a file name to write"
+        raise DataFileError(msg)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        msg = f"{path}: cannot be written ({exc.strerror or exc}); check that the folder exists and is writable"
+        raise DataFileError(msg) from exc
     try:
         kwargs = {} if "b" in mode else {"encoding": encoding, "newline": newline}
         with os.fdopen(fd, mode, **kwargs) as fh:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o777)
-        else:
-            os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
+        try:
+            os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask())
+            os.replace(tmp, path)
+        except OSError as exc:
+            msg = f"{path}: cannot be replaced ({exc.strerror or exc}); the old file was left as it was"
+            raise DataFileError(msg) from exc
         _fsync_dir(path.parent)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -61,6 +77,14 @@ def atomic_write(path: str | os.PathLike, data: str | bytes, *, encoding: str = 
     else:
         with atomic_writer(path, "w", encoding=encoding, newline="") as fh:
             fh.write(data)
+
+
+def _umask() -> int:
+    # os.umask can only be read by setting it, which races with other threads;
+    # Linux reports it in /proc instead. Elsewhere assume the usual 022.
+    with contextlib.suppress(OSError, ValueError, StopIteration), open("/proc/self/status") as fh:
+        return int(next(line for line in fh if line.startswith("Umask:")).split()[1], 8)
+    return 0o022
 
 
 def _fsync_dir(folder: Path) -> None:

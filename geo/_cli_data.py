@@ -9,7 +9,7 @@ from pathlib import Path
 
 from geo import crs as _crs
 from geo import io
-from geo.errors import DataFileError, SchemaError
+from geo.errors import DataFileError, GeoError, SchemaError
 from geo.schemas import SCHEMAS
 
 _KIND_KEYS = {"route_id": "routes", "team_id": "routes", "estate_id": "estates", "incident_id": "incidents"}
@@ -34,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Convert one point (LON LAT) or a whole file (--in/--out) between datums. "
         "Files are written as WGS-84 GeoJSON unless --to names another datum, in which case a top-level 'datum' member says so.",
     )
-    c.add_argument("coords", nargs="*", type=float, metavar="LON LAT", help="one point: longitude then latitude, in degrees")
+    c.add_argument("coords", nargs="*", type=_degrees, metavar="LON LAT", help="one point: longitude then latitude, in degrees")
     c.add_argument("--from", dest="src", required=True, help="datum of the input (wgs84, gcj02, bd09)")
     c.add_argument("--to", dest="dst", required=True, help="datum of the output (wgs84, gcj02, bd09)")
     c.add_argument("--in", dest="infile", type=Path, help="input file (GeoJSON, GeoPackage, CSV, XLSX)")
@@ -42,6 +42,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--kind", choices=["auto", *SCHEMAS], default="auto", help="schema of the input file (default: guessed)")
     c.add_argument("--json", action="store_true", help="print a point as JSON")
     c.set_defaults(func=_convert)
+
+
+def _degrees(text: str) -> float:
+    value = io._parse_degrees(text)
+    if value is None:
+        msg = f"{text!r} is not a number of degrees"
+        raise argparse.ArgumentTypeError(msg)
+    return value
 
 
 def guess_kind(path: Path) -> str:
@@ -60,7 +68,7 @@ def guess_kind(path: Path) -> str:
     elif suffix in {".csv", ".txt", ".xlsx", ".xlsm"}:
         try:
             names.update(io.read_table(path, nrows=1).columns)
-        except DataFileError:
+        except (GeoError, OSError):
             return "estates"
     elif suffix == ".gpkg":
         import pyogrio
@@ -79,6 +87,11 @@ def _validate(args: argparse.Namespace) -> int:
     kind = guess_kind(args.file) if args.kind == "auto" else args.kind
     try:
         gdf = io.read_features(args.file, SCHEMAS[kind], datum=args.datum)
+    except OSError as exc:
+        if isinstance(exc, GeoError):
+            raise
+        msg = f"{args.file}: cannot be read ({exc.strerror or exc})"
+        raise DataFileError(msg) from exc
     except SchemaError as exc:
         print(f"{exc.summary} (checked as {kind})")
         for p in exc.problems:
@@ -92,7 +105,13 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _convert(args: argparse.Namespace) -> int:
     src, dst = _crs.normalize_datum(args.src), _crs.normalize_datum(args.dst)
+    if args.infile is not None and args.coords:
+        print("error: give either a point (LON LAT) or a file (--in/--out), not both", file=sys.stderr)
+        return 2
     if args.infile is None:
+        if args.outfile is not None:
+            print("error: --out needs --in (the file to convert)", file=sys.stderr)
+            return 2
         if len(args.coords) != 2:
             print("error: give one point as LON LAT, or a file with --in and --out", file=sys.stderr)
             return 2
@@ -109,8 +128,17 @@ def _convert(args: argparse.Namespace) -> int:
     if args.outfile is None:
         print("error: --in needs --out (a GeoJSON file to write)", file=sys.stderr)
         return 2
+    if args.outfile.suffix.lower() not in {".geojson", ".json"}:
+        print(f"error: {args.outfile}: --out writes GeoJSON; give it a .geojson name", file=sys.stderr)
+        return 2
     kind = guess_kind(args.infile) if args.kind == "auto" else args.kind
-    gdf = io.read_features(args.infile, SCHEMAS[kind], datum=src)
+    try:
+        gdf = io.read_features(args.infile, SCHEMAS[kind], datum=src)
+    except OSError as exc:
+        if isinstance(exc, GeoError):
+            raise
+        msg = f"{args.infile}: cannot be read ({exc.strerror or exc})"
+        raise DataFileError(msg) from exc
     metadata = None
     if dst != "wgs84":
         gdf = gdf.set_geometry(_crs.convert_geometries(gdf.geometry.values, src="wgs84", dst=dst), crs=gdf.crs)

@@ -1,7 +1,18 @@
-"""Validation of features against a schema, collecting every problem before raising."""
+"""Validation of features against a schema, collecting every problem before raising.
+
+The readers of :mod:`geo.io` turn a file into one dict of properties and one
+shapely geometry per feature, then call :func:`check_frame`, which returns
+every problem of the file (missing, unknown and mistyped fields, duplicate
+ids, missing, empty, mistyped or invalid geometry, coordinates outside China
+or with latitude and longitude swapped) and, when there is none, the typed
+GeoDataFrame. Geometry checks run on whole arrays with shapely's vectorised
+functions; only features with a problem are looked at one by one.
+"""
 
 from __future__ import annotations
 
+import difflib
+import re
 from collections import Counter
 
 import geopandas as gpd
@@ -14,106 +25,196 @@ from geo.schemas import Schema
 
 _TRUE = {"true", "1", "yes", "y", "是", "t"}
 _FALSE = {"false", "0", "no", "n", "否", "f"}
-_FULLWIDTH = str.maketrans("０１２３４５６７８９．－＋", "0123456789.-+")
+#: Full-width digits and signs (typed with a Chinese input method) to ASCII.
+FULLWIDTH = str.maketrans("０１２３４５６７８９．－＋\u2212\u3000", "0123456789.-+- ")
+
+_LINE_TYPES = ("LineString", "MultiLineString")
+_AREA_TYPES = ("Polygon", "MultiPolygon")
+_TYPE_NAMES = {
+    0: "Point",
+    1: "LineString",
+    2: "LinearRing",
+    3: "Polygon",
+    4: "MultiPoint",
+    5: "MultiLineString",
+    6: "MultiPolygon",
+    7: "GeometryCollection",
+}
+_REASON = re.compile(r"^(?P<what>.*?)\s*\[(?P<x>\S+) (?P<y>\S+)\]\s*$")
 
 
-def _blank(v) -> bool:
-    return v is None or (isinstance(v, float) and np.isnan(v)) or (isinstance(v, str) and not v.strip()) or v is pd.NA
+def is_blank(value) -> bool:
+    """Return True for None, NaN, pandas' missing values and whitespace-only text."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, (float, np.floating)):
+        return bool(np.isnan(value))
+    return isinstance(value, str) and not value.strip()
 
 
 def coerce(value, kind: str):
-    """Convert ``value`` to ``kind``; raise ValueError with a reason if it cannot."""
+    """Convert ``value`` to ``kind`` (``str``, ``int``, ``float`` or ``bool``).
+
+    Text with full-width digits (``１０８．３``) is read as the ASCII number.
+
+    Raises
+    ------
+    ValueError
+        With the reason (e.g. ``"is not a whole number"``) if it cannot.
+    """
+    if isinstance(value, (dict, list, tuple)):
+        what = "a JSON object" if isinstance(value, dict) else "a JSON list"
+        msg = f"is {what}, not {_KIND_WORDS[kind]}"
+        raise ValueError(msg)
     if kind == "str":
-        if isinstance(value, (dict, list)):
-            raise ValueError("is a JSON object or list, not text")
-        if isinstance(value, float) and value.is_integer():
+        if isinstance(value, str):
+            return value.strip()
+        if isinstance(value, (bool, np.bool_)):
+            raise ValueError("is a boolean (true/false), not text")
+        if isinstance(value, (float, np.floating)) and float(value).is_integer():
             return str(int(value))
         return str(value).strip()
     if kind == "int":
-        if isinstance(value, bool):
+        if isinstance(value, (bool, np.bool_)):
             raise ValueError("is a boolean, not a whole number")
         if isinstance(value, (int, np.integer)):
             return int(value)
-        if isinstance(value, (float, np.floating)):
-            if float(value).is_integer():
-                return int(value)
-            raise ValueError("is not a whole number")
-        text = str(value).translate(_FULLWIDTH).strip()
-        try:
-            f = float(text)
-        except ValueError:
-            raise ValueError("is not a whole number") from None
+        f = _to_float(value, "is not a whole number")
         if not f.is_integer():
             raise ValueError("is not a whole number")
         return int(f)
     if kind == "float":
-        if isinstance(value, bool):
+        if isinstance(value, (bool, np.bool_)):
             raise ValueError("is a boolean, not a number")
-        try:
-            f = float(str(value).translate(_FULLWIDTH).strip()) if isinstance(value, str) else float(value)
-        except (TypeError, ValueError):
-            raise ValueError("is not a number") from None
-        if not np.isfinite(f):
-            raise ValueError("is not a finite number")
-        return f
+        return _to_float(value, "is not a number")
     if kind == "bool":
         if isinstance(value, (bool, np.bool_)):
+            return bool(value)
+        if isinstance(value, (int, float, np.integer, np.floating)) and value in (0, 1):
             return bool(value)
         text = str(value).strip().lower()
         if text in _TRUE:
             return True
         if text in _FALSE:
             return False
-        raise ValueError("is not true/false")
-    raise AssertionError(f"unknown field kind {kind!r}")
+        raise ValueError("is not true/false (use true or false)")
+    msg = f"unknown field kind {kind!r}"
+    raise AssertionError(msg)
 
 
-def _location(reason: str) -> str:
-    # shapely reasons look like "Self-intersection[108.37 30.84]"; keep them whole.
-    return reason
+_KIND_WORDS = {"str": "text", "int": "a whole number", "float": "a number", "bool": "true/false"}
 
 
-def check_geometries(geoms: np.ndarray, labels: list[str], schema: Schema) -> list[str]:
-    """Return the problems of an array of geometries (already built)."""
-    problems: list[str] = []
-    allowed = set(schema.geometry_types)
-    for geom, where in zip(geoms, labels, strict=False):
-        if geom is None or geom.is_empty:
-            problems.append(f"{where}: has no geometry; give it a {' or '.join(schema.geometry_types)} in WGS-84 lon/lat")
-            continue
-        gtype = geom.geom_type
-        if gtype not in allowed:
-            problems.append(f"{where}: geometry is a {gtype}; this file takes {' or '.join(schema.geometry_types)}")
-            continue
-        coords = shapely.get_coordinates(geom)
-        if not np.isfinite(coords).all():
-            problems.append(f"{where}: geometry has NaN or infinite coordinates")
-            continue
-        swapped = _is_swapped(coords)
-        if swapped:
-            x, y = coords[0]
-            problems.append(
-                f"{where}: latitude and longitude look swapped (first vertex x={x:.6f}, y={y:.6f}); "
-                "GeoJSON and this project put longitude first: swap the two values"
-            )
-            continue
-        outside = ~_in_china(coords)
-        if outside.any():
-            x, y = coords[np.argmax(outside)]
-            problems.append(
-                f"{where}: coordinate ({x:.6f}, {y:.6f}) lies outside China; check the numbers and that they are degrees of WGS-84, GCJ-02 or BD-09"
-            )
-            continue
-        if gtype in ("LineString", "MultiLineString"):
-            parts = [geom] if gtype == "LineString" else list(geom.geoms)
-            for k, part in enumerate(parts):
-                if shapely.get_num_coordinates(part) < 2 or part.length == 0:
-                    label = where if len(parts) == 1 else f"{where}, part {k}"
-                    problems.append(f"{label}: the line has zero length (fewer than two distinct vertices); give it at least two different points")
-            continue
-        if not geom.is_valid:
-            problems.append(f"{where}: invalid {gtype}: {_location(shapely.is_valid_reason(geom))}; fix it in a GIS (e.g. make valid) and save again")
-    return problems
+def _to_float(value, reason: str) -> float:
+    try:
+        f = float(str(value).translate(FULLWIDTH).strip()) if isinstance(value, str) else float(value)
+    except (TypeError, ValueError):
+        raise ValueError(reason) from None
+    if not np.isfinite(f):
+        raise ValueError("is not a finite number")
+    return f
+
+
+def describe_reason(reason: str) -> str:
+    """Turn a shapely validity reason such as ``Self-intersection[108.37 30.84]`` into words with the location."""
+    m = _REASON.match(reason)
+    if not m:
+        return reason
+    return f"{m['what']} at lon {m['x']}, lat {m['y']}"
+
+
+def check_geometries(geoms, labels: list[str], schema: Schema) -> list[str]:
+    """Return the problems of an array of geometries (already built), in feature order.
+
+    Parameters
+    ----------
+    geoms
+        Array-like of shapely geometries or None, lon/lat degrees.
+    labels
+        Location of each feature for messages (``"feature 3 (SH-04)"``, ``"row 5"``).
+    schema
+        Gives the allowed geometry types.
+
+    Returns
+    -------
+    list of str
+        One message per problem; at most one per feature, except for each
+        zero-length part of a multi-line.
+    """
+    arr = np.asarray(geoms, dtype=object)
+    n = len(arr)
+    if n == 0:
+        return []
+    found: dict[int, list[str]] = {}
+    allowed = " or ".join(schema.geometry_types)
+
+    missing = shapely.is_missing(arr)
+    empty = shapely.is_empty(arr)
+    type_ids = shapely.get_type_id(arr)
+    names = np.array([_TYPE_NAMES.get(int(t), "?") for t in type_ids], dtype=object)
+    wrong_type = ~missing & ~empty & ~np.isin(names, schema.geometry_types)
+    for i in np.flatnonzero(missing | empty):
+        found[i] = [f"{labels[i]}: has {'no' if missing[i] else 'an empty'} geometry; give it a {allowed} in WGS-84 lon/lat"]
+    for i in np.flatnonzero(wrong_type):
+        found[i] = [f"{labels[i]}: geometry is a {names[i]}; this file takes {allowed}"]
+    ok = ~(missing | empty | wrong_type)
+
+    coords, idx = shapely.get_coordinates(arr[ok], return_index=True)
+    feature = np.flatnonzero(ok)[idx]
+    finite = np.isfinite(coords).all(axis=1)
+    count = np.bincount(feature, minlength=n)
+    bad_number = np.bincount(feature, weights=~finite, minlength=n) > 0
+    safe = np.where(finite[:, None], coords, 0.0)
+    inside = _in_china(safe) & finite
+    inside_swapped = _in_china(safe[:, ::-1]) & finite
+    all_inside = np.bincount(feature, weights=inside, minlength=n) == count
+    swapped = ~all_inside & (np.bincount(feature, weights=inside_swapped, minlength=n) == count) & ok & ~bad_number
+    outside = ok & ~bad_number & ~swapped & ~all_inside
+    first = _first_row(feature, np.ones(len(feature), dtype=bool), n)
+    first_outside = _first_row(feature, ~inside, n)
+    for i in np.flatnonzero(ok & bad_number):
+        found[i] = [f"{labels[i]}: geometry has a missing (NaN) or infinite coordinate; give every vertex two numbers of degrees"]
+    for i in np.flatnonzero(swapped):
+        x, y = coords[first[i]]
+        found[i] = [
+            f"{labels[i]}: latitude and longitude look swapped (first vertex {x:.6f}, {y:.6f} lies in China only as lat, lon); "
+            "GeoJSON and this project put longitude first: swap the two values"
+        ]
+    for i in np.flatnonzero(outside):
+        x, y = coords[first_outside[i]]
+        found[i] = [
+            f"{labels[i]}: coordinate (lon {x:.6f}, lat {y:.6f}) lies outside China; "
+            "check the numbers and that they are degrees of WGS-84, GCJ-02 or BD-09 (not metres)"
+        ]
+    ok &= ~(bad_number | swapped | outside)
+
+    is_line = ok & np.isin(names, _LINE_TYPES)
+    if is_line.any():
+        parts, part_of = shapely.get_parts(arr[is_line], return_index=True)
+        owners = np.flatnonzero(is_line)[part_of]
+        zero = shapely.length(parts) == 0
+        for j in np.flatnonzero(zero):
+            i = owners[j]
+            label = labels[i] if names[i] == "LineString" else f"{labels[i]}, part {j - np.searchsorted(owners, i)}"
+            found.setdefault(i, []).append(f"{label}: the line has zero length (all its vertices are the same point); give it at least two different points")
+        ok[owners[zero]] = False
+
+    is_area = ok & np.isin(names, _AREA_TYPES)
+    invalid = np.zeros(n, dtype=bool)
+    invalid[is_area] = ~shapely.is_valid(arr[is_area])
+    for i in np.flatnonzero(invalid):
+        reason = describe_reason(shapely.is_valid_reason(arr[i]))
+        found[i] = [f"{labels[i]}: invalid {names[i]}: {reason}; fix it in a GIS (e.g. QGIS 'Fix geometries') and save again"]
+    return [msg for i in sorted(found) for msg in found[i]]
+
+
+def _first_row(feature: np.ndarray, mask: np.ndarray, n: int) -> np.ndarray:
+    """Index of the first coordinate row of each feature where ``mask`` holds (-1 if none)."""
+    out = np.full(n, -1)
+    rows = np.flatnonzero(mask)
+    owners, first = np.unique(feature[rows], return_index=True)
+    out[owners] = rows[first]
+    return out
 
 
 def _in_china(coords: np.ndarray) -> np.ndarray:
@@ -121,13 +222,15 @@ def _in_china(coords: np.ndarray) -> np.ndarray:
     return (coords[:, 0] >= west) & (coords[:, 0] <= east) & (coords[:, 1] >= south) & (coords[:, 1] <= north)
 
 
-def _is_swapped(coords: np.ndarray) -> bool:
-    if _in_china(coords).all():
-        return False
-    return bool(_in_china(coords[:, ::-1]).all())
-
-
-def check_frame(props: list[dict], geoms: list, schema: Schema, *, broken, datum: str = "wgs84") -> tuple[list[str], gpd.GeoDataFrame | None]:
+def check_frame(
+    props: list[dict],
+    geoms: list,
+    schema: Schema,
+    *,
+    broken,
+    locations: list[str] | None = None,
+    check_coordinates: bool = True,
+) -> tuple[list[str], gpd.GeoDataFrame | None]:
     """Validate feature properties and geometries against ``schema``.
 
     Parameters
@@ -140,8 +243,12 @@ def check_frame(props: list[dict], geoms: list, schema: Schema, *, broken, datum
         The schema.
     broken
         Marker object for geometries that could not be built (already reported).
-    datum
-        Datum of the coordinates; only used in messages.
+    locations
+        Where each feature is, as a user finds it (``"row 5"`` in a table,
+        header = row 1); default ``"feature i"``, counted from 0.
+    check_coordinates
+        False to skip the geometry checks (e.g. when the file's coordinates
+        are already known to be unusable and that was reported).
 
     Returns
     -------
@@ -151,56 +258,66 @@ def check_frame(props: list[dict], geoms: list, schema: Schema, *, broken, datum
     """
     problems: list[str] = []
     n = len(props)
+    if locations is None:
+        locations = [f"feature {i}" for i in range(n)]
     ids = [p.get(schema.id_field) for p in props]
-    labels = [f"feature {i}" + (f" ({fid})" if not _blank(fid) else "") for i, fid in enumerate(ids)]
+    labels = [loc if is_blank(fid) or isinstance(fid, (dict, list)) else f"{loc} ({fid})" for loc, fid in zip(locations, ids, strict=True)]
 
     known = set(schema.field_index)
     unknown = Counter(k for p in props for k in p if k not in known and not str(k).startswith(schema.extra_prefix))
-    for name, count in sorted(unknown.items()):
-        close = _closest(name, known)
-        hint = f"did you mean '{close}'? " if close else ""
+    for name, count in sorted(unknown.items(), key=lambda kv: str(kv[0])):
+        close = difflib.get_close_matches(str(name), sorted(known), n=1, cutoff=0.75)
+        hint = f"did you mean '{close[0]}'? " if close else ""
         problems.append(
-            f"field '{name}': unknown in a {schema.name} file ({count} feature{'s' if count != 1 else ''}); {hint}"
+            f"field '{name}': unknown in this {schema.name} file ({count} feature{'s' if count != 1 else ''}); {hint}"
             f"rename it to a schema field or prefix it with '{schema.extra_prefix}' to keep it as your own"
         )
 
     columns: dict[str, list] = {f.name: [None] * n for f in schema.fields}
-    extras = sorted({k for p in props for k in p if str(k).startswith(schema.extra_prefix)})
+    extras = sorted({k for p in props for k in p if str(k).startswith(schema.extra_prefix)}, key=str)
     for k in extras:
         columns[k] = [p.get(k) for p in props]
-    for i, p in enumerate(props):
-        for f in schema.fields:
+    for f in schema.fields:
+        col = columns[f.name]
+        need = f"every {schema.name} feature needs {f.description or 'it'}"
+        for i, p in enumerate(props):
             value = p.get(f.name)
-            if _blank(value):
+            if f.kind == "str" and type(value) is str and value.strip():
+                typed = value.strip()
+            elif value is None or is_blank(value):
                 if f.required:
-                    problems.append(f"{labels[i]}, field '{f.name}': missing; every {schema.name} feature needs {f.description or 'it'}")
+                    problems.append(f"{labels[i]}, field '{f.name}': missing; {need}")
                 continue
-            try:
-                typed = coerce(value, f.kind)
-            except ValueError as exc:
-                problems.append(f"{labels[i]}, field '{f.name}': {value!r} {exc}; expected {f.kind}")
-                continue
+            else:
+                try:
+                    typed = coerce(value, f.kind)
+                except ValueError as exc:
+                    problems.append(f"{labels[i]}, field '{f.name}': {value!r} {exc}; expected {_KIND_WORDS[f.kind]}")
+                    continue
             if f.choices is not None and typed not in f.choices:
                 problems.append(f"{labels[i]}, field '{f.name}': {typed!r} is not allowed; use one of {', '.join(map(str, f.choices))}")
                 continue
-            columns[f.name][i] = typed
+            col[i] = typed
 
-    dup = Counter(str(v) for v in ids if not _blank(v))
-    for fid, count in sorted(dup.items()):
-        if count > 1:
-            rows = [str(i) for i, v in enumerate(ids) if str(v) == fid]
-            problems.append(f"field '{schema.id_field}': id {fid!r} is used by {count} features ({', '.join(rows)}); ids must be unique")
+    where: dict[str, list[str]] = {}
+    for loc, v in zip(locations, ids, strict=True):
+        if not is_blank(v) and not isinstance(v, (dict, list)):
+            where.setdefault(str(v).strip(), []).append(loc)
+    for fid, locs in sorted(where.items()):
+        if len(locs) > 1:
+            problems.append(f"field '{schema.id_field}': id {fid!r} is used {len(locs)} times ({', '.join(locs)}); ids must be unique")
 
     real = np.array([None if g is broken else g for g in geoms], dtype=object)
-    checkable = [i for i, g in enumerate(geoms) if g is not broken]
-    problems.extend(check_geometries(real[checkable], [labels[i] for i in checkable], schema))
+    if check_coordinates:
+        checkable = np.array([g is not broken for g in geoms], dtype=bool)
+        problems.extend(check_geometries(real[checkable], [labels[i] for i in np.flatnonzero(checkable)], schema))
 
     if problems:
         return problems, None
     data = {}
     for f in schema.fields:
         col = columns[f.name]
-        if all(v is None for v in col) and not f.required:
+        if not f.required and all(v is None for v in col):
             continue
         if f.kind == "int":
             data[f.name] = pd.array(col, dtype="Int64")
@@ -212,12 +329,5 @@ def check_frame(props: list[dict], geoms: list, schema: Schema, *, broken, datum
             data[f.name] = pd.Series(col, dtype=object)
     for k in extras:
         data[k] = pd.Series(columns[k], dtype=object)
-    gdf = gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(list(real), crs=settings.storage_crs), crs=settings.storage_crs)
+    gdf = gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(real, crs=settings.storage_crs), crs=settings.storage_crs)
     return [], gdf
-
-
-def _closest(name: str, known: set[str]) -> str | None:
-    import difflib
-
-    match = difflib.get_close_matches(str(name), sorted(known), n=1, cutoff=0.75)
-    return match[0] if match else None

@@ -17,6 +17,7 @@ from geo.errors import GeoError, SchemaError
 #: Modules that add subcommands, in the order ``--help`` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
     "geo._cli_data",
+    "geo._cli_geocode",
 )
 
 

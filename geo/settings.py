@@ -70,3 +70,94 @@ def data_path(name: str) -> Path:
         ``data_dir / name``, read at call time.
     """
     return Path(data_dir) / name
+
+# --- coverage engine (geo.coverage, geo.routes, geo.extensions) -------------
+
+#: Floating-point allowance of every "distance <= threshold" test, metres. A
+#: pair built to lie exactly at the radius can come back a few nanometres
+#: beyond it after a projection round trip; 1 mm is far below the precision of
+#: any position in this project, so such a pair still counts as at the radius.
+distance_tolerance_m: float = 0.001
+
+#: A route that crosses itself more than this many times gets a "suspect GPS
+#: track" notice (a patrol loop may cross itself once or twice legitimately).
+self_crossing_suspect_count: int = 3
+
+
+# --- geocoding (geo.geocode) --------------------------------------------------
+# Appended by the geocoding module; read at call time like everything above.
+
+#: Provider used when none is named: "offline" (the shipped gazetteer), "amap" or "tianditu".
+geocode_provider: str = os.environ.get("SHAHE_GEOCODER", "offline")
+
+#: Road-centreline gazetteer of the offline provider (approximate, drawn by the project).
+gazetteer_path: Path | None = None  # None: data_path("gazetteer.geojson")
+
+#: Surveyed positions that win over every provider (estate_id or address -> lon, lat, datum).
+geocode_overrides_path: Path | None = None  # None: data_path("geocode_overrides.csv")
+
+#: Distance of an interpolated address point from the road centreline, metres.
+geocode_side_offset_m: float = 15.0
+
+#: Extra distance back from the road per sub-number (附1号, 附2号, ...), metres.
+geocode_sub_setback_m: float = 10.0
+
+#: On-disk cache of online answers (SQLite); SHAHE_CACHE_DIR overrides the folder.
+geocode_cache_path: Path = Path(os.environ.get("SHAHE_CACHE_DIR", Path.home() / ".cache" / "shahe-patrol")) / "geocode.sqlite"
+
+#: Seconds to wait for an online geocoder before the address is reported as failed.
+geocode_timeout_s: float = 10.0
+
+#: Minimum seconds between two requests to one online geocoder (rate limit).
+geocode_min_interval_s: float = 0.34
+
+#: How far (degrees) an online answer may lie outside shahe_bounds before it is rejected.
+geocode_bounds_margin_deg: float = 0.02
+
+# --- incidents: import, risk, effect, heat layers, hot spots -----------------
+# (geo.incidents, geo.risk, geo.effect, geo.heat, geo.hotspots)
+
+#: Rows read per chunk when importing an incident file (bounds memory).
+incident_import_chunksize: int = 50_000
+
+#: An incident counts for an estate within this many metres of it (inclusive).
+incident_radius_m: float = 300.0
+
+#: How incidents are given to estates: "radius" (every estate within
+#: incident_radius_m counts it) or "nearest" (only the nearest estate within it).
+incident_assign_mode: str = "radius"
+
+#: Weights of the risk score's components (see geo.risk.COMPONENTS).
+risk_weights: dict[str, float] = {"theft": 1.0, "property": 1.0, "criminal": 1.0, "disputes": 1.0, "calls_110": 0.5}
+
+#: Years of incidents the risk ranking looks at by default (the plan was drawn up
+#: in early 2022 from the years before).
+risk_window: tuple[int, int] = (2019, 2021)
+
+#: Fewer months than this after an estate's batch window: the effect is "too short to tell".
+effect_min_months_after: int = 6
+
+#: Significance level of the before/after test and of hot spots.
+effect_alpha: float = 0.05
+
+#: Up to this many incidents a heat layer sends weighted points; above, a grid.
+heat_max_points: int = 20_000
+
+#: Largest heat-layer payload sent to the browser, bytes of JSON.
+heat_budget_bytes: int = 2_000_000
+
+#: Smallest grid cell of an aggregated heat layer, metres; doubled until the payload fits.
+heat_min_cell_m: float = 25.0
+
+#: Area whose incidents reach a heat layer (WGS-84 west, south, east, north); None: shahe_bounds.
+heat_bounds: tuple[float, float, float, float] | None = None
+
+#: Approximate position of the 申明坝 industrial park (WGS-84 lon, lat); no survey is public.
+shenmingba_park_lonlat: tuple[float, float] = (108.366, 30.851)
+
+#: Grid cell of the hot-spot analysis, metres.
+hotspot_cell_m: float = 200.0
+
+#: Permutations of the hot-spot significance test, and its random seed.
+hotspot_permutations: int = 999
+hotspot_seed: int = 2022
