@@ -1,0 +1,97 @@
+"""Tests of geo.route_store: versioned, atomic saves of the routes file."""
+
+import json
+
+import geopandas as gpd
+import pytest
+import shapely
+
+from geo import io
+from geo.errors import DataFileError, SchemaError
+from geo.route_store import RouteStore
+
+
+def _routes(*names):
+    return gpd.GeoDataFrame(
+        {
+            "route_id": [f"R{i}" for i in range(len(names))],
+            "team_id": [f"T{i}" for i in range(len(names))],
+            "team": list(names),
+            "org_type": ["police"] * len(names),
+            "shift": ["all"] * len(names),
+        },
+        geometry=[shapely.LineString([(108.36 + 0.001 * i, 30.84), (108.37 + 0.001 * i, 30.845)]) for i in range(len(names))],
+        crs="EPSG:4326",
+    )
+
+
+@pytest.fixture
+def store(tmp_path):
+    path = tmp_path / "patrol_routes.geojson"
+    io.write_geojson(_routes("申明坝派出所"), path, metadata={"synthetic": True})
+    return RouteStore(path)
+
+
+class TestSave:
+    def test_first_save_keeps_the_file_as_found(self, store):
+        original = store.path.read_bytes()
+        v = store.save(_routes("申明坝派出所", "物业"), author="张警官", reason="增加物业巡逻")
+        versions = store.versions()
+        assert [x.number for x in versions] == [1, 2]
+        assert store.version_path(1).read_bytes() == original
+        assert v.number == 2 and v.author == "张警官" and v.n_routes == 2
+        assert store.path.read_bytes() == store.version_path(2).read_bytes()
+        assert store.check() == []
+
+    def test_metadata_of_the_file_is_kept(self, store):
+        store.save(_routes("a"), author="x", reason="y")
+        assert json.loads(store.path.read_text(encoding="utf-8"))["synthetic"] is True
+
+    def test_author_and_reason_are_required(self, store):
+        before = store.path.read_bytes()
+        with pytest.raises(SchemaError) as err:
+            store.save(_routes("a"), author=" ", reason="")
+        assert len(err.value.problems) == 2
+        assert store.path.read_bytes() == before
+        assert store.versions() == []
+
+    def test_invalid_routes_write_nothing(self, store):
+        bad = _routes("a", "b")
+        bad.loc[1, "org_type"] = "army"
+        before = store.path.read_bytes()
+        with pytest.raises(SchemaError, match="1 problem"):
+            store.save(bad, author="x", reason="y")
+        assert store.path.read_bytes() == before
+        assert not store.log_path.exists()
+
+    def test_failed_replace_leaves_routes_file_unchanged(self, store, monkeypatch):
+        before = store.path.read_bytes()
+        import geo.route_store as rs
+
+        def boom(path, data):
+            if path == store.path:
+                raise OSError("disk full")
+            return real(path, data)
+
+        real = rs.atomic_write
+        monkeypatch.setattr(rs, "atomic_write", boom)
+        with pytest.raises(OSError, match="disk full"):
+            store.save(_routes("a", "b"), author="x", reason="y")
+        assert store.path.read_bytes() == before
+        assert any("differs from the last saved version" in p for p in store.check())
+
+
+class TestRestore:
+    def test_undo_round_trips_the_file_exactly(self, store):
+        original = store.path.read_bytes()
+        store.save(_routes("a", "b"), author="x", reason="edit 1")
+        store.save(_routes("a", "b", "c"), author="x", reason="edit 2")
+        v = store.restore(1, author="y")
+        assert store.path.read_bytes() == original
+        assert v.restored_from == 1 and v.number == 4
+        assert len(store.read_version(3)) == 3
+
+    def test_unknown_version_is_reported(self, store):
+        store.save(_routes("a"), author="x", reason="y")
+        with pytest.raises(DataFileError, match=r"no version 9 to restore \(versions: 1, 2\)"):
+            store.restore(9, author="x")
