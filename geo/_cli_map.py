@@ -1,0 +1,98 @@
+"""Subcommand ``map``: write the coverage map as one HTML file that opens with no internet."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from geo import io, mapview, offline, settings
+from geo.errors import DataFileError
+
+#: Columns taken from geo.coverage.coverage_table onto the estates.
+COVERAGE_COLUMNS = ("status", "nearest_team_id", "nearest_distance_m", "covering_team_ids", "nearby_team_ids")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``map`` to the command line."""
+    p = sub.add_parser(
+        "map",
+        help="write the coverage map as a self-contained HTML file (works offline)",
+        description="Draw estates (coloured by coverage status), patrol routes and their 1-km bands on the project's own "
+        "offline basemap and write one HTML file with every script, style and font inside it. The file opens from disk "
+        "on a machine with no internet. Online basemaps are used only when chosen with --basemap.",
+    )
+    p.add_argument("--out", type=Path, required=True, help="HTML file to write")
+    p.add_argument("--estates", type=Path, help="estates file (default: data/estates.geojson)")
+    p.add_argument("--routes", type=Path, help="patrol routes file (default: data/patrol_routes.geojson when it exists)")
+    p.add_argument("--basemap", choices=mapview.BASEMAPS, default="offline",
+                   help="offline (default, no internet), osm, tianditu (needs --tianditu-key) or amap (GCJ-02; overlays shifted)")
+    p.add_argument("--tianditu-key", help="Tianditu key for --basemap tianditu")
+    p.add_argument("--no-bands", action="store_true", help="start with the 1-km and cover bands hidden")
+    p.set_defaults(func=_map)
+
+
+def add_coverage(estates, routes) -> tuple[object, str | None]:
+    """Return estates with coverage columns from :func:`geo.coverage.coverage_table`, and a note when there are none.
+
+    The coverage module is imported here, lazily, so the map works even when it
+    is missing.
+    """
+    if routes is None or len(routes) == 0:
+        return estates, "no patrol routes given: estates drawn without coverage status"
+    try:
+        from geo.coverage import coverage_table
+    except ImportError as exc:
+        return estates, f"coverage module not available ({exc}): estates drawn without coverage status"
+    table = coverage_table(estates, routes)
+    cols = [c for c in COVERAGE_COLUMNS if c in table.columns]
+    out = estates.drop(columns=[c for c in cols if c in estates.columns])
+    extra = table[["estate_id", *cols]].drop_duplicates("estate_id")
+    merged = out.merge(extra, on="estate_id", how="left")
+    return merged.set_geometry(out.geometry.name).set_crs(estates.crs, allow_override=True), None
+
+
+def write_map(m, out: Path, *, allow_hosts: tuple[str, ...] = ()) -> int:
+    """Render a map with inline assets, refuse it if it would need the internet, write it atomically.
+
+    Returns
+    -------
+    int
+        Size of the file in bytes.
+    """
+    html = offline.render_html(m, mode="inline")
+    remote = offline.find_remote_urls(html, allow_hosts=allow_hosts)
+    if remote:
+        listed = "\n".join(f"  - {u}" for u in remote[:20])
+        msg = f"{out}: not written: the map would load {len(remote)} URL(s) from the internet:\n{listed}"
+        raise DataFileError(msg)
+    data = html.encode("utf-8")
+    io.atomic_write(out, data)
+    return len(data)
+
+
+def _map(args: argparse.Namespace) -> int:
+    estates_path = args.estates or settings.data_path("estates.geojson")
+    if not Path(estates_path).exists():
+        msg = f"{estates_path}: no estates file; geocode the ledger first or give --estates FILE"
+        raise DataFileError(msg)
+    estates = io.read_estates(estates_path)
+    routes_path = args.routes or settings.data_path("patrol_routes.geojson")
+    routes = None
+    if args.routes is not None or Path(routes_path).exists():
+        routes = io.read_routes(routes_path)
+    for gdf in (estates, routes):
+        for notice in (gdf.attrs.get("notices", []) if gdf is not None else []):
+            print(f"note: {notice}", file=sys.stderr)
+    estates, note = add_coverage(estates, routes)
+    if note:
+        print(f"note: {note}", file=sys.stderr)
+    m = mapview.build_map(estates, routes, basemap=args.basemap, show_bands=not args.no_bands, tianditu_key=args.tianditu_key)
+    allow = mapview.ONLINE_BASEMAPS[args.basemap]["hosts"] if args.basemap in mapview.ONLINE_BASEMAPS else ()
+    if allow:
+        print(f"note: basemap {args.basemap} loads tiles from the internet ({', '.join(allow)})", file=sys.stderr)
+    size = write_map(m, args.out, allow_hosts=allow)
+    status = "with coverage status" if "status" in estates.columns else "without coverage status"
+    print(f"{args.out}: map of {len(estates)} estates and {0 if routes is None else len(routes)} routes {status}, "
+          f"{size / 1e6:.1f} MB, basemap {args.basemap}")
+    return 0

@@ -1,0 +1,113 @@
+"""The exported map in a real browser with no internet: every request stays on this machine."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from geo import io, mapview, offline, settings
+from geo._cli_map import add_coverage, write_map
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not (offline.VENDOR_DIR / offline.MANIFEST_NAME).exists(), reason="assets not vendored (run ./run setup)"),
+]
+
+DATA = Path(__file__).resolve().parent / "data" / "map"
+SHIPPED_ESTATES = settings.data_path("estates.geojson")
+
+
+def _estates_file() -> tuple[Path, int]:
+    """The shipped estates when they exist (24), else the small fixture; with the feature count read from the file."""
+    path = SHIPPED_ESTATES if SHIPPED_ESTATES.exists() else DATA / "estates.geojson"
+    with open(path, encoding="utf-8") as fh:
+        return path, len(json.load(fh)["features"])
+
+
+def _export(tmp_path: Path, estates_path: Path) -> Path:
+    estates = io.read_estates(estates_path)
+    routes = io.read_routes(DATA / "routes.geojson")
+    estates, _ = add_coverage(estates, routes)
+    out = tmp_path / "map.html"
+    write_map(mapview.build_map(estates, routes), out)
+    return out
+
+
+class _Session:
+    """Open a page and record every request, dialog and script error."""
+
+    def __init__(self, browser, url: str):
+        self.requests: list[str] = []
+        self.dialogs: list[str] = []
+        self.errors: list[str] = []
+        self.page = browser.new_page(viewport={"width": 1200, "height": 800})
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.on("dialog", self._dialog)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.goto(url)
+        self.page.wait_for_function("window.L !== undefined && document.querySelectorAll('path.estate-marker').length > 0", timeout=15000)
+
+    def _dialog(self, dialog) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def remote_requests(self) -> list[str]:
+        bad = []
+        for url in self.requests:
+            parts = urlsplit(url)
+            if parts.scheme in {"data", "file", "blob", "about"}:
+                continue
+            if parts.hostname not in offline.LOCAL_HOSTS:
+                bad.append(url)
+        return bad
+
+
+def test_shipped_map_works_offline(browser, tmp_path):
+    estates_path, expected = _estates_file()
+    out = _export(tmp_path, estates_path)
+    s = _Session(browser, out.as_uri())
+    try:
+        assert s.page.evaluate("typeof window.L") == "object"
+        assert s.page.locator("path.estate-marker").count() == expected
+        if estates_path == SHIPPED_ESTATES:
+            assert expected == 24
+        # Layer toggle: patrol routes off and on again.
+        routes_before = s.page.locator("path.route-line").count()
+        assert routes_before > 0
+        toggle = s.page.locator(".leaflet-control-layers-overlays label", has_text="巡逻路线").locator("input")
+        toggle.click()
+        assert s.page.locator("path.route-line").count() == 0
+        toggle.click()
+        assert s.page.locator("path.route-line").count() == routes_before
+        s.page.screenshot(path="/tmp/map.png")
+        assert s.remote_requests() == []
+        assert s.dialogs == []
+        assert s.errors == []
+    finally:
+        s.page.close()
+
+
+def test_hostile_names_show_as_text(browser, tmp_path):
+    out = _export(tmp_path, DATA / "estates.geojson")
+    s = _Session(browser, out.as_uri())
+    try:
+        # Open every estate and route popup (their HTML is built from data), one after the other.
+        texts: list[str] = []
+        for selector in ("path.estate-marker", "path.route-line"):
+            for i in range(s.page.locator(selector).count()):
+                s.page.locator(selector).nth(i).click(force=True)
+                texts += s.page.locator(".leaflet-popup-content").all_inner_texts()
+                assert s.page.locator('img[src="x"]').count() == 0
+                assert s.page.locator(".leaflet-popup-content script").count() == 0
+        popups = " ".join(texts)
+        assert "<img src=x onerror=alert(1)>" in popups  # the hostile estate name, shown as text
+        assert "<img src=x onerror=alert(4)>" in popups  # the hostile team name
+        assert "${alert(2)}" in popups
+        assert s.dialogs == []
+        assert s.errors == []
+        assert s.remote_requests() == []
+    finally:
+        s.page.close()

@@ -1,0 +1,175 @@
+"""Tests of geo.mapview (the folium map builder) and the `map` subcommand."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import folium
+import geopandas as gpd
+import pytest
+import shapely
+from pyproj import Geod
+from shapely.geometry import LineString, Point
+
+from geo import io, mapview, offline
+from geo._cli_map import add_coverage, write_map
+from geo.cli import main
+from geo.errors import DataFileError
+
+DATA = Path(__file__).resolve().parent / "data" / "map"
+GEOD = Geod(ellps="WGS84")
+HOSTILE = ("<img src=x onerror=alert(1)>", "<script>alert(3)</script>", "${alert(2)}")
+needs_vendor = pytest.mark.skipif(not (offline.VENDOR_DIR / offline.MANIFEST_NAME).exists(), reason="assets not vendored (run ./run setup)")
+
+
+@pytest.fixture
+def estates() -> gpd.GeoDataFrame:
+    gdf = io.read_estates(DATA / "estates.geojson")
+    gdf["status"] = gdf["x_status"]
+    gdf["nearest_team_id"] = "TM-X"
+    gdf["nearest_distance_m"] = 123.4
+    gdf["covering_team_ids"] = "TM-X;TM-P"
+    gdf["nearby_team_ids"] = "TM-X;TM-P;TM-S"
+    return gdf
+
+
+@pytest.fixture
+def routes() -> gpd.GeoDataFrame:
+    return io.read_routes(DATA / "routes.geojson")
+
+
+def _script(m: folium.Map) -> str:
+    """The rendered page with CDN links left in place (only the map's own text matters here)."""
+    return m.get_root().render()
+
+
+def _has(page: str, text: str) -> bool:
+    """Text is in the page as is, or as folium writes it inside JSON (with \\u escapes)."""
+    return text in page or json.dumps(text)[1:-1] in page
+
+
+class TestEscaping:
+    def test_safe_text(self):
+        assert mapview.safe_text('<b a="1">`${x}`\\') == "&lt;b a=&quot;1&quot;&gt;&#96;&#36;{x}&#96;&#92;"
+        assert mapview.safe_text(None) == ""
+        assert mapview.safe_text(float("nan")) == ""
+
+    def test_hostile_names_never_reach_the_page_raw(self, estates, routes):
+        page = _script(mapview.build_map(estates, routes, notes=["<img src=x onerror=alert(5)>"]))
+        for raw in (*HOSTILE, "<img src=x onerror=alert(4)>", "<img src=x onerror=alert(5)>", "`${alert"):
+            assert raw not in page
+        assert "&lt;img src=x onerror=alert(1)&gt;" in page
+        assert "&lt;img src=x onerror=alert(4)&gt;" in page  # the hostile team name, in the route popup
+
+
+class TestBuildMap:
+    def test_one_marker_per_estate_with_status_class(self, estates, routes):
+        page = _script(mapview.build_map(estates, routes))
+        classes = re.findall(r'"className": "estate-marker estate-(\w+)"', page)
+        assert sorted(classes) == sorted(estates["status"])
+
+    def test_legend_is_chinese_first(self, estates, routes):
+        page = _script(mapview.build_map(estates, routes))
+        legend = json.loads(re.search(r"div\.innerHTML = (\".*?\");", page).group(1))
+        for label in ("已覆盖", "应延伸覆盖", "盲区", "派出所巡逻路线", "学校保安巡逻路线", "近似"):
+            assert label in legend
+        assert legend.index("已覆盖") < legend.index("covered")
+
+    def test_popup_shows_ledger_fields_distances_and_team_names(self, estates, routes):
+        page = _script(mapview.build_map(estates, routes))
+        for text in ("测试小区甲", "沙河社区", "测试路1号", "2022", "123 米", "申明坝派出所巡逻组 (TM-P)", "1公里内队伍"):
+            assert text in page
+
+    def test_offline_basemap_has_no_tiles(self, estates, routes):
+        page = _script(mapview.build_map(estates, routes))
+        assert "L.tileLayer" not in page
+        assert _has(page, "天子湖")  # water from data/basemap.geojson
+        assert _has(page, mapview.safe_text(mapview.OFFLINE_ATTRIBUTION))
+
+    def test_missing_basemap_files_are_skipped(self, estates, tmp_path):
+        m = mapview.build_map(estates, basemap_path=tmp_path / "none.geojson", gazetteer_path=tmp_path / "none2.geojson")
+        assert len(re.findall(r"estate-marker", _script(m))) == len(estates)
+
+    def test_without_status_markers_are_unknown(self, estates):
+        page = _script(mapview.build_map(estates.drop(columns=["status"])))
+        assert set(re.findall(r'"className": "estate-marker estate-(\w+)"', page)) == {"unknown"}
+        assert "未计算" in page
+
+    def test_layers_and_extras(self, estates, routes):
+        ext = gpd.GeoDataFrame({"team_id": ["TM-P"], "estate_id": ["T-02"], "length_m": [250.0]},
+                               geometry=[LineString([(108.3740, 30.8460), (108.3760, 30.8480)])], crs="EPSG:4326")
+        hot = gpd.GeoDataFrame({"cell_id": ["c1"], "category": ["hot"], "count": [7]},
+                               geometry=[shapely.box(108.369, 30.841, 108.371, 30.843)], crs="EPSG:4326")
+        page = _script(mapview.build_map(estates, routes, extensions=ext, hotspots=hot, heat=[[30.842, 108.37, 2.0]], show_bands=False))
+        for name in ("老旧小区 estates", "巡逻路线 patrol routes", "1公里范围 1-km band", "覆盖范围 cover band",
+                     "延伸建议 extensions", "热点网格 hot spots", "警情热力 incident heat", "底图 basemap"):
+            assert _has(page, name)
+        assert "L.heatLayer" in page
+        assert '"dashArray": "8 6"' in page
+
+    def test_unknown_basemap_and_missing_key(self, estates):
+        with pytest.raises(ValueError, match="unknown basemap"):
+            mapview.build_map(estates, basemap="google")
+        with pytest.raises(ValueError, match="key"):
+            mapview.build_map(estates, basemap="tianditu")
+
+    def test_amap_shifts_overlays_to_gcj02(self, estates):
+        page = _script(mapview.build_map(estates, basemap="amap"))
+        assert "autonavi.com" in page and "GCJ-02" in page
+        row = estates.iloc[0]
+        lat, lon = map(float, re.search(r"L\.circleMarker\(\s*\[([\d.]+), ([\d.]+)\]", page).groups())
+        _, _, shift_m = GEOD.inv(row.geometry.x, row.geometry.y, lon, lat)
+        assert 400 < shift_m < 600  # GCJ-02 is about 500 m off near Wanzhou
+        assert lon > row.geometry.x and lat < row.geometry.y  # east and south
+
+
+class TestRouteBands:
+    def test_band_edges_match_geodesic_distance(self):
+        line = LineString([(108.360, 30.840), (108.380, 30.840)])
+        routes = gpd.GeoDataFrame({"team_id": ["A"], "team": ["甲"], "org_type": ["police"]}, geometry=[line], crs="EPSG:4326")
+        bands = mapview.route_bands(routes, radius_m=1000.0, cover_m=100.0)
+        assert bands.crs.to_epsg() == 4326
+        assert sorted(bands["band"]) == ["cover", "rule"]
+        rule = bands.loc[bands["band"] == "rule"].geometry.iloc[0]
+        cover = bands.loc[bands["band"] == "cover"].geometry.iloc[0]
+        for dist, inside_rule, inside_cover in ((990.0, True, False), (1010.0, False, False), (95.0, True, True), (105.0, True, False)):
+            lon, lat, _ = GEOD.fwd(108.370, 30.840, 0.0, dist)  # due north of the middle of the line
+            assert rule.contains(Point(lon, lat)) is inside_rule, dist
+            assert cover.contains(Point(lon, lat)) is inside_cover, dist
+
+    def test_one_row_per_team_and_band(self, routes):
+        bands = mapview.route_bands(routes)
+        assert len(bands) == 2 * routes["team_id"].nunique()
+
+
+class TestMapCommand:
+    @needs_vendor
+    def test_writes_an_offline_page(self, tmp_path, capsys):
+        out = tmp_path / "map.html"
+        assert main(["map", "--out", str(out), "--estates", str(DATA / "estates.geojson"), "--routes", str(DATA / "routes.geojson")]) == 0
+        page = out.read_text(encoding="utf-8")
+        assert offline.find_remote_urls(page) == []
+        assert len(re.findall(r"estate-marker estate-", page)) == 5
+        assert "5 estates" in capsys.readouterr().out
+
+    @needs_vendor
+    def test_refuses_a_page_that_needs_the_internet(self, estates, tmp_path):
+        m = mapview.build_map(estates)
+        folium.TileLayer("OpenStreetMap").add_to(m)
+        out = tmp_path / "map.html"
+        with pytest.raises(DataFileError, match="not written"):
+            write_map(m, out)
+        assert not out.exists()
+
+    def test_missing_estates_file(self, tmp_path, capsys):
+        assert main(["map", "--out", str(tmp_path / "m.html"), "--estates", str(tmp_path / "none.geojson")]) == 2
+        assert "estates" in capsys.readouterr().err
+
+    def test_coverage_module_missing_falls_back(self, estates, routes, monkeypatch):
+        monkeypatch.setitem(sys.modules, "geo.coverage", None)
+        out, note = add_coverage(estates.drop(columns=["status"]), routes)
+        assert "status" not in out.columns
+        assert "coverage" in note
