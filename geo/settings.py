@@ -161,3 +161,7 @@ hotspot_cell_m: float = 200.0
 #: Permutations of the hot-spot significance test, and its random seed.
 hotspot_permutations: int = 999
 hotspot_seed: int = 2022
+
+#: Threads of the coverage engine's pair query (shapely releases the GIL);
+#: 0 means one per CPU. Results never depend on it.
+coverage_workers: int = 0

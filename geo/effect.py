@@ -1,0 +1,215 @@
+"""Did incidents drop after an estate's rectification? (P7: 最大限度压降警情)
+
+For each estate the rectification window is January to November of its batch
+year (the plan's 整治时间, e.g. 2022年1月至2022年11月). *Before* is every whole
+month of the data before the window, *after* every month after it (December of
+the batch year on). Incidents are given to estates as in :mod:`geo.risk`.
+
+The test is the conditional binomial test of two Poisson rates: given
+``n = n_before + n_after`` incidents, under "no change" each falls after the
+window with probability ``months_after / (months_before + months_after)``;
+:func:`scipy.stats.binomtest` gives the two-sided p-value of the observed
+``n_after``. It assumes incidents are independent and the rate constant within
+each period (no trend, no season), which is optimistic: read a small p-value
+as "more than month-to-month noise", not as proof that rectification caused
+the change. When fewer than :data:`geo.settings.effect_min_months_after`
+months follow the window (the 2024 batch ends in November 2024), the verdict
+says so plainly instead of guessing.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from scipy.stats import binomtest
+
+from geo import settings
+from geo.incidents import CATEGORY_NAMES, as_arrays, month_index, period_bounds
+from geo.risk import assign_incidents
+
+_EPOCH_YEAR = 1970
+
+
+def _month_of(value, *, is_end: bool) -> int:
+    lo, hi = period_bounds(value if not is_end else None, value if is_end else None)
+    s = hi - 1 if is_end else lo
+    return int(month_index(np.array([s]))[0])
+
+
+def _month_label(m: int) -> str:
+    return f"{_EPOCH_YEAR + m // 12}-{m % 12 + 1:02d}"
+
+
+def _verdict(n_before: int, n_after: int, months_before: int, months_after: int, p: float, alpha: float, min_after: int) -> str:
+    if months_after <= 0:
+        return "no data after the window"
+    if months_before <= 0:
+        return "no data before the window"
+    if months_after < min_after:
+        return f"too short: only {months_after} month{'s' if months_after != 1 else ''} after the window"
+    if n_before + n_after == 0:
+        return "no incidents"
+    if p < alpha:
+        return "fewer" if n_after / months_after < n_before / months_before else "more"
+    return "no clear change"
+
+
+def rate_test(n_before: int, months_before: float, n_after: int, months_after: float) -> float:
+    """Two-sided p-value of "same Poisson rate before and after" (conditional binomial test).
+
+    Returns NaN when a period has no exposure or there are no incidents.
+    """
+    n = int(n_before) + int(n_after)
+    if months_before <= 0 or months_after <= 0 or n == 0:
+        return float("nan")
+    return float(binomtest(int(n_after), n, months_after / (months_before + months_after)).pvalue)
+
+
+def effect_table(
+    incidents,
+    estates: gpd.GeoDataFrame,
+    *,
+    categories=None,
+    data_start=None,
+    data_end=None,
+    radius_m: float | None = None,
+    mode: str | None = None,
+    alpha: float | None = None,
+    min_months_after: int | None = None,
+) -> pd.DataFrame:
+    """Incidents per month before and after each estate's rectification window.
+
+    Parameters
+    ----------
+    incidents
+        :class:`~geo.incidents.IncidentArrays` or a frame.
+    estates
+        GeoDataFrame with ``estate_id`` and ``batch_year``; ``name`` and ``community`` are kept.
+    categories
+        Category names to count (default: all).
+    data_start, data_end
+        First and last month the data covers (``"2019-01"``, ``2024``...);
+        default: the months of the earliest and latest incident.
+    radius_m, mode
+        See :func:`geo.risk.assign_incidents`.
+    alpha
+        Significance level (default :data:`geo.settings.effect_alpha`).
+    min_months_after
+        Fewer months after the window: "too short" (default :data:`geo.settings.effect_min_months_after`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per estate: ``estate_id``, ``name``, ``community``, ``batch_year``,
+        ``months_before``, ``n_before``, ``rate_before`` (per month),
+        ``months_after``, ``n_after``, ``rate_after``, ``change_pct``, ``p_value``, ``verdict``.
+        ``attrs["data_months"]`` is ``("YYYY-MM", "YYYY-MM")``.
+    """
+    inc = as_arrays(incidents)
+    alpha = settings.effect_alpha if alpha is None else alpha
+    min_after = settings.effect_min_months_after if min_months_after is None else int(min_months_after)
+    if "batch_year" not in estates.columns:
+        msg = "estates need a 'batch_year' column (the plan's rectification year) for a before/after comparison"
+        raise ValueError(msg)
+    months = month_index(inc.time_s)
+    if data_start is None and len(inc) == 0:
+        msg = "no incidents and no data_start/data_end: the data's months are unknown"
+        raise ValueError(msg)
+    ds = _month_of(data_start, is_end=False) if data_start is not None else int(months.min())
+    de = _month_of(data_end, is_end=True) if data_end is not None else int(months.max())
+    keep = (months >= ds) & (months <= de)
+    if categories is not None:
+        cats = [categories] if isinstance(categories, str) else list(categories)
+        unknown = [c for c in cats if c not in CATEGORY_NAMES]
+        if unknown:
+            msg = f"unknown categories {unknown}; use {', '.join(CATEGORY_NAMES)}"
+            raise ValueError(msg)
+        keep &= np.isin(inc.category, [CATEGORY_NAMES.index(c) for c in cats])
+    inc = inc.subset(keep)
+    months = months[keep]
+    ii, ee = assign_incidents(inc, estates, radius_m=radius_m, mode=mode)
+    year = pd.to_numeric(estates["batch_year"], errors="coerce").to_numpy(dtype=float)
+    has_year = np.isfinite(year)
+    win_start = np.where(has_year, (np.nan_to_num(year) - _EPOCH_YEAR) * 12, 0).astype(np.int64)
+    win_end = win_start + 10  # November
+    n_est = len(estates)
+    m = months[ii]
+    before = m < win_start[ee]
+    after = m > win_end[ee]
+    n_before = np.bincount(ee[before], minlength=n_est)
+    n_after = np.bincount(ee[after], minlength=n_est)
+    months_before = np.clip(np.minimum(win_start, de + 1) - ds, 0, None)
+    months_after = np.clip(de - np.maximum(win_end, ds - 1), 0, None)
+    out = pd.DataFrame({"estate_id": estates["estate_id"].astype(str).to_numpy()})
+    for col in ("name", "community"):
+        out[col] = estates[col].astype(str).to_numpy() if col in estates.columns else ""
+    out["batch_year"] = pd.array([int(y) if np.isfinite(y) else pd.NA for y in year], dtype="Int64")
+    out["months_before"] = months_before
+    out["n_before"] = n_before
+    out["rate_before"] = np.where(months_before > 0, n_before / np.maximum(months_before, 1), np.nan)
+    out["months_after"] = months_after
+    out["n_after"] = n_after
+    out["rate_after"] = np.where(months_after > 0, n_after / np.maximum(months_after, 1), np.nan)
+    _finish(out, alpha, min_after)
+    out.loc[~has_year, "verdict"] = "no batch year"
+    out.attrs.update(data_months=(_month_label(ds), _month_label(de)), alpha=alpha, min_months_after=min_after)
+    return out
+
+
+def _finish(out: pd.DataFrame, alpha: float, min_after: int) -> None:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["change_pct"] = (out["rate_after"] / out["rate_before"] - 1.0) * 100.0
+    out.loc[~np.isfinite(out["change_pct"]), "change_pct"] = np.nan
+    out["p_value"] = [
+        rate_test(b, mb, a, ma) for b, mb, a, ma in zip(out["n_before"], out["months_before"], out["n_after"], out["months_after"], strict=True)
+    ]
+    out["verdict"] = [
+        _verdict(b, a, mb, ma, p, alpha, min_after)
+        for b, a, mb, ma, p in zip(out["n_before"], out["n_after"], out["months_before"], out["months_after"], out["p_value"], strict=True)
+    ]
+
+
+def effect_summary(table: pd.DataFrame, *, by: str = "batch_year", alpha: float | None = None, min_months_after: int | None = None) -> pd.DataFrame:
+    """Pool an :func:`effect_table` per batch or per community.
+
+    Counts and exposures (estate-months) are summed over the group's estates,
+    then tested as one pair of rates.
+
+    Parameters
+    ----------
+    table
+        The result of :func:`effect_table`.
+    by
+        ``"batch_year"`` or ``"community"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group: ``estates``, ``months_before``/``months_after``
+        (estate-months), ``n_before``, ``n_after``, rates per estate-month,
+        ``change_pct``, ``p_value``, ``verdict``.
+    """
+    alpha = settings.effect_alpha if alpha is None else alpha
+    min_after = table.attrs.get("min_months_after", settings.effect_min_months_after) if min_months_after is None else int(min_months_after)
+    if by not in ("batch_year", "community"):
+        msg = f"by must be 'batch_year' or 'community', not {by!r}"
+        raise ValueError(msg)
+    t = table[table["verdict"] != "no batch year"]
+    g = t.groupby(by, sort=True)
+    out = g.agg(
+        estates=("estate_id", "size"),
+        months_before=("months_before", "sum"),
+        n_before=("n_before", "sum"),
+        months_after=("months_after", "sum"),
+        n_after=("n_after", "sum"),
+        shortest_after=("months_after", "min"),
+    ).reset_index()
+    out["rate_before"] = np.where(out["months_before"] > 0, out["n_before"] / out["months_before"].clip(lower=1), np.nan)
+    out["rate_after"] = np.where(out["months_after"] > 0, out["n_after"] / out["months_after"].clip(lower=1), np.nan)
+    _finish(out, alpha, min_after)
+    # A pooled group is "too short" when any of its estates is: the pooled after-period would be dominated by the others.
+    short = (out["shortest_after"] < min_after) & (out["months_after"] > 0)
+    out.loc[short, "verdict"] = [f"too short: an estate has only {int(s)} month{'s' if s != 1 else ''} after its window" for s in out.loc[short, "shortest_after"]]
+    out.loc[out["shortest_after"] <= 0, "verdict"] = "no data after the window"
+    return out.drop(columns="shortest_after")
