@@ -18,6 +18,7 @@ from geo.errors import GeoError, SchemaError
 COMMAND_MODULES: tuple[str, ...] = (
     "geo._cli_data",
     "geo._cli_geocode",
+    "geo._cli_coverage",
     "geo._cli_map",
     "geo._cli_incidents",
 )

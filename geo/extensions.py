@@ -1,0 +1,275 @@
+"""Route extensions the 1-km rule asks for, and what they cost.
+
+For every **obligation** (a team nearby an estate whose routes do not cover
+it, at an estate that is ``coverable`` in the chosen mode; see
+:mod:`geo.coverage`), the proposal is the shortest detour that makes the team
+cover the estate:
+
+* the **connector** runs from the nearest point of the team's nearest route
+  to the estate (:func:`shapely.shortest_line`); with a road network it runs
+  along the roads instead (the route's nearest point and the estate are
+  snapped to the nearest road, and the snap legs are counted);
+* ``connector_m`` is the connector's length in metres;
+* the patrol must get within the cover distance of the estate and come back
+  to its route, so ``extension_m = 2 * max(0, connector_m - cover_m)``
+  (there and back). Along a network this treats the last ``cover_m`` metres of
+  the road path as not needed, which is exact for a straight connector and a
+  close approximation on roads;
+* ``extension_measure`` says which measure was used: ``straight`` or
+  ``network`` (``straight`` also when the two ends are not joined by roads).
+
+Per estate the proposals are ranked by ``extension_m`` (then team id) and the
+cheapest one is ``recommended``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+
+from geo import settings
+from geo.coverage import CoverageModel
+from geo.errors import CRSError, DataFileError, SchemaError
+
+__all__ = ["RoadNetwork", "extension_proposals", "read_network"]
+
+_COLUMNS = [
+    "estate_id",
+    "team_id",
+    "route_id",
+    "distance_m",
+    "cover_m",
+    "connector_m",
+    "extension_m",
+    "extension_measure",
+    "rank",
+    "recommended",
+]
+
+
+class RoadNetwork:
+    """A road network as a weighted graph in a metric CRS.
+
+    Lines are noded where they cross, split into straight segments, and their
+    end points merged when they agree to 1 cm. Build it with :func:`read_network`.
+
+    Parameters
+    ----------
+    lines
+        Shapely LineStrings / MultiLineStrings in ``crs`` (metres).
+    crs
+        Metric CRS of ``lines``.
+    """
+
+    def __init__(self, lines, *, crs):
+        from geo.crs import require_metric
+
+        self.crs = require_metric(crs, what="road network lines")
+        lines = np.asarray(lines, dtype=object)
+        lines = lines[~(shapely.is_missing(lines) | shapely.is_empty(lines))]
+        if not len(lines):
+            msg = "the road network has no lines"
+            raise SchemaError(msg, ["give a GeoJSON of LineString/MultiLineString road centrelines"])
+        noded = shapely.node(shapely.union_all(lines))
+        parts = shapely.get_parts(noded)
+        coords, index = shapely.get_coordinates(parts, return_index=True)
+        same = index[1:] == index[:-1]
+        a, b = coords[:-1][same], coords[1:][same]
+        length = np.hypot(*(b - a).T)
+        keep = length > 0
+        a, b, length = a[keep], b[keep], length[keep]
+        keys = np.round(np.vstack([a, b]) * 100).astype(np.int64)
+        _, node = np.unique(keys, axis=0, return_inverse=True)
+        node = node.ravel()
+        self.seg_u, self.seg_v = node[: len(a)], node[len(a) :]
+        self.seg_a, self.seg_b, self.seg_len = a, b, length
+        self.node_xy = np.zeros((int(node.max()) + 1, 2))
+        self.node_xy[self.seg_u] = a
+        self.node_xy[self.seg_v] = b
+        self.segments = shapely.linestrings(np.stack([a, b], axis=1))
+        self.tree = shapely.STRtree(self.segments)
+        self.graph = nx.Graph()
+        self.graph.add_weighted_edges_from(zip(self.seg_u.tolist(), self.seg_v.tolist(), length.tolist(), strict=True))
+
+    def _snap(self, point: shapely.Point) -> tuple[int, float, np.ndarray]:
+        seg = int(self.tree.query_nearest(point)[0])
+        along = float(shapely.line_locate_point(self.segments[seg], point))
+        xy = np.asarray(shapely.get_coordinates(shapely.line_interpolate_point(self.segments[seg], along))[0])
+        return seg, along, xy
+
+    def path(self, start: shapely.Point, end: shapely.Point) -> tuple[float, shapely.LineString] | None:
+        """Shortest path from ``start`` to ``end`` along the roads.
+
+        Both points are snapped to their nearest road segment; the straight
+        snap legs are part of the path and its length.
+
+        Returns
+        -------
+        tuple or None
+            ``(length_m, line)`` in :attr:`crs`, or None when the two snapped
+            points lie on parts of the network that are not connected.
+        """
+        s0, a0, p0 = self._snap(start)
+        s1, a1, p1 = self._snap(end)
+        sxy = np.asarray(shapely.get_coordinates(start)[0])
+        exy = np.asarray(shapely.get_coordinates(end)[0])
+        legs = float(np.hypot(*(p0 - sxy)) + np.hypot(*(exy - p1)))
+        best: tuple[float, list] | None = None
+        if s0 == s1:
+            best = (abs(a1 - a0), [])
+        ends0 = ((self.seg_u[s0], a0), (self.seg_v[s0], self.seg_len[s0] - a0))
+        ends1 = ((self.seg_u[s1], a1), (self.seg_v[s1], self.seg_len[s1] - a1))
+        for n0, d0 in ends0:
+            dist, paths = nx.single_source_dijkstra(self.graph, int(n0), weight="weight")
+            for n1, d1 in ends1:
+                if int(n1) in dist:
+                    total = d0 + dist[int(n1)] + d1
+                    if best is None or total < best[0]:
+                        best = (total, paths[int(n1)])
+        if best is None:
+            return None
+        nodes = self.node_xy[np.asarray(best[1], dtype=np.int64)] if best[1] else np.zeros((0, 2))
+        pts = np.vstack([sxy, p0, nodes, p1, exy])
+        keep = np.ones(len(pts), dtype=bool)
+        keep[1:] = np.any(np.diff(pts, axis=0) != 0, axis=1)
+        pts = pts[keep]
+        if len(pts) < 2:
+            pts = np.vstack([sxy, exy])
+        return legs + best[0], shapely.LineString(pts)
+
+
+def read_network(network, *, crs) -> RoadNetwork:
+    """Read a road network (GeoJSON path or GeoDataFrame of lines) into a :class:`RoadNetwork`.
+
+    Parameters
+    ----------
+    network
+        Path of a GeoJSON/GeoPackage file of road lines in WGS-84 (e.g.
+        ``data/gazetteer.geojson``; non-line features such as named points are
+        ignored), or a GeoDataFrame with a CRS.
+    crs
+        Metric CRS to build the graph in (the coverage model's).
+
+    Raises
+    ------
+    DataFileError
+        If the file is missing or unreadable.
+    CRSError
+        If a GeoDataFrame has no CRS.
+    SchemaError
+        If there is no line to build a network from.
+    """
+    if isinstance(network, (str, os.PathLike)):
+        path = Path(network)
+        if not path.exists():
+            msg = f"{path}: no such road network file"
+            raise DataFileError(msg)
+        try:
+            gdf = gpd.read_file(path)
+        except Exception as exc:  # pyogrio raises several types
+            msg = f"{path}: cannot be read as a road network ({exc}); give a GeoJSON of road lines"
+            raise DataFileError(msg) from exc
+        if gdf.crs is None:
+            gdf = gdf.set_crs(settings.storage_crs)
+    else:
+        gdf = network
+        if gdf.crs is None:
+            msg = "road network has no CRS: set it (EPSG:4326 for lon/lat)"
+            raise CRSError(msg)
+    types = gdf.geometry.geom_type
+    lines = gdf[types.isin(["LineString", "MultiLineString"])]
+    if lines.empty:
+        msg = "the road network has no lines"
+        raise SchemaError(msg, ["give a GeoJSON of LineString/MultiLineString road centrelines"])
+    return RoadNetwork(lines.geometry.to_crs(crs).values, crs=crs)
+
+
+def extension_proposals(
+    estates: gpd.GeoDataFrame | None = None,
+    routes: gpd.GeoDataFrame | None = None,
+    *,
+    radius_m: float | None = None,
+    cover_m: float | None = None,
+    strict: bool = False,
+    shift: str | None = None,
+    network=None,
+    model: CoverageModel | None = None,
+) -> gpd.GeoDataFrame:
+    """Propose, for every obligation, the extension that makes the team cover the estate.
+
+    Parameters
+    ----------
+    estates, routes
+        GeoDataFrames in one CRS (ignored when ``model`` is given).
+    radius_m, cover_m, strict, shift
+        See :class:`geo.coverage.CoverageModel`.
+    network
+        None for straight connectors, or a road network (path, GeoDataFrame or
+        :class:`RoadNetwork` in the model's metric CRS) to measure along.
+    model
+        A model to reuse (solved if it is not yet).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per obligation: ``estate_id``, ``team_id``, ``route_id`` (the
+        team's nearest route), ``distance_m`` (straight, metres),
+        ``cover_m``, ``connector_m``, ``extension_m`` (there and back:
+        ``2 * max(0, connector_m - cover_m)``), ``extension_measure``
+        (``straight`` or ``network``), ``rank`` (1 = cheapest for the estate),
+        ``recommended`` (rank 1), and the connector line in WGS-84.
+    """
+    if model is None:
+        model = CoverageModel.from_geodataframes(estates, routes, radius_m=radius_m, cover_m=cover_m, shift=shift, strict=strict)
+    pairs = model.pairs()
+    ob = pairs.loc[pairs["obligation"]].reset_index(drop=True)
+    if ob.empty:
+        kinds = {"distance_m": float, "cover_m": float, "connector_m": float, "extension_m": float, "rank": np.int64, "recommended": bool}
+        empty = {c: pd.Series([], dtype=kinds.get(c, object)) for c in _COLUMNS}
+        return gpd.GeoDataFrame(empty, geometry=gpd.GeoSeries([], crs=settings.storage_crs))
+    est_g = model.estate_geoms[ob["estate_index"].to_numpy()]
+    rte_g = model.route_geoms[ob["route_index"].to_numpy()]
+    lines = shapely.shortest_line(rte_g, est_g)
+    connector = shapely.length(lines)
+    measure = np.full(len(ob), "straight", dtype=object)
+    if network is not None:
+        net = network if isinstance(network, RoadNetwork) else read_network(network, crs=model.crs)
+        if not pyproj.CRS(net.crs).equals(model.crs):
+            msg = f"road network is in {net.crs.to_string()} but the coverage model measures in {model.crs.to_string()}"
+            raise CRSError(msg)
+        starts = shapely.get_point(lines, 0)
+        ends = shapely.get_point(lines, 1)
+        for i in range(len(ob)):
+            found = net.path(starts[i], ends[i])
+            if found is not None:
+                connector[i], lines[i] = found
+                measure[i] = "network"
+    cover = ob["cover_m"].to_numpy()
+    extension = 2.0 * np.maximum(0.0, connector - cover)
+    out = pd.DataFrame(
+        {
+            "estate_id": ob["estate_id"],
+            "team_id": ob["team_id"],
+            "route_id": ob["route_id"],
+            "distance_m": ob["distance_m"],
+            "cover_m": cover,
+            "connector_m": connector,
+            "extension_m": extension,
+            "extension_measure": measure,
+            "_order": ob["estate_index"],
+            "_line": lines,
+        }
+    )
+    out = out.sort_values(["_order", "extension_m", "team_id"], kind="stable").reset_index(drop=True)
+    out["rank"] = out.groupby("_order").cumcount() + 1
+    out["recommended"] = out["rank"] == 1
+    geoms = gpd.GeoSeries(out["_line"].to_numpy(), crs=model.crs).to_crs(settings.storage_crs)
+    out = out.drop(columns=["_order", "_line"])
+    return gpd.GeoDataFrame(out, geometry=geoms.values, crs=settings.storage_crs)

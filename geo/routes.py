@@ -1,0 +1,302 @@
+"""Loading patrol routes: checks beyond the schema, GPX tracks, GCJ-02 sources.
+
+:func:`load_routes` is the reader the coverage engine uses. On top of
+:func:`geo.io.read_routes` (schema, datum conversion, zero-length lines) it
+
+* refuses a team id used with two names (:func:`check_teams`), naming both
+  names and the route ids, because coverage is counted per team id;
+* reports self-crossing lines as notices in ``gdf.attrs["notices"]``
+  (:func:`self_crossing_notices`): a patrol loop may cross itself, but a GPS
+  track that crosses itself many times is suspect. These are reported, not refused;
+* reads GPX tracks (:func:`read_gpx`), e.g. a patrol's phone or radio GPS log.
+
+GCJ-02 (AMap, Tencent) or BD-09 (Baidu) sources are read with ``datum="gcj02"``
+or a top-level ``"datum"`` member in the GeoJSON; they are converted to WGS-84
+before anything is measured.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from geo import crs as _crs
+from geo import io, settings
+from geo.errors import DataFileError, SchemaError
+
+__all__ = ["check_teams", "count_self_crossings", "load_routes", "read_gpx", "self_crossing_notices"]
+
+
+def check_teams(routes: gpd.GeoDataFrame, *, source: str | None = None) -> None:
+    """Refuse team ids that carry more than one team name.
+
+    Parameters
+    ----------
+    routes
+        Routes with ``route_id``, ``team_id`` and ``team`` columns.
+    source
+        File name for the message.
+
+    Raises
+    ------
+    SchemaError
+        One problem per inconsistent team id, naming every name and the route ids that use it.
+    """
+    names: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for rid, tid, name in zip(routes["route_id"], routes["team_id"], routes["team"], strict=True):
+        names[str(tid)][str(name)].append(str(rid))
+    problems = []
+    for tid, by_name in sorted(names.items()):
+        if len(by_name) > 1:
+            parts = "; ".join(f"'{n}' on routes {', '.join(r)}" for n, r in sorted(by_name.items()))
+            problems.append(
+                f"field 'team': team id {tid!r} is used with {len(by_name)} names: {parts}; give one team id one name (or use separate team ids)"
+            )
+    if problems:
+        where = f"{source}: " if source else ""
+        msg = f"{where}{len(problems)} team id{'s' if len(problems) != 1 else ''} with more than one name"
+        raise SchemaError(msg, problems)
+
+
+def count_self_crossings(geoms) -> np.ndarray:
+    """Count the distinct points where each line crosses or touches itself (shared vertices of consecutive segments excluded).
+
+    Parameters
+    ----------
+    geoms
+        Array-like of LineString / MultiLineString (any CRS; only topology matters).
+
+    Returns
+    -------
+    numpy.ndarray of int
+        Number of self-intersections per line (0 for a simple line). A closed
+        loop (end at the start) is not counted.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    out = np.zeros(len(geoms), dtype=np.int64)
+    simple = shapely.is_simple(geoms) | shapely.is_empty(geoms) | shapely.is_missing(geoms)
+    for i in np.flatnonzero(~simple):
+        parts = shapely.get_parts(geoms[i])
+        segs_a, segs_b, part_ids, seq = [], [], [], []
+        for k, p in enumerate(parts):
+            c = shapely.get_coordinates(p)
+            segs_a.append(c[:-1])
+            segs_b.append(c[1:])
+            part_ids.append(np.full(len(c) - 1, k))
+            seq.append(np.arange(len(c) - 1))
+        a, b = np.concatenate(segs_a), np.concatenate(segs_b)
+        pid, sq = np.concatenate(part_ids), np.concatenate(seq)
+        segments = shapely.linestrings(np.stack([a, b], axis=1))
+        tree = shapely.STRtree(segments)
+        left, right = tree.query(segments, predicate="intersects")
+        keep = left < right
+        left, right = left[keep], right[keep]
+        neighbour = (pid[left] == pid[right]) & (np.abs(sq[left] - sq[right]) == 1)
+        closing = np.zeros(len(left), dtype=bool)
+        for k, p in enumerate(parts):
+            if shapely.is_closed(p):
+                n_seg = int((pid == k).sum())
+                closing |= (pid[left] == k) & (pid[right] == k) & (sq[left] == 0) & (sq[right] == n_seg - 1)
+        keep = ~neighbour & ~closing
+        # A crossing through a vertex touches up to four segments: count distinct points.
+        points = shapely.get_coordinates(shapely.intersection(segments[left[keep]], segments[right[keep]]))
+        out[i] = len(np.unique(np.round(points, 9), axis=0)) if len(points) else 0
+    return out
+
+
+def self_crossing_notices(routes: gpd.GeoDataFrame, *, suspect_count: int | None = None) -> list[str]:
+    """Notices for routes whose lines cross themselves.
+
+    Parameters
+    ----------
+    routes
+        Routes with ``route_id``.
+    suspect_count
+        More crossings than this mark a track as suspect (default
+        :data:`geo.settings.self_crossing_suspect_count`).
+
+    Returns
+    -------
+    list of str
+        One notice per self-crossing route; empty when none crosses itself.
+    """
+    if suspect_count is None:
+        suspect_count = settings.self_crossing_suspect_count
+    counts = count_self_crossings(routes.geometry.values)
+    notices = []
+    for rid, n in zip(routes["route_id"], counts, strict=True):
+        if n == 0:
+            continue
+        if n > suspect_count:
+            notices.append(
+                f"route {rid}: the line crosses itself {n} times; a GPS track this tangled is suspect "
+                "(signal jumps, or several trips in one track): check it on the map and clean it or split it"
+            )
+        else:
+            notices.append(f"route {rid}: the line crosses itself {n} time{'s' if n != 1 else ''} (a patrol loop may do this; kept as is)")
+    return notices
+
+
+def load_routes(path: str | os.PathLike | None = None, *, datum: str | None = None, **gpx_fields) -> gpd.GeoDataFrame:
+    """Read patrol routes for the coverage engine, with every check.
+
+    Parameters
+    ----------
+    path
+        GeoJSON, GeoPackage, CSV/XLSX (WKT ``geometry`` column) or GPX; default
+        ``data/patrol_routes.geojson``.
+    datum
+        Datum of the coordinates when the file does not declare it
+        (``wgs84``, ``gcj02``, ``bd09``).
+    **gpx_fields
+        For a GPX file: the team fields, see :func:`read_gpx`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Routes in WGS-84 (EPSG:4326); ``attrs["notices"]`` lists datum
+        conversions and self-crossing lines.
+
+    Raises
+    ------
+    SchemaError
+        With every schema problem, or team ids used with two names.
+    DataFileError
+        If the file is missing or unreadable.
+    """
+    path = Path(path) if path is not None else settings.data_path("patrol_routes.geojson")
+    if path.suffix.lower() == ".gpx":
+        gdf = read_gpx(path, datum=datum, **gpx_fields)
+    else:
+        if gpx_fields:
+            msg = f"{path}: team fields ({', '.join(gpx_fields)}) are only taken for GPX files; put them in the file's properties"
+            raise TypeError(msg)
+        gdf = io.read_routes(path, datum=datum)
+    check_teams(gdf, source=str(path))
+    gdf.attrs["notices"] = list(gdf.attrs.get("notices", [])) + self_crossing_notices(gdf)
+    return gdf
+
+
+def read_gpx(
+    path: str | os.PathLike,
+    *,
+    team_id: str,
+    team: str,
+    org_type: str,
+    shift: str = "all",
+    schedule: str | None = None,
+    route_id: str | None = None,
+    datum: str | None = None,
+    synthetic: bool | None = None,
+) -> gpd.GeoDataFrame:
+    """Read the tracks of a GPX file as patrol routes of one team.
+
+    Each ``<trk>`` becomes one route (its segments a MultiLineString); a file
+    with only ``<rte>`` elements gives one route per ``<rte>``. Waypoints are ignored.
+
+    Parameters
+    ----------
+    path
+        The GPX file.
+    team_id, team, org_type, shift, schedule
+        Route properties (see :data:`geo.schemas.ROUTES`).
+    route_id
+        Route id prefix (default: the file's stem); tracks get ``-1``, ``-2`` ... when there are several.
+    datum
+        ``wgs84`` (GPX's own datum, the default) or ``gcj02``/``bd09`` for
+        exports of Chinese map apps that write shifted coordinates.
+    synthetic
+        Set the ``synthetic`` property.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Routes in WGS-84, validated against the routes schema;
+        ``attrs["notices"]`` says when coordinates were converted.
+
+    Raises
+    ------
+    DataFileError
+        If the file is missing or not GPX.
+    SchemaError
+        If a track has fewer than two points, or a property is invalid.
+    """
+    import gpxpy
+    import gpxpy.gpx
+
+    path = Path(path)
+    if not path.exists():
+        msg = f"{path}: no such file"
+        raise DataFileError(msg)
+    try:
+        with open(path, encoding="utf-8-sig") as fh:
+            doc = gpxpy.parse(fh)
+    except (gpxpy.gpx.GPXException, ValueError, UnicodeDecodeError) as exc:
+        msg = f"{path}: not a readable GPX file ({exc})"
+        raise DataFileError(msg) from exc
+    lines: list[list[list[tuple[float, float]]]] = []
+    names: list[str | None] = []
+    for trk in doc.tracks:
+        lines.append([[(p.longitude, p.latitude) for p in seg.points] for seg in trk.segments])
+        names.append(trk.name)
+    if not lines:
+        for rte in doc.routes:
+            lines.append([[(p.longitude, p.latitude) for p in rte.points]])
+            names.append(rte.name)
+    if not lines:
+        msg = f"{path}: the GPX file has no track (<trk>) or route (<rte>)"
+        raise SchemaError(msg, ["record the patrol as a track, or draw it as a route, and export again"])
+    prefix = route_id or path.stem
+    props, geoms = [], []
+    problems = []
+    for k, (parts, name) in enumerate(zip(lines, names, strict=True)):
+        rid = prefix if len(lines) == 1 else f"{prefix}-{k + 1}"
+        good = [p for p in parts if len(p) >= 2]
+        if len(good) < len(parts):
+            problems.append(f"track {k + 1} ({name or rid}): {len(parts) - len(good)} segment(s) with fewer than two points were dropped")
+        geom = None
+        if len(good) == 1:
+            geom = shapely.LineString(good[0])
+        elif good:
+            geom = shapely.MultiLineString(good)
+        p = {"route_id": rid, "team_id": team_id, "team": team, "org_type": org_type, "shift": shift}
+        if schedule:
+            p["schedule"] = schedule
+        if synthetic is not None:
+            p["synthetic"] = synthetic
+        if name:
+            p["note"] = f"GPX track: {name}"
+        props.append(p)
+        geoms.append(geom)
+    src = _crs.normalize_datum(datum) if datum else "wgs84"
+    gdf = _validated(path, props, geoms, src)
+    notices = [f"{path}: {p}" for p in problems] + [n.replace(gdf.attrs["source"], str(path)) for n in gdf.attrs.get("notices", [])]
+    gdf.attrs["notices"] = notices
+    gdf.attrs["source"] = str(path)
+    return gdf
+
+
+def _validated(path: Path, props: list[dict], geoms: list, datum: str) -> gpd.GeoDataFrame:
+    """Validate GPX-derived features with the routes reader (schema checks, datum conversion)."""
+    import json
+    import tempfile
+
+    features = [
+        {"type": "Feature", "properties": p, "geometry": None if g is None else json.loads(shapely.to_geojson(g))}
+        for p, g in zip(props, geoms, strict=True)
+    ]
+    doc = {"type": "FeatureCollection", "datum": datum, "features": features}
+    with tempfile.TemporaryDirectory() as tmp:
+        staged = Path(tmp) / f"{path.stem}.geojson"
+        staged.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+        try:
+            return io.read_routes(staged)
+        except SchemaError as exc:
+            problems = [p.replace(str(staged), str(path)) for p in exc.problems]
+            msg = f"{path}: {len(problems)} problem{'s' if len(problems) != 1 else ''} in the GPX tracks"
+            raise SchemaError(msg, problems) from None

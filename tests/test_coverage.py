@@ -1,0 +1,508 @@
+"""Tests of geo.coverage against an independent geodesic brute force, and of incremental updates."""
+
+import itertools
+import math
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import pytest
+import shapely
+
+from geo import coverage, settings
+from geo.coverage import CoverageModel, coverage_table, status_summary, team_table
+from geo.errors import CRSError, SchemaError
+
+GEOD = pyproj.Geod(ellps="WGS84")
+TO_LONLAT = pyproj.Transformer.from_crs("EPSG:4545", "EPSG:4326", always_xy=True)
+TO_METRIC = pyproj.Transformer.from_crs("EPSG:4326", "EPSG:4545", always_xy=True)
+
+# Tolerance between the engine's planar EPSG:4545 distance and the geodesic brute force:
+# * EPSG:4545 has scale 1 on 108E; at Shahe (108.35-108.39E, 30.84N) the point scale is
+#   1 + (dlon * cos(lat))^2 / 2 ~ 1 + 1.5e-5, i.e. 1.5 cm per km (DOMAIN: "about 1.00002");
+# * the brute force samples each route every <= 1 m along the geodesic, so its nearest sample
+#   is at most 0.5 m along the line from the true nearest point: it overestimates by at most
+#   sqrt(d^2 + 0.5^2) - d <= 0.5 m;
+# * a straight segment in the projection and the geodesic between the same vertices differ by
+#   far less than a millimetre over these lengths.
+# 0.05 % of the distance + 0.5 m bounds all of it with a wide margin.
+REL_TOL = 5e-4
+ABS_TOL_M = 0.5
+
+
+def tol(d):
+    return REL_TOL * np.asarray(d) + ABS_TOL_M
+
+
+# --- independent brute force ----------------------------------------------------------
+
+
+def densify_geodesic(line: shapely.LineString, step_m: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Vertices of ``line`` (WGS-84) with geodesic intermediate points at most ``step_m`` apart."""
+    lons, lats = [], []
+    for part in shapely.get_parts(line):
+        c = shapely.get_coordinates(part)
+        for (x1, y1), (x2, y2) in itertools.pairwise(c):
+            length = GEOD.inv(x1, y1, x2, y2)[2]
+            n = max(0, math.ceil(length / step_m) - 1)
+            mids = GEOD.npts(x1, y1, x2, y2, n) if n else []
+            lons += [x1, *(p[0] for p in mids), x2]
+            lats += [y1, *(p[1] for p in mids), y2]
+    return np.array(lons), np.array(lats)
+
+
+def geodesic_distance_m(point: shapely.Point, dense: tuple[np.ndarray, np.ndarray]) -> float:
+    lons, lats = dense
+    _, _, d = GEOD.inv(np.full(len(lons), point.x), np.full(len(lats), point.y), lons, lats)
+    return float(d.min())
+
+
+def brute_force(estates, routes, *, shift=None):
+    """{(estate_id, team_id): min geodesic distance m} over every route of the shift."""
+    allowed = {None: {"day", "night", "all"}, "day": {"day", "all"}, "night": {"night", "all"}}[shift]
+    out = {}
+    dense = {r.route_id: densify_geodesic(r.geometry) for r in routes.itertuples()}
+    for e in estates.itertuples():
+        for r in routes.itertuples():
+            if r.shift not in allowed:
+                continue
+            d = geodesic_distance_m(e.geometry, dense[r.route_id])
+            key = (e.estate_id, r.team_id)
+            out[key] = min(d, out.get(key, math.inf))
+    return out
+
+
+# --- random layouts around Wanzhou ------------------------------------------------------
+
+
+def random_layout(seed: int, n_estates: int = 18, n_routes: int = 14, n_teams: int = 8):
+    """Estates and routes in a 5 km box around Shahe; a third of the routes pass near an estate."""
+    rng = np.random.default_rng(seed)
+    x0, y0 = TO_METRIC.transform(108.365, 30.835)
+    ex = x0 + rng.uniform(0, 5000, n_estates)
+    ey = y0 + rng.uniform(0, 5000, n_estates)
+    elon, elat = TO_LONLAT.transform(ex, ey)
+    estates = gpd.GeoDataFrame(
+        {"estate_id": [f"E{i:02d}" for i in range(n_estates)], "name": [f"小区{i}" for i in range(n_estates)]},
+        geometry=gpd.points_from_xy(elon, elat),
+        crs="EPSG:4326",
+    )
+    routes = []
+    for k in range(n_routes):
+        if k % 3 == 0:
+            j = rng.integers(n_estates)
+            start = np.array([ex[j], ey[j]]) + rng.uniform(-150, 150, 2)
+        else:
+            start = np.array([x0, y0]) + rng.uniform(0, 5000, 2)
+        steps = rng.uniform(-600, 600, (int(rng.integers(1, 4)), 2))
+        pts = np.vstack([start, start + np.cumsum(steps, axis=0)])
+        lon, lat = TO_LONLAT.transform(pts[:, 0], pts[:, 1])
+        routes.append(
+            {
+                "route_id": f"R{k:02d}",
+                "team_id": f"T{k % n_teams}",
+                "team": f"队伍{k % n_teams}",
+                "org_type": "property",
+                "shift": ("day", "night", "all")[int(rng.integers(3))],
+                "geometry": shapely.LineString(np.column_stack([lon, lat])),
+            }
+        )
+    return estates, gpd.GeoDataFrame(routes, crs="EPSG:4326")
+
+
+def expected_status(dists: dict, radius_m: float, cover_m: float, strict: bool) -> str:
+    nearby = [d for d in dists.values() if d <= radius_m]
+    covering = [d for d in nearby if d <= cover_m]
+    if not nearby:
+        return "gap"
+    if strict:
+        return "covered" if len(covering) == len(nearby) else "coverable"
+    return "covered" if covering else "coverable"
+
+
+def ambiguous(dists: dict, radius_m: float, cover_m: float) -> bool:
+    """True when a geodesic distance is within the tolerance of a threshold (either answer is right)."""
+    return any(abs(d - t) <= tol(t) for d in dists.values() for t in (radius_m, cover_m))
+
+
+class TestAgainstGeodesicBruteForce:
+    @pytest.mark.parametrize("seed", [1, 2, 3])
+    @pytest.mark.parametrize("shift", [None, "night"])
+    def test_distances_and_statuses(self, seed, shift):
+        estates, routes = random_layout(seed)
+        model = CoverageModel.from_geodataframes(estates, routes, shift=shift).solve()
+        pairs = model.pairs()
+        engine = {(e, t): d for e, t, d in zip(pairs["estate_id"], pairs["team_id"], pairs["distance_m"], strict=True)}
+        truth = brute_force(estates, routes, shift=shift)
+        radius = settings.rule_radius_m
+        for key, d_true in truth.items():
+            if d_true <= radius - tol(radius):
+                assert key in engine, f"{key} is {d_true:.2f} m away (geodesic) but the engine did not find it nearby"
+                assert abs(engine[key] - d_true) <= tol(d_true), (key, engine[key], d_true)
+            elif d_true > radius + tol(radius):
+                assert key not in engine, f"{key} is {d_true:.2f} m away but the engine called it nearby"
+        for key, d in engine.items():
+            assert abs(d - truth[key]) <= tol(truth[key])
+
+        table = model.table().set_index("estate_id")
+        checked = 0
+        for eid in estates["estate_id"]:
+            dists = {t: d for (e, t), d in truth.items() if e == eid}
+            if ambiguous(dists, radius, settings.cover_distance_m):
+                continue
+            for strict in (False, True):
+                want = expected_status(dists, radius, settings.cover_distance_m, strict)
+                got = (
+                    table.loc[eid, "status"]
+                    if not strict
+                    else CoverageModel.from_geodataframes(estates, routes, shift=shift, strict=True)
+                    .solve()
+                    .table()
+                    .set_index("estate_id")
+                    .loc[eid, "status"]
+                )
+                assert got == want, (eid, strict, dists)
+            checked += 1
+        assert checked >= len(estates) - 3
+
+    def test_layouts_produce_every_status(self):
+        seen = set()
+        for seed in (1, 2, 3):
+            estates, routes = random_layout(seed)
+            seen |= set(coverage_table(estates, routes)["status"])
+        assert seen == {"covered", "coverable", "gap"}
+
+    def test_nearest_team_is_the_brute_force_nearest(self):
+        estates, routes = random_layout(4)
+        truth = brute_force(estates, routes)
+        table = CoverageModel.from_geodataframes(estates, routes).solve().table().set_index("estate_id")
+        for eid in estates["estate_id"]:
+            dists = {t: d for (e, t), d in truth.items() if e == eid and d <= 990}
+            if not dists:
+                continue
+            best = sorted(dists.values())
+            if len(best) > 1 and best[1] - best[0] < 2 * tol(best[1]):
+                continue  # too close to call
+            want = min(dists, key=dists.get)
+            assert table.loc[eid, "nearest_team_id"] == want
+            assert abs(table.loc[eid, "nearest_distance_m"] - dists[want]) <= tol(dists[want])
+
+
+# --- thresholds are inclusive ---------------------------------------------------------------
+
+X0, Y0 = 536000.0, 3413000.0  # EPSG:4545 metres, inside Shahe
+
+
+def metric_model(estate_geoms, route_geoms, teams=None, **kw):
+    teams = teams or [f"T{i}" for i in range(len(route_geoms))]
+    return CoverageModel(
+        [f"E{i}" for i in range(len(estate_geoms))],
+        estate_geoms,
+        [f"R{i}" for i in range(len(route_geoms))],
+        route_geoms,
+        teams,
+        crs="EPSG:4545",
+        **kw,
+    ).solve()
+
+
+class TestInclusiveThresholds:
+    def test_pair_exactly_at_radius_is_nearby(self):
+        route = shapely.LineString([(X0, Y0), (X0 + 500.0, Y0)])
+        at = shapely.Point(X0 + 250.0, Y0 + 1000.0)
+        beyond = shapely.Point(X0 + 250.0, Y0 - 1000.01)
+        assert shapely.distance(route, at) == 1000.0  # exact by construction
+        t = metric_model([at, beyond], [route]).table()
+        assert list(t["status"]) == ["coverable", "gap"]
+        assert t.loc[0, "nearest_distance_m"] == 1000.0
+
+    def test_pair_at_radius_survives_wgs84_round_trip(self):
+        route = shapely.LineString([(X0, Y0), (X0 + 500.0, Y0)])
+        at = shapely.Point(X0 + 250.0, Y0 + 1000.0)
+        est = gpd.GeoDataFrame({"estate_id": ["E0"]}, geometry=[at], crs="EPSG:4545").to_crs("EPSG:4326")
+        rt = gpd.GeoDataFrame({"route_id": ["R0"], "team_id": ["T0"]}, geometry=[route], crs="EPSG:4545").to_crs("EPSG:4326")
+        t = CoverageModel.from_geodataframes(est, rt).solve().table()
+        assert t.loc[0, "status"] == "coverable"
+        assert t.loc[0, "nearest_distance_m"] == pytest.approx(1000.0, abs=1e-4)
+
+    def test_cover_distance_is_inclusive_for_points_and_polygons(self):
+        route = shapely.LineString([(X0, Y0), (X0 + 500.0, Y0)])
+        point_at = shapely.Point(X0 + 100.0, Y0 + 100.0)
+        point_out = shapely.Point(X0 + 100.0, Y0 + 100.5)
+        poly_at = shapely.box(X0 + 200.0, Y0 + 30.0, X0 + 240.0, Y0 + 60.0)
+        poly_out = shapely.box(X0 + 300.0, Y0 + 31.0, X0 + 340.0, Y0 + 60.0)
+        t = metric_model([point_at, point_out, poly_at, poly_out], [route]).table()
+        assert list(t["status"]) == ["covered", "coverable", "covered", "coverable"]
+
+    def test_cover_m_override_applies_to_every_estate(self):
+        route = shapely.LineString([(X0, Y0), (X0 + 500.0, Y0)])
+        t = metric_model([shapely.Point(X0, Y0 + 250.0)], [route], cover_m=250.0).table()
+        assert t.loc[0, "status"] == "covered"
+
+    def test_radius_setting_is_read_at_call_time(self, monkeypatch):
+        monkeypatch.setattr(settings, "rule_radius_m", 500.0)
+        route = shapely.LineString([(X0, Y0), (X0 + 500.0, Y0)])
+        t = metric_model([shapely.Point(X0, Y0 + 700.0)], [route]).table()
+        assert t.loc[0, "status"] == "gap"
+
+
+class TestStrictShiftAndCrossPatrol:
+    def layout(self):
+        est = [shapely.Point(X0, Y0 + 50.0), shapely.Point(X0 + 3000.0, Y0 + 50.0)]
+        routes = [
+            shapely.LineString([(X0 - 100, Y0), (X0 + 100, Y0)]),  # T0 covers E0 (50 m), by day
+            shapely.LineString([(X0 - 100, Y0 + 80), (X0 + 100, Y0 + 80)]),  # T1 covers E0 (30 m), all shifts
+            shapely.LineString([(X0 - 100, Y0 + 600), (X0 + 100, Y0 + 600)]),  # T2 nearby E0 (550 m), night
+            shapely.LineString([(X0 + 3000 - 100, Y0), (X0 + 3100, Y0)]),  # T3 covers E1, day only
+        ]
+        return est, routes, ["T0", "T1", "T2", "T3"], ["day", "all", "night", "day"]
+
+    def test_default_and_strict_statuses(self):
+        est, routes, teams, shifts = self.layout()
+        default = metric_model(est, routes, teams, route_shifts=shifts).table()
+        strict = metric_model(est, routes, teams, route_shifts=shifts, strict=True).table()
+        assert default.loc[0, "status"] == "covered" and default.loc[0, "covering_count"] == 2
+        assert default.loc[0, "covering_team_ids"] == "T0;T1" and default.loc[0, "nearby_team_ids"] == "T0;T1;T2"
+        assert default.loc[0, "obligations_count"] == 0
+        assert strict.loc[0, "status"] == "coverable" and strict.loc[0, "obligations_count"] == 1
+        assert strict.loc[0, "covering_count"] == 2
+
+    def test_night_shift_uncovers_day_only_estates(self):
+        est, routes, teams, shifts = self.layout()
+        night = metric_model(est, routes, teams, route_shifts=shifts, shift="night").table()
+        day = metric_model(est, routes, teams, route_shifts=shifts, shift="day").table()
+        assert night.loc[0, "covering_team_ids"] == "T1"  # 'all' counts at night
+        assert night.loc[1, "status"] == "gap" and day.loc[1, "status"] == "covered"
+        assert day.loc[0, "nearby_team_ids"] == "T0;T1"
+
+    def test_team_table_lists_covered_and_obliged(self):
+        est, routes, teams, shifts = self.layout()
+        rows = [{"estate_id": f"E{i}"} for i in range(2)]
+        eg = gpd.GeoDataFrame(rows, geometry=est, crs="EPSG:4545")
+        rg = gpd.GeoDataFrame(
+            {"route_id": [f"R{i}" for i in range(4)], "team_id": teams, "shift": shifts}, geometry=routes, crs="EPSG:4545"
+        )
+        tt = team_table(eg, rg, strict=True).set_index("team_id")
+        assert tt.loc["T2", "obliged_estate_ids"] == "E0"
+        assert tt.loc["T2", "obligation_extension_m"] == pytest.approx(2 * (550 - 100))
+        assert tt.loc["T0", "covered_estate_ids"] == "E0"
+        assert tt.loc["T3", "obliged_count"] == 0
+
+
+class TestSummary:
+    def test_counts_per_status_community_and_batch(self):
+        t = pd.DataFrame({"status": ["gap", "covered", "covered"], "community": ["a", "a", "b"], "batch_year": [2022, 2023, 2023]})
+        s = status_summary(t)
+        assert s["total"].loc["estates", "covered"] == 2 and s["total"].loc["estates", "coverable"] == 0
+        assert s["community"].loc["a", "gap"] == 1 and s["batch_year"].loc[2023, "covered"] == 2
+
+
+# --- incremental updates equal a full recompute -----------------------------------------------
+
+
+def frame_of(current: dict) -> gpd.GeoDataFrame:
+    rows = [{"route_id": k, "team_id": v[1], "shift": v[2], "geometry": v[0]} for k, v in sorted(current.items())]
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
+
+
+class TestUpdateRoute:
+    @pytest.mark.parametrize(
+        ("seed", "strict", "shift", "rebuild_after"), [(11, False, None, 256), (12, True, None, 256), (13, False, "night", 3)]
+    )
+    def test_many_edits_equal_full_recompute(self, seed, strict, shift, rebuild_after, monkeypatch):
+        monkeypatch.setattr(coverage, "_REBUILD_AFTER", rebuild_after)  # also exercise rebuilding the route tree
+        estates, routes = random_layout(seed, n_estates=40, n_routes=20)
+        model = CoverageModel.from_geodataframes(estates, routes, strict=strict, shift=shift).solve()
+        current = {r.route_id: (r.geometry, r.team_id, r.shift) for r in routes.itertuples()}
+        rng = np.random.default_rng(seed)
+        x0, y0 = TO_METRIC.transform(108.365, 30.835)
+        metric_tree = shapely.STRtree(np.asarray(estates.to_crs("EPSG:4545").geometry.values))
+        for step in range(40):
+            kind = rng.choice(["move", "delete", "add", "add_new_team"]) if current else "add"
+            if kind == "delete":
+                rid = rng.choice(sorted(current))
+                geom, team, shf = None, None, None
+            else:
+                pts = np.array([x0, y0]) + rng.uniform(-300, 3300, 2) + np.cumsum(rng.uniform(-500, 500, (3, 2)), axis=0)
+                lon, lat = TO_LONLAT.transform(pts[:, 0], pts[:, 1])
+                geom = shapely.LineString(np.column_stack([lon, lat]))
+                if kind == "move":
+                    rid = rng.choice(sorted(current))
+                    team, shf = current[rid][1], current[rid][2]
+                else:
+                    rid = f"N{step:02d}"
+                    team = f"NEW{step}" if kind == "add_new_team" else f"T{rng.integers(8)}"
+                    shf = ("day", "night", "all")[int(rng.integers(3))]
+            old = current.get(rid)
+            affected = model.update_route(
+                rid, geom, team_id=team if rid not in current else None, shift=shf if rid not in current else None
+            )
+            if geom is None:
+                del current[rid]
+            else:
+                current[rid] = (geom, team, shf)
+            # only estates within the radius of the old or new line are recomputed
+            near = set()
+            for g in (old[0] if old else None, geom):
+                if g is not None:
+                    gm = gpd.GeoSeries([g], crs="EPSG:4326").to_crs("EPSG:4545").values[0]
+                    near |= set(metric_tree.query(gm, predicate="dwithin", distance=settings.rule_radius_m + 2).tolist())
+            assert set(affected.tolist()) <= near
+            if step % 5 == 4 or step == 39:
+                full = CoverageModel.from_geodataframes(estates, frame_of(current), strict=strict, shift=shift).solve()
+                pd.testing.assert_frame_equal(model.table(), full.table(), check_exact=True)
+                got, want = model.summary_arrays(), full.summary_arrays()
+                for key in ("status", "nearby_count", "covering_count", "nearest_distance_m"):
+                    np.testing.assert_array_equal(got[key], want[key])
+
+    def test_delete_unknown_route_raises(self):
+        estates, routes = random_layout(5)
+        model = CoverageModel.from_geodataframes(estates, routes).solve()
+        with pytest.raises(KeyError, match="does not exist"):
+            model.update_route("nope", None)
+        with pytest.raises(ValueError, match="team_id"):
+            model.update_route("new", routes.geometry.iloc[0])
+
+    def test_zero_length_edit_is_refused(self):
+        estates, routes = random_layout(5)
+        model = CoverageModel.from_geodataframes(estates, routes).solve()
+        with pytest.raises(SchemaError, match="zero length"):
+            model.update_route("R00", shapely.LineString([(108.37, 30.84), (108.37, 30.84)]))
+
+
+# --- bad input ------------------------------------------------------------------------------
+
+
+class TestBadInput:
+    def frames(self):
+        estates, routes = random_layout(7, n_estates=3, n_routes=3)
+        return estates, routes
+
+    def test_routes_without_crs_are_refused(self):
+        estates, routes = self.frames()
+        with pytest.raises(CRSError, match="no CRS"):
+            CoverageModel.from_geodataframes(estates, routes.set_crs(None, allow_override=True))
+
+    def test_inputs_in_different_crs_are_refused(self):
+        estates, routes = self.frames()
+        with pytest.raises(CRSError, match="EPSG:3857"):
+            CoverageModel.from_geodataframes(estates, routes.to_crs("EPSG:3857"))
+
+    def test_degrees_fed_to_the_metric_core_are_refused(self):
+        estates, routes = self.frames()
+        with pytest.raises(CRSError, match="degrees"):
+            CoverageModel(
+                estates["estate_id"],
+                estates.geometry.values,
+                routes["route_id"],
+                routes.geometry.values,
+                routes["team_id"],
+                crs="EPSG:4326",
+            )
+
+    def test_empty_and_zero_length_routes_are_refused_with_their_ids(self):
+        estates, routes = self.frames()
+        routes.loc[0, "geometry"] = shapely.LineString()
+        routes.loc[1, "geometry"] = shapely.LineString([(108.37, 30.84), (108.37, 30.84)])
+        with pytest.raises(SchemaError) as info:
+            CoverageModel.from_geodataframes(estates, routes)
+        text = str(info.value)
+        assert "route R00: has no geometry" in text and "route R01: the line has zero length" in text
+
+    def test_metric_inputs_are_measured_as_given(self):
+        estates, routes = self.frames()
+        a = CoverageModel.from_geodataframes(estates, routes).solve().table()
+        b = CoverageModel.from_geodataframes(estates.to_crs("EPSG:4545"), routes.to_crs("EPSG:4545")).solve().table()
+        np.testing.assert_allclose(a["nearest_distance_m"], b["nearest_distance_m"], atol=1e-6)
+
+
+# --- the shipped demo and the command line ------------------------------------------------------
+
+DATA = __import__("pathlib").Path(__file__).parent / "data" / "coverage"
+
+
+class TestShippedDemo:
+    def test_demo_shows_every_case(self):
+        from geo import io
+        from geo.routes import load_routes
+
+        estates = io.read_estates(settings.data_path("estates.geojson"))
+        routes = load_routes(settings.data_path("patrol_routes.geojson"))
+        assert routes["synthetic"].all()
+        doc = __import__("json").loads(settings.data_path("patrol_routes.geojson").read_text(encoding="utf-8"))
+        assert doc["synthetic"] is True and "SYNTHETIC" in doc["note"]
+        assert set(routes["org_type"]) == {"police", "property", "enterprise", "school", "volunteer"}
+        t = coverage_table(estates, routes)
+        assert set(t["status"]) == {"covered", "coverable", "gap"}
+        assert (t["covering_count"] >= 2).any()  # cross-patrol
+        assert (t.loc[t["status"] == "coverable", "recommended_team_id"] != "").all()
+        day = coverage_table(estates, routes, shift="day").set_index("estate_id")["status"]
+        night = coverage_table(estates, routes, shift="night").set_index("estate_id")["status"]
+        assert (day != night).any()
+
+
+class TestCli:
+    def run(self, *args):
+        from geo.cli import main
+
+        return main(["coverage", "--estates", str(DATA / "estates.geojson"), "--routes", str(DATA / "routes.geojson"), *args])
+
+    def test_csv_report_opens_in_excel_with_chinese_intact(self, tmp_path):
+        out = tmp_path / "report.csv"
+        assert self.run("--out", str(out)) == 0
+        raw = out.read_bytes()
+        assert raw.startswith(b"\xef\xbb\xbf")
+        report = pd.read_csv(out, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+        estates = gpd.read_file(DATA / "estates.geojson")
+        assert list(report["name"]) == list(estates["name"])
+        assert list(report["community"]) == list(estates["community"])
+        for col in (
+            "estate_id",
+            "batch_year",
+            "status",
+            "nearest_team_id",
+            "nearest_distance_m",
+            "covering_team_ids",
+            "nearby_team_ids",
+            "recommended_team_id",
+            "recommended_extension_m",
+            "covering_count",
+        ):
+            assert col in report.columns
+        row = report.set_index("estate_id")
+        assert row.loc["T-03", "status"] == "gap"
+        assert row.loc["T-02", "nearby_team_ids"] == "t-police;t-school"
+
+    def test_geojson_and_xlsx_reports(self, tmp_path):
+        assert self.run("--out", str(tmp_path / "r.geojson"), "--strict", "--shift", "night") == 0
+        doc = __import__("json").loads((tmp_path / "r.geojson").read_text(encoding="utf-8"))
+        assert doc["synthetic"] is True and doc["strict"] is True and len(doc["features"]) == 4
+        assert self.run("--out", str(tmp_path / "r.xlsx")) == 0
+        assert pd.read_excel(tmp_path / "r.xlsx")["name"].iloc[0] == "滨湖公寓"
+
+    def test_printed_table_and_summary(self, capsys):
+        assert self.run("--network", str(DATA / "routes.geojson")) == 0
+        out = capsys.readouterr().out
+        assert "T-01" in out and "滨湖公寓" in out and "per community" in out and "per batch" in out
+        assert "gap 盲区: 1" in out
+
+    def test_team_with_two_names_exits_2_with_both_names(self, capsys):
+        from geo.cli import main
+
+        code = main(["coverage", "--estates", str(DATA / "estates.geojson"), "--routes", str(DATA / "routes_team_names.geojson")])
+        assert code == 2
+        err = capsys.readouterr().err
+        assert "物业一队" in err and "物业二队" in err and "a2" in err
+
+
+class TestThreadedQuery:
+    def test_threads_and_chunks_do_not_change_the_answer(self, monkeypatch):
+        estates, routes = random_layout(21, n_estates=60, n_routes=25)
+        monkeypatch.setattr(settings, "coverage_workers", 1)
+        one = CoverageModel.from_geodataframes(estates, routes).solve().table()
+        monkeypatch.setattr(settings, "coverage_workers", 3)
+        monkeypatch.setattr(coverage, "_CHUNK", 7)
+        many = CoverageModel.from_geodataframes(estates, routes).solve().table()
+        pd.testing.assert_frame_equal(one, many, check_exact=True)
+        assert (one["nearby_count"] > 0).sum() > 10

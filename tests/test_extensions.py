@@ -1,0 +1,115 @@
+"""Tests of geo.extensions: straight and network extension proposals."""
+
+import geopandas as gpd
+import pytest
+import shapely
+
+from geo.coverage import CoverageModel, coverage_table, team_table
+from geo.extensions import RoadNetwork, extension_proposals
+
+X0, Y0 = 536000.0, 3413000.0  # EPSG:4545 metres, inside Shahe
+
+
+def frames(estates, routes, teams, crs="EPSG:4545"):
+    eg = gpd.GeoDataFrame({"estate_id": [f"E{i}" for i in range(len(estates))]}, geometry=estates, crs=crs)
+    rg = gpd.GeoDataFrame({"route_id": [f"R{i}" for i in range(len(routes))], "team_id": teams}, geometry=routes, crs=crs)
+    return eg, rg
+
+
+class TestStraightExtensions:
+    def layout(self):
+        estate = shapely.Point(X0 + 50.0, Y0 + 400.0)
+        routes = [
+            shapely.LineString([(X0, Y0), (X0 + 100.0, Y0)]),  # T0 at 400 m
+            shapely.LineString([(X0 + 300.0, Y0 + 400.0), (X0 + 300.0, Y0 + 900.0)]),  # T1 at 250 m
+            shapely.LineString([(X0 + 2000.0, Y0), (X0 + 2100.0, Y0)]),  # T2 beyond the radius
+        ]
+        return frames([estate], routes, ["T0", "T1", "T2"])
+
+    def test_extension_is_there_and_back_beyond_the_cover_distance(self):
+        eg, rg = self.layout()
+        p = extension_proposals(eg, rg).set_index("team_id")
+        assert set(p.index) == {"T0", "T1"}
+        assert p.loc["T0", "distance_m"] == 400.0 and p.loc["T0", "extension_m"] == 2 * (400.0 - 100.0)
+        assert p.loc["T1", "extension_m"] == 2 * (250.0 - 100.0)
+        assert (p["extension_measure"] == "straight").all()
+
+    def test_cheapest_is_ranked_first_and_recommended(self):
+        eg, rg = self.layout()
+        p = extension_proposals(eg, rg)
+        assert list(p["team_id"]) == ["T1", "T0"] and list(p["rank"]) == [1, 2]
+        assert list(p["recommended"]) == [True, False]
+        t = coverage_table(eg, rg)
+        assert t.loc[0, "recommended_team_id"] == "T1" and t.loc[0, "recommended_extension_m"] == 300.0
+
+    def test_connector_runs_from_the_route_to_the_estate_in_wgs84(self):
+        eg, rg = self.layout()
+        p = extension_proposals(eg, rg).set_index("team_id")
+        assert p.crs.to_epsg() == 4326
+        line = gpd.GeoSeries([p.loc["T0", "geometry"]], crs=4326).to_crs(4545).values[0]
+        (sx, sy), (ex, ey) = shapely.get_coordinates(line)
+        assert (sx, sy) == pytest.approx((X0 + 50.0, Y0), abs=1e-3)  # nearest point of the route
+        assert (ex, ey) == pytest.approx((X0 + 50.0, Y0 + 400.0), abs=1e-3)  # the estate
+
+    def test_no_proposal_when_covered_unless_strict(self):
+        estate = shapely.Point(X0 + 50.0, Y0 + 50.0)
+        routes = [shapely.LineString([(X0, Y0), (X0 + 100.0, Y0)]), shapely.LineString([(X0, Y0 + 500.0), (X0 + 100.0, Y0 + 500.0)])]
+        eg, rg = frames([estate], routes, ["T0", "T1"])
+        assert extension_proposals(eg, rg).empty
+        strict = extension_proposals(eg, rg, strict=True)
+        assert list(strict["team_id"]) == ["T1"] and strict["extension_m"].iloc[0] == 2 * (450.0 - 100.0)
+
+    def test_team_total_sums_its_obligations(self):
+        estates = [shapely.Point(X0, Y0 + 300.0), shapely.Point(X0 + 100.0, Y0 - 200.0)]
+        eg, rg = frames(estates, [shapely.LineString([(X0, Y0), (X0 + 100.0, Y0)])], ["T0"])
+        tt = team_table(eg, rg).set_index("team_id")
+        assert tt.loc["T0", "obligation_extension_m"] == 2 * 200.0 + 2 * 100.0
+        assert tt.loc["T0", "obliged_estate_ids"] == "E0;E1"
+
+
+class TestNetworkExtensions:
+    def layout(self):
+        # Route ends at (X0+100, Y0); the estate is 300 m east in a straight line, but the only road
+        # goes 200 m north, 300 m east and 200 m south: 700 m along the network.
+        estate = shapely.Point(X0 + 400.0, Y0)
+        route = shapely.LineString([(X0, Y0), (X0 + 100.0, Y0)])
+        road = shapely.LineString([(X0 + 100, Y0), (X0 + 100, Y0 + 200), (X0 + 400, Y0 + 200), (X0 + 400, Y0)])
+        eg, rg = frames([estate], [route], ["T0"])
+        return eg, rg, road
+
+    def test_network_measure_follows_the_roads(self):
+        eg, rg, road = self.layout()
+        net = gpd.GeoDataFrame({"road": ["测试路"]}, geometry=[road], crs="EPSG:4545").to_crs(4326)
+        p = extension_proposals(eg, rg, network=net)
+        assert p["extension_measure"].iloc[0] == "network"
+        assert p["connector_m"].iloc[0] == pytest.approx(700.0, abs=1e-3)
+        assert p["extension_m"].iloc[0] == pytest.approx(2 * (700.0 - 100.0), abs=1e-3)
+        assert p["distance_m"].iloc[0] == pytest.approx(300.0)
+
+    def test_snap_legs_are_counted(self):
+        _, _, road = self.layout()
+        shifted = shapely.affinity.translate(road, 10.0, 0.0)  # road 10 m east of both ends
+        net = RoadNetwork([shifted], crs="EPSG:4545")
+        length, line = net.path(shapely.Point(X0 + 100, Y0), shapely.Point(X0 + 400, Y0))
+        assert length == pytest.approx(10 + 200 + 300 + 200 + 10)
+        assert line.length == pytest.approx(length)
+
+    def test_crossing_roads_are_joined(self):
+        a = shapely.LineString([(X0, Y0), (X0 + 200, Y0)])
+        b = shapely.LineString([(X0 + 100, Y0 - 100), (X0 + 100, Y0 + 100)])  # crosses a mid-segment
+        net = RoadNetwork([a, b], crs="EPSG:4545")
+        length, _ = net.path(shapely.Point(X0, Y0), shapely.Point(X0 + 100, Y0 + 100))
+        assert length == pytest.approx(200.0)
+
+    def test_unconnected_network_falls_back_to_straight(self):
+        eg, rg, _ = self.layout()
+        roads = [shapely.LineString([(X0, Y0 + 10), (X0 + 150, Y0 + 10)]), shapely.LineString([(X0 + 350, Y0 + 10), (X0 + 450, Y0 + 10)])]
+        net = gpd.GeoDataFrame(geometry=roads, crs="EPSG:4545")
+        p = extension_proposals(eg, rg, network=net)
+        assert p["extension_measure"].iloc[0] == "straight" and p["extension_m"].iloc[0] == 2 * (300.0 - 100.0)
+
+    def test_model_is_reused(self):
+        eg, rg, road = self.layout()
+        model = CoverageModel.from_geodataframes(eg, rg, cover_m=0.0).solve()
+        p = extension_proposals(model=model, network=RoadNetwork([road], crs=model.crs))
+        assert p["extension_m"].iloc[0] == pytest.approx(1400.0)
