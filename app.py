@@ -1,11 +1,44 @@
-"""Streamlit app: 沙河街道老旧小区巡防覆盖 (Shahe patrol coverage)."""
+"""Streamlit app: 沙河街道老旧小区巡防覆盖 (Shahe patrol coverage).
+
+Run with ``./run app``. The views live in ``ui/``, the engine in ``geo/``.
+"""
 
 import streamlit as st
 
-from geo import io
+from geo.errors import GeoError
+from ui import context, data, editor, overview, planner, register, sidebar, state
+from ui.i18n import LANGS, t
+from ui.tables import md
 
-st.set_page_config(page_title="沙河街道老旧小区巡防覆盖", layout="wide")
-st.title("沙河街道老旧小区巡防覆盖")
-st.caption("位置与巡逻路线为近似或合成的演示数据 · positions and routes are approximate or synthetic demo data")
-ledger = io.read_table("data/ledger.csv")
-st.dataframe(ledger, hide_index=True)
+st.set_page_config(page_title="沙河街道老旧小区巡防覆盖", page_icon="🗺️", layout="wide", initial_sidebar_state="expanded")
+
+VIEWS = {
+    "overview": overview.render,
+    "map": planner.render,
+    "edit": editor.render,
+    "register": register.render,
+}
+
+st.sidebar.segmented_control(t("lang"), LANGS, key=state.LANG, default="zh", format_func=lambda x: {"zh": "中文", "en": "English"}[x],
+                             required=True)
+view = st.sidebar.radio(t("view"), list(VIEWS), key=state.VIEW, format_func=lambda v: t(f"view_{v}"))
+
+st.title(t("title"))
+st.caption(t("demo_banner"))
+
+data.data_dir()
+try:
+    estates_path, estates_mtime, estates, routes_path, routes_text = context.base_inputs()
+except GeoError as exc:
+    st.error(f"{t('load_error')} {md(exc)}")
+    st.stop()
+
+filters = sidebar.render(estates)
+try:
+    ctx = context.build(filters, estates_path, estates_mtime, routes_path, routes_text)
+except GeoError as exc:
+    problems = "".join(f"\n- {md(p)}" for p in getattr(exc, "problems", [])[:20])
+    st.error(f"{t('load_error')} {md(exc)}{problems}")
+    st.stop()
+
+VIEWS[view](ctx)

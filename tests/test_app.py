@@ -1,0 +1,429 @@
+"""The Streamlit app, driven with Streamlit's AppTest against a temporary copy of data/, and its pure helpers."""
+
+from __future__ import annotations
+
+import io as _stdio
+import json
+import shutil
+from pathlib import Path
+
+import geopandas as gpd
+import openpyxl
+import pandas as pd
+import pyproj
+import pytest
+import shapely
+
+from geo import coverage, settings
+from geo import io as gio
+from geo.crs import convert
+from geo.errors import GeocodeError, SchemaError
+from geo.route_store import RouteStore
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+DATA = ROOT / "data"
+HOSTILE = "<img src=x onerror=alert(1)>"
+GEOD = pyproj.Geod(ellps="WGS84")
+
+pytestmark = pytest.mark.skipif(not (DATA / "estates.geojson").exists(), reason="shipped estates missing")
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    """A copy of the shipped data the app runs against; the engine's data_dir is restored afterwards."""
+    out = tmp_path / "data"
+    shutil.copytree(DATA, out, ignore=shutil.ignore_patterns("route_history"))
+    monkeypatch.setenv("SHAHE_DATA_DIR", str(out))
+    monkeypatch.setattr(settings, "data_dir", out)
+    monkeypatch.delenv("SHAHE_EDITOR_PASSWORD", raising=False)
+    return out
+
+
+def _app():
+    from streamlit.testing.v1 import AppTest
+
+    return AppTest.from_file(APP, default_timeout=120)
+
+
+def _run(at):
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _view(at, name: str):
+    at.sidebar.radio(key="view").set_value(name)
+    return _run(at)
+
+
+def _frame(at, *columns: str, without: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The one table on the page that has every column in ``columns`` and none of ``without``."""
+    found = [d.value for d in at.dataframe if set(columns) <= set(d.value.columns) and not set(without) & set(d.value.columns)]
+    assert len(found) == 1, [list(d.value.columns) for d in at.dataframe]
+    return found[0]
+
+
+def _estates() -> gpd.GeoDataFrame:
+    return gio.read_estates(settings.data_path("estates.geojson"))
+
+
+def _expected_table(**rule) -> pd.DataFrame:
+    est = _estates()
+    routes = gio.read_routes(settings.data_path("patrol_routes.geojson"))
+    return coverage.coverage_table(est, routes, **rule)
+
+
+def _offset_line(lon: float, lat: float, *, east_m: float, length_m: float) -> list[list[float]]:
+    """A north-south line ``east_m`` east of a point, ``length_m`` long, by geodesic offsets."""
+    x, y, _ = GEOD.fwd(lon, lat, 90.0, east_m)
+    x1, y1, _ = GEOD.fwd(x, y, 0.0, length_m / 2)
+    x0, y0, _ = GEOD.fwd(x, y, 180.0, length_m / 2)
+    return [[x0, y0], [x1, y1]]
+
+
+# --- views --------------------------------------------------------------------------------
+
+
+class TestOverview:
+    def test_counts_match_the_engine(self, data_dir):
+        at = _run(_app())
+        expected = _expected_table()["status"].value_counts()
+        metrics = {m.label: m.value for m in at.metric}
+        assert metrics["已覆盖"] == str(expected.get("covered", 0))
+        assert metrics["应延伸覆盖"] == str(expected.get("coverable", 0))
+        assert metrics["盲区"] == str(expected.get("gap", 0))
+        uncovered = _frame(at, "建议", without=("覆盖队伍",))
+        assert len(uncovered) == int((expected.index != "covered").astype(int) @ expected.to_numpy())
+        assert any("合成" in w.value for w in at.warning)  # incident figures are labelled synthetic
+
+    def test_english_switch(self, data_dir):
+        at = _run(_app())
+        at.button_group(key="lang").set_value("en")
+        _run(at)
+        assert at.title[0].value == "Shahe old-estate patrol coverage"
+
+
+class TestFilters:
+    def test_community_filter_changes_tables(self, data_dir):
+        at = _view(_run(_app()), "map")
+        assert len(_frame(at, "覆盖队伍", "定位质量")) == 24
+        at.sidebar.multiselect(key="f_communities").set_value(["申明社区"])
+        _run(at)
+        table = _frame(at, "覆盖队伍", "定位质量")
+        ledger = gio.read_table(data_dir / "ledger.csv")
+        assert len(table) == int((ledger["community"] == "申明社区").sum())
+        assert set(table["社区"]) == {"申明社区"}
+
+    def test_status_filter(self, data_dir):
+        at = _view(_run(_app()), "map")
+        at.sidebar.multiselect(key="f_statuses").set_value(["gap"])
+        _run(at)
+        expected = _expected_table()
+        assert list(_frame(at, "覆盖队伍", "定位质量")["编号"]) == list(expected.loc[expected["status"] == "gap", "estate_id"])
+
+    def test_radius_changes_statuses(self, data_dir):
+        at = _run(_app())
+        at.sidebar.number_input(key="f_radius_m").set_value(3000.0)
+        _run(at)
+        expected = _expected_table(radius_m=3000.0)["status"].value_counts()
+        assert {m.label: m.value for m in at.metric}["盲区"] == str(expected.get("gap", 0))
+
+    def test_heat_layer_follows_its_filters(self, data_dir):
+        from geo import incidents
+
+        at = _view(_run(_app()), "map")
+        at.toggle(key="heat_on").set_value(True)
+        at.toggle(key="hotspots_on").set_value(True)
+        at.toggle(key="heat_night").set_value(True)
+        at.multiselect(key="heat_categories").set_value(["盗窃"])
+        _run(at)
+        inc = incidents.load_incidents(data_dir / "incidents.csv")
+        hour = (inc.time_s // 3600) % 24
+        west, south, east, north = settings.heat_bounds or settings.shahe_bounds
+        inside = (inc.lon >= west) & (inc.lon <= east) & (inc.lat >= south) & (inc.lat <= north)
+        night = (hour >= 20) | (hour < 6)
+        want = int((inside & night & (inc.category == incidents.CATEGORY_NAMES.index("盗窃"))).sum())
+        captions = [c.value for c in at.caption if c.value.startswith("热力图")]
+        assert captions and f"{want} 起警情" in captions[0]
+        kb = float(captions[0].split("发送 ")[1].split(" KB")[0])
+        assert kb * 1000 <= settings.heat_budget_bytes + 500
+
+    def test_estate_detail_escapes_names(self, data_dir):
+        path = data_dir / "patrol_routes.geojson"
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        for f in doc["features"]:
+            if f["properties"]["team_id"] == "PS-SMB":
+                f["properties"]["team"] = HOSTILE
+        path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+        at = _view(_run(_app()), "map")
+        at.selectbox(key="selected_estate").set_value("SH-02")
+        _run(at)
+        texts = [m.value for m in at.markdown] + [c.value for c in at.caption]
+        assert not any(HOSTILE in s for s in texts)  # never raw HTML in Markdown
+        pairs = _frame(at, "义务")
+        assert any(HOSTILE in str(v) for v in pairs["队伍"])  # shown as text in the table
+
+
+class TestEditorRole:
+    def test_no_password_means_no_save(self, data_dir):
+        at = _view(_run(_app()), "edit")
+        assert any("SHAHE_EDITOR_PASSWORD" in w.value for w in at.warning)
+        assert not [b for b in at.button if b.key == "save_routes"]
+        assert not [w for w in at.text_input if w.key == "editor_password"]  # no login form either
+
+    def test_wrong_password_is_refused(self, data_dir, monkeypatch):
+        monkeypatch.setenv("SHAHE_EDITOR_PASSWORD", "right-one")
+        at = _view(_run(_app()), "edit")
+        at.text_input(key="editor_password").set_value("wrong")
+        at.button[[b.label for b in at.button].index("登录编辑")].click()
+        _run(at)
+        assert any(e.value == "口令错误" for e in at.error)
+        assert not [b for b in at.button if b.key == "save_routes"]
+
+    def test_save_and_restore_round_trip(self, data_dir, monkeypatch):
+        monkeypatch.setenv("SHAHE_EDITOR_PASSWORD", "right-one")
+        routes_path = data_dir / "patrol_routes.geojson"
+        original = routes_path.read_bytes()
+        est = _estates()
+        gap = _expected_table().query("status == 'gap'")["estate_id"].iloc[0]
+        pt = est.loc[est["estate_id"] == gap].geometry.iloc[0]
+        line = {"type": "Feature", "properties": {}, "geometry": {"type": "LineString", "coordinates": _offset_line(pt.x, pt.y, east_m=40, length_m=300)}}
+
+        at = _view(_run(_app()), "edit")
+        at.text_input(key="editor_password").set_value("right-one")
+        at.button[[b.label for b in at.button].index("登录编辑")].click()
+        _run(at)
+        assert any("已登录" in s.value for s in at.success)
+        at.text_area(key="draft_geojson_text").set_value(json.dumps(line))
+        at.radio(key="team_mode").set_value("new")
+        _run(at)
+        at.text_input(key="new_team_id").set_value("PS-NEW")
+        at.text_input(key="new_team_name").set_value("新巡逻组")
+        at.selectbox(key="new_team_org").set_value("police")
+        at.selectbox(key="new_team_shift").set_value("night")
+        _run(at)
+        changes = _frame(at, "调整前")
+        assert list(changes["编号"]) == [gap]
+        assert list(changes["调整前"]) == ["盲区"] and list(changes["调整后"]) == ["已覆盖"]
+        assert routes_path.read_bytes() == original  # nothing saved by a preview
+        save = next(b for b in at.button if b.key == "save_routes")
+        assert save.disabled  # author and reason missing
+        at.text_input(key="edit_author").set_value("张警官")
+        at.text_input(key="edit_reason").set_value("覆盖盲区")
+        _run(at)
+        next(b for b in at.button if b.key == "save_routes").click()
+        _run(at)
+        assert any("第 2 版" in s.value for s in at.success)
+        saved = gio.read_routes(routes_path)
+        new = saved[saved["team_id"] == "PS-NEW"]
+        assert len(new) == 1 and new["shift"].iloc[0] == "night"
+        assert shapely.equals_exact(new.geometry.iloc[0], shapely.LineString(line["geometry"]["coordinates"]), tolerance=1e-7)
+        versions = RouteStore(routes_path).versions()
+        assert [(v.number, v.author, v.reason) for v in versions][1] == (2, "张警官", "覆盖盲区")
+        # After the save the app shows the new coverage: the gap is covered.
+        _view(at, "overview")
+        assert {m.label: m.value for m in at.metric}["盲区"] == "0"
+
+        _view(at, "edit")
+        at.selectbox(key="restore_version").set_value(1)
+        _run(at)
+        next(b for b in at.button if b.key == "restore_button").click()
+        _run(at)
+        assert routes_path.read_bytes() == original
+        assert RouteStore(routes_path).versions()[-1].restored_from == 1
+
+    def test_upload_gpx_in_gcj02(self, data_dir, monkeypatch):
+        monkeypatch.setenv("SHAHE_EDITOR_PASSWORD", "pw")
+        gpx = (ROOT / "tests" / "data" / "coverage" / "patrol.gpx").read_bytes()
+        at = _view(_run(_app()), "edit")
+        at.radio(key="draft_datum").set_value("gcj02")
+        at.file_uploader[0].set_value(("patrol.gpx", gpx, "application/gpx+xml"))
+        _run(at)
+        assert any("2 条线" in s.value or "1 条线" in s.value for s in at.success)
+        assert not at.error
+
+    def test_bad_paste_is_reported(self, data_dir):
+        at = _view(_run(_app()), "edit")
+        at.text_area(key="draft_geojson_text").set_value('{"type": "Point", "coordinates": [108.37, 30.84]}')
+        _run(at)
+        assert any("Point" in e.value for e in at.error)
+
+
+class TestRegister:
+    def test_record_surveyed_position(self, data_dir, monkeypatch):
+        monkeypatch.setenv("SHAHE_EDITOR_PASSWORD", "pw")
+        at = _view(_run(_app()), "register")
+        assert any("近似" in w.value for w in at.warning)
+        assert len(_frame(at, "经度", "定位说明")) == 24
+        at.text_input(key="editor_password").set_value("pw")
+        at.button[[b.label for b in at.button].index("登录编辑")].click()
+        _run(at)
+        at.selectbox(key="reg_estate").set_value("SH-06")
+        _run(at)
+        lon_gcj, lat_gcj = 108.3700000, 30.8500000
+        at.number_input(key="reg_lon:SH-06").set_value(lon_gcj)
+        at.number_input(key="reg_lat:SH-06").set_value(lat_gcj)
+        at.radio(key="reg_datum").set_value("gcj02")
+        at.text_input(key="reg_note").set_value("GPS 2024-05")
+        _run(at)
+        next(b for b in at.button if b.key == "record_override").click()
+        _run(at)
+        assert any("SH-06" in s.value for s in at.success), [e.value for e in at.error]
+        rows = gio.read_table(data_dir / "geocode_overrides.csv")
+        assert list(rows["estate_id"]) == ["SH-06"] and rows["datum"].iloc[0] == "gcj02"
+        est = gio.read_estates(data_dir / "estates.geojson")
+        row = est[est["estate_id"] == "SH-06"].iloc[0]
+        assert row["geocode_quality"] == "surveyed"
+        want_lon, want_lat = convert(lon_gcj, lat_gcj, src="gcj02", dst="wgs84")
+        _, _, dist = GEOD.inv(row.geometry.x, row.geometry.y, float(want_lon), float(want_lat))
+        assert dist < 0.05
+        # GCJ-02 is a few hundred metres off here: the stored point is not the typed one.
+        _, _, shift = GEOD.inv(row.geometry.x, row.geometry.y, lon_gcj, lat_gcj)
+        assert 200 < shift < 800
+        assert (data_dir.parent / "data" / "ledger.csv").read_bytes() == (DATA / "ledger.csv").read_bytes()
+
+
+# --- pure helpers -----------------------------------------------------------------------------
+
+
+class TestEdits:
+    def test_lines_from_geojson_converts_datum(self):
+        from ui import edits
+
+        coords = [[108.37, 30.84], [108.372, 30.842]]
+        got = edits.lines_from_geojson({"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {"type": "LineString", "coordinates": coords}}]},
+                                       datum="gcj02")
+        lon, lat = convert([c[0] for c in coords], [c[1] for c in coords], src="gcj02", dst="wgs84")
+        assert shapely.equals_exact(got[0], shapely.LineString(list(zip(lon, lat, strict=True))), tolerance=1e-9)
+
+    def test_declared_datum_wins(self):
+        from ui import edits
+
+        doc = {"type": "FeatureCollection", "datum": "bd09", "features": [{"type": "Feature", "geometry": {"type": "LineString", "coordinates": [[108.37, 30.84], [108.38, 30.85]]}}]}
+        got = edits.lines_from_geojson(json.dumps(doc), datum="wgs84")
+        lon, lat = convert(108.37, 30.84, src="bd09", dst="wgs84")
+        assert got[0].coords[0] == pytest.approx((float(lon), float(lat)), abs=1e-9)
+
+    def test_every_bad_feature_is_listed(self):
+        from ui import edits
+
+        doc = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [1, 2]}},
+               {"type": "Feature", "geometry": {"type": "LineString", "coordinates": [[1, 2], [1, 2]]}}]
+        with pytest.raises(SchemaError) as err:
+            edits.lines_from_geojson(doc)
+        assert len(err.value.problems) == 2
+
+    def test_make_draft_adds_replaces_and_removes(self):
+        from ui import edits
+
+        routes = gio.read_routes(DATA / "patrol_routes.geojson")
+        team = edits.Team("PM-HY", "花园小区物业保安队", "property", "all")
+        line = shapely.LineString([(108.37, 30.84), (108.371, 30.841)])
+        added = edits.make_draft(routes, [line], team)
+        assert len(added) == len(routes) + 1
+        assert added["route_id"].is_unique
+        replaced = edits.make_draft(routes, [line], team, replace=True)
+        assert list(replaced.loc[replaced["team_id"] == "PM-HY", "route_id"]) == ["R-PM-HY-1"]
+        removed = edits.make_draft(routes, [], None, remove_route_ids=["R-PS-1"])
+        assert "R-PS-1" not in set(removed["route_id"]) and len(removed) == len(routes) - 1
+
+    def test_new_team_checks(self):
+        from ui import edits
+
+        routes = gio.read_routes(DATA / "patrol_routes.geojson")
+        assert edits.check_new_team(edits.Team("PS-NEW", "组", "police", "day"), routes) == []
+        problems = edits.check_new_team(edits.Team("PS-SMB", "", "army", "dusk"), routes)
+        assert len(problems) == 4
+
+    def test_status_changes(self):
+        from ui import edits
+
+        before = pd.DataFrame({"estate_id": ["A", "B"], "name": ["a", "b"], "community": ["c", "c"], "status": ["gap", "covered"]})
+        after = pd.DataFrame({"estate_id": ["A", "B"], "status": ["covered", "covered"]})
+        out = edits.status_changes(before, after)
+        assert out[["estate_id", "before", "after"]].to_dict("records") == [{"estate_id": "A", "before": "gap", "after": "covered"}]
+
+
+class TestHelpers:
+    def test_password_check(self):
+        from ui.auth import check_password
+
+        assert check_password("s3cret", "s3cret")
+        assert not check_password("s3cret ", "s3cret")
+        assert not check_password("", None)
+        assert not check_password("anything", "")
+
+    def test_estate_at(self):
+        from ui.planner import estate_at
+
+        est = _estates()
+        pt = est.geometry.iloc[3]
+        lon, lat, _ = GEOD.fwd(pt.x, pt.y, 45.0, 20.0)
+        assert estate_at(est, lat, lon) == est["estate_id"].iloc[3]
+        far_lon, far_lat, _ = GEOD.fwd(pt.x, pt.y, 45.0, 5000.0)
+        assert estate_at(est, far_lat, far_lon) is None
+
+    def test_markdown_escape(self):
+        from ui.tables import md
+
+        text = md(HOSTILE + " *b* [x](javascript:alert(1))")
+        assert "<" not in text.replace("\\<", "") and "[" not in text.replace("\\[", "")
+
+    def test_override_rejects_swapped_coordinates(self, tmp_path):
+        from ui import overrides
+
+        path = tmp_path / "geocode_overrides.csv"
+        path.write_text("estate_id,address,lon,lat,datum,note\n", encoding="utf-8")
+        before = path.read_bytes()
+        with pytest.raises(GeocodeError):
+            overrides.record_override(path, "SH-01", 30.84, 108.37)
+        assert path.read_bytes() == before
+
+    def test_override_replaces_earlier_row(self, tmp_path):
+        from ui import overrides
+
+        path = tmp_path / "geocode_overrides.csv"
+        overrides.record_override(path, "SH-01", 108.37, 30.84)
+        overrides.record_override(path, "SH-02", 108.371, 30.841)
+        overrides.record_override(path, "SH-01", 108.372, 30.842, note="again")
+        rows = gio.read_table(path)
+        assert sorted(rows["estate_id"]) == ["SH-01", "SH-02"]
+        assert rows.loc[rows["estate_id"] == "SH-01", "lon"].iloc[0] == "108.3720000"
+
+
+class TestExports:
+    def _table(self):
+        return _expected_table()
+
+    def test_csv_has_bom_and_every_estate(self):
+        from ui.exports import report_bytes
+
+        data = report_bytes(self._table(), "csv", "k")
+        assert data.startswith(b"\xef\xbb\xbf")
+        df = pd.read_csv(_stdio.BytesIO(data), encoding="utf-8-sig")
+        assert len(df) == 24 and {"status", "lon", "lat", "approximate_position"} <= set(df.columns)
+
+    def test_xlsx_opens(self):
+        from ui.exports import report_bytes
+
+        data = report_bytes(self._table(), "xlsx", "k2")
+        wb = openpyxl.load_workbook(_stdio.BytesIO(data))
+        assert wb.active.max_row == 25
+
+    def test_geojson_is_marked_synthetic(self):
+        from ui.exports import estates_geojson_bytes
+
+        doc = json.loads(estates_geojson_bytes(self._table(), "k3"))
+        assert doc["synthetic"] is True and len(doc["features"]) == 24
+        assert {f["properties"]["status"] for f in doc["features"]} <= {"covered", "coverable", "gap"}
+
+    def test_map_html_is_offline(self):
+        from geo import mapview, offline
+        from ui.exports import map_html_bytes
+
+        if not (offline.VENDOR_DIR / offline.MANIFEST_NAME).exists():
+            pytest.skip("map assets not vendored (run ./run setup)")
+        html = map_html_bytes(mapview.build_map(self._table(), gio.read_routes(DATA / "patrol_routes.geojson"))).decode("utf-8")
+        assert offline.find_remote_urls(html) == []
+        assert html.count("estate-marker") >= 24

@@ -1,0 +1,1 @@
+"""Streamlit screens of the app; the engine stays in ``geo/``."""

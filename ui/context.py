@@ -1,0 +1,52 @@
+"""What every view needs for one run: files, the sidebar's choices and the coverage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+
+from geo.incidents import IncidentArrays
+from ui import data
+from ui.sidebar import Filters
+
+
+@dataclass
+class Context:
+    """Inputs and results shared by the views during one run."""
+
+    estates_path: Path
+    estates_mtime: int
+    routes_path: Path
+    routes_text: str
+    routes: gpd.GeoDataFrame
+    incidents_path: Path
+    incidents_mtime: int
+    incidents: IncidentArrays | None
+    filters: Filters
+    cov: data.Coverage
+
+    @property
+    def shown(self) -> gpd.GeoDataFrame:
+        """Rows of the coverage table that pass the sidebar's filters."""
+        return self.filters.apply(self.cov.table)
+
+
+def base_inputs() -> tuple[Path, int, gpd.GeoDataFrame, Path, str]:
+    """Estates path, mtime, estates, routes path and routes text of the current data folder."""
+    estates_path = data.path_of("estates.geojson")
+    mtime = data.mtime_ns(estates_path)
+    estates = data.load_estates(str(estates_path), mtime)
+    routes_path = data.path_of("patrol_routes.geojson")
+    return estates_path, mtime, estates, routes_path, data.read_text(routes_path)
+
+
+def build(filters: Filters, estates_path: Path, estates_mtime: int, routes_path: Path, routes_text: str) -> Context:
+    """Compute (or fetch from the cache) the coverage for the sidebar's choices."""
+    routes = data.routes_from_text(routes_text)
+    cov = data.compute_coverage(str(estates_path), estates_mtime, routes_text, filters.rule)
+    inc_path = data.path_of("incidents.csv")
+    inc_mtime = data.mtime_ns(inc_path)
+    inc = data.load_incidents(str(inc_path), inc_mtime)
+    return Context(estates_path, estates_mtime, routes_path, routes_text, routes, inc_path, inc_mtime, inc, filters, cov)

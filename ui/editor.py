@@ -1,0 +1,222 @@
+"""路线调整: draw, upload or paste a route, give it to a team, preview the change, save with who and why."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from geo.errors import GeoError, SchemaError
+from geo.route_store import RouteStore
+from geo.schemas import ORG_TYPES, SHIFTS
+from ui import auth, data, edits, maps, state, tables
+from ui.context import Context
+from ui.i18n import status_label, t
+from ui.tables import md
+
+DATUMS = ("wgs84", "gcj02", "bd09")
+
+
+def _error(exc: GeoError) -> None:
+    problems = getattr(exc, "problems", None) or []
+    text = md(str(exc).splitlines()[0]) + "".join(f"\n- {md(p)}" for p in problems[:20])
+    st.error(text)
+
+
+def _lines(ctx: Context) -> tuple[list, bool]:
+    """Lines from the map's drawing tool, an uploaded file and the text area; and whether any input was refused."""
+    gen = st.session_state.get(state.DRAW_GEN, 0)
+    datum = st.radio(t("datum"), DATUMS, horizontal=True, key=state.DRAFT_DATUM, format_func=lambda d: t(f"datum_{d}"),
+                     help=t("datum_help"))
+    tab_draw, tab_upload, tab_paste = st.tabs([t("tab_draw"), t("tab_upload"), t("tab_paste")])
+    lines, refused = [], False
+    with tab_draw:
+        st.caption(t("draw_caption"))
+        key = maps.digest("editor", ctx.routes_text, ctx.estates_mtime, ctx.filters, gen)
+        m = maps.coverage_map(ctx.cov, ctx.routes, ctx.cov.table, ctx.filters, routes_text=ctx.routes_text, draw=True)
+        out = maps.show(m, key=f"editor_map_{key}", returned=["all_drawings"])
+        drawn = out.get("all_drawings") or []
+        if drawn:
+            try:  # drawn on the map: in the map's datum (GCJ-02 on the AMap basemap)
+                lines += edits.lines_from_geojson(drawn, datum="gcj02" if ctx.filters.basemap == "amap" else "wgs84", source=t("tab_draw"))
+            except GeoError as exc:
+                _error(exc)
+                refused = True
+    with tab_upload:
+        up = st.file_uploader(t("upload"), type=["geojson", "json", "gpx"], key=f"{state.DRAFT_UPLOAD}_{gen}")
+        if up is not None:
+            try:
+                lines += edits.lines_from_upload(up.name, up.getvalue(), datum=datum)
+            except GeoError as exc:
+                _error(exc)
+                refused = True
+    with tab_paste:
+        text = st.text_area(t("paste"), key=state.DRAFT_TEXT, height=140, placeholder='{"type": "LineString", "coordinates": [[108.37, 30.84], [108.372, 30.841]]}')
+        if text.strip():
+            try:
+                lines += edits.lines_from_geojson(text, datum=datum, source=t("tab_paste"))
+            except GeoError as exc:
+                _error(exc)
+                refused = True
+    if lines:
+        st.success(t("lines_found", n=len(lines)))
+    return lines, refused
+
+
+def _team(ctx: Context, needed: bool) -> tuple[edits.Team | None, bool]:
+    """The team the new lines go to, and whether it is usable."""
+    st.subheader(t("team_pick"))
+    teams = ctx.routes.drop_duplicates("team_id")
+    mode = st.radio(t("team_mode"), ("existing", "new"), horizontal=True, key=state.TEAM_MODE, format_func=lambda m: t(f"team_{m}"))
+    if mode == "existing":
+        ids = list(teams["team_id"].astype(str))
+        label = dict(zip(ids, teams["team"].astype(str), strict=True))
+        tid = st.selectbox(t("team_pick"), ids, key=state.TEAM_EXISTING, format_func=lambda i: f"{label.get(i, i)} ({i})")
+        if tid is None:
+            return None, not needed
+        row = teams[teams["team_id"].astype(str) == tid].iloc[0]
+        return edits.Team(tid, str(row["team"]), str(row["org_type"]), str(row["shift"])), True
+    c1, c2 = st.columns(2)
+    tid = c1.text_input(t("new_team_id"), key=state.NEW_TEAM_ID, placeholder="PS-SMB-2")
+    name = c2.text_input(t("new_team_name"), key=state.NEW_TEAM_NAME)
+    c3, c4 = st.columns(2)
+    org = c3.selectbox(t("col_org"), ORG_TYPES, key=state.NEW_TEAM_ORG, format_func=tables.org_label)
+    shift = c4.selectbox(t("col_shift"), SHIFTS, key=state.NEW_TEAM_SHIFT, format_func=tables.shift_label)
+    team = edits.Team(tid.strip(), name.strip(), org, shift)
+    problems = edits.check_new_team(team, ctx.routes) if needed else []
+    if problems:
+        st.warning("\n".join(f"- {md(p)}" for p in problems))
+        return team, False
+    return team, True
+
+
+def _keep_author() -> None:
+    st.session_state[state.AUTHOR_KEEP] = st.session_state.get(state.AUTHOR, "")
+
+
+def _save(draft_text: str, routes_path: str) -> None:
+    """Save the draft (button callback: runs before the next script run)."""
+    author = st.session_state.get(state.AUTHOR, "")
+    reason = st.session_state.get(state.REASON, "")
+    if not auth.is_editor():
+        st.session_state[state.SAVE_RESULT] = ("error", t("editor_required"))
+        return
+    try:
+        version = RouteStore(routes_path).save(data.routes_from_text(draft_text), author=author, reason=reason)
+    except SchemaError as exc:
+        st.session_state[state.SAVE_RESULT] = ("error", md(str(exc)) + "".join(f"\n- {md(p)}" for p in exc.problems))
+        return
+    st.session_state[state.SAVE_RESULT] = ("success", t("saved", n=version.number))
+    st.session_state[state.DRAW_GEN] = st.session_state.get(state.DRAW_GEN, 0) + 1
+    st.session_state[state.DRAFT_TEXT] = ""
+    st.session_state[state.REASON] = ""
+    st.session_state[state.REMOVE_ROUTES] = []
+
+
+def _restore(number: int, routes_path: str) -> None:
+    author = st.session_state.get(state.AUTHOR, "")
+    if not auth.is_editor():
+        st.session_state[state.SAVE_RESULT] = ("error", t("editor_required"))
+        return
+    try:
+        version = RouteStore(routes_path).restore(int(number), author=author, reason=t("restore_reason", n=number))
+    except GeoError as exc:
+        st.session_state[state.SAVE_RESULT] = ("error", md(str(exc)) + "".join(f"\n- {md(p)}" for p in getattr(exc, "problems", [])))
+        return
+    st.session_state[state.SAVE_RESULT] = ("success", t("restored", n=number, v=version.number))
+    st.session_state[state.DRAW_GEN] = st.session_state.get(state.DRAW_GEN, 0) + 1
+
+
+def render(ctx: Context) -> None:
+    """Draw the editor view."""
+    st.header(t("view_edit"))
+    editor = auth.editor_gate("edit")
+    result = st.session_state.pop(state.SAVE_RESULT, None)
+    if result:
+        (st.success if result[0] == "success" else st.error)(result[1])
+    st.markdown(t("draw_hint"))
+    lines, refused = _lines(ctx)
+    team, team_ok = _team(ctx, needed=bool(lines))
+    c1, c2 = st.columns(2)
+    replace = c1.radio(t("route_mode"), ("add", "replace"), horizontal=True, key=state.ROUTE_MODE,
+                       format_func=lambda m: t(f"route_{m}")) == "replace"
+    remove = c2.multiselect(t("remove_routes"), list(ctx.routes["route_id"].astype(str)), key=state.REMOVE_ROUTES, placeholder=t("none"))
+
+    draft_text = None
+    if (lines or remove) and team_ok and not refused:
+        try:
+            draft = edits.make_draft(ctx.routes, lines, team if lines else None, replace=replace, remove_route_ids=remove)
+            draft_text = edits.routes_to_text(draft, metadata=edits.file_metadata(ctx.routes_text))
+            _preview(ctx, draft_text, lines)
+        except GeoError as exc:
+            _error(exc)
+            draft_text = None
+
+    st.subheader(t("save"))
+    c1, c2 = st.columns([1, 2])
+    if state.AUTHOR not in st.session_state and st.session_state.get(state.AUTHOR_KEEP):
+        st.session_state[state.AUTHOR] = st.session_state[state.AUTHOR_KEEP]  # widget values are dropped when the view changes
+    c1.text_input(t("author"), key=state.AUTHOR, disabled=not editor, on_change=_keep_author)
+    c2.text_input(t("reason"), key=state.REASON, disabled=not editor)
+    if editor:
+        ready = draft_text is not None and st.session_state.get(state.AUTHOR, "").strip() and st.session_state.get(state.REASON, "").strip()
+        st.button(t("save"), type="primary", disabled=not ready, on_click=_save, args=(draft_text or "", str(ctx.routes_path)), key="save_routes")
+        if draft_text is not None and not ready:
+            st.caption(t("save_needs"))
+    else:
+        st.caption(t("read_only"))
+    _history(ctx, editor)
+
+
+def _preview(ctx: Context, draft_text: str, lines: list) -> None:
+    st.subheader(t("preview"))
+    after = data.compute_coverage(str(ctx.estates_path), ctx.estates_mtime, draft_text, ctx.filters.rule)
+    before_counts = edits.status_counts(ctx.cov.table)
+    after_counts = edits.status_counts(after.table)
+    cols = st.columns(3)
+    for col, s in zip(cols, ("covered", "coverable", "gap"), strict=True):
+        col.metric(status_label(s), after_counts[s], delta=after_counts[s] - before_counts[s], delta_color="normal" if s == "covered" else "inverse")
+    changes = edits.status_changes(ctx.cov.table, after.table)
+    if len(changes):
+        st.markdown(f"**{t('changed')}**")
+        st.dataframe(pd.DataFrame({
+            t("col_id"): changes["estate_id"], t("col_name"): changes["name"], t("col_community"): changes["community"],
+            t("col_before"): changes["before"].map(status_label), t("col_after"): changes["after"].map(status_label),
+        }), hide_index=True, width="stretch", key="preview_changes")
+    else:
+        st.info(t("no_change"))
+    if st.toggle(t("preview_map"), key=state.PREVIEW_MAP):  # a map in a closed expander would load hidden
+        routes_after = data.routes_from_text(draft_text)
+        key = maps.digest("preview", draft_text, ctx.estates_mtime, ctx.filters)
+        m = maps.coverage_map(after, routes_after, after.table, ctx.filters, routes_text=draft_text, extra_lines=lines)
+        maps.show(m, key=f"preview_map_{key}", returned=[])
+
+
+def _history(ctx: Context, editor: bool) -> None:
+    st.subheader(t("history"))
+    store = RouteStore(ctx.routes_path)
+    try:
+        versions = store.versions()
+    except GeoError as exc:
+        _error(exc)
+        return
+    problems = store.check()
+    for p in problems:
+        st.warning(md(p))
+    if not versions:
+        st.caption(t("no_versions"))
+        return
+    st.dataframe(pd.DataFrame({
+        t("col_version"): [v.number for v in versions],
+        t("col_saved_at"): [v.saved_at for v in versions],
+        t("author"): [v.author for v in versions],
+        t("reason"): [v.reason for v in versions],
+        t("col_routes_n"): [v.n_routes for v in versions],
+        t("col_restored_from"): [v.restored_from if v.restored_from is not None else "" for v in versions],
+    }).iloc[::-1], hide_index=True, width="stretch", key="history_table")
+    if editor:
+        c1, c2 = st.columns([1, 2])
+        number = c1.selectbox(t("restore_pick"), [v.number for v in versions][::-1], key=state.RESTORE_VERSION)
+        ready = bool(st.session_state.get(state.AUTHOR, "").strip())
+        c2.button(t("restore"), on_click=_restore, args=(number, str(ctx.routes_path)), disabled=not ready, key="restore_button")
+        if not ready:
+            c2.caption(t("restore_needs"))

@@ -1,0 +1,78 @@
+"""领导总览: coverage at a glance, the uncovered estates and the incident figures (synthetic)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from geo import coverage
+from ui import data, downloads, tables
+from ui.context import Context
+from ui.i18n import status_label, t
+
+
+def render(ctx: Context) -> None:
+    """Draw the leadership view."""
+    st.header(t("view_overview"))
+    shown = ctx.shown
+    counts = {s: int((shown["status"] == s).sum()) for s in ("covered", "coverable", "gap")}
+    n = len(shown)
+    cols = st.columns(4)
+    cols[0].metric(t("coverage_rate"), f"{(counts['covered'] / n * 100 if n else 0):.0f}%", help=t("coverage_rate_help", n=n))
+    for col, s in zip(cols[1:], ("covered", "coverable", "gap"), strict=True):
+        col.metric(status_label(s), counts[s])
+    st.caption(t("rule_caption", radius=f"{ctx.filters.rule.radius_m:g}", cover=f"{ctx.filters.rule.cover_m:g}",
+                 mode=t("mode_strict") if ctx.filters.rule.strict else t("mode_default"), shift=t(f"shift_{ctx.filters.rule.shift or 'any'}")))
+
+    summary = coverage.status_summary(shown)
+    left, right = st.columns(2)
+    with left:
+        st.subheader(t("by_community"))
+        if "community" in summary:
+            st.dataframe(tables.summary_frame(summary["community"], t("community")), width="stretch")
+    with right:
+        st.subheader(t("by_batch"))
+        if "batch_year" in summary:
+            st.dataframe(tables.summary_frame(summary["batch_year"], t("batch")), width="stretch")
+
+    st.subheader(t("uncovered_list"))
+    unc = tables.uncovered_rows(shown, ctx.cov.teams)
+    if len(unc):
+        st.dataframe(unc, hide_index=True, width="stretch", key="overview_uncovered",
+                     column_config={t("col_fix"): st.column_config.TextColumn(width="large")})
+    else:
+        st.success(t("all_covered"))
+
+    _incidents(ctx)
+    downloads.render(ctx)
+
+
+def _incidents(ctx: Context) -> None:
+    st.subheader(t("incident_trend"))
+    if ctx.incidents is None:
+        st.info(t("no_incidents"))
+        return
+    if ctx.incidents.attrs.get("synthetic"):
+        st.warning(t("synthetic_incidents"))
+    trend = data.incident_trend(str(ctx.incidents_path), ctx.incidents_mtime)
+    if len(trend):
+        st.line_chart(trend, height=260, x_label=t("month"), y_label=t("incidents_per_month"))
+    st.subheader(t("effect"))
+    per_estate, per_batch = data.effect_tables(str(ctx.incidents_path), ctx.incidents_mtime, str(ctx.estates_path), ctx.estates_mtime)
+    if len(per_batch):
+        show = pd.DataFrame({
+            t("batch"): per_batch["batch_year"].astype(str),
+            t("col_estates_n"): per_batch["estates"],
+            t("col_rate_before"): per_batch["rate_before"].round(2),
+            t("col_rate_after"): per_batch["rate_after"].round(2),
+            t("col_change"): per_batch["change_pct"].round(1),
+            t("col_p"): per_batch["p_value"].map(lambda p: f"{p:.3g}"),
+            t("col_verdict"): per_batch["verdict"].map(tables.verdict_label),
+        })
+        st.dataframe(show, hide_index=True, width="stretch")
+        st.caption(t("effect_caption", start=per_estate.attrs.get("data_months", ("?", "?"))[0],
+                     end=per_estate.attrs.get("data_months", ("?", "?"))[1]))
+        with st.expander(t("effect_per_estate")):
+            keep = ["estate_id", "name", "community", "batch_year", "n_before", "rate_before", "n_after", "rate_after", "change_pct", "verdict"]
+            table = per_estate[[c for c in keep if c in per_estate.columns]].round(2)
+            st.dataframe(table.assign(verdict=table["verdict"].map(tables.verdict_label)), hide_index=True, width="stretch")

@@ -1,0 +1,141 @@
+"""巡防地图: the full map with its layers, and tables that follow the filters."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from geo import crs as _crs
+from geo.incidents import CATEGORY_NAMES, SOURCE_NAMES, SOURCES
+from ui import data, downloads, maps, state, tables
+from ui.context import Context
+from ui.i18n import status_label, t
+from ui.tables import md
+
+NIGHT_HOURS = (*range(20, 24), *range(0, 6))
+EARTH_RADIUS_M = 6_371_008.8
+
+
+def estate_at(table: pd.DataFrame, lat: float, lng: float, *, max_m: float = 60.0) -> str | None:
+    """Id of the estate nearest to a clicked point (WGS-84), or None when none lies within ``max_m`` metres.
+
+    The distance is the equirectangular approximation, exact to well under a
+    metre at these few tens of metres.
+    """
+    if table is None or not len(table) or lat is None or lng is None:
+        return None
+    pts = table.geometry.representative_point()
+    dlat = np.radians(pts.y.to_numpy() - lat)
+    dlon = np.radians(pts.x.to_numpy() - lng) * math.cos(math.radians(lat))
+    dist = EARTH_RADIUS_M * np.hypot(dlat, dlon)
+    i = int(np.argmin(dist))
+    return str(table["estate_id"].iloc[i]) if dist[i] <= max_m else None
+
+
+def _heat_filters(ctx: Context) -> tuple[bool, bool, tuple, tuple, tuple, tuple | None]:
+    with st.expander(t("heat_filters"), expanded=False):
+        if ctx.incidents is None:
+            st.info(t("no_incidents"))
+            return False, False, (), (), (0, 0), None
+        st.caption(t("synthetic_incidents"))
+        c1, c2 = st.columns(2)
+        heat_on = c1.toggle(t("heat"), value=False, key=state.HEAT_ON)
+        hot_on = c2.toggle(t("hotspots"), value=False, key=state.HOTSPOTS_ON, help=t("hotspots_help"))
+        cats = st.multiselect(t("heat_categories"), CATEGORY_NAMES, key=state.HEAT_CATEGORIES, placeholder=t("all"))
+        srcs = st.multiselect(t("heat_sources"), SOURCE_NAMES, key=state.HEAT_SOURCES, placeholder=t("all"),
+                              format_func=lambda s: SOURCES.get(s, s))
+        lo, hi = data.incident_years(ctx.incidents)
+        years = st.slider(t("heat_years"), lo, hi, (lo, hi), key=state.HEAT_YEARS) if hi > lo else (lo, hi)
+        night = st.toggle(t("heat_night"), key=state.HEAT_NIGHT)
+        hours = None
+        if night:
+            hours = NIGHT_HOURS
+        else:
+            h0, h1 = st.slider(t("heat_hours"), 0, 23, (0, 23), key=state.HEAT_HOURS)
+            hours = None if (h0, h1) == (0, 23) else tuple(range(h0, h1 + 1))
+    return heat_on, hot_on, tuple(cats), tuple(srcs), tuple(years), hours
+
+
+def render(ctx: Context) -> None:
+    """Draw the planner view."""
+    st.header(t("view_map"))
+    shown = ctx.shown
+    heat_on, hot_on, cats, srcs, years, hours = _heat_filters(ctx)
+    inc_key = (str(ctx.incidents_path), ctx.incidents_mtime)
+    heat = data.heat_layer(*inc_key, cats, srcs, years, hours) if heat_on and ctx.incidents is not None else None
+    cells, note = data.hotspot_layer(*inc_key, cats, srcs, years, hours) if hot_on and ctx.incidents is not None else (None, "")
+    if note:
+        st.warning(note)
+    if heat is not None:
+        kind = t("heat_points") if heat.kind == "points" else t("heat_grid", cell=f"{heat.cell_size_m:g}")
+        st.caption(t("heat_caption", n=heat.n_incidents, kind=kind, kb=heat.bytes / 1000))
+    f = ctx.filters
+    key = maps.digest("planner", ctx.routes_text, ctx.estates_mtime, f, tuple(shown["estate_id"]), inc_key if (heat or cells is not None) else None,
+                      cats, srcs, years, hours, heat_on, hot_on)
+    m = maps.coverage_map(ctx.cov, ctx.routes, shown, f, routes_text=ctx.routes_text, heat=heat, hotspot_cells=cells)
+    out = maps.show(m, key=f"planner_map_{key}", returned=["last_object_clicked"])
+    _apply_click(out.get("last_object_clicked"), shown, f.basemap)
+
+    ids = list(shown["estate_id"].astype(str))
+    if ids:
+        labels = dict(zip(shown["estate_id"].astype(str), shown["name"].astype(str), strict=True))
+        if st.session_state.get(state.SELECTED_ESTATE) not in ids:
+            st.session_state[state.SELECTED_ESTATE] = ids[0]
+        sel = st.selectbox(t("select_estate"), ids, key=state.SELECTED_ESTATE, format_func=lambda i: f"{i} {labels.get(i, '')}",
+                           help=t("select_help"))
+        _estate_detail(ctx, sel)
+
+    st.subheader(t("estates_table", n=len(shown), total=len(ctx.cov.table)))
+    st.dataframe(tables.estate_rows(shown, ctx.cov.teams), hide_index=True, width="stretch", key="planner_estates")
+    st.subheader(t("teams"))
+    st.dataframe(tables.team_rows(ctx.cov.teams, ctx.routes, set(shown["estate_id"].astype(str))), hide_index=True, width="stretch",
+                 key="planner_teams")
+    downloads.render(ctx)
+
+
+def _apply_click(clicked, shown: pd.DataFrame, basemap: str) -> None:
+    """Select the estate the user clicked on the map (only when the click is new)."""
+    if not clicked or clicked == st.session_state.get(state.CLICK_SEEN):
+        return
+    st.session_state[state.CLICK_SEEN] = clicked
+    lat, lng = clicked.get("lat"), clicked.get("lng")
+    if lat is None or lng is None:
+        return
+    if basemap == "amap":  # the map shows GCJ-02 there
+        lng, lat = (float(v) for v in _crs.convert(lng, lat, src="gcj02", dst="wgs84"))
+    hit = estate_at(shown, float(lat), float(lng))
+    if hit is not None:
+        st.session_state[state.SELECTED_ESTATE] = hit
+
+
+def _estate_detail(ctx: Context, estate_id: str) -> None:
+    row = ctx.cov.table[ctx.cov.table["estate_id"] == estate_id].iloc[0]
+    names = tables.team_names(ctx.cov.teams)
+    with st.container(border=True):
+        st.markdown(f"**{t('col_name')}**：{md(row['name'])}　**{t('col_status')}**：{md(status_label(row['status']))}　"
+                    f"**{t('col_community')}**：{md(row['community'])}　**{t('col_batch')}**：{md(row.get('batch_year', ''))}")
+        st.caption(f"{t('address')}：{row.get('address', '')} · {t('col_quality')}：{tables.quality_label(row.get('geocode_quality'))} · "
+                   f"{t('approx_short')}")
+        st.markdown(f"**{t('col_fix')}**：{md(tables.fix_text(row, names))}")
+        pairs = ctx.cov.pairs[ctx.cov.pairs["estate_id"] == estate_id]
+        if len(pairs):
+            st.dataframe(pd.DataFrame({
+                t("col_team"): pairs["team_id"].map(lambda i: f"{names.get(i, i)} ({i})"),
+                t("col_route"): pairs["route_id"].astype(str),
+                t("col_distance_m"): pairs["distance_m"].round(0),
+                t("col_covers"): pairs["covers"].map({True: t("yes"), False: t("no")}),
+                t("col_obligation"): pairs["obligation"].map({True: t("must_extend"), False: ""}),
+            }), hide_index=True, width="stretch", key=f"pairs_{estate_id}")
+        else:
+            st.info(t("no_team_nearby", radius=f"{ctx.filters.rule.radius_m:g}"))
+        if ctx.incidents is not None:
+            counts = data.estate_incidents(str(ctx.incidents_path), ctx.incidents_mtime, str(ctx.estates_path), ctx.estates_mtime)
+            if estate_id in counts.index:
+                c = counts.loc[estate_id]
+                cols = [x for x in CATEGORY_NAMES if x in c.index]
+                st.caption(t("incidents_near", r=f"{counts.attrs.get('radius_m', 300):g}") + " · "
+                           + "，".join(f"{x} {int(c[x])}" for x in cols) + f" · {t('total')} {int(c['total'])}")
+

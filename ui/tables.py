@@ -1,0 +1,165 @@
+"""Tables shown to users: readable columns, team names, recommended fixes.
+
+Pure functions of the engine's tables (plus the interface language); values
+stay plain text, shown by ``st.dataframe`` which never interprets HTML.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from geo.mapview import ORG_STYLE, QUALITY_LABELS, SHIFT_LABELS
+from ui.i18n import lang, status_label, t
+
+
+def team_names(teams: pd.DataFrame) -> dict[str, str]:
+    """team_id -> team name."""
+    if teams is None or not len(teams):
+        return {}
+    return dict(zip(teams["team_id"].astype(str), teams["team"].astype(str), strict=True))
+
+
+def _ids_text(value, names: dict[str, str]) -> str:
+    ids = [v for v in str(value or "").split(";") if v and v != "nan"]
+    return "、".join(f"{names.get(i, i)} ({i})" for i in ids)
+
+
+def _metres(value) -> float | None:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(v) else round(v)
+
+
+def fix_text(row: pd.Series, names: dict[str, str]) -> str:
+    """The recommended fix of one estate of a coverage table."""
+    status = row.get("status")
+    if status == "covered":
+        return t("fix_none")
+    if status == "gap":
+        return t("fix_gap")
+    team = str(row.get("recommended_team_id") or "")
+    metres = _metres(row.get("recommended_extension_m"))
+    if team and metres is not None:
+        return t("fix_extend", team=f"{names.get(team, team)} ({team})", m=metres)
+    return t("fix_coverable")
+
+
+def estate_rows(table: pd.DataFrame, teams: pd.DataFrame) -> pd.DataFrame:
+    """One readable row per estate."""
+    names = team_names(teams)
+    out = pd.DataFrame({
+        t("col_id"): table["estate_id"].astype(str),
+        t("col_name"): table["name"].astype(str),
+        t("col_community"): table["community"].astype(str),
+        t("col_batch"): pd.to_numeric(table["batch_year"], errors="coerce").astype("Int64"),
+        t("col_status"): table["status"].map(status_label),
+        t("col_covering"): table["covering_team_ids"].map(lambda v: _ids_text(v, names)),
+        t("col_nearby"): table["nearby_team_ids"].map(lambda v: _ids_text(v, names)),
+        t("col_nearest_m"): table["nearest_distance_m"].map(_metres).astype("Float64"),
+        t("col_fix"): [fix_text(r, names) for _, r in table.iterrows()],
+    })
+    if "geocode_quality" in table.columns:
+        out[t("col_quality")] = table["geocode_quality"].map(quality_label)
+    return out.reset_index(drop=True)
+
+
+def uncovered_rows(table: pd.DataFrame, teams: pd.DataFrame) -> pd.DataFrame:
+    """Estates that are not covered, gaps first, with the recommended fix."""
+    sub = table[table["status"] != "covered"].copy()
+    sub["_order"] = sub["status"].map({"gap": 0, "coverable": 1})
+    sub = sub.sort_values(["_order", "estate_id"])
+    names = team_names(teams)
+    return pd.DataFrame({
+        t("col_id"): sub["estate_id"].astype(str),
+        t("col_name"): sub["name"].astype(str),
+        t("col_community"): sub["community"].astype(str),
+        t("col_batch"): pd.to_numeric(sub["batch_year"], errors="coerce").astype("Int64"),
+        t("col_status"): sub["status"].map(status_label),
+        t("col_nearest_m"): sub["nearest_distance_m"].map(_metres).astype("Float64"),
+        t("col_fix"): [fix_text(r, names) for _, r in sub.iterrows()],
+    }).reset_index(drop=True)
+
+
+def org_label(org: str) -> str:
+    """Label of a team type."""
+    zh = ORG_STYLE.get(str(org), ("其他", ""))[0]
+    return zh if lang() == "zh" else str(org)
+
+
+def shift_label(shift: str) -> str:
+    """Label of a shift."""
+    return SHIFT_LABELS.get(str(shift), str(shift)) if lang() == "zh" else str(shift)
+
+
+def quality_label(quality) -> str:
+    """Label of a geocode quality."""
+    q = "" if quality is None or (isinstance(quality, float) and math.isnan(quality)) else str(quality)
+    return QUALITY_LABELS.get(q, q) if lang() == "zh" else q
+
+
+def team_rows(teams: pd.DataFrame, routes: pd.DataFrame, estate_ids: set[str] | None = None) -> pd.DataFrame:
+    """One readable row per team; with ``estate_ids``, only teams nearby any of them."""
+    if teams is None or not len(teams):
+        return pd.DataFrame()
+    sub = teams
+    if estate_ids is not None:
+        near = sub["nearby_estate_ids"].fillna("").map(lambda v: bool(set(v.split(";")) & estate_ids))
+        sub = sub[near]
+    shifts = routes.groupby(routes["team_id"].astype(str))["shift"].agg(lambda s: "、".join(sorted({shift_label(x) for x in s})))
+    return pd.DataFrame({
+        t("col_team_id"): sub["team_id"].astype(str),
+        t("col_team"): sub["team"].astype(str),
+        t("col_org"): sub["org_type"].map(org_label),
+        t("col_shift"): sub["team_id"].map(shifts).fillna(""),
+        t("col_routes"): sub["route_ids"].astype(str),
+        t("col_covered_n"): sub["covered_count"].astype(int),
+        t("col_nearby_n"): sub["nearby_count"].astype(int),
+        t("col_obliged"): sub["obliged_estate_ids"].fillna("").str.replace(";", "、"),
+        t("col_extension_m"): sub["obligation_extension_m"].round(0),
+    }).reset_index(drop=True)
+
+
+def summary_frame(counts: pd.DataFrame, index_label: str) -> pd.DataFrame:
+    """A status crosstab with translated column names, a total and a coverage rate."""
+    out = counts.copy()
+    out.columns = [status_label(c) for c in out.columns]
+    total = out.sum(axis=1)
+    out[t("total")] = total
+    covered = counts["covered"] if "covered" in counts.columns else 0
+    out[t("coverage_rate")] = (covered / total.where(total > 0) * 100).round(1).astype(str) + "%"
+    out.index = out.index.astype(str)
+    out.index.name = index_label
+    return out
+
+
+def md(value) -> str:
+    """Plain text for ``st.markdown``: every Markdown and HTML character escaped."""
+    text = "" if value is None else str(value)
+    for ch in "\\`*_{}[]()#+-.!|<>&~$":
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
+_VERDICTS_ZH = {
+    "fewer": "明显下降",
+    "more": "明显上升",
+    "no clear change": "无明显变化",
+    "no incidents": "无警情",
+    "no data after the window": "整治后尚无数据",
+    "no data before the window": "整治前无数据",
+    "no batch year": "无整治年度",
+}
+
+
+def verdict_label(verdict) -> str:
+    """Label of a before/after verdict of :mod:`geo.effect`."""
+    text = str(verdict)
+    if lang() != "zh":
+        return text
+    if text.startswith("too short"):
+        return f"整治后时间太短，暂不判断（{text.split(':', 1)[-1].strip()}）"
+    return _VERDICTS_ZH.get(text, text)
