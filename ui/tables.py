@@ -7,6 +7,7 @@ stay plain text, shown by ``st.dataframe`` which never interprets HTML.
 from __future__ import annotations
 
 import math
+import re
 
 import pandas as pd
 
@@ -32,6 +33,12 @@ def _metres(value) -> float | None:
     except (TypeError, ValueError):
         return None
     return None if math.isnan(v) else round(v)
+
+
+def _metres_text(value) -> str:
+    """Whole metres as text; a dash with "none within the radius" when there is no nearby team."""
+    m = _metres(value)
+    return f"{m:,.0f}" if m is not None else ("— 半径内无" if lang() == "zh" else "— none within radius")
 
 
 def fix_text(row: pd.Series, names: dict[str, str]) -> str:
@@ -79,7 +86,7 @@ def uncovered_rows(table: pd.DataFrame, teams: pd.DataFrame) -> pd.DataFrame:
         t("col_community"): sub["community"].astype(str),
         t("col_batch"): pd.to_numeric(sub["batch_year"], errors="coerce").astype("Int64"),
         t("col_status"): sub["status"].map(status_label),
-        t("col_nearest_m"): sub["nearest_distance_m"].map(_metres).astype("Float64"),
+        t("col_nearest_m"): [_metres_text(v) for v in sub["nearest_distance_m"]],
         t("col_fix"): [fix_text(r, names) for _, r in sub.iterrows()],
     }).reset_index(drop=True)
 
@@ -161,5 +168,7 @@ def verdict_label(verdict) -> str:
     if lang() != "zh":
         return text
     if text.startswith("too short"):
-        return f"整治后时间太短，暂不判断（{text.split(':', 1)[-1].strip()}）"
+        months = re.search(r"(\d+) month", text)
+        detail = f"：整治后仅 {months.group(1)} 个月" if months else ""
+        return f"整治后时间太短，暂不判断{detail}"
     return _VERDICTS_ZH.get(text, text)
