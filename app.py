@@ -19,8 +19,17 @@ VIEWS = {
     "register": register.render,
 }
 
+
+
+def _relabel() -> None:
+    """Set translated widgets' values again so the browser matches them to the new labels."""
+    for key in state.TRANSLATED:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
 st.sidebar.segmented_control(t("lang"), LANGS, key=state.LANG, default="zh", format_func=lambda x: {"zh": "中文", "en": "English"}[x],
-                             required=True)
+                             required=True, on_change=_relabel)
 view = st.sidebar.radio(t("view"), list(VIEWS), key=state.VIEW, format_func=lambda v: t(f"view_{v}"))
 
 st.title(t("title"))

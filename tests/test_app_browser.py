@@ -209,6 +209,14 @@ def test_app_end_to_end_offline(browser, server):
         page.wait_for_timeout(1500)
         page.screenshot(path="/tmp/app_register.png")
 
+        # Switching the language keeps the current view selected under its new label.
+        page.locator('[data-testid="stSidebar"]').get_by_text("English", exact=True).click()
+        page.wait_for_selector('h2:has-text("Register")', timeout=60000)
+        _settle(page)
+        checked = page.locator('[data-testid="stSidebar"] [role="radiogroup"] input:checked')
+        assert checked.count() == 1
+        assert checked.first.locator("xpath=ancestor::label").inner_text().strip() == "Register"
+
         assert errors == []
         assert _remote(requests) == [], _remote(requests)[:10]
         assert any(urlsplit(u).hostname in LOCAL for u in requests)

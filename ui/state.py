@@ -50,3 +50,11 @@ REG_NOTE = "reg_note"
 REG_RESULT = "reg_result"
 AUTHOR_KEEP = "edit_author_kept"
 PREVIEW_MAP = "preview_map_on"
+
+#: Widgets whose option labels depend on the interface language. When the
+#: language changes their values are set again, so the browser shows the
+#: current choice under its new label instead of none.
+TRANSLATED: tuple[str, ...] = (
+    VIEW, BATCHES, STATUSES, SHIFT, BASEMAP, HEAT_SOURCES,
+    DRAFT_DATUM, TEAM_MODE, NEW_TEAM_ORG, NEW_TEAM_SHIFT, ROUTE_MODE, REG_DATUM,
+)
