@@ -31,6 +31,7 @@ import geopandas as gpd
 from geo import io, settings
 from geo._atomic import atomic_write, atomic_writer
 from geo.errors import DataFileError, SchemaError
+from geo.routes import check_teams
 from geo.schemas import ROUTES
 
 __all__ = ["RouteStore", "Version"]
@@ -164,8 +165,8 @@ class RouteStore:
         Raises
         ------
         SchemaError
-            If the routes do not follow the schema, or author or reason is empty;
-            nothing is written then.
+            If the routes do not follow the schema, a team id carries two names,
+            or author or reason is empty; nothing is written then.
         """
         if metadata is None:
             metadata = self._current_metadata()
@@ -236,5 +237,6 @@ def _render(routes: gpd.GeoDataFrame, metadata: dict) -> bytes:
     with tempfile.TemporaryDirectory() as tmp:
         candidate = Path(tmp) / "routes.geojson"
         io.write_geojson(routes, candidate, metadata=metadata)
-        io.read_features(candidate, ROUTES)  # raises SchemaError with every problem
+        written = io.read_features(candidate, ROUTES)  # raises SchemaError with every problem
+        check_teams(written, source="routes to save")
         return candidate.read_bytes()

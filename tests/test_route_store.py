@@ -64,6 +64,14 @@ class TestSave:
         assert store.path.read_bytes() == before
         assert not store.log_path.exists()
 
+    def test_team_id_with_two_names_writes_nothing(self, store):
+        bad = _routes("甲", "乙")
+        bad["team_id"] = "T0"
+        before = store.path.read_bytes()
+        with pytest.raises(SchemaError, match="team id 'T0' is used with 2 names"):
+            store.save(bad, author="x", reason="y")
+        assert store.path.read_bytes() == before
+
     def test_failed_replace_leaves_routes_file_unchanged(self, store, monkeypatch):
         before = store.path.read_bytes()
         import geo.route_store as rs
