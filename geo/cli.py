@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "geo._cli_coverage",
     "geo._cli_map",
     "geo._cli_incidents",
+    "geo._cli_bench",
 )
 
 

@@ -10,18 +10,24 @@ NaN coordinates or outside the area (:data:`geo.settings.heat_bounds`, default
 the approximate :data:`geo.settings.shahe_bounds`) never reach the browser.
 
 Everything runs on NumPy arrays (:class:`~geo.incidents.IncidentArrays`):
-filters are boolean masks, projection is one :class:`pyproj.Transformer`
-call, aggregation is floor division and :func:`numpy.bincount` (or
-:func:`numpy.unique` for very large grids). No shapely object is made per incident.
+filters are boolean masks, projection is :class:`pyproj.Transformer` calls
+(two threads for large inputs), aggregation is floor division and
+:func:`numpy.bincount` (or :func:`numpy.unique` for very large grids). Only
+the first grid level is summed from the incidents; each doubling is summed
+from the previous level's cells, and levels that cannot fit are skipped (see
+:func:`_first_level`). No shapely object is made per incident.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
+import pyproj
 
 from geo import settings
 from geo.incidents import CATEGORY_NAMES, SOURCE_NAMES, IncidentArrays, as_arrays, period_bounds
@@ -31,6 +37,8 @@ from geo.risk import _transformer
 PAYLOAD_DECIMALS = 5
 #: Largest dense grid aggregated with bincount; larger grids use np.unique.
 _DENSE_CELLS = 4_000_000
+#: Incidents from which the projection runs in two threads.
+_THREAD_MIN = 500_000
 
 
 @dataclass
@@ -166,6 +174,49 @@ def aggregate_grid(x: np.ndarray, y: np.ndarray, cell_m: float, weights: np.ndar
     return cx, cy, total
 
 
+def _project(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """WGS-84 to :data:`geo.settings.metric_crs`, in two threads for large inputs (PROJ runs without the GIL)."""
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    workers = min(2, os.cpu_count() or 1)
+    if workers < 2 or len(lon) < _THREAD_MIN:
+        x, y = _transformer(settings.storage_crs, settings.metric_crs).transform(lon, lat)
+        return np.asarray(x), np.asarray(y)
+    x, y = np.empty_like(lon), np.empty_like(lat)
+    bounds = np.linspace(0, len(lon), workers + 1).astype(int)
+
+    def work(k: int) -> None:
+        # A Transformer per thread: one PROJ context each.
+        t = pyproj.Transformer.from_crs(settings.storage_crs, settings.metric_crs, always_xy=True)
+        sl = slice(bounds[k], bounds[k + 1])
+        x[sl], y[sl] = t.transform(lon[sl], lat[sl])
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(work, range(workers)))
+    return x, y
+
+
+def _first_level(x: np.ndarray, y: np.ndarray, min_cell_m: float, budget: int) -> tuple[int, tuple | None]:
+    """Smallest doubling level (cell = min_cell_m * 2**level) that can possibly fit the budget, and its cells if summed.
+
+    Occupied cells never increase with the cell size (a cell of 2c is the
+    union of four aligned cells of c). So if the first level whose grid is
+    small enough for :func:`numpy.bincount` already has too many occupied
+    cells to fit (at least ~20 bytes each), every finer level is skipped
+    without the sort :func:`numpy.unique` would need for it. The answer is
+    the one the plain doubling loop gives.
+    """
+    if not len(x):
+        return 0, None
+    span = max(float(x.max() - x.min()), float(y.max() - y.min()), 0.0)
+    level = 0
+    while ((span / (min_cell_m * 2.0**level)) + 2) ** 2 > _DENSE_CELLS and level < 39:
+        level += 1
+    if level == 0:
+        return 0, None
+    cells = aggregate_grid(x, y, min_cell_m * 2.0**level)
+    return (level, cells) if len(cells[0]) * 20 > budget else (0, None)
+
+
 def heat_payload(
     incidents,
     *,
@@ -215,12 +266,18 @@ def heat_payload(
         size = len(text.encode("utf-8"))
         if size <= budget:
             return HeatPayload(data, text, size, "points", None, n, dropped, 1.0 if n else 0.0, f"{n} incidents as points")
-    t = _transformer(settings.storage_crs, settings.metric_crs)
-    x, y = t.transform(lon, lat)
+    x, y = _project(lon, lat)
     inv = _transformer(settings.metric_crs, settings.storage_crs)
     cell = float(settings.heat_min_cell_m)
-    for _ in range(40):
-        cx, cy, total = aggregate_grid(np.asarray(x), np.asarray(y), cell)
+    level, first = _first_level(x, y, cell, budget)
+    cell *= 2.0**level
+    px, py, pw = x, y, None
+    for _ in range(40 - level):
+        cx, cy, total = first if first is not None else aggregate_grid(px, py, cell, weights=pw)
+        first = None
+        # Cells of 2c are unions of aligned cells of c, so the next level can be summed from these
+        # cells' centres (half a cell from any edge: no rounding question) instead of every incident.
+        px, py, pw = cx, cy, total
         # Each cell costs at least ~20 bytes ("[30.84123,108.36123,1],"); skip the JSON when it cannot fit.
         if len(cx) * 20 <= budget:
             clon, clat = inv.transform(cx, cy)
