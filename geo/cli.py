@@ -19,6 +19,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "geo._cli_data",
     "geo._cli_geocode",
     "geo._cli_coverage",
+    "geo._cli_routes",
     "geo._cli_map",
     "geo._cli_incidents",
     "geo._cli_bench",

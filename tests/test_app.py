@@ -17,7 +17,7 @@ import shapely
 from geo import coverage, settings
 from geo import io as gio
 from geo.crs import convert
-from geo.errors import GeocodeError, SchemaError
+from geo.errors import GeocodeError
 from geo.route_store import RouteStore
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -285,64 +285,6 @@ class TestRegister:
 
 
 # --- pure helpers -----------------------------------------------------------------------------
-
-
-class TestEdits:
-    def test_lines_from_geojson_converts_datum(self):
-        from ui import edits
-
-        coords = [[108.37, 30.84], [108.372, 30.842]]
-        got = edits.lines_from_geojson({"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {"type": "LineString", "coordinates": coords}}]},
-                                       datum="gcj02")
-        lon, lat = convert([c[0] for c in coords], [c[1] for c in coords], src="gcj02", dst="wgs84")
-        assert shapely.equals_exact(got[0], shapely.LineString(list(zip(lon, lat, strict=True))), tolerance=1e-9)
-
-    def test_declared_datum_wins(self):
-        from ui import edits
-
-        doc = {"type": "FeatureCollection", "datum": "bd09", "features": [{"type": "Feature", "geometry": {"type": "LineString", "coordinates": [[108.37, 30.84], [108.38, 30.85]]}}]}
-        got = edits.lines_from_geojson(json.dumps(doc), datum="wgs84")
-        lon, lat = convert(108.37, 30.84, src="bd09", dst="wgs84")
-        assert got[0].coords[0] == pytest.approx((float(lon), float(lat)), abs=1e-9)
-
-    def test_every_bad_feature_is_listed(self):
-        from ui import edits
-
-        doc = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [1, 2]}},
-               {"type": "Feature", "geometry": {"type": "LineString", "coordinates": [[1, 2], [1, 2]]}}]
-        with pytest.raises(SchemaError) as err:
-            edits.lines_from_geojson(doc)
-        assert len(err.value.problems) == 2
-
-    def test_make_draft_adds_replaces_and_removes(self):
-        from ui import edits
-
-        routes = gio.read_routes(DATA / "patrol_routes.geojson")
-        team = edits.Team("PM-HY", "花园小区物业保安队", "property", "all")
-        line = shapely.LineString([(108.37, 30.84), (108.371, 30.841)])
-        added = edits.make_draft(routes, [line], team)
-        assert len(added) == len(routes) + 1
-        assert added["route_id"].is_unique
-        replaced = edits.make_draft(routes, [line], team, replace=True)
-        assert list(replaced.loc[replaced["team_id"] == "PM-HY", "route_id"]) == ["R-PM-HY-1"]
-        removed = edits.make_draft(routes, [], None, remove_route_ids=["R-PS-1"])
-        assert "R-PS-1" not in set(removed["route_id"]) and len(removed) == len(routes) - 1
-
-    def test_new_team_checks(self):
-        from ui import edits
-
-        routes = gio.read_routes(DATA / "patrol_routes.geojson")
-        assert edits.check_new_team(edits.Team("PS-NEW", "组", "police", "day"), routes) == []
-        problems = edits.check_new_team(edits.Team("PS-SMB", "", "army", "dusk"), routes)
-        assert len(problems) == 4
-
-    def test_status_changes(self):
-        from ui import edits
-
-        before = pd.DataFrame({"estate_id": ["A", "B"], "name": ["a", "b"], "community": ["c", "c"], "status": ["gap", "covered"]})
-        after = pd.DataFrame({"estate_id": ["A", "B"], "status": ["covered", "covered"]})
-        out = edits.status_changes(before, after)
-        assert out[["estate_id", "before", "after"]].to_dict("records") == [{"estate_id": "A", "before": "gap", "after": "covered"}]
 
 
 class TestHelpers:

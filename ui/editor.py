@@ -5,10 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from geo import route_edits as edits
 from geo.errors import GeoError, SchemaError
 from geo.route_store import RouteStore
 from geo.schemas import ORG_TYPES, SHIFTS
-from ui import auth, data, edits, maps, state, tables
+from ui import auth, data, maps, state, tables
 from ui.context import Context
 from ui.i18n import status_label, t
 from ui.tables import md

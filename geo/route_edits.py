@@ -1,9 +1,10 @@
-"""Route drafts of the editor view, as pure functions (no Streamlit; unit-tested).
+"""Route edits as pure functions: read new lines, give them to a team, build the draft.
 
 A draft is the current routes with lines added to (or replacing those of) one
-team and, optionally, some routes removed. Lines come from the map's drawing
-tool, a pasted GeoJSON text or an uploaded GeoJSON/GPX file; every line is
-converted to WGS-84 from the datum the user names before anything is measured.
+team and, optionally, some routes removed. Lines come from the app's drawing
+tool, a pasted GeoJSON text or a GeoJSON/GPX file (the editor view and
+``python -m geo routes add``); every line is converted to WGS-84 from the
+datum the user names before anything is measured.
 """
 
 from __future__ import annotations
@@ -125,7 +126,12 @@ def lines_from_upload(name: str, data: bytes, *, datum: str = "wgs84") -> list[s
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / Path(name).name
             path.write_bytes(data)
-            gdf = read_gpx(path, team_id="upload", team="upload", org_type="police", datum=datum)
+            try:
+                gdf = read_gpx(path, team_id="upload", team="upload", org_type="police", datum=datum)
+            except SchemaError as exc:  # name the user's file, not the temporary copy
+                raise SchemaError(exc.summary.replace(str(path), name), [q.replace(str(path), name) for q in exc.problems]) from exc
+            except DataFileError as exc:
+                raise DataFileError(str(exc).replace(str(path), name)) from exc
         return list(gdf.geometry.values)
     if suffix in (".geojson", ".json"):
         return lines_from_geojson(data, datum=datum, source=name)
