@@ -97,6 +97,19 @@ class TestOverview:
         assert len(uncovered) == int((expected.index != "covered").astype(int) @ expected.to_numpy())
         assert any("合成" in w.value for w in at.warning)  # incident figures are labelled synthetic
 
+    def test_risk_ranking_beside_the_plan(self, data_dir):
+        from geo import incidents, risk
+
+        at = _run(_app())
+        shown = _frame(at, "综合得分")
+        expected = risk.risk_table(incidents.load_incidents(settings.data_path("incidents.csv")), _estates())
+        assert shown["编号"].tolist() == expected["estate_id"].astype(str).tolist()
+        assert shown["排名"].tolist() == list(range(1, 25))
+        assert shown["建议批次"].value_counts().to_dict() == {2022: 8, 2023: 8, 2024: 8}
+        ledger = pd.read_csv(settings.data_path("ledger.csv"), dtype=str).set_index("estate_id")["batch_year"].astype(int)
+        assert (shown["方案批次"] == shown["编号"].map(ledger)).all()
+        assert set(shown["与方案比较"]) <= {"一致", "方案排得更晚", "方案排得更早"}
+
     def test_english_switch(self, data_dir):
         at = _run(_app())
         at.button_group(key="lang").set_value("en")

@@ -45,6 +45,19 @@ TEXTS: dict[str, tuple[str, str]] = {
     "incident_trend": ("警情趋势（合成数据）", "Incident trend (synthetic data)"),
     "effect": ("整治前后对比（合成数据）", "Before and after rectification (synthetic data)"),
     "risk": ("风险排序与三年名单（合成数据）", "Risk ranking and the three-year list (synthetic data)"),
+    "col_rank": ("排名", "Rank"),
+    "col_score": ("综合得分", "Score"),
+    "col_proposed": ("建议批次", "Proposed batch"),
+    "col_plan_year": ("方案批次", "Plan's batch"),
+    "col_agreement": ("与方案比较", "Against the plan"),
+    "risk_caption": (
+        "按 {start}–{end} 年每个小区周边 {radius} 米内的警情计算：各项先在24个小区间标准化（z 分数），再加权求和（权重 {weights}）；"
+        "得分最高的三分之一建议第一批整治。与方案批次一致 {same}/{n}。相距很近的地址（如花园小区的8处）共用周边警情，排名相近。警情为合成演示数据，排序只演示方法。命令行：python -m geo rank。",
+        "Incidents within {radius} m of each estate in {start}-{end}; each component is z-scored across the 24 estates, then weighted "
+        "and summed (weights {weights}); the top third is proposed for the first batch. Same batch as the plan: {same}/{n}. "
+        "Sites close together (the eight 花园小区 addresses) share the incidents around them and rank together. "
+        "The incidents are synthetic demo data: the ranking only shows the method. Command line: python -m geo rank.",
+    ),
     "downloads": ("下载", "Downloads"),
     "dl_csv": ("覆盖报告 CSV", "Coverage report CSV"),
     "dl_xlsx": ("覆盖报告 Excel", "Coverage report XLSX"),

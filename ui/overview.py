@@ -8,7 +8,7 @@ import streamlit as st
 from geo import coverage
 from ui import data, downloads, tables
 from ui.context import Context
-from ui.i18n import status_label, t
+from ui.i18n import lang, status_label, t
 
 
 def render(ctx: Context) -> None:
@@ -44,6 +44,7 @@ def render(ctx: Context) -> None:
         st.success(t("all_covered"))
 
     _incidents(ctx)
+    _ranking(ctx)
     downloads.render(ctx)
 
 
@@ -76,3 +77,41 @@ def _incidents(ctx: Context) -> None:
             keep = ["estate_id", "name", "community", "batch_year", "n_before", "rate_before", "n_after", "rate_after", "change_pct", "verdict"]
             table = per_estate[[c for c in keep if c in per_estate.columns]].round(2)
             st.dataframe(table.assign(verdict=table["verdict"].map(tables.verdict_label)), hide_index=True, width="stretch")
+
+
+_COMPONENTS_ZH = {"theft": "盗窃", "property": "侵财", "criminal": "刑事", "disputes": "矛盾纠纷", "calls_110": "110警情"}
+_AGREEMENT = {"same": ("一致", "same batch"), "plan later": ("方案排得更晚", "plan is later"), "plan earlier": ("方案排得更早", "plan is earlier")}
+
+
+def _ranking(ctx: Context) -> None:
+    """The composite risk ranking beside the plan's own batches (P3 of the plan)."""
+    if ctx.incidents is None:
+        return
+    st.subheader(t("risk"))
+    ranking = data.risk_ranking(str(ctx.incidents_path), ctx.incidents_mtime, str(ctx.estates_path), ctx.estates_mtime)
+    if not len(ranking):
+        st.info(t("no_incidents"))
+        return
+    zh = lang() == "zh"
+    show = pd.DataFrame({
+        t("col_rank"): ranking["rank"],
+        t("col_id"): ranking["estate_id"].astype(str),
+        t("col_name"): ranking["name"].astype(str),
+        t("col_community"): ranking["community"].astype(str),
+        "盗窃" if zh else "theft": ranking["theft"].astype(int),
+        "侵财" if zh else "property crime": ranking["property"].astype(int),
+        "刑事" if zh else "criminal": ranking["criminal"].astype(int),
+        "矛盾纠纷" if zh else "disputes": ranking["disputes"].astype(int),
+        "110警情" if zh else "110 calls": ranking["calls_110"].astype(int),
+        t("col_score"): ranking["score"].round(2),
+        t("col_proposed"): ranking["proposed_year"],
+        t("col_plan_year"): ranking["plan_year"],
+        t("col_agreement"): ranking["agreement"].map(lambda a: _AGREEMENT.get(a, (a, a))[0 if zh else 1]),
+    })
+    st.dataframe(show, hide_index=True, width="stretch", key="overview_ranking")
+    attrs = ranking.attrs
+    names = _COMPONENTS_ZH if zh else {}
+    weights = "、".join(f"{names.get(k, k)}={v:g}" for k, v in attrs.get("weights", {}).items())
+    window = attrs.get("window", ("?", "?"))
+    st.caption(t("risk_caption", start=window[0], end=window[1], radius=f"{attrs.get('radius_m', 0):g}", weights=weights,
+                 same=int((ranking["agreement"] == "same").sum()), n=len(ranking)))
