@@ -48,7 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     e = sub.add_parser(
         "effect",
         help="incidents per month before and after each estate's rectification window",
-        description="Compare monthly incident rates before and after each estate's batch window (Jan-Nov of its batch year) "
+        description="Compare monthly incident rates before and after each estate's batch window (the ledger's batch_period, e.g. 2022年1月至2022年11月; Jan-Nov of batch_year when blank) "
         "with a conditional binomial test; summarise per batch and per community.",
     )
     _common(e)
@@ -135,10 +135,13 @@ def _effect(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise GeoError(str(exc)) from exc
     first, last = t.attrs["data_months"]
-    print(f"data {first} to {last}; window = Jan-Nov of the batch year; rates per month; p from a conditional binomial test")
+    print(f"data {first} to {last}; window = batch_period (Jan-Nov of batch_year when blank); rates per month; "
+          "p from a conditional binomial test")
+    for warning in t.attrs.get("warnings", []):
+        print(f"warning: {warning}", file=sys.stderr)
     cols = ["months_before", "n_before", "rate_before", "months_after", "n_after", "rate_after", "change_pct", "p_value", "verdict"]
     if args.by == "estate":
-        _show(t.round(3), args.out, ["estate_id", "name", "batch_year", *cols])
+        _show(t.round(3), args.out, ["estate_id", "name", "batch_year", "window_start", "window_end", *cols])
     else:
         s = effect_summary(t, by=args.by)
         _show(s.round(3), args.out, [args.by, "estates", *cols])

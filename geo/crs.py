@@ -15,6 +15,7 @@ Two separate concerns live here:
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import TYPE_CHECKING
 
@@ -438,3 +439,68 @@ def to_metric(gdf: gpd.GeoDataFrame, crs=None) -> gpd.GeoDataFrame:
             crs = metric_crs_for_bounds(tuple(lonlat.total_bounds))
     crs = require_metric(crs, what="target CRS")
     return gdf.to_crs(crs)
+
+
+# --- cached lon/lat <-> metric transformers ---------------------------------------
+
+
+def _crs_key(metric_crs) -> str:
+    crs = settings.metric_crs if metric_crs is None else metric_crs
+    return crs.to_string() if isinstance(crs, pyproj.CRS) else str(crs)
+
+
+@functools.lru_cache(maxsize=16)
+def _transformer(src: str, dst: str, metric: str) -> pyproj.Transformer:
+    require_metric(metric, what="target CRS")
+    return pyproj.Transformer.from_crs(src, dst, always_xy=True)
+
+
+def lonlat_to_metric_transformer(metric_crs=None) -> pyproj.Transformer:
+    """Return a cached transformer from WGS-84 lon/lat to a metric CRS (``always_xy``).
+
+    Parameters
+    ----------
+    metric_crs
+        Anything :meth:`pyproj.CRS.from_user_input` accepts; default
+        :data:`geo.settings.metric_crs` (read at call time).
+
+    Returns
+    -------
+    pyproj.Transformer
+        One object per CRS string (cached). Since pyproj 3.1 a Transformer keeps
+        one PROJ object per thread, so sharing it between threads is safe; code
+        that splits one projection over threads for speed may still build its own.
+
+    Raises
+    ------
+    CRSError
+        If ``metric_crs`` is not in metres.
+    """
+    key = _crs_key(metric_crs)
+    return _transformer(settings.storage_crs, key, key)
+
+
+def metric_to_lonlat_transformer(metric_crs=None) -> pyproj.Transformer:
+    """Return the cached inverse of :func:`lonlat_to_metric_transformer` (metric x/y to WGS-84 lon/lat)."""
+    key = _crs_key(metric_crs)
+    return _transformer(key, settings.storage_crs, key)
+
+
+def project_lonlat(lon, lat, metric_crs=None) -> tuple[np.ndarray, np.ndarray]:
+    """Project WGS-84 lon/lat to a metric CRS (default :data:`geo.settings.metric_crs`).
+
+    Parameters
+    ----------
+    lon, lat
+        Degrees, scalars or arrays of equal shape.
+    metric_crs
+        Target CRS in metres.
+
+    Returns
+    -------
+    (x, y)
+        Metres, float64 arrays.
+    """
+    t = lonlat_to_metric_transformer(metric_crs)
+    x, y = t.transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+    return np.asarray(x, dtype=float), np.asarray(y, dtype=float)

@@ -31,8 +31,8 @@ import numpy as np
 import pandas as pd
 
 from geo import settings
-from geo.incidents import CATEGORIES, STORE_COLUMNS
-from geo.risk import _transformer
+from geo.crs import lonlat_to_metric_transformer, metric_to_lonlat_transformer
+from geo.incidents import CATEGORIES, NIGHT_HOURS, STORE_COLUMNS
 
 #: Subcategory weights of each category, and the chance that an incident is a 110 call
 #: (otherwise a criminal case, or a dispute-register entry for disputes).
@@ -43,10 +43,6 @@ _MIX = {
     "矛盾纠纷": ((0.3, 0.3, 0.1, 0.2, 0.1), 0.4, "dispute_register"),
     "其他警情": ((1.0,), 1.0, "110"),
 }
-
-#: Night hours of the theft profile.
-NIGHT_HOURS = (20, 21, 22, 23, 0, 1, 2, 3, 4, 5)
-
 
 @dataclass(frozen=True)
 class DemoParams:
@@ -93,8 +89,8 @@ def make_demo_incidents(estates: gpd.GeoDataFrame, *, params: DemoParams | None 
     """
     p = params or DemoParams()
     rng = np.random.default_rng(p.seed)
-    fwd = _transformer(settings.storage_crs, settings.metric_crs)
-    inv = _transformer(settings.metric_crs, settings.storage_crs)
+    fwd = lonlat_to_metric_transformer()
+    inv = metric_to_lonlat_transformer()
     em = estates.to_crs(settings.metric_crs)
     cx, cy = em.geometry.centroid.x.to_numpy(), em.geometry.centroid.y.to_numpy()
     ids = estates["estate_id"].astype(str).to_numpy()

@@ -30,8 +30,8 @@ import numpy as np
 import pyproj
 
 from geo import settings
+from geo.crs import metric_to_lonlat_transformer, project_lonlat
 from geo.incidents import CATEGORY_NAMES, SOURCE_NAMES, IncidentArrays, as_arrays, period_bounds
-from geo.risk import _transformer
 
 #: Decimals of lat/lon in a payload (about 1 m).
 PAYLOAD_DECIMALS = 5
@@ -179,13 +179,13 @@ def _project(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
     workers = min(2, os.cpu_count() or 1)
     if workers < 2 or len(lon) < _THREAD_MIN:
-        x, y = _transformer(settings.storage_crs, settings.metric_crs).transform(lon, lat)
-        return np.asarray(x), np.asarray(y)
+        return project_lonlat(lon, lat)
     x, y = np.empty_like(lon), np.empty_like(lat)
     bounds = np.linspace(0, len(lon), workers + 1).astype(int)
 
     def work(k: int) -> None:
-        # A Transformer per thread: one PROJ context each.
+        # A Transformer made in each thread, not the shared cached one of geo.crs: each thread then
+        # owns its PROJ context outright, with no shared object between the two halves.
         t = pyproj.Transformer.from_crs(settings.storage_crs, settings.metric_crs, always_xy=True)
         sl = slice(bounds[k], bounds[k + 1])
         x[sl], y[sl] = t.transform(lon[sl], lat[sl])
@@ -267,7 +267,7 @@ def heat_payload(
         if size <= budget:
             return HeatPayload(data, text, size, "points", None, n, dropped, 1.0 if n else 0.0, f"{n} incidents as points")
     x, y = _project(lon, lat)
-    inv = _transformer(settings.metric_crs, settings.storage_crs)
+    inv = metric_to_lonlat_transformer()
     cell = float(settings.heat_min_cell_m)
     level, first = _first_level(x, y, cell, budget)
     cell *= 2.0**level

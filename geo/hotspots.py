@@ -28,9 +28,9 @@ import pandas as pd
 import shapely
 
 from geo import settings
+from geo.crs import project_lonlat
 from geo.heat import filter_mask
 from geo.incidents import as_arrays
-from geo.risk import _transformer
 
 #: Largest grid analysed; a larger one asks for bigger cells.
 MAX_CELLS = 250_000
@@ -91,7 +91,7 @@ def hotspot_cells(
     if len(lon) == 0:
         msg = "no incidents pass the filters inside the area; widen the filters"
         raise ValueError(msg)
-    x, y = _transformer(settings.storage_crs, settings.metric_crs).transform(lon, lat)
+    x, y = project_lonlat(lon, lat)
     ix = np.floor_divide(np.asarray(x), cell_m).astype(np.int64)
     iy = np.floor_divide(np.asarray(y), cell_m).astype(np.int64)
     x0, y0 = int(ix.min()), int(iy.min())

@@ -44,6 +44,7 @@ import re
 import shutil
 import tempfile
 import unicodedata
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -111,6 +112,9 @@ STORE_COLUMNS: tuple[str, ...] = (
 #: Local time zone of every incident time.
 TIMEZONE = "Asia/Shanghai"
 _UTC_OFFSET_S = 8 * 3600  # China has kept UTC+8 with no daylight saving since 1991.
+
+#: Local hours counted as night, 20:00 to 06:00 (the heat layer's night filter, the demo theft profile).
+NIGHT_HOURS: tuple[int, ...] = (*range(20, 24), *range(0, 6))
 
 
 def _label_key(label) -> str:
@@ -481,13 +485,31 @@ def _codes(values: pd.Series, names: tuple[str, ...], what: str, problems: list[
 
 
 def _times_to_seconds(values: pd.Series) -> np.ndarray:
+    """Local (Asia/Shanghai) int64 seconds of times: naive values are local wall-clock time, aware ones are converted.
+
+    ISO 8601 text is parsed vectorised when every value is naive or every value
+    carries the same offset; anything else (mixed offsets, 2021/3/4, 2021年3月4日,
+    datetime objects) goes value by value through :func:`parse_time`.
+    Missing values (NaN, None) become NaT's integer, as before.
+    """
     if pd.api.types.is_datetime64_any_dtype(values):
         s = values
         if getattr(s.dt, "tz", None) is not None:
             s = s.dt.tz_convert(TIMEZONE).dt.tz_localize(None)
-    else:
-        s = pd.to_datetime(values, format="ISO8601", utc=True).dt.tz_convert(TIMEZONE).dt.tz_localize(None)
-    return s.to_numpy(dtype="datetime64[s]").astype(np.int64)
+        return s.to_numpy(dtype="datetime64[s]").astype(np.int64)
+    values = pd.Series(values)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            parsed = pd.to_datetime(values, format="ISO8601")
+    except (ValueError, TypeError, Warning):
+        parsed = None
+    if parsed is not None and pd.api.types.is_datetime64_any_dtype(parsed):
+        return _times_to_seconds(parsed)
+    missing = values.isna().to_numpy()
+    out = np.full(len(values), np.iinfo(np.int64).min, dtype=np.int64)
+    out[~missing] = [_local_seconds(parse_time(v)) for v in values.to_numpy(dtype=object)[~missing]]
+    return out
 
 
 def load_incidents(path: str | os.PathLike | None = None) -> IncidentArrays:

@@ -37,16 +37,13 @@ into thirds: the first third is proposed for the first batch year, and so on.
 
 from __future__ import annotations
 
-import functools
-
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyproj
 import shapely
 
 from geo import settings
-from geo.crs import require_metric, to_metric
+from geo.crs import project_lonlat, to_metric
 from geo.errors import SchemaError
 from geo.incidents import CATEGORY_NAMES, SOURCE_NAMES, IncidentArrays, as_arrays, period_bounds
 
@@ -60,25 +57,6 @@ COMPONENTS: dict[str, tuple[str, tuple[str, ...] | None]] = {
 }
 ASSIGN_MODES = ("radius", "nearest")
 NORMALISATIONS = ("z", "rank")
-
-
-@functools.lru_cache(maxsize=8)
-def _transformer(src: str, dst: str) -> pyproj.Transformer:
-    return pyproj.Transformer.from_crs(src, dst, always_xy=True)
-
-
-def project_lonlat(lon: np.ndarray, lat: np.ndarray, crs=None) -> tuple[np.ndarray, np.ndarray]:
-    """Project WGS-84 lon/lat arrays to a metric CRS (default :data:`geo.settings.metric_crs`).
-
-    Returns
-    -------
-    (x, y)
-        Metres, float64 arrays.
-    """
-    crs = require_metric(crs if crs is not None else settings.metric_crs, what="target CRS")
-    t = _transformer(settings.storage_crs, crs.to_string())
-    x, y = t.transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
-    return np.asarray(x), np.asarray(y)
 
 
 def _check_estates(estates: gpd.GeoDataFrame) -> None:

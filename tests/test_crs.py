@@ -1,5 +1,7 @@
 """Tests of geo.crs: datum conversions and metric projection."""
 
+import math
+
 import geopandas as gpd
 import numpy as np
 import pyproj
@@ -118,3 +120,31 @@ class TestMetric:
         gdf = gpd.GeoDataFrame(geometry=[shapely.Point(108.37, 30.84)])
         with pytest.raises(CRSError, match="no CRS"):
             crs.to_metric(gdf)
+
+
+class TestCachedTransformers:
+    def test_one_cached_transformer_per_crs(self):
+        a = crs.lonlat_to_metric_transformer()
+        assert crs.lonlat_to_metric_transformer("EPSG:4545") is a
+        assert crs.lonlat_to_metric_transformer(pyproj.CRS("EPSG:4545")) is a
+        assert crs.lonlat_to_metric_transformer("EPSG:32648") is not a
+
+    def test_project_lonlat_matches_pyproj(self):
+        lon, lat = np.array([108.36, 108.39]), np.array([30.83, 30.85])
+        want_x, want_y = pyproj.Transformer.from_crs("EPSG:4326", "EPSG:4545", always_xy=True).transform(lon, lat)
+        x, y = crs.project_lonlat(lon, lat)
+        np.testing.assert_allclose(x, want_x, atol=1e-6)
+        np.testing.assert_allclose(y, want_y, atol=1e-6)
+        # Round trip through the inverse comes back within a micro-degree.
+        back_lon, back_lat = crs.metric_to_lonlat_transformer().transform(x, y)
+        np.testing.assert_allclose(back_lon, lon, atol=1e-9)
+        np.testing.assert_allclose(back_lat, lat, atol=1e-9)
+
+    def test_distance_agrees_with_geodesic(self):
+        x, y = crs.project_lonlat([108.36, 108.37], [30.84, 30.84])
+        _, _, geodesic_m = GEOD.inv(108.36, 30.84, 108.37, 30.84)
+        assert math.hypot(x[1] - x[0], y[1] - y[0]) == pytest.approx(geodesic_m, rel=1e-3)
+
+    def test_degrees_are_refused(self):
+        with pytest.raises(CRSError):
+            crs.lonlat_to_metric_transformer("EPSG:4326")

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo.effect import effect_summary, effect_table, rate_test
+from geo.effect import VERDICT_CODES, effect_summary, effect_table, parse_batch_period, rate_test
 
 A = (108.360, 30.840)
 B = (108.370, 30.840)  # about 950 m east of A
@@ -139,3 +139,106 @@ def test_cli_effect_by_batch(tmp_path, data, capsys, monkeypatch):
     assert "too short" in out
     table = pd.read_csv(tmp_path / "e.csv", encoding="utf-8-sig")
     assert list(table["batch_year"]) == [2022, 2023]
+
+
+class TestBatchPeriod:
+    def test_custom_period_moves_the_window(self, data):
+        # E1's window is March 2021 to February 2022 instead of Jan-Nov 2022.
+        estates, inc = data
+        estates["batch_period"] = ["2021年3月至2022年2月", None, ""]
+        t = effect_table(inc, estates, data_start="2021-01", data_end="2023-12", radius_m=100).set_index("estate_id")
+        e1 = t.loc["E1"]
+        # Before: 2021-01..2021-02 (2 months, 2 per month); after: 2022-03..2023-12 (22 months):
+        # the 5 incidents of 2022-03 plus one per month from 2022-12 to 2023-12.
+        assert (e1.window_start, e1.window_end) == ("2021-03", "2022-02")
+        assert (e1.months_before, e1.n_before, e1.months_after, e1.n_after) == (2, 4, 22, 5 + 13)
+        # Blank periods fall back to January-November of the batch year.
+        assert (t.loc["E2", "window_start"], t.loc["E2", "window_end"]) == ("2023-01", "2023-11")
+        assert t.loc["E2", "months_after"] == 1
+        # The period starts in 2021 while batch_year says 2022: used, and said.
+        assert len(t.attrs["warnings"]) == 1 and "E1" in t.attrs["warnings"][0] and "another year" in t.attrs["warnings"][0]
+
+    def test_period_without_batch_year(self, data):
+        estates, inc = data
+        estates["batch_year"] = [np.nan, 2023, 2022]
+        estates["batch_period"] = ["2022年1月-11月", "", ""]
+        t = effect_table(inc, estates, data_start="2021-01", data_end="2023-12", radius_m=100).set_index("estate_id")
+        assert t.loc["E1", "verdict_code"] != "no_batch_year"
+        assert (t.loc["E1", "months_before"], t.loc["E1", "n_after"]) == (12, 13)
+
+    def test_unparsed_period_is_reported_and_falls_back(self, data):
+        estates, inc = data
+        estates["batch_period"] = ["2022上半年", "2023年5月至2023年1月", None]
+        t = effect_table(inc, estates, data_start="2021-01", data_end="2023-12", radius_m=100).set_index("estate_id")
+        warnings = t.attrs["warnings"]
+        assert len(warnings) == 2
+        assert "E1" in warnings[0] and "2022上半年" in warnings[0]
+        assert "E2" in warnings[1] and "ends before it starts" in warnings[1]
+        assert (t.loc["E1", "window_start"], t.loc["E1", "window_end"]) == ("2022-01", "2022-11")
+
+    @pytest.mark.parametrize(
+        ("text", "first", "last"),
+        [("2022年1月至2022年11月", (2022, 1), (2022, 11)), ("２０２２年３月至２０２３年２月", (2022, 3), (2023, 2)), ("2022-01至2022-11", (2022, 1), (2022, 11))],
+    )
+    def test_parse(self, text, first, last):
+        def month(y, m):
+            return (y - 1970) * 12 + m - 1
+
+        assert parse_batch_period(text) == (month(*first), month(*last))
+        assert parse_batch_period("  ") is None
+
+
+class TestVerdictCodes:
+    def test_codes_beside_the_sentences(self, data):
+        estates, inc = data
+        table = effect_table(inc, estates, data_start="2021-01", data_end="2023-12", radius_m=100)
+        t = table.set_index("estate_id")
+        assert t.loc["E2", "verdict_code"] == "too_short" and t.loc["E2", "months_after"] == 1
+        assert t.loc["E3", "verdict_code"] == "no_incidents"
+        assert set(t["verdict_code"]) <= set(VERDICT_CODES)
+        s = effect_summary(table, by="batch_year").set_index("batch_year")
+        assert s.loc[2023, "verdict_code"] == "too_short" and s.loc[2023, "shortest_after"] == 1
+        assert s.loc[2023, "verdict"] == "too short: an estate has only 1 month after its window"
+
+    def test_no_window(self, data):
+        estates, inc = data
+        estates.loc[2, "batch_year"] = np.nan
+        t = effect_table(inc, estates, radius_m=100).set_index("estate_id")
+        assert t.loc["E3", "verdict_code"] == "no_batch_year"
+
+
+class TestVerdictLabel:
+    @pytest.fixture
+    def zh(self, monkeypatch):
+        from ui import tables
+
+        monkeypatch.setattr(tables, "lang", lambda: "zh")
+        return tables.verdict_label
+
+    def test_codes(self, zh):
+        assert zh("fewer") == "明显下降"
+        assert zh("no_data_after") == "整治后尚无数据"
+        assert zh("too_short", 2) == "整治后时间太短，暂不判断：整治后仅 2 个月"
+
+    def test_rows(self, zh, data):
+        estates, inc = data
+        t = effect_table(inc, estates, data_start="2021-01", data_end="2023-12", radius_m=100)
+        labels = dict(zip(t["estate_id"], t.apply(zh, axis=1), strict=True))
+        assert labels["E2"] == "整治后时间太短，暂不判断：整治后仅 1 个月"
+        assert labels["E3"] == "无警情"
+        s = effect_summary(t, by="batch_year").set_index("batch_year")
+        assert zh(s.loc[2023]) == "整治后时间太短，暂不判断：整治后仅 1 个月"
+
+    def test_old_english_sentences_still_work(self, zh):
+        assert zh("no clear change") == "无明显变化"
+        assert zh("no data after the window") == "整治后尚无数据"
+        assert zh("too short: only 3 months after the window") == "整治后时间太短，暂不判断：整治后仅 3 个月"
+        assert zh("something else") == "something else"
+
+    def test_english(self, monkeypatch):
+        from ui import tables
+
+        monkeypatch.setattr(tables, "lang", lambda: "en")
+        assert tables.verdict_label("too_short", 1) == "too short: only 1 month after the window"
+        assert tables.verdict_label("no_clear_change") == "no clear change"
+        assert tables.verdict_label("too short: an estate has only 2 months after its window") == "too short: an estate has only 2 months after its window"

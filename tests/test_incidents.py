@@ -9,6 +9,7 @@ import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -19,8 +20,10 @@ from geo.errors import DataFileError, SchemaError
 from geo.incidents import (
     CATEGORIES,
     LABEL_TABLE,
+    NIGHT_HOURS,
     STORE_COLUMNS,
     IncidentArrays,
+    as_arrays,
     classify,
     import_incidents,
     load_incidents,
@@ -357,6 +360,56 @@ class TestStore:
         with pytest.raises(SchemaError) as info:
             IncidentArrays.from_frame(df)
         assert "UFO" in str(info.value)
+
+
+def wall_seconds_in_shanghai(instant: dt.datetime) -> int:
+    """Local Asia/Shanghai wall-clock seconds since 1970-01-01 of an aware instant, via zoneinfo."""
+    local = instant.astimezone(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None)
+    return calendar.timegm(local.timetuple())
+
+
+class TestFrameTimes:
+    """Times in a frame: naive values are Shanghai wall-clock time, aware ones are converted."""
+
+    def frame(self, times) -> pd.DataFrame:
+        n = len(times)
+        return pd.DataFrame({"time": times, "category": ["盗窃"] * n, "source": ["110"] * n, "lon": [108.37] * n, "lat": [30.84] * n})
+
+    def test_naive_text_is_local_time(self):
+        # Fails when naive text is read as UTC: 21:15 became 05:15 of the next day.
+        inc = IncidentArrays.from_frame(self.frame(["2021-03-04 21:15:00", "2021-03-05 02:30"]))
+        assert list(inc.hour) == [21, 2]
+        assert list(inc.time_s) == [local_seconds(2021, 3, 4, 21, 15), local_seconds(2021, 3, 5, 2, 30)]
+
+    def test_aware_text_is_converted(self):
+        instant = dt.datetime(2021, 3, 4, 13, 15, tzinfo=dt.UTC)
+        want = wall_seconds_in_shanghai(instant)
+        for times in (["2021-03-04T21:15:00+08:00"], ["2021-03-04T13:15:00Z"], ["2021-03-04T21:15:00+08:00", "2021-03-04T13:15:00Z"]):
+            inc = IncidentArrays.from_frame(self.frame(times))
+            assert list(inc.time_s) == [want] * len(times)
+            assert list(inc.hour) == [21] * len(times)
+
+    def test_naive_and_aware_text_mixed(self):
+        inc = IncidentArrays.from_frame(self.frame(["2021-03-04 21:15:00", "2021-03-04T13:15:00Z", "2021/3/4 21:15"]))
+        assert list(inc.time_s) == [local_seconds(2021, 3, 4, 21, 15)] * 3
+
+    def test_datetime64_values(self):
+        naive = pd.Series(pd.to_datetime(["2021-03-04 21:15:00"]))
+        aware = naive.dt.tz_localize("UTC")  # 21:15 UTC is 05:15 next day in Shanghai
+        assert IncidentArrays.from_frame(self.frame(naive)).time_s[0] == local_seconds(2021, 3, 4, 21, 15)
+        inc = IncidentArrays.from_frame(self.frame(aware))
+        assert inc.time_s[0] == wall_seconds_in_shanghai(dt.datetime(2021, 3, 4, 21, 15, tzinfo=dt.UTC))
+        assert inc.hour[0] == 5
+
+    def test_as_arrays_of_a_frame(self):
+        assert as_arrays(self.frame(["2021-03-04 21:15:00"])).hour[0] == 21
+
+
+def test_night_hours_are_one_constant():
+    from geo import demo_incidents
+
+    assert demo_incidents.NIGHT_HOURS is NIGHT_HOURS
+    assert set(NIGHT_HOURS) == {20, 21, 22, 23, 0, 1, 2, 3, 4, 5}
 
     def test_cli_import(self, tmp_path, capsys):
         from geo.cli import main
