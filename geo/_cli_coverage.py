@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from geo import io, settings
-from geo.coverage import CoverageModel, coverage_table, status_summary
+from geo.coverage import STATUS_LABELS_ZH, CoverageModel, coverage_table, status_summary
 from geo.errors import DataFileError
 from geo.routes import load_routes
 
@@ -30,9 +30,11 @@ REPORT_COLUMNS = [
     "recommended_team_id",
     "recommended_extension_m",
     "extension_measure",
+    "approximate_position",
 ]
 
-_STATUS_ZH = {"covered": "已覆盖", "coverable": "应延伸", "gap": "盲区"}
+#: Ids listed in a note before it says "and N more".
+_NOTE_IDS = 10
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -70,6 +72,9 @@ def _coverage(args: argparse.Namespace) -> int:
         estates, routes, radius_m=args.radius_m, cover_m=args.cover_m, shift=args.shift, strict=args.strict
     )
     table = coverage_table(estates, routes, network=args.network, model=model.solve())
+    table["approximate_position"] = approximate_positions(estates)
+    for note in data_notes(estates, routes):
+        print(f"note: {note}", file=sys.stderr)
     cols = [c for c in REPORT_COLUMNS if c in table.columns]
     if args.out is not None:
         suffix = args.out.suffix.lower()
@@ -94,12 +99,49 @@ def _coverage(args: argparse.Namespace) -> int:
     return 0
 
 
+def _flags(gdf: pd.DataFrame, column: str) -> pd.Series:
+    if column not in gdf.columns:
+        return pd.Series(False, index=gdf.index)
+    return gdf[column].astype("boolean").fillna(False).astype(bool)
+
+
+def approximate_positions(estates: pd.DataFrame) -> list[bool]:
+    """Per estate, in order: True unless its position was surveyed (``geocode_quality`` ``surveyed`` and not synthetic)."""
+    quality = estates["geocode_quality"] if "geocode_quality" in estates.columns else pd.Series(None, index=estates.index)
+    surveyed = quality.astype(object).eq("surveyed")
+    return (~surveyed | _flags(estates, "synthetic")).tolist()
+
+
+def _ids(values) -> str:
+    values = [str(v) for v in values]
+    more = f" and {len(values) - _NOTE_IDS} more" if len(values) > _NOTE_IDS else ""
+    return ", ".join(values[:_NOTE_IDS]) + more
+
+
+def data_notes(estates: pd.DataFrame, routes: pd.DataFrame) -> list[str]:
+    """Notes on approximate estate positions and synthetic routes, one line each (empty when all is real)."""
+    notes = []
+    approx = pd.Series(approximate_positions(estates), index=estates.index)
+    if approx.any():
+        notes.append(
+            f"{int(approx.sum())} of {len(estates)} estate positions are approximate (not surveyed, or synthetic): "
+            f"{_ids(estates.loc[approx, 'estate_id'])}; their distances and statuses carry that error"
+        )
+    synthetic = _flags(routes, "synthetic")
+    if synthetic.any():
+        notes.append(
+            f"{int(synthetic.sum())} of {len(routes)} routes are synthetic demonstration routes, not real patrols: "
+            f"{_ids(routes.loc[synthetic, 'route_id'])}"
+        )
+    return notes
+
+
 def _print_table(table: pd.DataFrame) -> None:
     view = pd.DataFrame(
         {
             "estate": table["estate_id"],
             "name": table.get("name", ""),
-            "status": table["status"].map(lambda s: f"{s} {_STATUS_ZH.get(s, '')}"),
+            "status": table["status"].map(lambda s: f"{s} {STATUS_LABELS_ZH.get(s, '')}"),
             "teams": table["covering_count"].astype(str) + "/" + table["nearby_count"].astype(str),
             "nearest": table["nearest_team_id"],
             "dist_m": table["nearest_distance_m"].map(lambda v: "" if pd.isna(v) else f"{v:.0f}"),
@@ -118,7 +160,7 @@ def _print_summary(table: pd.DataFrame, model: CoverageModel) -> None:
     print(f"\nsummary ({mode} mode, {shift}, radius {model.radius_m:g} m):")
     parts = status_summary(table)
     total = parts["total"].iloc[0]
-    print("  " + ", ".join(f"{s} {_STATUS_ZH[s]}: {int(total[s])}" for s in total.index))
+    print("  " + ", ".join(f"{s} {STATUS_LABELS_ZH[s]}: {int(total[s])}" for s in total.index))
     cross = int((table["covering_count"] >= 2).sum())
     print(f"  cross-patrolled (2+ teams cover): {cross}")
     for key, title in (("community", "per community"), ("batch_year", "per batch")):

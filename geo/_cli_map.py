@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from geo import io, mapview, offline, settings
+from geo.coverage import coverage_table
 from geo.errors import DataFileError
 
 #: Columns taken from geo.coverage.coverage_table onto the estates.
@@ -33,17 +34,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def add_coverage(estates, routes) -> tuple[object, str | None]:
-    """Return estates with coverage columns from :func:`geo.coverage.coverage_table`, and a note when there are none.
-
-    The coverage module is imported here, lazily, so the map works even when it
-    is missing.
-    """
+    """Return estates with coverage columns from :func:`geo.coverage.coverage_table`, and a note when there are none."""
     if routes is None or len(routes) == 0:
         return estates, "no patrol routes given: estates drawn without coverage status"
-    try:
-        from geo.coverage import coverage_table
-    except ImportError as exc:
-        return estates, f"coverage module not available ({exc}): estates drawn without coverage status"
     table = coverage_table(estates, routes)
     cols = [c for c in COVERAGE_COLUMNS if c in table.columns]
     out = estates.drop(columns=[c for c in cols if c in estates.columns])
@@ -59,14 +52,19 @@ def write_map(m, out: Path, *, allow_hosts: tuple[str, ...] = ()) -> int:
     -------
     int
         Size of the file in bytes.
+
+    Raises
+    ------
+    OfflineAssetError
+        From :func:`geo.offline.render_offline_html`, naming ``out``; nothing is written then.
     """
-    html = offline.render_html(m, mode="inline")
-    remote = offline.find_remote_urls(html, allow_hosts=allow_hosts)
-    if remote:
-        listed = "\n".join(f"  - {u}" for u in remote[:20])
-        msg = f"{out}: not written: the map would load {len(remote)} URL(s) from the internet:\n{listed}"
-        raise DataFileError(msg)
-    data = html.encode("utf-8")
+    try:
+        page = offline.render_offline_html(m, allow_hosts=allow_hosts)
+    except offline.OfflineAssetError as exc:
+        err = offline.OfflineAssetError(f"{out}: not written: {exc}")
+        err.remote_urls = exc.remote_urls
+        raise err from exc
+    data = page.encode("utf-8")
     io.atomic_write(out, data)
     return len(data)
 

@@ -10,14 +10,13 @@ import pandas as pd
 
 from geo import crs as _crs
 from geo import io, settings
-from geo.coverage import coverage_table
+from geo.coverage import STATUS_LABELS_ZH, coverage_table
 from geo.errors import DataFileError, SchemaError
 from geo.route_edits import Team, check_new_team, lines_from_upload, make_draft, status_changes, status_counts
 from geo.route_store import RouteStore
 from geo.routes import load_routes
 from geo.schemas import ORG_TYPES, SHIFTS
 
-_STATUS_ZH = {"covered": "已覆盖", "coverable": "应延伸", "gap": "盲区"}
 _DATUMS = ("wgs84", "gcj02", "bd09")
 
 
@@ -95,7 +94,7 @@ def _routes_path(args: argparse.Namespace) -> Path:
 
 
 def _label(status: str) -> str:
-    return f"{status} {_STATUS_ZH.get(status, '')}".strip()
+    return f"{status} {STATUS_LABELS_ZH.get(status, '')}".strip()
 
 
 # --- add --------------------------------------------------------------------------------------
@@ -108,6 +107,8 @@ def _add(args: argparse.Namespace) -> int:
         if missing:
             msg = f"--save needs {' and '.join(missing)}: say who saves the routes and why"
             raise SchemaError(msg)
+    store = RouteStore(routes_path)
+    base_sha256 = store.current_sha256()  # a save is refused if someone else saves meanwhile
     routes = load_routes(routes_path)
     estates = io.read_estates(args.estates)
     for notice in list(estates.attrs.get("notices", [])) + list(routes.attrs.get("notices", [])):
@@ -159,7 +160,7 @@ def _add(args: argparse.Namespace) -> int:
     if not args.save:
         print("\nnothing saved; add --save --author ... --reason ... to save")
         return 0
-    version = RouteStore(routes_path).save(draft, author=args.author, reason=args.reason)
+    version = store.save(draft, author=args.author, reason=args.reason, expected_sha256=base_sha256)
     print(f"\nsaved {routes_path} as version {version.number} ({version.n_routes} routes, by {version.author})")
     return 0
 

@@ -59,6 +59,7 @@ from geo.schemas import SHIFTS
 
 __all__ = [
     "STATUSES",
+    "STATUS_LABELS_ZH",
     "CoverageModel",
     "coverage_table",
     "status_summary",
@@ -68,6 +69,9 @@ __all__ = [
 #: Estate statuses, in code order (0, 1, 2).
 STATUSES: tuple[str, ...] = ("gap", "coverable", "covered")
 _GAP, _COVERABLE, _COVERED = 0, 1, 2
+
+#: Chinese label of each status, the one wording every table, map and page uses.
+STATUS_LABELS_ZH: dict[str, str] = {"covered": "已覆盖", "coverable": "应延伸覆盖", "gap": "盲区"}
 
 #: Shifts whose routes count for a shift filter.
 _SHIFT_ROUTES = {None: ("day", "night", "all"), "day": ("day", "all"), "night": ("night", "all")}
@@ -602,7 +606,8 @@ class CoverageModel:
         team_id
             Team of a new route, or a new team for an existing one.
         shift
-            Shift of a new route (default ``all``), or a new shift.
+            Shift of a new route (default ``all``), or a new shift (ignored
+            when the route is deleted).
         crs
             CRS of ``geometry``; default :attr:`input_crs`.
 
@@ -624,7 +629,9 @@ class CoverageModel:
         new_geom = None
         if geometry is not None:
             new_geom = self._project(geometry, crs)
-            _check_routes(np.array([key], dtype=object), np.array([new_geom], dtype=object), np.array([shift or "all"], dtype=object))
+            # The one check of the shift: the given one, else the route's own, else "all" for a new route.
+            effective = shift if shift is not None else ("all" if idx is None else self.route_shifts[idx])
+            _check_routes(np.array([key], dtype=object), np.array([new_geom], dtype=object), np.array([effective], dtype=object))
         # A 1 m margin makes the set a superset of every estate whose pairs can change;
         # recomputing a few more estates never changes their answer.
         reach = self.radius_m + self.tolerance_m + 1.0
@@ -647,10 +654,7 @@ class CoverageModel:
         else:
             if team_id is not None:
                 self.route_team[idx] = self._team(team_id)
-            if shift is not None:
-                if shift not in SHIFTS:
-                    msg = f"route {key!r}: shift {shift!r} is not one of {', '.join(SHIFTS)}"
-                    raise ValueError(msg)
+            if shift is not None and new_geom is not None:  # a deleted route keeps its last shift
                 self.route_shifts[idx] = shift
             self.route_geoms[idx] = new_geom
             self.route_alive[idx] = new_geom is not None
@@ -876,6 +880,7 @@ def coverage_table(
     shift: str | None = None,
     network=None,
     model: CoverageModel | None = None,
+    proposals: gpd.GeoDataFrame | None = None,
 ) -> gpd.GeoDataFrame:
     """Coverage status of every estate, with its recommended extension.
 
@@ -890,6 +895,9 @@ def coverage_table(
         extensions along; see :func:`geo.extensions.extension_proposals`.
     model
         A solved model to reuse instead of building one from the frames.
+    proposals
+        The result of :func:`geo.extensions.extension_proposals` for the same
+        model, to reuse instead of computing it again (``network`` is then unused).
 
     Returns
     -------
@@ -905,7 +913,7 @@ def coverage_table(
     if model is None:
         model = CoverageModel.from_geodataframes(estates, routes, radius_m=radius_m, cover_m=cover_m, shift=shift, strict=strict).solve()
     table = model.table()
-    props = extension_proposals(estates, routes, model=model, network=network)
+    props = proposals if proposals is not None else extension_proposals(estates, routes, model=model, network=network)
     rec = props.loc[props["recommended"], ["estate_id", "team_id", "extension_m", "extension_measure"]]
     rec = rec.rename(columns={"team_id": "recommended_team_id", "extension_m": "recommended_extension_m"})
     table = table.merge(pd.DataFrame(rec), on="estate_id", how="left")
@@ -927,8 +935,11 @@ def team_table(
     shift: str | None = None,
     network=None,
     model: CoverageModel | None = None,
+    proposals: gpd.GeoDataFrame | None = None,
 ) -> pd.DataFrame:
     """What each team covers and what the rule obliges it to cover.
+
+    Parameters are those of :func:`coverage_table`.
 
     Returns
     -------
@@ -945,7 +956,7 @@ def team_table(
     if model is None:
         model = CoverageModel.from_geodataframes(estates, routes, radius_m=radius_m, cover_m=cover_m, shift=shift, strict=strict).solve()
     pairs = model.pairs()
-    props = extension_proposals(estates, routes, model=model, network=network)
+    props = proposals if proposals is not None else extension_proposals(estates, routes, model=model, network=network)
     teams = sorted(model.team_ids)
     active = model._active_routes()
     rows = []

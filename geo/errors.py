@@ -44,3 +44,7 @@ class GeocodeError(GeoError, ValueError):
 
 class DataFileError(GeoError, OSError):
     """A data file cannot be read or written (missing, unreadable, wrong format)."""
+
+
+class ConflictError(GeoError, RuntimeError):
+    """A save was refused because someone else changed the file since the edit began."""

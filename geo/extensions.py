@@ -25,7 +25,8 @@ cheapest one is ``recommended``.
 from __future__ import annotations
 
 import os
-from pathlib import Path
+import threading
+from collections import OrderedDict
 
 import geopandas as gpd
 import networkx as nx
@@ -34,9 +35,10 @@ import pandas as pd
 import pyproj
 import shapely
 
-from geo import settings
+from geo import io, settings
 from geo.coverage import CoverageModel
-from geo.errors import CRSError, DataFileError, SchemaError
+from geo.errors import CRSError, SchemaError
+from geo.schemas import ROADS
 
 __all__ = ["RoadNetwork", "extension_proposals", "read_network"]
 
@@ -66,7 +68,13 @@ class RoadNetwork:
         Shapely LineStrings / MultiLineStrings in ``crs`` (metres).
     crs
         Metric CRS of ``lines``.
+
+    Shortest-path trees are kept per source node (the last
+    :attr:`tree_cache_size` of them), so obligations whose connectors start on
+    the same road segment share one Dijkstra run.
     """
+
+    tree_cache_size = 256
 
     def __init__(self, lines, *, crs):
         from geo.crs import require_metric
@@ -97,6 +105,22 @@ class RoadNetwork:
         self.tree = shapely.STRtree(self.segments)
         self.graph = nx.Graph()
         self.graph.add_weighted_edges_from(zip(self.seg_u.tolist(), self.seg_v.tolist(), length.tolist(), strict=True))
+        self._trees: OrderedDict[int, tuple[dict, dict]] = OrderedDict()
+        self._trees_lock = threading.Lock()
+
+    def _tree(self, source: int) -> tuple[dict, dict]:
+        """Distances and paths from node ``source`` to every reachable node (memoised)."""
+        with self._trees_lock:
+            found = self._trees.get(source)
+            if found is not None:
+                self._trees.move_to_end(source)
+                return found
+        found = nx.single_source_dijkstra(self.graph, source, weight="weight")
+        with self._trees_lock:
+            self._trees[source] = found
+            while len(self._trees) > self.tree_cache_size:
+                self._trees.popitem(last=False)
+        return found
 
     def _snap(self, point: shapely.Point) -> tuple[int, float, np.ndarray]:
         seg = int(self.tree.query_nearest(point)[0])
@@ -127,7 +151,7 @@ class RoadNetwork:
         ends0 = ((self.seg_u[s0], a0), (self.seg_v[s0], self.seg_len[s0] - a0))
         ends1 = ((self.seg_u[s1], a1), (self.seg_v[s1], self.seg_len[s1] - a1))
         for n0, d0 in ends0:
-            dist, paths = nx.single_source_dijkstra(self.graph, int(n0), weight="weight")
+            dist, paths = self._tree(int(n0))
             for n1, d1 in ends1:
                 if int(n1) in dist:
                     total = d0 + dist[int(n1)] + d1
@@ -151,9 +175,11 @@ def read_network(network, *, crs) -> RoadNetwork:
     Parameters
     ----------
     network
-        Path of a GeoJSON/GeoPackage file of road lines in WGS-84 (e.g.
-        ``data/gazetteer.geojson``; non-line features such as named points are
-        ignored), or a GeoDataFrame with a CRS.
+        Path of a GeoJSON/GeoPackage file of road lines (e.g.
+        ``data/gazetteer.geojson``), read through :func:`geo.io.read_features`
+        with :data:`geo.schemas.ROADS`: a top-level ``"datum": "gcj02"`` (or
+        ``bd09``) is honoured and the lines converted to WGS-84. Or a
+        GeoDataFrame with a CRS (non-line geometries are ignored).
     crs
         Metric CRS to build the graph in (the coverage model's).
 
@@ -164,20 +190,11 @@ def read_network(network, *, crs) -> RoadNetwork:
     CRSError
         If a GeoDataFrame has no CRS.
     SchemaError
-        If there is no line to build a network from.
+        If the file's features are not lines or carry mistyped properties, or
+        there is no line to build a network from.
     """
     if isinstance(network, (str, os.PathLike)):
-        path = Path(network)
-        if not path.exists():
-            msg = f"{path}: no such road network file"
-            raise DataFileError(msg)
-        try:
-            gdf = gpd.read_file(path)
-        except Exception as exc:  # pyogrio raises several types
-            msg = f"{path}: cannot be read as a road network ({exc}); give a GeoJSON of road lines"
-            raise DataFileError(msg) from exc
-        if gdf.crs is None:
-            gdf = gdf.set_crs(settings.storage_crs)
+        gdf = io.read_features(network, ROADS)  # converts a declared GCJ-02/BD-09 datum to WGS-84
     else:
         gdf = network
         if gdf.crs is None:

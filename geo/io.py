@@ -42,6 +42,7 @@ __all__ = [
     "atomic_write",
     "atomic_writer",
     "detect_encoding",
+    "guard_formulas",
     "read_estates",
     "read_features",
     "read_incidents",
@@ -752,6 +753,10 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike) -> Path:
     path
         ``.csv`` or ``.xlsx``.
 
+    Text cells that Excel or WPS would run as a formula (starting with ``=``,
+    ``+``, ``-``, ``@``, a tab or a carriage return) are written with a leading
+    ``'`` (see :func:`guard_formulas`); numbers stay numbers.
+
     Returns
     -------
     pathlib.Path
@@ -770,6 +775,7 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike) -> Path:
         raise DataFileError(msg)
     if isinstance(df, gpd.GeoDataFrame):
         df = _geometry_columns(df)
+    df = guard_formulas(df)
     if suffix == ".csv":
         with atomic_writer(path, "w", encoding="utf-8-sig", newline="") as fh:
             df.to_csv(fh, index=False)
@@ -781,6 +787,33 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike) -> Path:
         with atomic_writer(path, "wb") as fh:
             df.to_excel(fh, index=False, engine="openpyxl")
     return path
+
+
+#: First characters that make a spreadsheet treat a text cell as a formula.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def guard_formulas(df: pd.DataFrame) -> pd.DataFrame:
+    """Return ``df`` with every text cell that a spreadsheet would run as a formula prefixed by ``'``.
+
+    Names of teams and estates come from data files; a cell such as
+    ``=HYPERLINK(...)`` or ``@SUM(...)`` would otherwise run when the table is
+    opened in Excel or WPS. Only ``str`` values are changed (numbers, including
+    negative ones, stay numbers); ``df`` itself is not modified.
+    """
+    out = None
+    for col in df.columns:
+        series = df[col]
+        if not (series.dtype == object or isinstance(series.dtype, pd.StringDtype)):
+            continue
+        values = series.to_numpy(dtype=object)
+        risky = [isinstance(v, str) and v.startswith(FORMULA_TRIGGERS) for v in values]
+        if any(risky):
+            if out is None:
+                out = df.copy()
+            guarded = [f"'{v}" if r else v for v, r in zip(values, risky, strict=True)]
+            out[col] = pd.Series(guarded, index=series.index, dtype=series.dtype)
+    return df if out is None else out
 
 
 #: Longest text an Excel cell holds; openpyxl would cut longer text silently.

@@ -34,15 +34,30 @@ from jinja2 import Template
 
 from geo import crs as _crs
 from geo import settings
+from geo.coverage import STATUS_LABELS_ZH
 
 # --- labels and colours -------------------------------------------------------------
 
-#: Estate status -> (Chinese label, English, colour).
-STATUS_STYLE: dict[str, tuple[str, str, str]] = {
-    "covered": ("已覆盖", "covered", "#2e7d32"),
-    "coverable": ("应延伸覆盖", "coverable: nearby teams must extend", "#ef6c00"),
-    "gap": ("盲区", "gap: no team within 1 km", "#c62828"),
-}
+def radius_text(radius_m: float | None = None) -> tuple[str, str]:
+    """Chinese and English text of the rule radius: ``("1公里", "1 km")`` for 1000, ``("800米", "800 m")`` for 800."""
+    r = float(settings.rule_radius_m if radius_m is None else radius_m)
+    if r >= 1000 and r % 1000 == 0:
+        return f"{r / 1000:g}公里", f"{r / 1000:g} km"
+    return f"{r:g}米", f"{r:g} m"
+
+
+def status_style(radius_m: float | None = None) -> dict[str, tuple[str, str, str]]:
+    """Estate status -> (Chinese label, English, colour) for a rule radius (default the setting)."""
+    _, en = radius_text(radius_m)
+    return {
+        "covered": (STATUS_LABELS_ZH["covered"], "covered", "#2e7d32"),
+        "coverable": (STATUS_LABELS_ZH["coverable"], "coverable: nearby teams must extend", "#ef6c00"),
+        "gap": (STATUS_LABELS_ZH["gap"], f"gap: no team within {en}", "#c62828"),
+    }
+
+
+#: Estate status -> (Chinese label, English, colour) at the default 1,000 m radius.
+STATUS_STYLE: dict[str, tuple[str, str, str]] = status_style(1000.0)
 UNKNOWN_STATUS = ("未计算", "status not computed", "#607d8b")
 
 #: Team type -> (Chinese label, colour).
@@ -243,13 +258,16 @@ class _Legend(MacroElement):
         self.position = position
 
 
-def _legend_html(statuses: Sequence[str], org_types: Sequence[str], *, notes: Sequence[str], has_status: bool) -> str:
+def _legend_html(
+    statuses: Sequence[str], org_types: Sequence[str], *, notes: Sequence[str], has_status: bool, radius_m: float | None = None
+) -> str:
     parts = ["<h4>图例 Legend</h4>"]
+    styles = status_style(radius_m)
     if has_status:
         for key in ("covered", "coverable", "gap"):
-            zh, en, colour = STATUS_STYLE[key]
+            zh, en, colour = styles[key]
             parts.append(f'<div><span class="sw" style="background:{colour}"></span>{safe_text(zh)} <small>{safe_text(en)}</small></div>')
-        if any(s not in STATUS_STYLE for s in statuses):
+        if any(s not in styles for s in statuses):
             zh, en, colour = UNKNOWN_STATUS
             parts.append(f'<div><span class="sw" style="background:{colour}"></span>{safe_text(zh)} <small>{safe_text(en)}</small></div>')
     else:
@@ -358,9 +376,9 @@ def _add_offline_basemap(m: folium.Map, *, basemap_path: Path, gazetteer_path: P
 # --- the map ----------------------------------------------------------------------
 
 
-def _estate_popup(row: pd.Series, team_names: dict[str, str]) -> tuple[str, str]:
+def _estate_popup(row: pd.Series, team_names: dict[str, str], *, radius_m: float | None = None) -> tuple[str, str]:
     status = row.get("status")
-    zh, en, _ = STATUS_STYLE.get(status, UNKNOWN_STATUS) if not _is_blank(status) else UNKNOWN_STATUS
+    zh, en, _ = status_style(radius_m).get(status, UNKNOWN_STATUS) if not _is_blank(status) else UNKNOWN_STATUS
 
     def teams(value) -> str:
         ids = _as_list(value)
@@ -380,7 +398,8 @@ def _estate_popup(row: pd.Series, team_names: dict[str, str]) -> tuple[str, str]
     if "covering_team_ids" in row.index:
         rows.append(("覆盖队伍 covering", teams(row.get("covering_team_ids"))))
     if "nearby_team_ids" in row.index:
-        rows.append(("1公里内队伍 within 1 km", teams(row.get("nearby_team_ids"))))
+        r_zh, r_en = radius_text(radius_m)
+        rows.append((f"{r_zh}内队伍 within {r_en}", teams(row.get("nearby_team_ids"))))
     quality = row.get("geocode_quality")
     if not _is_blank(quality):
         rows.append(("定位 geocode", safe_text(QUALITY_LABELS.get(str(quality), str(quality)))))
@@ -439,6 +458,7 @@ def build_map(
     gazetteer_path: str | Path | None = None,
     height: str | int = "100%",
     notes: Sequence[str] = (),
+    radius_m: float | None = None,
 ) -> folium.Map:
     """Build the coverage map.
 
@@ -472,6 +492,10 @@ def build_map(
         Height of the map element.
     notes
         Extra lines for the legend (escaped).
+    radius_m
+        Rule radius the statuses were computed with, for the legend, the
+        popups, the band layer's name and bands computed here; default
+        :data:`geo.settings.rule_radius_m`.
 
     Returns
     -------
@@ -485,11 +509,14 @@ def build_map(
         msg = "the Tianditu basemap needs a key (tianditu_key); get one at the Tianditu developer site, or use basemap='offline'"
         raise ValueError(msg)
     datum = ONLINE_BASEMAPS[basemap]["datum"] if basemap in ONLINE_BASEMAPS else "wgs84"
+    if radius_m is None:
+        radius_m = settings.rule_radius_m
+    r_zh, r_en = radius_text(radius_m)
 
     est = _display(estates, datum)
     rts = _display(routes, datum)
     if bands is None and routes is not None and len(routes):
-        bands = route_bands(routes)
+        bands = route_bands(routes, radius_m=radius_m)
     bnd = _display(bands, datum)
     ext = _display(extensions, datum)
     hot = _display(hotspots, datum)
@@ -528,7 +555,7 @@ def build_map(
 
     # Bands first, so markers and lines stay clickable on top.
     if bnd is not None and len(bnd):
-        for band, name, colour, opacity in (("rule", "1公里范围 1-km band", "#1e88e5", 0.05), ("cover", "覆盖范围 cover band", "#43a047", 0.12)):
+        for band, name, colour, opacity in (("rule", f"{r_zh}范围 {r_en.replace(' ', '-')} band", "#1e88e5", 0.05), ("cover", "覆盖范围 cover band", "#43a047", 0.12)):
             part = bnd[bnd["band"] == band] if "band" in bnd.columns else bnd
             if not len(part):
                 continue
@@ -603,7 +630,7 @@ def build_map(
             status = None if _is_blank(status) else str(status)
             statuses.append(status or "")
             _, _, colour = STATUS_STYLE.get(status, UNKNOWN_STATUS)
-            popup, tip = _estate_popup(row, team_names)
+            popup, tip = _estate_popup(row, team_names, radius_m=radius_m)
             geom = row.geometry
             if geom is None or geom.is_empty:
                 continue
@@ -624,7 +651,7 @@ def build_map(
     if basemap == "amap":
         legend_notes.append("高德底图为GCJ-02，叠加图层已转换显示")
 
-    m.add_child(_Legend(_legend_html(statuses, org_types, notes=legend_notes, has_status=bool(has_status))))
+    m.add_child(_Legend(_legend_html(statuses, org_types, notes=legend_notes, has_status=bool(has_status), radius_m=radius_m)))
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     if frames:
         m.fit_bounds([[south, west], [north, east]], padding=(20, 20))

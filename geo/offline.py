@@ -59,7 +59,12 @@ _FETCH_HINT = "run `.venv/bin/python scripts/vendor_assets.py` (it runs in `./ru
 
 
 class OfflineAssetError(DataFileError):
-    """A script or style a map needs has no local copy."""
+    """A script or style a map needs has no local copy, or a page would load something from the internet.
+
+    ``remote_urls`` lists the URLs found by :func:`render_offline_html` (empty otherwise).
+    """
+
+    remote_urls: tuple[str, ...] = ()
 
 
 def _resolve(dotted: str):
@@ -335,3 +340,39 @@ def find_remote_urls(html: str, *, allow_hosts: tuple[str, ...] | list[str] = ()
             continue
         found.setdefault(url, None)
     return list(found)
+
+
+def render_offline_html(m, *, allow_hosts: tuple[str, ...] | list[str] = (), vendor_dir: str | Path | None = None) -> str:
+    """Render a map with every asset inline and return its page, refusing a page that needs the internet.
+
+    Parameters
+    ----------
+    m
+        A folium map (e.g. from :func:`geo.mapview.build_map`).
+    allow_hosts
+        Hosts the page may load from (the tile servers of an online basemap
+        the user chose); see :func:`find_remote_urls`.
+    vendor_dir
+        Folder of the vendored assets; default :data:`VENDOR_DIR`.
+
+    Returns
+    -------
+    str
+        The full HTML page.
+
+    Raises
+    ------
+    OfflineAssetError
+        If an asset has no local copy, or the page would still load a URL from
+        another host; the error's ``remote_urls`` lists every such URL.
+    """
+    page = render_html(m, mode="inline", vendor_dir=vendor_dir)
+    remote = find_remote_urls(page, allow_hosts=allow_hosts)
+    if remote:
+        listed = "\n".join(f"  - {u}" for u in remote[:20])
+        more = f"\n  ... and {len(remote) - 20} more" if len(remote) > 20 else ""
+        msg = f"the map would load {len(remote)} URL(s) from the internet:\n{listed}{more}"
+        err = OfflineAssetError(msg)
+        err.remote_urls = tuple(remote)
+        raise err
+    return page

@@ -80,8 +80,9 @@ def lines_from_geojson(doc, *, datum: str = "wgs84", source: str = "GeoJSON") ->
     DataFileError
         If the text is not JSON.
     SchemaError
-        Listing every feature that is not a line or has fewer than two points;
-        or when there is no line at all.
+        Listing every feature that is not a line or has fewer than two points
+        (numbered from 0, as :mod:`geo.io` numbers them); or when there is no
+        line at all.
     """
     if isinstance(doc, (str, bytes)):
         try:
@@ -93,7 +94,7 @@ def lines_from_geojson(doc, *, datum: str = "wgs84", source: str = "GeoJSON") ->
         datum = str(doc["datum"])
     datum = _crs.normalize_datum(datum)
     lines, problems = [], []
-    for i, geom in enumerate(_geometries(doc), start=1):
+    for i, geom in enumerate(_geometries(doc)):  # "feature N" from 0, as geo.io numbers features
         kind = geom.get("type")
         if kind not in LINE_TYPES:
             problems.append(f"{source}, feature {i}: a {kind} is not a route; draw routes as lines")
@@ -223,8 +224,13 @@ def make_draft(
 
 
 def routes_to_text(routes: gpd.GeoDataFrame, *, metadata: dict | None = None) -> str:
-    """GeoJSON text of routes as :func:`geo.io.write_geojson` writes it."""
-    return json.dumps(io.to_geojson_dict(routes, metadata=metadata), ensure_ascii=False)
+    """GeoJSON text of routes as :func:`geo.io.write_geojson` writes it.
+
+    ``metadata`` (e.g. :func:`file_metadata` of the current file) passes
+    through :func:`metadata_for`, so a file whose routes are all real no longer
+    says it is synthetic.
+    """
+    return json.dumps(io.to_geojson_dict(routes, metadata=metadata_for(routes, metadata)), ensure_ascii=False)
 
 
 def file_metadata(text: str) -> dict:
@@ -234,6 +240,40 @@ def file_metadata(text: str) -> dict:
     except json.JSONDecodeError:
         return {}
     return {k: v for k, v in doc.items() if k not in ("type", "features", "datum", "crs")} if isinstance(doc, dict) else {}
+
+
+def metadata_for(routes: gpd.GeoDataFrame, base_metadata: dict | None) -> dict:
+    """Top-level members for a file of ``routes``, starting from those of the file they were edited from.
+
+    The file-level ``synthetic: true`` and its ``note`` (e.g. "SYNTHETIC
+    demonstration routes ...") are kept only while some route still has
+    ``synthetic`` true; once every route says ``synthetic`` false (or empty),
+    both are dropped. When no route carries a ``synthetic`` value at all, the
+    file-level declaration is the only one there is and is kept.
+
+    Parameters
+    ----------
+    routes
+        The routes to be written.
+    base_metadata
+        Top-level members of the earlier file (:func:`file_metadata`), or None.
+
+    Returns
+    -------
+    dict
+        A new dict; ``base_metadata`` is not changed.
+    """
+    meta = dict(base_metadata or {})
+    if not meta.get("synthetic") or "synthetic" not in routes.columns:
+        return meta
+    flags = routes["synthetic"]
+    if flags.isna().all():
+        return meta
+    if flags.astype("boolean").fillna(False).astype(bool).any():
+        return meta
+    meta.pop("synthetic", None)
+    meta.pop("note", None)
+    return meta
 
 
 def status_changes(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:

@@ -15,22 +15,33 @@ version whose bytes equal the restored one: history is never rewritten.
 Each file is written atomically; the routes file is replaced last, so a crash
 between steps leaves the previous routes file in place and the history
 readable (:meth:`RouteStore.check` reports such a mismatch).
+
+Saves are serialised by an exclusive lock on ``route_history/.lock`` (POSIX
+``flock``), held from reading the last version number to replacing the routes
+file, so two editors saving at once get consecutive versions. A save may name
+the sha256 of the file its edit started from (``expected_sha256``); if the
+routes file changed since, the save is refused with :class:`geo.errors.ConflictError`
+instead of silently undoing the other editor's save.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
+import fcntl
 import hashlib
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import geopandas as gpd
 
 from geo import io, settings
-from geo._atomic import atomic_write, atomic_writer
-from geo.errors import DataFileError, SchemaError
+from geo._atomic import atomic_write
+from geo.errors import ConflictError, DataFileError, SchemaError
+from geo.route_edits import metadata_for
 from geo.routes import check_teams
 from geo.schemas import ROUTES
 
@@ -113,6 +124,17 @@ class RouteStore:
                     raise DataFileError(msg) from exc
         return out
 
+    def current_sha256(self) -> str | None:
+        """Return the sha256 of the current routes file's bytes, or None if there is no file.
+
+        Pass it back as ``expected_sha256`` to :meth:`save` so that a save built on
+        this file is refused if someone else saves in between.
+        """
+        try:
+            return _sha(self.path.read_bytes())
+        except FileNotFoundError:
+            return None
+
     def version_path(self, number: int) -> Path:
         """Path of the file of version ``number``."""
         return self.history_dir / f"v{number:04d}.geojson"
@@ -142,7 +164,15 @@ class RouteStore:
 
     # --- writing ---------------------------------------------------------
 
-    def save(self, routes: gpd.GeoDataFrame, *, author: str, reason: str, metadata: dict | None = None) -> Version:
+    def save(
+        self,
+        routes: gpd.GeoDataFrame,
+        *,
+        author: str,
+        reason: str,
+        metadata: dict | None = None,
+        expected_sha256: str | None = None,
+    ) -> Version:
         """Validate ``routes`` and save them as the new routes file and a new version.
 
         Parameters
@@ -155,7 +185,12 @@ class RouteStore:
             Why (required).
         metadata
             Top-level members of the GeoJSON (e.g. ``{"synthetic": True}``); default:
-            those of the current file.
+            those of the current file. Either way a file-level ``synthetic`` and
+            its ``note`` are dropped once every route is real
+            (:func:`geo.route_edits.metadata_for`).
+        expected_sha256
+            sha256 of the routes file the edit started from (:meth:`current_sha256`
+            when the draft was made); None skips the check.
 
         Returns
         -------
@@ -167,21 +202,29 @@ class RouteStore:
         SchemaError
             If the routes do not follow the schema, a team id carries two names,
             or author or reason is empty; nothing is written then.
+        ConflictError
+            If ``expected_sha256`` is given and the routes file has changed since;
+            nothing is written then.
         """
         if metadata is None:
             metadata = self._current_metadata()
-        payload = _render(routes, metadata)
-        return self._commit(payload, author=author, reason=reason)
+        payload = _render(routes, metadata_for(routes, metadata))
+        return self._commit(payload, author=author, reason=reason, expected_sha256=expected_sha256)
 
-    def restore(self, number: int, *, author: str, reason: str = "") -> Version:
-        """Make version ``number`` current again, as a new version with the same bytes."""
+    def restore(self, number: int, *, author: str, reason: str = "", expected_sha256: str | None = None) -> Version:
+        """Make version ``number`` current again, as a new version with the same bytes.
+
+        ``expected_sha256`` works as for :meth:`save`.
+        """
         path = self.version_path(number)
         if not path.exists():
             known = ", ".join(str(v.number) for v in self.versions()) or "none"
             msg = f"{self.history_dir}: no version {number} to restore (versions: {known})"
             raise DataFileError(msg)
         payload = path.read_bytes()
-        return self._commit(payload, author=author, reason=reason or f"restore version {number}", restored_from=number)
+        return self._commit(
+            payload, author=author, reason=reason or f"restore version {number}", restored_from=number, expected_sha256=expected_sha256
+        )
 
     def _current_metadata(self) -> dict:
         if not self.path.exists():
@@ -192,7 +235,9 @@ class RouteStore:
             return {}
         return {k: v for k, v in doc.items() if k not in ("type", "features", "datum", "crs")}
 
-    def _commit(self, payload: bytes, *, author: str, reason: str, restored_from: int | None = None) -> Version:
+    def _commit(
+        self, payload: bytes, *, author: str, reason: str, restored_from: int | None = None, expected_sha256: str | None = None
+    ) -> Version:
         problems = []
         if not str(author).strip():
             problems.append("field 'author': missing; say who saves the routes")
@@ -201,15 +246,48 @@ class RouteStore:
         if problems:
             msg = "the routes were not saved"
             raise SchemaError(msg, problems)
-        self.history_dir.mkdir(parents=True, exist_ok=True)
-        versions = self.versions()
-        if not versions and self.path.exists():
-            first = self.path.read_bytes()
-            versions.append(self._append(1, first, author="(as found)", reason="the routes file before the first save"))
-        number = versions[-1].number + 1 if versions else 1
-        version = self._append(number, payload, author=author.strip(), reason=reason.strip(), restored_from=restored_from)
-        atomic_write(self.path, payload)
-        return version
+        with self._lock():
+            versions = self.versions()
+            if expected_sha256 is not None:
+                self._check_unchanged(expected_sha256, versions)
+            if not versions and self.path.exists():
+                first = self.path.read_bytes()
+                versions.append(self._append(1, first, author="(as found)", reason="the routes file before the first save"))
+            number = versions[-1].number + 1 if versions else 1
+            version = self._append(number, payload, author=author.strip(), reason=reason.strip(), restored_from=restored_from)
+            atomic_write(self.path, payload)
+            return version
+
+    @contextlib.contextmanager
+    def _lock(self) -> Iterator[None]:
+        """Hold an exclusive lock on ``history_dir/.lock`` (blocks until other savers finish)."""
+        try:
+            self.history_dir.mkdir(parents=True, exist_ok=True)
+            fh = open(self.history_dir / ".lock", "a+b")  # closed below, after unlocking
+        except OSError as exc:
+            msg = f"{self.history_dir}: cannot create the lock file ({exc.strerror or exc}); check that the folder is writable"
+            raise DataFileError(msg) from exc
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+            yield
+        finally:
+            with contextlib.suppress(OSError):
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+            fh.close()
+
+    def _check_unchanged(self, expected_sha256: str, versions: list[Version]) -> None:
+        current = self.current_sha256()
+        if current == expected_sha256:
+            return
+        if current is None:
+            what = f"{self.path} has been removed since the edit began"
+        elif versions and versions[-1].sha256 == current:
+            last = versions[-1]
+            what = f"someone else saved version {last.number} at {last.saved_at} by {last.author}"
+        else:
+            what = f"{self.path} has changed since the edit began (edited outside the app)"
+        msg = f"the routes were not saved: {what}; reload the routes and redo the edit"
+        raise ConflictError(msg)
 
     def _append(self, number: int, payload: bytes, *, author: str, reason: str, restored_from: int | None = None) -> Version:
         n_routes = len(json.loads(payload.decode("utf-8")).get("features", []))
@@ -223,10 +301,15 @@ class RouteStore:
             restored_from=restored_from,
         )
         atomic_write(self.version_path(number), payload)
-        with atomic_writer(self.log_path, "w") as fh:
-            if self.log_path.exists():
-                fh.write(self.log_path.read_text(encoding="utf-8"))
-            fh.write(json.dumps(asdict(version), ensure_ascii=False) + "\n")
+        line = json.dumps(asdict(version), ensure_ascii=False) + "\n"
+        try:
+            with open(self.log_path, "a", encoding="utf-8") as fh:
+                fh.write(line)
+                fh.flush()
+                os.fsync(fh.fileno())
+        except OSError as exc:
+            msg = f"{self.log_path}: cannot be appended to ({exc.strerror or exc}); check that the folder is writable"
+            raise DataFileError(msg) from exc
         return version
 
 

@@ -123,6 +123,24 @@ INCIDENTS = Schema(
     ),
 )
 
+ROADS = Schema(
+    name="road network",
+    id_field="segment_id",
+    geometry_types=("LineString", "MultiLineString"),
+    description="Road centrelines to measure extensions along (e.g. data/gazetteer.geojson); other properties are kept as they are.",
+    extra_prefix="",
+    fields=(
+        Field("road", "str", required=False, description="road name"),
+        Field("segment_id", "str", required=False, description="id of the segment, unique when given"),
+        Field("left_from", "int", required=False, description="first house number on the left"),
+        Field("left_to", "int", required=False, description="last house number on the left"),
+        Field("right_from", "int", required=False, description="first house number on the right"),
+        Field("right_to", "int", required=False, description="last house number on the right"),
+        Field("approximate", "bool", required=False, description="true when the line is drawn, not surveyed"),
+        Field("source", "str", required=False, description="where the line comes from"),
+    ),
+)
+
 SCHEMAS: dict[str, Schema] = {"estates": ESTATES, "routes": ROUTES, "incidents": INCIDENTS}
 
 

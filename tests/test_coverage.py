@@ -370,6 +370,45 @@ class TestUpdateRoute:
         with pytest.raises(SchemaError, match="zero length"):
             model.update_route("R00", shapely.LineString([(108.37, 30.84), (108.37, 30.84)]))
 
+    def test_bad_shift_is_refused_before_anything_changes(self):
+        estates, routes = random_layout(5)
+        model = CoverageModel.from_geodataframes(estates, routes).solve()
+        before_team, before_shift = model.route_team.copy(), model.route_shifts.copy()
+        with pytest.raises(SchemaError, match="field 'shift': 'evening' is not one of"):
+            model.update_route("R00", routes.geometry.iloc[1], team_id="T7", shift="evening")
+        np.testing.assert_array_equal(model.route_team, before_team)
+        np.testing.assert_array_equal(model.route_shifts, before_shift)
+
+    def test_moving_a_route_keeps_its_shift(self):
+        estates, routes = random_layout(5)
+        routes["shift"] = "night"
+        model = CoverageModel.from_geodataframes(estates, routes).solve()
+        model.update_route("R00", routes.geometry.iloc[1])
+        assert model.route_shifts[0] == "night"
+
+
+class TestProposalsReused:
+    def test_tables_equal_with_and_without_given_proposals(self, monkeypatch):
+        from geo import extensions
+
+        estates, routes = random_layout(21, n_estates=30, n_routes=12)
+        model = CoverageModel.from_geodataframes(estates, routes).solve()
+        props = extensions.extension_proposals(estates, routes, model=model)
+        assert len(props) > 0
+        fresh_cov, fresh_team = coverage_table(estates, routes, model=model), team_table(estates, routes, model=model)
+        calls = []
+        real = extensions.extension_proposals
+        monkeypatch.setattr(extensions, "extension_proposals", lambda *a, **k: calls.append(1) or real(*a, **k))
+        reused_cov = coverage_table(estates, routes, model=model, proposals=props)
+        reused_team = team_table(estates, routes, model=model, proposals=props)
+        assert calls == []
+        pd.testing.assert_frame_equal(pd.DataFrame(reused_cov), pd.DataFrame(fresh_cov), check_exact=True)
+        pd.testing.assert_frame_equal(reused_team, fresh_team, check_exact=True)
+
+    def test_status_labels_cover_every_status(self):
+        assert set(coverage.STATUS_LABELS_ZH) == set(coverage.STATUSES)
+        assert coverage.STATUS_LABELS_ZH["coverable"] == "应延伸覆盖"
+
 
 # --- bad input ------------------------------------------------------------------------------
 
@@ -486,6 +525,38 @@ class TestCli:
         out = capsys.readouterr().out
         assert "T-01" in out and "滨湖公寓" in out and "per community" in out and "per batch" in out
         assert "gap 盲区: 1" in out
+
+    def test_printed_labels_are_the_shared_ones(self, capsys):
+        assert self.run() == 0
+        out = capsys.readouterr().out
+        assert "coverable 应延伸覆盖" in out and "covered 已覆盖" in out
+
+    def test_approximate_and_synthetic_data_are_noted(self, tmp_path, capsys):
+        out = tmp_path / "report.csv"
+        assert self.run("--out", str(out)) == 0
+        err = capsys.readouterr().err
+        assert "note: 4 of 4 estate positions are approximate" in err and "T-01, T-02, T-03, T-04" in err
+        assert "routes are synthetic demonstration routes, not real patrols: r1, r2" in err
+        report = pd.read_csv(out, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+        assert list(report["approximate_position"]) == ["True"] * 4
+
+    def test_surveyed_estates_and_real_routes_carry_no_note(self, tmp_path, capsys):
+        from geo import io
+        from geo.cli import main
+
+        estates = gpd.read_file(DATA / "estates.geojson")
+        estates["synthetic"] = False
+        estates["geocode_quality"] = ["surveyed", "surveyed", "surveyed", "interpolated"]
+        routes = gpd.read_file(DATA / "routes.geojson")
+        routes["synthetic"] = False
+        io.write_geojson(estates, tmp_path / "e.geojson")
+        io.write_geojson(routes, tmp_path / "r.geojson")
+        out = tmp_path / "report.xlsx"
+        assert main(["coverage", "--estates", str(tmp_path / "e.geojson"), "--routes", str(tmp_path / "r.geojson"), "--out", str(out)]) == 0
+        err = capsys.readouterr().err
+        assert "note: 1 of 4 estate positions are approximate (not surveyed, or synthetic): T-04;" in err
+        assert "synthetic demonstration routes" not in err
+        assert list(pd.read_excel(out)["approximate_position"]) == [False, False, False, True]
 
     def test_team_with_two_names_exits_2_with_both_names(self, capsys):
         from geo.cli import main

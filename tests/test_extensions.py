@@ -1,11 +1,16 @@
 """Tests of geo.extensions: straight and network extension proposals."""
 
+import json
+
 import geopandas as gpd
+import networkx as nx
 import pytest
 import shapely
 
+from geo import crs as gcrs
 from geo.coverage import CoverageModel, coverage_table, team_table
-from geo.extensions import RoadNetwork, extension_proposals
+from geo.errors import SchemaError
+from geo.extensions import RoadNetwork, extension_proposals, read_network
 
 X0, Y0 = 536000.0, 3413000.0  # EPSG:4545 metres, inside Shahe
 
@@ -113,3 +118,72 @@ class TestNetworkExtensions:
         model = CoverageModel.from_geodataframes(eg, rg, cover_m=0.0).solve()
         p = extension_proposals(model=model, network=RoadNetwork([road], crs=model.crs))
         assert p["extension_m"].iloc[0] == pytest.approx(1400.0)
+
+
+class TestNetworkReading:
+    def test_gcj02_network_is_converted_to_wgs84(self, tmp_path):
+        _, _, road = TestNetworkExtensions().layout()
+        wgs = gpd.GeoSeries([road], crs="EPSG:4545").to_crs(4326).values[0]
+        lon, lat = shapely.get_coordinates(wgs).T
+        glon, glat = gcrs.convert(lon, lat, src="wgs84", dst="gcj02")
+        assert abs(glon[0] - lon[0]) > 1e-3  # the offset is hundreds of metres here
+        doc = {
+            "type": "FeatureCollection",
+            "datum": "gcj02",
+            "features": [
+                {
+                    "type": "Feature",
+                    "properties": {"road": "测试路", "segment_id": "测试路/1", "road_class": "street", "approximate": True},
+                    "geometry": {"type": "LineString", "coordinates": [[float(a), float(b)] for a, b in zip(glon, glat, strict=True)]},
+                }
+            ],
+        }
+        path = tmp_path / "roads_gcj02.geojson"
+        path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+        net = read_network(path, crs="EPSG:4545")
+        length, _ = net.path(shapely.Point(X0 + 100, Y0), shapely.Point(X0 + 400, Y0))
+        assert length == pytest.approx(700.0, abs=0.5)  # no snap legs: the road is back where it is
+
+    def test_points_in_a_network_file_are_reported(self, tmp_path):
+        path = tmp_path / "roads.geojson"
+        feature = {"type": "Feature", "properties": {"road": "x"}, "geometry": {"type": "Point", "coordinates": [108.37, 30.84]}}
+        path.write_text('{"type": "FeatureCollection", "features": [' + json.dumps(feature) + "]}", encoding="utf-8")
+        with pytest.raises(SchemaError, match=r"feature 0.*geometry is a Point"):
+            read_network(path, crs="EPSG:4545")
+
+
+class TestShortestPathTrees:
+    def grid(self):
+        lines = [shapely.LineString([(X0, Y0 + 100 * k), (X0 + 400, Y0 + 100 * k)]) for k in range(5)]
+        lines += [shapely.LineString([(X0 + 100 * k, Y0), (X0 + 100 * k, Y0 + 400)]) for k in range(5)]
+        return lines
+
+    def pairs(self):
+        starts = [(X0 + 30, Y0 + 2), (X0 + 30, Y0 + 2), (X0 + 30, Y0 + 2), (X0 + 260, Y0 + 101), (X0 + 260, Y0 + 101)]
+        ends = [(X0 + 400, Y0 + 400), (X0 + 170, Y0 + 300), (X0 + 30, Y0 + 2), (X0, Y0), (X0 + 399, Y0 + 250)]
+        return [(shapely.Point(a), shapely.Point(b)) for a, b in zip(starts, ends, strict=True)]
+
+    def test_each_source_node_is_searched_once(self, monkeypatch):
+        calls = []
+        real = nx.single_source_dijkstra
+
+        def counting(graph, source, **kw):
+            calls.append(source)
+            return real(graph, source, **kw)
+
+        monkeypatch.setattr(nx, "single_source_dijkstra", counting)
+        net = RoadNetwork(self.grid(), crs="EPSG:4545")
+        for a, b in self.pairs():
+            net.path(a, b)
+        assert len(calls) == len(set(calls)) == 4  # two segments, two end nodes each
+
+    def test_results_equal_those_without_memo(self):
+        memo = RoadNetwork(self.grid(), crs="EPSG:4545")
+        fresh = RoadNetwork(self.grid(), crs="EPSG:4545")
+        fresh.tree_cache_size = 0
+        for a, b in self.pairs():
+            (m_len, m_line), (f_len, f_line) = memo.path(a, b), fresh.path(a, b)
+            assert m_len == f_len and m_line.equals_exact(f_line, 0.0)
+        # an independent check: from (30, 2) to the far corner is the snap leg plus Manhattan distance
+        length, _ = memo.path(*self.pairs()[0])
+        assert length == pytest.approx(2 + 370 + 400)

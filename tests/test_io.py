@@ -545,6 +545,37 @@ class TestWriteTable:
         ]
         assert _snapshot(tmp_path) == before
 
+    @staticmethod
+    def _risky():
+        names = ["=HYPERLINK(\"http://x\",\"a\")", "+1+2", "-2+3", "@SUM(A1)", "\tTAB", "\rCR", "花园小区", "a=b", None]
+        return pd.DataFrame({"team": names, "delta_m": [-5.0, 1.0, -2.5, 3.0, 0.0, -1.0, 2.0, 4.0, 5.0]})
+
+    def test_csv_text_cells_never_start_a_formula(self, tmp_path):
+        import csv
+
+        df = self._risky()
+        df = df[df["team"] != "\rCR"]  # a bare CR inside a CSV cell is not quoted by pandas: a separate problem
+        path = io.write_table(df, tmp_path / "t.csv")
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            rows = list(csv.reader(fh))[1:]
+        teams = [r[0] for r in rows]
+        assert teams[:5] == ["'=HYPERLINK(\"http://x\",\"a\")", "'+1+2", "'-2+3", "'@SUM(A1)", "'\tTAB"]
+        assert teams[5:] == ["花园小区", "a=b", ""]
+        assert [r[1] for r in rows] == ["-5.0", "1.0", "-2.5", "3.0", "0.0", "2.0", "4.0", "5.0"]
+        assert df["team"].iloc[0].startswith("=")  # the caller's frame is left as it was
+
+    def test_xlsx_text_cells_are_text_and_numbers_numbers(self, tmp_path):
+        import openpyxl
+
+        path = io.write_table(self._risky(), tmp_path / "t.xlsx")
+        sheet = openpyxl.load_workbook(path).active
+        teams = [sheet.cell(row=r, column=1) for r in range(2, 11)]
+        assert all(c.data_type != "f" for c in teams)
+        assert [c.value for c in teams[:4]] == ["'=HYPERLINK(\"http://x\",\"a\")", "'+1+2", "'-2+3", "'@SUM(A1)"]
+        assert teams[6].value == "花园小区"
+        deltas = [sheet.cell(row=r, column=2).value for r in range(2, 11)]
+        assert deltas[0] == -5.0 and all(isinstance(v, float | int) for v in deltas)
+
     def test_unsupported_suffix(self, tmp_path):
         with pytest.raises(DataFileError, match="unsupported table type"):
             io.write_table(pd.DataFrame({"a": [1]}), tmp_path / "t.ods")

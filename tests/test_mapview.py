@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from pathlib import Path
 
 import folium
@@ -15,7 +14,7 @@ from pyproj import Geod
 from shapely.geometry import LineString, Point
 
 from geo import io, mapview, offline
-from geo._cli_map import add_coverage, write_map
+from geo._cli_map import write_map
 from geo.cli import main
 from geo.errors import DataFileError
 
@@ -82,6 +81,28 @@ class TestBuildMap:
         page = _script(mapview.build_map(estates, routes))
         for text in ("测试小区甲", "沙河社区", "测试路1号", "2022", "123 米", "申明坝派出所巡逻组 (TM-P)", "1公里内队伍"):
             assert text in page
+
+    def test_radius_is_written_as_given(self, estates, routes):
+        page = _script(mapview.build_map(estates, routes, radius_m=800))
+        legend = json.loads(re.search(r"div\.innerHTML = (\".*?\");", page).group(1))
+        assert "gap: no team within 800 m" in legend
+        for text in ("800米内队伍 within 800 m", "800米范围 800-m band"):
+            assert _has(page, text), text
+        for text in ("1公里", "1 km", "1-km"):
+            assert not _has(page, text), text
+        bands = mapview.route_bands(routes, radius_m=800)
+        rule = bands[bands["band"] == "rule"]
+        assert (rule["radius_m"] == 800).all()
+
+    def test_default_radius_is_the_setting(self, estates, routes):
+        page = _script(mapview.build_map(estates, routes))
+        for text in ("1公里内队伍 within 1 km", "1公里范围 1-km band", "gap: no team within 1 km"):
+            assert _has(page, text), text
+
+    def test_status_labels_are_the_engines(self):
+        from geo.coverage import STATUS_LABELS_ZH
+
+        assert {k: v[0] for k, v in mapview.status_style(800).items()} == STATUS_LABELS_ZH
 
     def test_offline_basemap_has_no_tiles(self, estates, routes):
         page = _script(mapview.build_map(estates, routes))
@@ -167,9 +188,3 @@ class TestMapCommand:
     def test_missing_estates_file(self, tmp_path, capsys):
         assert main(["map", "--out", str(tmp_path / "m.html"), "--estates", str(tmp_path / "none.geojson")]) == 2
         assert "estates" in capsys.readouterr().err
-
-    def test_coverage_module_missing_falls_back(self, estates, routes, monkeypatch):
-        monkeypatch.setitem(sys.modules, "geo.coverage", None)
-        out, note = add_coverage(estates.drop(columns=["status"]), routes)
-        assert "status" not in out.columns
-        assert "coverage" in note

@@ -108,6 +108,31 @@ class TestLocalizeMap:
         assert any("tile.openstreetmap.org" in u for u in remote)
 
 
+class TestRenderOfflineHtml:
+    def _map(self):
+        m = folium.Map(location=[30.84, 108.37], tiles=None)
+        HeatMap([[30.84, 108.37, 1.0]]).add_to(m)
+        return m
+
+    def test_offline_page_is_returned(self, vendor):
+        page = offline.render_offline_html(self._map(), vendor_dir=vendor)
+        assert "<html" in page and offline.find_remote_urls(page) == []
+
+    def test_page_needing_the_internet_is_refused_with_its_urls(self, vendor):
+        m = self._map()
+        folium.TileLayer("OpenStreetMap").add_to(m)
+        with pytest.raises(offline.OfflineAssetError, match=r"would load \d+ URL\(s\) from the internet") as err:
+            offline.render_offline_html(m, vendor_dir=vendor)
+        assert err.value.remote_urls
+        assert all("openstreetmap.org" in u and u in str(err.value) for u in err.value.remote_urls)
+
+    def test_allowed_hosts_pass(self, vendor):
+        m = self._map()
+        folium.TileLayer("OpenStreetMap").add_to(m)
+        page = offline.render_offline_html(m, allow_hosts=("*.openstreetmap.org", "openstreetmap.org"), vendor_dir=vendor)
+        assert "openstreetmap.org" in page
+
+
 class TestFindRemoteUrls:
     def test_remote_and_protocol_relative(self):
         page = '<script src="//cdn.example.org/a.js"></script><link href="https://x.example.com/b.css"><p>http://y.example.net/c</p>'

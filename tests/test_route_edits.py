@@ -100,6 +100,8 @@ class TestLines:
         with pytest.raises(SchemaError) as err:
             edits.lines_from_geojson(doc)
         assert len(err.value.problems) == 2
+        assert err.value.problems[0].startswith("GeoJSON, feature 0: a Point")  # numbered from 0, as geo.io does
+        assert err.value.problems[1].startswith("GeoJSON, feature 1: the line needs")
 
     def test_unreadable_gpx_names_the_users_file(self):
         with pytest.raises(DataFileError, match=r"^track\.gpx: not a readable GPX file"):
@@ -143,6 +145,51 @@ class TestDraft:
 # --- python -m geo routes add -----------------------------------------------------------------
 
 
+META = {"synthetic": True, "note": "SYNTHETIC demonstration routes", "name": "routes"}
+
+
+class TestSyntheticMetadata:
+    def _routes(self, flags):
+        routes = gio.read_routes(DATA / "patrol_routes.geojson").iloc[: len(flags)].copy()
+        routes["synthetic"] = flags
+        return routes
+
+    def test_kept_while_a_route_is_synthetic(self):
+        assert edits.metadata_for(self._routes([True, False]), META) == META
+
+    def test_dropped_once_every_route_is_real(self):
+        assert edits.metadata_for(self._routes([False, None]), META) == {"name": "routes"}
+        assert META["synthetic"] is True  # the caller's dict is left as it was
+
+    def test_kept_when_routes_say_nothing(self):
+        routes = self._routes([None, None])
+        assert edits.metadata_for(routes, META) == META
+        assert edits.metadata_for(routes.drop(columns="synthetic"), META) == META
+
+    def test_routes_to_text_applies_it(self):
+        text = (DATA / "patrol_routes.geojson").read_text(encoding="utf-8")
+        routes = gio.read_routes(DATA / "patrol_routes.geojson")
+        team = edits.Team("PS-REAL", "真实巡逻队", "police", "all")
+        line = shapely.LineString([(108.37, 30.84), (108.371, 30.841)])
+        kept = json.loads(edits.routes_to_text(edits.make_draft(routes, [line], team), metadata=edits.file_metadata(text)))
+        assert kept["synthetic"] is True and "SYNTHETIC" in kept["note"]
+        real = edits.make_draft(routes, [line], team, remove_route_ids=list(routes["route_id"]))
+        doc = json.loads(edits.routes_to_text(real, metadata=edits.file_metadata(text)))
+        assert "synthetic" not in doc and "note" not in doc
+        assert [f["properties"]["synthetic"] for f in doc["features"]] == [False]
+
+    def test_store_drops_it_when_the_last_synthetic_route_goes(self, tmp_path):
+        from geo.route_store import RouteStore
+
+        path = tmp_path / "patrol_routes.geojson"
+        shutil.copy(DATA / "patrol_routes.geojson", path)
+        routes = gio.read_routes(path)
+        real = routes.iloc[:1].copy()
+        real["synthetic"] = False
+        RouteStore(path).save(real, author="x", reason="real route")
+        assert "synthetic" not in json.loads(path.read_text(encoding="utf-8"))
+
+
 class TestRoutesAdd:
     def test_preview_changes_nothing_on_disk(self, data, capsys):
         line = _line_near(data, GAP)
@@ -152,6 +199,7 @@ class TestRoutesAdd:
         assert _snapshot(data) == before
         assert not (data / "route_history").exists()
         assert "nothing saved; add --save --author ... --reason ... to save" in out
+        assert "  coverable 应延伸覆盖: " in out  # the label every view uses (geo.coverage.STATUS_LABELS_ZH)
 
     def test_line_near_the_gap_estate_covers_it(self, data, capsys):
         est = gio.read_estates(data / "estates.geojson")
