@@ -8,7 +8,7 @@ import streamlit as st
 from geo.errors import GeoError
 from ui import context, data, editor, overview, planner, register, sidebar, state
 from ui.i18n import LANGS, t
-from ui.tables import md
+from ui.tables import error_text
 
 st.set_page_config(page_title="沙河街道老旧小区巡防覆盖", page_icon="🗺️", layout="wide", initial_sidebar_state="expanded")
 
@@ -18,7 +18,6 @@ VIEWS = {
     "edit": editor.render,
     "register": register.render,
 }
-
 
 
 def _relabel() -> None:
@@ -37,17 +36,16 @@ st.caption(t("demo_banner"))
 
 data.data_dir()
 try:
-    estates_path, estates_mtime, estates, routes_path, routes_text = context.base_inputs()
+    estates_path, estates_mtime, estates, routes_path, routes_text, routes_sha256 = context.base_inputs()
 except GeoError as exc:
-    st.error(f"{t('load_error')} {md(exc)}")
+    st.error(f"{t('load_error')} {error_text(exc)}")
     st.stop()
 
 filters = sidebar.render(estates)
 try:
-    ctx = context.build(filters, estates_path, estates_mtime, routes_path, routes_text)
+    ctx = context.build(filters, estates_path, estates_mtime, routes_path, routes_text, routes_sha256)
 except GeoError as exc:
-    problems = "".join(f"\n- {md(p)}" for p in getattr(exc, "problems", [])[:20])
-    st.error(f"{t('load_error')} {md(exc)}{problems}")
+    st.error(f"{t('load_error')} {error_text(exc)}")
     st.stop()
 
 VIEWS[view](ctx)

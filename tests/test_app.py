@@ -382,3 +382,206 @@ class TestExports:
         html = map_html_bytes(mapview.build_map(self._table(), gio.read_routes(DATA / "patrol_routes.geojson"))).decode("utf-8")
         assert offline.find_remote_urls(html) == []
         assert html.count("estate-marker") >= 24
+
+
+# --- review fixes -------------------------------------------------------------------------------
+
+
+def _write_json(path: Path, doc: dict) -> None:
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+
+
+def _gap_estate() -> str:
+    return _expected_table().query("status == 'gap'")["estate_id"].iloc[0]
+
+
+class TestReviewFixes:
+    def test_draft_lines_follow_the_amap_datum(self):
+        from ui.maps import draft_lines_for_map
+
+        line = shapely.LineString([(108.37, 30.84), (108.372, 30.841)])
+        assert draft_lines_for_map([line], "offline")[0].equals(line)
+        shifted = draft_lines_for_map([line], "amap")[0]
+        want_lon, want_lat = convert([108.37, 108.372], [30.84, 30.841], src="wgs84", dst="gcj02")
+        got = list(shifted.coords)
+        for (x, y), wx, wy in zip(got, want_lon, want_lat, strict=True):
+            assert abs(x - wx) < 1e-9 and abs(y - wy) < 1e-9
+        _, _, moved = GEOD.inv(108.37, 30.84, *got[0])
+        assert 200 < moved < 800  # the GCJ-02 offset here is a few hundred metres
+
+    def test_route_errors_name_the_routes_file(self):
+        from geo.errors import SchemaError
+        from ui import data
+
+        doc = {"type": "FeatureCollection", "features": [
+            {"type": "Feature", "properties": {"route_id": "R-1"}, "geometry": {"type": "LineString", "coordinates": [[108.37, 30.84], [108.371, 30.841]]}},
+        ]}
+        with pytest.raises(SchemaError) as info:
+            data.routes_from_text(json.dumps(doc), "my_routes.geojson")
+        texts = [info.value.summary, *info.value.problems]
+        assert info.value.problems
+        assert not any("/tmp" in s or "\\tmp" in s or "tmp" in s.split("my_routes")[0] for s in texts), texts
+        assert any("my_routes.geojson" in s for s in texts)
+
+    def test_load_error_lists_each_problem_once(self, data_dir):
+        path = data_dir / "patrol_routes.geojson"
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        for f in doc["features"][:2]:
+            del f["properties"]["team_id"]
+        _write_json(path, doc)
+        at = _app()
+        at.run()
+        assert at.error
+        text = at.error[0].value
+        lines = [s for s in text.splitlines() if s.startswith("- ")]
+        assert len(lines) >= 2
+        for line in lines:
+            assert text.count(line) == 1, line
+        assert "tmp" not in text and "patrol\\_routes\\.geojson" in text
+
+    def test_footprints_keep_their_cover_default(self, data_dir):
+        """A footprint 50 m from a route is not covered by the default (30 m for footprints), only nearby."""
+        base = _expected_table()["status"].value_counts()
+        gap = _gap_estate()
+        est_path = data_dir / "estates.geojson"
+        doc = json.loads(est_path.read_text(encoding="utf-8"))
+        feat = next(f for f in doc["features"] if f["properties"]["estate_id"] == gap)
+        lon, lat = feat["geometry"]["coordinates"]
+        corners = [GEOD.fwd(lon, lat, az, 10.0 * 2 ** 0.5)[:2] for az in (45.0, 135.0, 225.0, 315.0)]
+        feat["geometry"] = {"type": "Polygon", "coordinates": [[*map(list, corners), list(corners[0])]]}
+        _write_json(est_path, doc)
+        routes_path = data_dir / "patrol_routes.geojson"
+        rdoc = json.loads(routes_path.read_text(encoding="utf-8"))
+        new = json.loads(json.dumps(rdoc["features"][0]))
+        new["properties"].update(route_id="R-T5", team_id="PS-T5", team="测试组", shift="all")
+        new["geometry"] = {"type": "LineString", "coordinates": _offset_line(lon, lat, east_m=60.0, length_m=200.0)}
+        rdoc["features"].append(new)
+        _write_json(routes_path, rdoc)
+        at = _run(_app())
+        metrics = {m.label: m.value for m in at.metric}
+        assert metrics["已覆盖"] == str(base.get("covered", 0))
+        assert metrics["应延伸覆盖"] == str(base.get("coverable", 0) + 1)
+        assert any("楼栋轮廓 30 米" in c.value for c in at.caption)
+        at.sidebar.number_input(key="f_cover_m").set_value(120.0)  # a chosen value applies to every estate
+        _run(at)
+        assert {m.label: m.value for m in at.metric}["已覆盖"] == str(base.get("covered", 0) + 1)
+
+    def test_texts_follow_the_radius(self, data_dir):
+        at = _view(_run(_app()), "map")
+        assert len(_frame(at, "1公里内队伍", "定位质量")) == 24
+        at.sidebar.number_input(key="f_radius_m").set_value(500.0)
+        _run(at)
+        table = _frame(at, "500米内队伍", "定位质量")
+        gaps = table[table["覆盖状态"] == "盲区"]
+        assert len(gaps) and gaps["建议"].str.startswith("500米内无巡防队伍").all()
+        assert _frame(at, "500米内小区数") is not None
+
+    def test_exported_map_holds_only_the_shift_routes(self, data_dir):
+        from geo import offline
+        from ui import data, downloads
+
+        if not (offline.VENDOR_DIR / offline.MANIFEST_NAME).exists():
+            pytest.skip("map assets not vendored (run ./run setup)")
+        routes = gio.read_routes(data_dir / "patrol_routes.geojson")
+        text = (data_dir / "patrol_routes.geojson").read_text(encoding="utf-8")
+        est = data_dir / "estates.geojson"
+        ids = tuple(_estates()["estate_id"].astype(str))
+        rule = data.Rule(1000.0, None, False, "day")
+        html = downloads._map_html(str(est), data.mtime_ns(est), text, rule, ids, True).decode("utf-8")
+        day = set(routes.loc[routes["shift"].isin(["day", "all"]), "route_id"])
+        night = set(routes.loc[routes["shift"] == "night", "route_id"])
+        assert day and night
+        assert all(r in html for r in day)
+        assert not any(r in html for r in night)
+        html_500 = downloads._map_html(str(est), data.mtime_ns(est), text, data.Rule(500.0, None, False, None), ids, True).decode("utf-8")
+        assert "500米" in html_500 and "1公里" not in html_500  # band, legend and popups name the chosen radius
+
+    def test_bands_of_a_shift(self, data_dir):
+        from ui import data
+
+        routes = gio.read_routes(data_dir / "patrol_routes.geojson")
+        text = (data_dir / "patrol_routes.geojson").read_text(encoding="utf-8")
+        bands = data.route_bands(text, 1000.0, None, "night")
+        want = set(routes.loc[routes["shift"].isin(["night", "all"]), "team_id"])
+        assert set(bands["team_id"]) == want
+
+    def test_nan_numbers_show_a_dash(self):
+        from ui.tables import number_text
+
+        assert number_text(float("nan"), ".3g") == "—"
+        assert number_text(None) == "—"
+        assert number_text(0.012345, ".3g") == "0.0123"
+
+    def test_geojson_of_surveyed_estates_is_not_marked_synthetic(self):
+        from ui.exports import estates_geojson_bytes
+
+        table = _expected_table()
+        table["geocode_quality"] = "surveyed"
+        table["synthetic"] = False
+        doc = json.loads(estates_geojson_bytes(table, "k-surveyed"))
+        assert "synthetic" not in doc and "note" not in doc
+        table.loc[table.index[0], "geocode_quality"] = "interpolated"
+        assert json.loads(estates_geojson_bytes(table, "k-one-approx"))["synthetic"] is True
+
+    def test_surveyed_estate_is_not_called_approximate(self, data_dir):
+        path = data_dir / "estates.geojson"
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        for f in doc["features"]:
+            if f["properties"]["estate_id"] == "SH-02":
+                f["properties"]["geocode_quality"] = "surveyed"
+                f["properties"]["address"] = "天子路*2*号"
+        _write_json(path, doc)
+        at = _view(_run(_app()), "map")
+        at.selectbox(key="selected_estate").set_value("SH-02")
+        _run(at)
+        caption = next(c.value for c in at.caption if c.value.startswith("地址"))
+        assert "位置为近似" not in caption and "天子路\\*2\\*号" in caption
+        at.selectbox(key="selected_estate").set_value("SH-01")
+        _run(at)
+        assert "位置为近似" in next(c.value for c in at.caption if c.value.startswith("地址"))
+
+    def test_picking_an_estate_forgets_the_last_click(self, data_dir):
+        at = _view(_run(_app()), "map")
+        at.session_state["map_click_seen"] = {"lat": 30.84, "lng": 108.37}
+        at.selectbox(key="selected_estate").set_value("SH-03")
+        _run(at)
+        assert at.session_state["map_click_seen"] is None
+        assert at.session_state["map_click_generation"] == 1
+
+    def test_error_details_are_hidden(self):
+        import tomllib
+
+        config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+        assert config["client"]["showErrorDetails"] == "none"
+
+    def test_data_dir_is_left_alone_when_unchanged(self, data_dir, monkeypatch):
+        from ui import data
+
+        same = Path(str(data_dir))
+        monkeypatch.setattr(settings, "data_dir", same)
+        assert data.data_dir() == data_dir
+        assert settings.data_dir is same
+
+    def test_save_refused_when_the_file_changed(self, data_dir, monkeypatch):
+        monkeypatch.setenv("SHAHE_EDITOR_PASSWORD", "pw")
+        routes_path = data_dir / "patrol_routes.geojson"
+        gap = _gap_estate()
+        pt = _estates().set_index("estate_id").geometry[gap]
+        line = {"type": "LineString", "coordinates": _offset_line(pt.x, pt.y, east_m=40, length_m=300)}
+        at = _view(_run(_app()), "edit")
+        at.text_input(key="editor_password").set_value("pw")
+        at.button[[b.label for b in at.button].index("登录编辑")].click()
+        _run(at)
+        at.text_area(key="draft_geojson_text").set_value(json.dumps(line))
+        at.text_input(key="edit_author").set_value("张警官")
+        at.text_input(key="edit_reason").set_value("覆盖盲区")
+        _run(at)
+        assert list(_frame(at, "调整前")["编号"]) == [gap]
+        doc = json.loads(routes_path.read_text(encoding="utf-8"))  # someone else changes the file meanwhile
+        doc["features"] = doc["features"][:-1]
+        _write_json(routes_path, doc)
+        changed = routes_path.read_bytes()
+        next(b for b in at.button if b.key == "save_routes").click()
+        at.run()
+        assert routes_path.read_bytes() == changed
+        assert any("重新加载" in e.value for e in at.error), [e.value for e in at.error]

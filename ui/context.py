@@ -20,6 +20,7 @@ class Context:
     estates_mtime: int
     routes_path: Path
     routes_text: str
+    routes_sha256: str  # of the routes file's bytes when routes_text was read ('' when missing)
     routes: gpd.GeoDataFrame
     incidents_path: Path
     incidents_mtime: int
@@ -33,20 +34,22 @@ class Context:
         return self.filters.apply(self.cov.table)
 
 
-def base_inputs() -> tuple[Path, int, gpd.GeoDataFrame, Path, str]:
-    """Estates path, mtime, estates, routes path and routes text of the current data folder."""
+def base_inputs() -> tuple[Path, int, gpd.GeoDataFrame, Path, str, str]:
+    """Estates path, mtime, estates, routes path, routes text and the SHA-256 of the routes file of the current data folder."""
     estates_path = data.path_of("estates.geojson")
     mtime = data.mtime_ns(estates_path)
     estates = data.load_estates(str(estates_path), mtime)
     routes_path = data.path_of("patrol_routes.geojson")
-    return estates_path, mtime, estates, routes_path, data.read_text(routes_path)
+    routes_text, routes_sha256 = data.read_text_sha256(routes_path)
+    return estates_path, mtime, estates, routes_path, routes_text, routes_sha256
 
 
-def build(filters: Filters, estates_path: Path, estates_mtime: int, routes_path: Path, routes_text: str) -> Context:
+def build(filters: Filters, estates_path: Path, estates_mtime: int, routes_path: Path, routes_text: str,
+          routes_sha256: str = "") -> Context:
     """Compute (or fetch from the cache) the coverage for the sidebar's choices."""
-    routes = data.routes_from_text(routes_text)
+    routes = data.routes_from_text(routes_text, routes_path.name)
     cov = data.compute_coverage(str(estates_path), estates_mtime, routes_text, filters.rule)
     inc_path = data.path_of("incidents.csv")
     inc_mtime = data.mtime_ns(inc_path)
     inc = data.load_incidents(str(inc_path), inc_mtime)
-    return Context(estates_path, estates_mtime, routes_path, routes_text, routes, inc_path, inc_mtime, inc, filters, cov)
+    return Context(estates_path, estates_mtime, routes_path, routes_text, routes_sha256, routes, inc_path, inc_mtime, inc, filters, cov)

@@ -8,6 +8,7 @@ values too, so panning the map or opening a popup never recomputes anything.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from dataclasses import dataclass
@@ -17,7 +18,10 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from geo import coverage, effect, extensions, heat, hotspots, incidents, io, mapview, offline, risk, routes, settings
+from geo import coverage, effect, extensions, geocode, heat, hotspots, incidents, io, mapview, offline, risk, routes, settings
+from geo.errors import GeoError, SchemaError
+from geo.route_store import RouteStore
+from ui import overrides
 
 #: Default data folder (the repository's data/).
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -30,7 +34,8 @@ def data_dir() -> Path:
     every default path of the engine (overrides, gazetteer, basemap) follows.
     """
     path = Path(os.environ.get("SHAHE_DATA_DIR") or DEFAULT_DATA_DIR)
-    settings.data_dir = path
+    if Path(settings.data_dir) != path:
+        settings.data_dir = path
     return path
 
 
@@ -53,28 +58,44 @@ def load_estates(path: str, mtime_ns: int) -> gpd.GeoDataFrame:
     return io.read_estates(path)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def load_ledger(path: str, mtime_ns: int) -> pd.DataFrame:
-    """The register table as text columns."""
-    return io.read_table(path)
+def read_text_sha256(path: Path) -> tuple[str, str]:
+    """A file's text and the SHA-256 of its bytes as read (``('', '')`` when missing).
 
-
-def read_text(path: Path) -> str:
-    """A file's text ('' when missing)."""
+    The hash is what a save compares against, so a file changed since it was
+    read is never overwritten by a draft built from the old text.
+    """
     try:
-        return path.read_text(encoding="utf-8-sig")
+        raw = path.read_bytes()
     except FileNotFoundError:
-        return ""
+        return "", ""
+    return raw.decode("utf-8-sig"), hashlib.sha256(raw).hexdigest()
+
+
+def _renamed(exc: GeoError, old: str, new: str) -> GeoError:
+    """The same error with the path ``old`` written as ``new`` in its summary and every problem."""
+    if isinstance(exc, SchemaError):
+        return SchemaError(exc.summary.replace(old, new), [p.replace(old, new) for p in exc.problems])
+    try:
+        return type(exc)(str(exc).replace(old, new))
+    except TypeError:  # an error class with another constructor: keep it as it is
+        return exc
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def routes_from_text(text: str) -> gpd.GeoDataFrame:
-    """Routes from GeoJSON text, with every check of :func:`geo.routes.load_routes`."""
+def routes_from_text(text: str, name: str = "patrol_routes.geojson") -> gpd.GeoDataFrame:
+    """Routes from GeoJSON text, with every check of :func:`geo.routes.load_routes`.
+
+    ``name`` (the routes file's name) stands for the temporary file the text
+    is checked in, in every message and notice.
+    """
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "patrol_routes.geojson"
         path.write_text(text, encoding="utf-8")
-        gdf = routes.load_routes(path)
-    gdf.attrs["notices"] = [n.replace(str(path), "patrol_routes.geojson") for n in gdf.attrs.get("notices", [])]
+        try:
+            gdf = routes.load_routes(path)
+        except GeoError as exc:
+            raise _renamed(exc, str(path), name) from None
+    gdf.attrs["notices"] = [n.replace(str(path), name) for n in gdf.attrs.get("notices", [])]
     return gdf
 
 
@@ -91,7 +112,7 @@ class Rule:
     """The question the coverage answers (sidebar values)."""
 
     radius_m: float
-    cover_m: float
+    cover_m: float | None  # None: the engine's defaults (address points and footprints differ)
     strict: bool
     shift: str | None
 
@@ -106,15 +127,6 @@ class Coverage:
     proposals: gpd.GeoDataFrame  # geo.extensions.extension_proposals
 
 
-def _network(path: Path):
-    if not path.exists():
-        return None
-    try:
-        return extensions.read_network(path, crs=settings.metric_crs)
-    except (ValueError, OSError):
-        return None
-
-
 @st.cache_data(show_spinner=False, max_entries=32)
 def compute_coverage(estates_path: str, estates_mtime: int, routes_text: str, rule: Rule) -> Coverage:
     """Coverage of the estates by the routes in ``routes_text`` under ``rule``."""
@@ -123,9 +135,9 @@ def compute_coverage(estates_path: str, estates_mtime: int, routes_text: str, ru
     model = coverage.CoverageModel.from_geodataframes(
         est, rts, radius_m=rule.radius_m, cover_m=rule.cover_m, shift=rule.shift, strict=rule.strict
     ).solve()
-    table = coverage.coverage_table(est, rts, model=model)
-    teams = coverage.team_table(est, rts, model=model)
-    proposals = extensions.extension_proposals(est, rts, model=model)
+    proposals = extensions.extension_proposals(est, rts, model=model)  # computed once, reused by both tables
+    table = coverage.coverage_table(est, rts, model=model, proposals=proposals)
+    teams = coverage.team_table(est, rts, model=model, proposals=proposals)
     keep = [c for c in ("geocode_quality", "address", "batch_period", "buildings", "units", "synthetic") if c in est.columns]
     for col in keep:
         table[col] = est[col].to_numpy()
@@ -157,10 +169,8 @@ def hotspot_layer(path: str, mtime: int, categories: tuple, sources: tuple, year
     return sig, ""
 
 
-def incident_years(inc: incidents.IncidentArrays | None) -> tuple[int, int]:
-    """First and last year of the incidents (the current year range when none)."""
-    if inc is None or len(inc) == 0:
-        return 2019, 2024
+def incident_years(inc: incidents.IncidentArrays) -> tuple[int, int]:
+    """First and last year of the incidents."""
     years = inc.times.astype("datetime64[Y]").astype(int) + 1970
     return int(years.min()), int(years.max())
 
@@ -207,19 +217,30 @@ def risk_ranking(path: str, mtime: int, estates_path: str, estates_mtime: int) -
     return risk.risk_table(inc, est)
 
 
-def with_names(table: pd.DataFrame, teams: pd.DataFrame, column: str) -> pd.Series:
-    """Team ids of ``column`` (joined with ';') as 'name (id)' text."""
-    names = dict(zip(teams["team_id"].astype(str), teams["team"].astype(str), strict=True)) if len(teams) else {}
-    return table[column].fillna("").astype(str).map(
-        lambda v: "、".join(f"{names.get(t, t)} ({t})" for t in v.split(";") if t)
-    )
+def shift_routes(rts: gpd.GeoDataFrame, shift: str | None) -> gpd.GeoDataFrame:
+    """The routes that patrol in ``shift`` (those of that shift and of every shift); all when None."""
+    if not shift or not len(rts):
+        return rts
+    return rts[rts["shift"].isin([shift, "all"])]
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def route_bands(routes_text: str, radius_m: float, cover_m: float) -> gpd.GeoDataFrame | None:
-    """The rule and cover bands of the routes in ``routes_text`` (WGS-84), or None without routes."""
-    rts = routes_from_text(routes_text)
+def route_bands(routes_text: str, radius_m: float, cover_m: float | None, shift: str | None = None) -> gpd.GeoDataFrame | None:
+    """The rule and cover bands of the routes in ``routes_text`` that patrol in ``shift`` (WGS-84), or None without routes."""
+    rts = shift_routes(routes_from_text(routes_text), shift)
     return mapview.route_bands(rts, radius_m=radius_m, cover_m=cover_m) if len(rts) else None
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def store_problems(routes_path: str, log_mtime_ns: int) -> list[str]:
+    """:meth:`geo.route_store.RouteStore.check` of the routes file; ``log_mtime_ns`` (of log.jsonl) keys the cache."""
+    return RouteStore(routes_path).check()
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def overrides_view(path: str, mtime_ns: int) -> tuple[pd.DataFrame, list[str]]:
+    """The overrides table and the problems of its rows, read once per change of the file."""
+    return overrides.read_overrides(path), geocode.load_overrides(path).problems
 
 
 def localized(m):
@@ -232,9 +253,3 @@ def localized(m):
     """
     offline.localize_map(m, mode="inline")
     return m
-
-
-def basemap_hosts(basemap: str) -> tuple[str, ...]:
-    """Tile hosts an explicitly chosen online basemap contacts (empty for offline)."""
-    spec = mapview.ONLINE_BASEMAPS.get(basemap)
-    return tuple(spec["hosts"]) if spec else ()

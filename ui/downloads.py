@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import streamlit as st
 
-from geo import mapview
+from geo.errors import GeoError
 from ui import data, exports, maps
 from ui.context import Context
 from ui.i18n import t
+from ui.tables import error_text
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _map_html(estates_path: str, estates_mtime: int, routes_text: str, rule: data.Rule, estate_ids: tuple[str, ...], show_bands: bool) -> bytes:
+    """The offline HTML map of ``estate_ids``: the same routes, bands and extensions as the app's map."""
     cov = data.compute_coverage(estates_path, estates_mtime, routes_text, rule)
     routes = data.routes_from_text(routes_text)
     shown = cov.table[cov.table["estate_id"].isin(estate_ids)]
-    ext = cov.proposals[cov.proposals["recommended"] & cov.proposals["estate_id"].isin(estate_ids)] if len(cov.proposals) else None
-    bands = mapview.route_bands(routes, radius_m=rule.radius_m, cover_m=rule.cover_m) if len(routes) else None
-    m = mapview.build_map(shown, routes, extensions=ext, bands=bands, show_bands=show_bands)
-    return exports.map_html_bytes(m)
+    inputs = maps.map_inputs(cov, routes, estate_ids, rule, routes_text=routes_text)
+    return exports.map_html_bytes(maps.build(shown, inputs, rule, show_bands=show_bands))
 
 
 def render(ctx: Context) -> None:
@@ -33,7 +33,11 @@ def render(ctx: Context) -> None:
                             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="dl_xlsx")
     cols[2].download_button(t("dl_geojson"), exports.estates_geojson_bytes(shown, key), file_name="estates_status.geojson",
                             mime="application/geo+json", key="dl_geojson")
-    html = _map_html(str(ctx.estates_path), ctx.estates_mtime, ctx.routes_text, ctx.filters.rule,
-                     tuple(shown["estate_id"].astype(str)), ctx.filters.show_bands)
-    cols[3].download_button(t("dl_html"), html, file_name="coverage_map.html", mime="text/html", key="dl_html")
+    try:
+        html = _map_html(str(ctx.estates_path), ctx.estates_mtime, ctx.routes_text, ctx.filters.rule,
+                         tuple(shown["estate_id"].astype(str)), ctx.filters.show_bands)
+    except GeoError as exc:  # e.g. the map's scripts are not vendored: the page would need the internet
+        cols[3].error(error_text(exc))
+    else:
+        cols[3].download_button(t("dl_html"), html, file_name="coverage_map.html", mime="text/html", key="dl_html")
     st.caption(t("downloads_caption"))

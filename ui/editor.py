@@ -2,25 +2,36 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import streamlit as st
 
 from geo import route_edits as edits
-from geo.errors import GeoError, SchemaError
+from geo.errors import ConflictError, GeoError
 from geo.route_store import RouteStore
 from geo.schemas import ORG_TYPES, SHIFTS
 from ui import auth, data, maps, state, tables
 from ui.context import Context
 from ui.i18n import status_label, t
-from ui.tables import md
+from ui.tables import error_text, md
 
 DATUMS = ("wgs84", "gcj02", "bd09")
 
-
 def _error(exc: GeoError) -> None:
-    problems = getattr(exc, "problems", None) or []
-    text = md(str(exc).splitlines()[0]) + "".join(f"\n- {md(p)}" for p in problems[:20])
-    st.error(text)
+    st.error(error_text(exc))
+
+
+def _store_error(exc: GeoError) -> str:
+    """Text of a refused save or restore: a clear "reload" message when the file changed meanwhile."""
+    if isinstance(exc, ConflictError):
+        return f"{t('save_conflict')}\n\n{error_text(exc)}"
+    return error_text(exc)
+
+
+def _expected(sha256: str) -> str | None:
+    """The ``expected_sha256`` of a save: the hash the draft started from (None when there was no file)."""
+    return sha256 or None
 
 
 def _lines(ctx: Context) -> tuple[list, bool]:
@@ -94,17 +105,22 @@ def _keep_author() -> None:
     st.session_state[state.AUTHOR_KEEP] = st.session_state.get(state.AUTHOR, "")
 
 
-def _save(draft_text: str, routes_path: str) -> None:
-    """Save the draft (button callback: runs before the next script run)."""
+def _save(draft_text: str, routes_path: str, base_sha256: str = "") -> None:
+    """Save the draft (button callback: runs before the next script run).
+
+    ``base_sha256`` is the hash of the routes file the draft was built from:
+    the store refuses the save when the file changed since.
+    """
     author = st.session_state.get(state.AUTHOR, "")
     reason = st.session_state.get(state.REASON, "")
     if not auth.is_editor():
         st.session_state[state.SAVE_RESULT] = ("error", t("editor_required"))
         return
     try:
-        version = RouteStore(routes_path).save(data.routes_from_text(draft_text), author=author, reason=reason)
-    except SchemaError as exc:
-        st.session_state[state.SAVE_RESULT] = ("error", md(str(exc)) + "".join(f"\n- {md(p)}" for p in exc.problems))
+        routes = data.routes_from_text(draft_text, Path(routes_path).name)
+        version = RouteStore(routes_path).save(routes, author=author, reason=reason, expected_sha256=_expected(base_sha256))
+    except GeoError as exc:
+        st.session_state[state.SAVE_RESULT] = ("error", _store_error(exc))
         return
     st.session_state[state.SAVE_RESULT] = ("success", t("saved", n=version.number))
     st.session_state[state.DRAW_GEN] = st.session_state.get(state.DRAW_GEN, 0) + 1
@@ -113,15 +129,17 @@ def _save(draft_text: str, routes_path: str) -> None:
     st.session_state[state.REMOVE_ROUTES] = []
 
 
-def _restore(number: int, routes_path: str) -> None:
+def _restore(number: int, routes_path: str, base_sha256: str = "") -> None:
+    """Restore a version (button callback), refused when the routes file changed since ``base_sha256`` was taken."""
     author = st.session_state.get(state.AUTHOR, "")
     if not auth.is_editor():
         st.session_state[state.SAVE_RESULT] = ("error", t("editor_required"))
         return
     try:
-        version = RouteStore(routes_path).restore(int(number), author=author, reason=t("restore_reason", n=number))
+        version = RouteStore(routes_path).restore(int(number), author=author, reason=t("restore_reason", n=number),
+                                                  expected_sha256=_expected(base_sha256))
     except GeoError as exc:
-        st.session_state[state.SAVE_RESULT] = ("error", md(str(exc)) + "".join(f"\n- {md(p)}" for p in getattr(exc, "problems", [])))
+        st.session_state[state.SAVE_RESULT] = ("error", _store_error(exc))
         return
     st.session_state[state.SAVE_RESULT] = ("success", t("restored", n=number, v=version.number))
     st.session_state[state.DRAW_GEN] = st.session_state.get(state.DRAW_GEN, 0) + 1
@@ -160,7 +178,8 @@ def render(ctx: Context) -> None:
     c2.text_input(t("reason"), key=state.REASON, disabled=not editor)
     if editor:
         ready = draft_text is not None and st.session_state.get(state.AUTHOR, "").strip() and st.session_state.get(state.REASON, "").strip()
-        st.button(t("save"), type="primary", disabled=not ready, on_click=_save, args=(draft_text or "", str(ctx.routes_path)), key="save_routes")
+        st.button(t("save"), type="primary", disabled=not ready, on_click=_save,
+                  args=(draft_text or "", str(ctx.routes_path), ctx.routes_sha256), key="save_routes")
         if draft_text is not None and not ready:
             st.caption(t("save_needs"))
     else:
@@ -200,7 +219,7 @@ def _history(ctx: Context, editor: bool) -> None:
     except GeoError as exc:
         _error(exc)
         return
-    problems = store.check()
+    problems = data.store_problems(str(ctx.routes_path), data.mtime_ns(store.log_path))
     for p in problems:
         st.warning(md(p))
     if not versions:
@@ -218,6 +237,6 @@ def _history(ctx: Context, editor: bool) -> None:
         c1, c2 = st.columns([1, 2])
         number = c1.selectbox(t("restore_pick"), [v.number for v in versions][::-1], key=state.RESTORE_VERSION)
         ready = bool(st.session_state.get(state.AUTHOR, "").strip())
-        c2.button(t("restore"), on_click=_restore, args=(number, str(ctx.routes_path)), disabled=not ready, key="restore_button")
+        c2.button(t("restore"), on_click=_restore, args=(number, str(ctx.routes_path), ctx.routes_sha256), disabled=not ready, key="restore_button")
         if not ready:
             c2.caption(t("restore_needs"))

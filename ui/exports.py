@@ -10,7 +10,6 @@ import pandas as pd
 import streamlit as st
 
 from geo import io, offline
-from geo.errors import DataFileError
 
 #: Columns of the coverage report, in order (those present are written).
 REPORT_COLUMNS = (
@@ -54,14 +53,29 @@ def report_bytes(_table: pd.DataFrame, fmt: str, key: str) -> bytes:
     return _via_file(".csv" if fmt == "csv" else ".xlsx", lambda p: io.write_table(frame, p))
 
 
+def is_approximate(table: pd.DataFrame) -> bool:
+    """Whether any estate of ``table`` is synthetic or not surveyed (also when the table does not say)."""
+    if not len(table):
+        return False
+    if "geocode_quality" not in table.columns:
+        return True
+    synthetic = table["synthetic"] if "synthetic" in table.columns else pd.Series(False, index=table.index)
+    flagged = synthetic.map(lambda v: str(v).strip().lower() in {"true", "1"} if not pd.isna(v) else False)
+    return bool(flagged.any() or table["geocode_quality"].astype(str).ne("surveyed").any())
+
+
 @st.cache_data(show_spinner=False, max_entries=16)
 def estates_geojson_bytes(_table: gpd.GeoDataFrame, key: str) -> bytes:
-    """Estates with their status as RFC 7946 GeoJSON, marked approximate/synthetic; ``key`` identifies ``_table``."""
+    """Estates with their status as RFC 7946 GeoJSON; ``key`` identifies ``_table``.
+
+    The file carries ``"synthetic": true`` and a note while any estate is
+    synthetic or not surveyed (see :func:`is_approximate`).
+    """
     table = _table
     cols = [c for c in REPORT_COLUMNS if c in table.columns]
     gdf = gpd.GeoDataFrame(pd.DataFrame(table[cols]).reset_index(drop=True), geometry=table.geometry.reset_index(drop=True).values,
                            crs=table.crs)
-    meta = {"synthetic": True, "note": SYNTHETIC_NOTE}
+    meta = {"synthetic": True, "note": SYNTHETIC_NOTE} if is_approximate(table) else None
     return _via_file(".geojson", lambda p: io.write_geojson(gdf, p, metadata=meta))
 
 
@@ -70,12 +84,7 @@ def map_html_bytes(m, *, allow_hosts: tuple[str, ...] = ()) -> bytes:
 
     Raises
     ------
-    DataFileError
-        If the page would still load anything from another host.
+    geo.offline.OfflineAssetError
+        If the page would still load anything from another host (a DataFileError).
     """
-    html = offline.render_html(m, mode="inline")
-    remote = offline.find_remote_urls(html, allow_hosts=allow_hosts)
-    if remote:
-        msg = f"the map would load {len(remote)} URL(s) from the internet: {', '.join(remote[:5])}"
-        raise DataFileError(msg)
-    return html.encode("utf-8")
+    return offline.render_offline_html(m, allow_hosts=allow_hosts).encode("utf-8")

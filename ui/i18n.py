@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from geo import mapview
 from ui import state
 
 LANGS = ("zh", "en")
@@ -32,7 +33,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "shift_day": ("白班", "Day"),
     "shift_night": ("夜班", "Night"),
     "basemap": ("底图", "Basemap"),
-    "bands": ("显示1公里范围与覆盖带", "Show 1-km and cover bands"),
+    "bands": ("显示{radius}范围与覆盖带", "Show the {radius} and cover bands"),
     "covered": ("已覆盖", "covered"),
     "coverable": ("应延伸覆盖", "coverable"),
     "gap": ("盲区", "gap"),
@@ -126,15 +127,21 @@ TEXTS.update({
     ),
     "tianditu_key": ("天地图密钥（tk）", "Tianditu key (tk)"),
     "radius_help": ("队伍路线距小区不超过此距离即为\"附近\"，须将其纳入巡逻（方案：1公里）。", "A team within this distance is nearby and must cover the estate (plan: 1 km)."),
-    "cover_help": ("路线距小区不超过此距离即视为已覆盖。", "A route within this distance of the estate covers it."),
-    "strict_help": ("方案\"都应\"的严格解读：1公里内每支队伍都须覆盖该小区。", "Strict reading of the plan: every team within 1 km must cover the estate."),
+    "cover_help": (
+        "路线距小区不超过此距离即视为已覆盖。保持默认值 {point} 米时，以楼栋轮廓（面）表示的小区按 {polygon} 米计；改动后对所有小区统一使用所填距离。",
+        "A route within this distance of the estate covers it. At the default of {point} m, estates drawn as footprints (polygons) use "
+        "{polygon} m; any other value applies to every estate.",
+    ),
+    "strict_help": ("方案\"都应\"的严格解读：规则半径内每支队伍都须覆盖该小区。", "Strict reading of the plan: every team within the rule radius must cover the estate."),
     "coverage_rate_help": ("已覆盖小区占筛选后 {n} 个小区的比例。", "Share of the {n} filtered estates that are covered."),
-    "rule_caption": ("规则半径 {radius} 米 · 覆盖距离 {cover} 米 · {mode} · 班次：{shift}", "Rule radius {radius} m · cover distance {cover} m · {mode} · shift: {shift}"),
+    "rule_caption": ("规则半径 {radius} 米 · 覆盖距离 {cover} · {mode} · 班次：{shift}", "Rule radius {radius} m · cover distance {cover} · {mode} · shift: {shift}"),
+    "cover_default": ("{point} 米（楼栋轮廓 {polygon} 米）", "{point} m ({polygon} m for footprints)"),
+    "cover_value": ("{cover} 米", "{cover} m"),
     "mode_default": ("一般模式", "default mode"),
     "mode_strict": ("严格模式", "strict mode"),
     "all_covered": ("筛选范围内的小区均已覆盖。", "Every filtered estate is covered."),
     "fix_none": ("无需调整", "nothing to do"),
-    "fix_gap": ("1公里内无巡防队伍：须由派出所安排巡逻或组建新队伍", "no team within 1 km: the police station must arrange a patrol or a new team"),
+    "fix_gap": ("{radius}内无巡防队伍：须由派出所安排巡逻或组建新队伍", "no team within {radius}: the police station must arrange a patrol or a new team"),
     "fix_extend": ("由 {team} 延伸路线约 {m} 米（往返）", "{team} extends its route by about {m} m (there and back)"),
     "fix_coverable": ("附近队伍须延伸路线覆盖", "nearby teams must extend their routes"),
     "col_id": ("编号", "Id"),
@@ -147,7 +154,7 @@ TEXTS.update({
     "col_units": ("单元", "Units"),
     "col_status": ("覆盖状态", "Status"),
     "col_covering": ("覆盖队伍", "Covering teams"),
-    "col_nearby": ("1公里内队伍", "Teams within the radius"),
+    "col_nearby": ("{radius}内队伍", "Teams within {radius}"),
     "col_nearest_m": ("最近队伍距离（米）", "Nearest team (m)"),
     "col_fix": ("建议", "Recommended fix"),
     "col_quality": ("定位质量", "Geocode quality"),
@@ -161,7 +168,7 @@ TEXTS.update({
     "col_routes": ("路线", "Routes"),
     "col_route": ("最近路线", "Nearest route"),
     "col_covered_n": ("覆盖小区数", "Estates covered"),
-    "col_nearby_n": ("1公里内小区数", "Estates within the radius"),
+    "col_nearby_n": ("{radius}内小区数", "Estates within {radius}"),
     "col_obliged": ("应延伸覆盖的小区", "Estates it must extend to"),
     "col_extension_m": ("需延伸（米，往返）", "Extension needed (m, there and back)"),
     "col_distance_m": ("距离（米）", "Distance (m)"),
@@ -208,6 +215,11 @@ TEXTS.update({
     "no_team_nearby": ("{radius} 米内没有巡防队伍：盲区。", "No team within {radius} m: a gap."),
     "incidents_near": ("周边 {r} 米内警情（合成数据）", "Incidents within {r} m (synthetic data)"),
     "approx_short": ("位置为近似", "approximate position"),
+    "save_conflict": (
+        "未保存：路线文件在您开始编辑后已被修改（可能是他人保存或恢复了版本）。请重新加载页面，在最新路线上重新编辑后再保存。",
+        "Not saved: the routes file changed after you started editing (someone else saved or restored a version). "
+        "Reload the page and make the change again on the current routes.",
+    ),
     "draft_layer": ("草稿路线 draft", "Draft route"),
     "editor_in": ("已登录编辑权限。", "Logged in as editor."),
     "editor_logout": ("退出", "Log out"),
@@ -263,6 +275,12 @@ def t(key: str, **fmt) -> str:
     zh, en = TEXTS[key]
     text = zh if lang() == "zh" else en
     return text.format(**fmt) if fmt else text
+
+
+def radius_text(radius_m: float | None) -> str:
+    """A rule radius as text in the current language ("1公里" / "1 km", "500米" / "500 m"), as the map writes it."""
+    zh, en = mapview.radius_text(radius_m)
+    return zh if lang() == "zh" else en
 
 
 def status_label(status: str) -> str:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 import folium
 import geopandas as gpd
 import numpy as np
 from folium.plugins import Draw
 
+from geo import crs as _crs
 from geo import mapview
 from ui import data
 from ui.i18n import t
@@ -32,6 +34,46 @@ def digest(*parts) -> str:
     return h.hexdigest()[:16]
 
 
+def draft_lines_for_map(lines: list, basemap: str) -> list:
+    """Draft lines (WGS-84) in the datum the map shows: GCJ-02 on the AMap basemap, else unchanged."""
+    if not lines or basemap != "amap":
+        return list(lines or [])
+    return list(_crs.convert_geometries(lines, src="wgs84", dst="gcj02"))
+
+
+@dataclass
+class MapInputs:
+    """What a coverage map draws for one rule: the shift's routes, their bands and the extensions."""
+
+    routes: gpd.GeoDataFrame
+    bands: gpd.GeoDataFrame | None
+    extensions: gpd.GeoDataFrame | None
+
+
+def map_inputs(cov: data.Coverage, routes: gpd.GeoDataFrame, estate_ids, rule: data.Rule, *, routes_text: str) -> MapInputs:
+    """The routes that patrol in ``rule.shift``, their (cached) bands and the recommended extensions of ``estate_ids``.
+
+    Used by the app's map and by the downloaded HTML map, so both show the same.
+    ``routes_text`` is the GeoJSON of ``routes``: it keys the cached bands.
+    """
+    ext = cov.proposals[cov.proposals["recommended"]] if len(cov.proposals) else None
+    if ext is not None and len(ext):
+        names = dict(zip(routes["team_id"].astype(str), routes["team"].astype(str), strict=False))
+        orgs = dict(zip(routes["team_id"].astype(str), routes["org_type"].astype(str), strict=False))
+        est_names = dict(zip(cov.table["estate_id"], cov.table["name"], strict=False))
+        ext = ext.assign(team=ext["team_id"].map(names), org_type=ext["team_id"].map(orgs),
+                         name=ext["estate_id"].map(est_names), length_m=ext["extension_m"])
+        ext = ext[ext["estate_id"].isin(list(estate_ids))]
+    bands = data.route_bands(routes_text, rule.radius_m, rule.cover_m, rule.shift) if routes_text else None
+    return MapInputs(data.shift_routes(routes, rule.shift), bands, ext)
+
+
+def build(estates: gpd.GeoDataFrame, inputs: MapInputs, rule: data.Rule, **kwargs) -> folium.Map:
+    """:func:`geo.mapview.build_map` of prepared inputs; band, legend and popup texts name the rule radius."""
+    return mapview.build_map(estates, inputs.routes, extensions=inputs.extensions, bands=inputs.bands, radius_m=rule.radius_m,
+                             **kwargs)
+
+
 def coverage_map(
     cov: data.Coverage,
     routes: gpd.GeoDataFrame,
@@ -47,31 +89,20 @@ def coverage_map(
     """Build the localized map (a new object on every call; see :func:`ui.data.localized`).
 
     ``routes_text`` is the GeoJSON of ``routes``: it keys the cached bands.
+    ``extra_lines`` (WGS-84) are drawn as a draft, shifted to GCJ-02 on the AMap basemap.
     """
-    ext = cov.proposals[cov.proposals["recommended"]] if len(cov.proposals) else None
-    if ext is not None and len(ext):
-        names = dict(zip(routes["team_id"].astype(str), routes["team"].astype(str), strict=False))
-        orgs = dict(zip(routes["team_id"].astype(str), routes["org_type"].astype(str), strict=False))
-        est_names = dict(zip(cov.table["estate_id"], cov.table["name"], strict=False))
-        ext = ext.assign(team=ext["team_id"].map(names), org_type=ext["team_id"].map(orgs),
-                         name=ext["estate_id"].map(est_names), length_m=ext["extension_m"])
-        ext = ext[ext["estate_id"].isin(shown["estate_id"])]
-    if filters.rule.shift and len(routes):  # only the routes that patrol in the chosen shift
-        routes = routes[routes["shift"].isin([filters.rule.shift, "all"])]
-        bands = mapview.route_bands(routes, radius_m=filters.rule.radius_m, cover_m=filters.rule.cover_m) if len(routes) else None
-    else:
-        bands = data.route_bands(routes_text, filters.rule.radius_m, filters.rule.cover_m) if routes_text else None
+    inputs = map_inputs(cov, routes, shown["estate_id"], filters.rule, routes_text=routes_text)
     notes = []
     if heat is not None and heat.n_incidents:
         notes.append(t("heat_note"))
-    m = mapview.build_map(
-        _estates_for_map(cov, shown), routes, extensions=ext, heat=heat.data if heat is not None and heat.n_incidents else None,
-        hotspots=hotspot_cells, bands=bands, basemap=filters.basemap, show_bands=filters.show_bands,
+    m = build(
+        _estates_for_map(cov, shown), inputs, filters.rule, heat=heat.data if heat is not None and heat.n_incidents else None,
+        hotspots=hotspot_cells, basemap=filters.basemap, show_bands=filters.show_bands,
         tianditu_key=filters.tianditu_key or None, notes=notes,
     )
     if extra_lines:
         group = folium.FeatureGroup(name=t("draft_layer"), show=True)
-        for geom in extra_lines:
+        for geom in draft_lines_for_map(extra_lines, filters.basemap):
             for part in getattr(geom, "geoms", [geom]):
                 coords = np.asarray(part.coords)
                 folium.PolyLine([[y, x] for x, y in coords[:, :2]], color="#d81b60", weight=5, dash_array="2 8",

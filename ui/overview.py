@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from geo import coverage
-from ui import data, downloads, tables
+from ui import data, downloads, sidebar, tables
 from ui.context import Context
 from ui.i18n import lang, status_label, t
 
@@ -21,7 +21,7 @@ def render(ctx: Context) -> None:
     cols[0].metric(t("coverage_rate"), f"{(counts['covered'] / n * 100 if n else 0):.0f}%", help=t("coverage_rate_help", n=n))
     for col, s in zip(cols[1:], ("covered", "coverable", "gap"), strict=True):
         col.metric(status_label(s), counts[s])
-    st.caption(t("rule_caption", radius=f"{ctx.filters.rule.radius_m:g}", cover=f"{ctx.filters.rule.cover_m:g}",
+    st.caption(t("rule_caption", radius=f"{ctx.filters.rule.radius_m:g}", cover=sidebar.cover_text(ctx.filters.rule.cover_m),
                  mode=t("mode_strict") if ctx.filters.rule.strict else t("mode_default"), shift=t(f"shift_{ctx.filters.rule.shift or 'any'}")))
 
     summary = coverage.status_summary(shown)
@@ -36,7 +36,7 @@ def render(ctx: Context) -> None:
             st.dataframe(tables.summary_frame(summary["batch_year"], t("batch")), width="stretch")
 
     st.subheader(t("uncovered_list"))
-    unc = tables.uncovered_rows(shown, ctx.cov.teams)
+    unc = tables.uncovered_rows(shown, ctx.cov.teams, radius_m=ctx.filters.rule.radius_m)
     if len(unc):
         st.dataframe(unc, hide_index=True, width="stretch", key="overview_uncovered",
                      column_config={t("col_fix"): st.column_config.TextColumn(width="large")})
@@ -64,11 +64,11 @@ def _incidents(ctx: Context) -> None:
         show = pd.DataFrame({
             t("batch"): per_batch["batch_year"].astype(str),
             t("col_estates_n"): per_batch["estates"],
-            t("col_rate_before"): per_batch["rate_before"].round(2),
-            t("col_rate_after"): per_batch["rate_after"].round(2),
-            t("col_change"): per_batch["change_pct"].round(1),
-            t("col_p"): per_batch["p_value"].map(lambda p: f"{p:.3g}"),
-            t("col_verdict"): per_batch["verdict"].map(tables.verdict_label),
+            t("col_rate_before"): per_batch["rate_before"].map(tables.number_text),
+            t("col_rate_after"): per_batch["rate_after"].map(tables.number_text),
+            t("col_change"): per_batch["change_pct"].map(lambda v: tables.number_text(v, ".1f")),
+            t("col_p"): per_batch["p_value"].map(lambda p: tables.number_text(p, ".3g")),
+            t("col_verdict"): per_batch.apply(tables.verdict_label, axis=1),
         })
         st.dataframe(show, hide_index=True, width="stretch")
         st.caption(t("effect_caption", start=per_estate.attrs.get("data_months", ("?", "?"))[0],
@@ -76,7 +76,7 @@ def _incidents(ctx: Context) -> None:
         with st.expander(t("effect_per_estate")):
             keep = ["estate_id", "name", "community", "batch_year", "n_before", "rate_before", "n_after", "rate_after", "change_pct", "verdict"]
             table = per_estate[[c for c in keep if c in per_estate.columns]].round(2)
-            st.dataframe(table.assign(verdict=table["verdict"].map(tables.verdict_label)), hide_index=True, width="stretch")
+            st.dataframe(table.assign(verdict=per_estate.loc[table.index].apply(tables.verdict_label, axis=1)), hide_index=True, width="stretch")
 
 
 _COMPONENTS_ZH = {"theft": "盗窃", "property": "侵财", "criminal": "刑事", "disputes": "矛盾纠纷", "calls_110": "110警情"}

@@ -9,13 +9,12 @@ import pandas as pd
 import streamlit as st
 
 from geo import crs as _crs
-from geo.incidents import CATEGORY_NAMES, SOURCE_NAMES, SOURCES
+from geo.incidents import CATEGORY_NAMES, NIGHT_HOURS, SOURCE_NAMES, SOURCES
 from ui import data, downloads, maps, state, tables
 from ui.context import Context
 from ui.i18n import status_label, t
 from ui.tables import md
 
-NIGHT_HOURS = (*range(20, 24), *range(0, 6))
 EARTH_RADIUS_M = 6_371_008.8
 
 
@@ -74,7 +73,7 @@ def render(ctx: Context) -> None:
         st.caption(t("heat_caption", n=heat.n_incidents, kind=kind, kb=heat.bytes / 1000))
     f = ctx.filters
     key = maps.digest("planner", ctx.routes_text, ctx.estates_mtime, f, tuple(shown["estate_id"]), inc_key if (heat or cells is not None) else None,
-                      cats, srcs, years, hours, heat_on, hot_on)
+                      cats, srcs, years, hours, heat_on, hot_on, st.session_state.get(state.CLICK_GEN, 0))
     m = maps.coverage_map(ctx.cov, ctx.routes, shown, f, routes_text=ctx.routes_text, heat=heat, hotspot_cells=cells)
     out = maps.show(m, key=f"planner_map_{key}", returned=["last_object_clicked"])
     _apply_click(out.get("last_object_clicked"), shown, f.basemap)
@@ -85,15 +84,27 @@ def render(ctx: Context) -> None:
         if st.session_state.get(state.SELECTED_ESTATE) not in ids:
             st.session_state[state.SELECTED_ESTATE] = ids[0]
         sel = st.selectbox(t("select_estate"), ids, key=state.SELECTED_ESTATE, format_func=lambda i: f"{i} {labels.get(i, '')}",
-                           help=t("select_help"))
+                           help=t("select_help"), on_change=_forget_click)
         _estate_detail(ctx, sel)
 
     st.subheader(t("estates_table", n=len(shown), total=len(ctx.cov.table)))
-    st.dataframe(tables.estate_rows(shown, ctx.cov.teams), hide_index=True, width="stretch", key="planner_estates")
+    st.dataframe(tables.estate_rows(shown, ctx.cov.teams, radius_m=f.rule.radius_m), hide_index=True, width="stretch", key="planner_estates")
     st.subheader(t("teams"))
-    st.dataframe(tables.team_rows(ctx.cov.teams, ctx.routes, set(shown["estate_id"].astype(str))), hide_index=True, width="stretch",
+    st.dataframe(tables.team_rows(ctx.cov.teams, ctx.routes, set(shown["estate_id"].astype(str)), radius_m=f.rule.radius_m), hide_index=True,
+                 width="stretch",
                  key="planner_teams")
     downloads.render(ctx)
+
+
+def _forget_click() -> None:
+    """The user picked an estate in the selectbox: forget the last map click and give the map a new key.
+
+    The map component only reports a click that differs from its previous
+    report, so without a new map a second click on the estate clicked before
+    would never arrive.
+    """
+    st.session_state[state.CLICK_SEEN] = None
+    st.session_state[state.CLICK_GEN] = st.session_state.get(state.CLICK_GEN, 0) + 1
 
 
 def _apply_click(clicked, shown: pd.DataFrame, basemap: str) -> None:
@@ -117,9 +128,10 @@ def _estate_detail(ctx: Context, estate_id: str) -> None:
     with st.container(border=True):
         st.markdown(f"**{t('col_name')}**：{md(row['name'])}　**{t('col_status')}**：{md(status_label(row['status']))}　"
                     f"**{t('col_community')}**：{md(row['community'])}　**{t('col_batch')}**：{md(row.get('batch_year', ''))}")
-        st.caption(f"{t('address')}：{row.get('address', '')} · {t('col_quality')}：{tables.quality_label(row.get('geocode_quality'))} · "
-                   f"{t('approx_short')}")
-        st.markdown(f"**{t('col_fix')}**：{md(tables.fix_text(row, names))}")
+        approx = "" if str(row.get("geocode_quality", "")) == "surveyed" else f" · {t('approx_short')}"
+        st.caption(f"{t('address')}：{md(row.get('address', ''))} · {t('col_quality')}：{md(tables.quality_label(row.get('geocode_quality')))}"
+                   f"{approx}")
+        st.markdown(f"**{t('col_fix')}**：{md(tables.fix_text(row, names, radius_m=ctx.filters.rule.radius_m))}")
         pairs = ctx.cov.pairs[ctx.cov.pairs["estate_id"] == estate_id]
         if len(pairs):
             st.dataframe(pd.DataFrame({

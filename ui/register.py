@@ -5,12 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from geo import geocode
 from geo.errors import GeoError
 from ui import auth, data, overrides, state, tables
 from ui.context import Context
 from ui.i18n import t
-from ui.tables import md
+from ui.tables import error_text, md
 
 DATUMS = ("wgs84", "gcj02", "bd09")
 
@@ -49,7 +48,7 @@ def _record(ctx: Context, estate_id: str, address: str) -> None:
                                   address=address)
         gdf = overrides.rebuild_estates(data.path_of("ledger.csv"), ctx.estates_path)
     except GeoError as exc:
-        st.session_state[state.REG_RESULT] = ("error", md(str(exc)))
+        st.session_state[state.REG_RESULT] = ("error", error_text(exc))
         return
     row = gdf[gdf["estate_id"].astype(str) == estate_id].iloc[0]
     st.session_state[state.REG_RESULT] = ("success", t("override_done", id=estate_id, lon=f"{row.geometry.x:.6f}", lat=f"{row.geometry.y:.6f}",
@@ -89,10 +88,11 @@ def render(ctx: Context) -> None:
         st.button(t("record_override"), type="primary", on_click=_record, args=(ctx, eid, str(row.get("address", ""))), key="record_override")
 
     st.subheader(t("overrides_file"))
-    table = overrides.read_overrides(data.path_of("geocode_overrides.csv"))
+    path = data.path_of("geocode_overrides.csv")
+    table, problems = data.overrides_view(str(path), data.mtime_ns(path))
     if len(table):
         st.dataframe(table, hide_index=True, width="stretch", key="overrides_table")
     else:
         st.caption(t("no_overrides"))
-    for problem in geocode.load_overrides(data.path_of("geocode_overrides.csv")).problems:
+    for problem in problems:
         st.warning(md(problem))

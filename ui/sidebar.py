@@ -11,7 +11,7 @@ import streamlit as st
 from geo import mapview, settings
 from ui import state
 from ui.data import Rule
-from ui.i18n import status_label, t
+from ui.i18n import radius_text, status_label, t
 
 STATUSES = ("covered", "coverable", "gap")
 SHIFT_CHOICES = ("any", "day", "night")
@@ -48,6 +48,13 @@ def basemap_label(key: str) -> str:
     return f"{mapview.ONLINE_BASEMAPS[key]['name']} · {t('online_warning_short')}"
 
 
+def cover_text(cover_m: float | None) -> str:
+    """The cover distance of a rule as text; None is the engine's default (points and footprints differ)."""
+    if cover_m is None:
+        return t("cover_default", point=f"{settings.cover_distance_m:g}", polygon=f"{settings.cover_distance_polygon_m:g}")
+    return t("cover_value", cover=f"{cover_m:g}")
+
+
 def render(estates: pd.DataFrame) -> Filters:
     """Draw the sidebar and return the choices."""
     sb = st.sidebar
@@ -59,17 +66,20 @@ def render(estates: pd.DataFrame) -> Filters:
     chosen_s = sb.multiselect(t("status"), STATUSES, key=state.STATUSES, placeholder=t("all"), format_func=status_label)
     radius = sb.number_input(t("radius"), min_value=50.0, max_value=5000.0, value=float(settings.rule_radius_m), step=50.0,
                              key=state.RADIUS_M, help=t("radius_help"))
-    cover = sb.number_input(t("cover"), min_value=5.0, max_value=1000.0, value=float(settings.cover_distance_m), step=5.0,
-                            key=state.COVER_M, help=t("cover_help"))
+    default_cover = float(settings.cover_distance_m)
+    cover = sb.number_input(t("cover"), min_value=5.0, max_value=1000.0, value=default_cover, step=5.0, key=state.COVER_M,
+                            help=t("cover_help", point=f"{default_cover:g}", polygon=f"{settings.cover_distance_polygon_m:g}"))
     strict = sb.toggle(t("strict"), key=state.STRICT, help=t("strict_help"))
     shift = sb.selectbox(t("shift"), SHIFT_CHOICES, key=state.SHIFT, format_func=lambda s: t(f"shift_{s}"))
     sb.subheader(t("map_settings"))
-    show_bands = sb.toggle(t("bands"), value=True, key=state.SHOW_BANDS)
+    show_bands = sb.toggle(t("bands", radius=radius_text(radius)), value=True, key=state.SHOW_BANDS)
     basemap = sb.selectbox(t("basemap"), mapview.BASEMAPS, key=state.BASEMAP, format_func=basemap_label)
     key = ""
     if basemap != "offline":
         sb.warning(t("online_warning"))
     if basemap == "tianditu":
         key = sb.text_input(t("tianditu_key"), value=os.environ.get("SHAHE_TIANDITU_KEY", ""), type="password", key=state.TIANDITU_KEY)
-    rule = Rule(float(radius), float(cover), bool(strict), None if shift == "any" else shift)
+    # At its default the cover distance is left to the engine, which uses a shorter one for footprints (polygons).
+    cover_m = None if float(cover) == default_cover else float(cover)
+    rule = Rule(float(radius), cover_m, bool(strict), None if shift == "any" else shift)
     return Filters(tuple(chosen_c), tuple(int(b) for b in chosen_b), tuple(chosen_s), rule, basemap, key, bool(show_bands))

@@ -12,7 +12,7 @@ import re
 import pandas as pd
 
 from geo.mapview import ORG_STYLE, QUALITY_LABELS, SHIFT_LABELS
-from ui.i18n import lang, status_label, t
+from ui.i18n import lang, radius_text, status_label, t
 
 
 def team_names(teams: pd.DataFrame) -> dict[str, str]:
@@ -41,13 +41,17 @@ def _metres_text(value) -> str:
     return f"{m:,.0f}" if m is not None else ("— 半径内无" if lang() == "zh" else "— none within radius")
 
 
-def fix_text(row: pd.Series, names: dict[str, str]) -> str:
-    """The recommended fix of one estate of a coverage table."""
+def _radius(radius_m: float | None) -> str:
+    return radius_text(radius_m)
+
+
+def fix_text(row: pd.Series, names: dict[str, str], *, radius_m: float | None = None) -> str:
+    """The recommended fix of one estate of a coverage table; ``radius_m`` is the rule radius (default the setting)."""
     status = row.get("status")
     if status == "covered":
         return t("fix_none")
     if status == "gap":
-        return t("fix_gap")
+        return t("fix_gap", radius=_radius(radius_m))
     team = str(row.get("recommended_team_id") or "")
     metres = _metres(row.get("recommended_extension_m"))
     if team and metres is not None:
@@ -55,8 +59,8 @@ def fix_text(row: pd.Series, names: dict[str, str]) -> str:
     return t("fix_coverable")
 
 
-def estate_rows(table: pd.DataFrame, teams: pd.DataFrame) -> pd.DataFrame:
-    """One readable row per estate."""
+def estate_rows(table: pd.DataFrame, teams: pd.DataFrame, *, radius_m: float | None = None) -> pd.DataFrame:
+    """One readable row per estate under the rule radius ``radius_m``."""
     names = team_names(teams)
     out = pd.DataFrame({
         t("col_id"): table["estate_id"].astype(str),
@@ -65,17 +69,17 @@ def estate_rows(table: pd.DataFrame, teams: pd.DataFrame) -> pd.DataFrame:
         t("col_batch"): pd.to_numeric(table["batch_year"], errors="coerce").astype("Int64"),
         t("col_status"): table["status"].map(status_label),
         t("col_covering"): table["covering_team_ids"].map(lambda v: _ids_text(v, names)),
-        t("col_nearby"): table["nearby_team_ids"].map(lambda v: _ids_text(v, names)),
+        t("col_nearby", radius=_radius(radius_m)): table["nearby_team_ids"].map(lambda v: _ids_text(v, names)),
         t("col_nearest_m"): table["nearest_distance_m"].map(_metres).astype("Float64"),
-        t("col_fix"): [fix_text(r, names) for _, r in table.iterrows()],
+        t("col_fix"): [fix_text(r, names, radius_m=radius_m) for _, r in table.iterrows()],
     })
     if "geocode_quality" in table.columns:
         out[t("col_quality")] = table["geocode_quality"].map(quality_label)
     return out.reset_index(drop=True)
 
 
-def uncovered_rows(table: pd.DataFrame, teams: pd.DataFrame) -> pd.DataFrame:
-    """Estates that are not covered, gaps first, with the recommended fix."""
+def uncovered_rows(table: pd.DataFrame, teams: pd.DataFrame, *, radius_m: float | None = None) -> pd.DataFrame:
+    """Estates that are not covered, gaps first, with the recommended fix under the rule radius ``radius_m``."""
     sub = table[table["status"] != "covered"].copy()
     sub["_order"] = sub["status"].map({"gap": 0, "coverable": 1})
     sub = sub.sort_values(["_order", "estate_id"])
@@ -87,7 +91,7 @@ def uncovered_rows(table: pd.DataFrame, teams: pd.DataFrame) -> pd.DataFrame:
         t("col_batch"): pd.to_numeric(sub["batch_year"], errors="coerce").astype("Int64"),
         t("col_status"): sub["status"].map(status_label),
         t("col_nearest_m"): [_metres_text(v) for v in sub["nearest_distance_m"]],
-        t("col_fix"): [fix_text(r, names) for _, r in sub.iterrows()],
+        t("col_fix"): [fix_text(r, names, radius_m=radius_m) for _, r in sub.iterrows()],
     }).reset_index(drop=True)
 
 
@@ -108,8 +112,9 @@ def quality_label(quality) -> str:
     return QUALITY_LABELS.get(q, q) if lang() == "zh" else q
 
 
-def team_rows(teams: pd.DataFrame, routes: pd.DataFrame, estate_ids: set[str] | None = None) -> pd.DataFrame:
-    """One readable row per team; with ``estate_ids``, only teams nearby any of them."""
+def team_rows(teams: pd.DataFrame, routes: pd.DataFrame, estate_ids: set[str] | None = None, *,
+              radius_m: float | None = None) -> pd.DataFrame:
+    """One readable row per team; with ``estate_ids``, only teams nearby any of them (within ``radius_m``)."""
     if teams is None or not len(teams):
         return pd.DataFrame()
     sub = teams
@@ -124,7 +129,7 @@ def team_rows(teams: pd.DataFrame, routes: pd.DataFrame, estate_ids: set[str] | 
         t("col_shift"): sub["team_id"].map(shifts).fillna(""),
         t("col_routes"): sub["route_ids"].astype(str),
         t("col_covered_n"): sub["covered_count"].astype(int),
-        t("col_nearby_n"): sub["nearby_count"].astype(int),
+        t("col_nearby_n", radius=_radius(radius_m)): sub["nearby_count"].astype(int),
         t("col_obliged"): sub["obliged_estate_ids"].fillna("").str.replace(";", "、"),
         t("col_extension_m"): sub["obligation_extension_m"].round(0),
     }).reset_index(drop=True)
@@ -151,24 +156,79 @@ def md(value) -> str:
     return text
 
 
+def error_text(exc: Exception, *, limit: int = 20) -> str:
+    """Markdown of an engine error: its one-line summary, then each problem once (at most ``limit``)."""
+    problems = list(getattr(exc, "problems", None) or [])
+    summary = getattr(exc, "summary", None) or ((str(exc).splitlines() or [""])[0] if problems else str(exc))
+    text = md(summary) + "".join(f"\n- {md(p)}" for p in problems[:limit])
+    if len(problems) > limit:
+        text += f"\n- … (+{len(problems) - limit})"
+    return text
+
+
+def number_text(value, fmt: str = ".2f") -> str:
+    """A number formatted with ``fmt``, or "—" when it is missing or NaN."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return "—"
+    return "—" if math.isnan(v) else format(v, fmt)
+
+
 _VERDICTS_ZH = {
     "fewer": "明显下降",
     "more": "明显上升",
-    "no clear change": "无明显变化",
-    "no incidents": "无警情",
-    "no data after the window": "整治后尚无数据",
-    "no data before the window": "整治前无数据",
-    "no batch year": "无整治年度",
+    "no_clear_change": "无明显变化",
+    "no_incidents": "无警情",
+    "no_data_after": "整治后尚无数据",
+    "no_data_before": "整治前无数据",
+    "no_batch_year": "无整治年度",
+    "too_short": "整治后时间太短，暂不判断",
 }
 
 
-def verdict_label(verdict) -> str:
-    """Label of a before/after verdict of :mod:`geo.effect`."""
-    text = str(verdict)
+def verdict_label(row_or_code, months=None) -> str:
+    """Label of a before/after verdict of :mod:`geo.effect`.
+
+    Parameters
+    ----------
+    row_or_code
+        A row of :func:`geo.effect.effect_table` or :func:`geo.effect.effect_summary`
+        (its ``verdict_code`` with ``months_after`` or ``shortest_after``), a verdict
+        code, or the engine's older English sentence.
+    months
+        Months after the window, for ``too_short`` (default: taken from the row or sentence).
+    """
+    from geo.effect import VERDICT_TEXT, verdict_text
+
+    pooled = False
+    if isinstance(row_or_code, (pd.Series, dict)):
+        row = row_or_code
+        code = row.get("verdict_code")
+        if code is None or (isinstance(code, float) and math.isnan(code)):
+            code = row.get("verdict", "")
+        if months is None:
+            pooled = row.get("shortest_after") is not None
+            months = row.get("shortest_after", row.get("months_after"))
+    else:
+        code = row_or_code
+    code = "" if code is None else str(code)
+    if code not in VERDICT_TEXT:
+        english = {v: k for k, v in VERDICT_TEXT.items()}
+        if code.startswith("too short"):
+            found = re.search(r"(\d+) month", code)
+            pooled = pooled or "an estate" in code
+            months = months if months is not None else (int(found.group(1)) if found else None)
+            code = "too_short"
+        elif code in english:
+            code = english[code]
+        else:
+            return code
+    if months is not None and (isinstance(months, float) and math.isnan(months)):
+        months = None
     if lang() != "zh":
-        return text
-    if text.startswith("too short"):
-        months = re.search(r"(\d+) month", text)
-        detail = f"：整治后仅 {months.group(1)} 个月" if months else ""
-        return f"整治后时间太短，暂不判断{detail}"
-    return _VERDICTS_ZH.get(text, text)
+        return verdict_text(code, months, pooled=pooled)
+    label = _VERDICTS_ZH[code]
+    if code == "too_short" and months is not None:
+        return f"{label}：整治后仅 {int(months)} 个月"
+    return label
