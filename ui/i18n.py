@@ -194,8 +194,8 @@ TEXTS.update({
     ),
     "incidents_per_month": ("每月警情数（合成）", "Incidents per month (synthetic)"),
     "effect_caption": (
-        "数据月份 {start} 至 {end}；整治窗口为批次当年1月至11月；比较窗口前后的月均数量（二项检验）。合成数据。",
-        "Data months {start} to {end}; the window is January to November of the batch year; monthly rates before and after it (binomial test). Synthetic data.",
+        "数据月份 {start} 至 {end}；整治窗口按台账“整治时间”（如2022年1月至2022年11月，含首尾月）；比较窗口前后的月均数量（二项检验）。合成数据。",
+        "Data months {start} to {end}; the window is the ledger's rectification period (e.g. January to November 2022, inclusive); monthly rates before and after it (binomial test). Synthetic data.",
     ),
     "effect_per_estate": ("各小区整治前后（合成数据）", "Before and after per estate (synthetic data)"),
     "downloads_caption": (
