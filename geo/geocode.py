@@ -36,14 +36,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyproj
-import shapely
 from shapely.geometry import LineString, Point
 
 from geo import crs as _crs
 from geo import io, settings
+from geo._validate import is_blank as _blank
 from geo.address import ParsedAddress, normalize_address, outside_reason, parse_address
-from geo.errors import DataFileError, DatumError, GeocodeError, GeoError, SchemaError
-from geo.schemas import ESTATES, GEOCODE_QUALITIES
+from geo.errors import DataFileError, DatumError, GeocodeError, GeoError
+from geo.schemas import ESTATES, GEOCODE_QUALITIES, ROADS
 
 __all__ = [
     "PROVIDERS",
@@ -161,6 +161,33 @@ class _Segment:
         return None
 
 
+def _gazetteer_problems(props: list[dict], geoms: list, locations: list[str]) -> list[str]:
+    """Problems only a gazetteer has: a segment without its road, not one line, or a bad house-number range."""
+    problems = []
+    for p, geom, loc in zip(props, geoms, locations, strict=True):
+        where = loc + (f" ({p['segment_id']})" if not _blank(p.get("segment_id")) else "")
+        if _blank(p.get("road")):
+            problems.append(f"{where}, field 'road': missing; every segment needs its road name")
+        gtype = getattr(geom, "geom_type", None)
+        if gtype == "MultiLineString":
+            problems.append(f"{where}: geometry is a MultiLineString; a segment is one LineString (split multi-part roads into segments)")
+        for side in ("left", "right"):
+            lo, hi = p.get(f"{side}_from"), p.get(f"{side}_to")
+            if _blank(lo) and _blank(hi):
+                continue
+            try:
+                lo_i, hi_i = int(lo), int(hi)
+                ok = lo_i == float(lo) and hi_i == float(hi) and lo_i > 0 and hi_i > 0 and (hi_i - lo_i) % 2 == 0
+            except (TypeError, ValueError):
+                ok = False
+            if not ok:
+                problems.append(
+                    f"{where}, fields '{side}_from'/'{side}_to': {lo!r}..{hi!r} is not a range of positive whole numbers of one parity; "
+                    "give both ends (e.g. 1 and 99) or leave both empty"
+                )
+    return problems
+
+
 class Gazetteer:
     """Road centrelines with house-number ranges, for address interpolation.
 
@@ -216,57 +243,23 @@ class Gazetteer:
         if not path.is_file():
             msg = f"{path}: no gazetteer file; run 'python scripts/make_gazetteer.py' or point settings.gazetteer_path at your own"
             raise DataFileError(msg)
-        try:
-            doc = json.loads(path.read_text(encoding="utf-8-sig"))
-        except (ValueError, OSError) as exc:
-            msg = f"{path}: cannot be read as GeoJSON ({exc})"
-            raise DataFileError(msg) from exc
-        if not isinstance(doc, dict) or not isinstance(doc.get("features"), list):
-            msg = f"{path}: not a GeoJSON FeatureCollection"
-            raise DataFileError(msg)
-        fwd = pyproj.Transformer.from_crs(settings.storage_crs, settings.metric_crs, always_xy=True)
-        problems: list[str] = []
+        # The shared reader checks types, geometry and coordinates and converts a declared
+        # GCJ-02/BD-09 file to WGS-84; _gazetteer_problems adds what only a gazetteer needs,
+        # reported in the same pass.
+        roads = io.read_features(path, ROADS, extra_checks=_gazetteer_problems)
+        fwd = _crs.lonlat_to_metric_transformer()
         segments: list[_Segment] = []
-        for i, feat in enumerate(doc["features"]):
-            props = (feat or {}).get("properties") or {}
-            where = f"feature {i}" + (f" ({props['segment_id']})" if props.get("segment_id") else "")
-            road = str(props.get("road") or "").strip()
-            if not road:
-                problems.append(f"{where}, field 'road': missing; every segment needs its road name")
-            try:
-                geom = shapely.geometry.shape(feat.get("geometry"))
-            except Exception as exc:  # noqa: BLE001 - shapely raises several types on malformed input
-                problems.append(f"{where}: geometry cannot be built ({exc})")
-                continue
-            if geom.geom_type != "LineString" or geom.length == 0:
-                problems.append(f"{where}: geometry is a {geom.geom_type}; a segment is a LineString of at least two distinct points")
-                continue
-            sides = {}
-            for side in ("left", "right"):
-                lo, hi = props.get(f"{side}_from"), props.get(f"{side}_to")
-                if lo is None and hi is None:
-                    sides[side] = None
-                    continue
-                try:
-                    lo_i, hi_i = int(lo), int(hi)
-                    if lo_i != float(lo) or hi_i != float(hi) or lo_i <= 0 or hi_i <= 0 or (hi_i - lo_i) % 2:
-                        raise ValueError
-                except (TypeError, ValueError):
-                    problems.append(
-                        f"{where}, fields '{side}_from'/'{side}_to': {lo!r}..{hi!r} is not a range of positive whole numbers of one parity; "
-                        "give both ends (e.g. 1 and 99) or leave both empty"
-                    )
-                    continue
-                sides[side] = (lo_i, hi_i)
-            if len(sides) < 2 or not road:
-                continue
+        records = roads.drop(columns=roads.geometry.name).to_dict("records")
+        for i, (props, geom) in enumerate(zip(records, roads.geometry, strict=True)):
+            sid = props.get("segment_id")
+            road = str(props["road"]).strip()
+            sides = {side: None if _blank(props.get(f"{side}_from")) else (int(props[f"{side}_from"]), int(props[f"{side}_to"]))
+                     for side in ("left", "right")}
             coords = np.asarray(geom.coords)[:, :2]
             x, y = fwd.transform(coords[:, 0], coords[:, 1])
-            segments.append(_Segment(road, str(props.get("segment_id") or f"{road}/{i}"), LineString(np.column_stack([x, y])), sides["left"], sides["right"]))
-        if problems:
-            msg = f"{path}: {len(problems)} problem{'s' if len(problems) != 1 else ''} in this gazetteer"
-            raise SchemaError(msg, problems)
-        return cls(segments, name=path.name, version=str(doc.get("version", "?")))
+            segments.append(_Segment(road, str(sid) if not _blank(sid) else f"{road}/{i}", LineString(np.column_stack([x, y])),
+                                     sides["left"], sides["right"]))
+        return cls(segments, name=path.name, version=str(roads.attrs["metadata"].get("version", "?")))
 
     def locate(self, parsed: ParsedAddress, *, side_offset_m: float | None = None, sub_setback_m: float | None = None) -> GeocodeResult:
         """Place an address by interpolating its house number along its road.

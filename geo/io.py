@@ -293,6 +293,7 @@ def _read_geojson(path: Path) -> _Parts:
         parts.problems.append(f"file: top-level 'datum' is {declared!r}; give a name: wgs84, gcj02 or bd09")
         declared = None
     parts.datum = declared
+    parts.metadata = {k: v for k, v in doc.items() if k not in (*RESERVED_MEMBERS, "datum")}
     if doc.get("crs") is not None:
         parts.crs = _crs_member(doc["crs"], parts.problems)
     for i, feat in enumerate(doc["features"]):
@@ -352,6 +353,7 @@ class _Parts:
         self.datum: str | None = None
         self.crs: pyproj.CRS | None = None
         self.check_coordinates = True
+        self.metadata: dict = {}
 
     def add(self, props: dict, geom, location: str) -> None:
         self.props.append(props)
@@ -456,7 +458,9 @@ def _parse_degrees(value) -> float | None:
     return out if np.isfinite(out) else None
 
 
-def read_features(path: str | os.PathLike, schema: Schema, *, datum: str | None = None, layer: str | None = None) -> gpd.GeoDataFrame:
+def read_features(
+    path: str | os.PathLike, schema: Schema, *, datum: str | None = None, layer: str | None = None, extra_checks=None
+) -> gpd.GeoDataFrame:
     """Read and validate a vector file against ``schema``.
 
     Parameters
@@ -471,13 +475,20 @@ def read_features(path: str | os.PathLike, schema: Schema, *, datum: str | None 
         reported as a problem rather than guessed at.
     layer
         GeoPackage layer name (default: the first layer).
+    extra_checks
+        Optional ``f(props, geoms, locations) -> list[str]`` for checks only one
+        kind of file needs (e.g. house-number ranges of a gazetteer). It sees the
+        raw properties and geometries, one entry per feature, and its problems are
+        reported together with the schema's, so a file is fixed in one pass.
 
     Returns
     -------
     geopandas.GeoDataFrame
         In WGS-84 (EPSG:4326), properties typed as the schema says.
         ``attrs["notices"]`` lists what was done to the data on reading
-        (datum or CRS conversions), ``attrs["source"]`` the path.
+        (datum or CRS conversions), ``attrs["source"]`` the path,
+        ``attrs["metadata"]`` the other top-level members of a GeoJSON file
+        (e.g. ``synthetic``, ``note``, ``version``).
 
     Raises
     ------
@@ -510,6 +521,8 @@ def read_features(path: str | os.PathLike, schema: Schema, *, datum: str | None 
         parts.props, geoms, schema, broken=_BROKEN, locations=parts.locations, check_coordinates=parts.check_coordinates
     )
     problems.extend(frame_problems)
+    if extra_checks is not None:
+        problems.extend(extra_checks(parts.props, geoms, parts.locations))
     problems.sort(key=_problem_order)
     if problems:
         msg = f"{path}: {_count(problems)} in this {schema.name} file"
@@ -519,6 +532,7 @@ def read_features(path: str | os.PathLike, schema: Schema, *, datum: str | None 
         notices.append(f"{path}: coordinates were declared {src_datum.upper()} and converted to WGS-84")
     gdf.attrs["notices"] = notices
     gdf.attrs["source"] = str(path)
+    gdf.attrs["metadata"] = parts.metadata
     return gdf
 
 

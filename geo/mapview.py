@@ -316,8 +316,11 @@ def _features(doc: dict | None, *, kinds: set[str] | None = None, key: str = "ki
     return out
 
 
-def _to_gdf(features: list[dict], props: Sequence[str]) -> gpd.GeoDataFrame:
+def _to_gdf(features: list[dict], props: Sequence[str], *, src_datum: str = "wgs84") -> gpd.GeoDataFrame:
+    """Features as a WGS-84 frame; a file declared GCJ-02 or BD-09 is converted first."""
     geoms = [shapely.geometry.shape(f["geometry"]) for f in features]
+    if _crs.normalize_datum(src_datum) != "wgs84":
+        geoms = list(_crs.convert_geometries(geoms, src=src_datum, dst="wgs84"))
     data = {p: [safe_text((f.get("properties") or {}).get(p, "")) for f in features] for p in props}
     return gpd.GeoDataFrame(data, geometry=geoms, crs=settings.storage_crs)
 
@@ -328,12 +331,13 @@ def _add_offline_basemap(m: folium.Map, *, basemap_path: Path, gazetteer_path: P
     doc = _read_geojson(basemap_path)
     group = folium.FeatureGroup(name="底图 basemap（近似）", control=True, show=True)
     if doc is not None:
+        src = str(doc.get("datum") or "wgs84")
         outline = _features(doc, kinds={"outline"}, geom_types={"Polygon", "MultiPolygon"})
         water = _features(doc, kinds={"water"}, geom_types={"Polygon", "MultiPolygon"})
         rivers = _features(doc, kinds={"river"}, geom_types={"LineString", "MultiLineString"})
         labels = _features(doc, kinds={"label"}, geom_types={"Point"})
         if outline:
-            gdf = _display(_to_gdf(outline, ["name"]), datum)
+            gdf = _display(_to_gdf(outline, ["name"], src_datum=src), datum)
             folium.GeoJson(
                 gdf.__geo_interface__, name="outline",
                 style_function=lambda _f: {"color": "#8c8577", "weight": 2, "dashArray": "6 4", "fill": True,
@@ -341,16 +345,15 @@ def _add_offline_basemap(m: folium.Map, *, basemap_path: Path, gazetteer_path: P
                 tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False), interactive=False,
             ).add_to(group)
         if water:
-            gdf = _display(_to_gdf(water, ["name"]), datum)
+            gdf = _display(_to_gdf(water, ["name"], src_datum=src), datum)
             folium.GeoJson(gdf.__geo_interface__, style_function=lambda _f: {"color": "#8fb8d8", "weight": 1, "fillColor": "#b7d4ea",
                                                                              "fillOpacity": 0.9}).add_to(group)
         if rivers:
-            gdf = _display(_to_gdf(rivers, ["name"]), datum)
+            gdf = _display(_to_gdf(rivers, ["name"], src_datum=src), datum)
             folium.GeoJson(gdf.__geo_interface__, style_function=lambda _f: {"color": "#8fb8d8", "weight": 4, "opacity": 0.9}).add_to(group)
         for feat in labels:
             lon, lat = feat["geometry"]["coordinates"][:2]
-            if datum != "wgs84":
-                lon, lat = _crs.convert(lon, lat, src="wgs84", dst=datum)
+            lon, lat = _crs.convert(lon, lat, src=src, dst=datum)
             name = safe_text((feat.get("properties") or {}).get("name", ""))
             folium.Marker(
                 [lat, lon], icon=folium.DivIcon(html=f'<div class="basemap-label">{name}</div>', icon_size=(120, 16), icon_anchor=(60, 8)),
@@ -362,7 +365,7 @@ def _add_offline_basemap(m: folium.Map, *, basemap_path: Path, gazetteer_path: P
     roads = _features(gaz, geom_types={"LineString", "MultiLineString"})
     roads = [f for f in roads if (f.get("properties") or {}).get("road")]
     if roads:
-        gdf = _display(_to_gdf(roads, ["road"]), datum)
+        gdf = _display(_to_gdf(roads, ["road"], src_datum=str(gaz.get("datum") or "wgs84")), datum)
         folium.GeoJson(
             gdf.__geo_interface__, name="roads",
             style_function=lambda _f: {"color": "#c9c2b3", "weight": 5, "opacity": 0.9, "lineCap": "round"},

@@ -16,6 +16,7 @@ from geo import crs as _crs
 from geo import io, settings
 from geo.address import parse_address
 from geo.cli import main as cli_main
+from geo.crs import wgs84_to_gcj02
 from geo.errors import GeocodeError, GeoError
 from geo.geocode import (
     AmapProvider,
@@ -122,6 +123,17 @@ class TestInterpolation:
         r = straight.locate(parse_address("人民路1号"))
         assert r.quality == "failed" and r.lon is None and r.lat is None
         assert "人民路" in r.note and "not in the gazetteer" in r.note
+
+    def test_gazetteer_declared_gcj02_is_converted_before_interpolating(self, tmp_path):
+        doc = json.loads((DATA / "gazetteer_straight.geojson").read_text(encoding="utf-8"))
+        for feat in doc["features"]:
+            feat["geometry"]["coordinates"] = [list(wgs84_to_gcj02(x, y)) for x, y in feat["geometry"]["coordinates"]]
+        doc["datum"] = "gcj02"
+        path = tmp_path / "gcj.geojson"
+        path.write_text(json.dumps(doc), encoding="utf-8")
+        r = Gazetteer.from_file(path).locate(parse_address("测试路25号"), side_offset_m=15.0, sub_setback_m=10.0)
+        ex = expected_on_straight(self.A, self.B, (25 - 1) / (99 - 1), 15.0, left=True)
+        assert geod_m(r.lon, r.lat, *ex) < 0.05
 
     def test_bad_gazetteer_reports_every_feature(self, tmp_path):
         doc = {

@@ -110,6 +110,20 @@ class TestBuildMap:
         assert _has(page, "天子湖")  # water from data/basemap.geojson
         assert _has(page, mapview.safe_text(mapview.OFFLINE_ATTRIBUTION))
 
+    def test_basemap_files_declared_gcj02_are_drawn_in_wgs84(self, estates, tmp_path):
+        from geo.crs import wgs84_to_gcj02
+
+        a, b = (108.3601234, 30.8401234), (108.3701234, 30.8451234)
+        gcj = [list(wgs84_to_gcj02(*a)), list(wgs84_to_gcj02(*b))]
+        road = {"type": "FeatureCollection", "datum": "gcj02",
+                "features": [{"type": "Feature", "properties": {"road": "测试路"}, "geometry": {"type": "LineString", "coordinates": gcj}}]}
+        gaz = tmp_path / "gaz.geojson"
+        gaz.write_text(json.dumps(road), encoding="utf-8")
+        page = _script(mapview.build_map(estates, basemap_path=tmp_path / "none.geojson", gazetteer_path=gaz))
+        pairs = [(float(x), float(y)) for x, y in re.findall(r"\[(108\.\d+), (30\.\d+)\]", page)]
+        assert any(abs(x - a[0]) < 1e-7 and abs(y - a[1]) < 1e-7 for x, y in pairs)
+        assert not any(abs(x - gcj[0][0]) < 1e-7 and abs(y - gcj[0][1]) < 1e-7 for x, y in pairs)
+
     def test_missing_basemap_files_are_skipped(self, estates, tmp_path):
         m = mapview.build_map(estates, basemap_path=tmp_path / "none.geojson", gazetteer_path=tmp_path / "none2.geojson")
         assert len(re.findall(r"estate-marker", _script(m))) == len(estates)
