@@ -792,7 +792,8 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike) -> Path:
     df = guard_formulas(df)
     if suffix == ".csv":
         with atomic_writer(path, "w", encoding="utf-8-sig", newline="") as fh:
-            df.to_csv(fh, index=False)
+            # CRLF rows, as Excel writes them; it also makes the csv module quote a bare CR inside a cell.
+            df.to_csv(fh, index=False, lineterminator="\r\n")
     else:
         problems = _excel_cell_problems(df)
         if problems:

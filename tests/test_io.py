@@ -516,6 +516,15 @@ class TestWriteTable:
         assert back.attrs["encoding"] == "utf-8-sig"
         pd.testing.assert_frame_equal(back, df, check_dtype=False)
 
+    def test_csv_line_breaks_inside_cells_stay_in_their_cell(self, tmp_path):
+        import csv
+
+        df = pd.DataFrame({"estate_id": ["SH-01", "SH-02", "SH-03"], "remarks": ["门禁\r损坏", "消防\n通道", "无"]})
+        path = io.write_table(df, tmp_path / "t.csv")
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            rows = list(csv.reader(fh))
+        assert rows == [["estate_id", "remarks"], ["SH-01", "门禁\r损坏"], ["SH-02", "消防\n通道"], ["SH-03", "无"]]
+
     def test_xlsx_round_trip(self, tmp_path):
         df = pd.DataFrame({"estate_id": ["SH-01", "SH-02"], "经度": ["108.3712345", "108.37"], "备注": ["无门禁", None]})
         path = io.write_table(df, tmp_path / "t.xlsx")
