@@ -1,31 +1,29 @@
 """The engine of the Shahe patrol-coverage tool (沙河街道老旧小区巡防覆盖).
 
-One topic per module; none imports Streamlit. Import the module you need::
+One topic per module, a package per topic that outgrew one file; none imports
+Streamlit. Import the module you need::
 
-    from geo import coverage, io
-    table = coverage.coverage_table(io.read_estates(), io.read_routes())
+    from geo import io, report
+    table = report.coverage_table(io.read_estates(), io.read_routes())
 
 Data and coordinates
     ``settings`` (defaults read at call time), ``errors``, ``schemas``, ``crs``
-    (metric projection; WGS-84, GCJ-02 and BD-09), ``io`` (validating readers,
-    atomic writers).
+    (metric projection; WGS-84, GCJ-02 and BD-09), ``io`` (validating readers of
+    tables and features, atomic writers).
 Estates
-    ``address`` (parsing Shahe addresses), ``geocode`` (offline gazetteer,
-    overrides, AMap and Tianditu).
+    ``geocode`` (address parsing, offline gazetteer, online providers,
+    surveyed overrides, building ``estates.geojson``).
 Patrol coverage
-    ``routes`` (GPX, team checks), ``coverage`` (the 1-km rule),
-    ``extensions`` (route-extension proposals), ``route_edits`` and
-    ``route_store`` (drafts, versioned saves).
+    ``coverage`` (the 1-km rule: rule, kernels, :class:`CoverageModel`),
+    ``report`` (tables for users), ``extensions`` (route-extension proposals),
+    ``routes`` (reading and GPX, drafts, versioned saves).
 Incidents
-    ``incidents`` (taxonomy, import), ``risk`` (ranking), ``effect``
-    (before/after), ``heat`` (heat-layer payloads), ``hotspots`` (Gi*),
-    ``demo_incidents`` (the synthetic demo set).
+    ``incidents`` (taxonomy, times, store, importer, risk, effect, heat, hot spots).
 Maps
-    ``mapview`` (folium maps), ``offline`` (local assets).
-Scale
-    ``scale`` (synthetic layouts), ``bench`` (``python -m geo bench``).
+    ``maps`` (folium maps, offline assets, self-contained HTML export).
 
-The command line is ``python -m geo`` (:mod:`geo.cli`).
+The command line is ``python -m geo`` (:mod:`geo.cli`). Synthetic layouts, the
+demo-data generators and the benchmark live outside the engine, in ``benchmarks/``.
 """
 
 __version__ = "0.1.0"

@@ -36,7 +36,7 @@ import pyproj
 import shapely
 
 from geo import io, settings
-from geo.coverage import CoverageModel
+from geo.coverage.model import CoverageModel
 from geo.errors import CRSError, SchemaError
 from geo.schemas import ROADS
 

@@ -1,7 +1,7 @@
 """Write the synthetic demonstration incidents ``data/incidents.csv`` (none of them real).
 
 Usage: ``python scripts/make_demo_incidents.py [--seed N] [--estates data/estates.geojson] [--out data/incidents.csv]``.
-The generator and its documented properties live in :mod:`geo.demo_incidents`.
+The generator and its documented properties live in :mod:`benchmarks.demo_incidents`.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.demo_incidents import DemoParams, make_demo_incidents
 from geo import io, settings
-from geo.demo_incidents import DemoParams, make_demo_incidents
 from geo.errors import GeoError
-from geo.incidents import write_store
+from geo.incidents.store import write_store
 
 
 def main(argv: list[str] | None = None) -> int:

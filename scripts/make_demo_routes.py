@@ -29,7 +29,7 @@ from shapely import ops
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from geo import io, settings
-from geo.coverage import CoverageModel
+from geo.coverage.model import CoverageModel
 
 NOTE = (
     "SYNTHETIC demonstration routes: invented by the project, not real patrol routes. They follow the project's "
@@ -122,7 +122,7 @@ def build(estates_path: Path, gazetteer_path: Path) -> gpd.GeoDataFrame:
 
 def check(estates_path: Path, routes_path: Path) -> list[str]:
     """Return what the demo fails to show (empty when it shows every case)."""
-    from geo.routes import load_routes
+    from geo.routes.load import load_routes
 
     estates = io.read_estates(estates_path)
     routes = load_routes(routes_path)

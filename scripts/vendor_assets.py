@@ -50,7 +50,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from geo import offline  # noqa: E402
+from geo.maps import offline  # noqa: E402
 
 #: Bump when the rules below change, so an old manifest is rebuilt.
 RULES_VERSION = 3

@@ -7,8 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from geo import settings
-from geo.address import normalize_address, outside_reason, parse_address
 from geo.errors import GeocodeError
+from geo.geocode.address import normalize_address, outside_reason, parse_address
 
 
 @pytest.fixture(scope="module")

@@ -14,11 +14,11 @@ import pyproj
 import pytest
 import shapely
 
-from geo import coverage, settings
 from geo import io as gio
+from geo import report, settings
 from geo.crs import convert
 from geo.errors import GeocodeError
-from geo.route_store import RouteStore
+from geo.routes.store import RouteStore
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -71,7 +71,7 @@ def _estates() -> gpd.GeoDataFrame:
 def _expected_table(**rule) -> pd.DataFrame:
     est = _estates()
     routes = gio.read_routes(settings.data_path("patrol_routes.geojson"))
-    return coverage.coverage_table(est, routes, **rule)
+    return report.coverage_table(est, routes, **rule)
 
 
 def _offset_line(lon: float, lat: float, *, east_m: float, length_m: float) -> list[list[float]]:
@@ -98,7 +98,8 @@ class TestOverview:
         assert any("合成" in w.value for w in at.warning)  # incident figures are labelled synthetic
 
     def test_risk_ranking_beside_the_plan(self, data_dir):
-        from geo import incidents, risk
+        from geo import incidents
+        from geo.incidents import risk
 
         at = _run(_app())
         shown = _frame(at, "综合得分")
@@ -374,7 +375,7 @@ class TestExports:
         assert {f["properties"]["status"] for f in doc["features"]} <= {"covered", "coverable", "gap"}
 
     def test_map_html_is_offline(self):
-        from geo import mapview, offline
+        from geo.maps import mapview, offline
         from ui.exports import map_html_bytes
 
         if not (offline.VENDOR_DIR / offline.MANIFEST_NAME).exists():
@@ -477,7 +478,7 @@ class TestReviewFixes:
         assert _frame(at, "500米内小区数") is not None
 
     def test_exported_map_holds_only_the_shift_routes(self, data_dir):
-        from geo import offline
+        from geo.maps import offline
         from ui import data, downloads
 
         if not (offline.VENDOR_DIR / offline.MANIFEST_NAME).exists():

@@ -17,7 +17,7 @@ import pyproj
 import pytest
 
 from geo import io as gio
-from geo import offline
+from geo.maps import offline
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "browser-test-pw"
@@ -89,10 +89,10 @@ def _remote(urls: list[str]) -> list[str]:
 
 def _route_near_gap(data: Path) -> tuple[Path, str]:
     """A GeoJSON file with one line 40 m east of the first gap estate, and that estate's id."""
-    from geo import coverage
+    from geo import report
 
     est = gio.read_estates(data / "estates.geojson")
-    table = coverage.coverage_table(est, gio.read_routes(data / "patrol_routes.geojson"))
+    table = report.coverage_table(est, gio.read_routes(data / "patrol_routes.geojson"))
     gap = table.loc[table["status"] == "gap", "estate_id"].iloc[0]
     pt = est.loc[est["estate_id"] == gap].geometry.iloc[0]
     x, y, _ = GEOD.fwd(pt.x, pt.y, 90.0, 40.0)

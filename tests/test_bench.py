@@ -1,4 +1,4 @@
-"""Tests of the benchmark logic (geo.bench) on tiny synthetic data; no timing is asserted."""
+"""Tests of the benchmark logic (benchmarks.bench) on tiny synthetic data; no timing is asserted."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import pyproj
 import pytest
 import shapely
 
-from geo import bench, cli, scale, settings
+from benchmarks import bench, scale
+from geo import cli, settings
 
 TINY = scale.ScaleSize("tiny", 300, 80, 2_000, 4, 5_000.0)
 
@@ -117,7 +118,7 @@ class TestRun:
 class TestHeatAtScale:
     def test_wide_area_grid_equals_brute_force(self, monkeypatch):
         # Incidents over a 60-km box with a small dense-grid limit: the level-skipping path runs.
-        import geo.heat as heat
+        import geo.incidents.heat as heat
 
         monkeypatch.setattr(heat, "_DENSE_CELLS", 10_000)
         data = scale.generate(scale.ScaleSize("wide", 200, 20, 50_000, 8, 30_000.0), seed=5)

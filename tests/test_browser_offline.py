@@ -8,8 +8,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from geo import io, mapview, offline, settings
-from geo._cli_map import add_coverage, write_map
+from geo import io, settings
+from geo.maps import mapview, offline
+from geo.maps.export import add_coverage, write_map
 
 pytestmark = [
     pytest.mark.browser,

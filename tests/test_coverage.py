@@ -11,8 +11,9 @@ import pytest
 import shapely
 
 from geo import coverage, settings
-from geo.coverage import CoverageModel, coverage_table, status_summary, team_table
+from geo.coverage.model import CoverageModel
 from geo.errors import CRSError, SchemaError
+from geo.report import coverage_table, status_summary, team_table
 
 GEOD = pyproj.Geod(ellps="WGS84")
 TO_LONLAT = pyproj.Transformer.from_crs("EPSG:4545", "EPSG:4326", always_xy=True)
@@ -311,7 +312,7 @@ class TestUpdateRoute:
         ("seed", "strict", "shift", "rebuild_after"), [(11, False, None, 256), (12, True, None, 256), (13, False, "night", 3)]
     )
     def test_many_edits_equal_full_recompute(self, seed, strict, shift, rebuild_after, monkeypatch):
-        monkeypatch.setattr(coverage, "_REBUILD_AFTER", rebuild_after)  # also exercise rebuilding the route tree
+        monkeypatch.setattr(coverage.model, "_REBUILD_AFTER", rebuild_after)  # also exercise rebuilding the route tree
         estates, routes = random_layout(seed, n_estates=40, n_routes=20)
         model = CoverageModel.from_geodataframes(estates, routes, strict=strict, shift=shift).solve()
         current = {r.route_id: (r.geometry, r.team_id, r.shift) for r in routes.itertuples()}
@@ -389,7 +390,7 @@ class TestUpdateRoute:
 
 class TestProposalsReused:
     def test_tables_equal_with_and_without_given_proposals(self, monkeypatch):
-        from geo import extensions
+        from geo import extensions, report
 
         estates, routes = random_layout(21, n_estates=30, n_routes=12)
         model = CoverageModel.from_geodataframes(estates, routes).solve()
@@ -398,7 +399,7 @@ class TestProposalsReused:
         fresh_cov, fresh_team = coverage_table(estates, routes, model=model), team_table(estates, routes, model=model)
         calls = []
         real = extensions.extension_proposals
-        monkeypatch.setattr(extensions, "extension_proposals", lambda *a, **k: calls.append(1) or real(*a, **k))
+        monkeypatch.setattr(report, "extension_proposals", lambda *a, **k: calls.append(1) or real(*a, **k))
         reused_cov = coverage_table(estates, routes, model=model, proposals=props)
         reused_team = team_table(estates, routes, model=model, proposals=props)
         assert calls == []
@@ -464,7 +465,7 @@ DATA = __import__("pathlib").Path(__file__).parent / "data" / "coverage"
 class TestShippedDemo:
     def test_demo_shows_every_case(self):
         from geo import io
-        from geo.routes import load_routes
+        from geo.routes.load import load_routes
 
         estates = io.read_estates(settings.data_path("estates.geojson"))
         routes = load_routes(settings.data_path("patrol_routes.geojson"))
@@ -483,7 +484,7 @@ class TestShippedDemo:
 
 class TestCli:
     def run(self, *args):
-        from geo.cli import main
+        from geo.cli.main import main
 
         return main(["coverage", "--estates", str(DATA / "estates.geojson"), "--routes", str(DATA / "routes.geojson"), *args])
 
@@ -542,7 +543,7 @@ class TestCli:
 
     def test_surveyed_estates_and_real_routes_carry_no_note(self, tmp_path, capsys):
         from geo import io
-        from geo.cli import main
+        from geo.cli.main import main
 
         estates = gpd.read_file(DATA / "estates.geojson")
         estates["synthetic"] = False
@@ -559,7 +560,7 @@ class TestCli:
         assert list(pd.read_excel(out)["approximate_position"]) == [False, False, False, True]
 
     def test_team_with_two_names_exits_2_with_both_names(self, capsys):
-        from geo.cli import main
+        from geo.cli.main import main
 
         code = main(["coverage", "--estates", str(DATA / "estates.geojson"), "--routes", str(DATA / "routes_team_names.geojson")])
         assert code == 2
@@ -573,7 +574,7 @@ class TestThreadedQuery:
         monkeypatch.setattr(settings, "coverage_workers", 1)
         one = CoverageModel.from_geodataframes(estates, routes).solve().table()
         monkeypatch.setattr(settings, "coverage_workers", 3)
-        monkeypatch.setattr(coverage, "_CHUNK", 7)
+        monkeypatch.setattr(coverage.model, "_CHUNK", 7)
         many = CoverageModel.from_geodataframes(estates, routes).solve().table()
         pd.testing.assert_frame_equal(one, many, check_exact=True)
         assert (one["nearby_count"] > 0).sum() > 10

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo.effect import VERDICT_CODES, effect_summary, effect_table, parse_batch_period, rate_test
+from geo.incidents.effect import VERDICT_CODES, effect_summary, effect_table, parse_batch_period, rate_test
 
 A = (108.360, 30.840)
 B = (108.370, 30.840)  # about 950 m east of A
@@ -118,8 +118,8 @@ def test_rate_test_equal_rates_is_not_significant():
 
 def test_cli_effect_by_batch(tmp_path, data, capsys, monkeypatch):
     from geo import io, settings
-    from geo.cli import main
-    from geo.incidents import STORE_COLUMNS, write_store
+    from geo.cli.main import main
+    from geo.incidents.store import STORE_COLUMNS, write_store
 
     estates, inc = data
     monkeypatch.setattr(settings, "data_dir", tmp_path)

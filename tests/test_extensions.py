@@ -8,9 +8,10 @@ import pytest
 import shapely
 
 from geo import crs as gcrs
-from geo.coverage import CoverageModel, coverage_table, team_table
+from geo.coverage.model import CoverageModel
 from geo.errors import SchemaError
 from geo.extensions import RoadNetwork, extension_proposals, read_network
+from geo.report import coverage_table, team_table
 
 X0, Y0 = 536000.0, 3413000.0  # EPSG:4545 metres, inside Shahe
 

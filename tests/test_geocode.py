@@ -14,23 +14,14 @@ import requests
 
 from geo import crs as _crs
 from geo import io, settings
-from geo.address import parse_address
-from geo.cli import main as cli_main
+from geo.cli.main import main as cli_main
 from geo.crs import wgs84_to_gcj02
 from geo.errors import GeocodeError, GeoError
-from geo.geocode import (
-    AmapProvider,
-    Gazetteer,
-    GeocodeCache,
-    Geocoder,
-    OfflineProvider,
-    TiandituProvider,
-    build_estates,
-    geocode_address,
-    geocode_many,
-    load_overrides,
-    make_provider,
-)
+from geo.geocode.address import parse_address
+from geo.geocode.gazetteer import Gazetteer, OfflineProvider
+from geo.geocode.geocoder import Geocoder, build_estates, geocode_address, geocode_many
+from geo.geocode.online import AmapProvider, GeocodeCache, TiandituProvider, make_provider
+from geo.geocode.overrides import load_overrides
 
 DATA = Path(__file__).parent / "data" / "geocode"
 GEOD = pyproj.Geod(ellps="WGS84")

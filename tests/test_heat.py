@@ -12,8 +12,9 @@ import pyproj
 import pytest
 
 from geo import settings
-from geo.heat import aggregate_grid, filter_mask, heat_payload
-from geo.incidents import CATEGORY_NAMES, SOURCE_NAMES, IncidentArrays
+from geo.incidents.heat import aggregate_grid, filter_mask, heat_payload
+from geo.incidents.store import IncidentArrays
+from geo.incidents.taxonomy import CATEGORY_NAMES, SOURCE_NAMES
 
 GEOD = pyproj.Geod(ellps="WGS84")
 
@@ -92,7 +93,7 @@ class TestGrid:
         np.testing.assert_allclose(np.mod(cx, 250.0), 125.0)
 
     def test_unique_path_for_huge_grids_matches(self, monkeypatch):
-        import geo.heat as heat
+        import geo.incidents.heat as heat
 
         rng = np.random.default_rng(4)
         x, y = rng.uniform(0, 5000, 500), rng.uniform(0, 5000, 500)

@@ -11,8 +11,8 @@ import pytest
 import shapely
 
 from geo import settings
-from geo.hotspots import hotspot_cells, hotspot_table
-from geo.incidents import IncidentArrays
+from geo.incidents.hotspots import hotspot_cells, hotspot_table
+from geo.incidents.store import IncidentArrays
 
 T0 = calendar.timegm(dt.datetime(2021, 6, 1, 22, 0).timetuple())
 SPOT = (108.372, 30.845)
@@ -113,8 +113,8 @@ class TestEdges:
 
 
 def test_cli_hotspots(tmp_path, capsys, monkeypatch):
-    from geo.cli import main
-    from geo.incidents import write_store
+    from geo.cli.main import main
+    from geo.incidents.store import write_store
 
     inc = make(seed=3).to_frame()
     inc["incident_id"] = [f"T{i}" for i in range(len(inc))]

@@ -17,22 +17,10 @@ import pytest
 
 from geo import crs as _crs
 from geo.errors import DataFileError, SchemaError
-from geo.incidents import (
-    CATEGORIES,
-    LABEL_TABLE,
-    NIGHT_HOURS,
-    STORE_COLUMNS,
-    IncidentArrays,
-    as_arrays,
-    classify,
-    import_incidents,
-    load_incidents,
-    map_label,
-    parse_time,
-    period_bounds,
-    read_mapping,
-    resolve_columns,
-)
+from geo.incidents.importer import import_incidents, read_mapping, resolve_columns
+from geo.incidents.store import STORE_COLUMNS, IncidentArrays, as_arrays, load_incidents
+from geo.incidents.taxonomy import CATEGORIES, LABEL_TABLE, classify, map_label
+from geo.incidents.times import NIGHT_HOURS, parse_time, period_bounds
 
 DATA = Path(__file__).parent / "data" / "incidents"
 
@@ -406,13 +394,13 @@ class TestFrameTimes:
 
 
 def test_night_hours_are_one_constant():
-    from geo import demo_incidents
+    from benchmarks import demo_incidents
 
     assert demo_incidents.NIGHT_HOURS is NIGHT_HOURS
     assert set(NIGHT_HOURS) == {20, 21, 22, 23, 0, 1, 2, 3, 4, 5}
 
     def test_cli_import(self, tmp_path, capsys):
-        from geo.cli import main
+        from geo.cli.main import main
 
         out = tmp_path / "s.csv"
         mapping = tmp_path / "m.json"
@@ -439,7 +427,7 @@ def demo_estates(n: int, units, years):
 
 @pytest.fixture(scope="module")
 def demo():
-    from geo.demo_incidents import DemoParams, make_demo_incidents
+    from benchmarks.demo_incidents import DemoParams, make_demo_incidents
 
     est = demo_estates(6, [1, 2, 4, 8, 16, 2], [2022, 2022, 2023, 2023, 2022, 2023])
     return est, make_demo_incidents(est, params=DemoParams(seed=11))
@@ -488,7 +476,7 @@ class TestDemoGenerator:
         assert disputes["T-04"] > 4 * disputes["T-00"]  # 16 units against 1
 
     def test_seeded(self, demo):
-        from geo.demo_incidents import DemoParams, make_demo_incidents
+        from benchmarks.demo_incidents import DemoParams, make_demo_incidents
 
         est, df = demo
         again = make_demo_incidents(est, params=DemoParams(seed=11))
@@ -497,8 +485,8 @@ class TestDemoGenerator:
         assert len(other) != len(df) or not other["time"].equals(df["time"])
 
     def test_a_24_estate_store_stays_small(self, tmp_path):
-        from geo.demo_incidents import make_demo_incidents
-        from geo.incidents import write_store
+        from benchmarks.demo_incidents import make_demo_incidents
+        from geo.incidents.store import write_store
 
         units = [7, 2, 2, 11, 4, 2, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 19, 17, 5, 1, 1, 1, 2, 4]
         est = demo_estates(24, units, [2022] * 8 + [2023] * 8 + [2024] * 8)

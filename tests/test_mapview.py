@@ -13,10 +13,11 @@ import shapely
 from pyproj import Geod
 from shapely.geometry import LineString, Point
 
-from geo import io, mapview, offline
-from geo._cli_map import write_map
-from geo.cli import main
+from geo import io
+from geo.cli.main import main
 from geo.errors import DataFileError
+from geo.maps import mapview, offline
+from geo.maps.export import write_map
 
 DATA = Path(__file__).resolve().parent / "data" / "map"
 GEOD = Geod(ellps="WGS84")
@@ -100,7 +101,7 @@ class TestBuildMap:
             assert _has(page, text), text
 
     def test_status_labels_are_the_engines(self):
-        from geo.coverage import STATUS_LABELS_ZH
+        from geo.coverage.rule import STATUS_LABELS_ZH
 
         assert {k: v[0] for k, v in mapview.status_style(800).items()} == STATUS_LABELS_ZH
 

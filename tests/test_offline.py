@@ -12,7 +12,7 @@ import folium
 import pytest
 from folium.plugins import Draw, HeatMap, MarkerCluster
 
-from geo import offline
+from geo.maps import offline
 
 ROOT = Path(__file__).resolve().parent.parent
 

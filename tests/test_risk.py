@@ -10,7 +10,16 @@ import pytest
 import shapely
 
 from geo.errors import CRSError
-from geo.risk import COMPONENTS, assign_incidents, counts_by_period, estate_measures, normalise, parse_weights, parse_window, risk_table
+from geo.incidents.risk import (
+    COMPONENTS,
+    assign_incidents,
+    counts_by_period,
+    estate_measures,
+    normalise,
+    parse_weights,
+    parse_window,
+    risk_table,
+)
 
 GEOD = pyproj.Geod(ellps="WGS84")
 A = (108.360, 30.840)
@@ -161,8 +170,8 @@ class TestScore:
 
     def test_cli_rank(self, tmp_path, three, capsys, monkeypatch):
         from geo import io, settings
-        from geo.cli import main
-        from geo.incidents import STORE_COLUMNS, write_store
+        from geo.cli.main import main
+        from geo.incidents.store import STORE_COLUMNS, write_store
 
         est, inc = three
         monkeypatch.setattr(settings, "data_dir", tmp_path)

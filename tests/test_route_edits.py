@@ -16,9 +16,9 @@ import shapely
 
 from geo import cli, settings
 from geo import io as gio
-from geo import route_edits as edits
 from geo.crs import convert, gcj02_to_wgs84
 from geo.errors import DataFileError, SchemaError
+from geo.routes import edits
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
@@ -179,7 +179,7 @@ class TestSyntheticMetadata:
         assert [f["properties"]["synthetic"] for f in doc["features"]] == [False]
 
     def test_store_drops_it_when_the_last_synthetic_route_goes(self, tmp_path):
-        from geo.route_store import RouteStore
+        from geo.routes.store import RouteStore
 
         path = tmp_path / "patrol_routes.geojson"
         shutil.copy(DATA / "patrol_routes.geojson", path)

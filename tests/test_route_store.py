@@ -10,7 +10,7 @@ import shapely
 
 from geo import io
 from geo.errors import ConflictError, DataFileError, SchemaError
-from geo.route_store import RouteStore
+from geo.routes.store import RouteStore
 
 
 def _routes(*names):
@@ -76,7 +76,7 @@ class TestSave:
 
     def test_failed_replace_leaves_routes_file_unchanged(self, store, monkeypatch):
         before = store.path.read_bytes()
-        import geo.route_store as rs
+        import geo.routes.store as rs
 
         def boom(path, data):
             if path == store.path:

@@ -10,7 +10,7 @@ import shapely
 
 from geo import io
 from geo.errors import DataFileError, SchemaError
-from geo.routes import check_teams, count_self_crossings, load_routes, read_gpx, self_crossing_notices
+from geo.routes.load import check_teams, count_self_crossings, load_routes, read_gpx, self_crossing_notices
 
 DATA = Path(__file__).parent / "data" / "coverage"
 GEOD = pyproj.Geod(ellps="WGS84")

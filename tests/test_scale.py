@@ -1,4 +1,4 @@
-"""Tests of the seeded synthetic generator (geo.scale)."""
+"""Tests of the seeded synthetic generator (benchmarks.scale)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import pytest
 import shapely
 from scipy.spatial import cKDTree
 
-from geo import scale
+from benchmarks import scale
 from geo.errors import GeoError
-from geo.incidents import IncidentArrays
+from geo.incidents.store import IncidentArrays
 
 SMALL = scale.ScaleSize("small", 400, 120, 5_000, 6, 8_000.0)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from geo.incidents import IncidentArrays
+from geo.incidents.store import IncidentArrays
 from ui import data
 from ui.sidebar import Filters
 

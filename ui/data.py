@@ -18,9 +18,11 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from geo import coverage, effect, extensions, geocode, heat, hotspots, incidents, io, mapview, offline, risk, routes, settings
+from geo import coverage, extensions, geocode, incidents, io, report, routes, settings
 from geo.errors import GeoError, SchemaError
-from geo.route_store import RouteStore
+from geo.incidents import effect, heat, hotspots, risk
+from geo.maps import mapview, offline
+from geo.routes.store import RouteStore
 from ui import overrides
 
 #: Default data folder (the repository's data/).
@@ -121,8 +123,8 @@ class Rule:
 class Coverage:
     """Results of one coverage computation."""
 
-    table: gpd.GeoDataFrame  # geo.coverage.coverage_table, estates' geometry
-    teams: pd.DataFrame  # geo.coverage.team_table
+    table: gpd.GeoDataFrame  # geo.report.coverage_table, estates' geometry
+    teams: pd.DataFrame  # geo.report.team_table
     pairs: pd.DataFrame  # CoverageModel.pairs()
     proposals: gpd.GeoDataFrame  # geo.extensions.extension_proposals
 
@@ -136,8 +138,8 @@ def compute_coverage(estates_path: str, estates_mtime: int, routes_text: str, ru
         est, rts, radius_m=rule.radius_m, cover_m=rule.cover_m, shift=rule.shift, strict=rule.strict
     ).solve()
     proposals = extensions.extension_proposals(est, rts, model=model)  # computed once, reused by both tables
-    table = coverage.coverage_table(est, rts, model=model, proposals=proposals)
-    teams = coverage.team_table(est, rts, model=model, proposals=proposals)
+    table = report.coverage_table(est, rts, model=model, proposals=proposals)
+    teams = report.team_table(est, rts, model=model, proposals=proposals)
     keep = [c for c in ("geocode_quality", "address", "batch_period", "buildings", "units", "synthetic") if c in est.columns]
     for col in keep:
         table[col] = est[col].to_numpy()

@@ -7,9 +7,9 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from geo import route_edits as edits
 from geo.errors import ConflictError, GeoError
-from geo.route_store import RouteStore
+from geo.routes import edits
+from geo.routes.store import RouteStore
 from geo.schemas import ORG_TYPES, SHIFTS
 from ui import auth, data, maps, state, tables
 from ui.context import Context

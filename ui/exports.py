@@ -9,7 +9,8 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from geo import io, offline
+from geo import io
+from geo.maps import offline
 
 #: Columns of the coverage report, in order (those present are written).
 REPORT_COLUMNS = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from geo import mapview
+from geo.maps import mapview
 from ui import state
 
 LANGS = ("zh", "en")

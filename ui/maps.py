@@ -11,7 +11,7 @@ import numpy as np
 from folium.plugins import Draw
 
 from geo import crs as _crs
-from geo import mapview
+from geo.maps import mapview
 from ui import data
 from ui.i18n import t
 from ui.sidebar import Filters

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from geo import coverage
+from geo import report
 from ui import data, downloads, sidebar, tables
 from ui.context import Context
 from ui.i18n import lang, status_label, t
@@ -24,7 +24,7 @@ def render(ctx: Context) -> None:
     st.caption(t("rule_caption", radius=f"{ctx.filters.rule.radius_m:g}", cover=sidebar.cover_text(ctx.filters.rule.cover_m),
                  mode=t("mode_strict") if ctx.filters.rule.strict else t("mode_default"), shift=t(f"shift_{ctx.filters.rule.shift or 'any'}")))
 
-    summary = coverage.status_summary(shown)
+    summary = report.status_summary(shown)
     left, right = st.columns(2)
     with left:
         st.subheader(t("by_community"))

@@ -9,7 +9,8 @@ import pandas as pd
 import streamlit as st
 
 from geo import crs as _crs
-from geo.incidents import CATEGORY_NAMES, NIGHT_HOURS, SOURCE_NAMES, SOURCES
+from geo.incidents.taxonomy import CATEGORY_NAMES, SOURCE_NAMES, SOURCES
+from geo.incidents.times import NIGHT_HOURS
 from ui import data, downloads, maps, state, tables
 from ui.context import Context
 from ui.i18n import status_label, t

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from geo import mapview, settings
+from geo import settings
+from geo.maps import mapview
 from ui import state
 from ui.data import Rule
 from ui.i18n import radius_text, status_label, t

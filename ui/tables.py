@@ -11,7 +11,7 @@ import re
 
 import pandas as pd
 
-from geo.mapview import ORG_STYLE, QUALITY_LABELS, SHIFT_LABELS
+from geo.maps.mapview import ORG_STYLE, QUALITY_LABELS, SHIFT_LABELS
 from ui.i18n import lang, radius_text, status_label, t
 
 
@@ -199,7 +199,7 @@ def verdict_label(row_or_code, months=None) -> str:
     months
         Months after the window, for ``too_short`` (default: taken from the row or sentence).
     """
-    from geo.effect import VERDICT_TEXT, verdict_text
+    from geo.incidents.effect import VERDICT_TEXT, verdict_text
 
     pooled = False
     if isinstance(row_or_code, (pd.Series, dict)):

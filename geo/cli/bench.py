@@ -1,0 +1,49 @@
+"""Subcommand ``bench``: time the engine on synthetic data (see docs/benchmarks.md)."""
+
+from __future__ import annotations
+
+import argparse
+
+from benchmarks import scale
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``bench`` to the command line."""
+    p = sub.add_parser(
+        "bench",
+        help="benchmark coverage, route edits, heat layers and imports on synthetic data",
+        description="Generate seeded synthetic estates, routes and incidents (every coordinate invented) and time the engine "
+        "against a buffer-and-join baseline and, with --postgis, PostGIS ST_DWithin. The answers are checked to agree before "
+        "any timing is printed. Each case runs in a forked child process; peak memory is that child's peak resident set.",
+    )
+    p.add_argument("--size", choices=list(scale.SIZES), default="district", help="data size (default: district)")
+    p.add_argument("--repeats", type=_positive, default=3, help="repeats per case; min and median are reported (default: 3)")
+    p.add_argument(
+        "--postgis",
+        metavar="DSN",
+        help="libpq connection string of a PostGIS database on this machine, e.g. "
+        "'host=127.0.0.1 dbname=bench user=bench password=...' (tables bench_estates and bench_routes are replaced)",
+    )
+    p.add_argument("--seed", type=int, default=2022, help="seed of the synthetic data (default: 2022)")
+    p.add_argument("--import-rows", type=_positive, default=1_000_000, help="rows of the incident CSV import case (default: 1000000)")
+    p.set_defaults(func=_bench)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        msg = f"{text!r} is not a positive whole number"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from benchmarks.bench import machine_description, run_benchmark
+
+    for k, v in machine_description().items():
+        print(f"{k}: {v}")
+    run_benchmark(args.size, repeats=args.repeats, postgis=args.postgis, seed=args.seed, import_rows=args.import_rows)
+    return 0

@@ -1,0 +1,57 @@
+"""The command line: ``python -m geo COMMAND ...``.
+
+Each topic module registers its subcommands through a ``register(subparsers)``
+function in a ``geo/cli/*.py`` module listed in :data:`COMMAND_MODULES`.
+Errors the engine raises on purpose (:class:`~geo.errors.GeoError`) print as
+one line on standard error and exit with status 2; a tool problem exits 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from geo.errors import GeoError, SchemaError
+
+#: Modules that add subcommands, in the order ``--help`` lists them.
+COMMAND_MODULES: tuple[str, ...] = (
+    "geo.cli.data",
+    "geo.cli.geocode",
+    "geo.cli.coverage",
+    "geo.cli.routes",
+    "geo.cli.map",
+    "geo.cli.incidents",
+    "geo.cli.bench",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the top-level parser with every subcommand registered."""
+    parser = argparse.ArgumentParser(
+        prog="python -m geo",
+        description="沙河街道老旧小区巡防覆盖工具 — patrol coverage of the old estates of Shahe subdistrict.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except SchemaError as exc:
+        print(f"error: {exc.summary}", file=sys.stderr)
+        for p in exc.problems:
+            print(f"  - {p}", file=sys.stderr)
+        return 2
+    except GeoError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

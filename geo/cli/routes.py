@@ -1,0 +1,234 @@
+"""Subcommand ``routes``: add a route to a team, preview the coverage change, save, list and restore versions."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from geo import crs as _crs
+from geo import io, settings
+from geo.coverage.rule import STATUS_LABELS_ZH
+from geo.errors import DataFileError, SchemaError
+from geo.report import coverage_table
+from geo.routes.edits import Team, check_new_team, lines_from_upload, make_draft, status_changes, status_counts
+from geo.routes.load import load_routes
+from geo.routes.store import RouteStore
+from geo.schemas import ORG_TYPES, SHIFTS
+
+_DATUMS = ("wgs84", "gcj02", "bd09")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``routes add``, ``routes history`` and ``routes restore`` to the command line."""
+    p = sub.add_parser(
+        "routes",
+        help="edit the patrol routes: add a line to a team, preview, save with history, restore",
+        description="Edit data/patrol_routes.geojson the way the app's route editor does. Every save keeps the earlier "
+        "file in data/route_history/ with who saved it and why; any version can be restored.",
+    )
+    rsub = p.add_subparsers(dest="routes_command", metavar="ACTION", required=True)
+
+    a = rsub.add_parser(
+        "add",
+        help="give the lines of a GeoJSON or GPX file to a team; preview the coverage change; --save to keep it",
+        description="Read the lines of FILE (GeoJSON or GPX), give them to an existing team (--team-id of a team in the "
+        "routes file; its name, org type and shift are taken from there) or to a new team (--team, --org-type and --shift "
+        "required), and print the coverage status counts before -> after and every estate whose status changes. "
+        "Nothing is written unless --save is given with --author and --reason.",
+    )
+    a.add_argument("file", type=Path, metavar="FILE", help="lines to add: .geojson/.json (LineString/MultiLineString features) or .gpx (each track one route)")
+    a.add_argument("--datum", choices=_DATUMS, default="wgs84",
+                   help="datum of FILE's coordinates (default wgs84; gcj02 for Gaode/Tencent exports, bd09 for Baidu); a GeoJSON 'datum' member wins")
+    a.add_argument("--team-id", required=True, help="team that gets the lines: an existing team id, or a new one (1-40 letters, digits, '-', '_', '.')")
+    a.add_argument("--team", help="team name (required for a new team; for an existing team it must match the routes file)")
+    a.add_argument("--org-type", choices=ORG_TYPES, help="organisation type of a new team")
+    a.add_argument("--shift", choices=SHIFTS, help="shift of a new team")
+    a.add_argument("--schedule", help="schedule text of the new routes, e.g. '每日 20:00-22:00'")
+    a.add_argument("--replace", action="store_true", help="drop the team's current routes first (a redrawn route); default adds")
+    a.add_argument("--remove", default="", metavar="R1,R2", help="route ids to delete, comma-separated")
+    _common(a)
+    a.add_argument("--estates", type=Path, help="estates file (default data/estates.geojson)")
+    a.add_argument("--radius-m", type=float, help=f"rule radius in metres (default {settings.rule_radius_m:g})")
+    a.add_argument("--cover-m", type=float, help="cover distance in metres for every estate (default: the settings' point/footprint values)")
+    a.add_argument("--strict", action="store_true", help="strict reading: covered only when every nearby team covers the estate")
+    a.add_argument("--shift-filter", choices=["day", "night"], help="count only routes of this shift ('all' routes count for both)")
+    a.add_argument("--author", help="who saves (with --save)")
+    a.add_argument("--reason", help="why the routes change (with --save)")
+    a.add_argument("--save", action="store_true", help="save the draft as the routes file and a new version")
+    a.set_defaults(func=_add)
+
+    h = rsub.add_parser(
+        "history",
+        help="list the saved versions of the routes file",
+        description="Print every version (number, saved_at, author, reason, n_routes, restored_from) and any problem of "
+        "the history (a missing version file, a routes file edited by hand). Exits 1 when there is a problem.",
+    )
+    _common(h)
+    h.set_defaults(func=_history)
+
+    r = rsub.add_parser(
+        "restore",
+        help="make an earlier version the routes file again (kept as a new version)",
+        description="Restore version N: the routes file gets back N's bytes exactly, saved as a new version, so the "
+        "history is never rewritten and the restore itself can be undone.",
+    )
+    r.add_argument("number", type=int, metavar="N", help="version number to restore (see 'routes history')")
+    r.add_argument("--author", required=True, help="who restores")
+    r.add_argument("--reason", default="", help="why (default 'restore version N')")
+    _common(r)
+    r.set_defaults(func=_restore)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--routes", type=Path, help="the routes GeoJSON file (default data/patrol_routes.geojson); its history is route_history/ beside it")
+
+
+def _routes_path(args: argparse.Namespace) -> Path:
+    path = args.routes if args.routes is not None else settings.data_path("patrol_routes.geojson")
+    if path.suffix.lower() not in (".geojson", ".json"):
+        msg = f"{path}: the routes file kept with history is GeoJSON; convert it first (python -m geo convert --in {path} --out routes.geojson)"
+        raise DataFileError(msg)
+    return path
+
+
+def _label(status: str) -> str:
+    return f"{status} {STATUS_LABELS_ZH.get(status, '')}".strip()
+
+
+# --- add --------------------------------------------------------------------------------------
+
+
+def _add(args: argparse.Namespace) -> int:
+    routes_path = _routes_path(args)
+    if args.save:
+        missing = [f"--{k}" for k in ("author", "reason") if not str(getattr(args, k) or "").strip()]
+        if missing:
+            msg = f"--save needs {' and '.join(missing)}: say who saves the routes and why"
+            raise SchemaError(msg)
+    store = RouteStore(routes_path)
+    base_sha256 = store.current_sha256()  # a save is refused if someone else saves meanwhile
+    routes = load_routes(routes_path)
+    estates = io.read_estates(args.estates)
+    for notice in list(estates.attrs.get("notices", [])) + list(routes.attrs.get("notices", [])):
+        print(f"note: {notice}", file=sys.stderr)
+
+    team, is_new = _team(args, routes)
+    remove = [r.strip() for r in str(args.remove).split(",") if r.strip()]
+    unknown = [r for r in remove if r not in set(routes["route_id"].astype(str))]
+    if unknown:
+        msg = f"--remove: no route {', '.join(repr(r) for r in unknown)} in {routes_path}; see the route_id values there"
+        raise SchemaError(msg)
+    if not args.file.is_file():
+        msg = f"{args.file}: no such file; give a .geojson or .gpx file of the lines to add"
+        raise DataFileError(msg)
+    lines = lines_from_upload(str(args.file), args.file.read_bytes(), datum=args.datum)
+    draft = make_draft(routes, lines, team, replace=args.replace, remove_route_ids=remove)
+
+    rule = {"radius_m": args.radius_m, "cover_m": args.cover_m, "strict": args.strict, "shift": args.shift_filter}
+    before = coverage_table(estates, routes, **rule)
+    after = coverage_table(estates, draft, **rule)
+
+    new_ids = sorted(set(draft["route_id"].astype(str)) - set(routes["route_id"].astype(str)))
+    gone = sorted(set(routes["route_id"].astype(str)) - set(draft["route_id"].astype(str)))
+    kind = "new team" if is_new else "existing team"
+    print(f"team {team.team_id} {team.team} ({team.org_type}, {team.shift}; {kind})")
+    converted = f", converted from {args.datum} to WGS-84" if args.datum != "wgs84" else ""
+    print(f"{args.file}: {len(lines)} line(s){converted}")
+    new_rows = draft[draft["route_id"].astype(str).isin(new_ids)]
+    lengths = _crs.to_metric(new_rows).geometry.length
+    for rid, length_m in zip(new_rows["route_id"], lengths, strict=True):
+        print(f"  + {rid}: {length_m:.0f} m")
+    for rid in gone:
+        print(f"  - {rid}")
+    print(f"routes: {len(routes)} -> {len(draft)}")
+
+    mode = "strict" if args.strict else "default"
+    print(f"\nstatus before -> after ({mode} mode, {args.shift_filter or 'any shift'}):")
+    b, a = status_counts(before), status_counts(after)
+    for s in ("covered", "coverable", "gap"):
+        print(f"  {_label(s)}: {b[s]} -> {a[s]}")
+    changes = status_changes(pd.DataFrame(before), pd.DataFrame(after))
+    if len(changes):
+        print("estates whose status changes:")
+        for row in changes.itertuples(index=False):
+            print(f"  {row.estate_id} {getattr(row, 'name', '')}: {_label(row.before)} -> {_label(row.after)}")
+    else:
+        print("no estate changes status")
+
+    if not args.save:
+        print("\nnothing saved; add --save --author ... --reason ... to save")
+        return 0
+    version = store.save(draft, author=args.author, reason=args.reason, expected_sha256=base_sha256)
+    print(f"\nsaved {routes_path} as version {version.number} ({version.n_routes} routes, by {version.author})")
+    return 0
+
+
+def _team(args: argparse.Namespace, routes) -> tuple[Team, bool]:
+    """The team of the new lines and whether it is new; refuse fields that contradict the routes file."""
+    team_id = str(args.team_id).strip()
+    mine = routes[routes["team_id"].astype(str) == team_id]
+    if len(mine):
+        row = mine.iloc[0]
+        given = {"team": args.team, "org_type": args.org_type, "shift": args.shift}
+        known = {"team": str(row["team"]), "org_type": str(row["org_type"]), "shift": str(row["shift"])}
+        clash = [f"--{k.replace('_', '-')} {v!r} (the file has {known[k]!r})" for k, v in given.items() if v is not None and v.strip() != known[k]]
+        if clash:
+            msg = (f"team {team_id} exists with other fields: {'; '.join(clash)}; leave these options out to use the "
+                   f"existing team, or give a new --team-id for a new team")
+            raise SchemaError(msg)
+        schedule = args.schedule
+        if schedule is None and "schedule" in mine.columns and pd.notna(row["schedule"]):
+            schedule = str(row["schedule"])
+        return Team(team_id, known["team"], known["org_type"], known["shift"], schedule or ""), False
+    missing = [f"--{k}" for k in ("team", "org_type", "shift") if not str(getattr(args, k) or "").strip()]
+    if missing:
+        msg = (f"--team-id {team_id!r} is not in the routes file, so it is a new team and needs "
+               f"{', '.join(m.replace('_', '-') for m in missing)} (org types: {', '.join(ORG_TYPES)}; shifts: {', '.join(SHIFTS)})")
+        raise SchemaError(msg)
+    team = Team(team_id, args.team.strip(), args.org_type, args.shift, (args.schedule or "").strip())
+    problems = check_new_team(team, routes)
+    if problems:
+        msg = f"new team {team_id!r}: {'; '.join(problems)}"
+        raise SchemaError(msg)
+    return team, True
+
+
+# --- history and restore ----------------------------------------------------------------------
+
+
+def _history(args: argparse.Namespace) -> int:
+    store = RouteStore(_routes_path(args))
+    versions = store.versions()
+    if not versions:
+        print(f"{store.path}: no saved versions yet (the first save keeps the current file as version 1)")
+    else:
+        view = pd.DataFrame(
+            {
+                "number": [v.number for v in versions],
+                "saved_at": [v.saved_at for v in versions],
+                "author": [v.author for v in versions],
+                "reason": [v.reason for v in versions],
+                "n_routes": [v.n_routes for v in versions],
+                "restored_from": ["" if v.restored_from is None else str(v.restored_from) for v in versions],
+            }
+        )
+        with pd.option_context("display.max_rows", None, "display.width", 200, "display.max_colwidth", 60,
+                               "display.unicode.east_asian_width", True):
+            print(view.to_string(index=False))
+    problems = store.check()
+    for problem in problems:
+        print(f"problem: {problem}")
+    return 1 if problems else 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    if not str(args.author).strip():
+        msg = "--author is empty: say who restores the routes"
+        raise SchemaError(msg)
+    store = RouteStore(_routes_path(args))
+    version = store.restore(args.number, author=args.author, reason=args.reason)
+    print(f"restored version {args.number} as version {version.number} of {store.path} ({version.n_routes} routes)")
+    return 0

@@ -1,0 +1,64 @@
+"""Array kernels of the coverage engine: segment explosion, Z-order keys, point-segment distances, group joins.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import shapely
+
+
+def _join_groups(est: np.ndarray, team: np.ndarray, team_ids: list[str], n: int) -> np.ndarray:
+    """Team ids joined with ';' per estate (rows sorted by estate); '' for estates without rows."""
+    out = np.full(n, "", dtype=object)
+    if not len(est):
+        return out
+    names = np.asarray(team_ids, dtype=object)[team].tolist()
+    starts = np.flatnonzero(np.r_[True, est[1:] != est[:-1]])
+    ends = np.r_[starts[1:], len(est)]
+    out[est[starts]] = [";".join(names[a:b]) for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
+    return out
+
+
+def _first_equal(values: np.ndarray, group_min: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Position of the first element equal to its group's minimum, per group (groups start at ``starts``)."""
+    counts = np.diff(np.r_[starts, len(values)])
+    hits = np.flatnonzero(values == np.repeat(group_min, counts))
+    group = np.searchsorted(starts, hits, side="right") - 1
+    return hits[np.r_[True, group[1:] != group[:-1]]]
+
+
+
+def _explode(route_geoms: np.ndarray, routes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Straight segments (n, 4: x0, y0, x1, y1) of ``route_geoms[routes]`` and each one's route index; no zero-length ones."""
+    parts, owner = shapely.get_parts(route_geoms[routes], return_index=True)
+    xy, part = shapely.get_coordinates(parts, return_index=True)
+    same = part[1:] == part[:-1]
+    seg = np.column_stack([xy[:-1], xy[1:]])[same]
+    route = np.asarray(routes, dtype=np.int64)[owner[part[:-1][same]]]
+    keep = (seg[:, 0] != seg[:, 2]) | (seg[:, 1] != seg[:, 3])
+    return np.ascontiguousarray(seg[keep]), route[keep]
+
+
+def _morton(x: np.ndarray, y: np.ndarray, cell_m: float = 250.0) -> np.ndarray:
+    """Z-order (Morton) key of points on a grid of ``cell_m`` metres (16 bits per axis, wrapping)."""
+
+    def spread(v: np.ndarray) -> np.ndarray:
+        v = v.astype(np.uint64) & np.uint64(0xFFFF)
+        for shift, mask in ((8, 0x00FF00FF), (4, 0x0F0F0F0F), (2, 0x33333333), (1, 0x55555555)):
+            v = (v | (v << np.uint64(shift))) & np.uint64(mask)
+        return v
+
+    if not len(x):
+        return np.zeros(0, dtype=np.uint64)
+    ix = np.floor((x - np.min(x)) / cell_m)
+    iy = np.floor((y - np.min(y)) / cell_m)
+    return spread(ix) | (spread(iy) << np.uint64(1))
+
+
+def _segment_distance(px: np.ndarray, py: np.ndarray, seg: np.ndarray) -> np.ndarray:
+    """Planar distance from points to segments (row by row): project onto the segment, clamp to its ends."""
+    ax, ay = seg[:, 0], seg[:, 1]
+    dx, dy = seg[:, 2] - ax, seg[:, 3] - ay
+    t = ((px - ax) * dx + (py - ay) * dy) / (dx * dx + dy * dy)
+    np.clip(t, 0.0, 1.0, out=t)
+    return np.hypot(px - (ax + t * dx), py - (ay + t * dy))

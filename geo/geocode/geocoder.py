@@ -1,0 +1,241 @@
+"""The geocoder: overrides first, then the provider; and building ``estates.geojson`` from the ledger.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+from shapely.geometry import Point
+
+from geo import io, settings
+from geo.errors import DataFileError, GeocodeError, GeoError
+from geo.geocode.address import outside_reason, parse_address
+from geo.geocode.online import make_provider
+from geo.geocode.overrides import Overrides, load_overrides
+from geo.geocode.result import APPROXIMATE_NOTE, GeocodeResult, _failed, _parts
+from geo.schemas import ESTATES, GEOCODE_QUALITIES
+
+# --- the geocoder -------------------------------------------------------------------------
+
+
+class Geocoder:
+    """Overrides first, then one provider; keeps both loaded for a batch.
+
+    Parameters
+    ----------
+    provider
+        A provider name (see :func:`make_provider`) or object with
+        ``geocode(parsed) -> GeocodeResult`` and ``source``; default
+        :data:`geo.settings.geocode_provider`.
+    overrides
+        An :class:`Overrides`, a path, or None for the default file.
+    """
+
+    def __init__(self, provider=None, *, overrides: Overrides | str | os.PathLike | None = None):
+        self.provider = make_provider(provider) if provider is None or isinstance(provider, str) else provider
+        self.overrides = overrides if isinstance(overrides, Overrides) else load_overrides(overrides)
+        self._memo: dict[str, GeocodeResult] = {}
+
+    @property
+    def problems(self) -> list[str]:
+        """Rejected override rows, one message each."""
+        return list(self.overrides.problems)
+
+    def geocode(self, address: str, *, estate_id: str | None = None, strict: bool = False) -> GeocodeResult:
+        """Geocode one address; see :func:`geocode_address`."""
+        address = "" if address is None or (isinstance(address, float) and math.isnan(address)) else str(address)
+        ov, rejected = self.overrides.find(address, estate_id)
+        try:
+            parsed = parse_address(address)
+        except GeocodeError as exc:
+            if ov is None:
+                if strict:
+                    raise
+                return _failed("parser", str(exc), address=address, estate_id=estate_id)
+            parsed = None
+        if ov is not None:
+            conv = f", converted from {ov.datum.upper()}" if ov.datum != "wgs84" else ""
+            note = f"surveyed position from {self.overrides.path.name} row {ov.row}{conv}" + (f": {ov.note}" if ov.note else "")
+            return GeocodeResult(ov.lon, ov.lat, "surveyed", f"override:{self.overrides.path.name}", note=note, address=address,
+                                 estate_id=estate_id, **_parts(parsed))
+        reason = outside_reason(parsed)
+        if reason:
+            if strict:
+                raise GeocodeError(f"address {address!r}: {reason}")
+            return _failed("parser", f"{reason}; this tool geocodes Shahe addresses only", parsed, address=address, estate_id=estate_id)
+        key = parsed.canonical
+        if key not in self._memo:
+            self._memo[key] = self.provider.geocode(parsed)
+        result = replace(self._memo[key], address=address, estate_id=estate_id)
+        if rejected:
+            result = replace(result, note=f"{result.note}; override ignored: {rejected}")
+        if strict and not result.ok:
+            raise GeocodeError(f"address {address!r}: {result.note}")
+        return result
+
+    def geocode_many(self, addresses: Iterable[str], *, ids: Iterable[str | None] | None = None, progress: bool = False) -> list[GeocodeResult]:
+        """Geocode a batch; a bad address gives a failed result and the batch goes on."""
+        addresses = list(addresses)
+        ids = [None] * len(addresses) if ids is None else list(ids)
+        if len(ids) != len(addresses):
+            msg = f"ids has {len(ids)} items but addresses has {len(addresses)}; give one id per address"
+            raise ValueError(msg)
+        from tqdm import tqdm
+
+        results = []
+        for addr, eid in tqdm(list(zip(addresses, ids, strict=True)), desc="geocoding", unit="address", disable=not progress, file=sys.stderr):
+            try:
+                results.append(self.geocode(addr, estate_id=eid))
+            except GeoError as exc:  # a broken provider file etc. is reported on the row, not raised
+                results.append(_failed(getattr(self.provider, "source", "?"), str(exc), address=str(addr), estate_id=eid))
+        return results
+
+
+def geocode_address(address: str, *, provider=None, estate_id: str | None = None, strict: bool = False) -> GeocodeResult:
+    """Geocode one address: overrides first, then the provider.
+
+    Parameters
+    ----------
+    address
+        A Shahe address, e.g. ``"凤仙路457号附1号"`` (prefix, full-width digits and spaces allowed).
+    provider
+        ``"offline"`` (default, :data:`geo.settings.geocode_provider`), ``"amap"``,
+        ``"tianditu"``, or a provider object.
+    estate_id
+        Id of the estate, to find an override by id.
+    strict
+        Raise :class:`~geo.errors.GeocodeError` instead of returning a failed result.
+
+    Returns
+    -------
+    GeocodeResult
+        WGS-84 lon/lat (None when failed), quality, source, parsed parts and a note.
+
+    Raises
+    ------
+    GeocodeError
+        For a configuration problem (unknown provider, missing key, broken
+        gazetteer), or any failure when ``strict``.
+    """
+    return Geocoder(provider).geocode(address, estate_id=estate_id, strict=strict)
+
+
+def geocode_many(addresses: Iterable[str], *, provider=None, ids: Iterable[str | None] | None = None, progress: bool = False,
+                 on_problem: Callable[[str], None] | None = None) -> list[GeocodeResult]:
+    """Geocode many addresses with one provider; never raises on a single address.
+
+    Parameters
+    ----------
+    addresses
+        Addresses.
+    provider
+        As in :func:`geocode_address`.
+    ids
+        Estate ids, one per address (or None), for overrides by id.
+    progress
+        Show a progress bar (tqdm) on standard error.
+    on_problem
+        Called with each rejected override row's message (default: ignored;
+        the affected rows' notes say so too).
+
+    Returns
+    -------
+    list of GeocodeResult
+        One per address, in order.
+    """
+    geocoder = Geocoder(provider)
+    for p in geocoder.problems:
+        if on_problem is not None:
+            on_problem(p)
+    return geocoder.geocode_many(addresses, ids=ids, progress=progress)
+
+
+# --- estates ---------------------------------------------------------------------------------
+
+_INT_FIELDS = ("seq", "batch_year", "buildings", "units")
+
+
+def build_estates(ledger_path: str | os.PathLike | None = None, out_path: str | os.PathLike | None = None, *, provider=None,
+                  progress: bool = False, on_problem: Callable[[str], None] | None = None) -> gpd.GeoDataFrame:
+    """Geocode the ledger into the estates layer.
+
+    Every ledger field is kept; the geocode fields of :data:`geo.schemas.ESTATES`
+    are added; ``synthetic`` is true for every position that is not surveyed.
+
+    Parameters
+    ----------
+    ledger_path
+        Default ``data/ledger.csv``.
+    out_path
+        GeoJSON to write (atomically), then read back with
+        :func:`geo.io.read_estates` to check it; None writes nothing.
+    provider
+        As in :func:`geocode_address`.
+    progress
+        Show a progress bar.
+    on_problem
+        Called with each rejected override row's message.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One point per ledger row, WGS-84 (EPSG:4326).
+
+    Raises
+    ------
+    GeocodeError
+        After the whole batch, when any row failed (each listed with its
+        reason); nothing is written then.
+    """
+    ledger_path = Path(ledger_path or settings.data_path("ledger.csv"))
+    df = io.read_table(ledger_path)
+    for col in ("estate_id", "address"):
+        if col not in df.columns:
+            msg = f"{ledger_path}: no '{col}' column; the ledger needs estate_id and address"
+            raise DataFileError(msg)
+    results = geocode_many(df["address"].tolist(), provider=provider, ids=df["estate_id"].tolist(), progress=progress, on_problem=on_problem)
+    failed = [f"row {i} ({r.estate_id}, {r.address}): {r.note}" for i, r in enumerate(results, start=2) if not r.ok]
+    if failed:
+        msg = f"{ledger_path}: {len(failed)} of {len(results)} addresses could not be placed; add them to the overrides file or fix the gazetteer"
+        msg += "\n" + "\n".join(f"  - {f}" for f in failed)
+        raise GeocodeError(msg)
+    known = set(ESTATES.field_index)
+    props: dict[str, list] = {}
+    for col in df.columns:
+        name = col if col in known else f"x_{col}"
+        values = df[col].tolist()
+        if col in _INT_FIELDS:
+            values = [None if pd.isna(v) else int(str(v).strip()) for v in values]
+        else:
+            values = [None if pd.isna(v) or not str(v).strip() else str(v) for v in values]
+        props[name] = values
+    props["geocode_quality"] = [r.quality for r in results]
+    props["geocode_source"] = [r.source for r in results]
+    props["geocode_road"] = [r.road for r in results]
+    props["geocode_number"] = [r.number for r in results]
+    props["geocode_sub_number"] = [r.sub_number for r in results]
+    props["geocode_note"] = [r.note for r in results]
+    props["synthetic"] = [r.quality != "surveyed" for r in results]
+    frame = pd.DataFrame(props)
+    for col in _INT_FIELDS:
+        if col in frame:
+            frame[col] = frame[col].astype("Int64")
+    gdf = gpd.GeoDataFrame(frame, geometry=[Point(r.lon, r.lat) for r in results], crs=settings.storage_crs)
+    if out_path is not None:
+        io.write_geojson(gdf, out_path, metadata={"synthetic": any(props["synthetic"]), "note": APPROXIMATE_NOTE})
+        io.read_estates(out_path)
+    return gdf
+
+
+def quality_summary(results: Iterable[GeocodeResult]) -> dict[str, int]:
+    """Count results per quality, in the order of :data:`geo.schemas.GEOCODE_QUALITIES`."""
+    counts = Counter(r.quality for r in results)
+    return {q: counts.get(q, 0) for q in GEOCODE_QUALITIES}

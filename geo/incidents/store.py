@@ -1,0 +1,290 @@
+"""The incident store (``data/incidents.csv``): its columns, loading into arrays, and atomic writes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io as _stdio
+import os
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from geo import settings
+from geo._atomic import atomic_writer
+from geo.errors import DataFileError, SchemaError
+from geo.incidents.taxonomy import CATEGORY_NAMES, SOURCE_NAMES, SUBCATEGORY_NAMES
+from geo.incidents.times import TIMEZONE, _local_seconds, parse_time
+
+#: Columns of the incident store, in order.
+STORE_COLUMNS: tuple[str, ...] = (
+    "incident_id",
+    "time",
+    "category",
+    "subcategory",
+    "source",
+    "lon",
+    "lat",
+    "address",
+    "text",
+    "synthetic",
+    "x_geocode_quality",
+)
+
+
+# --- arrays ---------------------------------------------------------------------
+
+
+@dataclass
+class IncidentArrays:
+    """Incidents as NumPy arrays, one element per incident.
+
+    Attributes
+    ----------
+    lon, lat
+        WGS-84 degrees (float64); NaN where unknown.
+    time_s
+        Local wall-clock time in Asia/Shanghai as int64 seconds since
+        1970-01-01 00:00 (local), so ``time_s // 3600 % 24`` is the hour of day.
+    category
+        int8 codes into :data:`CATEGORY_NAMES`.
+    subcategory
+        int8 codes into :data:`SUBCATEGORY_NAMES`, -1 when none.
+    source
+        int8 codes into :data:`SOURCE_NAMES`.
+    ids
+        Incident ids (object array), or None when not kept.
+    """
+
+    lon: np.ndarray
+    lat: np.ndarray
+    time_s: np.ndarray
+    category: np.ndarray
+    subcategory: np.ndarray
+    source: np.ndarray
+    ids: np.ndarray | None = None
+    attrs: dict = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return int(self.lon.shape[0])
+
+    def subset(self, mask: np.ndarray) -> IncidentArrays:
+        """Return the incidents where ``mask`` is True (or at the given indices)."""
+        return IncidentArrays(
+            self.lon[mask],
+            self.lat[mask],
+            self.time_s[mask],
+            self.category[mask],
+            self.subcategory[mask],
+            self.source[mask],
+            None if self.ids is None else self.ids[mask],
+            dict(self.attrs),
+        )
+
+    @property
+    def hour(self) -> np.ndarray:
+        """Hour of day, 0-23 (int64)."""
+        return (self.time_s // 3600) % 24
+
+    @property
+    def times(self) -> np.ndarray:
+        """Local times as ``datetime64[s]`` (naive, Asia/Shanghai wall clock)."""
+        return self.time_s.astype("datetime64[s]")
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return a DataFrame with readable columns (time as naive local datetime64)."""
+        sub_names = np.array((*SUBCATEGORY_NAMES, None), dtype=object)
+        return pd.DataFrame(
+            {
+                "incident_id": self.ids if self.ids is not None else np.arange(len(self)).astype(str),
+                "time": self.times,
+                "category": np.asarray(CATEGORY_NAMES, dtype=object)[self.category],
+                "subcategory": sub_names[self.subcategory],
+                "source": np.asarray(SOURCE_NAMES, dtype=object)[self.source],
+                "lon": self.lon,
+                "lat": self.lat,
+            }
+        )
+
+    @classmethod
+    def from_frame(cls, df: pd.DataFrame) -> IncidentArrays:
+        """Build arrays from a frame with ``time``, ``category``, ``source`` and ``lon``/``lat`` (or a point geometry).
+
+        ``time`` may be datetime64 (naive local, or tz-aware: converted to
+        Asia/Shanghai) or store text; ``category``/``source`` canonical names.
+
+        Raises
+        ------
+        SchemaError
+            If a column is missing or holds a value outside the taxonomy.
+        """
+        problems: list[str] = []
+        if "lon" in df.columns and "lat" in df.columns:
+            lon = pd.to_numeric(df["lon"], errors="coerce").to_numpy(dtype=float)
+            lat = pd.to_numeric(df["lat"], errors="coerce").to_numpy(dtype=float)
+        elif hasattr(df, "geometry"):
+            g = df.to_crs(settings.storage_crs).geometry if df.crs is not None else df.geometry
+            lon, lat = g.x.to_numpy(dtype=float), g.y.to_numpy(dtype=float)
+        else:
+            problems.append("columns 'lon' and 'lat' (WGS-84 degrees) or a point geometry are needed")
+            lon = lat = np.zeros(0)
+        for col in ("time", "category", "source"):
+            if col not in df.columns:
+                problems.append(f"column '{col}' is missing")
+        if problems:
+            raise SchemaError("incidents cannot be used", problems)
+        time_s = _times_to_seconds(df["time"])
+        category = _codes(df["category"], CATEGORY_NAMES, "category", problems)
+        source = _codes(df["source"], SOURCE_NAMES, "source", problems)
+        if "subcategory" in df.columns:
+            sub = df["subcategory"].where(df["subcategory"].notna(), None)
+            subcategory = _codes(sub, SUBCATEGORY_NAMES, "subcategory", problems, allow_missing=True)
+        else:
+            subcategory = np.full(len(df), -1, dtype=np.int8)
+        if problems:
+            raise SchemaError("incidents cannot be used", problems)
+        ids = df["incident_id"].astype(str).to_numpy(dtype=object) if "incident_id" in df.columns else None
+        return cls(lon, lat, time_s, category, subcategory, source, ids)
+
+
+def _codes(values: pd.Series, names: tuple[str, ...], what: str, problems: list[str], *, allow_missing: bool = False) -> np.ndarray:
+    cat = pd.Categorical(values, categories=list(names))
+    codes = np.asarray(cat.codes, dtype=np.int8)
+    bad = codes < 0
+    if allow_missing:
+        bad &= pd.notna(values).to_numpy() & (values.astype(str).str.strip() != "").to_numpy()
+    if bad.any():
+        odd = sorted({str(v) for v in np.asarray(values, dtype=object)[bad]})[:5]
+        problems.append(f"column '{what}': {len(np.flatnonzero(bad))} values outside the taxonomy, e.g. {odd}; use one of {', '.join(names)}")
+    return codes
+
+
+def _times_to_seconds(values: pd.Series) -> np.ndarray:
+    """Local (Asia/Shanghai) int64 seconds of times: naive values are local wall-clock time, aware ones are converted.
+
+    ISO 8601 text is parsed vectorised when every value is naive or every value
+    carries the same offset; anything else (mixed offsets, 2021/3/4, 2021年3月4日,
+    datetime objects) goes value by value through :func:`parse_time`.
+    Missing values (NaN, None) become NaT's integer, as before.
+    """
+    if pd.api.types.is_datetime64_any_dtype(values):
+        s = values
+        if getattr(s.dt, "tz", None) is not None:
+            s = s.dt.tz_convert(TIMEZONE).dt.tz_localize(None)
+        return s.to_numpy(dtype="datetime64[s]").astype(np.int64)
+    values = pd.Series(values)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            parsed = pd.to_datetime(values, format="ISO8601")
+    except (ValueError, TypeError, Warning):
+        parsed = None
+    if parsed is not None and pd.api.types.is_datetime64_any_dtype(parsed):
+        return _times_to_seconds(parsed)
+    missing = values.isna().to_numpy()
+    out = np.full(len(values), np.iinfo(np.int64).min, dtype=np.int64)
+    out[~missing] = [_local_seconds(parse_time(v)) for v in values.to_numpy(dtype=object)[~missing]]
+    return out
+
+
+def load_incidents(path: str | os.PathLike | None = None) -> IncidentArrays:
+    """Read the incident store (default ``data/incidents.csv``) into arrays.
+
+    Parameters
+    ----------
+    path
+        A store written by :func:`import_incidents` or the demo generator.
+
+    Returns
+    -------
+    IncidentArrays
+        ``attrs["synthetic"]`` is True when any row is marked synthetic,
+        ``attrs["source"]`` the path.
+
+    Raises
+    ------
+    DataFileError
+        If the file is missing or not an incident store.
+    """
+    path = Path(path) if path is not None else settings.data_path("incidents.csv")
+    if not path.exists():
+        msg = f"{path}: no incident store; import one with 'python -m geo incidents import FILE' or make the demo with scripts/make_demo_incidents.py"
+        raise DataFileError(msg)
+    _check_store_header(path)
+    df = pd.read_csv(
+        path,
+        encoding="utf-8-sig",
+        usecols=["incident_id", "time", "category", "subcategory", "source", "lon", "lat", "synthetic"],
+        dtype={"incident_id": str, "time": str, "category": str, "subcategory": str, "source": str, "synthetic": str},
+        keep_default_na=False,
+        na_values=[""],
+    )
+    try:
+        arrays = IncidentArrays.from_frame(df)
+    except SchemaError as exc:
+        msg = f"{path}: not a valid incident store"
+        raise SchemaError(msg, exc.problems) from exc
+    except ValueError as exc:
+        msg = f"{path}: a 'time' value is not ISO 8601 ({exc}); re-import the source file"
+        raise DataFileError(msg) from exc
+    arrays.attrs["synthetic"] = bool(df["synthetic"].astype(str).str.lower().eq("true").any())
+    arrays.attrs["source"] = str(path)
+    return arrays
+
+
+def _check_store_header(path: Path) -> None:
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        header = next(csv.reader(fh), [])
+    if tuple(header) != STORE_COLUMNS:
+        msg = f"{path}: not an incident store (its header is {header[:6]}...); the store's columns are {', '.join(STORE_COLUMNS)}"
+        raise DataFileError(msg)
+
+
+
+def _ends_with_newline(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        fh.seek(0, os.SEEK_END)
+        if fh.tell() == 0:
+            return True
+        fh.seek(-1, os.SEEK_END)
+        return fh.read(1) == b"\n"
+
+
+def write_store(df: pd.DataFrame, path: str | os.PathLike) -> Path:
+    """Write a frame with :data:`STORE_COLUMNS` as an incident store (UTF-8 with BOM, atomic).
+
+    Parameters
+    ----------
+    df
+        Columns of :data:`STORE_COLUMNS`; ``time`` as store text.
+    path
+        Destination.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    missing = [c for c in STORE_COLUMNS if c not in df.columns]
+    if missing:
+        msg = f"cannot write an incident store: columns {missing} are missing"
+        raise SchemaError(msg)
+    buf = _stdio.StringIO()
+    df.loc[:, list(STORE_COLUMNS)].to_csv(buf, index=False, lineterminator="\r\n")
+    path = Path(path)
+    with atomic_writer(path, "w", encoding="utf-8-sig", newline="") as fh:
+        fh.write(buf.getvalue())
+    return path
+
+
+
+def as_arrays(incidents) -> IncidentArrays:
+    """Return ``incidents`` as :class:`IncidentArrays` (arrays pass through; frames are converted)."""
+    if isinstance(incidents, IncidentArrays):
+        return incidents
+    if isinstance(incidents, pd.DataFrame):
+        return IncidentArrays.from_frame(incidents)
+    msg = f"incidents must be IncidentArrays or a DataFrame, not {type(incidents).__name__}"
+    raise TypeError(msg)

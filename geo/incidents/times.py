@@ -1,0 +1,157 @@
+"""Incident times: parsing the formats found in exports, Asia/Shanghai local time, periods and month indices.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+
+import numpy as np
+import pandas as pd
+
+#: Local time zone of every incident time.
+TIMEZONE = "Asia/Shanghai"
+_UTC_OFFSET_S = 8 * 3600  # China has kept UTC+8 with no daylight saving since 1991.
+
+#: Local hours counted as night, 20:00 to 06:00 (the heat layer's night filter, the demo theft profile).
+NIGHT_HOURS: tuple[int, ...] = (*range(20, 24), *range(0, 6))
+
+
+# --- times ----------------------------------------------------------------------
+
+_DATE_RE = re.compile(
+    r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?"
+    r"(?:\s*[T\s]?\s*(\d{1,2})\s*[:时点]\s*(?:(\d{1,2})\s*(?:[:分]\s*(?:(\d{1,2})(?:\.\d+)?\s*秒?)?)?)?)?"
+    r"\s*(Z|[+-]\d{2}:?\d{2})?$"
+)
+_COMPACT_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:[T\s]?(\d{2})(\d{2})(\d{2})?)?$")
+_TIME_ONLY_RE = re.compile(r"^(?:上午|下午|晚上)?\s*\d{1,2}\s*[:时点]\s*\d{0,2}\s*分?(?:\s*[:]?\s*\d{1,2}\s*秒?)?$")
+_EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+#: Excel serial numbers accepted as dates: 1990-01-01 to 2099-12-31.
+_EXCEL_RANGE = (32874.0, 73415.0)
+
+
+def parse_time(value) -> dt.datetime:
+    """Parse one incident time to a naive local (Asia/Shanghai) datetime.
+
+    Accepts ``2021-03-04 21:15``, ``2021/3/4 21:15``, ``2021年3月4日 21时15分``,
+    ISO 8601 with ``T`` and an offset (converted to +08:00), compact
+    ``20210304211500``, Excel serial numbers (``44259.885``) and datetime objects.
+
+    Parameters
+    ----------
+    value
+        A string, number, :class:`datetime.datetime` or :class:`pandas.Timestamp`.
+
+    Returns
+    -------
+    datetime.datetime
+        Naive, local wall-clock time.
+
+    Raises
+    ------
+    ValueError
+        With the reason: no date (a time of day alone), not a date, out of range.
+    """
+    if isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = (value.astimezone(dt.UTC) + dt.timedelta(seconds=_UTC_OFFSET_S)).replace(tzinfo=None)
+        return value
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day)
+    if isinstance(value, dt.time):
+        raise ValueError(f"{value.isoformat()} is a time of day without a date; give the date too (e.g. 2021-03-04 21:15)")
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        return _from_excel(float(value))
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    if not text:
+        raise ValueError("no time given")
+    try:
+        number = float(text)
+    except ValueError:
+        number = None
+    if number is not None and not _COMPACT_RE.match(text):
+        return _from_excel(number)
+    m = _DATE_RE.match(text)
+    if m:
+        y, mo, d, h, mi, s, tz = m.groups()
+        out = dt.datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0))
+        if tz:
+            sign = -1 if tz.startswith("-") else 1
+            offset = 0 if tz == "Z" else sign * (int(tz[1:3]) * 3600 + int(tz[-2:]) * 60)
+            out = out + dt.timedelta(seconds=_UTC_OFFSET_S - offset)
+        return out
+    m = _COMPACT_RE.match(text)
+    if m:
+        y, mo, d, h, mi, s = m.groups()
+        return dt.datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0))
+    if _TIME_ONLY_RE.match(text):
+        raise ValueError(f"{text!r} is a time of day without a date; give the date too (e.g. 2021-03-04 21:15)")
+    raise ValueError(f"{text!r} is not a date and time; write e.g. 2021-03-04 21:15 or 2021年3月4日 21时15分")
+
+
+def _from_excel(number: float) -> dt.datetime:
+    lo, hi = _EXCEL_RANGE
+    if not np.isfinite(number) or not lo <= number <= hi:
+        raise ValueError(f"{number!r} is not a date: as an Excel serial number it lies outside 1990-2099; write e.g. 2021-03-04 21:15")
+    # Round to the second: Excel stores times as fractions of a day.
+    return _EXCEL_EPOCH + dt.timedelta(seconds=round(number * 86400.0))
+
+
+def format_time(t: dt.datetime) -> str:
+    """Return the store's text of a naive local time: ISO 8601 with ``+08:00``."""
+    return t.strftime("%Y-%m-%dT%H:%M:%S") + "+08:00"
+
+
+
+# --- periods --------------------------------------------------------------------
+
+
+def _local_seconds(t: dt.datetime) -> int:
+    return int((t - dt.datetime(1970, 1, 1)).total_seconds())
+
+
+def period_bounds(start=None, end=None) -> tuple[int | None, int | None]:
+    """Return ``(lo, hi)`` in local int64 seconds for a period, ``lo`` inclusive and ``hi`` exclusive.
+
+    Parameters
+    ----------
+    start, end
+        A year (``2019``), a month (``"2019-03"``), a day (``"2019-03-04"``), a
+        datetime, or None for no bound. ``end`` is inclusive of its whole year,
+        month or day: ``period_bounds(2019, 2021)`` is 2019-01-01 to 2021-12-31.
+
+    Returns
+    -------
+    tuple
+        Seconds as in :attr:`IncidentArrays.time_s`; None for an open end.
+    """
+
+    def parse(v, is_end: bool) -> int | None:
+        if v is None:
+            return None
+        if isinstance(v, (dt.datetime, pd.Timestamp)):
+            return _local_seconds(parse_time(v))
+        text = str(v).strip()
+        m = re.fullmatch(r"(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?", text)
+        if not m:
+            return _local_seconds(parse_time(text))
+        y, mo, d = int(m.group(1)), m.group(2), m.group(3)
+        if mo is None:
+            t = dt.datetime(y + 1 if is_end else y, 1, 1)
+        elif d is None:
+            mo_i = int(mo)
+            t = dt.datetime(y + (mo_i == 12), mo_i % 12 + 1, 1) if is_end else dt.datetime(y, mo_i, 1)
+        else:
+            t = dt.datetime(y, int(mo), int(d)) + (dt.timedelta(days=1) if is_end else dt.timedelta(0))
+        return _local_seconds(t)
+
+    return parse(start, False), parse(end, True)
+
+
+def month_index(time_s: np.ndarray) -> np.ndarray:
+    """Return months since 1970-01 (int64) of local times in seconds: ``year * 12 + month - 1 - 1970 * 12``."""
+    return np.asarray(time_s, dtype=np.int64).astype("datetime64[s]").astype("datetime64[M]").astype(np.int64)

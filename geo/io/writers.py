@@ -1,0 +1,277 @@
+"""Writers: RFC 7946 GeoJSON and CSV/XLSX tables, atomic, refusing what JSON or Excel cannot hold.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import math
+import os
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+
+from geo import crs as _crs
+from geo import settings
+from geo._atomic import atomic_write, atomic_writer
+from geo.errors import DataFileError, SchemaError
+from geo.io.tables import _column_letter
+
+# --- writers -------------------------------------------------------------------
+
+#: Top-level GeoJSON members a caller's metadata may not set.
+RESERVED_MEMBERS = ("type", "features", "crs", "bbox")
+
+
+def _json_value(value, where: str):
+    """Return ``value`` as something :func:`json.dumps` writes as valid JSON; raise DataFileError otherwise."""
+    if value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, np.datetime64):
+        value = pd.Timestamp(value)
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        if math.isnan(value):
+            return None
+        if math.isinf(value):
+            msg = f"cannot write {where}: the value is infinite, which JSON cannot hold; replace it with a number or leave it empty"
+            raise DataFileError(msg)
+        return value
+    if value is None or isinstance(value, (str, int, bool)):
+        return value
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _json_value(v, f"{where}.{k}") for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_value(v, f"{where}[{k}]") for k, v in enumerate(value)]
+    msg = f"cannot write {where}: a {type(value).__name__} has no JSON form; convert the column to text or numbers first"
+    raise DataFileError(msg)
+
+
+def to_geojson_dict(gdf: gpd.GeoDataFrame, *, metadata: dict | None = None, precision: int | None = None) -> dict:
+    """Build an RFC 7946 FeatureCollection dict from a GeoDataFrame.
+
+    Polygons are oriented as RFC 7946 asks (exterior rings counter-clockwise)
+    and coordinates rounded to ``precision`` decimals.
+
+    Parameters
+    ----------
+    gdf
+        Any CRS; it is converted to WGS-84 first.
+    metadata
+        Extra top-level members (e.g. ``{"synthetic": True, "note": "..."}``);
+        ``type``, ``features``, ``crs`` and ``bbox`` are refused.
+    precision
+        Decimals of lon/lat (default :data:`geo.settings.coordinate_precision`).
+
+    Returns
+    -------
+    dict
+
+    Raises
+    ------
+    CRSError
+        If ``gdf`` has no CRS.
+    DataFileError
+        If a value or coordinate has no JSON form (infinite, NaN, an object), naming the feature and column.
+    """
+    if precision is None:
+        precision = settings.coordinate_precision
+    if gdf.crs is None:
+        msg = "cannot write GeoJSON: the data has no CRS; set it (EPSG:4326 for lon/lat) first"
+        raise _crs.CRSError(msg)
+    bad_keys = sorted(set(metadata or {}) & set(RESERVED_MEMBERS))
+    if bad_keys:
+        msg = f"cannot write GeoJSON: metadata may not set the member(s) {', '.join(bad_keys)}; they are part of the format"
+        raise DataFileError(msg)
+    if not gdf.crs.equals(pyproj.CRS.from_user_input(settings.storage_crs)):
+        gdf = gdf.to_crs(settings.storage_crs)
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
+    coords, idx = shapely.get_coordinates(geoms, return_index=True)
+    bad = ~np.isfinite(coords).all(axis=1)
+    if bad.any():
+        msg = f"cannot write feature {idx[np.argmax(bad)]}: its geometry has a NaN or infinite coordinate; fix or drop it first"
+        raise DataFileError(msg)
+    geoms = shapely.orient_polygons(geoms, exterior_cw=False)
+    geo_json = shapely.to_geojson(geoms)
+    geom_name = gdf.geometry.name
+    cols = [c for c in gdf.columns if c != geom_name]
+    features = []
+    for i, (rec, gj) in enumerate(zip(gdf[cols].itertuples(index=False, name=None), geo_json, strict=True)):
+        geometry = None
+        if gj is not None:
+            geometry = json.loads(gj)
+            if "coordinates" in geometry:
+                geometry["coordinates"] = _round_coords(geometry["coordinates"], precision)
+            elif "geometries" in geometry:
+                for member in geometry["geometries"]:
+                    member["coordinates"] = _round_coords(member["coordinates"], precision)
+        props = {str(c): _json_value(v, f"feature {i}, column '{c}'") for c, v in zip(cols, rec, strict=True)}
+        features.append({"type": "Feature", "properties": props, "geometry": geometry})
+    doc = {"type": "FeatureCollection"}
+    doc.update({str(k): _json_value(v, f"metadata member '{k}'") for k, v in (metadata or {}).items()})
+    doc["features"] = features
+    return doc
+
+
+def _round_coords(obj, ndigits: int):
+    if isinstance(obj, list):
+        if obj and not isinstance(obj[0], list):
+            return [round(float(v), ndigits) for v in obj]
+        return [_round_coords(o, ndigits) for o in obj]
+    return obj
+
+
+def write_geojson(gdf: gpd.GeoDataFrame, path: str | os.PathLike, *, metadata: dict | None = None) -> Path:
+    """Write ``gdf`` as RFC 7946 GeoJSON, atomically.
+
+    UTF-8 with Chinese text as is, one feature per line, so diffs of data
+    files stay readable. Nothing is written unless the whole document can be
+    built: a bad value leaves an existing file byte-for-byte as it was.
+
+    Parameters
+    ----------
+    gdf
+        Data in any CRS (converted to WGS-84).
+    path
+        Destination; replaced only when the whole write succeeds.
+    metadata
+        Extra top-level members, e.g. ``{"synthetic": True}``.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+
+    Raises
+    ------
+    DataFileError
+        If a value cannot be written (see :func:`to_geojson_dict`) or the file cannot be replaced.
+    """
+    doc = to_geojson_dict(gdf, metadata=metadata)
+    head = {k: v for k, v in doc.items() if k != "features"}
+    lines = [json.dumps(f, ensure_ascii=False, separators=(",", ":"), allow_nan=False) for f in doc["features"]]
+    head_text = json.dumps(head, ensure_ascii=False, indent=1, allow_nan=False)[:-2]
+    text = head_text + ',\n "features": [\n' + ",\n".join(lines) + ("\n" if lines else "") + " ]\n}\n"
+    atomic_write(path, text)
+    return Path(path)
+
+
+def write_table(df: pd.DataFrame, path: str | os.PathLike) -> Path:
+    """Write a table as CSV (UTF-8 with BOM, so Excel and WPS show Chinese) or XLSX, atomically.
+
+    Parameters
+    ----------
+    df
+        The table. A GeoDataFrame's geometry is written in WGS-84 as ``lon``
+        and ``lat`` columns when every geometry is a point, else as a
+        ``geometry`` column of WKT; either way :func:`read_features` reads it back.
+    path
+        ``.csv`` or ``.xlsx``.
+
+    Text cells that Excel or WPS would run as a formula (starting with ``=``,
+    ``+``, ``-``, ``@``, a tab or a carriage return) are written with a leading
+    ``'`` (see :func:`guard_formulas`); numbers stay numbers.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    DataFileError
+        For another suffix, or when the file cannot be replaced.
+    SchemaError
+        Listing every cell an Excel file cannot hold (nothing is changed on disk then).
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in {".csv", ".xlsx"}:
+        msg = f"{path}: unsupported table type {suffix!r}; use .csv or .xlsx"
+        raise DataFileError(msg)
+    if isinstance(df, gpd.GeoDataFrame):
+        df = _geometry_columns(df)
+    df = guard_formulas(df)
+    if suffix == ".csv":
+        with atomic_writer(path, "w", encoding="utf-8-sig", newline="") as fh:
+            # CRLF rows, as Excel writes them; it also makes the csv module quote a bare CR inside a cell.
+            df.to_csv(fh, index=False, lineterminator="\r\n")
+    else:
+        problems = _excel_cell_problems(df)
+        if problems:
+            msg = f"{path}: cannot be written as Excel; the file was left as it was"
+            raise SchemaError(msg, problems)
+        with atomic_writer(path, "wb") as fh:
+            df.to_excel(fh, index=False, engine="openpyxl")
+    return path
+
+
+#: First characters that make a spreadsheet treat a text cell as a formula.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def guard_formulas(df: pd.DataFrame) -> pd.DataFrame:
+    """Return ``df`` with every text cell that a spreadsheet would run as a formula prefixed by ``'``.
+
+    Names of teams and estates come from data files; a cell such as
+    ``=HYPERLINK(...)`` or ``@SUM(...)`` would otherwise run when the table is
+    opened in Excel or WPS. Only ``str`` values are changed (numbers, including
+    negative ones, stay numbers); ``df`` itself is not modified.
+    """
+    out = None
+    for col in df.columns:
+        series = df[col]
+        if not (series.dtype == object or isinstance(series.dtype, pd.StringDtype)):
+            continue
+        values = series.to_numpy(dtype=object)
+        risky = [isinstance(v, str) and v.startswith(FORMULA_TRIGGERS) for v in values]
+        if any(risky):
+            if out is None:
+                out = df.copy()
+            guarded = [f"'{v}" if r else v for v, r in zip(values, risky, strict=True)]
+            out[col] = pd.Series(guarded, index=series.index, dtype=series.dtype)
+    return df if out is None else out
+
+
+#: Longest text an Excel cell holds; openpyxl would cut longer text silently.
+EXCEL_CELL_MAX_CHARS = 32767
+
+
+def _excel_cell_problems(df: pd.DataFrame) -> list[str]:
+    """Every cell that Excel cannot hold: control characters, or text too long (rows as Excel counts them)."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    problems = []
+    for j, col in enumerate(df.columns):
+        for k, value in enumerate(df[col].tolist(), start=2):
+            if not isinstance(value, str):
+                continue
+            cell = f"cell {_column_letter(j)}{k} (column '{col}')"
+            if ILLEGAL_CHARACTERS_RE.search(value):
+                problems.append(f"{cell}: has a control character Excel cannot hold; remove it")
+            elif len(value) > EXCEL_CELL_MAX_CHARS:
+                problems.append(f"{cell}: {len(value)} characters, more than Excel's {EXCEL_CELL_MAX_CHARS}; write CSV instead")
+    return problems
+
+
+def _geometry_columns(gdf: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Return a plain table with the geometry as lon/lat (all points) or WKT, in WGS-84."""
+    if gdf.crs is not None and not gdf.crs.equals(pyproj.CRS.from_user_input(settings.storage_crs)):
+        gdf = gdf.to_crs(settings.storage_crs)
+    geoms = gdf.geometry
+    out = pd.DataFrame(gdf.drop(columns=geoms.name))
+    digits = settings.coordinate_precision
+    if len(gdf) and (geoms.geom_type == "Point").all() and not geoms.is_empty.any():
+        out["lon"] = np.round(geoms.x.to_numpy(), digits)
+        out["lat"] = np.round(geoms.y.to_numpy(), digits)
+    else:
+        out["geometry"] = shapely.to_wkt(np.asarray(geoms.values, dtype=object), rounding_precision=digits, trim=True)
+    return out

@@ -1,0 +1,1 @@
+"""Maps: ``mapview`` (folium maps), ``offline`` (local assets) and ``export`` (self-contained HTML)."""

@@ -1,0 +1,691 @@
+"""Build the coverage map as a plain folium object (no Streamlit here).
+
+The default basemap is drawn from the project's own data, so the map needs no
+tile server: a light background, the approximate subdistrict outline, water,
+river and community labels from ``data/basemap.geojson`` and road centrelines
+from ``data/gazetteer.geojson``. Online tiles (OpenStreetMap, Tianditu, AMap)
+are used only when chosen explicitly. AMap tiles are in GCJ-02, so every
+overlay is shifted into GCJ-02 for display when that basemap is chosen; the
+data itself stays WGS-84.
+
+Every text that comes from data is HTML-escaped (and made safe inside the
+JavaScript template strings folium writes) before it reaches a popup, tooltip
+or legend.
+
+Pass the result through :func:`geo.offline.localize_map` (or
+:func:`geo.offline.render_html`) before showing or saving it.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import Element, MacroElement
+from jinja2 import Template
+
+from geo import crs as _crs
+from geo import settings
+from geo.coverage.rule import STATUS_LABELS_ZH
+
+# --- labels and colours -------------------------------------------------------------
+
+def radius_text(radius_m: float | None = None) -> tuple[str, str]:
+    """Chinese and English text of the rule radius: ``("1公里", "1 km")`` for 1000, ``("800米", "800 m")`` for 800."""
+    r = float(settings.rule_radius_m if radius_m is None else radius_m)
+    if r >= 1000 and r % 1000 == 0:
+        return f"{r / 1000:g}公里", f"{r / 1000:g} km"
+    return f"{r:g}米", f"{r:g} m"
+
+
+def status_style(radius_m: float | None = None) -> dict[str, tuple[str, str, str]]:
+    """Estate status -> (Chinese label, English, colour) for a rule radius (default the setting)."""
+    _, en = radius_text(radius_m)
+    return {
+        "covered": (STATUS_LABELS_ZH["covered"], "covered", "#2e7d32"),
+        "coverable": (STATUS_LABELS_ZH["coverable"], "coverable: nearby teams must extend", "#ef6c00"),
+        "gap": (STATUS_LABELS_ZH["gap"], f"gap: no team within {en}", "#c62828"),
+    }
+
+
+#: Estate status -> (Chinese label, English, colour) at the default 1,000 m radius.
+STATUS_STYLE: dict[str, tuple[str, str, str]] = status_style(1000.0)
+UNKNOWN_STATUS = ("未计算", "status not computed", "#607d8b")
+
+#: Team type -> (Chinese label, colour).
+ORG_STYLE: dict[str, tuple[str, str]] = {
+    "police": ("派出所", "#1565c0"),
+    "property": ("物业保安", "#6a1b9a"),
+    "enterprise": ("企业保安", "#00838f"),
+    "school": ("学校保安", "#b8860b"),
+    "volunteer": ("群防群治", "#558b2f"),
+}
+OTHER_ORG = ("其他", "#455a64")
+
+SHIFT_LABELS = {"day": "白天", "night": "夜间", "all": "全天"}
+QUALITY_LABELS = {
+    "surveyed": "实测",
+    "exact": "门牌精确",
+    "interpolated": "门牌插值（近似）",
+    "road": "道路级（近似）",
+    "failed": "未能定位（近似）",
+}
+
+#: Online basemaps: name -> (tile URL templates, attribution, subdomains, datum of the tiles).
+ONLINE_BASEMAPS: dict[str, dict] = {
+    "osm": {
+        "tiles": ["https://tile.openstreetmap.org/{z}/{x}/{y}.png"],
+        "attr": '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
+        "subdomains": "abc",
+        "datum": "wgs84",
+        "hosts": ("tile.openstreetmap.org", "www.openstreetmap.org"),  # tile template host, attribution link
+        "name": "OpenStreetMap（在线）",
+    },
+    "tianditu": {
+        "tiles": [
+            "https://t{s}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=vec&STYLE=default"
+            "&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk={key}",
+            "https://t{s}.tianditu.gov.cn/cva_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=cva&STYLE=default"
+            "&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk={key}",
+        ],
+        "attr": "天地图 &copy; 国家地理信息公共服务平台 (CGCS2000)",
+        "subdomains": "01234567",
+        "datum": "wgs84",
+        "hosts": ("t{s}.tianditu.gov.cn",),
+        "name": "天地图（在线）",
+    },
+    "amap": {
+        "tiles": ["https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}"],
+        "attr": "高德地图 &copy; AutoNavi (GCJ-02)；叠加图层已转换为GCJ-02显示 · overlays shifted to GCJ-02 for display",
+        "subdomains": "1234",
+        "datum": "gcj02",
+        "hosts": ("webrd0{s}.is.autonavi.com",),
+        "name": "高德地图（在线）",
+    },
+}
+BASEMAPS = ("offline", *ONLINE_BASEMAPS)
+
+OFFLINE_ATTRIBUTION = "底图：本项目自绘（近似，非测绘数据） · basemap drawn by the project, approximate"
+BACKGROUND_COLOUR = "#f3f1ea"
+
+_CSS = """
+<style>
+.leaflet-container { background: %(bg)s; }
+.map-legend { background: rgba(255,255,255,0.92); padding: 6px 9px; border-radius: 4px; font: 12px/1.45 sans-serif;
+  box-shadow: 0 1px 4px rgba(0,0,0,0.3); max-width: 260px; }
+.map-legend h4 { margin: 2px 0 4px; font-size: 13px; }
+.map-legend .sw { display: inline-block; width: 12px; height: 12px; border-radius: 6px; margin-right: 5px; vertical-align: -2px; }
+.map-legend .ln { display: inline-block; width: 18px; height: 0; border-top: 3px solid; margin-right: 5px; vertical-align: 3px; }
+.map-legend .note { color: #8d1c1c; margin-top: 4px; }
+.basemap-label { color: #5d5a52; font: 12px sans-serif; white-space: nowrap; text-shadow: 0 0 3px #fff, 0 0 3px #fff; }
+.map-popup table { border-collapse: collapse; font-size: 12px; }
+.map-popup th { text-align: left; padding-right: 8px; color: #555; font-weight: normal; white-space: nowrap; vertical-align: top; }
+.map-popup td { vertical-align: top; }
+</style>
+"""
+
+
+def safe_text(value) -> str:
+    """Escape a data value for HTML that folium puts inside a JavaScript template string.
+
+    ``html.escape`` handles ``< > & " '``; the backtick, ``$`` and backslash are
+    also replaced by character references so a value cannot end the template
+    string, open a ``${...}`` expression or break its escapes.
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    text = html.escape(str(value), quote=True)
+    return text.replace("`", "&#96;").replace("$", "&#36;").replace("\\", "&#92;")
+
+
+def _is_blank(value) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, (list, tuple, set, np.ndarray)):
+        return len(value) == 0
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _as_list(value) -> list[str]:
+    """Team ids from a list, an array or a comma/semicolon/、 separated string."""
+    if _is_blank(value):
+        return []
+    if isinstance(value, (list, tuple, set, np.ndarray)):
+        return [str(v) for v in value if not _is_blank(v)]
+    text = str(value).replace("；", ",").replace(";", ",").replace("、", ",").replace("，", ",")
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def _table(rows: Iterable[tuple[str, object]]) -> str:
+    cells = "".join(f"<tr><th>{safe_text(k)}</th><td>{v}</td></tr>" for k, v in rows)
+    return f'<div class="map-popup"><table>{cells}</table></div>'
+
+
+def _distance_text(metres) -> str:
+    if _is_blank(metres):
+        return ""
+    return f"{float(metres):,.0f} 米"
+
+
+# --- bands around routes ------------------------------------------------------------
+
+
+def route_bands(routes: gpd.GeoDataFrame, *, radius_m: float | None = None, cover_m: float | None = None) -> gpd.GeoDataFrame:
+    """Return each team's rule band and cover band around its routes, in WGS-84.
+
+    Buffers are taken in the metric CRS of :func:`geo.crs.to_metric` and merged
+    per team.
+
+    Parameters
+    ----------
+    routes
+        Patrol routes (any CRS with a CRS set) with ``team_id``; ``team`` and
+        ``org_type`` are carried when present.
+    radius_m
+        Rule radius; default :data:`geo.settings.rule_radius_m` (1000 m).
+    cover_m
+        Cover distance; default :data:`geo.settings.cover_distance_m`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Columns ``team_id, team, org_type, band ("rule" | "cover"), radius_m,
+        geometry`` in EPSG:4326, one row per team and band.
+    """
+    if radius_m is None:
+        radius_m = settings.rule_radius_m
+    if cover_m is None:
+        cover_m = settings.cover_distance_m
+    cols = ["team_id", "team", "org_type", "band", "radius_m"]
+    if routes is None or len(routes) == 0:
+        return gpd.GeoDataFrame(columns=cols, geometry=gpd.GeoSeries([], crs=settings.storage_crs), crs=settings.storage_crs)
+    metric = _crs.to_metric(routes)
+    rows = []
+    for team_id, group in metric.groupby("team_id", sort=True):
+        merged = shapely.union_all(group.geometry.values)
+        first = group.iloc[0]
+        for band, dist in (("rule", float(radius_m)), ("cover", float(cover_m))):
+            rows.append({
+                "team_id": team_id,
+                "team": first.get("team", team_id),
+                "org_type": first.get("org_type", ""),
+                "band": band,
+                "radius_m": dist,
+                "geometry": shapely.buffer(merged, dist, quad_segs=16),
+            })
+    out = gpd.GeoDataFrame(rows, columns=[*cols, "geometry"], geometry="geometry", crs=metric.crs)
+    return out.to_crs(settings.storage_crs)
+
+
+# --- elements -------------------------------------------------------------------
+
+
+class _Legend(MacroElement):
+    """A Leaflet control holding a fixed HTML legend (built from escaped text only)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function() {
+            var legend = L.control({position: {{ this.position|tojson }}});
+            legend.onAdd = function() {
+                var div = L.DomUtil.create('div', 'map-legend');
+                div.innerHTML = {{ this.html_text|tojson }};
+                L.DomEvent.disableClickPropagation(div);
+                return div;
+            };
+            legend.addTo({{ this._parent.get_name() }});
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, html_text: str, *, position: str = "bottomleft"):
+        super().__init__()
+        self._name = "Legend"
+        self.html_text = html_text
+        self.position = position
+
+
+def _legend_html(
+    statuses: Sequence[str], org_types: Sequence[str], *, notes: Sequence[str], has_status: bool, radius_m: float | None = None
+) -> str:
+    parts = ["<h4>图例 Legend</h4>"]
+    styles = status_style(radius_m)
+    if has_status:
+        for key in ("covered", "coverable", "gap"):
+            zh, en, colour = styles[key]
+            parts.append(f'<div><span class="sw" style="background:{colour}"></span>{safe_text(zh)} <small>{safe_text(en)}</small></div>')
+        if any(s not in styles for s in statuses):
+            zh, en, colour = UNKNOWN_STATUS
+            parts.append(f'<div><span class="sw" style="background:{colour}"></span>{safe_text(zh)} <small>{safe_text(en)}</small></div>')
+    else:
+        zh, en, colour = UNKNOWN_STATUS
+        parts.append(f'<div><span class="sw" style="background:{colour}"></span>老旧小区 estate <small>({safe_text(en)})</small></div>')
+    for org in org_types:
+        zh, colour = ORG_STYLE.get(org, OTHER_ORG)
+        parts.append(f'<div><span class="ln" style="border-color:{colour}"></span>{safe_text(zh)}巡逻路线</div>')
+    for note in notes:
+        parts.append(f'<div class="note">{safe_text(note)}</div>')
+    return "".join(parts)
+
+
+def _display(gdf: gpd.GeoDataFrame | None, datum: str) -> gpd.GeoDataFrame | None:
+    """Copy of ``gdf`` in WGS-84, shifted into ``datum`` for display."""
+    if gdf is None or len(gdf) == 0:
+        return gdf
+    if gdf.crs is None:
+        gdf = gdf.set_crs(settings.storage_crs)
+    out = gdf.to_crs(settings.storage_crs)
+    if datum != "wgs84":
+        out = out.set_geometry(_crs.convert_geometries(out.geometry.values, src="wgs84", dst=datum), crs=out.crs)
+    return out
+
+
+def _read_geojson(path: Path) -> dict | None:
+    try:
+        with open(path, encoding="utf-8-sig") as fh:
+            doc = json.load(fh)
+    except (OSError, ValueError):
+        return None
+    return doc if isinstance(doc, dict) and isinstance(doc.get("features"), list) else None
+
+
+def _features(doc: dict | None, *, kinds: set[str] | None = None, key: str = "kind", geom_types: set[str]) -> list[dict]:
+    out = []
+    for feat in (doc or {}).get("features", []):
+        if not isinstance(feat, dict) or not isinstance(feat.get("geometry"), dict):
+            continue
+        props = feat.get("properties") or {}
+        if kinds is not None and props.get(key) not in kinds:
+            continue
+        if feat["geometry"].get("type") not in geom_types:
+            continue
+        out.append(feat)
+    return out
+
+
+def _to_gdf(features: list[dict], props: Sequence[str], *, src_datum: str = "wgs84") -> gpd.GeoDataFrame:
+    """Features as a WGS-84 frame; a file declared GCJ-02 or BD-09 is converted first."""
+    geoms = [shapely.geometry.shape(f["geometry"]) for f in features]
+    if _crs.normalize_datum(src_datum) != "wgs84":
+        geoms = list(_crs.convert_geometries(geoms, src=src_datum, dst="wgs84"))
+    data = {p: [safe_text((f.get("properties") or {}).get(p, "")) for f in features] for p in props}
+    return gpd.GeoDataFrame(data, geometry=geoms, crs=settings.storage_crs)
+
+
+def _add_offline_basemap(m: folium.Map, *, basemap_path: Path, gazetteer_path: Path, datum: str) -> list[str]:
+    """Draw the project's own basemap layers; return notes for the legend."""
+    notes = []
+    doc = _read_geojson(basemap_path)
+    group = folium.FeatureGroup(name="底图 basemap（近似）", control=True, show=True)
+    if doc is not None:
+        src = str(doc.get("datum") or "wgs84")
+        outline = _features(doc, kinds={"outline"}, geom_types={"Polygon", "MultiPolygon"})
+        water = _features(doc, kinds={"water"}, geom_types={"Polygon", "MultiPolygon"})
+        rivers = _features(doc, kinds={"river"}, geom_types={"LineString", "MultiLineString"})
+        labels = _features(doc, kinds={"label"}, geom_types={"Point"})
+        if outline:
+            gdf = _display(_to_gdf(outline, ["name"], src_datum=src), datum)
+            folium.GeoJson(
+                gdf.__geo_interface__, name="outline",
+                style_function=lambda _f: {"color": "#8c8577", "weight": 2, "dashArray": "6 4", "fill": True,
+                                           "fillColor": "#fbfaf6", "fillOpacity": 0.7},
+                tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False), interactive=False,
+            ).add_to(group)
+        if water:
+            gdf = _display(_to_gdf(water, ["name"], src_datum=src), datum)
+            folium.GeoJson(gdf.__geo_interface__, style_function=lambda _f: {"color": "#8fb8d8", "weight": 1, "fillColor": "#b7d4ea",
+                                                                             "fillOpacity": 0.9}).add_to(group)
+        if rivers:
+            gdf = _display(_to_gdf(rivers, ["name"], src_datum=src), datum)
+            folium.GeoJson(gdf.__geo_interface__, style_function=lambda _f: {"color": "#8fb8d8", "weight": 4, "opacity": 0.9}).add_to(group)
+        for feat in labels:
+            lon, lat = feat["geometry"]["coordinates"][:2]
+            lon, lat = _crs.convert(lon, lat, src=src, dst=datum)
+            name = safe_text((feat.get("properties") or {}).get("name", ""))
+            folium.Marker(
+                [lat, lon], icon=folium.DivIcon(html=f'<div class="basemap-label">{name}</div>', icon_size=(120, 16), icon_anchor=(60, 8)),
+                interactive=False,
+            ).add_to(group)
+        if doc.get("synthetic") or doc.get("approximate"):
+            notes.append("底图为近似示意，非测绘数据")
+    gaz = _read_geojson(gazetteer_path)
+    roads = _features(gaz, geom_types={"LineString", "MultiLineString"})
+    roads = [f for f in roads if (f.get("properties") or {}).get("road")]
+    if roads:
+        gdf = _display(_to_gdf(roads, ["road"], src_datum=str(gaz.get("datum") or "wgs84")), datum)
+        folium.GeoJson(
+            gdf.__geo_interface__, name="roads",
+            style_function=lambda _f: {"color": "#c9c2b3", "weight": 5, "opacity": 0.9, "lineCap": "round"},
+            highlight_function=lambda _f: {"color": "#a39a86"},
+            tooltip=folium.GeoJsonTooltip(fields=["road"], labels=False),
+        ).add_to(group)
+    group.add_to(m)
+    return notes
+
+
+# --- the map ----------------------------------------------------------------------
+
+
+def _estate_popup(row: pd.Series, team_names: dict[str, str], *, radius_m: float | None = None) -> tuple[str, str]:
+    status = row.get("status")
+    zh, en, _ = status_style(radius_m).get(status, UNKNOWN_STATUS) if not _is_blank(status) else UNKNOWN_STATUS
+
+    def teams(value) -> str:
+        ids = _as_list(value)
+        return "、".join(safe_text(f"{team_names.get(i, i)} ({i})" if team_names.get(i, i) != i else i) for i in ids) or "无"
+
+    rows: list[tuple[str, object]] = [
+        ("小区 estate", f"<b>{safe_text(row.get('name', ''))}</b>"),
+        ("编号 id", safe_text(row.get("estate_id", ""))),
+        ("社区 community", safe_text(row.get("community", ""))),
+        ("地址 address", safe_text(row.get("address", ""))),
+        ("整治年度 batch", safe_text(row.get("batch_year", ""))),
+        ("状态 status", f"{safe_text(zh)} <small>{safe_text(en)}</small>"),
+    ]
+    if "nearest_team_id" in row.index and not _is_blank(row.get("nearest_team_id")):
+        tid = str(row["nearest_team_id"])
+        rows.append(("最近队伍 nearest", f"{safe_text(team_names.get(tid, tid))} · {safe_text(_distance_text(row.get('nearest_distance_m')))}"))
+    if "covering_team_ids" in row.index:
+        rows.append(("覆盖队伍 covering", teams(row.get("covering_team_ids"))))
+    if "nearby_team_ids" in row.index:
+        r_zh, r_en = radius_text(radius_m)
+        rows.append((f"{r_zh}内队伍 within {r_en}", teams(row.get("nearby_team_ids"))))
+    quality = row.get("geocode_quality")
+    if not _is_blank(quality):
+        rows.append(("定位 geocode", safe_text(QUALITY_LABELS.get(str(quality), str(quality)))))
+    if _is_approximate(row):
+        rows.append(("注意 note", "位置为近似 · approximate position"))
+    tooltip = f"{safe_text(row.get('name', ''))} · {safe_text(zh)}"
+    return _table(rows), tooltip
+
+
+def _is_approximate(row: pd.Series) -> bool:
+    synthetic = row.get("synthetic")
+    if not _is_blank(synthetic) and str(synthetic).lower() in {"true", "1"}:
+        return True
+    quality = row.get("geocode_quality")
+    return _is_blank(quality) or str(quality) not in {"surveyed", "exact"}
+
+
+def _route_popup(row: pd.Series) -> tuple[str, str]:
+    org = str(row.get("org_type", ""))
+    org_zh = ORG_STYLE.get(org, OTHER_ORG)[0]
+    shift = str(row.get("shift", ""))
+    rows = [
+        ("队伍 team", f"<b>{safe_text(row.get('team', ''))}</b>"),
+        ("队伍编号 team id", safe_text(row.get("team_id", ""))),
+        ("类型 type", safe_text(org_zh)),
+        ("班次 shift", safe_text(SHIFT_LABELS.get(shift, shift))),
+        ("路线编号 route", safe_text(row.get("route_id", ""))),
+    ]
+    if not _is_blank(row.get("schedule")):
+        rows.append(("时间 schedule", safe_text(row.get("schedule"))))
+    if not _is_blank(row.get("synthetic")) and str(row.get("synthetic")).lower() in {"true", "1"}:
+        rows.append(("注意 note", "演示路线，非真实 · synthetic demo route"))
+    return _table(rows), f"{safe_text(row.get('team', ''))} · {safe_text(org_zh)}"
+
+
+def _lines(geom) -> list[list[list[float]]]:
+    """Leaflet [lat, lon] vertex lists of a (multi)line."""
+    if geom is None or geom.is_empty:
+        return []
+    parts = getattr(geom, "geoms", [geom])
+    return [[[y, x] for x, y, *_ in part.coords] for part in parts if part.geom_type == "LineString"]
+
+
+def build_map(
+    estates: gpd.GeoDataFrame,
+    routes: gpd.GeoDataFrame | None = None,
+    *,
+    extensions: gpd.GeoDataFrame | None = None,
+    heat: Sequence[Sequence[float]] | None = None,
+    hotspots: gpd.GeoDataFrame | None = None,
+    bands: gpd.GeoDataFrame | None = None,
+    basemap: str = "offline",
+    show_bands: bool = True,
+    tianditu_key: str | None = None,
+    basemap_path: str | Path | None = None,
+    gazetteer_path: str | Path | None = None,
+    height: str | int = "100%",
+    notes: Sequence[str] = (),
+    radius_m: float | None = None,
+) -> folium.Map:
+    """Build the coverage map.
+
+    Parameters
+    ----------
+    estates
+        WGS-84 estates with ``estate_id, name, community, address, batch_year,
+        geocode_quality`` and optionally ``status`` (covered / coverable / gap),
+        ``nearest_team_id, nearest_distance_m, covering_team_ids, nearby_team_ids``.
+    routes
+        Patrol routes with ``route_id, team_id, team, org_type, shift``.
+    extensions
+        Proposed route extensions (lines); drawn dashed. Optional columns
+        ``team_id, team, org_type, estate_id, name, length_m``.
+    heat
+        Incident points as ``[lat, lon, weight]`` in WGS-84 for a heat layer.
+    hotspots
+        Hot-spot cells (polygons, WGS-84); a ``category`` column of
+        ``hot``/``cold`` (or a signed ``z``/``gi_z``) sets the colour.
+    bands
+        Bands from :func:`route_bands`; computed from ``routes`` when omitted.
+    basemap
+        ``"offline"`` (default, no tiles), ``"osm"``, ``"tianditu"`` (needs
+        ``tianditu_key``) or ``"amap"`` (GCJ-02 tiles; overlays shifted to GCJ-02).
+    show_bands
+        Whether the band layers start visible.
+    basemap_path, gazetteer_path
+        Files of the offline basemap; default ``data/basemap.geojson`` and
+        ``data/gazetteer.geojson``. Missing files are skipped.
+    height
+        Height of the map element.
+    notes
+        Extra lines for the legend (escaped).
+    radius_m
+        Rule radius the statuses were computed with, for the legend, the
+        popups, the band layer's name and bands computed here; default
+        :data:`geo.settings.rule_radius_m`.
+
+    Returns
+    -------
+    folium.Map
+        With CDN links still in place: pass it to :func:`geo.offline.localize_map`.
+    """
+    if basemap not in BASEMAPS:
+        msg = f"unknown basemap {basemap!r}: use one of {', '.join(BASEMAPS)} (offline needs no internet)"
+        raise ValueError(msg)
+    if basemap == "tianditu" and not tianditu_key:
+        msg = "the Tianditu basemap needs a key (tianditu_key); get one at the Tianditu developer site, or use basemap='offline'"
+        raise ValueError(msg)
+    datum = ONLINE_BASEMAPS[basemap]["datum"] if basemap in ONLINE_BASEMAPS else "wgs84"
+    if radius_m is None:
+        radius_m = settings.rule_radius_m
+    r_zh, r_en = radius_text(radius_m)
+
+    est = _display(estates, datum)
+    rts = _display(routes, datum)
+    if bands is None and routes is not None and len(routes):
+        bands = route_bands(routes, radius_m=radius_m)
+    bnd = _display(bands, datum)
+    ext = _display(extensions, datum)
+    hot = _display(hotspots, datum)
+
+    frames = [g for g in (est, rts) if g is not None and len(g)]
+    if frames:
+        bounds = np.array([g.total_bounds for g in frames])
+        west, south = bounds[:, 0].min(), bounds[:, 1].min()
+        east, north = bounds[:, 2].max(), bounds[:, 3].max()
+    else:
+        west, south, east, north = settings.shahe_bounds
+        if datum != "wgs84":
+            (west, east), (south, north) = _crs.convert(np.array([west, east]), np.array([south, north]), src="wgs84", dst=datum)
+    centre = [(south + north) / 2.0, (west + east) / 2.0]
+
+    m = folium.Map(location=centre, zoom_start=14, tiles=None, control_scale=True, height=height,
+                   attr=None, prefer_canvas=False)
+    m.get_root().header.add_child(Element(_CSS % {"bg": BACKGROUND_COLOUR}), name="shahe_map_css")
+
+    legend_notes = list(notes)
+    if basemap == "offline":
+        legend_notes += _add_offline_basemap(
+            m,
+            basemap_path=Path(basemap_path) if basemap_path else settings.data_path("basemap.geojson"),
+            gazetteer_path=Path(gazetteer_path) if gazetteer_path else settings.data_path("gazetteer.geojson"),
+            datum=datum,
+        )
+        m.add_child(_Attribution(OFFLINE_ATTRIBUTION))
+    else:
+        spec = ONLINE_BASEMAPS[basemap]
+        for i, url in enumerate(spec["tiles"]):
+            folium.TileLayer(
+                tiles=url.replace("{key}", str(tianditu_key or "")), attr=spec["attr"], name=spec["name"] if i == 0 else f"{spec['name']} 注记",
+                subdomains=spec["subdomains"], overlay=i > 0, control=i == 0, max_zoom=18,
+            ).add_to(m)
+
+    # Bands first, so markers and lines stay clickable on top.
+    if bnd is not None and len(bnd):
+        for band, name, colour, opacity in (("rule", f"{r_zh}范围 {r_en.replace(' ', '-')} band", "#1e88e5", 0.05), ("cover", "覆盖范围 cover band", "#43a047", 0.12)):
+            part = bnd[bnd["band"] == band] if "band" in bnd.columns else bnd
+            if not len(part):
+                continue
+            group = folium.FeatureGroup(name=name, show=show_bands)
+            for _, row in part.iterrows():
+                tip = f"{safe_text(row.get('team', ''))} · {safe_text(name.split(' ')[0])} {safe_text(_distance_text(row.get('radius_m')))}"
+                folium.GeoJson(
+                    shapely.geometry.mapping(row.geometry),
+                    style_function=lambda _f, c=colour, o=opacity: {"color": c, "weight": 1, "opacity": 0.5, "fillColor": c, "fillOpacity": o},
+                    tooltip=folium.Tooltip(tip),
+                ).add_to(group)
+            group.add_to(m)
+
+    if hot is not None and len(hot):
+        group = folium.FeatureGroup(name="热点网格 hot spots", show=True)
+        for _, row in hot.iterrows():
+            colour = _hotspot_colour(row)
+            shown = [(k, row.get(k)) for k in ("cell_id", "category", "count", "z", "gi_z", "p", "p_value") if k in row.index]
+            folium.GeoJson(
+                shapely.geometry.mapping(row.geometry),
+                style_function=lambda _f, c=colour: {"color": c, "weight": 1, "fillColor": c, "fillOpacity": 0.35},
+                tooltip=folium.Tooltip(_table((k, safe_text(v)) for k, v in shown)),
+            ).add_to(group)
+        group.add_to(m)
+
+    if heat:
+        pts = np.asarray([list(p)[:3] + [1.0] * (3 - len(list(p)[:3])) for p in heat], dtype=float)
+        if datum != "wgs84" and len(pts):
+            lon, lat = _crs.convert(pts[:, 1], pts[:, 0], src="wgs84", dst=datum)
+            pts[:, 0], pts[:, 1] = lat, lon
+        group = folium.FeatureGroup(name="警情热力 incident heat", show=True)
+        from folium.plugins import HeatMap
+
+        HeatMap(pts.tolist(), radius=22, blur=18, min_opacity=0.3).add_to(group)
+        group.add_to(m)
+
+    org_types: list[str] = []
+    team_names: dict[str, str] = {}
+    if rts is not None and len(rts):
+        org_types = [o for o in ORG_STYLE if o in set(rts["org_type"].astype(str))] + sorted(
+            {str(o) for o in rts["org_type"]} - set(ORG_STYLE)
+        )
+        team_names = {str(r["team_id"]): str(r.get("team", r["team_id"])) for _, r in rts.iterrows()}
+        group = folium.FeatureGroup(name="巡逻路线 patrol routes", show=True)
+        for _, row in rts.iterrows():
+            colour = ORG_STYLE.get(str(row.get("org_type")), OTHER_ORG)[1]
+            popup, tip = _route_popup(row)
+            for line in _lines(row.geometry):
+                folium.PolyLine(line, color=colour, weight=4, opacity=0.9, class_name="route-line",
+                                popup=folium.Popup(popup, max_width=360), tooltip=folium.Tooltip(tip)).add_to(group)
+        group.add_to(m)
+
+    if ext is not None and len(ext):
+        group = folium.FeatureGroup(name="延伸建议 extensions", show=True)
+        for _, row in ext.iterrows():
+            colour = ORG_STYLE.get(str(row.get("org_type")), OTHER_ORG)[1]
+            team = row.get("team", team_names.get(str(row.get("team_id")), row.get("team_id", "")))
+            rows = [("队伍 team", safe_text(team)), ("小区 estate", safe_text(row.get("name", row.get("estate_id", "")))),
+                    ("延伸长度 length", safe_text(_distance_text(row.get("length_m"))))]
+            for line in _lines(row.geometry):
+                folium.PolyLine(line, color=colour, weight=3, dash_array="8 6", opacity=0.95, class_name="extension-line",
+                                popup=folium.Popup(_table(rows), max_width=320),
+                                tooltip=folium.Tooltip(f"延伸建议 · {safe_text(team)}")).add_to(group)
+        group.add_to(m)
+
+    statuses: list[str] = []
+    has_status = est is not None and "status" in est.columns and est["status"].notna().any()
+    if est is not None and len(est):
+        group = folium.FeatureGroup(name="老旧小区 estates", show=True)
+        for _, row in est.iterrows():
+            status = row.get("status") if has_status else None
+            status = None if _is_blank(status) else str(status)
+            statuses.append(status or "")
+            _, _, colour = STATUS_STYLE.get(status, UNKNOWN_STATUS)
+            popup, tip = _estate_popup(row, team_names, radius_m=radius_m)
+            geom = row.geometry
+            if geom is None or geom.is_empty:
+                continue
+            if geom.geom_type != "Point":
+                folium.GeoJson(shapely.geometry.mapping(geom),
+                               style_function=lambda _f, c=colour: {"color": c, "weight": 2, "fillColor": c, "fillOpacity": 0.2}).add_to(group)
+                geom = geom.representative_point()
+            folium.CircleMarker(
+                [geom.y, geom.x], radius=8, color="#ffffff", weight=2, fill=True, fill_color=colour, fill_opacity=0.95,
+                class_name=f"estate-marker estate-{status or 'unknown'}",
+                popup=folium.Popup(popup, max_width=380), tooltip=folium.Tooltip(tip),
+            ).add_to(group)
+        group.add_to(m)
+        if any(_is_approximate(r) for _, r in est.iterrows()):
+            legend_notes.append("小区位置为近似定位，非实测")
+    if rts is not None and len(rts) and "synthetic" in rts.columns and rts["synthetic"].astype(str).str.lower().isin({"true", "1"}).any():
+        legend_notes.append("巡逻路线含演示数据，非真实")
+    if basemap == "amap":
+        legend_notes.append("高德底图为GCJ-02，叠加图层已转换显示")
+
+    m.add_child(_Legend(_legend_html(statuses, org_types, notes=legend_notes, has_status=bool(has_status), radius_m=radius_m)))
+    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    if frames:
+        m.fit_bounds([[south, west], [north, east]], padding=(20, 20))
+    return m
+
+
+class _Attribution(MacroElement):
+    """Add a fixed attribution text to the map's attribution control."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.text|tojson }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, text: str):
+        super().__init__()
+        self._name = "Attribution"
+        self.text = safe_text(text)
+
+
+def _hotspot_colour(row: pd.Series) -> str:
+    category = str(row.get("category", "")).lower()
+    if category in {"hot", "热点"}:
+        return "#d32f2f"
+    if category in {"cold", "冷点"}:
+        return "#1976d2"
+    for key in ("z", "gi_z"):
+        if key in row.index and not _is_blank(row.get(key)):
+            z = float(row[key])
+            return "#d32f2f" if z > 0 else "#1976d2"
+    return "#fb8c00"

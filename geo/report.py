@@ -1,0 +1,151 @@
+"""Tables for users: the coverage report per estate, obligations per team, and summaries per status.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+
+from geo.coverage.model import CoverageModel
+from geo.coverage.rule import STATUSES
+from geo.extensions import extension_proposals
+
+# --- tables for users ------------------------------------------------------------
+
+
+def coverage_table(
+    estates: gpd.GeoDataFrame,
+    routes: gpd.GeoDataFrame,
+    *,
+    radius_m: float | None = None,
+    cover_m: float | None = None,
+    strict: bool = False,
+    shift: str | None = None,
+    network=None,
+    model: CoverageModel | None = None,
+    proposals: gpd.GeoDataFrame | None = None,
+) -> gpd.GeoDataFrame:
+    """Coverage status of every estate, with its recommended extension.
+
+    Parameters
+    ----------
+    estates, routes
+        GeoDataFrames in one CRS (WGS-84 as read by :mod:`geo.io`).
+    radius_m, cover_m, strict, shift
+        See :class:`CoverageModel`.
+    network
+        Optional road network (path or GeoDataFrame of lines) to measure
+        extensions along; see :func:`geo.extensions.extension_proposals`.
+    model
+        A solved model to reuse instead of building one from the frames.
+    proposals
+        The result of :func:`geo.extensions.extension_proposals` for the same
+        model, to reuse instead of computing it again (``network`` is then unused).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per estate in input order: ``estate_id``, ``name``,
+        ``community``, ``batch_year`` (when present), the columns of
+        :meth:`CoverageModel.table`, ``recommended_team_id``,
+        ``recommended_extension_m``, ``extension_measure``, and the estate
+        geometry in the estates' CRS.
+    """
+    if model is None:
+        model = CoverageModel.from_geodataframes(estates, routes, radius_m=radius_m, cover_m=cover_m, shift=shift, strict=strict).solve()
+    table = model.table()
+    props = proposals if proposals is not None else extension_proposals(estates, routes, model=model, network=network)
+    rec = props.loc[props["recommended"], ["estate_id", "team_id", "extension_m", "extension_measure"]]
+    rec = rec.rename(columns={"team_id": "recommended_team_id", "extension_m": "recommended_extension_m"})
+    table = table.merge(pd.DataFrame(rec), on="estate_id", how="left")
+    table["recommended_team_id"] = table["recommended_team_id"].fillna("")
+    table["extension_measure"] = table["extension_measure"].fillna("")
+    front = [c for c in ("estate_id", "name", "community", "batch_year") if c in estates.columns]
+    attrs = pd.DataFrame(estates[front]).reset_index(drop=True).astype({"estate_id": str})
+    out = attrs.merge(table, on="estate_id", how="left")
+    return gpd.GeoDataFrame(out, geometry=estates.geometry.reset_index(drop=True).values, crs=estates.crs)
+
+
+def team_table(
+    estates: gpd.GeoDataFrame,
+    routes: gpd.GeoDataFrame,
+    *,
+    radius_m: float | None = None,
+    cover_m: float | None = None,
+    strict: bool = False,
+    shift: str | None = None,
+    network=None,
+    model: CoverageModel | None = None,
+    proposals: gpd.GeoDataFrame | None = None,
+) -> pd.DataFrame:
+    """What each team covers and what the rule obliges it to cover.
+
+    Parameters are those of :func:`coverage_table`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per team: ``team_id``, ``team``, ``org_type``, ``route_ids``,
+        ``covered_estate_ids``, ``nearby_estate_ids``, ``obliged_estate_ids``
+        (nearby, not covering, at estates that are ``coverable`` in the
+        chosen mode), the counts of each, and ``obligation_extension_m``: the
+        total extra metres (there and back) if the team takes all its
+        obligations; ids joined with ``;``.
+    """
+    if model is None:
+        model = CoverageModel.from_geodataframes(estates, routes, radius_m=radius_m, cover_m=cover_m, shift=shift, strict=strict).solve()
+    pairs = model.pairs()
+    props = proposals if proposals is not None else extension_proposals(estates, routes, model=model, network=network)
+    teams = sorted(model.team_ids)
+    active = model._active_routes()
+    rows = []
+    by_team = {t: g for t, g in pairs.groupby("team_id", sort=False)}
+    ext = props.groupby("team_id")["extension_m"].sum() if len(props) else pd.Series(dtype=float)
+    codes = model.route_team
+    for t in teams:
+        code = model._team_code[t]
+        rids = sorted(str(r) for r in model.route_ids[(codes == code) & active])
+        if not rids and t not in by_team:
+            continue
+        g = by_team.get(t, pairs.iloc[:0])
+        covered = sorted(g.loc[g["covers"], "estate_id"])
+        obliged = sorted(g.loc[g["obligation"], "estate_id"])
+        nearby = sorted(g["estate_id"])
+        attrs = model.team_attrs.loc[t] if model.team_attrs is not None and t in model.team_attrs.index else {}
+        rows.append(
+            {
+                "team_id": t,
+                "team": attrs.get("team", "") if len(attrs) else "",
+                "org_type": attrs.get("org_type", "") if len(attrs) else "",
+                "route_ids": ";".join(rids),
+                "covered_count": len(covered),
+                "obliged_count": len(obliged),
+                "nearby_count": len(nearby),
+                "covered_estate_ids": ";".join(covered),
+                "obliged_estate_ids": ";".join(obliged),
+                "nearby_estate_ids": ";".join(nearby),
+                "obligation_extension_m": float(ext.get(t, 0.0)),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def status_summary(table: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Counts of estates per status: overall, per community and per batch year.
+
+    Parameters
+    ----------
+    table
+        Output of :func:`coverage_table`.
+
+    Returns
+    -------
+    dict
+        ``"total"``, ``"community"`` and ``"batch_year"`` (when the columns
+        exist): DataFrames with one column per status.
+    """
+    out = {"total": table["status"].value_counts().reindex(STATUSES[::-1], fill_value=0).to_frame("estates").T}
+    for key in ("community", "batch_year"):
+        if key in table.columns:
+            out[key] = pd.crosstab(table[key], table["status"]).reindex(columns=list(STATUSES[::-1]), fill_value=0)
+    return out

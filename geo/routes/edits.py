@@ -1,0 +1,298 @@
+"""Route edits as pure functions: read new lines, give them to a team, build the draft.
+
+A draft is the current routes with lines added to (or replacing those of) one
+team and, optionally, some routes removed. Lines come from the app's drawing
+tool, a pasted GeoJSON text or a GeoJSON/GPX file (the editor view and
+``python -m geo routes add``); every line is converted to WGS-84 from the
+datum the user names before anything is measured.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+from shapely.geometry import shape
+
+from geo import crs as _crs
+from geo import io, settings
+from geo.errors import DataFileError, SchemaError
+from geo.routes.load import check_teams, read_gpx
+from geo.schemas import ORG_TYPES, SHIFTS
+
+LINE_TYPES = ("LineString", "MultiLineString")
+_TEAM_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
+
+
+@dataclass(frozen=True)
+class Team:
+    """The team a drawn or uploaded line is given to."""
+
+    team_id: str
+    team: str
+    org_type: str
+    shift: str
+    schedule: str = ""
+
+
+def _geometries(doc) -> list[dict]:
+    """GeoJSON geometries of a Feature, FeatureCollection, geometry or list of features."""
+    if isinstance(doc, list):
+        return [g for item in doc for g in _geometries(item)]
+    if not isinstance(doc, dict):
+        return []
+    kind = doc.get("type")
+    if kind == "FeatureCollection":
+        return [g for f in doc.get("features") or [] for g in _geometries(f)]
+    if kind == "Feature":
+        return _geometries(doc.get("geometry"))
+    if kind == "GeometryCollection":
+        return [g for sub in doc.get("geometries") or [] for g in _geometries(sub)]
+    return [doc] if kind else []
+
+
+def lines_from_geojson(doc, *, datum: str = "wgs84", source: str = "GeoJSON") -> list[shapely.Geometry]:
+    """Return the lines of a GeoJSON object (or its text), converted to WGS-84.
+
+    Parameters
+    ----------
+    doc
+        A Feature, FeatureCollection, geometry, a list of features (what the
+        map's drawing tool returns) or the JSON text of one.
+    datum
+        Datum of the coordinates (``wgs84``, ``gcj02``, ``bd09``); a top-level
+        ``"datum"`` member of the document wins.
+    source
+        Name for messages.
+
+    Returns
+    -------
+    list of shapely LineString / MultiLineString in WGS-84 degrees.
+
+    Raises
+    ------
+    DataFileError
+        If the text is not JSON.
+    SchemaError
+        Listing every feature that is not a line or has fewer than two points
+        (numbered from 0, as :mod:`geo.io` numbers them); or when there is no
+        line at all.
+    """
+    if isinstance(doc, (str, bytes)):
+        try:
+            doc = json.loads(doc)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            msg = f"{source}: not valid JSON ({exc}); paste a GeoJSON Feature or FeatureCollection"
+            raise DataFileError(msg) from exc
+    if isinstance(doc, dict) and doc.get("datum"):
+        datum = str(doc["datum"])
+    datum = _crs.normalize_datum(datum)
+    lines, problems = [], []
+    for i, geom in enumerate(_geometries(doc)):  # "feature N" from 0, as geo.io numbers features
+        kind = geom.get("type")
+        if kind not in LINE_TYPES:
+            problems.append(f"{source}, feature {i}: a {kind} is not a route; draw routes as lines")
+            continue
+        try:
+            g = shape(geom)
+        except (ValueError, TypeError, AttributeError, IndexError) as exc:
+            problems.append(f"{source}, feature {i}: unreadable coordinates ({exc})")
+            continue
+        if g.is_empty or not g.length > 0:
+            problems.append(f"{source}, feature {i}: the line needs at least two different points")
+            continue
+        lines.append(g)
+    if problems:
+        raise SchemaError(f"{source}: {len(problems)} feature(s) cannot be used as routes", problems)
+    if not lines:
+        raise SchemaError(f"{source}: no line found", [f"{source}: draw or give at least one LineString"])
+    if datum != "wgs84":
+        lines = list(_crs.convert_geometries(lines, src=datum, dst="wgs84"))
+    return lines
+
+
+def lines_from_upload(name: str, data: bytes, *, datum: str = "wgs84") -> list[shapely.Geometry]:
+    """Return the lines of an uploaded ``.geojson``/``.json`` or ``.gpx`` file in WGS-84.
+
+    GPX tracks are read with :func:`geo.routes.read_gpx` (each track one line).
+    """
+    suffix = Path(name).suffix.lower()
+    if suffix == ".gpx":
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / Path(name).name
+            path.write_bytes(data)
+            try:
+                gdf = read_gpx(path, team_id="upload", team="upload", org_type="police", datum=datum)
+            except SchemaError as exc:  # name the user's file, not the temporary copy
+                raise SchemaError(exc.summary.replace(str(path), name), [q.replace(str(path), name) for q in exc.problems]) from exc
+            except DataFileError as exc:
+                raise DataFileError(str(exc).replace(str(path), name)) from exc
+        return list(gdf.geometry.values)
+    if suffix in (".geojson", ".json"):
+        return lines_from_geojson(data, datum=datum, source=name)
+    msg = f"{name}: unknown file type {suffix or '(none)'}; upload a .geojson or .gpx file"
+    raise DataFileError(msg)
+
+
+def check_new_team(team: Team, routes: gpd.GeoDataFrame) -> list[str]:
+    """Problems of a new team's fields (empty when it can be used)."""
+    problems = []
+    if not _TEAM_ID.match(team.team_id or ""):
+        problems.append("field 'team_id': use 1-40 letters, digits, '-', '_' or '.', e.g. PS-NEW")
+    elif routes is not None and team.team_id in set(routes["team_id"].astype(str)):
+        problems.append(f"field 'team_id': {team.team_id!r} already exists; pick it as an existing team or choose another id")
+    if not str(team.team).strip():
+        problems.append("field 'team': give the team's name")
+    if team.org_type not in ORG_TYPES:
+        problems.append(f"field 'org_type': {team.org_type!r} is not one of {', '.join(ORG_TYPES)}")
+    if team.shift not in SHIFTS:
+        problems.append(f"field 'shift': {team.shift!r} is not one of {', '.join(SHIFTS)}")
+    return problems
+
+
+def _next_ids(existing: set[str], team_id: str, n: int) -> list[str]:
+    out, k = [], 1
+    while len(out) < n:
+        rid = f"R-{team_id}-{k}"
+        if rid not in existing:
+            out.append(rid)
+            existing.add(rid)
+        k += 1
+    return out
+
+
+def make_draft(
+    routes: gpd.GeoDataFrame,
+    lines: list[shapely.Geometry],
+    team: Team | None,
+    *,
+    replace: bool = False,
+    remove_route_ids: tuple[str, ...] | list[str] = (),
+) -> gpd.GeoDataFrame:
+    """Return the routes after an edit.
+
+    Parameters
+    ----------
+    routes
+        Current routes (WGS-84) with the columns of :data:`geo.schemas.ROUTES`.
+    lines
+        New lines in WGS-84, each becoming one route of ``team``.
+    team
+        The team of the new lines (required when there are lines).
+    replace
+        Drop the team's current routes first (a redrawn route); default adds
+        (an extension or a second route).
+    remove_route_ids
+        Routes to delete.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The draft, EPSG:4326, checked with :func:`geo.routes.check_teams`.
+    """
+    out = routes.copy()
+    if remove_route_ids:
+        out = out[~out["route_id"].astype(str).isin([str(r) for r in remove_route_ids])]
+    if lines:
+        if team is None:
+            raise ValueError("the new lines need a team")
+        if replace:
+            out = out[out["team_id"].astype(str) != team.team_id]
+        ids = _next_ids(set(out["route_id"].astype(str)) | set(routes["route_id"].astype(str)), team.team_id, len(lines))
+        rows = []
+        for rid, geom in zip(ids, lines, strict=True):
+            row = {"route_id": rid, "team_id": team.team_id, "team": team.team, "org_type": team.org_type, "shift": team.shift}
+            if team.schedule:
+                row["schedule"] = team.schedule
+            if "synthetic" in out.columns:
+                row["synthetic"] = False
+            row["geometry"] = geom
+            rows.append(row)
+        new = gpd.GeoDataFrame(rows, geometry="geometry", crs=settings.storage_crs)
+        out = pd.concat([out.to_crs(settings.storage_crs), new], ignore_index=True)
+        out = gpd.GeoDataFrame(out, geometry="geometry", crs=settings.storage_crs)
+    out = out.reset_index(drop=True)
+    if len(out):
+        check_teams(out, source="draft")
+    return out
+
+
+def routes_to_text(routes: gpd.GeoDataFrame, *, metadata: dict | None = None) -> str:
+    """GeoJSON text of routes as :func:`geo.io.write_geojson` writes it.
+
+    ``metadata`` (e.g. :func:`file_metadata` of the current file) passes
+    through :func:`metadata_for`, so a file whose routes are all real no longer
+    says it is synthetic.
+    """
+    return json.dumps(io.to_geojson_dict(routes, metadata=metadata_for(routes, metadata)), ensure_ascii=False)
+
+
+def file_metadata(text: str) -> dict:
+    """Top-level members of a GeoJSON text other than its features (e.g. ``synthetic``, ``note``)."""
+    try:
+        doc = json.loads(text) if text.strip() else {}
+    except json.JSONDecodeError:
+        return {}
+    return {k: v for k, v in doc.items() if k not in ("type", "features", "datum", "crs")} if isinstance(doc, dict) else {}
+
+
+def metadata_for(routes: gpd.GeoDataFrame, base_metadata: dict | None) -> dict:
+    """Top-level members for a file of ``routes``, starting from those of the file they were edited from.
+
+    The file-level ``synthetic: true`` and its ``note`` (e.g. "SYNTHETIC
+    demonstration routes ...") are kept only while some route still has
+    ``synthetic`` true; once every route says ``synthetic`` false (or empty),
+    both are dropped. When no route carries a ``synthetic`` value at all, the
+    file-level declaration is the only one there is and is kept.
+
+    Parameters
+    ----------
+    routes
+        The routes to be written.
+    base_metadata
+        Top-level members of the earlier file (:func:`file_metadata`), or None.
+
+    Returns
+    -------
+    dict
+        A new dict; ``base_metadata`` is not changed.
+    """
+    meta = dict(base_metadata or {})
+    if not meta.get("synthetic") or "synthetic" not in routes.columns:
+        return meta
+    flags = routes["synthetic"]
+    if flags.isna().all():
+        return meta
+    if flags.astype("boolean").fillna(False).astype(bool).any():
+        return meta
+    meta.pop("synthetic", None)
+    meta.pop("note", None)
+    return meta
+
+
+def status_changes(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
+    """Estates whose status differs between two coverage tables.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``estate_id, name, community, before, after`` for changed estates only,
+        in the order of ``before``.
+    """
+    keep = [c for c in ("estate_id", "name", "community", "status") if c in before.columns]
+    b = pd.DataFrame(before[keep]).rename(columns={"status": "before"})
+    a = pd.DataFrame(after[["estate_id", "status"]]).rename(columns={"status": "after"})
+    merged = b.merge(a, on="estate_id", how="left")
+    return merged[merged["before"] != merged["after"]].reset_index(drop=True)
+
+
+def status_counts(table: pd.DataFrame) -> dict[str, int]:
+    """Number of estates per status (covered, coverable, gap)."""
+    counts = table["status"].value_counts()
+    return {s: int(counts.get(s, 0)) for s in ("covered", "coverable", "gap")}
