@@ -23,7 +23,7 @@ from geo.geocode.geocoder import Geocoder, build_estates, geocode_address, geoco
 from geo.geocode.online import AmapProvider, GeocodeCache, TiandituProvider, make_provider
 from geo.geocode.overrides import load_overrides
 
-DATA = Path(__file__).parent / "data" / "geocode"
+DATA = Path(__file__).parents[1] / "data" / "geocode"
 GEOD = pyproj.Geod(ellps="WGS84")
 
 
@@ -176,7 +176,7 @@ class TestShippedData:
     def test_make_gazetteer_reproduces_shipped_files(self, tmp_path):
         import importlib.util
 
-        spec = importlib.util.spec_from_file_location("make_gazetteer", Path(__file__).parents[1] / "scripts" / "make_gazetteer.py")
+        spec = importlib.util.spec_from_file_location("make_gazetteer", Path(__file__).parents[2] / "scripts" / "make_gazetteer.py")
         mod = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(mod)
         assert mod.main(["--out-dir", str(tmp_path)]) == 0

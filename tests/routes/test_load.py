@@ -12,7 +12,7 @@ from geo import io
 from geo.errors import DataFileError, SchemaError
 from geo.routes.load import check_teams, count_self_crossings, load_routes, read_gpx, self_crossing_notices
 
-DATA = Path(__file__).parent / "data" / "coverage"
+DATA = Path(__file__).parents[1] / "data" / "coverage"
 GEOD = pyproj.Geod(ellps="WGS84")
 
 

@@ -20,9 +20,9 @@ from geo.crs import convert, gcj02_to_wgs84
 from geo.errors import DataFileError, SchemaError
 from geo.routes import edits
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "data"
-HERE = Path(__file__).resolve().parent / "data" / "route_edits"
+HERE = Path(__file__).resolve().parents[1] / "data" / "route_edits"
 GEOD = pyproj.Geod(ellps="WGS84")
 GAP = "SH-06"
 

@@ -11,8 +11,8 @@ import pytest
 
 from geo import crs
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = Path(__file__).parent / "data" / "io"
+ROOT = Path(__file__).resolve().parents[2]
+DATA = Path(__file__).parents[1] / "data" / "io"
 
 
 def run(*args: str) -> subprocess.CompletedProcess:

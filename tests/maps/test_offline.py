@@ -14,7 +14,7 @@ from folium.plugins import Draw, HeatMap, MarkerCluster
 
 from geo.maps import offline
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from geo.errors import DataFileError
 from geo.maps import mapview, offline
 from geo.maps.export import write_map
 
-DATA = Path(__file__).resolve().parent / "data" / "map"
+DATA = Path(__file__).resolve().parents[1] / "data" / "map"
 GEOD = Geod(ellps="WGS84")
 HOSTILE = ("<img src=x onerror=alert(1)>", "<script>alert(3)</script>", "${alert(2)}")
 needs_vendor = pytest.mark.skipif(not (offline.VENDOR_DIR / offline.MANIFEST_NAME).exists(), reason="assets not vendored (run ./run setup)")

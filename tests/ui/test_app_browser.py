@@ -19,7 +19,7 @@ import pytest
 from geo import io as gio
 from geo.maps import offline
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "browser-test-pw"
 LOCAL = {"127.0.0.1", "localhost", "::1", "[::1]"}
 GEOD = pyproj.Geod(ellps="WGS84")

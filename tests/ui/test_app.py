@@ -20,7 +20,7 @@ from geo.crs import convert
 from geo.errors import GeocodeError
 from geo.routes.store import RouteStore
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
 DATA = ROOT / "data"
 HOSTILE = "<img src=x onerror=alert(1)>"

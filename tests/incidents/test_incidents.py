@@ -22,7 +22,7 @@ from geo.incidents.store import STORE_COLUMNS, IncidentArrays, as_arrays, load_i
 from geo.incidents.taxonomy import CATEGORIES, LABEL_TABLE, classify, map_label
 from geo.incidents.times import NIGHT_HOURS, parse_time, period_bounds
 
-DATA = Path(__file__).parent / "data" / "incidents"
+DATA = Path(__file__).parents[1] / "data" / "incidents"
 
 
 @dataclass

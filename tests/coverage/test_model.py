@@ -459,7 +459,7 @@ class TestBadInput:
 
 # --- the shipped demo and the command line ------------------------------------------------------
 
-DATA = __import__("pathlib").Path(__file__).parent / "data" / "coverage"
+DATA = __import__("pathlib").Path(__file__).parents[1] / "data" / "coverage"
 
 
 class TestShippedDemo:

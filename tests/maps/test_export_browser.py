@@ -17,7 +17,7 @@ pytestmark = [
     pytest.mark.skipif(not (offline.VENDOR_DIR / offline.MANIFEST_NAME).exists(), reason="assets not vendored (run ./run setup)"),
 ]
 
-DATA = Path(__file__).resolve().parent / "data" / "map"
+DATA = Path(__file__).resolve().parents[1] / "data" / "map"
 SHIPPED_ESTATES = settings.data_path("estates.geojson")
 
 

@@ -20,7 +20,7 @@ from geo._validate import check_frame
 from geo.errors import DataFileError, SchemaError
 from geo.schemas import ESTATES, INCIDENTS, ROUTES
 
-DATA = Path(__file__).parent / "data" / "io"
+DATA = Path(__file__).parents[1] / "data" / "io"
 
 # Public GCJ-02 formula (a = 6378245.0, ee = 0.00669342162296594323), written out
 # here independently of geo.crs so the datum conversion is checked against it.
