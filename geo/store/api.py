@@ -38,7 +38,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import geopandas as gpd
 import pandas as pd
 import shapely
 import sqlalchemy as sa
@@ -48,7 +47,7 @@ from geo.errors import ConflictError, DataFileError, SchemaError, StoreError
 from geo.store import values as _v
 from geo.store.layers import LayersMixin, now
 from geo.store.migrations import SCHEMA_VERSION, migrate, schema_version
-from geo.store.schema import AUDIT, LAYERS, TABLES
+from geo.store.schema import AUDIT, TABLES
 
 __all__ = ["EMBEDDED_NAME", "Store", "TableSpec", "open_store"]
 
