@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "geo.cli.map",
     "geo.cli.incidents",
     "geo.cli.bench",
+    "geo.cli.store",
 )
 
 

@@ -99,7 +99,7 @@ class TableSpec:
         return [(self.key, "text")] + [(c, _v.kind_of(t, where=f"{where}, column {c!r}")) for c, t in self.columns.items()]
 
 
-def open_store(url: str | os.PathLike | None = None, *, data_dir: str | os.PathLike | None = None) -> Store:
+def open_store(url: str | os.PathLike | None = None, *, data_dir: str | os.PathLike | None = None, migrate: bool = False) -> Store:
     """Open the store: PostGIS for a ``postgresql://`` URL, else the embedded GeoPackage.
 
     Parameters
@@ -129,7 +129,7 @@ def open_store(url: str | os.PathLike | None = None, *, data_dir: str | os.PathL
     if text.startswith(("postgresql:", "postgres:", "postgresql+")):
         from geo.store.postgis import PostgisBackend
 
-        return Store(PostgisBackend(text), auto_migrate=False)
+        return Store(PostgisBackend(text), auto_migrate=migrate)
     path = Path(text.removeprefix("sqlite:///")) if text else folder / EMBEDDED_NAME
     from geo.store.sqlite import SqliteBackend
 
@@ -152,6 +152,14 @@ class Store(LayersMixin):
         self._engine: sa.Engine = backend.engine
         self._record_tables: dict[str, tuple[sa.Table, list[tuple[str, str]], str, str | None]] = {}
         self._layer_tables: dict[tuple, sa.Table] = {}
+        try:
+            self._check_schema(auto_migrate)
+        except BaseException:
+            backend.dispose()
+            raise
+
+    def _check_schema(self, auto_migrate: bool) -> None:
+        backend = self.backend
         with self._errors(), self._engine.connect() as conn:
             current = schema_version(conn)
         if current == SCHEMA_VERSION:
