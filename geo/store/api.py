@@ -49,7 +49,7 @@ from geo.store.layers import LayersMixin, now
 from geo.store.migrations import SCHEMA_VERSION, migrate, schema_version
 from geo.store.schema import AUDIT, TABLES
 
-__all__ = ["EMBEDDED_NAME", "Store", "TableSpec", "open_store"]
+__all__ = ["EMBEDDED_NAME", "Store", "TableSpec", "active_store", "open_store"]
 
 #: File name of the embedded store inside the data folder.
 EMBEDDED_NAME = "shahe.gpkg"
@@ -138,6 +138,18 @@ def open_store(url: str | os.PathLike | None = None, *, data_dir: str | os.PathL
 
         create_embedded(path, folder)
     return Store(SqliteBackend(path), auto_migrate=True)
+
+
+def active_store(data_dir: str | os.PathLike | None = None) -> Store | None:
+    """The store in use, if any: ``SHAHE_STORE``, else ``shahe.gpkg`` in ``data_dir`` when it exists; else None.
+
+    Unlike :func:`open_store`, this never creates the embedded store: a data folder
+    without one keeps working on its files alone.
+    """
+    if os.environ.get("SHAHE_STORE"):
+        return open_store(data_dir=data_dir)
+    path = Path(data_dir if data_dir is not None else settings.data_dir) / EMBEDDED_NAME
+    return open_store(path, data_dir=data_dir) if path.exists() else None
 
 
 class Store(LayersMixin):
@@ -381,6 +393,11 @@ class Store(LayersMixin):
         q = q.where(AUDIT.c.record_key.is_(None) if key is None else AUDIT.c.record_key == key)
         row = conn.execute(q.order_by(AUDIT.c.id.desc()).limit(1)).first()
         return f"version {row.version} by {row.author} at {row.at}" if row else "a change"
+
+    def last_change(self, table: str, key: str | None = None) -> str:
+        """``"version N by AUTHOR at TIME"`` of the last change of a layer (``key=None``) or record."""
+        with self._errors(), self._engine.connect() as conn:
+            return self._last_change(conn, table, key)
 
     def insert(self, table: str, record: dict, *, author: str, reason: str) -> int:
         """Add a new record; return its version.

@@ -145,6 +145,7 @@ class LayersMixin:
         metadata: dict | None = None,
         keep_history: bool | None = None,
         action: str = "replace",
+        restored_from: int | None = None,
     ) -> int:
         """Save ``frame`` as the whole of layer ``name`` if the layer is still at ``base_version``.
 
@@ -166,6 +167,8 @@ class LayersMixin:
             default: as before, True for a new layer.
         action
             Word in the audit trail (``replace``, ``import``, ``restore``).
+        restored_from
+            For a restore, the version restored (kept in the audit entry).
 
         Returns
         -------
@@ -218,6 +221,8 @@ class LayersMixin:
             if rows:
                 conn.execute(t.insert(), rows)
             after = _payload(frame, kinds, meta or {}) if keep else {"rows": len(rows)}
+            if restored_from is not None:
+                after["restored_from"] = int(restored_from)
             self._audit(conn, table=name, key=None, version=version, action=action,
                         before=None if info is None else {"version": current, "rows": old_rows}, after=after, author=author, reason=reason)
             return version
@@ -294,7 +299,8 @@ class LayersMixin:
                 raise DataFileError(msg)
             frame = _frame_from_payload(after)
             base = self.layer_version(table) if base_version is None else base_version
-            return self.replace_layer(table, frame, base_version=base, author=author, reason=reason, metadata=after["meta"], action="restore")
+            return self.replace_layer(table, frame, base_version=base, author=author, reason=reason, metadata=after["meta"], action="restore",
+                                      restored_from=version)
         current = self.get(table, key)
         if after is None:
             if current is None:

@@ -51,8 +51,8 @@ def sql_type(kind: str) -> sa.types.TypeEngine:
 
 
 def dumps(value) -> str:
-    """Canonical JSON text (sorted keys, UTF-8 kept) of a value."""
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=_json_default)
+    """Compact JSON text of a value (keys in their order, UTF-8 kept)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_json_default)
 
 
 def _json_default(value):
