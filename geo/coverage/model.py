@@ -55,7 +55,7 @@ import shapely
 from geo import crs as _crs
 from geo import settings
 from geo.coverage.kernels import _explode, _first_equal, _join_groups, _morton, _segment_distance
-from geo.coverage.rule import _COVERABLE, _COVERED, _GAP, _SHIFT_ROUTES, STATUSES, _check_shift
+from geo.coverage.rule import COVERABLE, COVERED, GAP, STATUSES, Rule, as_rule, check_shift, patrols_in
 from geo.errors import CRSError, SchemaError
 from geo.schemas import SHIFTS
 
@@ -137,7 +137,7 @@ class CoverageModel:
         self.input_crs = pyproj.CRS.from_user_input(input_crs) if input_crs is not None else self.crs
         self.radius_m = float(settings.rule_radius_m if radius_m is None else radius_m)
         self.tolerance_m = float(settings.distance_tolerance_m)
-        self.shift = _check_shift(shift)
+        self.shift = check_shift(shift)
         self.strict = bool(strict)
 
         self.estate_ids = np.asarray(estate_ids, dtype=object)
@@ -189,6 +189,7 @@ class CoverageModel:
         estates: gpd.GeoDataFrame,
         routes: gpd.GeoDataFrame,
         *,
+        rule: Rule | None = None,
         radius_m: float | None = None,
         cover_m: float | None = None,
         shift: str | None = None,
@@ -205,8 +206,10 @@ class CoverageModel:
         routes
             Columns ``route_id``, ``team_id``, optional ``shift``, ``team``,
             ``org_type``, and line geometry.
+        rule
+            The question (:class:`geo.coverage.rule.Rule`).
         radius_m, cover_m, shift, strict
-            See :class:`CoverageModel`.
+            The same as separate arguments (see :class:`CoverageModel`), instead of ``rule``.
         metric_crs
             CRS to measure in; default chosen from the data's bounds
             (EPSG:4545 for Shahe).
@@ -223,6 +226,7 @@ class CoverageModel:
         SchemaError
             If an id column is missing, or a geometry is empty or of zero length.
         """
+        rule = as_rule(rule, radius_m=radius_m, cover_m=cover_m, strict=strict, shift=shift)
         _check_frames(estates, routes)
         if metric_crs is None:
             if estates.crs.is_projected:
@@ -246,10 +250,10 @@ class CoverageModel:
             routes["team_id"].astype(str).to_numpy(dtype=object),
             crs=metric_crs,
             route_shifts=shifts,
-            radius_m=radius_m,
-            cover_m=cover_m,
-            shift=shift,
-            strict=strict,
+            radius_m=rule.radius_m,
+            cover_m=rule.cover_m,
+            shift=rule.shift,
+            strict=rule.strict,
             input_crs=estates.crs,
         )
         model.estate_attrs = pd.DataFrame(estates.drop(columns=estates.geometry.name)).reset_index(drop=True)
@@ -466,9 +470,13 @@ class CoverageModel:
         key = key[starts]
         return which[key // len(self.route_ids)], key % len(self.route_ids), dmin
 
-    def _active_routes(self) -> np.ndarray:
-        allowed = np.isin(self.route_shifts, _SHIFT_ROUTES[self.shift])
-        return allowed & self.route_alive
+    def team_code(self, team_id) -> int:
+        """The code of a team id in :attr:`team_ids`."""
+        return self._team_code[team_id]
+
+    def active_routes(self) -> np.ndarray:
+        """Boolean mask of the routes that count: present (not deleted) and patrolling in the model's shift."""
+        return patrols_in(self.route_shifts, self.shift) & self.route_alive
 
     def _team_min(self, est, rte, dist):
         """Minimum distance per (estate, team) over active routes.
@@ -479,7 +487,7 @@ class CoverageModel:
             ``est, team, route, dist`` per (estate, team), sorted by estate then
             team id; ``route`` is the team's nearest route (first of equals).
         """
-        keep = self._active_routes()[rte]
+        keep = self.active_routes()[rte]
         est, rte, dist = est[keep], rte[keep], dist[keep]
         n_teams = max(len(self._team_ids), 1)
         rank = self._rank()
@@ -518,7 +526,7 @@ class CoverageModel:
             covered = (nearby_count > 0) & (covering_count == nearby_count)
         else:
             covered = covering_count > 0
-        status = np.where(covered, _COVERED, np.where(nearby_count > 0, _COVERABLE, _GAP))
+        status = np.where(covered, COVERED, np.where(nearby_count > 0, COVERABLE, GAP))
         return _Summary(status, nearby_count, covering_count, nearest_team, nearest_dist)
 
     # --- solving and editing ------------------------------------------------
@@ -688,7 +696,7 @@ class CoverageModel:
                 "distance_m": d2,
                 "cover_m": cover,
                 "covers": covers,
-                "obligation": ~covers & (status == _COVERABLE),
+                "obligation": ~covers & (status == COVERABLE),
                 "estate_index": e2,
                 "route_index": r2,
             }
@@ -721,7 +729,7 @@ class CoverageModel:
                 "status": np.asarray(STATUSES, dtype=object)[s.status],
                 "covering_count": s.covering_count.astype(np.int64),
                 "nearby_count": s.nearby_count.astype(np.int64),
-                "obligations_count": (s.nearby_count - s.covering_count).astype(np.int64) * (s.status == _COVERABLE),
+                "obligations_count": (s.nearby_count - s.covering_count).astype(np.int64) * (s.status == COVERABLE),
                 "nearest_team_id": nearest,
                 "nearest_distance_m": s.nearest_distance_m,
                 "covering_team_ids": joined["covering_team_ids"],
@@ -784,3 +792,30 @@ def _check_frames(estates: gpd.GeoDataFrame, routes: gpd.GeoDataFrame) -> None:
             "in one CRS; read both with geo.io (which converts GCJ-02/BD-09 to WGS-84) and try again"
         )
         raise CRSError(msg)
+
+
+def solved_model(
+    estates: gpd.GeoDataFrame | None = None,
+    routes: gpd.GeoDataFrame | None = None,
+    *,
+    rule: Rule | None = None,
+    model: CoverageModel | None = None,
+) -> CoverageModel:
+    """The solved model of a report: ``model`` when given (solved if it is not yet), else one built from the frames under ``rule``.
+
+    Parameters
+    ----------
+    estates, routes
+        GeoDataFrames in one CRS (unused when ``model`` is given).
+    rule
+        The question (default :class:`Rule` ``()``: the settings' defaults).
+    model
+        A model to reuse.
+    """
+    if model is None:
+        if estates is None or routes is None:
+            msg = "give the estates and routes, or a model"
+            raise ValueError(msg)
+        model = CoverageModel.from_geodataframes(estates, routes, rule=rule or Rule())
+    model._ensure_solved()
+    return model

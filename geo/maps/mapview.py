@@ -36,6 +36,7 @@ from geo import crs as _crs
 from geo import settings
 from geo._validate import is_blank
 from geo.coverage.rule import STATUS_LABELS_ZH
+from geo.report import is_approximate_position
 
 # --- labels and colours -------------------------------------------------------------
 
@@ -396,18 +397,10 @@ def _estate_popup(row: pd.Series, team_names: dict[str, str], *, radius_m: float
     quality = row.get("geocode_quality")
     if not is_blank(quality):
         rows.append(("定位 geocode", safe_text(QUALITY_LABELS.get(str(quality), str(quality)))))
-    if _is_approximate(row):
+    if is_approximate_position(row.get("geocode_quality"), row.get("synthetic")):
         rows.append(("注意 note", "位置为近似 · approximate position"))
     tooltip = f"{safe_text(row.get('name', ''))} · {safe_text(zh)}"
     return _table(rows), tooltip
-
-
-def _is_approximate(row: pd.Series) -> bool:
-    synthetic = row.get("synthetic")
-    if not is_blank(synthetic) and str(synthetic).lower() in {"true", "1"}:
-        return True
-    quality = row.get("geocode_quality")
-    return is_blank(quality) or str(quality) not in {"surveyed", "exact"}
 
 
 def _route_popup(row: pd.Series) -> tuple[str, str]:
@@ -637,7 +630,7 @@ def build_map(
                 popup=folium.Popup(popup, max_width=380), tooltip=folium.Tooltip(tip),
             ).add_to(group)
         group.add_to(m)
-        if any(_is_approximate(r) for _, r in est.iterrows()):
+        if any(is_approximate_position(r.get("geocode_quality"), r.get("synthetic")) for _, r in est.iterrows()):
             legend_notes.append("小区位置为近似定位，非实测")
     if rts is not None and len(rts) and "synthetic" in rts.columns and rts["synthetic"].astype(str).str.lower().isin({"true", "1"}).any():
         legend_notes.append("巡逻路线含演示数据，非真实")
