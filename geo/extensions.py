@@ -216,10 +216,7 @@ def extension_proposals(
     rule: Rule | None = None,
     network=None,
     model: CoverageModel | None = None,
-    radius_m: float | None = None,
-    cover_m: float | None = None,
-    strict: bool = False,
-    shift: str | None = None,
+    **rule_args,
 ) -> gpd.GeoDataFrame:
     """Propose, for every obligation, the extension that makes the team cover the estate.
 
@@ -234,9 +231,9 @@ def extension_proposals(
         :class:`RoadNetwork` in the model's metric CRS) to measure along.
     model
         A model to reuse (solved if it is not yet).
-    radius_m, cover_m, strict, shift
-        The rule as separate arguments, instead of ``rule`` (kept for callers
-        of earlier versions).
+    **rule_args
+        ``radius_m``, ``cover_m``, ``strict``, ``shift``: the rule as separate
+        arguments instead of ``rule`` (kept for callers of earlier versions).
 
     Returns
     -------
@@ -248,7 +245,7 @@ def extension_proposals(
         (``straight`` or ``network``), ``rank`` (1 = cheapest for the estate),
         ``recommended`` (rank 1), and the connector line in WGS-84.
     """
-    model = solved_model(estates, routes, rule=as_rule(rule, radius_m=radius_m, cover_m=cover_m, strict=strict, shift=shift), model=model)
+    model = solved_model(estates, routes, rule=as_rule(rule, **rule_args), model=model)
     pairs = model.pairs()
     ob = pairs.loc[pairs["obligation"]].reset_index(drop=True)
     if ob.empty:

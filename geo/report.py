@@ -62,17 +62,8 @@ def report_columns(table: pd.DataFrame) -> list[str]:
 
 
 def coverage_table(
-    estates: gpd.GeoDataFrame,
-    routes: gpd.GeoDataFrame,
-    *,
-    rule: Rule | None = None,
-    network=None,
-    model: CoverageModel | None = None,
-    proposals: gpd.GeoDataFrame | None = None,
-    radius_m: float | None = None,
-    cover_m: float | None = None,
-    strict: bool = False,
-    shift: str | None = None,
+    estates: gpd.GeoDataFrame, routes: gpd.GeoDataFrame, *, rule: Rule | None = None, network=None,
+    model: CoverageModel | None = None, proposals: gpd.GeoDataFrame | None = None, **rule_args,
 ) -> gpd.GeoDataFrame:
     """Coverage status of every estate, with its recommended extension.
 
@@ -100,9 +91,8 @@ def coverage_table(
         ``recommended_extension_m``, ``extension_measure``, and the estate
         geometry in the estates' CRS.
     """
-    model = solved_model(estates, routes, rule=as_rule(rule, radius_m=radius_m, cover_m=cover_m, strict=strict, shift=shift), model=model)
+    model, props = _model_and_proposals(estates, routes, rule, rule_args, model, proposals, network)
     table = model.table()
-    props = proposals if proposals is not None else extension_proposals(estates, routes, model=model, network=network)
     rec = props.loc[props["recommended"], ["estate_id", "team_id", "extension_m", "extension_measure"]]
     rec = rec.rename(columns={"team_id": "recommended_team_id", "extension_m": "recommended_extension_m"})
     table = table.merge(pd.DataFrame(rec), on="estate_id", how="left")
@@ -115,17 +105,8 @@ def coverage_table(
 
 
 def team_table(
-    estates: gpd.GeoDataFrame,
-    routes: gpd.GeoDataFrame,
-    *,
-    rule: Rule | None = None,
-    network=None,
-    model: CoverageModel | None = None,
-    proposals: gpd.GeoDataFrame | None = None,
-    radius_m: float | None = None,
-    cover_m: float | None = None,
-    strict: bool = False,
-    shift: str | None = None,
+    estates: gpd.GeoDataFrame, routes: gpd.GeoDataFrame, *, rule: Rule | None = None, network=None,
+    model: CoverageModel | None = None, proposals: gpd.GeoDataFrame | None = None, **rule_args,
 ) -> pd.DataFrame:
     """What each team covers and what the rule obliges it to cover.
 
@@ -141,9 +122,8 @@ def team_table(
         total extra metres (there and back) if the team takes all its
         obligations; ids joined with ``;``.
     """
-    model = solved_model(estates, routes, rule=as_rule(rule, radius_m=radius_m, cover_m=cover_m, strict=strict, shift=shift), model=model)
+    model, props = _model_and_proposals(estates, routes, rule, rule_args, model, proposals, network)
     pairs = model.pairs()
-    props = proposals if proposals is not None else extension_proposals(estates, routes, model=model, network=network)
     teams = sorted(model.team_ids)
     active = model.active_routes()
     rows = []
@@ -176,6 +156,13 @@ def team_table(
             }
         )
     return pd.DataFrame(rows)
+
+
+def _model_and_proposals(estates, routes, rule, rule_args, model, proposals, network) -> tuple[CoverageModel, gpd.GeoDataFrame]:
+    """The solved model and the extension proposals of a table: those given, else computed."""
+    model = solved_model(estates, routes, rule=as_rule(rule, **rule_args), model=model)
+    props = proposals if proposals is not None else extension_proposals(estates, routes, model=model, network=network)
+    return model, props
 
 
 def status_summary(table: pd.DataFrame) -> dict[str, pd.DataFrame]:

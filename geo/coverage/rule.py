@@ -83,13 +83,15 @@ class Rule:
         return float(settings.rule_radius_m if self.radius_m is None else self.radius_m)
 
 
-def as_rule(rule: Rule | None = None, *, radius_m=None, cover_m=None, strict: bool = False, shift: str | None = None) -> Rule:
+def as_rule(rule: Rule | None = None, *, radius_m: float | None = None, cover_m=None, strict: bool = False, shift: str | None = None) -> Rule:
     """The :class:`Rule` of a call that takes either ``rule=`` or the four keyword arguments.
 
     Raises
     ------
     ValueError
         If both a rule and one of the keyword arguments are given.
+    TypeError
+        On an unknown keyword argument.
     """
     if rule is None:
         return Rule(radius_m=radius_m, cover_m=cover_m, strict=strict, shift=shift)
