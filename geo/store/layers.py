@@ -219,7 +219,7 @@ class LayersMixin:
                     msg = f"layer {name!r} was not saved: someone else saved at the same moment; reload"
                     raise ConflictError(msg)
             if rows:
-                conn.execute(t.insert(), rows)
+                self.backend.bulk_insert(conn, t, rows)
             after = _payload(frame, kinds, meta or {}) if keep else {"rows": len(rows)}
             if restored_from is not None:
                 after["restored_from"] = int(restored_from)
@@ -250,7 +250,7 @@ class LayersMixin:
                 raise SchemaError(msg, problems)
             t = self._layer_table(name, list(stored.items()), info.geometry)
             if rows:
-                conn.execute(t.insert(), rows)
+                self.backend.bulk_insert(conn, t, rows)
             version = int(info.version) + 1
             conn.execute(LAYERS.update().where(LAYERS.c.name == name).values(version=version, updated_at=now(), updated_by=author))
             total = conn.execute(sa.text(f'SELECT count(*) FROM "{name}"')).scalar()

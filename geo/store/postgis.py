@@ -9,6 +9,8 @@ update nothing), so no explicit table lock is needed.
 
 from __future__ import annotations
 
+import numpy as np
+import shapely
 import sqlalchemy as sa
 
 from geo.errors import StoreError
@@ -120,6 +122,22 @@ class PostgisBackend:
     def create_spatial_index(self, conn: sa.Connection, table: str, column: str) -> None:
         """A GiST index on the geometry column."""
         conn.exec_driver_sql(f'CREATE INDEX IF NOT EXISTS "{table}_{column}_gist" ON "{table}" USING GIST ("{column}")')
+
+    def bulk_insert(self, conn: sa.Connection, table: sa.Table, rows: list[dict]) -> None:
+        """Insert many rows with one ``COPY ... FROM STDIN`` (geometries as hex EWKB, SRID 4326), inside the caller's transaction."""
+        cols = [c.name for c in table.columns if c.name != "fid"]
+        hexes = None
+        if "geometry" in cols:
+            geoms = shapely.from_wkb(np.asarray([r.get("geometry") for r in rows], dtype=object))
+            hexes = shapely.to_wkb(shapely.set_srid(geoms, 4326), hex=True, include_srid=True)
+        names = ", ".join(f'"{c}"' for c in cols)
+        cur = conn.connection.driver_connection.cursor()
+        try:
+            with cur.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+                for i, r in enumerate(rows):
+                    copy.write_row([hexes[i] if c == "geometry" else r.get(c) for c in cols])
+        finally:
+            cur.close()
 
     def dispose(self) -> None:
         """Close the connection pool."""

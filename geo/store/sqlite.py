@@ -162,6 +162,10 @@ class SqliteBackend:
     def create_spatial_index(self, conn: sa.Connection, table: str, column: str) -> None:
         """No-op: a GeoPackage R-tree needs SQL functions only GDAL provides; reads here are whole-table."""
 
+    def bulk_insert(self, conn: sa.Connection, table: sa.Table, rows: list[dict]) -> None:
+        """Insert many rows with one prepared statement (``executemany``) inside the caller's transaction."""
+        conn.execute(table.insert(), rows)
+
     def dispose(self) -> None:
         """Close every connection (the last close checkpoints the WAL into the file)."""
         self.engine.dispose()
