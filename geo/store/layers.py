@@ -111,11 +111,12 @@ class LayersMixin:
                     msg = f"the store at {self.url} has no layer {name!r} (layers: {known}); import it with: python -m geo store import DIR"
                     raise DataFileError(msg)
                 kinds = [tuple(k) for k in json.loads(info.columns)]
-                t = self._layer_table(name, kinds, info.geometry)
-                rows = conn.execute(sa.select(t).order_by(t.c.fid)).all()
-        names = [c.name for c in t.columns]
+                names = [c for c, _ in kinds] + (["geometry"] if info.geometry else [])
+                rows = conn.exec_driver_sql(self.backend.select_columns(name, names)).fetchall()  # plain tuples, no per-row objects
         columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
         data = {n: list(col) for n, col in zip(names, columns, strict=True)}
+        if info.geometry:
+            data["geometry"] = self.backend.geometry_values(data["geometry"])
         frame = _v.frame_from_columns(data, kinds, bool(info.geometry))
         frame.attrs["metadata"] = json.loads(info.meta)
         return frame, int(info.version)

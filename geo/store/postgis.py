@@ -139,6 +139,15 @@ class PostgisBackend:
         finally:
             cur.close()
 
+    def select_columns(self, table: str, columns: list[str]) -> str:
+        """``SELECT`` of ``columns`` of ``table`` in saving order, geometry as WKB."""
+        exprs = ", ".join('ST_AsBinary("geometry")' if c == "geometry" else f'"{c}"' for c in columns)
+        return f'SELECT {exprs} FROM "{table}" ORDER BY fid'
+
+    def geometry_values(self, values) -> list:
+        """WKB of the geometry values a :meth:`select_columns` query returned."""
+        return [None if v is None else bytes(v) for v in values]
+
     def dispose(self) -> None:
         """Close the connection pool."""
         self.engine.dispose()

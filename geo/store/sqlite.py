@@ -163,8 +163,24 @@ class SqliteBackend:
         """No-op: a GeoPackage R-tree needs SQL functions only GDAL provides; reads here are whole-table."""
 
     def bulk_insert(self, conn: sa.Connection, table: sa.Table, rows: list[dict]) -> None:
-        """Insert many rows with one prepared statement (``executemany``) inside the caller's transaction."""
-        conn.execute(table.insert(), rows)
+        """Insert many rows with one prepared statement (``executemany`` of tuples) inside the caller's transaction."""
+        cols = [c.name for c in table.columns if c.name != "fid"]
+        quoted = ", ".join(f'"{c}"' for c in cols)
+        sql = f'INSERT INTO "{table.name}" ({quoted}) VALUES ({", ".join("?" * len(cols))})'
+        if "geometry" in cols:
+            data = [tuple(wkb_to_gpkg(r.get(c)) if c == "geometry" else r.get(c) for c in cols) for r in rows]
+        else:
+            data = [tuple(r.get(c) for c in cols) for r in rows]
+        conn.exec_driver_sql(sql, data)
+
+    def select_columns(self, table: str, columns: list[str]) -> str:
+        """``SELECT`` of ``columns`` of ``table`` in saving order, geometry as stored (see :meth:`geometry_values`)."""
+        quoted = ", ".join(f'"{c}"' for c in columns)
+        return f'SELECT {quoted} FROM "{table}" ORDER BY fid'
+
+    def geometry_values(self, values) -> list:
+        """WKB of the geometry values a :meth:`select_columns` query returned."""
+        return [gpkg_to_wkb(v) for v in values]
 
     def dispose(self) -> None:
         """Close every connection (the last close checkpoints the WAL into the file)."""
