@@ -15,6 +15,7 @@ layer that changed, with an audit entry saying where it came from.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tempfile
 from dataclasses import dataclass
@@ -23,9 +24,11 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from geo import io
-from geo.errors import StoreError
+from geo._atomic import atomic_write
+from geo.errors import SchemaError, StoreError
 
 __all__ = ["LAYER_FILES", "LayerFile", "create_embedded", "export_dir", "import_dir", "read_layer_file"]
 
@@ -98,11 +101,17 @@ def import_dir(store, folder: str | os.PathLike, *, author: str, reason: str) ->
         path = folder / spec.file
         if path.is_file():
             frames[spec.layer] = (spec, read_layer_file(spec, path))
-    if not frames:
+    if not frames and not (folder / RECORDS_DIR).is_dir():
         names = ", ".join(s.file for s in LAYER_FILES)
         msg = f"{folder}: none of the store's files is there ({names}); give the data folder"
         raise StoreError(msg)
+    records = sorted((folder / RECORDS_DIR).glob("*.geojson")) if (folder / RECORDS_DIR).is_dir() else []
+    documents = [_read_records(p) for p in records]
     out = {}
+    for path, doc in zip(records, documents, strict=True):
+        changed = import_records(store, doc, author=author, reason=reason, where=str(path))
+        if changed:
+            out[doc["table"]["name"]] = changed
     for layer, (spec, frame) in frames.items():
         base = store.layer_version(layer)
         if base and _same(store.read_layer(layer)[0], frame):
@@ -114,9 +123,10 @@ def import_dir(store, folder: str | os.PathLike, *, author: str, reason: str) ->
 
 
 def export_dir(store, folder: str | os.PathLike) -> list[Path]:
-    """Write every layer of the store to its file in ``folder`` (created if needed); return the files written."""
+    """Write every layer of the store to its file in ``folder`` (created if needed), and every record table
+    to ``records/<table>.geojson``; return the files written."""
     folder = Path(folder)
-    written = []
+    written = [export_records(store, name, folder / RECORDS_DIR / f"{name}.geojson") for name in store.tables()]
     known = {s.layer: s for s in LAYER_FILES}
     for layer in store.layers()["name"]:
         spec = known.get(layer) or LayerFile(layer, f"{layer}.csv", "csv")
@@ -129,6 +139,83 @@ def export_dir(store, folder: str | os.PathLike) -> list[Path]:
             io.write_table(plain, path)
         written.append(path)
     return written
+
+
+#: Folder of the record tables inside an exported folder.
+RECORDS_DIR = "records"
+
+
+def export_records(store, table: str, path: Path) -> Path:
+    """Write record table ``table`` as a GeoJSON FeatureCollection with its declaration in a ``table`` member."""
+    from geo.store.values import dumps
+
+    with store._errors(), store._engine.connect() as conn:
+        _, kinds, key, geometry = store._record_table(conn, table)
+    frame = store.list(table)
+    features = []
+    for rec in frame.to_dict("records"):
+        geom = rec.pop("geometry", None)
+        props = {c: (None if _missing(rec[c]) else rec[c]) for c, _ in kinds}
+        props["version"] = int(rec["version"])
+        features.append({"type": "Feature", "properties": props,
+                         "geometry": None if geom is None or geom.is_empty else json.loads(shapely.to_geojson(geom))})
+    doc = {"type": "FeatureCollection", "table": {"name": table, "key": key, "columns": [list(k) for k in kinds], "geometry": geometry},
+           "features": features}
+    atomic_write(path, dumps(doc))
+    return path
+
+
+def _missing(value) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _read_records(path: Path) -> dict:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        table = doc["table"]
+        assert isinstance(doc["features"], list) and {"name", "key", "columns"} <= set(table)
+    except (OSError, ValueError, KeyError, TypeError, AssertionError) as exc:
+        msg = f"{path}: not a record table written by 'python -m geo store export' ({exc}); export it again"
+        raise SchemaError(msg) from None
+    return doc
+
+
+def import_records(store, doc: dict, *, author: str, reason: str, where: str) -> int:
+    """Insert the records of an exported table that the store lacks and update those that differ; return how many changed."""
+    from geo.store.api import TableSpec
+
+    t = doc["table"]
+    kinds = [tuple(k) for k in t["columns"]]
+    spec = TableSpec(t["name"], key=t["key"], columns=dict(kinds[1:]), geometry=t.get("geometry"))
+    store.ensure_table(spec)
+    changed = 0
+    for i, feature in enumerate(doc["features"], start=1):
+        props = dict(feature.get("properties") or {})
+        props.pop("version", None)
+        if spec.geometry:
+            g = feature.get("geometry")
+            props["geometry"] = None if g is None else shapely.from_geojson(json.dumps(g))
+        key = props.get(spec.key)
+        current = store.get(spec.name, key) if key is not None else None
+        if current is None:
+            store.insert(spec.name, props, author=author, reason=f"{reason} ({where}, feature {i})")
+            changed += 1
+            continue
+        same = all(_equal(current.get(c), v) for c, v in props.items())
+        if not same:
+            changes = {c: v for c, v in props.items() if c != spec.key}
+            store.update(spec.name, key, changes, base_version=current["version"], author=author, reason=f"{reason} ({where}, feature {i})")
+            changed += 1
+    return changed
+
+
+def _equal(a, b) -> bool:
+    if isinstance(a, shapely.Geometry) or isinstance(b, shapely.Geometry):
+        return a is not None and b is not None and a.equals_exact(b, 1e-12)
+    return a == b
 
 
 def _same(a: pd.DataFrame, b: pd.DataFrame) -> bool:

@@ -12,6 +12,7 @@ import shapely
 
 from geo import io
 from geo.errors import ConflictError, DataFileError, SchemaError
+from geo.store import TableSpec
 from geo.store.files import LAYER_FILES, export_dir, import_dir, read_layer_file
 
 
@@ -70,12 +71,26 @@ def test_export_then_import_gives_the_same_store(store, data_dir, tmp_path):
     first = import_dir(store, data_dir, author="导入", reason="load")
     assert set(first) == {s.layer for s in LAYER_FILES}
     before = {name: store.read_layer(name) for name in first}
+    spec = TableSpec("measures", key="measure_id", columns={"estate_id": str, "cost": float, "items": list}, geometry="POINT")
+    store.ensure_table(spec)
+    store.insert("measures", {"measure_id": "M-1", "estate_id": "SH-01", "cost": 1200.5, "items": ["门禁", "监控"],
+                              "geometry": shapely.Point(108.3701, 30.8402)}, author="甲", reason="a")
+    store.insert("measures", {"measure_id": "M-2", "estate_id": "SH-02"}, author="甲", reason="a")
+    records = store.list("measures")
     out = tmp_path / "export"
     export_dir(store, out)
     # the exported files are ordinary project files: the project's own readers take them
     assert len(io.read_routes(out / "patrol_routes.geojson")) == len(before["routes"][0])
     assert len(io.read_table(out / "incidents.csv")) == 9128
     assert import_dir(store, out, author="导入", reason="again") == {}  # nothing differs: no new version
+    pd.testing.assert_frame_equal(pd.DataFrame(store.list("measures")), pd.DataFrame(records))
+    # into an empty store, the export brings back the same layers and records
+    store.replace_layer("routes", before["routes"][0].iloc[:1], base_version=before["routes"][1], author="x", reason="y")
+    store.delete("measures", "M-2", base_version=1, author="x", reason="y")
+    changed = import_dir(store, out, author="导入", reason="back")
+    assert changed == {"measures": 1, "routes": before["routes"][1] + 2}
+    assert store.get("measures", "M-2")["estate_id"] == "SH-02"
+    before["routes"] = (before["routes"][0], before["routes"][1] + 2)
     for name, (frame, version) in before.items():
         again, v = store.read_layer(name)
         assert v == version
