@@ -106,6 +106,12 @@ geocode_side_offset_m: float = 15.0
 #: Extra distance back from the road per sub-number (附1号, 附2号, ...), metres.
 geocode_sub_setback_m: float = 10.0
 
+#: Most an offline point is set back behind the street front for its
+#: sub-numbers, metres (附5号 at 10 m each). A larger sub-number is placed at
+#: the cap with quality "partial" and a note: a courtyard lies within a few
+#: dozen metres of its street number, never kilometres away.
+geocode_max_setback_m: float = 50.0
+
 #: On-disk cache of online answers (SQLite); SHAHE_CACHE_DIR overrides the folder.
 geocode_cache_path: Path = Path(os.environ.get("SHAHE_CACHE_DIR", Path.home() / ".cache" / "shahe-patrol")) / "geocode.sqlite"
 
