@@ -185,7 +185,7 @@ def geocode_address(address: str, *, provider=None, estate_id: str | None = None
 
 
 def geocode_many(addresses: Iterable[str], *, provider=None, ids: Iterable[str | None] | None = None, progress: bool = False,
-                 on_problem: Callable[[str], None] | None = None) -> list[GeocodeResult]:
+                 on_problem: Callable[[str], None] | None = None, names: EstateNames | str | os.PathLike | None = None) -> list[GeocodeResult]:
     """Geocode many addresses with one provider; never raises on a single address.
 
     Parameters
@@ -201,13 +201,15 @@ def geocode_many(addresses: Iterable[str], *, provider=None, ids: Iterable[str |
     on_problem
         Called with each rejected override row's message (default: ignored;
         the affected rows' notes say so too).
+    names
+        Estate names for addresses without a house number (see :class:`Geocoder`).
 
     Returns
     -------
     list of GeocodeResult
         One per address, in order.
     """
-    geocoder = Geocoder(provider)
+    geocoder = Geocoder(provider, names=names)
     for p in geocoder.problems:
         if on_problem is not None:
             on_problem(p)
@@ -257,7 +259,10 @@ def build_estates(ledger_path: str | os.PathLike | None = None, out_path: str | 
         if col not in df.columns:
             msg = f"{ledger_path}: no '{col}' column; the ledger needs estate_id and address"
             raise DataFileError(msg)
-    results = geocode_many(df["address"].tolist(), provider=provider, ids=df["estate_id"].tolist(), progress=progress, on_problem=on_problem)
+    # A row without a house number may stand at the address of another row of the same name in this ledger.
+    names = EstateNames.from_frame(df, source=ledger_path.name)
+    results = geocode_many(df["address"].tolist(), provider=provider, ids=df["estate_id"].tolist(), progress=progress, on_problem=on_problem,
+                           names=names)
     failed = [f"row {i} ({r.estate_id}, {r.address}): {r.note}" for i, r in enumerate(results, start=2) if not r.ok]
     if failed:
         msg = f"{ledger_path}: {len(failed)} of {len(results)} addresses could not be placed; add them to the overrides file or fix the gazetteer"

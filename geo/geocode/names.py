@@ -73,16 +73,20 @@ class EstateNames:
         path = Path(path or settings.data_path("ledger.csv"))
         if not path.is_file():
             return cls([], source=path.name)
-        df = io.read_table(path)
+        return cls.from_frame(io.read_table(path), source=path.name)
+
+    @classmethod
+    def from_frame(cls, df, *, source: str = "ledger") -> EstateNames:
+        """Names of a ledger already read (columns ``estate_id``, ``name``, ``address``, optional ``community``)."""
         if not {"estate_id", "name", "address"} <= set(df.columns):
-            return cls([], source=path.name)
+            return cls([], source=source)
         rows = []
         for rec in df.to_dict("records"):
             if _blank(rec.get("name")) or _blank(rec.get("address")):
                 continue
             community = "" if _blank(rec.get("community")) else str(rec["community"]).strip()
             rows.append((str(rec["estate_id"]).strip(), str(rec["name"]).strip(), community, str(rec["address"]).strip()))
-        return cls(rows, source=path.name)
+        return cls(rows, source=source)
 
     def match(self, text: str) -> NameMatch | None:
         """Find a ledger name in an address, preceded by nothing but administrative names.
