@@ -5,36 +5,26 @@ from __future__ import annotations
 import argparse
 import sys
 import unicodedata
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 
 from geo import io, settings
-from geo.coverage.model import CoverageModel
-from geo.coverage.rule import STATUS_LABELS_ZH
+from geo.coverage.model import CoverageModel, solved_model
+from geo.coverage.rule import STATUS_LABELS_ZH, Rule
 from geo.errors import DataFileError
-from geo.report import READINGS_NOTE, coverage_table, status_counts_by_reading, status_summary, team_obligations_by_reading
+from geo.report import (
+    READINGS_NOTE,
+    approximate_positions,
+    coverage_table,
+    report_columns,
+    status_counts_by_reading,
+    status_summary,
+    synthetic_flags,
+    team_obligations_by_reading,
+)
 from geo.routes.load import load_routes
-
-#: Columns of the written report, in order (ids joined with ';').
-REPORT_COLUMNS = [
-    "estate_id",
-    "name",
-    "community",
-    "batch_year",
-    "status",
-    "covering_count",
-    "nearby_count",
-    "obligations_count",
-    "nearest_team_id",
-    "nearest_distance_m",
-    "covering_team_ids",
-    "nearby_team_ids",
-    "recommended_team_id",
-    "recommended_extension_m",
-    "extension_measure",
-    "approximate_position",
-]
 
 #: Ids listed in a note before it says "and N more".
 _NOTE_IDS = 10
@@ -80,23 +70,18 @@ def _coverage(args: argparse.Namespace) -> int:
         print(f"note: {notice}", file=sys.stderr)
     for note in data_notes(estates, routes):
         print(f"note: {note}", file=sys.stderr)
+    rule = Rule(radius_m=args.radius_m, cover_m=args.cover_m, strict=args.strict, shift=args.shift)
     if args.by == "team":
-        return _by_team(args, estates, routes)
-    model = CoverageModel.from_geodataframes(
-        estates, routes, radius_m=args.radius_m, cover_m=args.cover_m, shift=args.shift, strict=args.strict
-    )
-    table = coverage_table(estates, routes, network=args.network, model=model.solve())
-    table["approximate_position"] = approximate_positions(estates)
-    other = CoverageModel.from_geodataframes(
-        estates, routes, radius_m=args.radius_m, cover_m=args.cover_m, shift=args.shift, strict=not args.strict
-    ).solve().table()
-    cols = [c for c in REPORT_COLUMNS if c in table.columns]
+        return _by_team(args, estates, routes, rule)
+    model = solved_model(estates, routes, rule=rule)
+    table = coverage_table(estates, routes, network=args.network, model=model)
+    table["approximate_position"] = approximate_positions(estates).to_numpy()
+    other = solved_model(estates, routes, rule=replace(rule, strict=not rule.strict)).table()
+    cols = report_columns(table)
     if args.out is not None:
         suffix = args.out.suffix.lower()
         if suffix in {".geojson", ".json"}:
-            synthetic = bool(estates.get("synthetic", pd.Series(dtype=bool)).fillna(False).any()) or bool(
-                routes.get("synthetic", pd.Series(dtype=bool)).fillna(False).any()
-            )
+            synthetic = bool(synthetic_flags(estates).any() or synthetic_flags(routes).any())
             meta = {"report": "coverage", "radius_m": model.radius_m, "strict": model.strict, "shift": model.shift or "any"}
             if synthetic:
                 meta["synthetic"] = True
@@ -152,8 +137,8 @@ def team_method_line(radius_m: float) -> str:
     )
 
 
-def _by_team(args: argparse.Namespace, estates: pd.DataFrame, routes: pd.DataFrame) -> int:
-    teams = team_obligations_by_reading(estates, routes, radius_m=args.radius_m, cover_m=args.cover_m, shift=args.shift, network=args.network)
+def _by_team(args: argparse.Namespace, estates: pd.DataFrame, routes: pd.DataFrame, rule: Rule) -> int:
+    teams = team_obligations_by_reading(estates, routes, rule=rule, network=args.network)
     teams = teams[[c for c in TEAM_COLUMNS if c in teams.columns]]
     radius_m = settings.rule_radius_m if args.radius_m is None else args.radius_m
     if args.out is not None:
@@ -191,19 +176,6 @@ def _ids_text(ids: str) -> str:
     return ", ".join(i for i in str(ids).split(";") if i) or "-"
 
 
-def _flags(gdf: pd.DataFrame, column: str) -> pd.Series:
-    if column not in gdf.columns:
-        return pd.Series(False, index=gdf.index)
-    return gdf[column].astype("boolean").fillna(False).astype(bool)
-
-
-def approximate_positions(estates: pd.DataFrame) -> list[bool]:
-    """Per estate, in order: True unless its position was surveyed (``geocode_quality`` ``surveyed`` and not synthetic)."""
-    quality = estates["geocode_quality"] if "geocode_quality" in estates.columns else pd.Series(None, index=estates.index)
-    surveyed = quality.astype(object).eq("surveyed")
-    return (~surveyed | _flags(estates, "synthetic")).tolist()
-
-
 def _ids(values) -> str:
     values = [str(v) for v in values]
     more = f" and {len(values) - _NOTE_IDS} more" if len(values) > _NOTE_IDS else ""
@@ -213,13 +185,13 @@ def _ids(values) -> str:
 def data_notes(estates: pd.DataFrame, routes: pd.DataFrame) -> list[str]:
     """Notes on approximate estate positions and synthetic routes, one line each (empty when all is real)."""
     notes = []
-    approx = pd.Series(approximate_positions(estates), index=estates.index)
+    approx = approximate_positions(estates)
     if approx.any():
         notes.append(
             f"{int(approx.sum())} of {len(estates)} estate positions are approximate (not surveyed, or synthetic): "
             f"{_ids(estates.loc[approx, 'estate_id'])}; their distances and statuses carry that error"
         )
-    synthetic = _flags(routes, "synthetic")
+    synthetic = synthetic_flags(routes)
     if synthetic.any():
         notes.append(
             f"{int(synthetic.sum())} of {len(routes)} routes are synthetic demonstration routes, not real patrols: "
@@ -264,8 +236,8 @@ def _print_summary(table: pd.DataFrame, model: CoverageModel, readings: pd.DataF
     print(f"  {READINGS_NOTE}")
     cross = int((table["covering_count"] >= 2).sum())
     print(f"  cross-patrolled (2+ teams cover): {cross}")
+    parts = status_summary(table)
     for key, title in (("community", "per community"), ("batch_year", "per batch")):
-        parts = status_summary(table)
         if key in parts:
             print(f"  {title} ({mode} reading):")
             with pd.option_context("display.unicode.east_asian_width", True):

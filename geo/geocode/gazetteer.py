@@ -16,7 +16,7 @@ from geo import io, settings
 from geo._validate import is_blank as _blank
 from geo.errors import DataFileError
 from geo.geocode.address import ParsedAddress
-from geo.geocode.result import GeocodeResult, _failed, _in_extent, _parts
+from geo.geocode.result import GeocodeResult, address_parts, failed_result, in_extent
 from geo.schemas import ROADS
 
 # --- offline gazetteer ------------------------------------------------------------------
@@ -180,7 +180,7 @@ class Gazetteer:
         segs = self.by_road.get(parsed.road)
         if not segs:
             known = "、".join(sorted(self.by_road))
-            return _failed(
+            return failed_result(
                 self.source,
                 f"road {parsed.road!r} is not in the gazetteer {self.name} (it has {known}); add the road there or the point to the overrides file",
                 parsed,
@@ -269,15 +269,15 @@ class Gazetteer:
 
     def _checked(self, lon: float, lat: float, quality: str, note: str, parsed: ParsedAddress) -> GeocodeResult:
         """The result, or ``failed`` with the reason when the point lies outside Shahe's extent."""
-        if not _in_extent(lon, lat, margin_deg=0.0):
+        if not in_extent(lon, lat, margin_deg=0.0):
             west, south, east, north = settings.shahe_bounds
-            return _failed(
+            return failed_result(
                 self.source,
                 f"the point found ({lon:.6f}, {lat:.6f}) lies outside Shahe's extent ({west}-{east} E, {south}-{north} N; "
                 f"settings.shahe_bounds), so it is not used: {note}. Check the gazetteer {self.name} or add the point to the overrides file",
                 parsed,
             )
-        return GeocodeResult(lon, lat, quality, self.source, note=note, **_parts(parsed))
+        return GeocodeResult(lon, lat, quality, self.source, note=note, **address_parts(parsed))
 
 
 def _offset_point(line: LineString, t: float, offset_m: float, *, left: bool) -> tuple[float, float]:

@@ -21,7 +21,7 @@ from geo.geocode.address import describe_ignored, outside_reason, parse_address
 from geo.geocode.names import EstateNames
 from geo.geocode.online import make_provider
 from geo.geocode.overrides import Overrides, load_overrides
-from geo.geocode.result import APPROXIMATE_NOTE, GeocodeResult, _failed, _parts
+from geo.geocode.result import APPROXIMATE_NOTE, GeocodeResult, address_parts, failed_result
 from geo.schemas import ESTATES, GEOCODE_QUALITIES
 
 # --- the geocoder -------------------------------------------------------------------------
@@ -78,18 +78,18 @@ class Geocoder:
                     raise GeocodeError(named.note) from exc
                 if strict:
                     raise
-                return _failed("parser", str(exc), address=address, estate_id=estate_id)
+                return failed_result("parser", str(exc), address=address, estate_id=estate_id)
             parsed = None
         if ov is not None:
             conv = f", converted from {ov.datum.upper()}" if ov.datum != "wgs84" else ""
             note = f"surveyed position from {self.overrides.path.name} row {ov.row}{conv}" + (f": {ov.note}" if ov.note else "")
             return GeocodeResult(ov.lon, ov.lat, "surveyed", f"override:{self.overrides.path.name}", note=note, address=address,
-                                 estate_id=estate_id, **_parts(parsed))
+                                 estate_id=estate_id, **address_parts(parsed))
         reason = outside_reason(parsed)
         if reason:
             if strict:
                 raise GeocodeError(f"address {address!r}: {reason}")
-            return _failed("parser", f"{reason}; this tool geocodes Shahe addresses only", parsed, address=address, estate_id=estate_id)
+            return failed_result("parser", f"{reason}; this tool geocodes Shahe addresses only", parsed, address=address, estate_id=estate_id)
         key = parsed.canonical
         if key not in self._memo:
             self._memo[key] = self.provider.geocode(parsed)
@@ -112,13 +112,13 @@ class Geocoder:
             return None
         where = outside_reason(match.prefix)
         if where:
-            return _failed("parser", f"{where}; this tool geocodes Shahe addresses only", address=address, estate_id=estate_id)
+            return failed_result("parser", f"{where}; this tool geocodes Shahe addresses only", address=address, estate_id=estate_id)
         rows = [r for r in match.rows if r[0] == estate_id] or list(match.rows)
         if len(rows) > 1:
             listed = "; ".join(f"{eid} {addr}" for eid, addr in rows)
             note = (f"{reason}. The name {match.name} stands at {len(rows)} addresses in {self.names.source}: {listed}; "
                     "give the address (or the estate id) of the one you mean")
-            return _failed(f"names:{self.names.source}", note, address=address, estate_id=estate_id)
+            return failed_result(f"names:{self.names.source}", note, address=address, estate_id=estate_id)
         eid, ledger_address = rows[0]
         found = self.geocode(ledger_address, estate_id=eid, by_name=False)
         said = f"{address!r} gives no road and house number; {self.names.source} lists {match.name} ({eid}) at {ledger_address}, so "
@@ -141,7 +141,7 @@ class Geocoder:
             try:
                 results.append(self.geocode(addr, estate_id=eid))
             except GeoError as exc:  # a broken provider file etc. is reported on the row, not raised
-                results.append(_failed(getattr(self.provider, "source", "?"), str(exc), address=str(addr), estate_id=eid))
+                results.append(failed_result(getattr(self.provider, "source", "?"), str(exc), address=str(addr), estate_id=eid))
         return results
 
 
