@@ -12,7 +12,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-GEOCODE_QUALITIES = ("surveyed", "exact", "interpolated", "road", "failed")
+#: Qualities of a geocoded position, best first:
+#:
+#: * ``surveyed``: a surveyed point from the overrides file;
+#: * ``exact``: an online geocoder matched the house number;
+#: * ``interpolated``: placed by house number (or the middle of a range of
+#:   numbers) along a road centreline of the gazetteer;
+#: * ``partial``: placed like ``interpolated`` or ``exact``, but part of the
+#:   address was not used: words after the number (旁, 对面, 3栋2单元, a
+#:   landmark) or a sub-number set back only as far as the cap; the note says which;
+#: * ``road``: only the road was found: the middle of the road;
+#: * ``failed``: no point (the note says why).
+GEOCODE_QUALITIES = ("surveyed", "exact", "interpolated", "partial", "road", "failed")
 ORG_TYPES = ("police", "property", "enterprise", "school", "volunteer")
 SHIFTS = ("day", "night", "all")
 

@@ -73,11 +73,15 @@ def data_path(name: str) -> Path:
 
 # --- coverage engine (geo.coverage, geo.routes, geo.extensions) -------------
 
-#: Floating-point allowance of every "distance <= threshold" test, metres. A
-#: pair built to lie exactly at the radius can come back a few nanometres
-#: beyond it after a projection round trip; 1 mm is far below the precision of
-#: any position in this project, so such a pair still counts as at the radius.
-distance_tolerance_m: float = 0.001
+#: Allowance of every "distance <= threshold" test, metres. It must be at least
+#: what storing a position can move a distance: GeoJSON keeps
+#: :data:`coordinate_precision` (7) decimals, so a coordinate moves by at most
+#: 0.5e-7 degree. At Shahe (30.84 N, EPSG:4545) that is 4.8 mm east-west and
+#: 5.5 mm north-south, 7.3 mm for one point; a distance between two stored
+#: positions can change by twice that, 14.6 mm. With 2 cm a pair built exactly
+#: at the radius is still at the radius once written and read back, and no
+#: position in this project is known to better than a metre anyway.
+distance_tolerance_m: float = 0.02
 
 #: A route that crosses itself more than this many times gets a "suspect GPS
 #: track" notice (a patrol loop may cross itself once or twice legitimately).
@@ -101,6 +105,12 @@ geocode_side_offset_m: float = 15.0
 
 #: Extra distance back from the road per sub-number (附1号, 附2号, ...), metres.
 geocode_sub_setback_m: float = 10.0
+
+#: Most an offline point is set back behind the street front for its
+#: sub-numbers, metres (附5号 at 10 m each). A larger sub-number is placed at
+#: the cap with quality "partial" and a note: a courtyard lies within a few
+#: dozen metres of its street number, never kilometres away.
+geocode_max_setback_m: float = 50.0
 
 #: On-disk cache of online answers (SQLite); SHAHE_CACHE_DIR overrides the folder.
 geocode_cache_path: Path = Path(os.environ.get("SHAHE_CACHE_DIR", Path.home() / ".cache" / "shahe-patrol")) / "geocode.sqlite"

@@ -138,6 +138,14 @@ TEXTS.update({
     "cover_default": ("{point} 米（楼栋轮廓 {polygon} 米）", "{point} m ({polygon} m for footprints)"),
     "cover_value": ("{cover} 米", "{cover} m"),
     "mode_default": ("一般模式", "default mode"),
+    "both_readings": ("两种解读对照", "Both readings of the rule"),
+    "reading_default": ("一般解读", "Default reading"),
+    "reading_strict": ("严格解读（都应）", "Strict reading (都应)"),
+    "readings_caption": (
+        "一般解读：至少一支队伍的路线进入覆盖距离即算已覆盖；严格解读按方案\"都应\"字面理解：规则半径内每支队伍都须覆盖，任何一支未覆盖的附近队伍都须延伸路线。",
+        "Default reading: an estate is covered when at least one team's route comes within the cover distance; strict reading "
+        "(都应 taken literally): only when every team within the rule radius covers it, so each nearby team that does not must extend.",
+    ),
     "mode_strict": ("严格模式", "strict mode"),
     "all_covered": ("筛选范围内的小区均已覆盖。", "Every filtered estate is covered."),
     "fix_none": ("无需调整", "nothing to do"),
