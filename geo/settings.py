@@ -162,6 +162,10 @@ hotspot_cell_m: float = 200.0
 hotspot_permutations: int = 999
 hotspot_seed: int = 2022
 
+#: A cell is called a cold spot only where its neighbourhood (cell and queen
+#: neighbours) expects at least this many incidents (see geo.incidents.hotspots).
+hotspot_cold_min_expected: float = 5.0
+
 #: Threads of the coverage engine's pair query (shapely releases the GIL);
 #: 0 means one per CPU. Results never depend on it.
 coverage_workers: int = 0
