@@ -169,3 +169,18 @@ hotspot_cold_min_expected: float = 5.0
 #: Threads of the coverage engine's pair query (shapely releases the GIL);
 #: 0 means one per CPU. Results never depend on it.
 coverage_workers: int = 0
+
+# --- effects: attribution, difference-in-differences, displacement ------------
+# (geo.incidents.effect, geo.incidents.did)
+
+#: How the effect analyses give incidents to estates: "nearest" (each incident to
+#: the nearest estate within incident_radius_m, so each counts once) or "radius".
+effect_assign_mode: str = "nearest"
+
+#: Placebo permutations of the difference-in-differences test, and their seed.
+effect_placebo_permutations: int = 999
+effect_seed: int = 2022
+
+#: Ring around each estate for displacement, metres: from incident_radius_m
+#: (exclusive) out to this distance (inclusive).
+displacement_outer_m: float = 600.0
