@@ -63,10 +63,10 @@ import shapely
 
 from geo import settings
 from geo.crs import project_lonlat, to_metric
+from geo.incidents.attribution import assign_incidents
 from geo.incidents.effect import _month_label, prepare_months, window_months
 from geo.incidents.fdr import correct
 from geo.incidents.reporting import method_line
-from geo.incidents.risk import assign_incidents
 from geo.incidents.store import as_arrays
 
 CAVEAT = "association under parallel trends with not-yet-rectified estates; not proof of cause"

@@ -9,7 +9,7 @@ year-month, both inclusive; see :func:`parse_batch_period`). An estate with no
 does not stop the comparison of the other estates; callers show the warnings.
 *Before* is every whole month of the data before the window, *after* every
 month after it. Each incident counts for the nearest estate within the radius
-(:data:`geo.settings.effect_assign_mode`; see :func:`geo.incidents.risk.assign_incidents`),
+(:data:`geo.settings.effect_assign_mode`; see :func:`geo.incidents.attribution.assign_incidents`),
 so pooled figures (:func:`effect_summary`) add distinct incidents; with
 ``mode="radius"`` an incident near several estates of one group still counts
 once for the group.
@@ -34,7 +34,6 @@ a ``too_short`` verdict refers to.
 from __future__ import annotations
 
 import re
-import unicodedata
 
 import geopandas as gpd
 import numpy as np
@@ -42,8 +41,9 @@ import pandas as pd
 from scipy.stats import binomtest
 
 from geo import settings
+from geo._validate import ascii_text
+from geo.incidents.attribution import assign_incidents
 from geo.incidents.reporting import method_line
-from geo.incidents.risk import assign_incidents
 from geo.incidents.store import as_arrays
 from geo.incidents.taxonomy import CATEGORY_NAMES
 from geo.incidents.times import month_index, period_bounds
@@ -140,7 +140,7 @@ def parse_batch_period(text) -> tuple[int, int] | None:
     """
     if text is None or (isinstance(text, float) and np.isnan(text)) or text is pd.NA:
         return None
-    clean = unicodedata.normalize("NFKC", str(text)).strip()
+    clean = ascii_text(str(text)).strip()
     if not clean:
         return None
     m = _PERIOD_RE.match(clean)
@@ -262,7 +262,7 @@ def effect_table(
         First and last month the data covers (``"2019-01"``, ``2024``...);
         default: the months of the earliest and latest incident.
     radius_m, mode
-        See :func:`geo.risk.assign_incidents`.
+        See :func:`geo.incidents.attribution.assign_incidents`.
     alpha
         Significance level (default :data:`geo.settings.effect_alpha`).
     min_months_after

@@ -61,7 +61,7 @@ import shapely
 from geo import settings
 from geo.crs import project_lonlat
 from geo.incidents.fdr import CORRECTIONS, correct
-from geo.incidents.heat import filter_mask
+from geo.incidents.filters import filter_mask
 from geo.incidents.reporting import method_line
 from geo.incidents.store import as_arrays
 
@@ -179,7 +179,7 @@ def hotspot_cells(
     cell_m
         Cell size in metres (default :data:`geo.settings.hotspot_cell_m`).
     categories, sources, start, end, hours
-        Filters (see :func:`geo.heat.filter_mask`).
+        Filters (see :func:`geo.incidents.filters.filter_mask`).
     permutations, seed
         Permutation test (defaults :data:`geo.settings.hotspot_permutations`, :data:`geo.settings.hotspot_seed`);
         the permutations are raised as the module docstring says.
