@@ -128,7 +128,8 @@ incident_radius_m: float = 300.0
 incident_assign_mode: str = "radius"
 
 #: Weights of the risk score's components (see geo.risk.COMPONENTS).
-risk_weights: dict[str, float] = {"theft": 1.0, "property": 1.0, "criminal": 1.0, "disputes": 1.0, "calls_110": 0.5}
+#: Components do not overlap (each incident in one); theft weighs most, as the plan names it first.
+risk_weights: dict[str, float] = {"theft": 2.0, "other_property": 1.0, "other_criminal": 1.0, "disputes": 1.0, "other_calls": 0.5}
 
 #: Years of incidents the risk ranking looks at by default (the plan was drawn up
 #: in early 2022 from the years before).

@@ -312,11 +312,17 @@ def effect_table(
     radius = float(settings.incident_radius_m if radius_m is None else radius_m)
     attribution = f"each incident to the nearest estate within {radius:g} m" if mode == "nearest" else f"every estate within {radius:g} m"
     # For pooled rows: each incident once per group, whatever the attribution (see effect_summary).
-    pair_month = m
+    distinct = {}
+    for by in ("batch_year", "community"):
+        key = out[by].astype(str).to_numpy()[ee]
+        pairs = pd.DataFrame({"group": key, "incident": ii, "before": before, "after": after})[has_window[ee]]
+        distinct[by] = {
+            str(g): [int(f[f["before"]]["incident"].nunique()), int(f[f["after"]]["incident"].nunique())] for g, f in pairs.groupby("group")
+        }
     out.attrs.update(data_months=(_month_label(ds), _month_label(de)), alpha=alpha, min_months_after=min_after, warnings=warnings, mode=mode,
                      radius_m=radius, attribution=attribution,
                      method=method_line(f"before/after rates per month, conditional binomial test; attribution: {attribution}", "none (one test per estate)", CAVEAT),
-                     pairs=pd.DataFrame({"incident": ii, "estate": ee, "before": before, "after": after, "month": pair_month}))
+                     distinct=distinct)
     return out
 
 
@@ -371,15 +377,11 @@ def effect_summary(table: pd.DataFrame, *, by: str = "batch_year", alpha: float 
         n_after=("n_after", "sum"),
         shortest_after=("months_after", "min"),
     ).reset_index()
-    pairs = table.attrs.get("pairs")
-    if pairs is not None:
+    distinct = table.attrs.get("distinct", {}).get(by)
+    if distinct is not None:
         # Distinct incidents per group: an incident near two estates of one group counts once.
-        key = table[by].to_numpy()[pairs["estate"].to_numpy()]
-        keep_rows = ~no_window.to_numpy()[pairs["estate"].to_numpy()]
-        p = pairs.assign(group=key)[keep_rows]
-        for col, flag in (("n_before", "before"), ("n_after", "after")):
-            distinct = p[p[flag]].drop_duplicates(["group", "incident"]).groupby("group").size()
-            out[col] = out[by].map(distinct).fillna(0).astype(np.int64).to_numpy()
+        for j, col in enumerate(("n_before", "n_after")):
+            out[col] = [int(distinct.get(str(g), [0, 0])[j]) for g in out[by]]
     out["rate_before"] = np.where(out["months_before"] > 0, out["n_before"] / out["months_before"].clip(lower=1), np.nan)
     out["rate_after"] = np.where(out["months_after"] > 0, out["n_after"] / out["months_after"].clip(lower=1), np.nan)
     _finish(out, alpha, min_after, months_col="shortest_after", pooled=True)
