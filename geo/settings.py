@@ -138,7 +138,8 @@ incident_radius_m: float = 300.0
 incident_assign_mode: str = "radius"
 
 #: Weights of the risk score's components (see geo.risk.COMPONENTS).
-risk_weights: dict[str, float] = {"theft": 1.0, "property": 1.0, "criminal": 1.0, "disputes": 1.0, "calls_110": 0.5}
+#: Components do not overlap (each incident in one); theft weighs most, as the plan names it first.
+risk_weights: dict[str, float] = {"theft": 2.0, "other_property": 1.0, "other_criminal": 1.0, "disputes": 1.0, "other_calls": 0.5}
 
 #: Years of incidents the risk ranking looks at by default (the plan was drawn up
 #: in early 2022 from the years before).
@@ -172,6 +173,25 @@ hotspot_cell_m: float = 200.0
 hotspot_permutations: int = 999
 hotspot_seed: int = 2022
 
+#: A cell is called a cold spot only where its neighbourhood (cell and queen
+#: neighbours) expects at least this many incidents (see geo.incidents.hotspots).
+hotspot_cold_min_expected: float = 5.0
+
 #: Threads of the coverage engine's pair query (shapely releases the GIL);
 #: 0 means one per CPU. Results never depend on it.
 coverage_workers: int = 0
+
+# --- effects: attribution, difference-in-differences, displacement ------------
+# (geo.incidents.effect, geo.incidents.did)
+
+#: How the effect analyses give incidents to estates: "nearest" (each incident to
+#: the nearest estate within incident_radius_m, so each counts once) or "radius".
+effect_assign_mode: str = "nearest"
+
+#: Placebo permutations of the difference-in-differences test, and their seed.
+effect_placebo_permutations: int = 999
+effect_seed: int = 2022
+
+#: Ring around each estate for displacement, metres: from incident_radius_m
+#: (exclusive) out to this distance (inclusive).
+displacement_outer_m: float = 600.0

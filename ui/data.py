@@ -190,6 +190,18 @@ def effect_tables(path: str, mtime: int, estates_path: str, estates_mtime: int) 
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
+def did_batches(path: str, mtime: int, estates_path: str, estates_mtime: int) -> pd.DataFrame:
+    """Difference-in-differences per batch (:func:`geo.incidents.did.did_table`, ``by="batch"``)."""
+    from geo.incidents.did import did_table
+
+    inc = load_incidents(path, mtime)
+    est = load_estates(estates_path, estates_mtime)
+    if inc is None or len(inc) == 0:
+        return pd.DataFrame(columns=["batch", "verdict_code", "change_pct", "q_value"])
+    return did_table(inc, est, by="batch")
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
 def estate_incidents(path: str, mtime: int, estates_path: str, estates_mtime: int) -> pd.DataFrame:
     """Incident counts per estate and category (index estate_id)."""
     inc = load_incidents(path, mtime)

@@ -52,10 +52,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "col_plan_year": ("方案批次", "Plan's batch"),
     "col_agreement": ("与方案比较", "Against the plan"),
     "risk_caption": (
-        "按 {start}–{end} 年每个小区周边 {radius} 米内的警情计算：各项先在24个小区间标准化（z 分数），再加权求和（权重 {weights}）；"
+        "方法：按 {start}–{end} 年每个小区周边 {radius} 米内的警情计算，五个互不重叠的分项（盗窃、其他侵财、其他刑事、矛盾纠纷、其他110警情，每起警情只属一项）"
+        "先在小区间标准化（z 分数），再加权求和（权重 {weights}）；校正：无（排序不是检验）；注意：权重是政策选择。"
         "得分最高的三分之一建议第一批整治。与方案批次一致 {same}/{n}。相距很近的地址（如花园小区的8处）共用周边警情，排名相近。警情为合成演示数据，排序只演示方法。命令行：python -m geo rank。",
-        "Incidents within {radius} m of each estate in {start}-{end}; each component is z-scored across the 24 estates, then weighted "
-        "and summed (weights {weights}); the top third is proposed for the first batch. Same batch as the plan: {same}/{n}. "
+        "Method: incidents within {radius} m of each estate in {start}-{end}; five non-overlapping components (theft, other property crime, "
+        "other criminal, disputes, other 110 calls; each incident in one) are z-scored across the estates, then weighted and summed "
+        "(weights {weights}); correction: none (a ranking, not a test); caveat: the weights are a policy choice. The top third is proposed for the first batch. Same batch as the plan: {same}/{n}. "
         "Sites close together (the eight 花园小区 addresses) share the incidents around them and rank together. "
         "The incidents are synthetic demo data: the ranking only shows the method. Command line: python -m geo rank.",
     ),
@@ -202,9 +204,20 @@ TEXTS.update({
     ),
     "incidents_per_month": ("每月警情数（合成）", "Incidents per month (synthetic)"),
     "effect_caption": (
-        "数据月份 {start} 至 {end}；整治窗口按台账“整治时间”（如2022年1月至2022年11月，含首尾月）；比较窗口前后的月均数量（二项检验）。合成数据。",
-        "Data months {start} to {end}; the window is the ledger's rectification period (e.g. January to November 2022, inclusive); monthly rates before and after it (binomial test). Synthetic data.",
+        "方法：数据月份 {start} 至 {end}，整治窗口按台账“整治时间”（含首尾月），比较窗口前后的月均数量（条件二项检验）；每起警情只计入 {radius} 米内最近的一个小区，批次合计按不重复的警情。"
+        "校正：无（每批一次检验）。注意：没有对照组，全街道的共同趋势也会算进来；变化不等于整治的因果效果。合成数据。",
+        "Method: data months {start} to {end}; the window is the ledger's rectification period (inclusive); monthly rates before and after it "
+        "(conditional binomial test); each incident counts for the nearest estate within {radius} m, batch totals count distinct incidents. "
+        "Correction: none (one test per batch). Caveat: no comparison group, so a district-wide trend counts too; a change is not proof that rectification caused it. Synthetic data.",
     ),
+    "did_caption": (
+        "双重差分（以尚未开始整治的后续批次为对照，置换检验，Benjamini-Hochberg 校正；假定两组趋势平行，仍非因果证明）：{rows}",
+        "Difference-in-differences (later batches before their own windows as the control, placebo-permutation p, Benjamini-Hochberg correction; "
+        "assumes parallel trends, still not proof of cause): {rows}",
+    ),
+    "did_row": ("{batch}批 {change}（p {p}）", "batch {batch} {change} (p {p})"),
+    "did_too_short": ("{batch}批 对照期太短", "batch {batch} too short a comparison"),
+    "did_no_control": ("{batch}批 无对照批次", "batch {batch} has no later batch to compare with"),
     "effect_per_estate": ("各小区整治前后（合成数据）", "Before and after per estate (synthetic data)"),
     "downloads_caption": (
         "报告与 GeoJSON 仅含筛选后的小区；HTML 地图为单一文件，断网也能打开。位置为近似，路线为演示数据。",
@@ -212,7 +225,11 @@ TEXTS.update({
     ),
     "heat_filters": ("警情图层与筛选（合成数据）", "Incident layers and filters (synthetic data)"),
     "hotspots": ("热点网格（Gi*）", "Hot spots (Gi*)"),
-    "hotspots_help": ("Getis-Ord Gi* 显著的热点与冷点网格（200米）。", "Cells of 200 m that are significant Gi* hot or cold spots."),
+    "hotspots_help": (
+        "Getis-Ord Gi* 热点与冷点网格（200米）：经 Benjamini-Hochberg 错误发现率（FDR 5%）校正后仍显著的网格；冷点只在周边期望警情足够（≥5起）处判断。只说明警情在哪里聚集，不说明原因。",
+        "Gi* hot and cold cells of 200 m that stay significant after Benjamini-Hochberg false-discovery-rate control (FDR 5 %); "
+        "cold only where a neighbourhood expects at least 5 incidents. Where incidents gather, not why.",
+    ),
     "heat_night": ("只看夜间（20:00–06:00）", "Night only (20:00–06:00)"),
     "heat_note": ("警情为合成演示数据", "incidents are synthetic demo data"),
     "heat_caption": ("热力图：{n} 起警情，{kind}，发送 {kb:.0f} KB（合成数据）", "Heat layer: {n} incidents, {kind}, {kb:.0f} KB sent (synthetic data)"),
