@@ -1,0 +1,179 @@
+"""Array kernels of the track engine: segments near points, time within a radius, night seconds.
+
+Everything here works on NumPy arrays of planar metres (EPSG:4545) and local
+times in int64/float seconds since 1970-01-01 00:00 (Asia/Shanghai wall clock,
+as :mod:`geo.incidents.times`). A patrol moves in a straight line at constant
+speed between two consecutive fixes, so a drive-past between two fixes is
+found even when no fix lies near the estate.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from geo import settings
+
+__all__ = ["PointGrid", "night_seconds_before", "segment_intervals"]
+
+_DAY_S = 86400
+
+
+class PointGrid:
+    """A grid index of fixed points (estates, samples of a planned route) for segment queries.
+
+    Each point is registered in every grid cell within ``radius_m + max_half_m``
+    of it, so a segment whose half length is at most ``max_half_m`` finds every
+    point it may pass within ``radius_m`` of by looking up its midpoint's cell.
+    Longer segments are compared with every point (they are rare: a gap in a
+    track is not a segment).
+
+    Parameters
+    ----------
+    x, y
+        Points, metres.
+    radius_m
+        Query radius, metres (scalar or one per point).
+    max_half_m
+        Largest segment half length served by the grid, metres.
+    """
+
+    def __init__(self, x, y, radius_m, *, max_half_m: float = 250.0):
+        self.x = np.asarray(x, dtype=float)
+        self.y = np.asarray(y, dtype=float)
+        self.radius_m = np.broadcast_to(np.asarray(radius_m, dtype=float), self.x.shape).copy()
+        self.max_half_m = float(max_half_m)
+        n = len(self.x)
+        reach = (self.radius_m.max() if n else 0.0) + self.max_half_m
+        self.cell_m = max(reach, 50.0)
+        if n == 0:
+            self.x0 = self.y0 = 0.0
+            self.nx = self.ny = 1
+            self.starts = np.zeros(2, dtype=np.int64)
+            self.members = np.zeros(0, dtype=np.int64)
+            return
+        self.x0 = float(self.x.min() - reach)
+        self.y0 = float(self.y.min() - reach)
+        self.nx = int((self.x.max() + reach - self.x0) // self.cell_m) + 1
+        self.ny = int((self.y.max() + reach - self.y0) // self.cell_m) + 1
+        pr = self.radius_m + self.max_half_m
+        cx0 = np.floor((self.x - pr - self.x0) / self.cell_m).astype(np.int64)
+        cx1 = np.floor((self.x + pr - self.x0) / self.cell_m).astype(np.int64)
+        cy0 = np.floor((self.y - pr - self.y0) / self.cell_m).astype(np.int64)
+        cy1 = np.floor((self.y + pr - self.y0) / self.cell_m).astype(np.int64)
+        cells, owners = [], []
+        for i in range(n):
+            gx, gy = np.meshgrid(np.arange(cx0[i], cx1[i] + 1), np.arange(cy0[i], cy1[i] + 1))
+            c = (gy * self.nx + gx).ravel()
+            cells.append(c)
+            owners.append(np.full(len(c), i, dtype=np.int64))
+        cells_a, owners_a = np.concatenate(cells), np.concatenate(owners)
+        order = np.argsort(cells_a, kind="stable")
+        self.members = owners_a[order]
+        counts = np.bincount(cells_a, minlength=self.nx * self.ny)
+        self.starts = np.concatenate([[0], np.cumsum(counts)])
+
+    def candidates(self, ax, ay, bx, by) -> tuple[np.ndarray, np.ndarray]:
+        """Return ``(segment, point)`` index pairs that may lie within the radius (a superset).
+
+        Parameters
+        ----------
+        ax, ay, bx, by
+            Segment ends, metres.
+        """
+        ax, ay, bx, by = (np.asarray(v, dtype=float) for v in (ax, ay, bx, by))
+        n_pts = len(self.x)
+        if n_pts == 0 or len(ax) == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        half = 0.5 * np.hypot(bx - ax, by - ay)
+        mx, my = 0.5 * (ax + bx), 0.5 * (ay + by)
+        gx = np.floor((mx - self.x0) / self.cell_m).astype(np.int64)
+        gy = np.floor((my - self.y0) / self.cell_m).astype(np.int64)
+        inside = (gx >= 0) & (gx < self.nx) & (gy >= 0) & (gy < self.ny) & (half <= self.max_half_m)
+        seg = np.flatnonzero(inside)
+        cell = gy[seg] * self.nx + gx[seg]
+        lo, hi = self.starts[cell], self.starts[cell + 1]
+        cnt = hi - lo
+        keep = cnt > 0
+        seg, lo, cnt = seg[keep], lo[keep], cnt[keep]
+        seg_rep = np.repeat(seg, cnt)
+        offs = np.arange(int(cnt.sum()), dtype=np.int64) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+        pt = self.members[np.repeat(lo, cnt) + offs]
+        long_seg = np.flatnonzero(half > self.max_half_m)
+        if len(long_seg):
+            seg_rep = np.concatenate([seg_rep, np.repeat(long_seg, n_pts)])
+            pt = np.concatenate([pt, np.tile(np.arange(n_pts, dtype=np.int64), len(long_seg))])
+        return seg_rep, pt
+
+
+def segment_intervals(ax, ay, bx, by, px, py, radius_m, *, tolerance_m: float | None = None):
+    """Fraction of each segment during which a point moving along it is within ``radius_m`` of a fixed point.
+
+    Solves ``|a + u (b - a) - p|^2 <= r^2`` for ``u`` in [0, 1] (inclusive,
+    with :data:`geo.settings.distance_tolerance_m` added to ``r``).
+
+    Parameters
+    ----------
+    ax, ay, bx, by
+        Segment ends, metres (one pair per row).
+    px, py
+        The fixed point of each row, metres.
+    radius_m
+        Radius, scalar or one per row.
+    tolerance_m
+        Allowance added to the radius (default the setting).
+
+    Returns
+    -------
+    (hit, u0, u1)
+        ``hit`` is True where the segment comes within the radius; ``u0 <= u1``
+        bound the part within it, as fractions of the segment (0 at ``a``).
+        A zero-length segment (a team standing still) is within for all of it
+        or none.
+    """
+    tol = settings.distance_tolerance_m if tolerance_m is None else tolerance_m
+    r = np.asarray(radius_m, dtype=float) + tol
+    dx, dy = np.asarray(bx) - ax, np.asarray(by) - ay
+    fx, fy = np.asarray(ax) - px, np.asarray(ay) - py
+    a = dx * dx + dy * dy
+    b = 2.0 * (fx * dx + fy * dy)
+    c = fx * fx + fy * fy - r * r
+    still = a <= 1e-12
+    disc = b * b - 4.0 * a * c
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sq = np.sqrt(np.maximum(disc, 0.0))
+        u0 = np.where(still, 0.0, (-b - sq) / (2.0 * a))
+        u1 = np.where(still, 1.0, (-b + sq) / (2.0 * a))
+    u0 = np.clip(u0, 0.0, 1.0)
+    u1 = np.clip(u1, 0.0, 1.0)
+    hit = np.where(still, c <= 0.0, (disc >= 0.0) & (u1 >= u0) & ((-b + sq) >= 0.0) & ((-b - sq) <= 2.0 * a))
+    return hit, u0, u1
+
+
+def night_seconds_before(t_s, *, start_hour: int | None = None, end_hour: int | None = None) -> np.ndarray:
+    """Night seconds from 1970-01-01 00:00 local up to each time: ``N(b) - N(a)`` is the night part of ``[a, b]``.
+
+    Parameters
+    ----------
+    t_s
+        Local times, seconds (float or int).
+    start_hour, end_hour
+        Night from ``start_hour`` to ``end_hour`` (next morning when smaller);
+        defaults :data:`geo.settings.night_start_hour` and ``night_end_hour``.
+
+    Returns
+    -------
+    numpy.ndarray of float
+    """
+    sh = settings.night_start_hour if start_hour is None else start_hour
+    eh = settings.night_end_hour if end_hour is None else end_hour
+    s0, s1 = 3600.0 * sh, 3600.0 * eh
+    t = np.asarray(t_s, dtype=float)
+    day = np.floor(t / _DAY_S)
+    sod = t - day * _DAY_S
+    if s0 > s1:  # wraps midnight: [0, s1) and [s0, 24h)
+        per_day = s1 + (_DAY_S - s0)
+        within = np.minimum(sod, s1) + np.maximum(sod - s0, 0.0)
+    else:
+        per_day = s1 - s0
+        within = np.clip(sod - s0, 0.0, per_day)
+    return day * per_day + within
