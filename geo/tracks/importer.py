@@ -90,16 +90,19 @@ def import_tracks(path: str | os.PathLike, *, team_id: str | None = None, datum:
     files = track_files(path)
     mapping = read_devices(devices) if isinstance(devices, (str, os.PathLike)) else devices
     frames, problems = [], []
+    bad_files = 0
     for f in files:
         try:
             frames.append(read_fix_file(f, team_id=team_id, devices=mapping, datum=datum))
         except SchemaError as exc:
+            bad_files += 1
             problems.append(exc.summary)
             problems += [f"{f}: {p}" for p in exc.problems]
         except DataFileError as exc:
+            bad_files += 1
             problems.append(str(exc))
     if problems:
-        msg = f"{len(files)} file(s) checked, {sum(1 for p in problems if not p.startswith(' '))} problem(s); nothing was imported"
+        msg = f"{bad_files} of {len(files)} file(s) refused; nothing was imported (fix them and import again)"
         raise SchemaError(msg, problems)
     fixes = pd.concat(frames, ignore_index=True)
     fixes.attrs["out_of_order"] = sum(int(f.attrs.get("out_of_order", 0)) for f in frames)
