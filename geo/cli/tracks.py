@@ -122,7 +122,7 @@ def _compare(args: argparse.Namespace) -> int:
     print(f"{res.fixes} fixes; route points count as patrolled within {teams.attrs['tolerance_m']:g} m")
     for _, t in teams.iterrows():
         share = "-" if t["route_share"] != t["route_share"] else f"{t['route_share'] * 100:.0f}%"
-        print(f"{t['team_id']}: planned {t['planned_m']:.0f} m, patrolled {t['patrolled_m']:.0f} m, routes covered {share}, "
+        print(f"{t['team_id']}: planned {t['planned_m']:.0f} m, patrolled {t['patrolled_m']:.0f} m ({t['patrolled_m_per_day']:.0f} m a day), routes covered {share}, "
               f"obligations met {t['obligations_met']}/{t['obligations']}" + (f" (not visited: {t['unmet_estate_ids']})" if t["unmet_estate_ids"] else ""))
     unvisited = unvisited_estates(res, estates, routes, nights=args.nights)
     print(f"{len(unvisited)} covered estate(s) with no night visit in the last {args.nights} nights"

@@ -80,7 +80,9 @@ def plan_vs_actual(estates: gpd.GeoDataFrame, routes: gpd.GeoDataFrame, *, start
     -------
     (teams, routes_table, scan_result)
         ``teams``: one row per team of the plan with ``team_id``, ``team``,
-        ``planned_m``, ``patrolled_m``, ``patrolled_ratio``, ``route_share``
+        ``planned_m`` (one pass over its routes), ``patrolled_m``,
+        ``patrolled_m_per_day`` (over the days of the window), ``patrolled_ratio``
+        (metres patrolled per planned metre: passes over the plan), ``route_share``
         (length-weighted over its routes), ``obligations``, ``obligations_met``,
         ``unmet_estate_ids``, ``visited_estate_ids``. ``routes_table``: one row
         per route with ``route_id``, ``team_id``, ``length_m``, ``share_covered``.
@@ -103,6 +105,9 @@ def plan_vs_actual(estates: gpd.GeoDataFrame, routes: gpd.GeoDataFrame, *, start
     visited = {t: set(g) for t, g in vt.groupby("team_id")["estate_id"]}
     plan = report.team_table(estates, routes)
     metres = res.team_metres()
+    lo_s = lo if lo is not None else res.first_s
+    hi_s = hi if hi is not None else (res.last_s + 1 if res.last_s is not None else None)
+    days = max(int(np.ceil((hi_s - lo_s) / 86400.0)), 1) if lo_s is not None and hi_s is not None else 0
     rows = []
     for _, p in plan.iterrows():
         tid = str(p["team_id"])
@@ -115,13 +120,15 @@ def plan_vs_actual(estates: gpd.GeoDataFrame, routes: gpd.GeoDataFrame, *, start
         done = metres.get(tid, 0.0)
         rows.append({
             "team_id": tid, "team": p["team"], "planned_m": round(planned, 1), "patrolled_m": round(done, 1),
+            "patrolled_m_per_day": round(done / days, 1) if days else np.nan,
             "patrolled_ratio": round(done / planned, 4) if planned > 0 else np.nan, "route_share": round(share, 4),
             "obligations": len(owed), "obligations_met": len(met),
             "unmet_estate_ids": ";".join(e for e in owed if e not in seen), "visited_estate_ids": ";".join(sorted(seen)),
         })
-    teams = pd.DataFrame(rows, columns=["team_id", "team", "planned_m", "patrolled_m", "patrolled_ratio", "route_share",
+    teams = pd.DataFrame(rows, columns=["team_id", "team", "planned_m", "patrolled_m", "patrolled_m_per_day", "patrolled_ratio", "route_share",
                                         "obligations", "obligations_met", "unmet_estate_ids", "visited_estate_ids"])
     teams.attrs["tolerance_m"] = tol
+    teams.attrs["days"] = days
     return teams, routes_table, res
 
 

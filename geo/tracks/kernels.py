@@ -21,6 +21,53 @@ _DAY_S = 86400
 class PointGrid:
     """A grid index of fixed points (estates, samples of a planned route) for segment queries.
 
+    Segments are dispatched by their half length to one of several grid levels
+    (:data:`LEVELS_M`), so short segments (a walk, most fixes) look at few points
+    and long ones (a fast drive with sparse fixes) are still served exactly.
+
+    Parameters
+    ----------
+    x, y
+        Points, metres.
+    radius_m
+        Query radius, metres (scalar or one per point).
+    levels_m
+        Largest segment half length served by each level, metres, ascending;
+        longer segments are compared with every point.
+    """
+
+    def __init__(self, x, y, radius_m, *, levels_m=None):
+        levels = LEVELS_M if levels_m is None else tuple(levels_m)
+        self.levels = [_Level(x, y, radius_m, max_half_m=h) for h in levels]
+        self.x, self.y, self.radius_m = self.levels[0].x, self.levels[0].y, self.levels[0].radius_m
+
+    def candidates(self, ax, ay, bx, by) -> tuple[np.ndarray, np.ndarray]:
+        """Return ``(segment, point)`` index pairs that may lie within the radius (a superset, exact pairs included)."""
+        ax, ay, bx, by = (np.asarray(v, dtype=float) for v in (ax, ay, bx, by))
+        half = 0.5 * np.hypot(bx - ax, by - ay)
+        segs, pts = [], []
+        lower = -1.0
+        for k, level in enumerate(self.levels):
+            last = k == len(self.levels) - 1
+            pick = np.flatnonzero((half > lower) & ((half <= level.max_half_m) | last))
+            lower = level.max_half_m
+            if not len(pick):
+                continue
+            s, p = level.candidates(ax[pick], ay[pick], bx[pick], by[pick])
+            segs.append(pick[s])
+            pts.append(p)
+        if not segs:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        return np.concatenate(segs), np.concatenate(pts)
+
+
+#: Half lengths of segments served by each level of :class:`PointGrid`, metres.
+LEVELS_M: tuple[float, ...] = (30.0, 120.0, 500.0)
+
+
+class _Level:
+    """One grid level of :class:`PointGrid`.
+
     Each point is registered in every grid cell within ``radius_m + max_half_m``
     of it, so a segment whose half length is at most ``max_half_m`` finds every
     point it may pass within ``radius_m`` of by looking up its midpoint's cell.

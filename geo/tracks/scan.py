@@ -132,11 +132,10 @@ def scan(
     r = settings.cover_distance_m if radius_m is None else radius_m
     tol = settings.plan_tolerance_m if tolerance_m is None else tolerance_m
     gap = settings.track_gap_s if gap_s is None else gap_s
-    max_half = 0.5 * settings.track_max_speed_mps * gap
-    est_grid = PointGrid(estate_x, estate_y, r, max_half_m=min(max_half, 500.0))
+    est_grid = PointGrid(estate_x, estate_y, r)
     sx = np.zeros(0) if sample_x is None else np.asarray(sample_x, dtype=float)
     sy = np.zeros(0) if sample_y is None else np.asarray(sample_y, dtype=float)
-    smp_grid = PointGrid(sx, sy, tol, max_half_m=min(max_half, 500.0))
+    smp_grid = PointGrid(sx, sy, tol)
     sample_team_names = list(sample_team or [])
     reached = np.zeros(len(sx), dtype=bool)
     parts: list[Visits] = []

@@ -102,6 +102,8 @@ def test_plan_against_actual_matches_hand_figures(world):
     t = teams.set_index("team_id")
     assert t.loc["PS-A", "planned_m"] == pytest.approx(500, abs=0.5)
     assert t.loc["PS-A", "patrolled_m"] == pytest.approx(1000, abs=0.5)
+    assert t.loc["PS-A", "patrolled_ratio"] == pytest.approx(2.0, abs=1e-3)
+    assert teams.attrs["days"] == 1 and t.loc["PS-A", "patrolled_m_per_day"] == pytest.approx(1000, abs=0.5)
     assert t.loc["PS-A", "route_share"] == pytest.approx(1.0)
     assert t.loc["VO-B", "patrolled_m"] == pytest.approx(960, abs=0.5)
     assert t.loc["VO-B", "route_share"] == pytest.approx(1.0)
