@@ -41,10 +41,16 @@ class PointGrid:
         self.levels = [_Level(x, y, radius_m, max_half_m=h) for h in levels]
         self.x, self.y, self.radius_m = self.levels[0].x, self.levels[0].y, self.levels[0].radius_m
 
-    def candidates(self, ax, ay, bx, by) -> tuple[np.ndarray, np.ndarray]:
-        """Return ``(segment, point)`` index pairs that may lie within the radius (a superset, exact pairs included)."""
+    def candidates(self, ax, ay, bx, by, *, half=None) -> tuple[np.ndarray, np.ndarray]:
+        """Return ``(segment, point)`` index pairs that may lie within the radius (a superset, exact pairs included).
+
+        ``half`` gives the segments' half lengths when the caller has them.
+        """
         ax, ay, bx, by = (np.asarray(v, dtype=float) for v in (ax, ay, bx, by))
-        half = 0.5 * np.hypot(bx - ax, by - ay)
+        if half is None:
+            half = 0.5 * np.hypot(bx - ax, by - ay)
+        if not len(half) or half.max() <= self.levels[0].max_half_m:
+            return self.levels[0].candidates(ax, ay, bx, by, half=half)
         segs, pts = [], []
         lower = -1.0
         for k, level in enumerate(self.levels):
@@ -53,7 +59,7 @@ class PointGrid:
             lower = level.max_half_m
             if not len(pick):
                 continue
-            s, p = level.candidates(ax[pick], ay[pick], bx[pick], by[pick])
+            s, p = level.candidates(ax[pick], ay[pick], bx[pick], by[pick], half=half[pick])
             segs.append(pick[s])
             pts.append(p)
         if not segs:
@@ -96,6 +102,7 @@ class _Level:
             self.x0 = self.y0 = 0.0
             self.nx = self.ny = 1
             self.starts = np.zeros(2, dtype=np.int64)
+            self.counts = np.zeros(2, dtype=np.int64)
             self.members = np.zeros(0, dtype=np.int64)
             return
         self.x0 = float(self.x.min() - reach)
@@ -118,30 +125,33 @@ class _Level:
         self.members = owners_a[order]
         counts = np.bincount(cells_a, minlength=self.nx * self.ny)
         self.starts = np.concatenate([[0], np.cumsum(counts)])
+        self.counts = np.r_[counts, 0]
 
-    def candidates(self, ax, ay, bx, by) -> tuple[np.ndarray, np.ndarray]:
+    def candidates(self, ax, ay, bx, by, *, half=None) -> tuple[np.ndarray, np.ndarray]:
         """Return ``(segment, point)`` index pairs that may lie within the radius (a superset).
 
         Parameters
         ----------
         ax, ay, bx, by
             Segment ends, metres.
+        half
+            Half lengths of the segments, when already known.
         """
-        ax, ay, bx, by = (np.asarray(v, dtype=float) for v in (ax, ay, bx, by))
         n_pts = len(self.x)
         if n_pts == 0 or len(ax) == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        half = 0.5 * np.hypot(bx - ax, by - ay)
+        if half is None:
+            half = 0.5 * np.hypot(bx - ax, by - ay)
         mx, my = 0.5 * (ax + bx), 0.5 * (ay + by)
         gx = np.floor((mx - self.x0) / self.cell_m).astype(np.int64)
         gy = np.floor((my - self.y0) / self.cell_m).astype(np.int64)
         inside = (gx >= 0) & (gx < self.nx) & (gy >= 0) & (gy < self.ny) & (half <= self.max_half_m)
-        seg = np.flatnonzero(inside)
-        cell = gy[seg] * self.nx + gx[seg]
-        lo, hi = self.starts[cell], self.starts[cell + 1]
-        cnt = hi - lo
-        keep = cnt > 0
-        seg, lo, cnt = seg[keep], lo[keep], cnt[keep]
+        # Segments outside the grid look at an extra, empty cell: one gather, no copies of the big arrays.
+        cell = np.where(inside, gy * self.nx + gx, self.nx * self.ny)
+        cnt = self.counts[cell]
+        seg = np.flatnonzero(cnt)
+        cnt = cnt[seg]
+        lo = self.starts[cell[seg]]
         seg_rep = np.repeat(seg, cnt)
         offs = np.arange(int(cnt.sum()), dtype=np.int64) - np.repeat(np.cumsum(cnt) - cnt, cnt)
         pt = self.members[np.repeat(lo, cnt) + offs]

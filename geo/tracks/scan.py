@@ -148,48 +148,64 @@ def scan(
         team_ids = ch.team_ids
         res.chunks += 1
         res.fixes += len(ch)
-        team, t, x, y = ch.team, ch.time_s.astype(float), ch.x, ch.y
+        team, t, x, y = ch.team, ch.time_s, ch.x, ch.y
         res.first_s = float(t.min()) if res.first_s is None else min(res.first_s, float(t.min()))
         res.last_s = float(t.max()) if res.last_s is None else max(res.last_s, float(t.max()))
-        same = np.flatnonzero(team[1:] == team[:-1])
-        a_t, a_x, a_y, b_i = t[same], x[same], y[same], same + 1
-        starts = np.flatnonzero(np.r_[True, team[1:] != team[:-1]])
-        heads = [i for i in starts if int(team[i]) in carry]
-        if heads:
-            c = np.array([carry[int(team[i])] for i in heads])
-            a_t, a_x, a_y = np.r_[c[:, 0], a_t], np.r_[c[:, 1], a_x], np.r_[c[:, 2], a_y]
-            b_i = np.r_[np.array(heads, dtype=np.int64), b_i]
-        b_t, b_x, b_y, seg_team = t[b_i], x[b_i], y[b_i], team[b_i]
-        ends = np.r_[starts[1:], len(t)] - 1
-        for i in ends:
-            carry[int(team[i])] = (t[i], x[i], y[i])
-        dt = b_t - a_t
-        ok = (dt > 0) & (dt <= gap)
-        a_t, a_x, a_y, b_t, b_x, b_y, seg_team, dt = (v[ok] for v in (a_t, a_x, a_y, b_t, b_x, b_y, seg_team, dt))
         if len(metres) < len(team_ids):
             metres = np.r_[metres, np.zeros(len(team_ids) - len(metres))]
-        metres += np.bincount(seg_team, weights=np.hypot(b_x - a_x, b_y - a_y), minlength=len(team_ids))[: len(metres)]
-        # Visits to estates.
-        seg, est = est_grid.candidates(a_x, a_y, b_x, b_y)
-        if len(seg):
-            hit, u0, u1 = segment_intervals(a_x[seg], a_y[seg], b_x[seg], b_y[seg], est_grid.x[est], est_grid.y[est], est_grid.radius_m[est])
-            seg, est, u0, u1 = seg[hit], est[hit], u0[hit], u1[hit]
-            t0 = a_t[seg] + u0 * dt[seg]
-            t1 = a_t[seg] + u1 * dt[seg]
-            night = night_seconds_before(t1) - night_seconds_before(t0)
-            parts.append(merge_visits(Visits(seg_team[seg].astype(np.int64), est, t0, t1, t1 - t0, night), merge_gap_s=merge_gap_s))
-        # Planned-route samples reached by their own team.
         if len(sx):
             codes = {n: i for i, n in enumerate(team_ids)}
             sample_code = np.array([codes.get(n, -1) for n in sample_team_names], dtype=np.int64)
-            seg, smp = smp_grid.candidates(a_x, a_y, b_x, b_y)
-            mine = sample_code[smp] == seg_team[seg]
-            seg, smp = seg[mine], smp[mine]
+        for a_t, a_x, a_y, b_t, b_x, b_y, seg_team in _segments(team, t, x, y, carry, gap):
+            length = np.hypot(b_x - a_x, b_y - a_y)
+            metres += np.bincount(seg_team, weights=length, minlength=len(metres))[: len(metres)]
+            half = 0.5 * length
+            # Visits to estates.
+            seg, est = est_grid.candidates(a_x, a_y, b_x, b_y, half=half)
             if len(seg):
-                hit, _, _ = segment_intervals(a_x[seg], a_y[seg], b_x[seg], b_y[seg], sx[smp], sy[smp], tol)
-                reached[smp[hit]] = True
+                hit, u0, u1 = segment_intervals(a_x[seg], a_y[seg], b_x[seg], b_y[seg], est_grid.x[est], est_grid.y[est], est_grid.radius_m[est])
+                seg, est, u0, u1 = seg[hit], est[hit], u0[hit], u1[hit]
+                dt = (b_t[seg] - a_t[seg]).astype(float)
+                t0 = a_t[seg] + u0 * dt
+                t1 = a_t[seg] + u1 * dt
+                night = night_seconds_before(t1) - night_seconds_before(t0)
+                parts.append(merge_visits(Visits(seg_team[seg].astype(np.int64), est, t0, t1, t1 - t0, night), merge_gap_s=merge_gap_s))
+            # Planned-route samples reached by their own team.
+            if len(sx):
+                seg, smp = smp_grid.candidates(a_x, a_y, b_x, b_y, half=half)
+                mine = sample_code[smp] == seg_team[seg]
+                seg, smp = seg[mine], smp[mine]
+                if len(seg):
+                    hit, _, _ = segment_intervals(a_x[seg], a_y[seg], b_x[seg], b_y[seg], sx[smp], sy[smp], tol)
+                    reached[smp[hit]] = True
     res.visits = merge_visits(Visits.concat(parts), merge_gap_s=merge_gap_s)
     res.team_ids = list(team_ids)
     res.metres_by_team = metres
     res.samples_reached = reached
     return res
+
+
+def _segments(team, t, x, y, carry: dict, gap: float):
+    """Segments of a chunk: from each team's carried last fix to its first fix here, then within the chunk.
+
+    Yields ``(a_t, a_x, a_y, b_t, b_x, b_y, team)`` batches of segments no longer
+    than ``gap`` seconds (and longer than 0); updates ``carry`` with each team's last fix.
+    """
+    change = team[1:] != team[:-1]
+    starts = np.r_[0, np.flatnonzero(change) + 1]
+    heads = np.array([i for i in starts if int(team[i]) in carry], dtype=np.int64)
+    if len(heads):
+        c = np.array([carry[int(team[i])] for i in heads])
+        a_t, a_x, a_y = c[:, 0].astype(np.int64), c[:, 1], c[:, 2]
+        b_t = t[heads]
+        ok = (b_t > a_t) & (b_t - a_t <= gap)
+        yield a_t[ok], a_x[ok], a_y[ok], b_t[ok], x[heads][ok], y[heads][ok], team[heads][ok]
+    for i in np.r_[starts[1:], len(t)] - 1:
+        carry[int(team[i])] = (t[i], x[i], y[i])
+    dt = t[1:] - t[:-1]
+    ok = ~change & (dt > 0) & (dt <= gap)
+    if ok.all():
+        yield t[:-1], x[:-1], y[:-1], t[1:], x[1:], y[1:], team[1:]
+    else:
+        a, b = np.flatnonzero(ok), np.flatnonzero(ok) + 1
+        yield t[a], x[a], y[a], t[b], x[b], y[b], team[b]
