@@ -134,7 +134,7 @@ def run_tracks_benchmark(*, teams: int = 50, days: float = 365, step_s: int = 10
         f"engine {eng:.1f} s = {rate / 1e6:.2f} million fixes/s; {result['visits']:,} visits; "
         f"peak RSS {result['peak_rss_mb']:.0f} MB (growth {result['growth_mb']:.0f} MB, chunks of {chunk_rows or settings.track_chunk_rows:,} fixes)")
     if fraction < 1.0:
-        out(f"extrapolated to a full year ({full:,} fixes): engine {result['full_engine_s']:.0f} s at the same rate "
+        out(f"extrapolated to all {days:g} days ({full:,} fixes): engine {result['full_engine_s']:.0f} s at the same rate "
             f"(the work per fix is constant; memory stays bounded by the chunk)")
     # The store's read path: write part of the fixes to GeoParquet, then scan from disk.
     if store_fixes:
