@@ -134,3 +134,16 @@ def test_settings_change_the_stop_window(world, monkeypatch):
     v = visit_table(run_scan(estates, tracks_path=store), estates)
     a = v[v["team_id"] == "PS-A"].iloc[0]
     assert not bool(a["stop"]) and bool(a["long_stay"])
+
+
+def test_presence_cells_add_up_to_the_minutes_tracked(world):
+    from geo.tracks.presence import presence_cells
+    from geo.tracks.store import iter_chunks
+
+    _, _, store = world
+    cells = presence_cells(iter_chunks(store), cell_m=100.0, min_minutes=0.0)
+    # PS-A: 92 segments of 10 s (15 min 20 s); VO-B: 3 of 60 s; EN-C: 20 of 10 s.
+    assert cells["minutes"].sum() == pytest.approx((920 + 180 + 200) / 60, abs=0.01)
+    assert cells.crs.to_epsg() == 4326 and cells["teams"].max() == 1
+    # The cell at SH-06 holds PS-A's 72 still intervals (12 min) and its moves within the cell.
+    assert cells["minutes"].max() >= 12.0
