@@ -50,7 +50,7 @@ class PointGrid:
         if half is None:
             half = 0.5 * np.hypot(bx - ax, by - ay)
         if not len(half) or half.max() <= self.levels[0].max_half_m:
-            return self.levels[0].candidates(ax, ay, bx, by, half=half)
+            return self.levels[0].candidates(ax, ay, bx, by, all_short=True)
         segs, pts = [], []
         lower = -1.0
         for k, level in enumerate(self.levels):
@@ -59,7 +59,7 @@ class PointGrid:
             lower = level.max_half_m
             if not len(pick):
                 continue
-            s, p = level.candidates(ax[pick], ay[pick], bx[pick], by[pick], half=half[pick])
+            s, p = level.candidates(ax[pick], ay[pick], bx[pick], by[pick], half=half[pick], all_short=not last)
             segs.append(pick[s])
             pts.append(p)
         if not segs:
@@ -74,11 +74,12 @@ LEVELS_M: tuple[float, ...] = (30.0, 120.0, 500.0)
 class _Level:
     """One grid level of :class:`PointGrid`.
 
-    Each point is registered in every grid cell within ``radius_m + max_half_m``
-    of it, so a segment whose half length is at most ``max_half_m`` finds every
-    point it may pass within ``radius_m`` of by looking up its midpoint's cell.
-    Longer segments are compared with every point (they are rare: a gap in a
-    track is not a segment).
+    Each point is registered in every grid cell within ``radius_m + 2 * max_half_m``
+    of it, so a segment no longer than ``2 * max_half_m`` finds every point it
+    may pass within ``radius_m`` of by looking up the cell of its start. The grid
+    has one empty cell of padding on every side: a start outside the grid is
+    clipped onto the padding, which holds no point. Longer segments are compared
+    with every point (they are rare: a gap in a track is not a segment).
 
     Parameters
     ----------
@@ -96,20 +97,20 @@ class _Level:
         self.radius_m = np.broadcast_to(np.asarray(radius_m, dtype=float), self.x.shape).copy()
         self.max_half_m = float(max_half_m)
         n = len(self.x)
-        reach = (self.radius_m.max() if n else 0.0) + self.max_half_m
+        reach = (self.radius_m.max() if n else 0.0) + 2.0 * self.max_half_m
         self.cell_m = max(reach, 50.0)
         if n == 0:
             self.x0 = self.y0 = 0.0
             self.nx = self.ny = 1
             self.starts = np.zeros(2, dtype=np.int64)
-            self.counts = np.zeros(2, dtype=np.int64)
+            self.counts = np.zeros(1, dtype=np.int64)
             self.members = np.zeros(0, dtype=np.int64)
             return
-        self.x0 = float(self.x.min() - reach)
-        self.y0 = float(self.y.min() - reach)
-        self.nx = int((self.x.max() + reach - self.x0) // self.cell_m) + 1
-        self.ny = int((self.y.max() + reach - self.y0) // self.cell_m) + 1
-        pr = self.radius_m + self.max_half_m
+        self.x0 = float(self.x.min() - reach - self.cell_m)
+        self.y0 = float(self.y.min() - reach - self.cell_m)
+        self.nx = int((self.x.max() + reach - self.x0) // self.cell_m) + 2
+        self.ny = int((self.y.max() + reach - self.y0) // self.cell_m) + 2
+        pr = self.radius_m + 2.0 * self.max_half_m
         cx0 = np.floor((self.x - pr - self.x0) / self.cell_m).astype(np.int64)
         cx1 = np.floor((self.x + pr - self.x0) / self.cell_m).astype(np.int64)
         cy0 = np.floor((self.y - pr - self.y0) / self.cell_m).astype(np.int64)
@@ -123,11 +124,10 @@ class _Level:
         cells_a, owners_a = np.concatenate(cells), np.concatenate(owners)
         order = np.argsort(cells_a, kind="stable")
         self.members = owners_a[order]
-        counts = np.bincount(cells_a, minlength=self.nx * self.ny)
-        self.starts = np.concatenate([[0], np.cumsum(counts)])
-        self.counts = np.r_[counts, 0]
+        self.counts = np.bincount(cells_a, minlength=self.nx * self.ny)
+        self.starts = np.concatenate([[0], np.cumsum(self.counts)])
 
-    def candidates(self, ax, ay, bx, by, *, half=None) -> tuple[np.ndarray, np.ndarray]:
+    def candidates(self, ax, ay, bx, by, *, half=None, all_short: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Return ``(segment, point)`` index pairs that may lie within the radius (a superset).
 
         Parameters
@@ -136,29 +136,34 @@ class _Level:
             Segment ends, metres.
         half
             Half lengths of the segments, when already known.
+        all_short
+            The caller knows every segment is served by this level (no half length over ``max_half_m``).
         """
         n_pts = len(self.x)
         if n_pts == 0 or len(ax) == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        if half is None:
-            half = 0.5 * np.hypot(bx - ax, by - ay)
-        mx, my = 0.5 * (ax + bx), 0.5 * (ay + by)
-        gx = np.floor((mx - self.x0) / self.cell_m).astype(np.int64)
-        gy = np.floor((my - self.y0) / self.cell_m).astype(np.int64)
-        inside = (gx >= 0) & (gx < self.nx) & (gy >= 0) & (gy < self.ny) & (half <= self.max_half_m)
-        # Segments outside the grid look at an extra, empty cell: one gather, no copies of the big arrays.
-        cell = np.where(inside, gy * self.nx + gx, self.nx * self.ny)
-        cnt = self.counts[cell]
+        long_seg = np.zeros(0, dtype=np.int64)
+        if not all_short:
+            if half is None:
+                half = 0.5 * np.hypot(np.asarray(bx) - ax, np.asarray(by) - ay)
+            long_seg = np.flatnonzero(half > self.max_half_m)
+            if len(long_seg):
+                short = np.flatnonzero(half <= self.max_half_m)
+                s, p = self.candidates(ax[short], ay[short], bx[short], by[short], all_short=True)
+                return (np.concatenate([short[s], np.repeat(long_seg, n_pts)]),
+                        np.concatenate([p, np.tile(np.arange(n_pts, dtype=np.int64), len(long_seg))]))
+        inv = 1.0 / self.cell_m
+        gx = np.clip((np.asarray(ax) - self.x0) * inv, 0, self.nx - 1).astype(np.int64)
+        gy = np.clip((np.asarray(ay) - self.y0) * inv, 0, self.ny - 1).astype(np.int64)
+        gy *= self.nx
+        gy += gx
+        cnt = self.counts[gy]
         seg = np.flatnonzero(cnt)
         cnt = cnt[seg]
-        lo = self.starts[cell[seg]]
+        lo = self.starts[gy[seg]]
         seg_rep = np.repeat(seg, cnt)
         offs = np.arange(int(cnt.sum()), dtype=np.int64) - np.repeat(np.cumsum(cnt) - cnt, cnt)
         pt = self.members[np.repeat(lo, cnt) + offs]
-        long_seg = np.flatnonzero(half > self.max_half_m)
-        if len(long_seg):
-            seg_rep = np.concatenate([seg_rep, np.repeat(long_seg, n_pts)])
-            pt = np.concatenate([pt, np.tile(np.arange(n_pts, dtype=np.int64), len(long_seg))])
         return seg_rep, pt
 
 
