@@ -147,3 +147,29 @@ def test_presence_cells_add_up_to_the_minutes_tracked(world):
     assert cells.crs.to_epsg() == 4326 and cells["teams"].max() == 1
     # The cell at SH-06 holds PS-A's 72 still intervals (12 min) and its moves within the cell.
     assert cells["minutes"].max() >= 12.0
+
+
+def test_command_line_writes_the_hand_figures(world, tmp_path, capsys, monkeypatch):
+    from geo.cli.main import main
+
+    estates, routes, store = world
+    est_file, routes_file = tmp_path / "estates.geojson", tmp_path / "routes.geojson"
+    io.write_geojson(estates, est_file)
+    io.write_geojson(routes, routes_file)
+    out = tmp_path / "dosage.csv"
+    assert main(["dosage", "--estates", str(est_file), "--tracks-dir", str(store), "--by", "month", "--night", "--out", str(out)]) == 0
+    d = pd.read_csv(out, encoding="utf-8-sig").set_index("estate_id")
+    assert d.loc["SH-06", "period"] == "2026-03-01" and d.loc["SH-06", "visits"] == 1
+    assert d.loc["SH-06", "minutes_present"] == pytest.approx(760 / 60, abs=0.01) and d.loc["SH-06", "stops"] == 1
+    cmp_out = tmp_path / "pva.csv"
+    assert main(["tracks", "compare", "--estates", str(est_file), "--routes", str(routes_file), "--tracks-dir", str(store),
+                 "--start", DAY, "--end", DAY, "--out", str(cmp_out)]) == 0
+    text = capsys.readouterr().out
+    assert "EN-C: planned 800 m, patrolled 400 m" in text and "obligations met 0/1 (not visited: SH-22)" in text
+    c = pd.read_csv(cmp_out, encoding="utf-8-sig").set_index("team_id")
+    assert c.loc["PS-A", "patrolled_m"] == pytest.approx(1000, abs=0.5)
+    # A window with no fixes says so and still writes a table of zeros.
+    assert main(["dosage", "--estates", str(est_file), "--tracks-dir", str(store), "--start", "2026-04-01", "--end", "2026-04-02",
+                 "--out", str(out)]) == 0
+    assert "no fixes in the track store for this window" in capsys.readouterr().out
+    assert pd.read_csv(out, encoding="utf-8-sig")["visits"].sum() == 0

@@ -93,3 +93,22 @@ def test_a_table_without_time_column_is_refused(tmp_path):
     f.write_text("team_id,lon,lat\nA,108.36,30.85\n", encoding="utf-8")
     with pytest.raises(SchemaError, match="no time column"):
         import_tracks(f, tracks_path=tmp_path / "s")
+
+
+def test_xlsx_with_chinese_headers_and_a_datum_column(tmp_path):
+    import openpyxl
+
+    lon, lat = _crs.gcj02_to_wgs84(108.3646, 30.8557)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["设备号", "定位时间", "经度", "纬度", "datum", "速度(km/h)"])
+    ws.append(["D1", "2026年3月4日 22时00分05秒", 108.3646, 30.8557, "gcj02", 36])
+    ws.append(["D1", "2026-03-04 22:00:15", float(lon) + 0.0001, float(lat), "wgs84", 18])
+    f = tmp_path / "fixes.xlsx"
+    wb.save(f)
+    import_tracks(f, devices={"D1": "PS-A"}, tracks_path=tmp_path / "s")
+    got = read_fixes(tmp_path / "s")
+    assert list(got["team_id"]) == ["PS-A", "PS-A"]
+    assert got["lon"].iat[0] == pytest.approx(lon, abs=1e-9) and got["lon"].iat[1] == pytest.approx(lon + 0.0001, abs=1e-9)
+    assert got["time_s"].iat[0] == pd.Timestamp("2026-03-04 22:00:05").value // 10**9
+    assert list(got["speed_mps"]) == pytest.approx([10.0, 5.0])
