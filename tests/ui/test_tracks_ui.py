@@ -68,3 +68,15 @@ def test_estate_detail_lists_its_visits(data_dir, sel):
         assert shown[0]["分钟"].iloc[0] == pytest.approx(mine.sort_values("start_s").iloc[-1]["duration_min"], abs=0.05)
     else:
         assert not shown and any("没有队伍到过" in i.value for i in at.info)
+
+
+def test_raw_tracks_only_for_editors(data_dir, monkeypatch):
+    from ui import auth
+    from ui import tracks as tracks_ui
+
+    monkeypatch.setattr(auth, "is_editor", lambda: False)
+    assert tracks_ui.raw_layer("offline") is None
+    monkeypatch.setattr(auth, "is_editor", lambda: True)
+    layer = tracks_ui.raw_layer("offline")
+    lines = [c for c in layer._children.values() if type(c).__name__ == "PolyLine"]
+    assert lines and {ln.options.get("className") for ln in lines} == {"raw-track"}
