@@ -195,3 +195,48 @@ effect_seed: int = 2022
 #: Ring around each estate for displacement, metres: from incident_radius_m
 #: (exclusive) out to this distance (inclusive).
 displacement_outer_m: float = 600.0
+
+# --- patrol tracks, check-ins and dosage (geo.tracks) --------------------------
+
+#: Folder of the track store (GeoParquet, one file per month); None: data_path("tracks").
+tracks_dir: Path | None = None
+
+#: A fix reached faster than this from the previous kept fix (metres per second,
+#: inclusive limit) is impossible for a patrol on foot or by car in town: dropped.
+track_max_speed_mps: float = 40.0
+
+#: A fix that lies more than this many metres from both neighbours, when the
+#: neighbours lie within it of each other, is a GPS jump (a spike): dropped.
+track_jump_m: float = 300.0
+
+#: Two consecutive fixes further apart in time than this (seconds) are a gap:
+#: the path between them is unknown, so nothing is interpolated across it.
+track_gap_s: float = 300.0
+
+#: How far (degrees) a fix may lie outside shahe_bounds before it is refused as
+#: "far outside the district" (0.05 degrees is about 5 km).
+track_bounds_margin_deg: float = 0.05
+
+#: Night for dosage, local hours: from night_start_hour (inclusive) to
+#: night_end_hour (exclusive) of the next morning; 20 and 6 mean 20:00-06:00.
+night_start_hour: int = 20
+night_end_hour: int = 6
+
+#: A visit lasting from stop_min_minutes to stop_max_minutes (both inclusive)
+#: counts as a "stop": the length the patrol research (the Koper curve) finds
+#: deters crime best. Longer visits are counted as long stays.
+stop_min_minutes: float = 10.0
+stop_max_minutes: float = 15.0
+
+#: Presence at one estate broken for at most this many seconds is one visit
+#: (GPS noise at the edge of the cover distance does not make new visits).
+visit_merge_gap_s: float = 120.0
+
+#: A planned route counts as patrolled where a track passes within this many metres.
+plan_tolerance_m: float = 30.0
+
+#: Planned routes are sampled every this many metres to measure the share covered.
+plan_sample_step_m: float = 5.0
+
+#: Fixes handled per chunk by the dosage engine (bounds memory).
+track_chunk_rows: int = 2_000_000

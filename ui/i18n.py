@@ -294,6 +294,42 @@ TEXTS.update({
 })
 
 
+# Plan versus reality (ui/tracks.py).
+TEXTS.update({
+    "presence_layer": ("实际巡逻（按格汇总）", "Actual patrols (per cell)"),
+    "presence_tip": ("本格巡逻 {minutes} 分钟 · {teams} 支队伍", "{minutes} min of patrol in this cell · {teams} team(s)"),
+    "raw_layer": ("原始轨迹（近 {days} 天，仅编辑）", "Raw tracks (last {days} days, editors only)"),
+    "visits_title": ("到访记录（GPS轨迹）", "Visits (GPS tracks)"),
+    "synthetic_tracks_short": ("合成轨迹", "synthetic tracks"),
+    "no_visits": ("轨迹中没有队伍到过本小区覆盖距离之内。", "No team came within the cover distance of this estate in the tracks."),
+    "col_minutes": ("分钟", "Minutes"),
+    "col_day": ("日期", "Day"),
+    "col_start": ("到达", "Arrived"),
+    "col_night": ("夜间", "Night"),
+    "col_stop": ("停留{lo}-{hi}分钟", "Stop {lo}-{hi} min"),
+    "visits_caption": (
+        "共 {n} 次到访，其中停留 {lo:g}-{hi:g} 分钟 {stops} 次、夜间 {night} 次；距最近一次到访 {hours} 小时（截至最后一个定位点）。",
+        "{n} visits, {stops} stops of {lo:g}-{hi:g} minutes, {night} at night; {hours} h since the last visit (at the last fix).",
+    ),
+    "plan_actual": ("计划与实际", "Plan vs actual"),
+    "no_tracks": ("尚无巡逻轨迹：用 python -m geo tracks import 导入。", "No patrol tracks yet: import them with python -m geo tracks import."),
+    "synthetic_tracks": (
+        "巡逻轨迹为合成演示数据（scripts/make_demo_tracks.py），不代表真实巡逻情况。",
+        "The patrol tracks are synthetic demonstration data (scripts/make_demo_tracks.py), not real patrols.",
+    ),
+    "col_planned_m": ("计划路线长度（米）", "Planned route (m)"),
+    "col_patrolled_day": ("日均实际巡逻（米）", "Patrolled per day (m)"),
+    "col_route_share": ("路线走到比例（%）", "Route covered (%)"),
+    "col_obligations": ("应到小区已到", "Estates owed, visited"),
+    "col_unmet": ("未到小区", "Not visited"),
+    "plan_actual_caption": (
+        "路线走到：轨迹经过路线 {tol} 米以内的部分；应到小区：路线覆盖及1公里规则要求纳入的小区，{days} 天内进入其 {cover} 米以内即算已到。",
+        "Route covered: the part of each route the team's tracks passed within {tol} m; estates owed: those its routes cover or the 1-km rule obliges it to take in, visited when the team came within {cover} m in the {days} days.",
+    ),
+    "unvisited_nights": ("计划覆盖但近 {nights} 晚无人夜间到访的小区：{ids}", "Covered by the plan but no night visit in the last {nights} nights: {ids}"),
+})
+
+
 def lang() -> str:
     """Return the current interface language (``zh`` by default)."""
     return st.session_state.get(state.LANG, "zh")

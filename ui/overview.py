@@ -9,6 +9,7 @@ import streamlit as st
 
 from geo import report
 from ui import data, downloads, sidebar, tables
+from ui import tracks as tracks_ui
 from ui.context import Context
 from ui.i18n import lang, status_label, t
 
@@ -46,6 +47,7 @@ def render(ctx: Context) -> None:
     else:
         st.success(t("all_covered"))
 
+    tracks_ui.plan_actual_section(ctx)
     _incidents(ctx)
     _ranking(ctx)
     downloads.render(ctx)

@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "geo.cli.routes",
     "geo.cli.map",
     "geo.cli.incidents",
+    "geo.cli.tracks",
     "geo.cli.bench",
     "geo.cli.store",
 )
