@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "geo.cli.routes",
     "geo.cli.map",
     "geo.cli.incidents",
+    "geo.cli.rectification",
     "geo.cli.bench",
 )
 
