@@ -228,8 +228,8 @@ def key_figures(b: Briefing) -> list[str]:
     return lines
 
 
-def write_docx(b: Briefing, path: str | Path, *, map_png: bytes | None = None) -> Path:
-    """Write the briefing as a Word document (atomically); returns the path."""
+def write_docx(b: Briefing, path: str | Path | None, *, map_png: bytes | None = None) -> Path | bytes:
+    """Write the briefing as a Word document (atomically) and return the path; with ``path=None`` return its bytes."""
     from docx import Document
     from docx.oxml.ns import qn
     from docx.shared import Cm, Pt
@@ -275,6 +275,8 @@ def write_docx(b: Briefing, path: str | Path, *, map_png: bytes | None = None) -
                 cell.text = _cell_text(value)
     buf = _stdio.BytesIO()
     doc.save(buf)
+    if path is None:
+        return buf.getvalue()
     atomic_write(path, buf.getvalue())
     return Path(path)
 
@@ -287,8 +289,8 @@ def _cell_text(value) -> str:
     return str(value)
 
 
-def write_xlsx(b: Briefing, path: str | Path) -> Path:
-    """Write the briefing's tables as a workbook, one sheet each (atomically); returns the path."""
+def write_xlsx(b: Briefing, path: str | Path | None) -> Path | bytes:
+    """Write the briefing's tables as a workbook, one sheet each (atomically) and return the path; with ``path=None`` return its bytes."""
     from geo.io import guard_formulas
 
     sheets = {
@@ -303,5 +305,7 @@ def write_xlsx(b: Briefing, path: str | Path) -> Path:
     with pd.ExcelWriter(buf, engine="openpyxl") as writer:
         for name, df in sheets.items():
             guard_formulas(df).to_excel(writer, sheet_name=name, index=False)
+    if path is None:
+        return buf.getvalue()
     atomic_write(path, buf.getvalue())
     return Path(path)
