@@ -55,7 +55,8 @@ def render(ctx: Context) -> None:
         return
     estates = data.load_estates(str(ctx.estates_path), ctx.estates_mtime)
     as_of = st.date_input(t("as_of"), value=dt.date.today(), key=state.RECT_AS_OF)
-    b = build_briefing(estates, records, as_of=as_of, coverage=ctx.cov.table)
+    routes_synthetic = bool(ctx.routes["synthetic"].fillna(False).astype(bool).any()) if "synthetic" in ctx.routes else False
+    b = build_briefing(estates, records, as_of=as_of, coverage=ctx.cov.table, routes_synthetic=routes_synthetic)
     if any(records[k]["synthetic"].fillna(False).astype(bool).any() for k in records if len(records[k])):
         st.warning(t("rect_synthetic"))
     table = b.table

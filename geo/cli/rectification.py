@@ -20,7 +20,6 @@ import pandas as pd
 
 from geo import io, settings
 from geo.errors import DataFileError, SchemaError
-from geo.rectification import repository
 from geo.rectification.records import KINDS, MEASURE_STATUSES, VALUE_LABELS_ZH, RecordKind
 
 _COMMANDS = {"survey": "surveys", "measures": "measures", "meetings": "meetings", "visits": "visits"}
@@ -46,21 +45,21 @@ def register(sub: argparse._SubParsersAction) -> None:
             choices = f" ({', '.join(f.choices)})" if f.choices else ""
             add.add_argument(*flags, dest=f.name, required=f.required, help=f"{f.header_zh}: {f.description}{choices}")
         add.add_argument("--reason", default="", help="why (kept in the audit trail)")
-        add.set_defaults(func=_add, kind=kind)
+        add.set_defaults(func=_add, record_kind=kind)
         imp = s.add_parser("import", help="import a CSV or XLSX file (template headers)", description="Import records; every rejected row "
                            "goes to the rejects file with its row number and reason; the accepted rows are stored together or not at all.")
         imp.add_argument("file", type=Path)
         imp.add_argument("--author", required=True, help="who imports")
         imp.add_argument("--reason", default="", help="why")
         imp.add_argument("--rejects", type=Path, help="rejects CSV (default FILE-stem_rejects.csv beside FILE)")
-        imp.set_defaults(func=_import, kind=kind)
+        imp.set_defaults(func=_import, record_kind=kind)
         ls = s.add_parser("list", help="print the records")
         ls.add_argument("--estate", help="only this estate")
         ls.add_argument("--out", type=Path, help="write them as CSV or XLSX instead")
-        ls.set_defaults(func=_list, kind=kind)
+        ls.set_defaults(func=_list, record_kind=kind)
         tp = s.add_parser("template", help="write an empty CSV/XLSX with the Chinese headers")
         tp.add_argument("out", type=Path)
-        tp.set_defaults(func=_template, kind=kind)
+        tp.set_defaults(func=_template, record_kind=kind)
         if command == "measures":
             st = s.add_parser("status", help="move a measure one step: planned, in_progress, done, verified")
             st.add_argument("measure_id")
@@ -98,6 +97,8 @@ def _print(df: pd.DataFrame) -> None:
 
 
 def _store_and_report(kind: RecordKind, records: list[dict], args) -> int:
+    from geo.rectification import repository
+
     ids = repository.add_records(kind.name, records, author=args.author, reason=args.reason or f"{kind.name}: {len(records)} added")
     for rid, rec in zip(ids, records, strict=True):
         flag = ""
@@ -108,9 +109,10 @@ def _store_and_report(kind: RecordKind, records: list[dict], args) -> int:
 
 
 def _add(args) -> int:
+    from geo.rectification import repository
     from geo.rectification.validation import validate_rows
 
-    kind: RecordKind = args.kind
+    kind: RecordKind = args.record_kind
     row = {f.name: getattr(args, f.name, None) for f in kind.fields if hasattr(args, f.name)}
     existing = repository.load_records(kind.name)
     records, rejects = validate_rows(kind, pd.DataFrame([row]), _estates(), existing_ids=existing[kind.id_field])
@@ -120,9 +122,10 @@ def _add(args) -> int:
 
 
 def _import(args) -> int:
+    from geo.rectification import repository
     from geo.rectification.validation import validate_rows
 
-    kind: RecordKind = args.kind
+    kind: RecordKind = args.record_kind
     table = io.read_table(args.file)
     existing = repository.load_records(kind.name)
     records, rejects = validate_rows(kind, table, _estates(), existing_ids=existing[kind.id_field])
@@ -140,7 +143,9 @@ def _import(args) -> int:
 
 
 def _list(args) -> int:
-    kind: RecordKind = args.kind
+    from geo.rectification import repository
+
+    kind: RecordKind = args.record_kind
     df = repository.load_records(kind.name)
     if args.estate:
         df = df[df["estate_id"] == args.estate]
@@ -155,7 +160,7 @@ def _list(args) -> int:
 
 
 def _template(args) -> int:
-    kind: RecordKind = args.kind
+    kind: RecordKind = args.record_kind
     headers = [f.header_zh for f in kind.fields if f.name != "synthetic"]
     io.write_table(pd.DataFrame(columns=headers), args.out)
     print(f"wrote the {kind.label_zh} template to {args.out} ({len(headers)} columns)")
@@ -163,6 +168,8 @@ def _template(args) -> int:
 
 
 def _status(args) -> int:
+    from geo.rectification import repository
+
     changes = {"status": args.status}
     if args.reason:
         changes["status_note"] = args.reason
@@ -175,6 +182,7 @@ def _status(args) -> int:
 
 
 def _plan(args) -> int:
+    from geo.rectification import repository
     from geo.rectification.workflow import measures_from_survey
 
     surveys = repository.load_records("surveys")
@@ -201,6 +209,7 @@ def _plan(args) -> int:
 
 
 def _attach(args) -> int:
+    from geo.rectification import repository
     from geo.rectification.attachments import save_attachment
 
     if not args.file.is_file():
@@ -220,13 +229,14 @@ def _attach(args) -> int:
 
 
 def _progress(args) -> int:
+    from geo.rectification import repository
     from geo.rectification.briefing import build_briefing, key_figures, progress_map_png, write_docx, write_xlsx
 
     as_of = dt.date.fromisoformat(args.as_of) if args.as_of else dt.date.today()
     estates = _estates()
     records = repository.load_all()
-    coverage, incidents = _coverage_and_incidents(estates)
-    b = build_briefing(estates, records, as_of=as_of, coverage=coverage, incidents=incidents)
+    coverage, routes_synthetic, incidents = _coverage_and_incidents(estates)
+    b = build_briefing(estates, records, as_of=as_of, coverage=coverage, routes_synthetic=routes_synthetic, incidents=incidents)
     for line in key_figures(b) + [f"说明：{n}" for n in b.notes]:
         print(line)
     if args.out is None:
@@ -250,14 +260,17 @@ def _progress(args) -> int:
 
 
 def _coverage_and_incidents(estates):
-    """The coverage report and the incidents for the briefing, or None where their files are missing."""
+    """The coverage report, whether its routes are synthetic, and the incidents; None where their files are missing."""
     coverage = incidents = None
+    routes_synthetic = False
     routes_path = settings.data_path("patrol_routes.geojson")
     if Path(routes_path).exists():
         from geo import report
 
-        coverage = report.coverage_table(estates, io.read_routes(routes_path))
+        routes = io.read_routes(routes_path)
+        routes_synthetic = bool(routes["synthetic"].fillna(False).astype(bool).any()) if "synthetic" in routes else False
+        coverage = report.coverage_table(estates, routes)
     inc_path = settings.data_path("incidents.csv")
     if Path(inc_path).exists():
         incidents = pd.read_csv(inc_path, usecols=["time", "category", "synthetic"], dtype=str)
-    return coverage, incidents
+    return coverage, routes_synthetic, incidents

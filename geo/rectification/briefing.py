@@ -66,6 +66,7 @@ def build_briefing(
     *,
     as_of: dt.date | None = None,
     coverage: pd.DataFrame | None = None,
+    routes_synthetic: bool = False,
     incidents: pd.DataFrame | None = None,
 ) -> Briefing:
     """Compute every figure of the briefing.
@@ -80,6 +81,8 @@ def build_briefing(
         The day the figures are for (default today).
     coverage
         The coverage report (:func:`geo.report.coverage_table`), or None to leave coverage out.
+    routes_synthetic
+        Whether any patrol route behind ``coverage`` is synthetic (said in the notes).
     incidents
         Incidents with ``time`` and ``category``, or None to leave them out.
     """
@@ -101,7 +104,8 @@ def build_briefing(
         b.coverage_counts = {s: int(counts.get(s, 0)) for s in ("covered", "coverable", "gap")}
         fixes = coverage[coverage["status"] != "covered"]
         b.coverage_fixes = fixes[["estate_id", "name", "status", "recommended_team_id", "recommended_extension_m"]].reset_index(drop=True)
-        notes.append("巡逻路线为演示数据时，覆盖情况仅示意（见 README）。")
+        if routes_synthetic:
+            notes.append("巡逻路线为合成的演示数据，覆盖情况仅示意。")
     if incidents is not None and len(incidents):
         years = pd.to_datetime(incidents["time"], utc=True).dt.tz_convert("Asia/Shanghai").dt.year
         b.incidents_by_year = incidents.assign(年份=years).pivot_table(index="年份", columns="category", values="time", aggfunc="count",
