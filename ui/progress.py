@@ -201,7 +201,7 @@ def _save(kind: str, row: dict, estates, records) -> None:
         st.error("；".join(reason for _r, reason in rejects))
         return
     try:
-        ids = repository.add_records(kind, ok, author=row.get("rect_author") or "", reason=f"{kind} recorded in the app")
+        ids = repository.add_records(kind, ok, author=row.get("author") or "", reason=f"{kind} recorded in the app")
     except GeoError as exc:
         st.error(error_text(exc))
         return
