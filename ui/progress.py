@@ -12,7 +12,7 @@ from geo import settings
 from geo.errors import GeoError
 from geo.rectification import repository
 from geo.rectification.briefing import build_briefing, progress_map_png, write_docx, write_xlsx
-from geo.rectification.progress import PROGRESS_LABELS_ZH
+from geo.rectification.progress import COLUMN_LABELS, PROGRESS_LABELS_ZH, TOTAL_LABELS, progress_summary
 from geo.rectification.records import KINDS, MEASURE_STATUSES, VALUE_LABELS_ZH
 from geo.rectification.validation import validate_rows
 from ui import auth, data, state
@@ -63,6 +63,8 @@ def render(ctx: Context) -> None:
     cols = st.columns(4)
     for col, s in zip(cols, ("complete", "in_progress", "overdue", "not_started"), strict=True):
         col.metric(_label(s), int((table["state"] == s).sum()))
+    total_label = TOTAL_LABELS[0 if lang() == "zh" else 1]
+    by_batch, by_community = (progress_summary(table, by, total_label=total_label) for by in ("batch_year", "community"))
     total = b.by_batch.iloc[-1]
     cols = st.columns(4)
     cols[0].metric(t("measures_verified"), f"{int(total['measures_verified'])} / {int(total['measures'])}")
@@ -76,9 +78,9 @@ def render(ctx: Context) -> None:
         st.image(_map_png(str(ctx.estates_path), ctx.estates_mtime, table), width="stretch")
     with right:
         st.subheader(t("by_batch"))
-        st.dataframe(_frame(b.by_batch), hide_index=True, width="stretch")
+        st.dataframe(_frame(by_batch), hide_index=True, width="stretch")
         st.subheader(t("by_community"))
-        st.dataframe(_frame(b.by_community), hide_index=True, width="stretch")
+        st.dataframe(_frame(by_community), hide_index=True, width="stretch")
 
     st.subheader(t("overdue_items"))
     if len(b.overdue):
@@ -105,7 +107,8 @@ def _frame(df: pd.DataFrame) -> pd.DataFrame:
     for c in out.columns:
         if out[c].dtype == object:
             out[c] = out[c].map(_label)
-    return out
+    i = 0 if lang() == "zh" else 1
+    return out.rename(columns={c: COLUMN_LABELS[c][i] for c in out.columns if c in COLUMN_LABELS})
 
 
 def _downloads(b, ctx: Context, table: pd.DataFrame) -> None:

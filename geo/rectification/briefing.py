@@ -18,6 +18,7 @@ import pandas as pd
 from geo import settings
 from geo._atomic import atomic_write
 from geo.rectification.progress import (
+    COLUMN_LABELS,
     PROGRESS_LABELS_ZH,
     PROGRESS_STATES,
     invalid_meetings,
@@ -190,26 +191,21 @@ def _group_labels(pts, *, within_m: float = 100.0) -> list[tuple[float, float, s
     return out
 
 
-def _zh_table(df: pd.DataFrame, headers: dict[str, str]) -> pd.DataFrame:
-    out = df[list(headers)].rename(columns=headers).copy()
+def _zh_table(df: pd.DataFrame, columns) -> pd.DataFrame:
+    out = df[list(columns)].rename(columns={c: COLUMN_LABELS[c][0] for c in columns}).copy()
     for col in out.columns:
         if out[col].dtype == object:
-            out[col] = out[col].map(lambda v: VALUE_LABELS_ZH.get(v, v) if isinstance(v, str) else v)
+            out[col] = out[col].map(lambda v: PROGRESS_LABELS_ZH.get(v) or VALUE_LABELS_ZH.get(v, v) if isinstance(v, str) else v)
     return out
 
 
-_BATCH_HEADERS = {
-    "batch_year": "批次", "estates": "小区数", "complete": "已完成", "overdue_estates": "有逾期", "measures": "措施数",
-    "measures_done": "已完成措施", "measures_verified": "已验收措施", "measures_overdue": "逾期措施", "meetings": "会议数",
-    "meetings_valid": "达标会议", "estates_without_valid_meeting": "无达标会议小区", "problems_open": "未整改问题",
-}
-_COMMUNITY_HEADERS = {"community": "社区", **{k: v for k, v in _BATCH_HEADERS.items() if k != "batch_year"}}
-_OVERDUE_HEADERS = {"estate_id": "编号", "name": "小区", "what": "事项", "responsible_unit": "责任单位", "due_date": "时限",
-                    "days_overdue": "逾期天数", "status": "状态"}
-_MEETING_HEADERS = {"estate_id": "编号", "name": "小区", "date": "日期", "topic": "主题", "attendance": "参会人数", "shortfall": "差额"}
-_ESTATE_HEADERS = {"estate_id": "编号", "name": "小区", "community": "社区", "batch_year": "批次", "deadline": "时限",
-                   "measures": "措施", "measures_verified": "已验收", "measures_overdue": "逾期", "meetings_valid": "达标会议",
-                   "problems_open": "未整改问题", "state": "进度"}
+_BATCH_COLUMNS = ("batch_year", "estates", "complete", "overdue_estates", "measures", "measures_done", "measures_verified",
+                  "measures_overdue", "meetings", "meetings_valid", "estates_without_valid_meeting", "problems_open")
+_COMMUNITY_COLUMNS = ("community", *_BATCH_COLUMNS[1:])
+_OVERDUE_COLUMNS = ("estate_id", "name", "what", "responsible_unit", "due_date", "days_overdue", "status")
+_MEETING_COLUMNS = ("estate_id", "name", "date", "topic", "attendance", "shortfall")
+_ESTATE_COLUMNS = ("estate_id", "name", "community", "batch_year", "deadline", "measures", "measures_verified", "measures_overdue",
+                   "meetings_valid", "problems_open", "state")
 
 
 def key_figures(b: Briefing) -> list[str]:
@@ -253,10 +249,10 @@ def write_docx(b: Briefing, path: str | Path | None, *, map_png: bytes | None = 
     if map_png:
         doc.add_picture(_stdio.BytesIO(map_png), width=Cm(15))
     sections = [
-        ("二、分批次进展", _zh_table(b.by_batch, _BATCH_HEADERS)),
-        ("三、逾期事项（按逾期天数）", _zh_table(b.overdue, _OVERDUE_HEADERS)),
-        (f"四、不达标的居民群众会议（少于{settings.meeting_min_attendance}人）", _zh_table(b.invalid_meetings, _MEETING_HEADERS)),
-        ("五、各小区进展", _zh_table(b.table, _ESTATE_HEADERS)),
+        ("二、分批次进展", _zh_table(b.by_batch, _BATCH_COLUMNS)),
+        ("三、逾期事项（按逾期天数）", _zh_table(b.overdue, _OVERDUE_COLUMNS)),
+        (f"四、不达标的居民群众会议（少于{settings.meeting_min_attendance}人）", _zh_table(b.invalid_meetings, _MEETING_COLUMNS)),
+        ("五、各小区进展", _zh_table(b.table, _ESTATE_COLUMNS)),
     ]
     if b.coverage_fixes is not None:
         fixes = b.coverage_fixes.assign(status=b.coverage_fixes["status"].map({"coverable": "应延伸覆盖", "gap": "盲区"}))
@@ -299,11 +295,11 @@ def write_xlsx(b: Briefing, path: str | Path | None) -> Path | bytes:
 
     sheets = {
         "总体": pd.DataFrame({"要点": key_figures(b) + [f"说明：{n}" for n in b.notes]}),
-        "分批次": _zh_table(b.by_batch, _BATCH_HEADERS),
-        "分社区": _zh_table(b.by_community, _COMMUNITY_HEADERS),
-        "逾期事项": _zh_table(b.overdue, _OVERDUE_HEADERS),
-        "不达标会议": _zh_table(b.invalid_meetings, _MEETING_HEADERS),
-        "各小区": _zh_table(b.table, _ESTATE_HEADERS),
+        "分批次": _zh_table(b.by_batch, _BATCH_COLUMNS),
+        "分社区": _zh_table(b.by_community, _COMMUNITY_COLUMNS),
+        "逾期事项": _zh_table(b.overdue, _OVERDUE_COLUMNS),
+        "不达标会议": _zh_table(b.invalid_meetings, _MEETING_COLUMNS),
+        "各小区": _zh_table(b.table, _ESTATE_COLUMNS),
     }
     buf = _stdio.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as writer:

@@ -26,13 +26,31 @@ import pandas as pd
 from geo import settings
 from geo.rectification.workflow import default_due_date, open_findings
 
-__all__ = ["PROGRESS_STATES", "invalid_meetings", "overdue_items", "progress_summary", "progress_table"]
+__all__ = ["COLUMN_LABELS", "PROGRESS_STATES", "TOTAL_LABELS", "invalid_meetings", "overdue_items", "progress_summary", "progress_table"]
 
 #: Estate states in display order.
 PROGRESS_STATES: tuple[str, ...] = ("not_started", "in_progress", "overdue", "complete")
 
 #: Chinese label of each state.
 PROGRESS_LABELS_ZH: dict[str, str] = {"not_started": "未启动", "in_progress": "推进中", "overdue": "有逾期", "complete": "已完成"}
+
+#: Label of every column of the progress tables: (Chinese, English).
+COLUMN_LABELS: dict[str, tuple[str, str]] = {
+    "estate_id": ("编号", "Estate"), "name": ("小区", "Name"), "community": ("社区", "Community"), "batch_year": ("批次", "Batch"),
+    "deadline": ("时限", "Deadline"), "last_survey": ("最近排查", "Last survey"), "measures": ("措施数", "Measures"),
+    "measures_done": ("已完成措施", "Done"), "measures_verified": ("已验收措施", "Verified"), "measures_overdue": ("逾期措施", "Overdue"),
+    "meetings": ("会议数", "Meetings"), "meetings_valid": ("达标会议", "Valid meetings"), "meeting_overdue": ("会议逾期", "Meeting overdue"),
+    "visits": ("走访宣传", "Visits"), "problems_open": ("未整改问题", "Open problems"), "done_pct": ("完成率%", "Done %"),
+    "state": ("进度", "State"), "estates": ("小区数", "Estates"), "complete": ("已完成", "Complete"),
+    "overdue_estates": ("有逾期", "With overdue items"), "estates_without_valid_meeting": ("无达标会议小区", "Without a valid meeting"),
+    "item": ("事项编号", "Item"), "what": ("事项", "What"), "responsible_unit": ("责任单位", "Responsible unit"),
+    "due_date": ("时限", "Due"), "days_overdue": ("逾期天数", "Days overdue"), "status": ("状态", "Status"),
+    "meeting_id": ("会议编号", "Meeting"), "date": ("日期", "Date"), "topic": ("主题", "Topic"), "attendance": ("参会人数", "Attendance"),
+    "shortfall": ("差额", "Short by"),
+}
+
+#: Label of the total row of :func:`progress_summary`: (Chinese, English).
+TOTAL_LABELS: tuple[str, str] = ("合计", "Total")
 
 _DONE = ("done", "verified")
 _OPEN = ("planned", "in_progress")
@@ -104,8 +122,8 @@ def progress_table(
     return pd.DataFrame(rows)
 
 
-def progress_summary(table: pd.DataFrame, by: str) -> pd.DataFrame:
-    """Totals of :func:`progress_table` per ``by`` (``batch_year`` or ``community``), plus a total row.
+def progress_summary(table: pd.DataFrame, by: str, *, total_label: str = TOTAL_LABELS[0]) -> pd.DataFrame:
+    """Totals of :func:`progress_table` per ``by`` (``batch_year`` or ``community``), plus a total row called ``total_label``.
 
     Returns
     -------
@@ -121,7 +139,7 @@ def progress_summary(table: pd.DataFrame, by: str) -> pd.DataFrame:
     )
     cols = ["estates", "complete", "overdue_estates", *sums[:6], "estates_without_valid_meeting", "problems_open"]
     out = t.groupby(by, sort=True)[cols].sum().reset_index()
-    total = pd.DataFrame([{by: "合计 total", **t[cols].sum().to_dict()}])
+    total = pd.DataFrame([{by: total_label, **t[cols].sum().to_dict()}])
     out[by] = out[by].astype(str)
     return pd.concat([out, total], ignore_index=True)
 

@@ -111,13 +111,13 @@ def test_attachments_by_content(data_dir, capsys, tmp_path):
         "--author", "张三")
     fake = tmp_path / "photo.jpg"
     fake.write_bytes(b"%PDF-1.4 not a photo")
-    code, out, err = run(capsys, "measures", "attach", "MS-SH-02-fence", str(fake), "--author", "张三")
+    code, _out, err = run(capsys, "measures", "attach", "MS-SH-02-fence", str(fake), "--author", "张三")
     assert code == 2 and "rename it to .pdf" in err
     real = tmp_path / "photo2.jpg"
     real.write_bytes(b"\xff\xd8\xff\xe0" + b"1" * 100)
-    code, out, err = run(capsys, "measures", "attach", "MS-SH-02-fence", str(real), "--author", "张三")
+    code, _out, err = run(capsys, "measures", "attach", "MS-SH-02-fence", str(real), "--author", "张三")
     assert code == 0, err
-    code, out, err = run(capsys, "measures", "list", "--out", str(tmp_path / "m.csv"))
+    code, _out, err = run(capsys, "measures", "list", "--out", str(tmp_path / "m.csv"))
     evidence = pd.read_csv(tmp_path / "m.csv", encoding="utf-8-sig")["evidence"].tolist()
     assert len(evidence) == 1 and len(evidence[0]) == 16
 
@@ -128,7 +128,7 @@ def test_the_shipped_demo_set_seeds_an_empty_store_once(tmp_path, monkeypatch, c
     monkeypatch.setattr(settings, "data_dir", folder)
     monkeypatch.delenv("SHAHE_STORE", raising=False)
     shipped = pd.read_csv(folder / "rectification" / "meetings.csv", encoding="utf-8-sig")
-    code, out, err = run(capsys, "meetings", "list", "--out", str(tmp_path / "m.csv"))
+    code, _out, err = run(capsys, "meetings", "list", "--out", str(tmp_path / "m.csv"))
     assert code == 0, err
     stored = pd.read_csv(tmp_path / "m.csv", encoding="utf-8-sig")
     assert sorted(stored["meeting_id"]) == sorted(shipped["meeting_id"])

@@ -74,8 +74,8 @@ def test_summary_per_batch_adds_up(estates, records):
     s = progress_summary(progress_table(estates, **records, as_of=AS_OF), "batch_year").set_index("batch_year")
     assert s.loc["2022", ["estates", "complete", "overdue_estates", "measures", "measures_verified", "meetings_valid"]].tolist() == [
         2, 1, 1, 3, 1, 1]
-    assert s.loc["合计 total", "measures"] == 4
-    assert s.loc["合计 total", "estates_without_valid_meeting"] == 2  # B (25 people) and C (none)
+    assert s.loc["合计", "measures"] == 4
+    assert s.loc["合计", "estates_without_valid_meeting"] == 2  # B (25 people) and C (none)
 
 
 def test_overdue_items_and_invalid_meetings(estates, records):
