@@ -30,7 +30,6 @@ a ``too_short`` verdict refers to.
 from __future__ import annotations
 
 import re
-import unicodedata
 
 import geopandas as gpd
 import numpy as np
@@ -38,7 +37,8 @@ import pandas as pd
 from scipy.stats import binomtest
 
 from geo import settings
-from geo.incidents.risk import assign_incidents
+from geo._validate import ascii_text
+from geo.incidents.attribution import assign_incidents
 from geo.incidents.store import as_arrays
 from geo.incidents.taxonomy import CATEGORY_NAMES
 from geo.incidents.times import month_index, period_bounds
@@ -134,7 +134,7 @@ def parse_batch_period(text) -> tuple[int, int] | None:
     """
     if text is None or (isinstance(text, float) and np.isnan(text)) or text is pd.NA:
         return None
-    clean = unicodedata.normalize("NFKC", str(text)).strip()
+    clean = ascii_text(str(text)).strip()
     if not clean:
         return None
     m = _PERIOD_RE.match(clean)
@@ -216,7 +216,7 @@ def effect_table(
         First and last month the data covers (``"2019-01"``, ``2024``...);
         default: the months of the earliest and latest incident.
     radius_m, mode
-        See :func:`geo.risk.assign_incidents`.
+        See :func:`geo.incidents.attribution.assign_incidents`.
     alpha
         Significance level (default :data:`geo.settings.effect_alpha`).
     min_months_after
