@@ -8,7 +8,7 @@ import io as _stdio
 import pandas as pd
 import streamlit as st
 
-from geo import settings
+from geo import io, settings
 from geo.errors import GeoError
 from geo.rectification import repository
 from geo.rectification.briefing import build_briefing, progress_map_png, write_docx, write_xlsx
@@ -253,7 +253,7 @@ def _status_form(records) -> None:
 def _import(kind: str, up, author: str, estates, records) -> None:
 
     try:
-        table = _read_upload(up)
+        table = io.read_table(up.getvalue(), name=up.name)
     except GeoError as exc:
         st.error(error_text(exc))
         return
@@ -269,16 +269,3 @@ def _import(kind: str, up, author: str, estates, records) -> None:
         return
     _changed()
     st.success(t("imported", n=len(ok)))
-
-
-def _read_upload(up):
-    import tempfile
-    from pathlib import Path
-
-    from geo import io
-
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / Path(up.name).name
-        path.write_bytes(up.getvalue())
-        return io.read_table(path)
-

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from geo.errors import SchemaError
-from geo.incidents.effect import parse_batch_period
+from geo.plan import batch_deadline
 from geo.rectification.records import MEASURE_STATUSES, RecordKind, measure_rules
 
 __all__ = ["check_transition", "default_due_date", "make_id", "measures_from_survey", "open_findings"]
@@ -33,26 +33,8 @@ _FINDINGS: tuple[tuple[str, object, str, str, str], ...] = (
 
 
 def default_due_date(estate) -> dt.date:
-    """Last day of the estate's batch window (the ledger's ``batch_period``; November of ``batch_year`` when blank).
-
-    Parameters
-    ----------
-    estate
-        A register row with ``batch_period`` and ``batch_year`` (attribute or key access).
-    """
-    get = estate.get if isinstance(estate, dict) else (lambda k, d=None: getattr(estate, k, d))
-    months = None
-    try:
-        months = parse_batch_period(get("batch_period"))
-    except ValueError:
-        months = None
-    if months is not None:
-        last = months[1]
-        year, month = 1970 + last // 12, last % 12 + 1
-    else:
-        year, month = int(get("batch_year")), 11
-    first_next = dt.date(year + (month == 12), month % 12 + 1, 1)
-    return first_next - dt.timedelta(days=1)
+    """Default due date of a measure: the last day of the estate's batch window (:func:`geo.plan.batch_deadline`)."""
+    return batch_deadline(estate)
 
 
 def make_id(kind: RecordKind, rec: dict, *, taken=frozenset()) -> str:
