@@ -112,6 +112,11 @@ def coverage_map(
         group.add_to(m)
     for layer in extra_layers or []:
         layer.add_to(m)
+    if extra_layers:
+        # The layer control names every overlay in its script: it must come after them.
+        for key, child in list(m._children.items()):
+            if isinstance(child, folium.LayerControl):
+                m._children.move_to_end(key)
     if draw:
         Draw(
             export=False, position="topleft",
