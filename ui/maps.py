@@ -112,7 +112,7 @@ def coverage_map(
         group.add_to(m)
     for layer in extra_layers or []:
         layer.add_to(m)
-    if extra_layers:
+    if extra_layers or extra_lines:
         # The layer control names every overlay in its script: it must come after them.
         for key, child in list(m._children.items()):
             if isinstance(child, folium.LayerControl):
