@@ -32,17 +32,14 @@ def _label(value) -> str:
     return _STATE_EN.get(value) or _VALUE_EN.get(value) or value.replace("_", " ")
 
 
-@st.cache_data(show_spinner=False)
-def _records(store_key: str, generation: int) -> dict[str, pd.DataFrame]:
+@st.cache_data(show_spinner=False, max_entries=8)
+def _records(store_key: str, last_change: int) -> dict[str, pd.DataFrame]:
     return repository.load_all()
 
 
 def _load() -> dict[str, pd.DataFrame]:
-    return _records(str(data.data_dir()), st.session_state.get(state.RECT_GENERATION, 0))
-
-
-def _changed() -> None:
-    st.session_state[state.RECT_GENERATION] = st.session_state.get(state.RECT_GENERATION, 0) + 1
+    """The records, read again whenever anyone (in any session or on the command line) saved a change."""
+    return _records(str(data.data_dir()), repository.last_change())
 
 
 def render(ctx: Context) -> None:
@@ -114,12 +111,15 @@ def _frame(df: pd.DataFrame) -> pd.DataFrame:
 def _downloads(b, ctx: Context, table: pd.DataFrame) -> None:
     st.subheader(t("briefing"))
     cols = st.columns(3)
-    try:
-        docx = write_docx(b, None, map_png=_map_png(str(ctx.estates_path), ctx.estates_mtime, table))
-        xlsx = write_xlsx(b, None)
-    except GeoError as exc:
-        st.error(error_text(exc))
-        return
+    estates = data.load_estates(str(ctx.estates_path), ctx.estates_mtime)
+    folder = data.data_dir()
+
+    def docx() -> bytes:  # made only when the button is clicked
+        return write_docx(b, None, map_png=progress_map_png(estates, table, data_dir=folder))
+
+    def xlsx() -> bytes:
+        return write_xlsx(b, None)
+
     stamp = b.as_of.strftime("%Y%m%d")
     cols[0].download_button(t("download_briefing_docx"), docx, file_name=f"整治简报_{stamp}.docx", key="dl_brief_docx",
                             mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
@@ -208,7 +208,6 @@ def _save(kind: str, row: dict, estates, records) -> None:
     except GeoError as exc:
         st.error(error_text(exc))
         return
-    _changed()
     if kind == "meetings" and ok[0]["attendance"] < settings.meeting_min_attendance:
         st.warning(t("meeting_below", id=ids[0], n=ok[0]["attendance"], min=settings.meeting_min_attendance))
     else:
@@ -246,8 +245,7 @@ def _status_form(records) -> None:
         except GeoError as exc:
             st.error(error_text(exc))
             return
-        _changed()
-        st.success(t("recorded", id=mid))
+            st.success(t("recorded", id=mid))
 
 
 def _import(kind: str, up, author: str, estates, records) -> None:
@@ -267,5 +265,4 @@ def _import(kind: str, up, author: str, estates, records) -> None:
     except GeoError as exc:
         st.error(error_text(exc))
         return
-    _changed()
     st.success(t("imported", n=len(ok)))
