@@ -20,7 +20,7 @@ from ui.context import Context
 from ui.i18n import lang, t
 from ui.tables import error_text
 
-_STATE_EN = {"not_started": "not started", "in_progress": "in progress", "overdue": "overdue", "complete": "complete"}
+_STATE_EN = {"not_started": "Not started", "in_progress": "In progress", "overdue": "Overdue", "complete": "Complete"}
 _VALUE_EN = {"planned": "planned", "in_progress": "in progress", "done": "done", "verified": "verified"}
 
 
@@ -72,7 +72,7 @@ def render(ctx: Context) -> None:
 
     left, right = st.columns([3, 2])
     with left:
-        st.image(_map_png(str(ctx.estates_path), ctx.estates_mtime, table), width="stretch")
+        st.image(_map_png(str(ctx.estates_path), ctx.estates_mtime, table, lang()), width="stretch")
     with right:
         st.subheader(t("by_batch"))
         st.dataframe(_frame(by_batch), hide_index=True, width="stretch")
@@ -94,9 +94,9 @@ def render(ctx: Context) -> None:
 
 
 @st.cache_data(show_spinner=False)
-def _map_png(estates_path: str, mtime: int, table: pd.DataFrame) -> bytes:
+def _map_png(estates_path: str, mtime: int, table: pd.DataFrame, language: str) -> bytes:
     estates = data.load_estates(estates_path, mtime)
-    return progress_map_png(estates, table, data_dir=data.data_dir())
+    return progress_map_png(estates, table, data_dir=data.data_dir(), lang=language)
 
 
 def _frame(df: pd.DataFrame) -> pd.DataFrame:
