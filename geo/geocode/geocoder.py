@@ -18,6 +18,7 @@ from shapely.geometry import Point
 from geo import io, settings
 from geo.errors import DataFileError, GeocodeError, GeoError
 from geo.geocode.address import outside_reason, parse_address
+from geo.geocode.gazetteer import OfflineProvider
 from geo.geocode.online import make_provider
 from geo.geocode.overrides import Overrides, load_overrides
 from geo.geocode.result import APPROXIMATE_NOTE, GeocodeResult, address_parts, failed_result
@@ -129,7 +130,7 @@ def geocode_address(address: str, *, provider=None, estate_id: str | None = None
 
 
 def geocode_many(addresses: Iterable[str], *, provider=None, ids: Iterable[str | None] | None = None, progress: bool = False,
-                 on_problem: Callable[[str], None] | None = None) -> list[GeocodeResult]:
+                 on_problem: Callable[[str], None] | None = None, overrides=None) -> list[GeocodeResult]:
     """Geocode many addresses with one provider; never raises on a single address.
 
     Parameters
@@ -145,13 +146,15 @@ def geocode_many(addresses: Iterable[str], *, provider=None, ids: Iterable[str |
     on_problem
         Called with each rejected override row's message (default: ignored;
         the affected rows' notes say so too).
+    overrides
+        The overrides file or :class:`Overrides` (default as in :class:`Geocoder`).
 
     Returns
     -------
     list of GeocodeResult
         One per address, in order.
     """
-    geocoder = Geocoder(provider)
+    geocoder = Geocoder(provider, overrides=overrides)
     for p in geocoder.problems:
         if on_problem is not None:
             on_problem(p)
@@ -164,7 +167,8 @@ _INT_FIELDS = ("seq", "batch_year", "buildings", "units")
 
 
 def build_estates(ledger_path: str | os.PathLike | None = None, out_path: str | os.PathLike | None = None, *, provider=None,
-                  progress: bool = False, on_problem: Callable[[str], None] | None = None) -> gpd.GeoDataFrame:
+                  progress: bool = False, on_problem: Callable[[str], None] | None = None,
+                  data_dir: str | os.PathLike | None = None) -> gpd.GeoDataFrame:
     """Geocode the ledger into the estates layer.
 
     Every ledger field is kept; the geocode fields of :data:`geo.schemas.ESTATES`
@@ -183,6 +187,10 @@ def build_estates(ledger_path: str | os.PathLike | None = None, out_path: str | 
         Show a progress bar.
     on_problem
         Called with each rejected override row's message.
+    data_dir
+        Data folder whose ``ledger.csv`` (when ``ledger_path`` is None),
+        ``geocode_overrides.csv`` and ``gazetteer.geojson`` (offline provider)
+        are used; default the files :mod:`geo.settings` names.
 
     Returns
     -------
@@ -195,13 +203,20 @@ def build_estates(ledger_path: str | os.PathLike | None = None, out_path: str | 
         After the whole batch, when any row failed (each listed with its
         reason); nothing is written then.
     """
-    ledger_path = Path(ledger_path or settings.data_path("ledger.csv"))
+    folder = Path(data_dir) if data_dir is not None else None
+    ledger_path = Path(ledger_path or (folder / "ledger.csv" if folder else settings.data_path("ledger.csv")))
+    overrides = None
+    if folder is not None:
+        overrides = folder / "geocode_overrides.csv"
+        if str(provider or settings.geocode_provider).strip().lower() == "offline":
+            provider = OfflineProvider(folder / "gazetteer.geojson")
     df = io.read_table(ledger_path)
     for col in ("estate_id", "address"):
         if col not in df.columns:
             msg = f"{ledger_path}: no '{col}' column; the ledger needs estate_id and address"
             raise DataFileError(msg)
-    results = geocode_many(df["address"].tolist(), provider=provider, ids=df["estate_id"].tolist(), progress=progress, on_problem=on_problem)
+    results = geocode_many(df["address"].tolist(), provider=provider, ids=df["estate_id"].tolist(), progress=progress, on_problem=on_problem,
+                           overrides=overrides)
     failed = [f"row {i} ({r.estate_id}, {r.address}): {r.note}" for i, r in enumerate(results, start=2) if not r.ok]
     if failed:
         msg = f"{ledger_path}: {len(failed)} of {len(results)} addresses could not be placed; add them to the overrides file or fix the gazetteer"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io as _stdio
 import json
-import shutil
 from pathlib import Path
 
 import geopandas as gpd
@@ -30,12 +29,10 @@ pytestmark = pytest.mark.skipif(not (DATA / "estates.geojson").exists(), reason=
 
 
 @pytest.fixture
-def data_dir(tmp_path, monkeypatch):
-    """A copy of the shipped data the app runs against; the engine's data_dir is restored afterwards."""
-    out = tmp_path / "data"
-    shutil.copytree(DATA, out, ignore=shutil.ignore_patterns("route_history"))
+def data_dir(shipped_data, monkeypatch):
+    """A copy of the shipped data the app runs against (the app is told by SHAHE_DATA_DIR; no engine setting)."""
+    out = shipped_data
     monkeypatch.setenv("SHAHE_DATA_DIR", str(out))
-    monkeypatch.setattr(settings, "data_dir", out)
     monkeypatch.delenv("SHAHE_EDITOR_PASSWORD", raising=False)
     return out
 
