@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 import sys
 from collections import Counter
@@ -16,6 +15,7 @@ import pandas as pd
 from shapely.geometry import Point
 
 from geo import io, settings
+from geo._validate import is_blank
 from geo.errors import DataFileError, GeocodeError, GeoError
 from geo.geocode.address import outside_reason, parse_address
 from geo.geocode.gazetteer import OfflineProvider
@@ -52,7 +52,7 @@ class Geocoder:
 
     def geocode(self, address: str, *, estate_id: str | None = None, strict: bool = False) -> GeocodeResult:
         """Geocode one address; see :func:`geocode_address`."""
-        address = "" if address is None or (isinstance(address, float) and math.isnan(address)) else str(address)
+        address = "" if is_blank(address) else str(address)
         ov, rejected = self.overrides.find(address, estate_id)
         try:
             parsed = parse_address(address)
@@ -228,9 +228,9 @@ def build_estates(ledger_path: str | os.PathLike | None = None, out_path: str | 
         name = col if col in known else f"x_{col}"
         values = df[col].tolist()
         if col in _INT_FIELDS:
-            values = [None if pd.isna(v) else int(str(v).strip()) for v in values]
+            values = [None if is_blank(v) else int(str(v).strip()) for v in values]
         else:
-            values = [None if pd.isna(v) or not str(v).strip() else str(v) for v in values]
+            values = [None if is_blank(v) else str(v) for v in values]
         props[name] = values
     props["geocode_quality"] = [r.quality for r in results]
     props["geocode_source"] = [r.source for r in results]
