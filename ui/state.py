@@ -62,3 +62,4 @@ TRANSLATED: tuple[str, ...] = (
 )
 RECT_AS_OF = "rect_as_of"
 RECT_TEMPLATE_KIND = "rect_template_kind"
+RECT_RESULT = "rect_result"
