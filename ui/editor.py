@@ -85,8 +85,16 @@ def _team(ctx: Context, needed: bool) -> tuple[edits.Team | None, bool]:
         tid = st.selectbox(t("team_pick"), ids, key=state.TEAM_EXISTING, format_func=lambda i: f"{label.get(i, i)} ({i})")
         if tid is None:
             return None, not needed
-        row = teams[teams["team_id"].astype(str) == tid].iloc[0]
-        return edits.Team(tid, str(row["team"]), str(row["org_type"]), str(row["shift"])), True
+        shifts = edits.team_shifts(ctx.routes, tid)
+        # The shift belongs to each route: the team's own when it has one, else the user picks (no silent default).
+        shift = st.selectbox(t("new_route_shift"), SHIFTS, index=SHIFTS.index(shifts[0]) if len(shifts) == 1 else None,
+                             key=f"{state.TEAM_SHIFT}_{tid}", format_func=tables.shift_label, placeholder=t("pick_shift"),
+                             help=t("new_route_shift_help", shifts="、".join(tables.shift_label(x) for x in shifts)))
+        if shift is None:
+            if needed:
+                st.warning(t("pick_shift_needed"))
+            return None, not needed
+        return edits.existing_team(ctx.routes, tid, shift=shift), True
     c1, c2 = st.columns(2)
     tid = c1.text_input(t("new_team_id"), key=state.NEW_TEAM_ID, placeholder="PS-SMB-2")
     name = c2.text_input(t("new_team_name"), key=state.NEW_TEAM_NAME)

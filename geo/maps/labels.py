@@ -54,6 +54,7 @@ QUALITY_LABELS = {
     "surveyed": "实测",
     "exact": "门牌精确",
     "interpolated": "门牌插值（近似）",
+    "partial": "部分地址未用（近似）",
     "road": "道路级（近似）",
     "failed": "未能定位（近似）",
 }
@@ -65,7 +66,7 @@ def safe_text(value) -> str:
     also replaced by character references so a value cannot end the template
     string, open a ``${...}`` expression or break its escapes.
     """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if value is None or (isinstance(value, float) and math.isnan(value)):  # not is_blank: "  " stays as it is
         return ""
     text = html.escape(str(value), quote=True)
     return text.replace("`", "&#96;").replace("$", "&#36;").replace("\\", "&#92;")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -70,13 +72,30 @@ class TestMeasures:
         est, inc = three
         m = estate_measures(inc, est, radius_m=300, start=2021, end=2021)
         assert m.loc["A", "盗窃"] == 3 and m.loc["B", "矛盾纠纷"] == 2 and m.loc["C", "total"] == 0
-        assert m.loc["A", "property"] == 3 and m.loc["A", "criminal"] == 3 and m.loc["A", "calls_110"] == 0
+        # Components do not nest: three thefts are three thefts and nothing else.
+        assert m.loc["A", "theft"] == 3 and m.loc["A", "other_property"] == 0 and m.loc["A", "other_criminal"] == 0 and m.loc["A", "other_calls"] == 0
+        assert (m[list(COMPONENTS)].sum(axis=1) == m["total"]).all()
         assert m.loc["A", "theft_per100u"] == pytest.approx(3 / 4 * 100)
         assert list(m.index) == ["A", "B", "C"]
 
-    def test_radius_is_inclusive_of_a_larger_distance(self, three):
-        est, inc = three
-        assert estate_measures(inc, est, radius_m=320, start=2021, end=2021).loc["A", "盗窃"] == 4
+    def test_radius_is_inclusive_to_the_centimetre(self):
+        """An incident at exactly the radius counts; one 1 cm beyond it does not (planar metres, EPSG:4545)."""
+        to_m = pyproj.Transformer.from_crs("EPSG:4326", "EPSG:4545", always_xy=True)
+        to_ll = pyproj.Transformer.from_crs("EPSG:4545", "EPSG:4326", always_xy=True)
+        x0, y0 = to_m.transform(*A)
+        at, beyond = to_ll.transform(x0 + 300.0, y0), to_ll.transform(x0 + 300.01, y0)
+        # The distances as a metric CRS measures them after the lon/lat round trip (pyproj, not the engine).
+        d_at = math.dist(to_m.transform(*at), (x0, y0))
+        d_beyond = math.dist(to_m.transform(*beyond), (x0, y0))
+        assert d_beyond - d_at == pytest.approx(0.01, abs=1e-6)
+        est = estates_frame([A], ["A"])
+        inc = incidents([(*at, "2021-01-01 10:00", "盗窃", "110"), (*beyond, "2021-01-01 11:00", "盗窃", "110")])
+        for mode in ("radius", "nearest"):
+            ii, _ = assign_incidents(inc, est, radius_m=d_at, mode=mode)
+            assert ii.tolist() == [0], mode
+            ii, _ = assign_incidents(inc, est, radius_m=d_beyond, mode=mode)
+            assert sorted(ii.tolist()) == [0, 1], mode
+        assert estate_measures(inc, est, radius_m=d_at).loc["A", "盗窃"] == 1
 
     def test_radius_and_nearest_modes(self):
         est = estates_frame([A, B], ["A", "B"])
@@ -134,12 +153,12 @@ class TestScore:
     def test_hand_computed_ranking(self, three):
         est, inc = three
         t = risk_table(inc, est, window=(2021, 2021), radius_m=300).set_index("estate_id")
-        # theft = property = criminal = [3, 0, 0], disputes = [0, 2, 0], calls_110 = 0:
-        # z([3,0,0]) = [+sqrt2, -1/sqrt2, -1/sqrt2]; weights 1, 1, 1, 1, 0.5.
+        # theft = [3, 0, 0], disputes = [0, 2, 0], the other three components 0 everywhere (z = 0):
+        # z([3,0,0]) = [+sqrt2, -1/sqrt2, -1/sqrt2]; weights theft 2, disputes 1.
         r2, h = np.sqrt(2), 1 / np.sqrt(2)
-        assert t.loc["A", "score"] == pytest.approx(3 * r2 - h)
-        assert t.loc["B", "score"] == pytest.approx(-3 * h + r2)
-        assert t.loc["C", "score"] == pytest.approx(-3 * h - h)
+        assert t.loc["A", "score"] == pytest.approx(2 * r2 - h)
+        assert t.loc["B", "score"] == pytest.approx(-2 * h + r2)
+        assert t.loc["C", "score"] == pytest.approx(-2 * h - h)
         assert t["rank"].to_dict() == {"A": 1, "B": 2, "C": 3}
         assert t["proposed_year"].to_dict() == {"A": 2022, "B": 2023, "C": 2024}
         assert t["agreement"].to_dict() == {"A": "plan later", "B": "same", "C": "plan earlier"}
@@ -148,7 +167,7 @@ class TestScore:
 
     def test_weights_change_the_order_and_ties_go_by_id(self, three):
         est, inc = three
-        t = risk_table(inc, est, window="2021-2021", radius_m=300, weights="theft=0,property=0,criminal=0,disputes=1")
+        t = risk_table(inc, est, window="2021-2021", radius_m=300, weights="theft=0,other_property=0,other_criminal=0,disputes=1")
         assert list(t["estate_id"]) == ["B", "A", "C"]
         assert t.attrs["weights"]["disputes"] == 1.0
 
@@ -157,6 +176,19 @@ class TestScore:
         t = risk_table(inc, est, window=(2021, 2021), radius_m=300, per_units=True).set_index("estate_id")
         assert t.loc["A", "theft_per100u"] == pytest.approx(75.0)
         assert t.loc["B", "disputes_per100u"] == pytest.approx(100.0)
+
+    def test_missing_unit_count_gets_no_rate_and_no_rank(self, three):
+        est, inc = three
+        est = est.assign(units=[4, np.nan, 10])
+        t = risk_table(inc, est, window=(2021, 2021), radius_m=300, per_units=True)
+        assert t.attrs["missing_units"] == ["B"]
+        assert list(t["estate_id"]) == ["A", "C", "B"]
+        b = t.set_index("estate_id").loc["B"]
+        assert pd.isna(b["rank"]) and pd.isna(b["disputes_per100u"]) and pd.isna(b["score"]) and "no unit count" in b["why"]
+        # A and C ranked between themselves: theft per 100 units [75, 0] -> z [+1, -1], weight 2; the rest 0.
+        r = t.set_index("estate_id")
+        assert r.loc["A", "score"] == pytest.approx(2.0) and r.loc["C", "score"] == pytest.approx(-2.0)
+        assert r.loc["A", "rank"] == 1 and r.loc["C", "rank"] == 2
 
     def test_thirds(self):
         pts = [offset(A, 90, 1000 * i) for i in range(6)]
@@ -168,25 +200,15 @@ class TestScore:
         agreement = t.set_index("estate_id")["agreement"].to_dict()
         assert agreement == {"E5": "plan later", "E4": "plan later", "E3": "same", "E2": "same", "E1": "plan earlier", "E0": "plan earlier"}
 
-    def test_cli_rank(self, tmp_path, three, capsys, monkeypatch):
+    def test_cli_rank(self, tmp_path, three, capsys, monkeypatch, incident_store):
         from geo import io, settings
         from geo.cli.main import main
-        from geo.incidents.store import STORE_COLUMNS, write_store
 
         est, inc = three
         monkeypatch.setattr(settings, "data_dir", tmp_path)
         est_full = est.assign(batch_period="2022年1月至2022年11月", address="x", seq=[1, 2, 3])
         io.write_geojson(est_full, tmp_path / "estates.geojson")
-        store = inc.assign(
-            incident_id=[f"T{i}" for i in range(len(inc))],
-            time=inc["time"].dt.strftime("%Y-%m-%dT%H:%M:%S+08:00"),
-            subcategory="",
-            address="",
-            text="",
-            synthetic="true",
-            x_geocode_quality="given",
-        )[list(STORE_COLUMNS)]
-        write_store(store, tmp_path / "incidents.csv")
+        incident_store(inc)
         assert main(["rank", "--window", "2021-2021", "--radius-m", "300", "--out", str(tmp_path / "rank.csv")]) == 0
         out = capsys.readouterr()
         assert "synthetic" in out.err
