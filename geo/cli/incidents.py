@@ -76,6 +76,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     h.add_argument("--start", help="first year or month, e.g. 2022 or 2022-03")
     h.add_argument("--end", help="last year or month (inclusive)")
     h.add_argument("--out", type=Path, help="write the cells as GeoJSON")
+    h.add_argument("--emerging", action="store_true", help="emerging hot spots: Gi* per cell and period, Mann-Kendall trend, ESRI's patterns (new, consecutive, ...)")
+    h.add_argument("--period", choices=["year", "quarter"], default="year", help="period of --emerging (default year)")
     h.add_argument("--correction", choices=["fdr", "none"], default="fdr", help="Benjamini-Hochberg FDR (default) or none (expect false positives)")
     h.add_argument("--alpha", type=float, help="false discovery rate, or per-cell level with --correction none (default settings.effect_alpha)")
     h.set_defaults(func=_hotspots)
@@ -213,6 +215,8 @@ def _hotspots(args: argparse.Namespace) -> int:
     from geo.incidents.hotspots import hotspot_cells, hotspot_table
 
     inc = _load(args)
+    if args.emerging:
+        return _emerging(args, inc)
     try:
         cells = hotspot_cells(inc, cell_m=args.cell_m, categories=args.category, start=args.start, end=args.end, correction=args.correction, alpha=args.alpha)
     except ValueError as exc:
@@ -231,3 +235,29 @@ def _hotspots(args: argparse.Namespace) -> int:
     with pd.option_context("display.max_rows", 100, "display.width", 200):
         print(_p_columns(t[["count", "expected", "gi_z", "p_value", "q_value", "label", "lon", "lat"]].round(5), ["p_value", "q_value"]).head(30).to_string(index=False))
     return 0
+
+
+def _emerging(args: argparse.Namespace, inc) -> int:
+    from geo import settings
+    from geo.incidents.emerging import emerging_hotspots
+
+    try:
+        cells = emerging_hotspots(inc, period=args.period, cell_m=args.cell_m, categories=args.category, start=args.start, end=args.end, alpha=args.alpha)
+    except ValueError as exc:
+        raise GeoError(str(exc)) from exc
+    a = cells.attrs
+    if args.out is not None:
+        io.write_geojson(cells, args.out, metadata={"note": "emerging hot spots", "periods": a["periods"], "method": a["method"]})
+        print(f"{args.out}: {len(cells)} cells written")
+    print(a["method"])
+    print(f"periods {a['periods'][0]} to {a['periods'][-1]} ({len(a['periods'])}); {len(cells)} cells with incidents")
+    counts = cells["pattern"].value_counts()
+    print("; ".join(f"{k}: {v}" for k, v in counts.items()))
+    shown = cells[cells["pattern"] != "no pattern"].copy()
+    c = shown.geometry.to_crs(settings.metric_crs).centroid.to_crs(settings.storage_crs)
+    shown["lon"], shown["lat"] = c.x.round(5), c.y.round(5)
+    with pd.option_context("display.max_rows", 100, "display.width", 200):
+        print(_p_columns(shown.sort_values(["pattern", "final_z"], ascending=[True, False])[
+            ["pattern", "count", "hot_periods", "cold_periods", "final_z", "trend_tau", "trend_p", "lon", "lat"]].round(3), ["trend_p"]).head(50).to_string(index=False))
+    return 0
+
