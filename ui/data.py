@@ -24,7 +24,7 @@ from geo.coverage.rule import Rule, patrols_in
 from geo.errors import GeoError, SchemaError
 from geo.incidents import effect, heat, hotspots, risk
 from geo.maps import mapview, offline
-from geo.routes.store import RouteStore
+from geo.routes.shared import open_route_store
 from ui import overrides
 
 #: Default data folder (the repository's data/).
@@ -238,7 +238,7 @@ def route_bands(routes_text: str, radius_m: float, cover_m: float | None, shift:
 @st.cache_data(show_spinner=False, max_entries=8)
 def store_problems(routes_path: str, log_mtime_ns: int) -> list[str]:
     """:meth:`geo.route_store.RouteStore.check` of the routes file; ``log_mtime_ns`` (of log.jsonl) keys the cache."""
-    return RouteStore(routes_path).check()
+    return open_route_store(routes_path).check()
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 import streamlit as st
 
 from geo import report
 from ui import data, downloads, sidebar, tables
+from ui import tracks as tracks_ui
 from ui.context import Context
 from ui.i18n import lang, status_label, t
 
@@ -23,6 +26,7 @@ def render(ctx: Context) -> None:
         col.metric(status_label(s), counts[s])
     st.caption(t("rule_caption", radius=f"{ctx.filters.rule.radius_m:g}", cover=sidebar.cover_text(ctx.filters.rule.cover_m),
                  mode=t("mode_strict") if ctx.filters.rule.strict else t("mode_default"), shift=t(f"shift_{ctx.filters.rule.shift or 'any'}")))
+    _both_readings(ctx, shown)
 
     summary = report.status_summary(shown)
     left, right = st.columns(2)
@@ -43,9 +47,23 @@ def render(ctx: Context) -> None:
     else:
         st.success(t("all_covered"))
 
+    tracks_ui.plan_actual_section(ctx)
     _incidents(ctx)
     _ranking(ctx)
     downloads.render(ctx)
+
+
+def _both_readings(ctx: Context, shown: pd.DataFrame) -> None:
+    """Counts of the shown estates under the default and the strict reading of 都应, side by side."""
+    rule = ctx.filters.rule
+    other = data.compute_coverage(str(ctx.estates_path), ctx.estates_mtime, ctx.routes_text, replace(rule, strict=not rule.strict))
+    tables = (other.table, ctx.cov.table) if rule.strict else (ctx.cov.table, other.table)
+    counts = report.status_counts_by_reading(*tables, estate_ids=shown["estate_id"])
+    st.subheader(t("both_readings"))
+    st.dataframe(pd.DataFrame({t("col_status"): [status_label(s) for s in counts.index],
+                               t("reading_default"): counts["default"].to_numpy(), t("reading_strict"): counts["strict"].to_numpy()}),
+                 hide_index=True, width="content")
+    st.caption(t("readings_caption"))
 
 
 def _incidents(ctx: Context) -> None:

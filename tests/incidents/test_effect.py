@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo.incidents.effect import VERDICT_CODES, effect_summary, effect_table, parse_batch_period, rate_test
+from geo.incidents.effect import VERDICT_CODES, effect_summary, effect_table, rate_test
+from geo.plan import parse_batch_period
 
 A = (108.360, 30.840)
 B = (108.370, 30.840)  # about 950 m east of A
