@@ -258,3 +258,13 @@ units_assumed_when_unknown: int = 4
 
 #: Largest evidence attachment, in bytes.
 attachment_max_bytes: int = 10_000_000
+
+# --- near-repeat (geo.incidents.nearrepeat) -----------------------------------
+
+#: Spatial bands of the Knox table, metres (upper limits, inclusive).
+near_repeat_bands_m: tuple[float, ...] = (100.0, 200.0, 400.0)
+#: Temporal bands of the Knox table, days (upper limits, inclusive).
+near_repeat_bands_days: tuple[float, ...] = (7.0, 14.0, 30.0)
+#: Monte-Carlo permutations of the Knox test, and their seed.
+near_repeat_permutations: int = 999
+near_repeat_seed: int = 2022
