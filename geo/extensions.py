@@ -40,7 +40,7 @@ from geo.coverage.model import CoverageModel
 from geo.errors import CRSError, SchemaError
 from geo.schemas import ROADS
 
-__all__ = ["RoadNetwork", "extension_proposals", "read_network"]
+__all__ = ["RoadNetwork", "connectors", "extension_proposals", "network_for", "read_network"]
 
 _COLUMNS = [
     "estate_id",
@@ -251,23 +251,7 @@ def extension_proposals(
         kinds = {"distance_m": float, "cover_m": float, "connector_m": float, "extension_m": float, "rank": np.int64, "recommended": bool}
         empty = {c: pd.Series([], dtype=kinds.get(c, object)) for c in _COLUMNS}
         return gpd.GeoDataFrame(empty, geometry=gpd.GeoSeries([], crs=settings.storage_crs))
-    est_g = model.estate_geoms[ob["estate_index"].to_numpy()]
-    rte_g = model.route_geoms[ob["route_index"].to_numpy()]
-    lines = shapely.shortest_line(rte_g, est_g)
-    connector = shapely.length(lines)
-    measure = np.full(len(ob), "straight", dtype=object)
-    if network is not None:
-        net = network if isinstance(network, RoadNetwork) else read_network(network, crs=model.crs)
-        if not pyproj.CRS(net.crs).equals(model.crs):
-            msg = f"road network is in {net.crs.to_string()} but the coverage model measures in {model.crs.to_string()}"
-            raise CRSError(msg)
-        starts = shapely.get_point(lines, 0)
-        ends = shapely.get_point(lines, 1)
-        for i in range(len(ob)):
-            found = net.path(starts[i], ends[i])
-            if found is not None:
-                connector[i], lines[i] = found
-                measure[i] = "network"
+    connector, lines, measure = connectors(model, ob["estate_index"].to_numpy(), ob["route_index"].to_numpy(), network=network)
     cover = ob["cover_m"].to_numpy()
     extension = 2.0 * np.maximum(0.0, connector - cover)
     out = pd.DataFrame(
@@ -290,3 +274,59 @@ def extension_proposals(
     geoms = gpd.GeoSeries(out["_line"].to_numpy(), crs=model.crs).to_crs(settings.storage_crs)
     out = out.drop(columns=["_order", "_line"])
     return gpd.GeoDataFrame(out, geometry=geoms.values, crs=settings.storage_crs)
+
+
+def network_for(network, model: CoverageModel) -> RoadNetwork:
+    """The road network ``network`` (path, GeoDataFrame or :class:`RoadNetwork`) in ``model``'s metric CRS.
+
+    Raises
+    ------
+    CRSError
+        If a given :class:`RoadNetwork` measures in another CRS than the model.
+    """
+    net = network if isinstance(network, RoadNetwork) else read_network(network, crs=model.crs)
+    if not pyproj.CRS(net.crs).equals(model.crs):
+        msg = f"road network is in {net.crs.to_string()} but the coverage model measures in {model.crs.to_string()}"
+        raise CRSError(msg)
+    return net
+
+
+def connectors(model: CoverageModel, estate_index, route_index, *, network=None, starts=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Shortest connectors from routes to estates, straight or along the roads.
+
+    Parameters
+    ----------
+    model
+        The coverage model whose metric geometries are used.
+    estate_index, route_index
+        Positions of the estate and the route of each connector.
+    network
+        None for straight connectors, or a road network (see :func:`network_for`).
+    starts
+        Optional start points (metric) instead of the routes' nearest points.
+
+    Returns
+    -------
+    (connector_m, lines, measure)
+        Lengths in metres, the lines in the model's metric CRS (from the route
+        end to the estate end) and ``straight`` or ``network`` per connector;
+        ``straight`` also where the roads do not join the two ends.
+    """
+    est_g = model.estate_geoms[np.asarray(estate_index, dtype=np.int64)]
+    if starts is None:
+        rte_g = model.route_geoms[np.asarray(route_index, dtype=np.int64)]
+        lines = shapely.shortest_line(rte_g, est_g)
+    else:
+        lines = shapely.shortest_line(np.asarray(starts, dtype=object), est_g)
+    connector = shapely.length(lines)
+    measure = np.full(len(lines), "straight", dtype=object)
+    if network is not None and len(lines):
+        net = network_for(network, model)
+        first = shapely.get_point(lines, 0)
+        last = shapely.get_point(lines, 1)
+        for i in range(len(lines)):
+            found = net.path(first[i], last[i])
+            if found is not None:
+                connector[i], lines[i] = found
+                measure[i] = "network"
+    return connector, lines, measure

@@ -20,7 +20,7 @@ from geo._validate import FULLWIDTH, check_frame, is_blank
 from geo.errors import DataFileError, DatumError, SchemaError
 from geo.io.tables import _TABLE_SUFFIXES, LAT_COLUMNS, LON_COLUMNS, _check_exists, _count, _read_table
 from geo.io.writers import RESERVED_MEMBERS
-from geo.schemas import ESTATES, INCIDENTS, ROUTES, Schema
+from geo.schemas import ESTATES, INCIDENTS, PLAN, POSTS, ROUTES, Schema
 
 
 def _read_geojson(path: Path) -> _Parts:
@@ -364,3 +364,13 @@ def read_routes(path: str | os.PathLike | None = None, *, datum: str | None = No
 def read_incidents(path: str | os.PathLike, *, datum: str | None = None) -> gpd.GeoDataFrame:
     """Read an incidents vector file, validated; see :func:`read_features`."""
     return read_features(path, INCIDENTS, datum=datum)
+
+
+def read_plan(path: str | os.PathLike, *, datum: str | None = None) -> gpd.GeoDataFrame:
+    """Read an extension plan (``python -m geo optimise --out``), validated; see :func:`read_features`."""
+    return read_features(path, PLAN, datum=datum)
+
+
+def read_posts(path: str | os.PathLike | None = None, *, datum: str | None = None) -> gpd.GeoDataFrame:
+    """Read police posts (default ``data/police_posts.geojson``), validated; see :func:`read_features`."""
+    return read_features(path or settings.data_path("police_posts.geojson"), POSTS, datum=datum)
