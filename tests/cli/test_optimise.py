@@ -63,7 +63,7 @@ def test_accept_team_by_team(data, capsys):
     n_team = sum(f["properties"]["team_id"] == team for f in features)
     routes = data / "patrol_routes.geojson"
     n_before = len(load_routes(routes))
-    rc, out, _ = _run(capsys, "routes", "add", plan, "--routes", routes, "--estates", data / "estates.geojson", "--plan-teams", team,
+    rc, _, _ = _run(capsys, "routes", "add", plan, "--routes", routes, "--estates", data / "estates.geojson", "--plan-teams", team,
                       "--save", "--author", "测试", "--reason", "one team")
     assert rc == 0
     assert len(load_routes(routes)) == n_before + n_team
