@@ -193,10 +193,10 @@ def _row(model: CoverageModel, team_code, route_index, targets, geom, measure) -
 
 def _joined(model: CoverageModel, todo: pd.DataFrame, full: dict, net) -> list[dict]:
     """Spurs that go on from one estate to a second estate of the same team."""
-    rows = []
     pair_max = float(settings.optimise_pair_max_m)
     cover = model.estate_cover_m
     geoms = model.estate_geoms
+    jobs = []
     for team, grp in todo.groupby("team_code", sort=True):
         idx = grp["estate_index"].to_numpy()
         if len(idx) < 2:
@@ -206,20 +206,23 @@ def _joined(model: CoverageModel, todo: pd.DataFrame, full: dict, net) -> list[d
             d = shapely.distance(pts[a], pts)
             for b in np.argsort(d, kind="stable")[1:4]:
                 e1, e2 = int(idx[a]), int(idx[b])
-                line1, m1, route = full[(int(team), e1)]
                 line2 = full[(int(team), e2)][0]
-                if not (d[b] <= pair_max and d[b] < line2.length - cover[e2]):
-                    continue  # going via e1 cannot beat the direct spur to e2
-                end1 = shapely.get_point(line1, -1)
-                found = net.path(end1, geoms[e2]) if net is not None else None
-                if found is None:
-                    leg, m2 = shapely.LineString([end1, geoms[e2].centroid]), "straight"
-                else:
-                    leg, m2 = found[1], "network"
-                coords = np.vstack([shapely.get_coordinates(line1), shapely.get_coordinates(leg)[1:]])
-                path = shapely.LineString(coords)
-                measure = m1 if m1 == m2 else "mixed"
-                rows.append(_row(model, team, route, (e1, e2), _spur(path, cover[e2]), measure))
+                if d[b] <= pair_max and d[b] < line2.length - cover[e2]:  # else going via e1 cannot beat the direct spur
+                    jobs.append((int(team), e1, e2))
+    if not jobs:
+        return []
+    end1 = np.array([shapely.get_point(full[(t, e1)][0], -1) for t, e1, _ in jobs], dtype=object)
+    target = shapely.centroid(geoms[np.array([e2 for _, _, e2 in jobs])])
+    if net is not None:
+        _, legs = net.paths(end1, target)
+    else:
+        legs = np.full(len(jobs), None, dtype=object)
+    rows = []
+    for i, (team, e1, e2) in enumerate(jobs):
+        line1, m1, route = full[(team, e1)]
+        leg, m2 = (legs[i], "network") if legs[i] is not None else (shapely.LineString([end1[i], target[i]]), "straight")
+        path = shapely.LineString(np.vstack([shapely.get_coordinates(line1), shapely.get_coordinates(leg)[1:]]))
+        rows.append(_row(model, team, route, (e1, e2), _spur(path, cover[e2]), m1 if m1 == m2 else "mixed"))
     return rows
 
 

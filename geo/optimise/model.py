@@ -342,46 +342,42 @@ class ExtensionModel:
         return np.bincount(self.pair_estate[hit], minlength=self.n_estates)
 
     def _greedy(self, need: np.ndarray, budget_m: float | None) -> Plan:
-        """Cheapest metres per unit of unmet (weighted) need first; then fix the obligations a choice creates."""
+        """Cheapest metres per unit of unmet (weighted) need first; then cover what a choice brings within the radius."""
         n_cand = len(self.team)
-        remaining = need.copy()
+        a = self._pair_matrix().tocsc()
+        remaining = need.astype(float).copy()
         pair_done = np.zeros(len(self.pair_keys), dtype=bool)
-        by_cand = [[] for _ in range(n_cand)]
-        for p, j in zip(self.pair_rows.tolist(), self.pair_cols.tolist(), strict=True):
-            by_cand[j].append(p)
         chosen = np.zeros(n_cand, dtype=bool)
         spent = 0.0
         budgeted = budget_m is not None
         weight = self.weight if budgeted else np.ones(self.n_estates)
-        extra = set()  # estates a chosen candidate brought within reach: they need one cover (of that team if strict)
+        extra = np.zeros(self.n_estates, dtype=bool)  # brought within the radius by a choice: needs one cover
+        extra_team = np.full(self.n_estates, -1, dtype=np.int64)
+        unit = weight / np.maximum(need, 1)
         while True:
-            best, best_ratio = -1, np.inf
-            for j in np.flatnonzero(~chosen):
-                if budgeted and spent + self.cost_m[j] > budget_m:
-                    continue
-                gain = 0.0
-                for p in by_cand[j]:
-                    e = self.pair_estate[p]
-                    if not pair_done[p] and (remaining[e] > 0 or (e, -1) in extra or (e, int(self.team[j])) in extra):
-                        gain += weight[e] / max(need[e], 1)
-                if gain <= 0:
-                    continue
-                ratio = self.cost_m[j] / gain
-                if ratio < best_ratio:
-                    best, best_ratio = j, ratio
-            if best < 0:
+            e = self.pair_estate
+            wanted = ~pair_done & ((remaining[e] > 0) | (extra[e] & ((extra_team[e] < 0) | (extra_team[e] == self.pair_team))))
+            gain = a.T @ (wanted * unit[e])
+            ok = (gain > 0) & ~chosen
+            if budgeted:
+                ok &= spent + self.cost_m <= budget_m
+            if not ok.any():
                 break
+            ratio = np.where(ok, self.cost_m / np.where(gain > 0, gain, 1.0), np.inf)
+            best = int(np.argmin(ratio))
             chosen[best] = True
             spent += self.cost_m[best]
-            for p in by_cand[best]:
-                if not pair_done[p]:
-                    pair_done[p] = True
-                    e = self.pair_estate[p]
-                    remaining[e] = max(0, remaining[e] - 1)
-                    extra.discard((e, -1))
-                    extra.discard((e, int(self.team[best])))
+            hit = a[:, best].nonzero()[0]
+            newly = hit[~pair_done[hit]]
+            pair_done[newly] = True
+            np.subtract.at(remaining, self.pair_estate[newly], 1.0)
+            np.maximum(remaining, 0.0, out=remaining)
+            extra[self.pair_estate[newly]] = False
             for f in self.must[best].tolist():
-                done = any(pair_done[p] for p in np.flatnonzero(self.pair_estate == f) if not self.must_by_team or self.pair_team[p] == self.team[best])
-                if not done:
-                    extra.add((f, int(self.team[best]) if self.must_by_team else -1))
+                rows = np.flatnonzero(self.pair_estate == f)
+                if self.must_by_team:
+                    rows = rows[self.pair_team[rows] == self.team[best]]
+                if not pair_done[rows].any():
+                    extra[f] = True
+                    extra_team[f] = int(self.team[best]) if self.must_by_team else -1
         return self._plan(chosen, need, "greedy", optimal=False, gap=float("nan"), bound=float("nan"), budgeted=budgeted)
