@@ -309,6 +309,21 @@ class ExtensionModel:
             cons.append(LinearConstraint(sp.hstack([sp.csr_matrix((self.n_estates, n_cand)), -est_pairs, sp.diags(need.astype(float))]), -np.inf, 0.0))
             cons.append(LinearConstraint(sp.hstack([sp.csr_matrix(self.cost_m[None, :]), sp.csr_matrix((1, n_pairs + n_z))]), -np.inf, float(budget_m)))
             c = np.concatenate([np.zeros(n_cand + n_pairs), -(self.weight * (need > 0))])
+        elif need.max(initial=0) <= 1:
+            # One team suffices everywhere: "some candidate covers e" needs no pair variables (a smaller, equal model).
+            cover_rows = (est_pairs @ a).tocsr()
+            cover_rows.data[:] = 1.0
+            c = self.cost_m
+            rows = np.flatnonzero(need > 0)
+            cons = [LinearConstraint(cover_rows[rows], 1.0, np.inf)]
+            if must.shape[0]:
+                cons.append(LinearConstraint(must, -np.inf, 0.0))
+            res = milp(c, constraints=cons, integrality=np.ones(n_cand), bounds=Bounds(0, 1),
+                       options={"time_limit": limit, "disp": False, "mip_rel_gap": 1e-6})
+            if res.x is None:
+                return None
+            return self._plan(np.round(res.x).astype(bool), need, "milp", optimal=res.status == 0,
+                              gap=float(getattr(res, "mip_gap", np.nan) or 0.0), bound=float(getattr(res, "mip_dual_bound", np.nan)), budgeted=False)
         else:
             cons.append(LinearConstraint(sp.hstack([sp.csr_matrix((self.n_estates, n_cand)), est_pairs]), need.astype(float), np.inf))
             c = np.concatenate([self.cost_m, np.zeros(n_pairs)])
