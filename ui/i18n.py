@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from geo.maps import mapview
+from geo.maps import labels
 from ui import state
 
 LANGS = ("zh", "en")
@@ -52,10 +52,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "col_plan_year": ("方案批次", "Plan's batch"),
     "col_agreement": ("与方案比较", "Against the plan"),
     "risk_caption": (
-        "按 {start}–{end} 年每个小区周边 {radius} 米内的警情计算：各项先在24个小区间标准化（z 分数），再加权求和（权重 {weights}）；"
+        "方法：按 {start}–{end} 年每个小区周边 {radius} 米内的警情计算，五个互不重叠的分项（盗窃、其他侵财、其他刑事、矛盾纠纷、其他110警情，每起警情只属一项）"
+        "先在小区间标准化（z 分数），再加权求和（权重 {weights}）；校正：无（排序不是检验）；注意：权重是政策选择。"
         "得分最高的三分之一建议第一批整治。与方案批次一致 {same}/{n}。相距很近的地址（如花园小区的8处）共用周边警情，排名相近。警情为合成演示数据，排序只演示方法。命令行：python -m geo rank。",
-        "Incidents within {radius} m of each estate in {start}-{end}; each component is z-scored across the 24 estates, then weighted "
-        "and summed (weights {weights}); the top third is proposed for the first batch. Same batch as the plan: {same}/{n}. "
+        "Method: incidents within {radius} m of each estate in {start}-{end}; five non-overlapping components (theft, other property crime, "
+        "other criminal, disputes, other 110 calls; each incident in one) are z-scored across the estates, then weighted and summed "
+        "(weights {weights}); correction: none (a ranking, not a test); caveat: the weights are a policy choice. The top third is proposed for the first batch. Same batch as the plan: {same}/{n}. "
         "Sites close together (the eight 花园小区 addresses) share the incidents around them and rank together. "
         "The incidents are synthetic demo data: the ranking only shows the method. Command line: python -m geo rank.",
     ),
@@ -138,6 +140,14 @@ TEXTS.update({
     "cover_default": ("{point} 米（楼栋轮廓 {polygon} 米）", "{point} m ({polygon} m for footprints)"),
     "cover_value": ("{cover} 米", "{cover} m"),
     "mode_default": ("一般模式", "default mode"),
+    "both_readings": ("两种解读对照", "Both readings of the rule"),
+    "reading_default": ("一般解读", "Default reading"),
+    "reading_strict": ("严格解读（都应）", "Strict reading (都应)"),
+    "readings_caption": (
+        "一般解读：至少一支队伍的路线进入覆盖距离即算已覆盖；严格解读按方案\"都应\"字面理解：规则半径内每支队伍都须覆盖，任何一支未覆盖的附近队伍都须延伸路线。",
+        "Default reading: an estate is covered when at least one team's route comes within the cover distance; strict reading "
+        "(都应 taken literally): only when every team within the rule radius covers it, so each nearby team that does not must extend.",
+    ),
     "mode_strict": ("严格模式", "strict mode"),
     "all_covered": ("筛选范围内的小区均已覆盖。", "Every filtered estate is covered."),
     "fix_none": ("无需调整", "nothing to do"),
@@ -194,9 +204,20 @@ TEXTS.update({
     ),
     "incidents_per_month": ("每月警情数（合成）", "Incidents per month (synthetic)"),
     "effect_caption": (
-        "数据月份 {start} 至 {end}；整治窗口按台账“整治时间”（如2022年1月至2022年11月，含首尾月）；比较窗口前后的月均数量（二项检验）。合成数据。",
-        "Data months {start} to {end}; the window is the ledger's rectification period (e.g. January to November 2022, inclusive); monthly rates before and after it (binomial test). Synthetic data.",
+        "方法：数据月份 {start} 至 {end}，整治窗口按台账“整治时间”（含首尾月），比较窗口前后的月均数量（条件二项检验）；每起警情只计入 {radius} 米内最近的一个小区，批次合计按不重复的警情。"
+        "校正：无（每批一次检验）。注意：没有对照组，全街道的共同趋势也会算进来；变化不等于整治的因果效果。合成数据。",
+        "Method: data months {start} to {end}; the window is the ledger's rectification period (inclusive); monthly rates before and after it "
+        "(conditional binomial test); each incident counts for the nearest estate within {radius} m, batch totals count distinct incidents. "
+        "Correction: none (one test per batch). Caveat: no comparison group, so a district-wide trend counts too; a change is not proof that rectification caused it. Synthetic data.",
     ),
+    "did_caption": (
+        "双重差分（以尚未开始整治的后续批次为对照，置换检验，Benjamini-Hochberg 校正；假定两组趋势平行，仍非因果证明）：{rows}",
+        "Difference-in-differences (later batches before their own windows as the control, placebo-permutation p, Benjamini-Hochberg correction; "
+        "assumes parallel trends, still not proof of cause): {rows}",
+    ),
+    "did_row": ("{batch}批 {change}（p {p}）", "batch {batch} {change} (p {p})"),
+    "did_too_short": ("{batch}批 对照期太短", "batch {batch} too short a comparison"),
+    "did_no_control": ("{batch}批 无对照批次", "batch {batch} has no later batch to compare with"),
     "effect_per_estate": ("各小区整治前后（合成数据）", "Before and after per estate (synthetic data)"),
     "downloads_caption": (
         "报告与 GeoJSON 仅含筛选后的小区；HTML 地图为单一文件，断网也能打开。位置为近似，路线为演示数据。",
@@ -204,7 +225,11 @@ TEXTS.update({
     ),
     "heat_filters": ("警情图层与筛选（合成数据）", "Incident layers and filters (synthetic data)"),
     "hotspots": ("热点网格（Gi*）", "Hot spots (Gi*)"),
-    "hotspots_help": ("Getis-Ord Gi* 显著的热点与冷点网格（200米）。", "Cells of 200 m that are significant Gi* hot or cold spots."),
+    "hotspots_help": (
+        "Getis-Ord Gi* 热点与冷点网格（200米）：经 Benjamini-Hochberg 错误发现率（FDR 5%）校正后仍显著的网格；冷点只在周边期望警情足够（≥5起）处判断。只说明警情在哪里聚集，不说明原因。",
+        "Gi* hot and cold cells of 200 m that stay significant after Benjamini-Hochberg false-discovery-rate control (FDR 5 %); "
+        "cold only where a neighbourhood expects at least 5 incidents. Where incidents gather, not why.",
+    ),
     "heat_night": ("只看夜间（20:00–06:00）", "Night only (20:00–06:00)"),
     "heat_note": ("警情为合成演示数据", "incidents are synthetic demo data"),
     "heat_caption": ("热力图：{n} 起警情，{kind}，发送 {kb:.0f} KB（合成数据）", "Heat layer: {n} incidents, {kind}, {kb:.0f} KB sent (synthetic data)"),
@@ -237,6 +262,10 @@ TEXTS.update({
     "lines_found": ("已读取 {n} 条线。", "{n} line(s) read."),
     "team_mode": ("队伍", "Team"),
     "team_existing": ("现有队伍", "Existing team"),
+    "new_route_shift": ("新路线班次", "Shift of the new route"),
+    "new_route_shift_help": ("该队伍现有路线的班次：{shifts}", "Shifts of the team's current routes: {shifts}"),
+    "pick_shift": ("请选择班次", "Choose a shift"),
+    "pick_shift_needed": ("该队伍有多个班次的路线，请选择新路线的班次。", "This team has routes in several shifts: choose the new route's shift."),
     "team_new": ("新队伍", "New team"),
     "new_team_id": ("新队伍编号", "New team id"),
     "new_team_name": ("新队伍名称", "New team name"),
@@ -265,6 +294,42 @@ TEXTS.update({
 })
 
 
+# Plan versus reality (ui/tracks.py).
+TEXTS.update({
+    "presence_layer": ("实际巡逻（按格汇总）", "Actual patrols (per cell)"),
+    "presence_tip": ("本格巡逻 {minutes} 分钟 · {teams} 支队伍", "{minutes} min of patrol in this cell · {teams} team(s)"),
+    "raw_layer": ("原始轨迹（近 {days} 天，仅编辑）", "Raw tracks (last {days} days, editors only)"),
+    "visits_title": ("到访记录（GPS轨迹）", "Visits (GPS tracks)"),
+    "synthetic_tracks_short": ("合成轨迹", "synthetic tracks"),
+    "no_visits": ("轨迹中没有队伍到过本小区覆盖距离之内。", "No team came within the cover distance of this estate in the tracks."),
+    "col_minutes": ("分钟", "Minutes"),
+    "col_day": ("日期", "Day"),
+    "col_start": ("到达", "Arrived"),
+    "col_night": ("夜间", "Night"),
+    "col_stop": ("停留{lo}-{hi}分钟", "Stop {lo}-{hi} min"),
+    "visits_caption": (
+        "共 {n} 次到访，其中停留 {lo:g}-{hi:g} 分钟 {stops} 次、夜间 {night} 次；距最近一次到访 {hours} 小时（截至最后一个定位点）。",
+        "{n} visits, {stops} stops of {lo:g}-{hi:g} minutes, {night} at night; {hours} h since the last visit (at the last fix).",
+    ),
+    "plan_actual": ("计划与实际", "Plan vs actual"),
+    "no_tracks": ("尚无巡逻轨迹：用 python -m geo tracks import 导入。", "No patrol tracks yet: import them with python -m geo tracks import."),
+    "synthetic_tracks": (
+        "巡逻轨迹为合成演示数据（scripts/make_demo_tracks.py），不代表真实巡逻情况。",
+        "The patrol tracks are synthetic demonstration data (scripts/make_demo_tracks.py), not real patrols.",
+    ),
+    "col_planned_m": ("计划路线长度（米）", "Planned route (m)"),
+    "col_patrolled_day": ("日均实际巡逻（米）", "Patrolled per day (m)"),
+    "col_route_share": ("路线走到比例（%）", "Route covered (%)"),
+    "col_obligations": ("应到小区已到", "Estates owed, visited"),
+    "col_unmet": ("未到小区", "Not visited"),
+    "plan_actual_caption": (
+        "路线走到：轨迹经过路线 {tol} 米以内的部分；应到小区：路线覆盖及1公里规则要求纳入的小区，{days} 天内进入其 {cover} 米以内即算已到。",
+        "Route covered: the part of each route the team's tracks passed within {tol} m; estates owed: those its routes cover or the 1-km rule obliges it to take in, visited when the team came within {cover} m in the {days} days.",
+    ),
+    "unvisited_nights": ("计划覆盖但近 {nights} 晚无人夜间到访的小区：{ids}", "Covered by the plan but no night visit in the last {nights} nights: {ids}"),
+})
+
+
 def lang() -> str:
     """Return the current interface language (``zh`` by default)."""
     return st.session_state.get(state.LANG, "zh")
@@ -279,7 +344,7 @@ def t(key: str, **fmt) -> str:
 
 def radius_text(radius_m: float | None) -> str:
     """A rule radius as text in the current language ("1公里" / "1 km", "500米" / "500 m"), as the map writes it."""
-    zh, en = mapview.radius_text(radius_m)
+    zh, en = labels.radius_text(radius_m)
     return zh if lang() == "zh" else en
 
 

@@ -51,6 +51,7 @@ REG_NOTE = "reg_note"
 REG_RESULT = "reg_result"
 AUTHOR_KEEP = "edit_author_kept"
 PREVIEW_MAP = "preview_map_on"
+TEAM_SHIFT = "team_route_shift"
 
 #: Widgets whose option labels depend on the interface language. When the
 #: language changes their values are set again, so the browser shows the

@@ -24,7 +24,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "geo.cli.response",
     "geo.cli.map",
     "geo.cli.incidents",
+    "geo.cli.tracks",
     "geo.cli.bench",
+    "geo.cli.store",
 )
 
 

@@ -10,12 +10,16 @@ import pandas as pd
 
 from geo import crs as _crs
 from geo import io, settings
-from geo.coverage.rule import STATUS_LABELS_ZH
+from geo.coverage.rule import STATUS_LABELS_ZH, Rule
 from geo.errors import DataFileError, SchemaError
 from geo.report import coverage_table
+<<<<<<< HEAD
 from geo.routes.edits import Team, check_new_team, lines_from_upload, make_draft, plan_draft, status_changes, status_counts
+=======
+from geo.routes.edits import Team, check_new_team, existing_team, lines_from_upload, make_draft, status_changes, status_counts
+>>>>>>> main
 from geo.routes.load import load_routes
-from geo.routes.store import RouteStore
+from geo.routes.shared import open_route_store
 from geo.schemas import ORG_TYPES, SHIFTS
 
 _DATUMS = ("wgs84", "gcj02", "bd09")
@@ -50,8 +54,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--plan-teams", default="", metavar="T1,T2", help="with a plan file: accept only these teams' detours (team by team), comma-separated")
     a.add_argument("--team", help="team name (required for a new team; for an existing team it must match the routes file)")
     a.add_argument("--org-type", choices=ORG_TYPES, help="organisation type of a new team")
-    a.add_argument("--shift", choices=SHIFTS, help="shift of a new team")
-    a.add_argument("--schedule", help="schedule text of the new routes, e.g. '每日 20:00-22:00'")
+    a.add_argument("--shift", choices=SHIFTS, help="shift of the new routes: required for a new team and for a team whose routes have several shifts")
+    a.add_argument("--schedule", help="schedule text of the new routes, e.g. '每日 20:00-22:00' (default none; never copied from another route)")
     a.add_argument("--replace", action="store_true", help="drop the team's current routes first (a redrawn route); default adds")
     a.add_argument("--remove", default="", metavar="R1,R2", help="route ids to delete, comma-separated")
     _common(a)
@@ -113,7 +117,7 @@ def _add(args: argparse.Namespace) -> int:
         if missing:
             msg = f"--save needs {' and '.join(missing)}: say who saves the routes and why"
             raise SchemaError(msg)
-    store = RouteStore(routes_path)
+    store = open_route_store(routes_path)
     base_sha256 = store.current_sha256()  # a save is refused if someone else saves meanwhile
     routes = load_routes(routes_path)
     estates = io.read_estates(args.estates)
@@ -137,6 +141,7 @@ def _add(args: argparse.Namespace) -> int:
     lines = lines_from_upload(str(args.file), args.file.read_bytes(), datum=args.datum)
     draft = make_draft(routes, lines, team, replace=args.replace, remove_route_ids=remove)
 
+<<<<<<< HEAD
     kind = "new team" if is_new else "existing team"
     print(f"team {team.team_id} {team.team} ({team.org_type}, {team.shift}; {kind})")
     converted = f", converted from {args.datum} to WGS-84" if args.datum != "wgs84" else ""
@@ -169,6 +174,11 @@ def _preview_and_save(args, store, base_sha256, routes, draft, estates, routes_p
     rule = {"radius_m": args.radius_m, "cover_m": args.cover_m, "strict": args.strict, "shift": args.shift_filter}
     before = coverage_table(estates, routes, **rule)
     after = coverage_table(estates, draft, **rule)
+=======
+    rule = Rule(radius_m=args.radius_m, cover_m=args.cover_m, strict=args.strict, shift=args.shift_filter)
+    before = coverage_table(estates, routes, rule=rule)
+    after = coverage_table(estates, draft, rule=rule)
+>>>>>>> main
 
     new_ids = sorted(set(draft["route_id"].astype(str)) - set(routes["route_id"].astype(str)))
     gone = sorted(set(routes["route_id"].astype(str)) - set(draft["route_id"].astype(str)))
@@ -204,20 +214,14 @@ def _preview_and_save(args, store, base_sha256, routes, draft, estates, routes_p
 def _team(args: argparse.Namespace, routes) -> tuple[Team, bool]:
     """The team of the new lines and whether it is new; refuse fields that contradict the routes file."""
     team_id = str(args.team_id).strip()
-    mine = routes[routes["team_id"].astype(str) == team_id]
-    if len(mine):
-        row = mine.iloc[0]
-        given = {"team": args.team, "org_type": args.org_type, "shift": args.shift}
-        known = {"team": str(row["team"]), "org_type": str(row["org_type"]), "shift": str(row["shift"])}
-        clash = [f"--{k.replace('_', '-')} {v!r} (the file has {known[k]!r})" for k, v in given.items() if v is not None and v.strip() != known[k]]
-        if clash:
-            msg = (f"team {team_id} exists with other fields: {'; '.join(clash)}; leave these options out to use the "
-                   f"existing team, or give a new --team-id for a new team")
-            raise SchemaError(msg)
-        schedule = args.schedule
-        if schedule is None and "schedule" in mine.columns and pd.notna(row["schedule"]):
-            schedule = str(row["schedule"])
-        return Team(team_id, known["team"], known["org_type"], known["shift"], schedule or ""), False
+    try:
+        team = existing_team(routes, team_id, team=args.team, org_type=args.org_type, shift=args.shift, schedule=args.schedule)
+    except SchemaError as exc:  # name the options, not the fields
+        msg = str(exc).replace("field 'org_type'", "--org-type").replace("field 'team'", "--team").replace("field 'shift'", "--shift")
+        msg = msg.replace("choose the shift of the new lines", "give --shift for the new lines")
+        raise SchemaError(msg) from None
+    if team is not None:
+        return team, False
     missing = [f"--{k}" for k in ("team", "org_type", "shift") if not str(getattr(args, k) or "").strip()]
     if missing:
         msg = (f"--team-id {team_id!r} is not in the routes file, so it is a new team and needs "
@@ -235,7 +239,7 @@ def _team(args: argparse.Namespace, routes) -> tuple[Team, bool]:
 
 
 def _history(args: argparse.Namespace) -> int:
-    store = RouteStore(_routes_path(args))
+    store = open_route_store(_routes_path(args))
     versions = store.versions()
     if not versions:
         print(f"{store.path}: no saved versions yet (the first save keeps the current file as version 1)")
@@ -263,7 +267,7 @@ def _restore(args: argparse.Namespace) -> int:
     if not str(args.author).strip():
         msg = "--author is empty: say who restores the routes"
         raise SchemaError(msg)
-    store = RouteStore(_routes_path(args))
+    store = open_route_store(_routes_path(args))
     version = store.restore(args.number, author=args.author, reason=args.reason)
     print(f"restored version {args.number} as version {version.number} of {store.path} ({version.n_routes} routes)")
     return 0

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from shapely.geometry import shape
 from geo import crs as _crs
 from geo import io, settings
 from geo.errors import DataFileError, SchemaError
-from geo.routes.load import check_teams, read_gpx
+from geo.routes.load import check_teams, metadata_for, read_gpx
 from geo.schemas import ORG_TYPES, SHIFTS
 
 LINE_TYPES = ("LineString", "MultiLineString")
@@ -124,15 +123,7 @@ def lines_from_upload(name: str, data: bytes, *, datum: str = "wgs84") -> list[s
     """
     suffix = Path(name).suffix.lower()
     if suffix == ".gpx":
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / Path(name).name
-            path.write_bytes(data)
-            try:
-                gdf = read_gpx(path, team_id="upload", team="upload", org_type="police", datum=datum)
-            except SchemaError as exc:  # name the user's file, not the temporary copy
-                raise SchemaError(exc.summary.replace(str(path), name), [q.replace(str(path), name) for q in exc.problems]) from exc
-            except DataFileError as exc:
-                raise DataFileError(str(exc).replace(str(path), name)) from exc
+        gdf = read_gpx(data, name=name, team_id="upload", team="upload", org_type="police", datum=datum)
         return list(gdf.geometry.values)
     if suffix in (".geojson", ".json"):
         return lines_from_geojson(data, datum=datum, source=name)
@@ -154,6 +145,63 @@ def check_new_team(team: Team, routes: gpd.GeoDataFrame) -> list[str]:
     if team.shift not in SHIFTS:
         problems.append(f"field 'shift': {team.shift!r} is not one of {', '.join(SHIFTS)}")
     return problems
+
+
+def existing_team(
+    routes: gpd.GeoDataFrame,
+    team_id: str,
+    *,
+    team: str | None = None,
+    org_type: str | None = None,
+    shift: str | None = None,
+    schedule: str | None = None,
+) -> Team | None:
+    """The :class:`Team` that new lines of an existing team get, or None when ``team_id`` has no route.
+
+    The team's name and type are the team's own (``team`` and ``org_type``,
+    when given, must match them). The shift belongs to each route, not to the
+    team: any shift of :data:`geo.schemas.SHIFTS` may be given; without one the
+    team's shift is used when all its routes share it, and the choice is
+    refused when they do not (a police team with a night and an all-day route
+    gets no silent "night"). The schedule is ``schedule`` or empty: another
+    route's schedule text is never copied onto a new line.
+
+    Raises
+    ------
+    SchemaError
+        Naming each field that contradicts the routes file, an unknown shift,
+        or a missing shift for a team with several.
+    """
+    team_id = str(team_id).strip()
+    mine = routes[routes["team_id"].astype(str) == team_id] if routes is not None and len(routes) else routes.iloc[0:0]
+    if not len(mine):
+        return None
+    row = mine.iloc[0]
+    known = {"team": str(row["team"]), "org_type": str(row["org_type"])}
+    given = {"team": team, "org_type": org_type}
+    clash = [f"field {k!r}: {v.strip()!r} (the file has {known[k]!r})" for k, v in given.items() if v is not None and v.strip() != known[k]]
+    if clash:
+        msg = f"team {team_id} exists with other fields: {'; '.join(clash)}; leave them out to use the existing team, or give a new team id"
+        raise SchemaError(msg)
+    shifts = [s for s in SHIFTS if s in set(mine["shift"].astype(str))]
+    if shift is None or not str(shift).strip():
+        if len(shifts) != 1:
+            msg = (f"team {team_id} has routes of several shifts ({', '.join(shifts)}): choose the shift of the new lines "
+                   f"(one of {', '.join(SHIFTS)})")
+            raise SchemaError(msg)
+        shift = shifts[0]
+    shift = str(shift).strip()
+    if shift not in SHIFTS:
+        msg = f"field 'shift': {shift!r} is not one of {', '.join(SHIFTS)}"
+        raise SchemaError(msg)
+    return Team(team_id, known["team"], known["org_type"], shift, (schedule or "").strip())
+
+
+def team_shifts(routes: gpd.GeoDataFrame, team_id: str) -> list[str]:
+    """The shifts of ``team_id``'s routes, in the order of :data:`geo.schemas.SHIFTS`."""
+    mine = routes[routes["team_id"].astype(str) == str(team_id)]
+    present = set(mine["shift"].astype(str))
+    return [s for s in SHIFTS if s in present]
 
 
 def _next_ids(existing: set[str], team_id: str, n: int) -> list[str]:
@@ -240,40 +288,6 @@ def file_metadata(text: str) -> dict:
     except json.JSONDecodeError:
         return {}
     return {k: v for k, v in doc.items() if k not in ("type", "features", "datum", "crs")} if isinstance(doc, dict) else {}
-
-
-def metadata_for(routes: gpd.GeoDataFrame, base_metadata: dict | None) -> dict:
-    """Top-level members for a file of ``routes``, starting from those of the file they were edited from.
-
-    The file-level ``synthetic: true`` and its ``note`` (e.g. "SYNTHETIC
-    demonstration routes ...") are kept only while some route still has
-    ``synthetic`` true; once every route says ``synthetic`` false (or empty),
-    both are dropped. When no route carries a ``synthetic`` value at all, the
-    file-level declaration is the only one there is and is kept.
-
-    Parameters
-    ----------
-    routes
-        The routes to be written.
-    base_metadata
-        Top-level members of the earlier file (:func:`file_metadata`), or None.
-
-    Returns
-    -------
-    dict
-        A new dict; ``base_metadata`` is not changed.
-    """
-    meta = dict(base_metadata or {})
-    if not meta.get("synthetic") or "synthetic" not in routes.columns:
-        return meta
-    flags = routes["synthetic"]
-    if flags.isna().all():
-        return meta
-    if flags.astype("boolean").fillna(False).astype(bool).any():
-        return meta
-    meta.pop("synthetic", None)
-    meta.pop("note", None)
-    return meta
 
 
 def status_changes(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
