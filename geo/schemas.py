@@ -152,7 +152,6 @@ ROADS = Schema(
     ),
 )
 
-<<<<<<< HEAD
 PLAN_KINDS = ("extension", "joined", "gap_extension", "new_police_loop")
 
 PLAN = Schema(
@@ -194,8 +193,6 @@ POSTS = Schema(
     ),
 )
 
-SCHEMAS: dict[str, Schema] = {"estates": ESTATES, "routes": ROUTES, "incidents": INCIDENTS, "plan": PLAN, "posts": POSTS}
-=======
 CHECKIN_POINTS = Schema(
     name="check-in points",
     id_field="point_id",
@@ -221,8 +218,7 @@ CHECKINS = Schema(
     ),
 )
 
-SCHEMAS: dict[str, Schema] = {"estates": ESTATES, "routes": ROUTES, "incidents": INCIDENTS, "checkin_points": CHECKIN_POINTS}
->>>>>>> main
+SCHEMAS: dict[str, Schema] = {"estates": ESTATES, "routes": ROUTES, "incidents": INCIDENTS, "checkin_points": CHECKIN_POINTS, "plan": PLAN, "posts": POSTS}
 
 
 def describe(schema: Schema) -> str:

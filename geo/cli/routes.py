@@ -13,11 +13,7 @@ from geo import io, settings
 from geo.coverage.rule import STATUS_LABELS_ZH, Rule
 from geo.errors import DataFileError, SchemaError
 from geo.report import coverage_table
-<<<<<<< HEAD
-from geo.routes.edits import Team, check_new_team, lines_from_upload, make_draft, plan_draft, status_changes, status_counts
-=======
-from geo.routes.edits import Team, check_new_team, existing_team, lines_from_upload, make_draft, status_changes, status_counts
->>>>>>> main
+from geo.routes.edits import Team, check_new_team, existing_team, lines_from_upload, make_draft, plan_draft, status_changes, status_counts
 from geo.routes.load import load_routes
 from geo.routes.shared import open_route_store
 from geo.schemas import ORG_TYPES, SHIFTS
@@ -141,7 +137,6 @@ def _add(args: argparse.Namespace) -> int:
     lines = lines_from_upload(str(args.file), args.file.read_bytes(), datum=args.datum)
     draft = make_draft(routes, lines, team, replace=args.replace, remove_route_ids=remove)
 
-<<<<<<< HEAD
     kind = "new team" if is_new else "existing team"
     print(f"team {team.team_id} {team.team} ({team.org_type}, {team.shift}; {kind})")
     converted = f", converted from {args.datum} to WGS-84" if args.datum != "wgs84" else ""
@@ -171,14 +166,9 @@ def _add_plan(args, store, base_sha256, routes, estates, routes_path) -> int:
 
 def _preview_and_save(args, store, base_sha256, routes, draft, estates, routes_path) -> int:
     """Print the coverage change of ``draft``; save it with --save."""
-    rule = {"radius_m": args.radius_m, "cover_m": args.cover_m, "strict": args.strict, "shift": args.shift_filter}
-    before = coverage_table(estates, routes, **rule)
-    after = coverage_table(estates, draft, **rule)
-=======
     rule = Rule(radius_m=args.radius_m, cover_m=args.cover_m, strict=args.strict, shift=args.shift_filter)
     before = coverage_table(estates, routes, rule=rule)
     after = coverage_table(estates, draft, rule=rule)
->>>>>>> main
 
     new_ids = sorted(set(draft["route_id"].astype(str)) - set(routes["route_id"].astype(str)))
     gone = sorted(set(routes["route_id"].astype(str)) - set(draft["route_id"].astype(str)))

@@ -29,7 +29,8 @@ import shapely
 
 from geo import settings
 from geo.coverage.model import CoverageModel
-from geo.coverage.rule import _COVERED, _GAP
+from geo.coverage.rule import COVERED as _COVERED
+from geo.coverage.rule import GAP as _GAP
 from geo.extensions import connectors, network_for
 
 __all__ = ["build_candidates", "cut_line"]
@@ -253,7 +254,7 @@ def _gap_candidates(model: CoverageModel, est: pd.DataFrame, net, posts) -> tupl
     """For each gap: the nearest team's extension beyond the radius, and a new police loop from the nearest post."""
     rows, notices = [], []
     gaps = np.flatnonzero(est["status"].to_numpy() == _GAP)
-    alive = np.flatnonzero(model._active_routes()) if len(gaps) else np.zeros(0, dtype=np.int64)
+    alive = np.flatnonzero(model.active_routes()) if len(gaps) else np.zeros(0, dtype=np.int64)
     cover = model.estate_cover_m
     if len(gaps) and len(alive):
         tree = shapely.STRtree(model.route_geoms[alive])

@@ -309,7 +309,9 @@ class ExtensionModel:
             cons.append(LinearConstraint(sp.hstack([sp.csr_matrix((self.n_estates, n_cand)), -est_pairs, sp.diags(need.astype(float))]), -np.inf, 0.0))
             cons.append(LinearConstraint(sp.hstack([sp.csr_matrix(self.cost_m[None, :]), sp.csr_matrix((1, n_pairs + n_z))]), -np.inf, float(budget_m)))
             c = np.concatenate([np.zeros(n_cand + n_pairs), -(self.weight * (need > 0))])
-        elif need.max(initial=0) <= 1:
+        if n_var == 0 or (not budgeted and not (need > 0).any()):
+            return self._plan(np.zeros(n_cand, dtype=bool), need, "milp", optimal=True, gap=0.0, bound=0.0, budgeted=budgeted)
+        if not budgeted and need.max(initial=0) <= 1:
             # One team suffices everywhere: "some candidate covers e" needs no pair variables (a smaller, equal model).
             cover_rows = (est_pairs @ a).tocsr()
             cover_rows.data[:] = 1.0
@@ -324,13 +326,11 @@ class ExtensionModel:
                 return None
             return self._plan(np.round(res.x).astype(bool), need, "milp", optimal=res.status == 0,
                               gap=float(getattr(res, "mip_gap", np.nan) or 0.0), bound=float(getattr(res, "mip_dual_bound", np.nan)), budgeted=False)
-        else:
+        if not budgeted:
             cons.append(LinearConstraint(sp.hstack([sp.csr_matrix((self.n_estates, n_cand)), est_pairs]), need.astype(float), np.inf))
             c = np.concatenate([self.cost_m, np.zeros(n_pairs)])
         if must.shape[0]:
             cons.append(LinearConstraint(sp.hstack([must, sp.csr_matrix((must.shape[0], n_pairs + n_z))]), -np.inf, 0.0))
-        if n_var == 0:
-            return Plan(np.zeros(0, dtype=np.int64), 0.0, "milp", True, 0.0, 0.0, 0.0, np.zeros(self.n_estates, dtype=np.int64), need <= 0, 0.0)
         res = milp(c, constraints=cons, integrality=np.ones(n_var), bounds=Bounds(0, 1),
                    options={"time_limit": limit, "disp": False, "mip_rel_gap": 1e-6})
         if res.x is None:
