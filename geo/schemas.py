@@ -152,7 +152,32 @@ ROADS = Schema(
     ),
 )
 
-SCHEMAS: dict[str, Schema] = {"estates": ESTATES, "routes": ROUTES, "incidents": INCIDENTS}
+CHECKIN_POINTS = Schema(
+    name="check-in points",
+    id_field="point_id",
+    geometry_types=("Point",),
+    description="One feature per check-in point (巡更点) of an estate, e.g. data/checkin_points.geojson.",
+    fields=(
+        Field("point_id", "str", description="stable id of the point, as the check-in devices report it, e.g. SH-06-A"),
+        Field("estate_id", "str", description="estate the point belongs to (estate_id of the estates file)"),
+        Field("name", "str", required=False, description="where the point is, e.g. 北门岗亭"),
+        Field("synthetic", "bool", required=False, description="true for invented demonstration points"),
+    ),
+)
+
+CHECKINS = Schema(
+    name="check-in records",
+    id_field="point_id",
+    geometry_types=(),
+    description="One row per check-in (a team touched a point): CSV/XLSX with point_id, team_id (or device_id) and time.",
+    fields=(
+        Field("point_id", "str", description="id of the check-in point (point_id of the points file)"),
+        Field("team_id", "str", description="team that checked in (or device_id with a device table)"),
+        Field("time", "str", description="local time of the check-in, Asia/Shanghai, e.g. 2026-03-04 22:05"),
+    ),
+)
+
+SCHEMAS: dict[str, Schema] = {"estates": ESTATES, "routes": ROUTES, "incidents": INCIDENTS, "checkin_points": CHECKIN_POINTS}
 
 
 def describe(schema: Schema) -> str:

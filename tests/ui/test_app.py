@@ -596,6 +596,13 @@ class TestReviewFixes:
         at.text_input(key="edit_author").set_value("张警官")
         at.text_input(key="edit_reason").set_value("覆盖盲区")
         _run(at)
+        assert at.selectbox(key="team_existing").value == "PS-SMB"
+        # PS-SMB patrols at night and all day: the new route's shift is asked for, never taken silently.
+        assert at.selectbox(key="team_route_shift_PS-SMB").value is None
+        assert any("多个班次" in w.value for w in at.warning)
+        assert not [b for b in at.button if b.key == "save_routes" and not b.disabled]
+        at.selectbox(key="team_route_shift_PS-SMB").set_value("all")
+        _run(at)
         assert list(_frame(at, "调整前")["编号"]) == [gap]
         doc = json.loads(routes_path.read_text(encoding="utf-8"))  # someone else changes the file meanwhile
         doc["features"] = doc["features"][:-1]
