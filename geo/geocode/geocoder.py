@@ -19,7 +19,7 @@ from geo._validate import is_blank
 from geo.errors import DataFileError, GeocodeError, GeoError
 from geo.geocode.address import describe_ignored, outside_reason, parse_address
 from geo.geocode.gazetteer import OfflineProvider
-from geo.geocode.names import EstateNames
+from geo.geocode.names import EstateNames, NameMatch
 from geo.geocode.online import make_provider
 from geo.geocode.overrides import Overrides, load_overrides
 from geo.geocode.result import APPROXIMATE_NOTE, GeocodeResult, address_parts, failed_result
@@ -68,8 +68,20 @@ class Geocoder:
         """Geocode one address; see :func:`geocode_address` (``by_name=False``: no fallback to the ledger's names)."""
         address = "" if is_blank(address) else str(address)
         ov, rejected = self.overrides.find(address, estate_id)
+        # An estate name before the road (和谐小区凤仙路328号): the address is what follows it.
+        named = self.names.match(address) if by_name and address else None
         try:
             parsed = parse_address(address)
+            if named is not None and named.extra:
+                try:
+                    parsed = replace(parse_address("".join(named.prefix) + named.extra), raw=address)
+                except GeocodeError:
+                    named = None
+            else:
+                named = None
+            if named is None and by_name and parsed.extra:  # ... or after the number (凤仙路328号和谐小区)
+                tail = self.names.match(parsed.extra)
+                named = tail if tail is not None and not tail.prefix and not tail.extra else None
         except GeocodeError as exc:
             if ov is None:
                 named = self._by_name(address, str(exc), estate_id=estate_id) if by_name else None
@@ -95,13 +107,24 @@ class Geocoder:
         if key not in self._memo:
             self._memo[key] = self.provider.geocode(parsed)
         result = replace(self._memo[key], address=address, estate_id=estate_id)
-        if parsed.extra and result.ok:
+        if parsed.extra and result.ok and not (named is not None and parsed.extra == named.name):
             result = _ignoring(result, parsed.extra, parsed.canonical)
+        if named is not None and result.ok:
+            result = self._with_name(result, named, parsed.canonical)
         if rejected:
             result = replace(result, note=f"{result.note}; override ignored: {rejected}")
         if strict and not result.ok:
             raise GeocodeError(f"address {address!r}: {result.note}")
         return result
+
+    def _with_name(self, result: GeocodeResult, named: NameMatch, canonical: str) -> GeocodeResult:
+        """A point for an address that also names a ledger estate: the name agrees with the ledger, or it is noted as not used."""
+        rows = [eid for eid, addr in named.rows if _canonical(addr) == canonical]
+        if rows:
+            return replace(result, note=f"{result.note}; the name {named.name} agrees with {self.names.source} ({', '.join(rows)} is at {canonical})")
+        listed = "; ".join(f"{eid} {addr}" for eid, addr in named.rows)
+        lowered = _ignoring(result, named.name, canonical)
+        return replace(lowered, note=f"{lowered.note} ({self.names.source} lists {named.name} at {listed}, not at {canonical})")
 
     def _by_name(self, address: str, reason: str, *, estate_id: str | None) -> GeocodeResult | None:
         """An address without a house number that names a ledger estate: that estate's address, said so; None when no name matches.
@@ -144,6 +167,14 @@ class Geocoder:
             except GeoError as exc:  # a broken provider file etc. is reported on the row, not raised
                 results.append(failed_result(getattr(self.provider, "source", "?"), str(exc), address=str(addr), estate_id=eid))
         return results
+
+
+def _canonical(address: str) -> str:
+    """The ledger spelling of an address, or the text itself when it does not parse."""
+    try:
+        return parse_address(address).canonical
+    except GeocodeError:
+        return address
 
 
 #: Quality of a point that leaves words of its address unused.
