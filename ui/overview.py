@@ -57,8 +57,8 @@ def _both_readings(ctx: Context, shown: pd.DataFrame) -> None:
     """Counts of the shown estates under the default and the strict reading of 都应, side by side."""
     rule = ctx.filters.rule
     other = data.compute_coverage(str(ctx.estates_path), ctx.estates_mtime, ctx.routes_text, replace(rule, strict=not rule.strict))
-    tables = (other.table, ctx.cov.table) if rule.strict else (ctx.cov.table, other.table)
-    counts = report.status_counts_by_reading(*tables, estate_ids=shown["estate_id"])
+    default, strict = (other.table, ctx.cov.table) if rule.strict else (ctx.cov.table, other.table)
+    counts = report.status_counts_by_reading(default, strict, estate_ids=shown["estate_id"])
     st.subheader(t("both_readings"))
     st.dataframe(pd.DataFrame({t("col_status"): [status_label(s) for s in counts.index],
                                t("reading_default"): counts["default"].to_numpy(), t("reading_strict"): counts["strict"].to_numpy()}),

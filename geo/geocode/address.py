@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from geo._validate import ascii_text
+from geo._validate import ascii_text, is_blank
 from geo.errors import GeocodeError
 
 __all__ = ["ParsedAddress", "admin_tokens", "describe_ignored", "normalize_address", "outside_reason", "parse_address"]
@@ -43,7 +43,8 @@ _PREFIX_ALIASES = (
     (re.compile(r"^沙河(?=凤仙路|申明|花青路|花园路|青年路|文家巷|滨湖路)"), "沙河街道"),
 )
 # One administrative token: the shortest run of non-digits ending in an admin suffix.
-_PREFIX_TOKEN = re.compile(r"^(?P<tok>[^\d号]+?(?:省|自治区|市|区|县|街道办事处|街道|镇|乡|社区|居委会|村委会|村))")
+# An estate's name (和谐小区) ends in 区 too but is no administrative unit.
+_PREFIX_TOKEN = re.compile(r"^(?P<tok>[^\d号]+?(?:省|自治区|市|(?<!小)区|县|街道办事处|街道|镇|乡|社区|居委会|村委会|村))")
 _ROAD_SUFFIX_RE = "|".join(ROAD_SUFFIXES)
 _ROAD_NUMBER = re.compile(rf"(?P<road>.*?(?:{_ROAD_SUFFIX_RE}))(?P<number>\d+)")
 _TAIL = re.compile(
@@ -217,7 +218,7 @@ def parse_address(address: str) -> ParsedAddress:
         If the address is empty, has no road name ending in 路/大道/街/巷/道,
         or no house number after the road; the message names what is missing.
     """
-    if address is None or not str(address).strip():
+    if is_blank(address):
         msg = "empty address: give a road and house number, e.g. 凤仙路328号"
         raise GeocodeError(msg)
     normalized = normalize_address(address)

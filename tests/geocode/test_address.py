@@ -222,3 +222,10 @@ class TestRangesAndExtraWords:
         assert repr(extra) in text
         positions = [text.index(m) for m in meanings]
         assert positions == sorted(positions)
+
+
+def test_an_estate_name_before_the_road_is_not_a_district():
+    # 和谐小区 ends in 区 but is no administrative unit: it must not be read as a foreign district.
+    p = parse_address("和谐小区凤仙路328号")
+    assert p.prefix == () and outside_reason(p) is None
+    assert parse_address("万州区凤仙路328号").prefix == ("万州区",)

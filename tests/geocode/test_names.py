@@ -119,3 +119,23 @@ class TestCli:
         assert cli_main(["geocode", "凤仙路431-441号", "--json"]) == 0
         d = json.loads(capsys.readouterr().out)
         assert (d["number"], d["sub_number"], d["quality"]) == ("431-441", None, "interpolated")
+
+
+class TestNameWithAddress:
+    def test_name_before_the_road_agrees_with_the_ledger(self, geocoder):
+        by_address = geocoder.geocode("凤仙路328号")
+        for text in ("和谐小区凤仙路328号", "重庆市万州区和谐小区凤仙路328号", "凤仙路328号和谐小区"):
+            r = geocoder.geocode(text)
+            assert (r.lon, r.lat, r.quality) == (by_address.lon, by_address.lat, "interpolated"), text
+            assert (r.road, r.number) == ("凤仙路", "328")
+            assert "agrees with ledger.csv (SH-04" in r.note, text
+
+    def test_name_at_another_address_is_not_used_and_says_where_the_ledger_has_it(self, geocoder):
+        by_address = geocoder.geocode("凤仙路443号")
+        r = geocoder.geocode("和谐小区凤仙路443号")
+        assert (r.lon, r.lat) == (by_address.lon, by_address.lat)
+        assert r.quality == "partial" and "SH-04 凤仙路328号" in r.note
+
+    def test_name_and_trailing_words(self, geocoder):
+        r = geocoder.geocode("和谐小区凤仙路328号3栋")
+        assert r.quality == "partial" and "'3栋'" in r.note and "SH-04" in r.note
