@@ -16,7 +16,7 @@ APP = str(ROOT / "app.py")
 @pytest.fixture
 def data_dir(shipped_data, monkeypatch):
     monkeypatch.setenv("SHAHE_DATA_DIR", str(shipped_data))
-    monkeypatch.delenv("SHAHE_STORE", raising=False)
+    monkeypatch.setenv("SHAHE_STORE", "")  # recorded, so the teardown removes what a test sets
     monkeypatch.setenv("SHAHE_EDITOR_PASSWORD", "right-one")
     open_store(data_dir=shipped_data).close()  # data/shahe.gpkg, filled from the files: routes version 1
     return shipped_data
