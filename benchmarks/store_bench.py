@@ -56,7 +56,10 @@ def run(url: str, n: int, *, cell_m: float = 50.0) -> list[str]:
     x, y = project_lonlat(back.geometry.x.to_numpy(), back.geometry.y.to_numpy())
     cx, _cy, total = aggregate_grid(np.asarray(x), np.asarray(y), cell_m)
     t_py = time.perf_counter() - t0
-    if len(cx) != len(cells) or int(total.sum()) != int(cells["count"].sum()) != n:
+    order = np.lexsort((cy, cx))
+    same = len(cx) == len(cells) and np.allclose(cx[order], cells["x_m"]) and np.allclose(cy[order], cells["y_m"]) \
+        and np.array_equal(total[order].astype(np.int64), cells["count"].to_numpy())
+    if not same or int(cells["count"].sum()) != n:
         lines.append(f"MISMATCH: store {len(cells)} cells / {int(cells['count'].sum())} incidents, Python {len(cx)} / {int(total.sum())}")
     lines += [
         f"load (replace_layer)          {t_load:8.2f} s  {n / t_load:12,.0f} rows/s",

@@ -255,3 +255,28 @@ def _history(ctx: Context, editor: bool) -> None:
         c2.button(t("restore"), on_click=_restore, args=(number, str(ctx.routes_path), ctx.routes_sha256), disabled=not ready, key="restore_button")
         if not ready:
             c2.caption(t("restore_needs"))
+    _audit_trail(store)
+
+
+def _audit_trail(route_store) -> None:
+    """The store's audit trail (every change of every layer and record), filterable by estate, team, record or person."""
+    from geo.routes.shared import StoreRoutes
+
+    if not isinstance(route_store, StoreRoutes):
+        return
+    with st.expander(t("audit_title")):
+        try:
+            log = route_store.store.log(limit=2000)
+        except GeoError as exc:
+            _error(exc)
+            return
+        st.caption(t("audit_where", url=route_store.store.url))
+        query = st.text_input(t("audit_filter"), key="audit_filter").strip()
+        if query:
+            text = log[["table_name", "record_key", "author", "reason", "after"]].fillna("").astype(str)
+            log = log[text.apply(lambda col: col.str.contains(query, regex=False)).any(axis=1)]
+        st.dataframe(pd.DataFrame({
+            t("col_saved_at"): log["at"], t("author"): log["author"], t("audit_action"): log["action"],
+            t("audit_table"): log["table_name"], t("audit_record"): log["record_key"].fillna(""),
+            t("col_version"): log["version"], t("reason"): log["reason"],
+        }), hide_index=True, width="stretch", key="audit_table")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from geo.errors import GeoError, SchemaError
@@ -37,6 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m geo",
         description="沙河街道老旧小区巡防覆盖工具 — patrol coverage of the old estates of Shahe subdistrict.",
     )
+    parser.add_argument("--store", dest="global_store", metavar="URL",
+                        help="the store every command uses: postgresql://USER@HOST/DB or a .gpkg file (as SHAHE_STORE; default data/shahe.gpkg when it exists)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
@@ -47,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if getattr(args, "global_store", None):
+        os.environ["SHAHE_STORE"] = args.global_store  # read by geo.store.open_store/active_store wherever a command saves
     try:
         return int(args.func(args) or 0)
     except SchemaError as exc:

@@ -17,6 +17,10 @@ from geo.errors import StoreError
 
 __all__ = ["PgGeometry", "PostgisBackend", "display_url"]
 
+#: One engine (connection pool) per URL for the whole process: the app opens the store on
+#: every run of its script, and each would otherwise leave a pool of connections behind.
+_ENGINES: dict[str, sa.Engine] = {}
+
 
 def display_url(url: str | sa.URL) -> str:
     """The URL with its password hidden (for messages and logs)."""
@@ -73,7 +77,10 @@ class PostgisBackend:
 
     def __init__(self, url: str):
         self.display_url = display_url(url)
-        self.engine = sa.create_engine(driver_url(url), pool_pre_ping=True, connect_args={"connect_timeout": 10})
+        self.engine = _ENGINES.get(url)
+        if self.engine is None:
+            self.engine = sa.create_engine(driver_url(url), pool_pre_ping=True, pool_size=4, connect_args={"connect_timeout": 10})
+            _ENGINES[url] = self.engine
         try:
             with self.engine.connect() as conn:
                 conn.exec_driver_sql("SELECT 1")
@@ -149,5 +156,5 @@ class PostgisBackend:
         return [None if v is None else bytes(v) for v in values]
 
     def dispose(self) -> None:
-        """Close the connection pool."""
+        """Close the pooled connections (the engine stays usable and opens new ones when needed)."""
         self.engine.dispose()

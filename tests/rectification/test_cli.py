@@ -20,7 +20,7 @@ def data_dir(tmp_path, monkeypatch):
     folder = tmp_path / "data"
     shutil.copytree(DATA, folder, ignore=shutil.ignore_patterns("rectification", "*.gpkg", "route_history", "tracks"))
     monkeypatch.setattr(settings, "data_dir", folder)
-    monkeypatch.delenv("SHAHE_STORE", raising=False)
+    monkeypatch.setenv("SHAHE_STORE", "")  # recorded, so the teardown removes what a test sets
     return folder
 
 
@@ -126,7 +126,7 @@ def test_the_shipped_demo_set_seeds_an_empty_store_once(tmp_path, monkeypatch, c
     folder = tmp_path / "data"
     shutil.copytree(DATA, folder, ignore=shutil.ignore_patterns("*.gpkg", "route_history", "tracks"))
     monkeypatch.setattr(settings, "data_dir", folder)
-    monkeypatch.delenv("SHAHE_STORE", raising=False)
+    monkeypatch.setenv("SHAHE_STORE", "")  # recorded, so the teardown removes what a test sets
     shipped = pd.read_csv(folder / "rectification" / "meetings.csv", encoding="utf-8-sig")
     code, _out, err = run(capsys, "meetings", "list", "--out", str(tmp_path / "m.csv"))
     assert code == 0, err

@@ -21,7 +21,7 @@ def data_dir(tmp_path, monkeypatch):
     shutil.copytree(DATA, out, ignore=shutil.ignore_patterns("route_history", "*.gpkg", "tracks"))
     monkeypatch.setenv("SHAHE_DATA_DIR", str(out))
     monkeypatch.setattr(settings, "data_dir", out)
-    monkeypatch.delenv("SHAHE_STORE", raising=False)
+    monkeypatch.setenv("SHAHE_STORE", "")  # recorded, so the teardown removes what a test sets
     monkeypatch.delenv("SHAHE_EDITOR_PASSWORD", raising=False)
     return out
 
