@@ -241,6 +241,34 @@ plan_sample_step_m: float = 5.0
 #: Fixes handled per chunk by the dosage engine (bounds memory).
 track_chunk_rows: int = 2_000_000
 
+
+# --- rectification (一区一策, meetings, progress) ----------------------------------
+
+#: Years of the plan (三年完成): records dated outside them are refused.
+plan_years: tuple[int, int] = (2022, 2024)
+
+#: Fewest people a residents' meeting needs to meet the plan (居民群众会议参与人数不得少于30人); a smaller meeting is kept and flagged.
+meeting_min_attendance: int = 30
+
+#: Most residents one stairwell unit can hold (6 floors x 2 flats x 5 people): attendance above units x this is refused as absurd.
+residents_per_unit_max: int = 60
+
+#: Units assumed for the plausibility check when the register has no unit count.
+units_assumed_when_unknown: int = 4
+
+#: Largest evidence attachment, in bytes.
+attachment_max_bytes: int = 10_000_000
+
+# --- near-repeat (geo.incidents.nearrepeat) -----------------------------------
+
+#: Spatial bands of the Knox table, metres (upper limits, inclusive).
+near_repeat_bands_m: tuple[float, ...] = (100.0, 200.0, 400.0)
+#: Temporal bands of the Knox table, days (upper limits, inclusive).
+near_repeat_bands_days: tuple[float, ...] = (7.0, 14.0, 30.0)
+#: Monte-Carlo permutations of the Knox test, and their seed.
+near_repeat_permutations: int = 999
+near_repeat_seed: int = 2022
+
 # --- planning extensions (geo.optimise) and response circles (geo.response) ----
 
 #: Seconds HiGHS may take before the best plan found so far (or the greedy plan) is returned.

@@ -369,6 +369,68 @@ TEXTS.update({
 })
 
 
+TEXTS.update({
+    "view_progress": ("整治进度", "Rectification progress"),
+    "as_of": ("统计截至", "Figures as of"),
+    "rect_synthetic": ("整治记录为演示数据（合成），不是真实工作记录。", "The rectification records are demo data (synthetic), not real work records."),
+    "measures_verified": ("已验收措施", "Measures verified"),
+    "measures_overdue": ("逾期措施", "Measures overdue"),
+    "meetings_valid": ("达标会议", "Valid meetings"),
+    "meetings_invalid": ("不达标会议", "Meetings below the minimum"),
+    "progress_caption": (
+        "口径：措施逾期＝过了完成时限仍为计划或推进中；居民群众会议参会不少于{n}人为达标，不达标的会议保留并标注；"
+        "批次时限过后仍无达标会议记为逾期事项；未整改问题＝最近一次排查发现、尚无已完成措施的问题。",
+        "Method: a measure is overdue when its due date has passed and it is still planned or in progress; a residents' meeting is valid "
+        "with at least {n} people, smaller meetings are kept and flagged; an estate without a valid meeting after its batch deadline has an "
+        "overdue item; open problems are findings of the latest survey without a done measure.",
+    ),
+    "overdue_items": ("逾期事项（按逾期天数）", "Overdue items (most overdue first)"),
+    "none_overdue": ("没有逾期事项。", "Nothing is overdue."),
+    "invalid_meetings": ("不达标的居民群众会议（少于{n}人）", "Residents' meetings below the minimum ({n} people)"),
+    "per_estate_progress": ("各小区进展", "Progress per estate"),
+    "briefing": ("领导小组简报", "Briefing for the leading group"),
+    "download_briefing_docx": ("下载简报（Word）", "Download the briefing (Word)"),
+    "download_briefing_xlsx": ("下载简报表格（Excel）", "Download the briefing tables (Excel)"),
+    "template_kind": ("记录类型", "Kind of record"),
+    "download_template": ("下载导入模板", "Download the import template"),
+    "rect_record": ("录入整治记录", "Record rectification work"),
+    "tab_meeting": ("居民群众会议", "Residents' meeting"),
+    "tab_survey": ("排查", "Survey"),
+    "tab_measure": ("整治措施", "Measure"),
+    "tab_status": ("措施进度与验收", "Measure status and verification"),
+    "tab_import": ("批量导入", "Import a file"),
+    "estate": ("小区", "Estate"),
+    "date": ("日期", "Date"),
+    "topic": ("会议主题", "Topic"),
+    "attendance": ("参会人数", "Attendance"),
+    "minutes": ("会议纪要", "Minutes"),
+    "rect_author": ("填报人", "Recorded by"),
+    "surveyor": ("排查人", "Surveyed by"),
+    "record": ("保存记录", "Save the record"),
+    "recorded": ("已保存 {id}", "Saved {id}"),
+    "meeting_below": (
+        "已保存 {id}：参会{n}人，少于{min}人，标注为不达标（记录保留）。",
+        "Saved {id}: {n} people attended, fewer than {min}; kept and flagged as not meeting the plan.",
+    ),
+    "no_measures": ("尚无整治措施。", "No measures yet."),
+    "no_surveys": ("尚无排查记录：先录入排查，再由排查生成措施。", "No surveys yet: record a survey first, then draft its measures."),
+    "plan_from_survey": ("由排查生成措施（一区一策）", "Draft measures from a survey (one plan per estate)"),
+    "no_findings": ("该次排查未发现需整治的问题。", "This survey found nothing that needs a measure."),
+    "save_plan": ("保存这 {n} 项措施", "Save these {n} measures"),
+    "measure": ("措施", "Measure"),
+    "new_status": ("新状态（一次前进一步；退回须说明原因）", "New status (one step forward at a time; a step back needs a reason)"),
+    "verified_by": ("验收人", "Verified by"),
+    "rect_reason": ("原因或说明", "Reason or note"),
+    "evidence": ("佐证材料（照片 JPEG/PNG 或 PDF）", "Evidence (photo JPEG/PNG or PDF)"),
+    "rect_save": ("保存", "Save"),
+    "import_file": ("CSV 或 XLSX 文件（模板表头）", "CSV or XLSX file (template headers)"),
+    "import": ("导入", "Import"),
+    "rejected_rows": ("{n} 行有问题，未导入任何记录：", "{n} rows have problems; nothing was imported:"),
+    "row": ("行", "Row"),
+    "imported": ("已导入 {n} 条记录", "Imported {n} records"),
+})
+
+
 def lang() -> str:
     """Return the current interface language (``zh`` by default)."""
     return st.session_state.get(state.LANG, "zh")

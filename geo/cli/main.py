@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "geo.cli.map",
     "geo.cli.incidents",
     "geo.cli.tracks",
+    "geo.cli.rectification",
     "geo.cli.bench",
     "geo.cli.store",
 )

@@ -33,20 +33,18 @@ a ``too_short`` verdict refers to.
 
 from __future__ import annotations
 
-import re
-
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 from scipy.stats import binomtest
 
 from geo import settings
-from geo._validate import ascii_text
 from geo.incidents.attribution import assign_incidents
 from geo.incidents.reporting import method_line
 from geo.incidents.store import as_arrays
 from geo.incidents.taxonomy import CATEGORY_NAMES
 from geo.incidents.times import month_index, period_bounds
+from geo.plan import parse_batch_period
 
 _EPOCH_YEAR = 1970
 CAVEAT = "constant rates before and after, no comparison group; a change is not proof that rectification caused it"
@@ -109,53 +107,6 @@ def _verdict(n_before: int, n_after: int, months_before: int, months_after: int,
     if p < alpha:
         return "fewer" if n_after / months_after < n_before / months_before else "more"
     return "no_clear_change"
-
-
-_YM = r"(\d{4})\s*[年./-]\s*(\d{1,2})\s*月?"
-_PERIOD_RE = re.compile(rf"^{_YM}\s*(?:至|到|~|-|—|–)\s*(?:(\d{{4}})\s*[年./-]\s*)?(\d{{1,2}})\s*月?$")
-
-
-def parse_batch_period(text) -> tuple[int, int] | None:
-    """Months of a rectification window such as ``2022年1月至2022年11月``.
-
-    Also accepted: ``2022年1月-11月`` (end year omitted: the start's),
-    ``2022-01至2022-11``, ``2022.1-2022.11``, full-width digits.
-
-    Parameters
-    ----------
-    text
-        The ledger's ``batch_period`` cell.
-
-    Returns
-    -------
-    (first, last) or None
-        Month indices since 1970-01 (as :func:`geo.incidents.month_index`), both
-        inclusive; None for a blank cell.
-
-    Raises
-    ------
-    ValueError
-        With the reason, when the text is not such a period, a month is not
-        1-12 or the end comes before the start.
-    """
-    if text is None or (isinstance(text, float) and np.isnan(text)) or text is pd.NA:
-        return None
-    clean = ascii_text(str(text)).strip()
-    if not clean:
-        return None
-    m = _PERIOD_RE.match(clean)
-    if not m:
-        msg = f"{text!r} is not a period; write it like 2022年1月至2022年11月"
-        raise ValueError(msg)
-    y0, m0, y1, m1 = int(m.group(1)), int(m.group(2)), int(m.group(3) or m.group(1)), int(m.group(4))
-    if not (1 <= m0 <= 12 and 1 <= m1 <= 12):
-        msg = f"{text!r} has a month outside 1-12"
-        raise ValueError(msg)
-    first, last = (y0 - _EPOCH_YEAR) * 12 + m0 - 1, (y1 - _EPOCH_YEAR) * 12 + m1 - 1
-    if last < first:
-        msg = f"{text!r} ends before it starts"
-        raise ValueError(msg)
-    return first, last
 
 
 def _windows(estates: gpd.GeoDataFrame, year: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
