@@ -11,7 +11,7 @@ import streamlit as st
 from geo.coverage.rule import Rule
 from geo.errors import GeoError
 from geo.io import read_posts
-from geo.optimise.plan import plan_extensions
+from geo.optimise.plan import budget_curve, plan_extensions
 from geo.routes import edits
 from ui import data
 from ui.context import Context
@@ -36,6 +36,7 @@ def compute_plan(estates_path: str, estates_mtime: int, routes_text: str, rule: 
     p = res.plan
     info = {"added_m": p.added_m, "per_estate_m": res.per_estate_sum_m, "method": p.method, "optimal": bool(p.optimal),
             "gap": float(p.gap), "unmeetable": list(res.unmeetable), "notices": list(res.notices)}
+    info["curve"] = budget_curve(res.model, full_m=p.added_m, time_limit_s=10) if p.added_m > 0 else pd.DataFrame()
     return res.features, info
 
 
@@ -76,6 +77,14 @@ def render(ctx: Context) -> tuple[str | None, list]:
         }), hide_index=True, width="stretch", key="plan_detours_table")
         for notice in info["notices"]:
             st.caption(notice)
+    curve = info["curve"]
+    if len(curve):
+        with st.expander(t("plan_curve")):
+            st.caption(t("plan_curve_caption"))
+            view = pd.DataFrame({t("plan_curve_metres"): curve["added_m"], t("plan_curve_estates"): curve["estates_met"]})
+            st.line_chart(view, x=t("plan_curve_metres"), y=t("plan_curve_estates"))
+            st.dataframe(pd.DataFrame({t("plan_curve_budget"): curve["budget_m"].round(0).astype(int), t("plan_curve_metres"): curve["added_m"],
+                                       t("plan_curve_estates"): curve["estates_met"]}), hide_index=True, width="stretch", key="plan_curve_table")
     teams = list(dict.fromkeys(features["team_id"].astype(str)))
     names = dict(zip(features["team_id"].astype(str), features["team"].astype(str), strict=False))
     picked = st.multiselect(t("plan_accept"), teams, default=teams, key=PLAN_TEAMS, format_func=lambda i: f"{names.get(i, i)} ({i})")

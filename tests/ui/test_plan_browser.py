@@ -105,6 +105,9 @@ def test_plan_flows_through_preview_and_save(browser, server):
         summary = page.locator('[data-testid="stMarkdown"]').filter(has_text="方案共").first.inner_text()
         n_detours = int(summary.split("方案共")[1].split("段")[0].strip())
         assert "已证明最优" in summary
+        page.get_by_text("每增加一段里程能多覆盖多少小区").click()  # the budget chart and its table
+        page.wait_for_selector("text=达到目标的小区数", timeout=30000)
+        _settle(page)
         assert routes_path.read_bytes() == original  # nothing saved by a preview
         page.get_by_label("修改人").fill("测试员")
         page.get_by_label("修改人").press("Enter")
