@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -39,10 +38,9 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def server(tmp_path):
+def server(tmp_path, shipped_data):
     """`streamlit run app.py` on a free port against a copy of data/; killed afterwards."""
-    data = tmp_path / "data"
-    shutil.copytree(ROOT / "data", data, ignore=shutil.ignore_patterns("route_history"))
+    data = shipped_data
     port = _free_port()
     env = {**os.environ, "SHAHE_DATA_DIR": str(data), "SHAHE_EDITOR_PASSWORD": PASSWORD}
     log = open(tmp_path / "server.log", "wb")
