@@ -131,6 +131,10 @@ def hotspot_layer(path: str, mtime: int, categories: tuple, sources: tuple, year
     except ValueError as exc:
         return None, str(exc)
     sig = cells[cells["label"] != "not significant"].reset_index(drop=True)
+    # The map's tooltip shows the p-value written as everywhere else (< 0.001).
+    from geo.incidents.reporting import format_p
+
+    sig = sig.assign(p_value=sig["p_value"].map(format_p))
     return sig, ""
 
 

@@ -3,8 +3,13 @@
 Submodules: ``taxonomy`` (categories, sources, label tables), ``times`` (parsing,
 periods), ``store`` (the incident store and its arrays), ``importer`` (CSV/XLSX
 exports into the store), ``attribution`` (incidents to estates), ``filters``
-(category, source, period, hours), ``risk`` (the ranking), ``effect`` (before/after), ``heat`` (heat-layer payloads) and
-``hotspots`` (Gi*). The package re-exports the first four's public names.
+(category, source, period, hours), ``risk`` (the ranking), ``effect``
+(before/after), ``did`` (difference-in-differences, placebo inference,
+displacement, event study), ``heat`` (heat-layer payloads), ``hotspots`` (Gi*
+with FDR control), ``emerging`` (emerging hot spots), ``trend`` (Mann-Kendall),
+``nearrepeat`` (Knox test), ``fdr`` (Benjamini-Hochberg) and ``reporting``
+(p-values and method lines for readers). The package re-exports the first
+four's public names.
 """
 
 from __future__ import annotations
