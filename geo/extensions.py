@@ -216,6 +216,7 @@ def extension_proposals(
     rule: Rule | None = None,
     network=None,
     model: CoverageModel | None = None,
+    lines: bool = True,
     **rule_args,
 ) -> gpd.GeoDataFrame:
     """Propose, for every obligation, the extension that makes the team cover the estate.
@@ -231,6 +232,10 @@ def extension_proposals(
         :class:`RoadNetwork` in the model's metric CRS) to measure along.
     model
         A model to reuse (solved if it is not yet).
+    lines
+        False to leave the connector geometry out (every geometry None), for
+        tables that need only the figures: the lines are then not reprojected
+        to WGS-84, the slowest step at scale. The figures are the same.
     **rule_args
         ``radius_m``, ``cover_m``, ``strict``, ``shift``: the rule as separate
         arguments instead of ``rule`` (kept for callers of earlier versions).
@@ -254,20 +259,20 @@ def extension_proposals(
         return gpd.GeoDataFrame(empty, geometry=gpd.GeoSeries([], crs=settings.storage_crs))
     est_g = model.estate_geoms[ob["estate_index"].to_numpy()]
     rte_g = model.route_geoms[ob["route_index"].to_numpy()]
-    lines = shapely.shortest_line(rte_g, est_g)
-    connector = shapely.length(lines)
+    segs = shapely.shortest_line(rte_g, est_g)
+    connector = shapely.length(segs)
     measure = np.full(len(ob), "straight", dtype=object)
     if network is not None:
         net = network if isinstance(network, RoadNetwork) else read_network(network, crs=model.crs)
         if not pyproj.CRS(net.crs).equals(model.crs):
             msg = f"road network is in {net.crs.to_string()} but the coverage model measures in {model.crs.to_string()}"
             raise CRSError(msg)
-        starts = shapely.get_point(lines, 0)
-        ends = shapely.get_point(lines, 1)
+        starts = shapely.get_point(segs, 0)
+        ends = shapely.get_point(segs, 1)
         for i in range(len(ob)):
             found = net.path(starts[i], ends[i])
             if found is not None:
-                connector[i], lines[i] = found
+                connector[i], segs[i] = found
                 measure[i] = "network"
     cover = ob["cover_m"].to_numpy()
     extension = 2.0 * np.maximum(0.0, connector - cover)
@@ -282,12 +287,15 @@ def extension_proposals(
             "extension_m": extension,
             "extension_measure": measure,
             "_order": ob["estate_index"],
-            "_line": lines,
+            "_line": segs,
         }
     )
     out = out.sort_values(["_order", "extension_m", "team_id"], kind="stable").reset_index(drop=True)
     out["rank"] = out.groupby("_order").cumcount() + 1
     out["recommended"] = out["rank"] == 1
-    geoms = gpd.GeoSeries(out["_line"].to_numpy(), crs=model.crs).to_crs(settings.storage_crs)
+    if lines:
+        geoms = gpd.GeoSeries(out["_line"].to_numpy(), crs=model.crs).to_crs(settings.storage_crs).values
+    else:
+        geoms = gpd.GeoSeries([None] * len(out), crs=settings.storage_crs).values
     out = out.drop(columns=["_order", "_line"])
-    return gpd.GeoDataFrame(out, geometry=geoms.values, crs=settings.storage_crs)
+    return gpd.GeoDataFrame(out, geometry=geoms, crs=settings.storage_crs)
