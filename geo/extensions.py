@@ -29,7 +29,6 @@ import threading
 from collections import OrderedDict
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 import pyproj
@@ -104,6 +103,8 @@ class RoadNetwork:
         self.node_xy[self.seg_v] = b
         self.segments = shapely.linestrings(np.stack([a, b], axis=1))
         self.tree = shapely.STRtree(self.segments)
+        import networkx as nx  # only a road network needs it: not imported by every command
+
         self.graph = nx.Graph()
         self.graph.add_weighted_edges_from(zip(self.seg_u.tolist(), self.seg_v.tolist(), length.tolist(), strict=True))
         self._trees: OrderedDict[int, tuple[dict, dict]] = OrderedDict()
@@ -116,6 +117,8 @@ class RoadNetwork:
             if found is not None:
                 self._trees.move_to_end(source)
                 return found
+        import networkx as nx
+
         found = nx.single_source_dijkstra(self.graph, source, weight="weight")
         with self._trees_lock:
             self._trees[source] = found

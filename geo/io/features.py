@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 
 import geopandas as gpd
@@ -69,8 +70,11 @@ def _read_geojson(path: Input) -> _Parts:
 
 
 def _plain_xy(pair) -> bool:
-    """True for a GeoJSON position of exactly two JSON numbers (``[lon, lat]``)."""
-    return type(pair) is list and len(pair) == 2 and type(pair[0]) in (float, int) and type(pair[1]) in (float, int)
+    """True for a GeoJSON position of exactly two finite JSON numbers (``[lon, lat]``)."""
+    return (
+        type(pair) is list and len(pair) == 2 and type(pair[0]) in (float, int) and type(pair[1]) in (float, int)
+        and math.isfinite(pair[0]) and math.isfinite(pair[1])
+    )
 
 
 def _build_geometries(raw: list, locations: list[str], problems: list[str]) -> list:
