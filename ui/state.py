@@ -60,6 +60,6 @@ TRANSLATED: tuple[str, ...] = (
     VIEW, BATCHES, STATUSES, SHIFT, BASEMAP, HEAT_SOURCES,
     DRAFT_DATUM, TEAM_MODE, NEW_TEAM_ORG, NEW_TEAM_SHIFT, ROUTE_MODE, REG_DATUM,
 )
-RECT_GENERATION = "rect_generation"
 RECT_AS_OF = "rect_as_of"
 RECT_TEMPLATE_KIND = "rect_template_kind"
+RECT_RESULT = "rect_result"
