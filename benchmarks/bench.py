@@ -586,10 +586,10 @@ def _finish(results: list[CaseResult], out: Callable[[str], None]) -> list[CaseR
     for r in results:
         if r.error:
             out(f"{r.name}: FAILED {r.error}")
-    out("")
-    out(format_table(results))
     for line in end_to_end_lines(results):
         out(line)
+    out("")
+    out(format_table(results))
     return results
 
 
