@@ -21,6 +21,8 @@ import os
 import platform
 import resource
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 import traceback
@@ -290,13 +292,16 @@ def _timed(repeats: int, body: Callable[[], object]) -> tuple[list[float], objec
 
 def _coverage_case(kind: str, data: scale.ScaleData, dsn: str | None = None):
     def fn(repeats):
+        extra = {}
         if kind == "engine":
+            c0 = time.process_time()
             times, ans = _timed(repeats, lambda: engine_coverage(data))
+            extra["cpu_s_median"] = round((time.process_time() - c0) / repeats, 2)
         elif kind == "baseline":
             times, ans = _timed(repeats, lambda: baseline_coverage(data))
         else:
             times, ans = _timed(repeats, lambda: postgis_coverage(data, dsn))
-        return times, ans, {"pairs": int(ans["nearby_team_ids"].str.count(";").sum() + (ans["nearby_team_ids"] != "").sum())}
+        return times, ans, {"pairs": int(ans["nearby_team_ids"].str.count(";").sum() + (ans["nearby_team_ids"] != "").sum()), **extra}
 
     return fn
 
@@ -411,6 +416,63 @@ def _import_case(data: scale.ScaleData, rows: int):
     return fn
 
 
+def _cli_case(data: scale.ScaleData):
+    """The coverage command users run, end to end: a child ``python -m geo coverage`` on GeoJSON files on disk."""
+
+    def fn(repeats):
+        with tempfile.TemporaryDirectory() as tmp:
+            estates, routes = scale.write_geojson(data, tmp)
+            report = Path(tmp) / "report.csv"
+            cmd = [sys.executable, "-m", "geo", "coverage", "--estates", str(estates), "--routes", str(routes), "--out", str(report)]
+            env = dict(os.environ)
+            root = str(Path(__file__).resolve().parent.parent)
+            env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+            times, cpu = [], []
+            for _ in range(repeats):
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
+                t0 = time.perf_counter()
+                done = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+                times.append(time.perf_counter() - t0)
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                cpu.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+                if done.returncode != 0:
+                    msg = f"python -m geo coverage exited {done.returncode}: {done.stderr.strip().splitlines()[-1:]}"
+                    raise GeoError(msg)
+            rows = len(pd.read_csv(report, usecols=[0]))
+            peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+            return (
+                times,
+                None,
+                {
+                    "estates_mb": round(estates.stat().st_size / 1e6, 1),
+                    "routes_mb": round(routes.stat().st_size / 1e6, 1),
+                    "rows_written": rows,
+                    "cli_peak_rss_mb": round(peak / 1e6),
+                    "cpu_s_median": round(statistics.median(cpu), 2),
+                },
+            )
+
+    return fn
+
+
+def end_to_end_lines(results: list[CaseResult]) -> list[str]:
+    """The CLI's time beside the engine's, and their ratio (the target is at most 2x)."""
+    engine = next((r for r in results if r.name.startswith("coverage: engine") and r.times_s), None)
+    cli = next((r for r in results if r.name.startswith("coverage CLI") and r.times_s), None)
+    if engine is None or cli is None:
+        return []
+    lines = [
+        f"end to end: python -m geo coverage {cli.median_s:.2f} s (median), the engine alone {engine.median_s:.2f} s: "
+        f"{cli.median_s / engine.median_s:.1f}x the engine (target <= 2x)"
+    ]
+    cpu_cli, cpu_engine = cli.extra.get("cpu_s_median"), engine.extra.get("cpu_s_median")
+    if cpu_cli and cpu_engine:
+        lines.append(
+            f"CPU time (user + system, steadier on a busy machine): {cpu_cli:.2f} s vs {cpu_engine:.2f} s: {cpu_cli / cpu_engine:.1f}x"
+        )
+    return lines
+
+
 # --- the machine ----------------------------------------------------------------------
 
 
@@ -460,6 +522,7 @@ def run_benchmark(
     postgis: str | None = None,
     seed: int = 2022,
     import_rows: int = 1_000_000,
+    end_to_end_only: bool = False,
     out: Callable[[str], None] = print,
 ) -> list[CaseResult]:
     """Generate the data, run every case, check the answers agree, then print the table.
@@ -475,14 +538,17 @@ def run_benchmark(
         f"size {size}: {scale.SIZES[size].estates} estates, {scale.SIZES[size].routes} routes, {scale.SIZES[size].incidents} incidents (synthetic, seed {seed}); estimated memory {need / 1e9:.1f} GB"
     )
     t0 = time.perf_counter()
-    data = scale.generate(size, seed=seed)
+    data = scale.generate(size, seed=seed, incidents=not end_to_end_only)
     out(f"generated in {time.perf_counter() - t0:.1f} s")
     results: list[CaseResult] = []
 
     results.append(run_case("coverage: engine (CoverageModel solve + table)", size, _coverage_case("engine", data), repeats))
-    results.append(
-        run_case("coverage: buffer + sjoin + distance (geopandas)", size, _coverage_case("baseline", data), max(1, min(repeats, 2)))
-    )
+    if end_to_end_only:
+        out("baseline skipped (--end-to-end)")
+    else:
+        results.append(
+            run_case("coverage: buffer + sjoin + distance (geopandas)", size, _coverage_case("baseline", data), max(1, min(repeats, 2)))
+        )
     if postgis:
         out(_run_postgis(data, postgis, size, repeats, results))
     else:
@@ -501,6 +567,9 @@ def run_benchmark(
         raise GeoError(msg)
     out(f"answers agree ({len(answers)} methods): statuses, nearby and covering teams equal; nearest distances within 1 mm")
 
+    results.append(run_case("coverage CLI end to end (GeoJSON in, CSV out)", size, _cli_case(data), max(1, min(repeats, 2))))
+    if end_to_end_only:
+        return _finish(results, out)
     edit_sizes = _ORDER[1 : _ORDER.index(size) + 1] if size in _ORDER[1:] else (size,)
     for s in edit_sizes:
         d = data if s == size else scale.generate(s, seed=seed, incidents=False)
@@ -510,9 +579,15 @@ def run_benchmark(
     results.append(run_case("optimise: k=1 extension plan on a 300 m road grid (district)", "district", _optimise_case(d), 1))
     rows = min(import_rows, len(data.incidents))
     results.append(run_case(f"import of a {rows}-row incident CSV", size, _import_case(data, rows), 1))
+    return _finish(results, out)
+
+
+def _finish(results: list[CaseResult], out: Callable[[str], None]) -> list[CaseResult]:
     for r in results:
         if r.error:
             out(f"{r.name}: FAILED {r.error}")
+    for line in end_to_end_lines(results):
+        out(line)
     out("")
     out(format_table(results))
     return results
@@ -546,7 +621,7 @@ def format_table(results: list[CaseResult]) -> str:
         if r.error:
             lines.append(f"| {r.name} | {r.size} | - | - | - | - | - | - | failed: {r.error} |")
             continue
-        ratio = f"{r.median_s / engine.median_s:.1f}x" if engine and r.name.startswith("coverage:") else ""
+        ratio = f"{r.median_s / engine.median_s:.1f}x" if engine and r.name.startswith("coverage") else ""
         peak = f"{r.peak_rss_bytes / 1e6:.0f}" if r.peak_rss_bytes else "-"
         growth = f"{r.peak_growth_bytes / 1e6:.0f}" if r.peak_growth_bytes is not None else "-"
         if "PostGIS" in r.name:

@@ -35,7 +35,7 @@ from geo.errors import GeoError
 from geo.incidents.store import IncidentArrays
 from geo.incidents.taxonomy import CATEGORY_NAMES, SOURCE_NAMES
 
-__all__ = ["SIZES", "ScaleData", "ScaleSize", "available_memory_bytes", "check_memory", "estimate_bytes", "generate"]
+__all__ = ["SIZES", "ScaleData", "ScaleSize", "available_memory_bytes", "check_memory", "estimate_bytes", "generate", "write_geojson"]
 
 #: CRS of every generated geometry.
 SCALE_CRS = "EPSG:4545"
@@ -295,6 +295,61 @@ def _incidents(rng, n, exy, et, town_xy, spread, weight) -> IncidentArrays:
         None,
         {"synthetic": True},
     )
+
+
+def write_geojson(data: ScaleData, folder) -> tuple:
+    """Write the estates and routes as WGS-84 GeoJSON files, as a user would hand them to ``python -m geo coverage``.
+
+    Every feature carries the schema's required fields (invented names,
+    ``synthetic: true``) and each file says ``"synthetic": true`` at the top.
+
+    Parameters
+    ----------
+    data
+        A generated data set (metric geometries).
+    folder
+        An existing folder; ``estates_synthetic.geojson`` and
+        ``routes_synthetic.geojson`` are written (replaced) there.
+
+    Returns
+    -------
+    (pathlib.Path, pathlib.Path)
+        The estates and the routes file.
+    """
+    import json
+    from pathlib import Path
+
+    to_ll = pyproj.Transformer.from_crs(data.crs, "EPSG:4326", always_xy=True)
+
+    def lonlat(geoms: np.ndarray) -> np.ndarray:
+        return shapely.transform(geoms, lambda xy: np.column_stack(to_ll.transform(xy[:, 0], xy[:, 1])))
+
+    def dump(path: Path, props: list[dict], geoms: np.ndarray) -> None:
+        texts = shapely.to_geojson(lonlat(geoms)).tolist()
+        with path.open("w", encoding="utf-8") as fh:
+            fh.write('{"type": "FeatureCollection", "synthetic": true, "note": "synthetic benchmark data; no coordinate is real", "features": [\n')
+            for k, (p, g) in enumerate(zip(props, texts, strict=True)):
+                sep = ",\n" if k else ""
+                fh.write(f'{sep}{{"type": "Feature", "properties": {json.dumps(p, ensure_ascii=False)}, "geometry": {g}}}')
+            fh.write("\n]}\n")
+
+    folder = Path(folder)
+    estates_path, routes_path = folder / "estates_synthetic.geojson", folder / "routes_synthetic.geojson"
+    town = data.estate_town.tolist()
+    estate_props = [
+        {"estate_id": eid, "name": f"合成小区{k + 1}", "community": f"合成社区{town[k]}", "address": f"合成路{k + 1}号",
+         "batch_year": 2022 + k % 3, "synthetic": True}
+        for k, eid in enumerate(data.estate_ids.tolist())
+    ]
+    org_types = ("police", "property", "enterprise", "school", "volunteer")
+    route_props = [
+        {"route_id": rid, "team_id": tid, "team": f"合成巡防队{tid}", "org_type": org_types[sum(map(ord, tid)) % len(org_types)],
+         "shift": shift, "synthetic": True}
+        for rid, tid, shift in zip(data.route_ids.tolist(), data.route_team_ids.tolist(), data.route_shifts.tolist(), strict=True)
+    ]
+    dump(estates_path, estate_props, data.estate_geoms)
+    dump(routes_path, route_props, data.route_geoms)
+    return estates_path, routes_path
 
 
 def grid_roads(data: ScaleData, *, step_m: float = 300.0):

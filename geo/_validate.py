@@ -12,6 +12,7 @@ functions; only features with a problem are looked at one by one.
 from __future__ import annotations
 
 import difflib
+import math
 import re
 import unicodedata
 from collections import Counter
@@ -265,6 +266,11 @@ def check_geometries(geoms, labels: list[str], schema: Schema) -> list[str]:
     return [msg for i in sorted(found) for msg in found[i]]
 
 
+def _is_text(value) -> bool:
+    """True for a ``str`` that is not blank (the common case, without :func:`is_blank`'s checks)."""
+    return type(value) is str and not value.isspace() and value != ""
+
+
 def _first_row(feature: np.ndarray, mask: np.ndarray, n: int) -> np.ndarray:
     """Index of the first coordinate row of each feature where ``mask`` holds (-1 if none)."""
     out = np.full(n, -1)
@@ -313,7 +319,10 @@ def check_frame(
     if locations is None:
         locations = [f"feature {i}" for i in range(n)]
     ids = [p.get(schema.id_field) for p in props]
-    labels = [loc if is_blank(fid) or isinstance(fid, (dict, list)) else f"{loc} ({fid})" for loc, fid in zip(locations, ids, strict=True)]
+    labels = [
+        f"{loc} ({fid})" if _is_text(fid) else loc if is_blank(fid) or isinstance(fid, (dict, list)) else f"{loc} ({fid})"
+        for loc, fid in zip(locations, ids, strict=True)
+    ]
 
     known = set(schema.field_index)
     unknown = Counter(k for p in props for k in p if k not in known and not str(k).startswith(schema.extra_prefix))
@@ -332,10 +341,18 @@ def check_frame(
     for f in schema.fields:
         col = columns[f.name]
         need = f"every {schema.name} feature needs {f.description or 'it'}"
-        for i, p in enumerate(props):
-            value = p.get(f.name)
-            if f.kind == "str" and type(value) is str and value.strip():
+        values = [p.get(f.name) for p in props]
+        if not f.required and all(v is None for v in values):
+            continue  # an optional field no feature gives: nothing to check
+        for i, value in enumerate(values):
+            kind = type(value)
+            # Fast paths for the values JSON readers give (same result as coerce).
+            if f.kind == "str" and kind is str and value.strip():
                 typed = value.strip()
+            elif (kind is int and f.kind in ("int", "float")) or (kind is bool and f.kind == "bool"):
+                typed = float(value) if f.kind == "float" else value
+            elif kind is float and f.kind == "float" and math.isfinite(value):
+                typed = value
             elif value is None or is_blank(value):
                 if f.required:
                     problems.append(f"{labels[i]}, field '{f.name}': missing; {need}")
@@ -353,7 +370,7 @@ def check_frame(
 
     where: dict[str, list[str]] = {}
     for loc, v in zip(locations, ids, strict=True):
-        if not is_blank(v) and not isinstance(v, (dict, list)):
+        if _is_text(v) or (not is_blank(v) and not isinstance(v, (dict, list))):
             where.setdefault(str(v).strip(), []).append(loc)
     for fid, locs in sorted(where.items()):
         if len(locs) > 1:

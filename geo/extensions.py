@@ -29,7 +29,6 @@ import threading
 from collections import OrderedDict
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 import pyproj
@@ -104,6 +103,8 @@ class RoadNetwork:
         self.node_xy[self.seg_v] = b
         self.segments = shapely.linestrings(np.stack([a, b], axis=1))
         self.tree = shapely.STRtree(self.segments)
+        import networkx as nx  # only a road network needs it: not imported by every command
+
         self.graph = nx.Graph()
         self.graph.add_weighted_edges_from(zip(self.seg_u.tolist(), self.seg_v.tolist(), length.tolist(), strict=True))
         self._trees: OrderedDict[int, tuple[dict, dict]] = OrderedDict()
@@ -116,6 +117,8 @@ class RoadNetwork:
             if found is not None:
                 self._trees.move_to_end(source)
                 return found
+        import networkx as nx
+
         found = nx.single_source_dijkstra(self.graph, source, weight="weight")
         with self._trees_lock:
             self._trees[source] = found
@@ -293,6 +296,7 @@ def extension_proposals(
     rule: Rule | None = None,
     network=None,
     model: CoverageModel | None = None,
+    lines: bool = True,
     **rule_args,
 ) -> gpd.GeoDataFrame:
     """Propose, for every obligation, the extension that makes the team cover the estate.
@@ -308,6 +312,10 @@ def extension_proposals(
         :class:`RoadNetwork` in the model's metric CRS) to measure along.
     model
         A model to reuse (solved if it is not yet).
+    lines
+        False to leave the connector geometry out (every geometry None), for
+        tables that need only the figures: the lines are then not reprojected
+        to WGS-84, the slowest step at scale. The figures are the same.
     **rule_args
         ``radius_m``, ``cover_m``, ``strict``, ``shift``: the rule as separate
         arguments instead of ``rule`` (kept for callers of earlier versions).
@@ -329,7 +337,7 @@ def extension_proposals(
         kinds = {"distance_m": float, "cover_m": float, "connector_m": float, "extension_m": float, "rank": np.int64, "recommended": bool}
         empty = {c: pd.Series([], dtype=kinds.get(c, object)) for c in _COLUMNS}
         return gpd.GeoDataFrame(empty, geometry=gpd.GeoSeries([], crs=settings.storage_crs))
-    connector, lines, measure = connectors(model, ob["estate_index"].to_numpy(), ob["route_index"].to_numpy(), network=network)
+    connector, segs, measure = connectors(model, ob["estate_index"].to_numpy(), ob["route_index"].to_numpy(), network=network)
     cover = ob["cover_m"].to_numpy()
     extension = 2.0 * np.maximum(0.0, connector - cover)
     out = pd.DataFrame(
@@ -343,15 +351,18 @@ def extension_proposals(
             "extension_m": extension,
             "extension_measure": measure,
             "_order": ob["estate_index"],
-            "_line": lines,
+            "_line": segs,
         }
     )
     out = out.sort_values(["_order", "extension_m", "team_id"], kind="stable").reset_index(drop=True)
     out["rank"] = out.groupby("_order").cumcount() + 1
     out["recommended"] = out["rank"] == 1
-    geoms = gpd.GeoSeries(out["_line"].to_numpy(), crs=model.crs).to_crs(settings.storage_crs)
+    if lines:
+        geoms = gpd.GeoSeries(out["_line"].to_numpy(), crs=model.crs).to_crs(settings.storage_crs).values
+    else:
+        geoms = gpd.GeoSeries([None] * len(out), crs=settings.storage_crs).values
     out = out.drop(columns=["_order", "_line"])
-    return gpd.GeoDataFrame(out, geometry=geoms.values, crs=settings.storage_crs)
+    return gpd.GeoDataFrame(out, geometry=geoms, crs=settings.storage_crs)
 
 
 def network_for(network, model: CoverageModel) -> RoadNetwork:

@@ -163,7 +163,8 @@ def team_table(
 def _model_and_proposals(estates, routes, rule, rule_args, model, proposals, network) -> tuple[CoverageModel, gpd.GeoDataFrame]:
     """The solved model and the extension proposals of a table: those given, else computed."""
     model = solved_model(estates, routes, rule=as_rule(rule, **rule_args), model=model)
-    props = proposals if proposals is not None else extension_proposals(estates, routes, model=model, network=network)
+    # The tables use the figures only: the connector lines are not reprojected.
+    props = proposals if proposals is not None else extension_proposals(estates, routes, model=model, network=network, lines=False)
     return model, props
 
 

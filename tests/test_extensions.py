@@ -57,6 +57,12 @@ class TestStraightExtensions:
         assert (sx, sy) == pytest.approx((X0 + 50.0, Y0), abs=1e-3)  # nearest point of the route
         assert (ex, ey) == pytest.approx((X0 + 50.0, Y0 + 400.0), abs=1e-3)  # the estate
 
+    def test_without_lines_the_figures_are_the_same_and_no_line_is_drawn(self):
+        eg, rg = self.layout()
+        p = extension_proposals(eg, rg, lines=False).set_index("team_id")
+        assert p.loc["T0", "extension_m"] == 2 * (400.0 - 100.0) and p.loc["T1", "extension_m"] == 2 * (250.0 - 100.0)
+        assert list(p["rank"]) == [1, 2] and p.geometry.isna().all() and p.crs.to_epsg() == 4326
+
     def test_no_proposal_when_covered_unless_strict(self):
         estate = shapely.Point(X0 + 50.0, Y0 + 50.0)
         routes = [shapely.LineString([(X0, Y0), (X0 + 100.0, Y0)]), shapely.LineString([(X0, Y0 + 500.0), (X0 + 100.0, Y0 + 500.0)])]

@@ -26,6 +26,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--seed", type=int, default=2022, help="seed of the synthetic data (default: 2022)")
     p.add_argument("--import-rows", type=_positive, default=1_000_000, help="rows of the incident CSV import case (default: 1000000)")
+    p.add_argument(
+        "--end-to-end",
+        action="store_true",
+        help="only the engine and the coverage command end to end (GeoJSON files on disk, CSV report), with their ratio",
+    )
     p.add_argument("--tracks", action="store_true", help="run the track dosage benchmark (a year of synthetic fixes streamed into dosage per estate) instead")
     p.add_argument("--track-teams", type=_positive, default=50, help="teams of the track benchmark (default: 50)")
     p.add_argument("--track-days", type=_positive, default=365, help="days of tracks (default: 365)")
@@ -68,5 +73,6 @@ def _bench(args: argparse.Namespace) -> int:
         run_tracks_benchmark(teams=args.track_teams, days=args.track_days, step_s=args.track_step_s, fraction=args.track_fraction,
                              seed=args.seed)
         return 0
-    run_benchmark(args.size, repeats=args.repeats, postgis=args.postgis, seed=args.seed, import_rows=args.import_rows)
+    run_benchmark(args.size, repeats=args.repeats, postgis=args.postgis, seed=args.seed, import_rows=args.import_rows,
+                  end_to_end_only=args.end_to_end)
     return 0

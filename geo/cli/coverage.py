@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 import unicodedata
-from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -76,7 +75,7 @@ def _coverage(args: argparse.Namespace) -> int:
     model = solved_model(estates, routes, rule=rule)
     table = coverage_table(estates, routes, network=args.network, model=model)
     table["approximate_position"] = approximate_positions(estates).to_numpy()
-    other = solved_model(estates, routes, rule=replace(rule, strict=not rule.strict)).table()
+    other = model.with_reading(strict=not model.strict).table()
     cols = report_columns(table)
     if args.out is not None:
         suffix = args.out.suffix.lower()

@@ -8,8 +8,7 @@ from pathlib import Path
 
 from geo import io, settings
 from geo.errors import DataFileError
-from geo.maps import mapview
-from geo.maps.export import add_coverage, write_map
+from geo.maps.basemaps import BASEMAPS
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -24,7 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, required=True, help="HTML file to write")
     p.add_argument("--estates", type=Path, help="estates file (default: data/estates.geojson)")
     p.add_argument("--routes", type=Path, help="patrol routes file (default: data/patrol_routes.geojson when it exists)")
-    p.add_argument("--basemap", choices=mapview.BASEMAPS, default="offline",
+    p.add_argument("--basemap", choices=BASEMAPS, default="offline",
                    help="offline (default, no internet), osm, tianditu (needs --tianditu-key) or amap (GCJ-02; overlays shifted)")
     p.add_argument("--tianditu-key", help="Tianditu key for --basemap tianditu")
     p.add_argument("--no-bands", action="store_true", help="start with the 1-km and cover bands hidden")
@@ -32,6 +31,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _map(args: argparse.Namespace) -> int:
+    from geo.maps import mapview  # folium: imported only when a map is drawn
+    from geo.maps.export import add_coverage, write_map
+
     estates_path = args.estates or settings.data_path("estates.geojson")
     if not Path(estates_path).exists():
         msg = f"{estates_path}: no estates file; geocode the ledger first or give --estates FILE"

@@ -43,6 +43,8 @@ recompute gives.
 
 from __future__ import annotations
 
+import copy
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -291,6 +293,41 @@ class CoverageModel(PairQueries):
         if self._team_cache is not None and not self._patches:
             return self._team_cache
         return self._team_min(*self._all_pairs())
+
+    def with_reading(self, *, strict: bool) -> CoverageModel:
+        """This model under the default (``strict=False``) or the strict reading, without measuring again.
+
+        The readings differ only in how the (estate, team) distances are
+        summed up, so the new model takes this one's measured pairs and only
+        summarises them. Edits made afterwards to either model do not reach
+        the other.
+
+        Parameters
+        ----------
+        strict
+            The reading of the new model.
+
+        Returns
+        -------
+        CoverageModel
+            A solved model (``self`` when it already has that reading).
+        """
+        strict = bool(strict)
+        if strict == self.strict:
+            return self
+        self._ensure_solved()
+        other = copy.copy(self)
+        other.strict = strict
+        # The edit state is copied, so an edit to one model leaves the other as it is.
+        for name in ("route_ids", "route_geoms", "route_team", "route_shifts", "route_alive", "_dirty"):
+            setattr(other, name, getattr(self, name).copy())
+        other._team_ids = list(self._team_ids)
+        other._team_code = dict(self._team_code)
+        other._route_index = dict(self._route_index)
+        other._patches = dict(self._patches)
+        e2, t2, _, d2 = other._team_pairs()
+        other._summary = other._summarise(np.arange(len(self.estate_ids), dtype=np.int64), e2, t2, d2)
+        return other
 
     def _ensure_solved(self) -> None:
         if self._summary is None:

@@ -8,7 +8,6 @@ import re
 
 import numpy as np
 import pandas as pd
-from openpyxl.utils.datetime import from_excel
 
 from geo._validate import ascii_text
 
@@ -98,6 +97,8 @@ def _from_excel(number: float) -> dt.datetime:
     lo, hi = _EXCEL_RANGE
     if not np.isfinite(number) or not lo <= number <= hi:
         raise ValueError(f"{number!r} is not a date: as an Excel serial number it lies outside 1990-2099; write e.g. 2021-03-04 21:15")
+    from openpyxl.utils.datetime import from_excel  # only for Excel serial numbers: openpyxl is slow to import
+
     # Round to the second: Excel stores times as fractions of a day.
     t = from_excel(number)
     return t.replace(microsecond=0) + dt.timedelta(seconds=round(t.microsecond / 1e6))

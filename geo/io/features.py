@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 
 import geopandas as gpd
@@ -63,16 +64,64 @@ def _read_geojson(path: Input) -> _Parts:
         if p is not None and not isinstance(p, dict):
             parts.problems.append(f"{where}: 'properties' is {type(p).__name__}, not a JSON object; write it as {{\"name\": value, ...}}")
             p = None
-        g = feat.get("geometry")
-        geom = None
-        if g is not None:
-            try:
-                geom = shapely.geometry.shape(g)
-            except Exception as exc:  # noqa: BLE001 - shapely raises several types on malformed coordinates
-                parts.problems.append(f"{where}: geometry cannot be built ({type(exc).__name__}: {exc}); check its 'type' and 'coordinates'")
-                geom = _BROKEN
-        parts.add(p or {}, geom, where)
+        parts.add(p or {}, feat.get("geometry"), where)
+    parts.geoms = _build_geometries(parts.geoms, parts.locations, parts.problems)
     return parts
+
+
+def _plain_xy(pair) -> bool:
+    """True for a GeoJSON position of exactly two finite JSON numbers (``[lon, lat]``)."""
+    return (
+        type(pair) is list and len(pair) == 2 and type(pair[0]) in (float, int) and type(pair[1]) in (float, int)
+        and math.isfinite(pair[0]) and math.isfinite(pair[1])
+    )
+
+
+def _build_geometries(raw: list, locations: list[str], problems: list[str]) -> list:
+    """Build the geometries of GeoJSON features in bulk.
+
+    Plain 2-D points and line strings (the bulk of any real file) are built
+    with one :func:`shapely.points` / :func:`shapely.linestrings` call each;
+    every other geometry goes through :func:`shapely.geometry.shape` one by
+    one, so anything odd is built, or reported, exactly as before.
+
+    Parameters
+    ----------
+    raw
+        The ``geometry`` member of each feature (None, or the broken marker, kept).
+    locations, problems
+        Where each feature is, and the list that collects problems.
+    """
+    out = list(raw)
+    point_at, point_xy = [], []
+    line_at, line_xy, line_len = [], [], []
+    for i, g in enumerate(raw):
+        if g is None or g is _BROKEN:
+            continue
+        kind = g.get("type") if type(g) is dict else None
+        coords = g.get("coordinates") if kind is not None else None
+        if kind == "Point" and _plain_xy(coords):
+            point_at.append(i)
+            point_xy.append(coords)
+            continue
+        if kind == "LineString" and type(coords) is list and len(coords) >= 2 and all(map(_plain_xy, coords)):
+            line_at.append(i)
+            line_xy.extend(coords)
+            line_len.append(len(coords))
+            continue
+        try:
+            out[i] = shapely.geometry.shape(g)
+        except Exception as exc:  # noqa: BLE001 - shapely raises several types on malformed coordinates
+            problems.append(f"{locations[i]}: geometry cannot be built ({type(exc).__name__}: {exc}); check its 'type' and 'coordinates'")
+            out[i] = _BROKEN
+    if point_at:
+        for i, geom in zip(point_at, shapely.points(np.asarray(point_xy, dtype=float)).tolist(), strict=True):
+            out[i] = geom
+    if line_at:
+        lines = shapely.linestrings(np.asarray(line_xy, dtype=float), indices=np.repeat(np.arange(len(line_at)), line_len))
+        for i, geom in zip(line_at, lines.tolist(), strict=True):
+            out[i] = geom
+    return out
 
 
 def _crs_member(member, problems: list[str]) -> pyproj.CRS | None:

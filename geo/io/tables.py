@@ -15,7 +15,6 @@ from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
-from openpyxl.utils import get_column_letter
 
 from geo._validate import is_blank
 from geo.errors import DataFileError, SchemaError
@@ -68,6 +67,17 @@ class Input:
     def __str__(self) -> str:
         return self.label
 
+
+def column_letter(index: int) -> str:
+    """The spreadsheet name of a column: 1 -> ``A``, 26 -> ``Z``, 27 -> ``AA`` (counted from 1).
+
+    Written here so reading a CSV does not import openpyxl.
+    """
+    letters = ""
+    while index > 0:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
 
 def as_input(source: Source | Input, *, name: str | None = None) -> Input:
     """Wrap a path, bytes or binary file object as an :class:`Input`.
@@ -225,11 +235,11 @@ def read_table_problems(path: Source | Input, *, nrows: int | None = None) -> tu
     for j, name in enumerate(header):
         if not name:
             if any(j < len(r) and not is_blank(r[j]) for r in records[1:]):
-                problems.append(f"column {get_column_letter(j + 1)}: has values but no name in the header row (row 1); give it one")
+                problems.append(f"column {column_letter(j + 1)}: has values but no name in the header row (row 1); give it one")
             continue
         if name in seen:
             problems.append(
-                f"column {get_column_letter(j + 1)}: the name {name!r} is already used by column {get_column_letter(seen[name] + 1)}; give each column its own name"
+                f"column {column_letter(j + 1)}: the name {name!r} is already used by column {column_letter(seen[name] + 1)}; give each column its own name"
             )
             continue
         seen[name] = j

@@ -33,6 +33,7 @@ from jinja2 import Template
 from geo import crs as _crs
 from geo import settings
 from geo._validate import is_blank
+from geo.maps.basemaps import BASEMAPS, ONLINE_BASEMAPS
 from geo.maps.labels import (
     ORG_STYLE,
     OTHER_ORG,
@@ -47,40 +48,6 @@ from geo.maps.labels import (
     status_style,
 )
 from geo.report import is_approximate_position
-
-#: Online basemaps: name -> (tile URL templates, attribution, subdomains, datum of the tiles).
-ONLINE_BASEMAPS: dict[str, dict] = {
-    "osm": {
-        "tiles": ["https://tile.openstreetmap.org/{z}/{x}/{y}.png"],
-        "attr": '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
-        "subdomains": "abc",
-        "datum": "wgs84",
-        "hosts": ("tile.openstreetmap.org", "www.openstreetmap.org"),  # tile template host, attribution link
-        "name": "OpenStreetMap（在线）",
-    },
-    "tianditu": {
-        "tiles": [
-            "https://t{s}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=vec&STYLE=default"
-            "&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk={key}",
-            "https://t{s}.tianditu.gov.cn/cva_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=cva&STYLE=default"
-            "&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk={key}",
-        ],
-        "attr": "天地图 &copy; 国家地理信息公共服务平台 (CGCS2000)",
-        "subdomains": "01234567",
-        "datum": "wgs84",
-        "hosts": ("t{s}.tianditu.gov.cn",),
-        "name": "天地图（在线）",
-    },
-    "amap": {
-        "tiles": ["https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}"],
-        "attr": "高德地图 &copy; AutoNavi (GCJ-02)；叠加图层已转换为GCJ-02显示 · overlays shifted to GCJ-02 for display",
-        "subdomains": "1234",
-        "datum": "gcj02",
-        "hosts": ("webrd0{s}.is.autonavi.com",),
-        "name": "高德地图（在线）",
-    },
-}
-BASEMAPS = ("offline", *ONLINE_BASEMAPS)
 
 OFFLINE_ATTRIBUTION = "底图：本项目自绘（近似，非测绘数据） · basemap drawn by the project, approximate"
 BACKGROUND_COLOUR = "#f3f1ea"

@@ -83,32 +83,38 @@ def count_self_crossings(geoms) -> np.ndarray:
     geoms = np.asarray(geoms, dtype=object)
     out = np.zeros(len(geoms), dtype=np.int64)
     simple = shapely.is_simple(geoms) | shapely.is_empty(geoms) | shapely.is_missing(geoms)
-    for i in np.flatnonzero(~simple):
-        parts = shapely.get_parts(geoms[i])
-        segs_a, segs_b, part_ids, seq = [], [], [], []
-        for k, p in enumerate(parts):
-            c = shapely.get_coordinates(p)
-            segs_a.append(c[:-1])
-            segs_b.append(c[1:])
-            part_ids.append(np.full(len(c) - 1, k))
-            seq.append(np.arange(len(c) - 1))
-        a, b = np.concatenate(segs_a), np.concatenate(segs_b)
-        pid, sq = np.concatenate(part_ids), np.concatenate(seq)
-        segments = shapely.linestrings(np.stack([a, b], axis=1))
-        tree = shapely.STRtree(segments)
-        left, right = tree.query(segments, predicate="intersects")
-        keep = left < right
-        left, right = left[keep], right[keep]
-        neighbour = (pid[left] == pid[right]) & (np.abs(sq[left] - sq[right]) == 1)
-        closing = np.zeros(len(left), dtype=bool)
-        for k, p in enumerate(parts):
-            if shapely.is_closed(p):
-                n_seg = int((pid == k).sum())
-                closing |= (pid[left] == k) & (pid[right] == k) & (sq[left] == 0) & (sq[right] == n_seg - 1)
-        keep = ~neighbour & ~closing
-        # A crossing through a vertex touches up to four segments: count distinct points.
-        points = shapely.get_coordinates(shapely.intersection(segments[left[keep]], segments[right[keep]]))
-        out[i] = len(np.unique(np.round(points, 9), axis=0)) if len(points) else 0
+    bad = np.flatnonzero(~simple)
+    if not len(bad):
+        return out
+    # Every segment of every line that is not simple, in one array (only those lines are looked at).
+    parts, part_line = shapely.get_parts(geoms[bad], return_index=True)
+    coords, coord_part = shapely.get_coordinates(parts, return_index=True)
+    joined = coord_part[:-1] == coord_part[1:]
+    start = np.flatnonzero(joined)
+    seg_part = coord_part[start]
+    first_seg = np.searchsorted(seg_part, np.arange(len(parts)))
+    seq = np.arange(len(start)) - first_seg[seg_part]
+    n_seg = np.bincount(seg_part, minlength=len(parts))
+    seg_line = part_line[seg_part]
+    segments = shapely.linestrings(np.stack([coords[start], coords[start + 1]], axis=1))
+    # Candidate pairs by bounding box, kept only within one line, then tested exactly.
+    left, right = shapely.STRtree(segments).query(segments)
+    keep = (left < right) & (seg_line[left] == seg_line[right])
+    left, right = left[keep], right[keep]
+    hit = shapely.intersects(segments[left], segments[right])
+    left, right = left[hit], right[hit]
+    same_part = seg_part[left] == seg_part[right]
+    neighbour = same_part & (np.abs(seq[left] - seq[right]) == 1)
+    closed = shapely.is_closed(parts)
+    closing = same_part & closed[seg_part[left]] & (seq[left] == 0) & (seq[right] == n_seg[seg_part[left]] - 1)
+    keep = ~neighbour & ~closing
+    left, right = left[keep], right[keep]
+    # A crossing through a vertex touches up to four segments: count distinct points per line.
+    points, pair = shapely.get_coordinates(shapely.intersection(segments[left], segments[right]), return_index=True)
+    if len(points):
+        rows = np.column_stack([seg_line[left][pair].astype(float), np.round(points, 9)])
+        distinct = np.unique(rows, axis=0)
+        out[bad] = np.bincount(distinct[:, 0].astype(np.int64), minlength=len(bad))
     return out
 
 

@@ -104,6 +104,9 @@ class TestRun:
         assert all(r.error is None for r in results)
         table = lines[-1]
         assert "| coverage: buffer + sjoin" in table and "x |" in table
+        # The command users run, end to end on files, beside the engine: it wrote one row per estate.
+        assert "| coverage CLI end to end" in table and f"rows_written={TINY.estates}" in table
+        assert any(ln.startswith("end to end: python -m geo coverage") and "x the engine" in ln for ln in lines)
 
     def test_too_large_refused_by_cli(self, monkeypatch, capsys):
         monkeypatch.setattr(scale, "available_memory_bytes", lambda: 2_000_000_000)

@@ -167,6 +167,34 @@ class TestAgainstGeodesicBruteForce:
             checked += 1
         assert checked >= len(estates) - 3
 
+    @pytest.mark.parametrize("seed", [1, 2, 3])
+    def test_other_reading_gives_the_statuses_of_the_brute_force(self, seed):
+        estates, routes = random_layout(seed)
+        truth = brute_force(estates, routes)
+        radius = settings.rule_radius_m
+        for strict in (False, True):
+            other = CoverageModel.from_geodataframes(estates, routes, strict=not strict).solve().with_reading(strict=strict)
+            assert other.strict is strict
+            table = other.table().set_index("estate_id")
+            checked = 0
+            for eid in estates["estate_id"]:
+                dists = {t: d for (e, t), d in truth.items() if e == eid}
+                if ambiguous(dists, radius, settings.cover_distance_m):
+                    continue
+                assert table.loc[eid, "status"] == expected_status(dists, radius, settings.cover_distance_m, strict), (eid, strict)
+                checked += 1
+            assert checked >= len(estates) - 3
+
+    def test_edits_to_one_reading_leave_the_other_as_it_was(self):
+        estates, routes = random_layout(2)
+        default = CoverageModel.from_geodataframes(estates, routes).solve()
+        before = default.table()
+        strict = default.with_reading(strict=True)
+        moved = shapely.transform(strict.route_geoms[0], lambda xy: xy + 3000.0)
+        strict.update_route(strict.route_ids[0], moved, crs=strict.crs)
+        pd.testing.assert_frame_equal(default.table(), before)
+        assert strict.route_geoms[0].equals(moved) and not default.route_geoms[0].equals(moved)
+
     def test_layouts_produce_every_status(self):
         seen = set()
         for seed in (1, 2, 3):

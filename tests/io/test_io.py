@@ -644,3 +644,92 @@ class TestSources:
 
         with pytest.raises(DataFileError, match=r"^track\.gpx: not a readable GPX file"):
             read_gpx(b"<gpx><trk>", name="track.gpx", team_id="T", team="t", org_type="police")
+
+
+class TestBulkReading:
+    """The bulk paths of reading give what the per-feature paths gave (geometries, values and messages)."""
+
+    RAW = (
+        {"type": "Point", "coordinates": [108.37, 30.84]},
+        {"type": "Point", "coordinates": [108, 31]},
+        {"type": "Point", "coordinates": [108.37, 30.84, 250.0]},
+        {"type": "Point", "coordinates": ["108.37", 30.84]},
+        {"type": "Point", "coordinates": [True, 30.84]},
+        {"type": "Point", "coordinates": []},
+        {"type": "LineString", "coordinates": [[108.37, 30.84], [108.38, 30.85], [108.39, 30.85]]},
+        {"type": "LineString", "coordinates": [[108.37, 30.84]]},
+        {"type": "LineString", "coordinates": [[108.37, 30.84], [108.38]]},
+        {"type": "LineString", "coordinates": []},
+        {"type": "LineString", "coordinates": [[108.37, 30.84], [float("nan"), 30.85]]},
+        {"type": "MultiLineString", "coordinates": [[[108.37, 30.84], [108.38, 30.85]]]},
+        {"type": "Polygon", "coordinates": [[[108.37, 30.84], [108.38, 30.84], [108.38, 30.85], [108.37, 30.84]]]},
+        {"type": "Circle", "coordinates": [108.37, 30.84]},
+        {"coordinates": [108.37, 30.84]},
+        "POINT (108.37 30.84)",
+        None,
+    )
+
+    def test_geometries_and_problems_equal_those_built_one_by_one(self):
+        from geo.io.features import _BROKEN, _build_geometries
+
+        locations = [f"feature {i}" for i in range(len(self.RAW))]
+        want_geoms, want_problems = [], []
+        for where, g in zip(locations, self.RAW, strict=True):
+            if g is None:
+                want_geoms.append(None)
+                continue
+            try:
+                want_geoms.append(shapely.geometry.shape(g))
+            except Exception as exc:  # noqa: BLE001 - the reference: every failure of the one-by-one path
+                want_problems.append(f"{where}: geometry cannot be built ({type(exc).__name__}: {exc}); check its 'type' and 'coordinates'")
+                want_geoms.append(_BROKEN)
+        problems: list[str] = []
+        got = _build_geometries(list(self.RAW), locations, problems)
+        assert problems == want_problems and len(want_problems) >= 3
+        for i, (a, b) in enumerate(zip(got, want_geoms, strict=True)):
+            if b is None or b is _BROKEN:
+                assert a is b, i
+            else:
+                assert a.geom_type == b.geom_type and a.wkt == b.wkt and a.has_z == b.has_z, i
+
+    @pytest.mark.parametrize(
+        ("field", "values"),
+        [
+            ("batch_year", [2022, 2023.0, "2024", 2021, True, 2022.5, "二〇二二", "２０２３"]),
+            ("buildings", [3, 0, -1, 3.0, 2.5, False, "7", float("nan"), float("inf")]),
+            ("synthetic", [True, False, 1, 0, 2, "yes", "否", "maybe", 1.0]),
+            ("name", ["  甲  ", "", " ", 12, 12.0, 12.5, True]),
+        ],
+    )
+    def test_values_typed_and_reported_as_the_slow_helpers_do(self, field, values):
+        from geo._validate import _KIND_WORDS, coerce, is_blank
+
+        spec = ESTATES.field_index[field]
+        base = {"estate_id": "E1", "name": "甲", "community": "社区", "address": "路1号", "batch_year": 2022}
+        for value in values:
+            props = [{**base, field: value}]
+            problems, gdf = check_frame(props, [Point(108.37, 30.84)], ESTATES, broken=object())
+            label = "feature 0 (E1)"
+            if is_blank(value):
+                want = [f"{label}, field '{field}': missing; every estates feature needs {spec.description}"] if spec.required else []
+                assert problems == want, value
+                continue
+            try:
+                typed = coerce(value, spec.kind)
+            except ValueError as exc:
+                assert problems == [f"{label}, field '{field}': {value!r} {exc}; expected {_KIND_WORDS[spec.kind]}"], value
+                continue
+            if spec.choices is not None and typed not in spec.choices:
+                assert problems == [f"{label}, field '{field}': {typed!r} is not allowed; use one of {', '.join(map(str, spec.choices))}"]
+                continue
+            assert problems == [], value
+            got = gdf[field].iloc[0]
+            assert got == typed and type(got.item() if hasattr(got, "item") else got) is type(typed), (value, got, typed)
+
+
+def test_column_letters_are_those_of_openpyxl():
+    from openpyxl.utils import get_column_letter
+
+    from geo.io.tables import column_letter
+
+    assert [column_letter(i) for i in range(1, 16_385)] == [get_column_letter(i) for i in range(1, 16_385)]

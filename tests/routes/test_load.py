@@ -40,6 +40,15 @@ class TestSelfCrossing:
         counts = count_self_crossings([simple, loop_once, closed, zigzag, through_vertex])
         assert list(counts[:4]) == [0, 1, 0, 9] and counts[4] == 1
 
+    def test_lines_counted_together_do_not_cross_each_other(self):
+        # Two copies of the same loop lie on each other: each crosses itself once (at (1, 1)), never the other.
+        loop = shapely.LineString([(0, 0), (2, 2), (2, 0), (0, 2)])
+        straight = shapely.LineString([(-1, 1), (3, 1)])  # passes through both loops' crossing, simple itself
+        # Two parts crossing at (1, 1), and a third part with its own loop crossing at (11, 1).
+        multi = shapely.MultiLineString([[(0, 0), (2, 2)], [(0, 2), (2, 0)], [(10, 0), (12, 2), (12, 0), (10, 2)]])
+        counts = count_self_crossings([loop, straight, loop, multi, None])
+        assert list(counts) == [1, 0, 1, 2, 0]
+
     def test_notices_warn_but_keep(self):
         routes = gpd.GeoDataFrame(
             {"route_id": ["loop", "gps", "ok"]},
