@@ -124,6 +124,9 @@ def _save(draft_text: str, routes_path: str, base_sha256: str = "") -> None:
     if not auth.is_editor():
         st.session_state[state.SAVE_RESULT] = ("error", t("editor_required"))
         return
+    if not str(author).strip() or not str(reason).strip():  # checked here: the text typed last is committed only with the click
+        st.session_state[state.SAVE_RESULT] = ("error", t("save_needs"))
+        return
     try:
         routes = data.routes_from_text(draft_text, Path(routes_path).name)
         version = RouteStore(routes_path).save(routes, author=author, reason=reason, expected_sha256=_expected(base_sha256))
@@ -142,6 +145,9 @@ def _restore(number: int, routes_path: str, base_sha256: str = "") -> None:
     author = st.session_state.get(state.AUTHOR, "")
     if not auth.is_editor():
         st.session_state[state.SAVE_RESULT] = ("error", t("editor_required"))
+        return
+    if not str(author).strip():
+        st.session_state[state.SAVE_RESULT] = ("error", t("restore_needs"))
         return
     try:
         version = RouteStore(routes_path).restore(int(number), author=author, reason=t("restore_reason", n=number),
@@ -185,10 +191,11 @@ def render(ctx: Context) -> None:
     c1.text_input(t("author"), key=state.AUTHOR, disabled=not editor, on_change=_keep_author)
     c2.text_input(t("reason"), key=state.REASON, disabled=not editor)
     if editor:
-        ready = draft_text is not None and st.session_state.get(state.AUTHOR, "").strip() and st.session_state.get(state.REASON, "").strip()
-        st.button(t("save"), type="primary", disabled=not ready, on_click=_save,
+        # Enabled as soon as there is a draft: a button disabled until the reason is committed would swallow the
+        # click that commits it (the text field commits on blur, i.e. on that very click). _save checks the fields.
+        st.button(t("save"), type="primary", disabled=draft_text is None, on_click=_save,
                   args=(draft_text or "", str(ctx.routes_path), ctx.routes_sha256), key="save_routes")
-        if draft_text is not None and not ready:
+        if draft_text is not None:
             st.caption(t("save_needs"))
     else:
         st.caption(t("read_only"))
@@ -244,7 +251,5 @@ def _history(ctx: Context, editor: bool) -> None:
     if editor:
         c1, c2 = st.columns([1, 2])
         number = c1.selectbox(t("restore_pick"), [v.number for v in versions][::-1], key=state.RESTORE_VERSION)
-        ready = bool(st.session_state.get(state.AUTHOR, "").strip())
-        c2.button(t("restore"), on_click=_restore, args=(number, str(ctx.routes_path), ctx.routes_sha256), disabled=not ready, key="restore_button")
-        if not ready:
-            c2.caption(t("restore_needs"))
+        c2.button(t("restore"), on_click=_restore, args=(number, str(ctx.routes_path), ctx.routes_sha256), key="restore_button")
+        c2.caption(t("restore_needs"))

@@ -95,11 +95,7 @@ def coverage_map(
     notes = []
     if heat is not None and heat.n_incidents:
         notes.append(t("heat_note"))
-    m = build(
-        _estates_for_map(cov, shown), inputs, filters.rule, heat=heat.data if heat is not None and heat.n_incidents else None,
-        hotspots=hotspot_cells, basemap=filters.basemap, show_bands=filters.show_bands,
-        tianditu_key=filters.tianditu_key or None, notes=notes,
-    )
+    extra = []
     if extra_lines:
         group = folium.FeatureGroup(name=t("draft_layer"), show=True)
         for geom in draft_lines_for_map(extra_lines, filters.basemap):
@@ -107,7 +103,12 @@ def coverage_map(
                 coords = np.asarray(part.coords)
                 folium.PolyLine([[y, x] for x, y in coords[:, :2]], color="#d81b60", weight=5, dash_array="2 8",
                                 class_name="draft-line", tooltip=t("draft_layer")).add_to(group)
-        group.add_to(m)
+        extra.append(group)
+    m = build(
+        _estates_for_map(cov, shown), inputs, filters.rule, heat=heat.data if heat is not None and heat.n_incidents else None,
+        hotspots=hotspot_cells, basemap=filters.basemap, show_bands=filters.show_bands,
+        tianditu_key=filters.tianditu_key or None, notes=notes, extra_layers=extra,
+    )
     if draw:
         Draw(
             export=False, position="topleft",

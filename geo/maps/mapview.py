@@ -462,6 +462,7 @@ def build_map(
     height: str | int = "100%",
     notes: Sequence[str] = (),
     radius_m: float | None = None,
+    extra_layers: Sequence[folium.FeatureGroup] = (),
 ) -> folium.Map:
     """Build the coverage map.
 
@@ -499,6 +500,11 @@ def build_map(
         Rule radius the statuses were computed with, for the legend, the
         popups, the band layer's name and bands computed here; default
         :data:`geo.settings.rule_radius_m`.
+    extra_layers
+        Feature groups drawn on top (e.g. a draft route), added before the
+        legend and the layer control so the control lists them. A group added
+        to the returned map instead would be declared after the control that
+        names it, and the map's script would stop there.
 
     Returns
     -------
@@ -654,11 +660,80 @@ def build_map(
     if basemap == "amap":
         legend_notes.append("高德底图为GCJ-02，叠加图层已转换显示")
 
+    for layer in extra_layers:
+        layer.add_to(m)
+
     m.add_child(_Legend(_legend_html(statuses, org_types, notes=legend_notes, has_status=bool(has_status), radius_m=radius_m)))
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    m.add_child(_FocusWithoutScroll())
     if frames:
-        m.fit_bounds([[south, west], [north, east]], padding=(20, 20))
+        m.add_child(_FitBounds([[south, west], [north, east]], padding_px=20))
     return m
+
+
+class _FocusWithoutScroll(MacroElement):
+    """Let the first press on the map focus it without scrolling its frame.
+
+    Leaflet's keyboard handler focuses the map on the first mouse press; the
+    focus scrolled the map's frame, so the press and the release landed on
+    different elements, the browser sent the click to their common parent and
+    the first click on an estate was lost. Keyboard panning and zooming stay.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function() {
+            var kb = {{ this._parent.get_name() }}.keyboard;
+            if (!kb) return;
+            kb.disable();
+            kb._onMouseDown = function() { if (!this._focused) { this._map.getContainer().focus({preventScroll: true}); } };
+            kb.enable();
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self):
+        super().__init__()
+        self._name = "FocusWithoutScroll"
+
+
+class _FitBounds(MacroElement):
+    """Fit the map to bounds now, and again whenever its frame is resized until the user pans or zooms.
+
+    A map created while its frame has no size yet (a frame being replaced when
+    a layer is switched on) would otherwise stay zoomed out to a blob in one
+    corner once the frame gets its size; fitting a zero-size map also yields
+    NaN coordinates.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function() {
+            var map = {{ this._parent.get_name() }}, box = map.getContainer(), bounds = {{ this.bounds|tojson }};
+            var opts = {padding: [{{ this.padding }}, {{ this.padding }}]}, touched = false;
+            function fit() {
+                if (touched || !box.clientWidth || !box.clientHeight) return;
+                map.invalidateSize({pan: false});
+                map.fitBounds(bounds, opts);
+            }
+            ['mousedown', 'wheel', 'touchstart', 'keydown'].forEach(function(ev) {
+                box.addEventListener(ev, function() { touched = true; }, {passive: true});
+            });
+            fit();
+            if (window.ResizeObserver) { new ResizeObserver(fit).observe(box); }
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, bounds, *, padding_px: int = 20):
+        super().__init__()
+        self._name = "FitBounds"
+        self.bounds = [[float(v) for v in corner] for corner in bounds]
+        self.padding = int(padding_px)
 
 
 class _Attribution(MacroElement):

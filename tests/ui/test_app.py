@@ -222,7 +222,11 @@ class TestEditorRole:
         assert list(changes["调整前"]) == ["盲区"] and list(changes["调整后"]) == ["已覆盖"]
         assert routes_path.read_bytes() == original  # nothing saved by a preview
         save = next(b for b in at.button if b.key == "save_routes")
-        assert save.disabled  # author and reason missing
+        assert not save.disabled  # enabled with a draft: the click that commits the reason must not be swallowed
+        save.click()
+        _run(at)
+        assert any("填写修改人和修改原因" in e.value for e in at.error)  # author and reason missing: refused in the callback
+        assert routes_path.read_bytes() == original
         at.text_input(key="edit_author").set_value("张警官")
         at.text_input(key="edit_reason").set_value("覆盖盲区")
         _run(at)
