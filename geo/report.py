@@ -3,27 +3,69 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import geopandas as gpd
 import pandas as pd
 
-from geo.coverage.model import CoverageModel
-from geo.coverage.rule import STATUSES
+from geo._validate import is_blank, is_true
+from geo.coverage.model import CoverageModel, solved_model
+from geo.coverage.rule import STATUSES, Rule, as_rule
 from geo.extensions import extension_proposals
+
+#: Columns of the coverage report, in order (those present are written; ids joined with ';').
+#: The command line and the app write the same report.
+REPORT_COLUMNS: tuple[str, ...] = (
+    "estate_id",
+    "name",
+    "community",
+    "address",
+    "batch_year",
+    "status",
+    "covering_count",
+    "nearby_count",
+    "obligations_count",
+    "nearest_team_id",
+    "nearest_distance_m",
+    "covering_team_ids",
+    "nearby_team_ids",
+    "recommended_team_id",
+    "recommended_extension_m",
+    "extension_measure",
+    "geocode_quality",
+    "approximate_position",
+)
+
+
+def is_approximate_position(quality, synthetic=None) -> bool:
+    """Whether an estate's position is approximate: not surveyed (``geocode_quality`` other than ``surveyed``) or synthetic."""
+    return is_true(synthetic) or is_blank(quality) or str(quality).strip() != "surveyed"
+
+
+def synthetic_flags(frame: pd.DataFrame) -> pd.Series:
+    """Per row: whether the ``synthetic`` column says true (False where there is no such column)."""
+    if "synthetic" not in frame.columns:
+        return pd.Series(False, index=frame.index, dtype=bool)
+    return frame["synthetic"].map(is_true).astype(bool)
+
+
+def approximate_positions(frame: pd.DataFrame) -> pd.Series:
+    """Per estate: whether its position is approximate (see :func:`is_approximate_position`)."""
+    quality = frame["geocode_quality"] if "geocode_quality" in frame.columns else pd.Series(None, index=frame.index, dtype=object)
+    surveyed = quality.map(lambda q: not is_approximate_position(q)).astype(bool)
+    return ~surveyed | synthetic_flags(frame)
+
+
+def report_columns(table: pd.DataFrame) -> list[str]:
+    """The columns of :data:`REPORT_COLUMNS` that ``table`` has, in report order."""
+    return [c for c in REPORT_COLUMNS if c in table.columns]
 
 # --- tables for users ------------------------------------------------------------
 
 
 def coverage_table(
-    estates: gpd.GeoDataFrame,
-    routes: gpd.GeoDataFrame,
-    *,
-    radius_m: float | None = None,
-    cover_m: float | None = None,
-    strict: bool = False,
-    shift: str | None = None,
-    network=None,
-    model: CoverageModel | None = None,
-    proposals: gpd.GeoDataFrame | None = None,
+    estates: gpd.GeoDataFrame, routes: gpd.GeoDataFrame, *, rule: Rule | None = None, network=None,
+    model: CoverageModel | None = None, proposals: gpd.GeoDataFrame | None = None, **rule_args,
 ) -> gpd.GeoDataFrame:
     """Coverage status of every estate, with its recommended extension.
 
@@ -31,8 +73,8 @@ def coverage_table(
     ----------
     estates, routes
         GeoDataFrames in one CRS (WGS-84 as read by :mod:`geo.io`).
-    radius_m, cover_m, strict, shift
-        See :class:`CoverageModel`.
+    rule
+        The question (:class:`geo.coverage.rule.Rule`; default the settings').
     network
         Optional road network (path or GeoDataFrame of lines) to measure
         extensions along; see :func:`geo.extensions.extension_proposals`.
@@ -51,10 +93,8 @@ def coverage_table(
         ``recommended_extension_m``, ``extension_measure``, and the estate
         geometry in the estates' CRS.
     """
-    if model is None:
-        model = CoverageModel.from_geodataframes(estates, routes, radius_m=radius_m, cover_m=cover_m, shift=shift, strict=strict).solve()
+    model, props = _model_and_proposals(estates, routes, rule, rule_args, model, proposals, network)
     table = model.table()
-    props = proposals if proposals is not None else extension_proposals(estates, routes, model=model, network=network)
     rec = props.loc[props["recommended"], ["estate_id", "team_id", "extension_m", "extension_measure"]]
     rec = rec.rename(columns={"team_id": "recommended_team_id", "extension_m": "recommended_extension_m"})
     table = table.merge(pd.DataFrame(rec), on="estate_id", how="left")
@@ -67,16 +107,8 @@ def coverage_table(
 
 
 def team_table(
-    estates: gpd.GeoDataFrame,
-    routes: gpd.GeoDataFrame,
-    *,
-    radius_m: float | None = None,
-    cover_m: float | None = None,
-    strict: bool = False,
-    shift: str | None = None,
-    network=None,
-    model: CoverageModel | None = None,
-    proposals: gpd.GeoDataFrame | None = None,
+    estates: gpd.GeoDataFrame, routes: gpd.GeoDataFrame, *, rule: Rule | None = None, network=None,
+    model: CoverageModel | None = None, proposals: gpd.GeoDataFrame | None = None, **rule_args,
 ) -> pd.DataFrame:
     """What each team covers and what the rule obliges it to cover.
 
@@ -92,18 +124,16 @@ def team_table(
         total extra metres (there and back) if the team takes all its
         obligations; ids joined with ``;``.
     """
-    if model is None:
-        model = CoverageModel.from_geodataframes(estates, routes, radius_m=radius_m, cover_m=cover_m, shift=shift, strict=strict).solve()
+    model, props = _model_and_proposals(estates, routes, rule, rule_args, model, proposals, network)
     pairs = model.pairs()
-    props = proposals if proposals is not None else extension_proposals(estates, routes, model=model, network=network)
     teams = sorted(model.team_ids)
-    active = model._active_routes()
+    active = model.active_routes()
     rows = []
     by_team = {t: g for t, g in pairs.groupby("team_id", sort=False)}
     ext = props.groupby("team_id")["extension_m"].sum() if len(props) else pd.Series(dtype=float)
     codes = model.route_team
     for t in teams:
-        code = model._team_code[t]
+        code = model.team_code(t)
         rids = sorted(str(r) for r in model.route_ids[(codes == code) & active])
         if not rids and t not in by_team:
             continue
@@ -130,6 +160,13 @@ def team_table(
     return pd.DataFrame(rows)
 
 
+def _model_and_proposals(estates, routes, rule, rule_args, model, proposals, network) -> tuple[CoverageModel, gpd.GeoDataFrame]:
+    """The solved model and the extension proposals of a table: those given, else computed."""
+    model = solved_model(estates, routes, rule=as_rule(rule, **rule_args), model=model)
+    props = proposals if proposals is not None else extension_proposals(estates, routes, model=model, network=network)
+    return model, props
+
+
 def status_summary(table: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """Counts of estates per status: overall, per community and per batch year.
 
@@ -149,3 +186,75 @@ def status_summary(table: pd.DataFrame) -> dict[str, pd.DataFrame]:
         if key in table.columns:
             out[key] = pd.crosstab(table[key], table["status"]).reindex(columns=list(STATUSES[::-1]), fill_value=0)
     return out
+
+
+# --- both readings of the rule ------------------------------------------------------
+
+#: The two readings of the plan's 都应, in the order tables show them.
+READINGS: tuple[str, ...] = ("default", "strict")
+
+#: One line on what separates the readings, for every table that shows both.
+READINGS_NOTE = (
+    "default: an estate is covered when at least one team's route passes within the cover distance; "
+    "strict (都应 read literally): only when every team within the rule radius covers it, so any nearby team "
+    "that does not is obliged to extend"
+)
+
+
+def status_counts_by_reading(default: pd.DataFrame, strict: pd.DataFrame, *, estate_ids=None) -> pd.DataFrame:
+    """Estates per status under the default and the strict reading, side by side.
+
+    Parameters
+    ----------
+    default, strict
+        Coverage tables (:func:`coverage_table` or :meth:`CoverageModel.table`)
+        of the same estates and routes, solved with ``strict=False`` and ``strict=True``.
+    estate_ids
+        Count only these estates (e.g. those a filter shows); default all.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``covered``, ``coverable``, ``gap``; columns ``default`` and ``strict``.
+    """
+    out = {}
+    for name, table in zip(READINGS, (default, strict), strict=True):
+        status = table["status"] if estate_ids is None else table.loc[table["estate_id"].astype(str).isin([str(e) for e in estate_ids]), "status"]
+        out[name] = status.value_counts().reindex(STATUSES[::-1], fill_value=0).astype(int)
+    return pd.DataFrame(out)
+
+
+def team_obligations_by_reading(
+    estates: gpd.GeoDataFrame, routes: gpd.GeoDataFrame, *, rule: Rule | None = None, network=None, **rule_args,
+) -> pd.DataFrame:
+    """Each team's obligations under the default and the strict reading, side by side.
+
+    Parameters
+    ----------
+    estates, routes, network
+        See :func:`team_table`; it is called once per reading.
+    rule
+        The question (:class:`geo.coverage.rule.Rule`); its ``strict`` is set
+        to each reading in turn. ``rule_args``: radius_m, cover_m, shift instead of ``rule``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per team: ``team_id``, ``team``, ``org_type``, ``route_ids``,
+        ``covered_count``, ``nearby_count`` (the same in both readings), then
+        for each reading ``R`` in (``default``, ``strict``):
+        ``R_obliged_count``, ``R_obliged_estate_ids`` (estates it must bring
+        in, joined with ``;``) and ``R_extension_m`` (extra metres there and
+        back if it takes them all, each estate's extension counted on its own).
+    """
+    base = as_rule(rule, **rule_args)
+    kept = ["team_id", "team", "org_type", "route_ids", "covered_count", "nearby_count"]
+    merged = None
+    for name in READINGS:
+        tt = team_table(estates, routes, rule=replace(base, strict=name == "strict"), network=network)
+        part = tt[["obliged_count", "obliged_estate_ids", "obligation_extension_m"]].set_axis(
+            [f"{name}_obliged_count", f"{name}_obliged_estate_ids", f"{name}_extension_m"], axis=1
+        )
+        part = pd.concat([tt[kept], part], axis=1)
+        merged = part if merged is None else merged.merge(part, on=kept, how="outer")
+    return merged.reset_index(drop=True)

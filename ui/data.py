@@ -18,11 +18,13 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from geo import coverage, extensions, geocode, incidents, io, report, routes, settings
+from geo import extensions, geocode, incidents, io, report, routes, settings
+from geo.coverage.model import solved_model
+from geo.coverage.rule import Rule, patrols_in
 from geo.errors import GeoError, SchemaError
 from geo.incidents import effect, heat, hotspots, risk
 from geo.maps import mapview, offline
-from geo.routes.store import RouteStore
+from geo.routes.shared import open_route_store
 from ui import overrides
 
 #: Default data folder (the repository's data/).
@@ -109,16 +111,6 @@ def load_incidents(path: str, mtime_ns: int) -> incidents.IncidentArrays | None:
     return incidents.load_incidents(path)
 
 
-@dataclass(frozen=True)
-class Rule:
-    """The question the coverage answers (sidebar values)."""
-
-    radius_m: float
-    cover_m: float | None  # None: the engine's defaults (address points and footprints differ)
-    strict: bool
-    shift: str | None
-
-
 @dataclass
 class Coverage:
     """Results of one coverage computation."""
@@ -134,9 +126,7 @@ def compute_coverage(estates_path: str, estates_mtime: int, routes_text: str, ru
     """Coverage of the estates by the routes in ``routes_text`` under ``rule``."""
     est = load_estates(estates_path, estates_mtime)
     rts = routes_from_text(routes_text)
-    model = coverage.CoverageModel.from_geodataframes(
-        est, rts, radius_m=rule.radius_m, cover_m=rule.cover_m, shift=rule.shift, strict=rule.strict
-    ).solve()
+    model = solved_model(est, rts, rule=rule)
     proposals = extensions.extension_proposals(est, rts, model=model)  # computed once, reused by both tables
     table = report.coverage_table(est, rts, model=model, proposals=proposals)
     teams = report.team_table(est, rts, model=model, proposals=proposals)
@@ -200,6 +190,18 @@ def effect_tables(path: str, mtime: int, estates_path: str, estates_mtime: int) 
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
+def did_batches(path: str, mtime: int, estates_path: str, estates_mtime: int) -> pd.DataFrame:
+    """Difference-in-differences per batch (:func:`geo.incidents.did.did_table`, ``by="batch"``)."""
+    from geo.incidents.did import did_table
+
+    inc = load_incidents(path, mtime)
+    est = load_estates(estates_path, estates_mtime)
+    if inc is None or len(inc) == 0:
+        return pd.DataFrame(columns=["batch", "verdict_code", "change_pct", "q_value"])
+    return did_table(inc, est, by="batch")
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
 def estate_incidents(path: str, mtime: int, estates_path: str, estates_mtime: int) -> pd.DataFrame:
     """Incident counts per estate and category (index estate_id)."""
     inc = load_incidents(path, mtime)
@@ -223,7 +225,7 @@ def shift_routes(rts: gpd.GeoDataFrame, shift: str | None) -> gpd.GeoDataFrame:
     """The routes that patrol in ``shift`` (those of that shift and of every shift); all when None."""
     if not shift or not len(rts):
         return rts
-    return rts[rts["shift"].isin([shift, "all"])]
+    return rts[patrols_in(rts["shift"].fillna("all"), shift)]
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -236,7 +238,7 @@ def route_bands(routes_text: str, radius_m: float, cover_m: float | None, shift:
 @st.cache_data(show_spinner=False, max_entries=8)
 def store_problems(routes_path: str, log_mtime_ns: int) -> list[str]:
     """:meth:`geo.route_store.RouteStore.check` of the routes file; ``log_mtime_ns`` (of log.jsonl) keys the cache."""
-    return RouteStore(routes_path).check()
+    return open_route_store(routes_path).check()
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

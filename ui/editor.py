@@ -9,7 +9,7 @@ import streamlit as st
 
 from geo.errors import ConflictError, GeoError
 from geo.routes import edits
-from geo.routes.store import RouteStore
+from geo.routes.shared import open_route_store
 from geo.schemas import ORG_TYPES, SHIFTS
 from ui import auth, data, maps, state, tables
 from ui.context import Context
@@ -129,7 +129,7 @@ def _save(draft_text: str, routes_path: str, base_sha256: str = "") -> None:
         return
     try:
         routes = data.routes_from_text(draft_text, Path(routes_path).name)
-        version = RouteStore(routes_path).save(routes, author=author, reason=reason, expected_sha256=_expected(base_sha256))
+        version = open_route_store(routes_path).save(routes, author=author, reason=reason, expected_sha256=_expected(base_sha256))
     except GeoError as exc:
         st.session_state[state.SAVE_RESULT] = ("error", _store_error(exc))
         return
@@ -150,7 +150,7 @@ def _restore(number: int, routes_path: str, base_sha256: str = "") -> None:
         st.session_state[state.SAVE_RESULT] = ("error", t("restore_needs"))
         return
     try:
-        version = RouteStore(routes_path).restore(int(number), author=author, reason=t("restore_reason", n=number),
+        version = open_route_store(routes_path).restore(int(number), author=author, reason=t("restore_reason", n=number),
                                                   expected_sha256=_expected(base_sha256))
     except GeoError as exc:
         st.session_state[state.SAVE_RESULT] = ("error", _store_error(exc))
@@ -228,7 +228,7 @@ def _preview(ctx: Context, draft_text: str, lines: list) -> None:
 
 def _history(ctx: Context, editor: bool) -> None:
     st.subheader(t("history"))
-    store = RouteStore(ctx.routes_path)
+    store = open_route_store(ctx.routes_path)
     try:
         versions = store.versions()
     except GeoError as exc:

@@ -11,7 +11,7 @@ import re
 
 import pandas as pd
 
-from geo.maps.mapview import ORG_STYLE, QUALITY_LABELS, SHIFT_LABELS
+from geo.maps.labels import ORG_STYLE, QUALITY_LABELS, SHIFT_LABELS
 from ui.i18n import lang, radius_text, status_label, t
 
 
@@ -173,6 +173,16 @@ def number_text(value, fmt: str = ".2f") -> str:
     except (TypeError, ValueError):
         return "—"
     return "—" if math.isnan(v) else format(v, fmt)
+
+
+def p_text(value) -> str:
+    """A p-value as the command line writes it (``< 0.001``; :func:`geo.incidents.reporting.format_p`)."""
+    from geo.incidents.reporting import format_p
+
+    try:
+        return format_p(value)
+    except ValueError:
+        return "—"
 
 
 _VERDICTS_ZH = {

@@ -10,12 +10,12 @@ import pandas as pd
 
 from geo import crs as _crs
 from geo import io, settings
-from geo.coverage.rule import STATUS_LABELS_ZH
+from geo.coverage.rule import STATUS_LABELS_ZH, Rule
 from geo.errors import DataFileError, SchemaError
 from geo.report import coverage_table
 from geo.routes.edits import Team, check_new_team, existing_team, lines_from_upload, make_draft, status_changes, status_counts
 from geo.routes.load import load_routes
-from geo.routes.store import RouteStore
+from geo.routes.shared import open_route_store
 from geo.schemas import ORG_TYPES, SHIFTS
 
 _DATUMS = ("wgs84", "gcj02", "bd09")
@@ -108,7 +108,7 @@ def _add(args: argparse.Namespace) -> int:
         if missing:
             msg = f"--save needs {' and '.join(missing)}: say who saves the routes and why"
             raise SchemaError(msg)
-    store = RouteStore(routes_path)
+    store = open_route_store(routes_path)
     base_sha256 = store.current_sha256()  # a save is refused if someone else saves meanwhile
     routes = load_routes(routes_path)
     estates = io.read_estates(args.estates)
@@ -127,9 +127,9 @@ def _add(args: argparse.Namespace) -> int:
     lines = lines_from_upload(str(args.file), args.file.read_bytes(), datum=args.datum)
     draft = make_draft(routes, lines, team, replace=args.replace, remove_route_ids=remove)
 
-    rule = {"radius_m": args.radius_m, "cover_m": args.cover_m, "strict": args.strict, "shift": args.shift_filter}
-    before = coverage_table(estates, routes, **rule)
-    after = coverage_table(estates, draft, **rule)
+    rule = Rule(radius_m=args.radius_m, cover_m=args.cover_m, strict=args.strict, shift=args.shift_filter)
+    before = coverage_table(estates, routes, rule=rule)
+    after = coverage_table(estates, draft, rule=rule)
 
     new_ids = sorted(set(draft["route_id"].astype(str)) - set(routes["route_id"].astype(str)))
     gone = sorted(set(routes["route_id"].astype(str)) - set(draft["route_id"].astype(str)))
@@ -194,7 +194,7 @@ def _team(args: argparse.Namespace, routes) -> tuple[Team, bool]:
 
 
 def _history(args: argparse.Namespace) -> int:
-    store = RouteStore(_routes_path(args))
+    store = open_route_store(_routes_path(args))
     versions = store.versions()
     if not versions:
         print(f"{store.path}: no saved versions yet (the first save keeps the current file as version 1)")
@@ -222,7 +222,7 @@ def _restore(args: argparse.Namespace) -> int:
     if not str(args.author).strip():
         msg = "--author is empty: say who restores the routes"
         raise SchemaError(msg)
-    store = RouteStore(_routes_path(args))
+    store = open_route_store(_routes_path(args))
     version = store.restore(args.number, author=args.author, reason=args.reason)
     print(f"restored version {args.number} as version {version.number} of {store.path} ({version.n_routes} routes)")
     return 0

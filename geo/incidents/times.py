@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 
 import numpy as np
 import pandas as pd
+from openpyxl.utils.datetime import from_excel
+
+from geo._validate import ascii_text
 
 #: Local time zone of every incident time.
 TIMEZONE = "Asia/Shanghai"
@@ -26,8 +28,7 @@ _DATE_RE = re.compile(
     r"\s*(Z|[+-]\d{2}:?\d{2})?$"
 )
 _COMPACT_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:[T\s]?(\d{2})(\d{2})(\d{2})?)?$")
-_TIME_ONLY_RE = re.compile(r"^(?:上午|下午|晚上)?\s*\d{1,2}\s*[:时点]\s*\d{0,2}\s*分?(?:\s*[:]?\s*\d{1,2}\s*秒?)?$")
-_EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+TIME_ONLY_RE = re.compile(r"^(?:上午|下午|晚上)?\s*\d{1,2}\s*[:时点]\s*\d{0,2}\s*分?(?:\s*[:]?\s*\d{1,2}\s*秒?)?$")
 #: Excel serial numbers accepted as dates: 1990-01-01 to 2099-12-31.
 _EXCEL_RANGE = (32874.0, 73415.0)
 
@@ -66,7 +67,7 @@ def parse_time(value) -> dt.datetime:
         raise ValueError(f"{value.isoformat()} is a time of day without a date; give the date too (e.g. 2021-03-04 21:15)")
     if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
         return _from_excel(float(value))
-    text = unicodedata.normalize("NFKC", str(value)).strip()
+    text = ascii_text(str(value)).strip()
     if not text:
         raise ValueError("no time given")
     try:
@@ -88,7 +89,7 @@ def parse_time(value) -> dt.datetime:
     if m:
         y, mo, d, h, mi, s = m.groups()
         return dt.datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0))
-    if _TIME_ONLY_RE.match(text):
+    if TIME_ONLY_RE.match(text):
         raise ValueError(f"{text!r} is a time of day without a date; give the date too (e.g. 2021-03-04 21:15)")
     raise ValueError(f"{text!r} is not a date and time; write e.g. 2021-03-04 21:15 or 2021年3月4日 21时15分")
 
@@ -98,7 +99,8 @@ def _from_excel(number: float) -> dt.datetime:
     if not np.isfinite(number) or not lo <= number <= hi:
         raise ValueError(f"{number!r} is not a date: as an Excel serial number it lies outside 1990-2099; write e.g. 2021-03-04 21:15")
     # Round to the second: Excel stores times as fractions of a day.
-    return _EXCEL_EPOCH + dt.timedelta(seconds=round(number * 86400.0))
+    t = from_excel(number)
+    return t.replace(microsecond=0) + dt.timedelta(seconds=round(t.microsecond / 1e6))
 
 
 def format_time(t: dt.datetime) -> str:
@@ -110,7 +112,7 @@ def format_time(t: dt.datetime) -> str:
 # --- periods --------------------------------------------------------------------
 
 
-def _local_seconds(t: dt.datetime) -> int:
+def local_seconds(t: dt.datetime) -> int:
     return int((t - dt.datetime(1970, 1, 1)).total_seconds())
 
 
@@ -134,11 +136,11 @@ def period_bounds(start=None, end=None) -> tuple[int | None, int | None]:
         if v is None:
             return None
         if isinstance(v, (dt.datetime, pd.Timestamp)):
-            return _local_seconds(parse_time(v))
+            return local_seconds(parse_time(v))
         text = str(v).strip()
         m = re.fullmatch(r"(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?", text)
         if not m:
-            return _local_seconds(parse_time(text))
+            return local_seconds(parse_time(text))
         y, mo, d = int(m.group(1)), m.group(2), m.group(3)
         if mo is None:
             t = dt.datetime(y + 1 if is_end else y, 1, 1)
@@ -147,7 +149,7 @@ def period_bounds(start=None, end=None) -> tuple[int | None, int | None]:
             t = dt.datetime(y + (mo_i == 12), mo_i % 12 + 1, 1) if is_end else dt.datetime(y, mo_i, 1)
         else:
             t = dt.datetime(y, int(mo), int(d)) + (dt.timedelta(days=1) if is_end else dt.timedelta(0))
-        return _local_seconds(t)
+        return local_seconds(t)
 
     return parse(start, False), parse(end, True)
 

@@ -8,7 +8,9 @@
 * reports self-crossing lines as notices in ``gdf.attrs["notices"]``
   (:func:`self_crossing_notices`): a patrol loop may cross itself, but a GPS
   track that crosses itself many times is suspect. These are reported, not refused;
-* reads GPX tracks (:func:`read_gpx`), e.g. a patrol's phone or radio GPS log.
+* reads GPX tracks (:func:`read_gpx`), e.g. a patrol's phone or radio GPS log;
+  :func:`read_gpx_points` gives the same file's points with their times, for
+  the track store of :mod:`geo.tracks`.
 
 GCJ-02 (AMap, Tencent) or BD-09 (Baidu) sources are read with ``datum="gcj02"``
 or a top-level ``"datum"`` member in the GeoJSON; they are converted to WGS-84
@@ -17,7 +19,7 @@ before anything is measured.
 
 from __future__ import annotations
 
-import os
+import json
 from collections import defaultdict
 from pathlib import Path
 
@@ -28,8 +30,9 @@ import shapely
 from geo import crs as _crs
 from geo import io, settings
 from geo.errors import DataFileError, SchemaError
+from geo.io import Source
 
-__all__ = ["check_teams", "count_self_crossings", "load_routes", "read_gpx", "self_crossing_notices"]
+__all__ = ["check_teams", "count_self_crossings", "load_routes", "read_gpx", "read_gpx_points", "self_crossing_notices"]
 
 
 def check_teams(routes: gpd.GeoDataFrame, *, source: str | None = None) -> None:
@@ -142,17 +145,19 @@ def self_crossing_notices(routes: gpd.GeoDataFrame, *, suspect_count: int | None
     return notices
 
 
-def load_routes(path: str | os.PathLike | None = None, *, datum: str | None = None, **gpx_fields) -> gpd.GeoDataFrame:
+def load_routes(path: Source | None = None, *, datum: str | None = None, name: str | None = None, **gpx_fields) -> gpd.GeoDataFrame:
     """Read patrol routes for the coverage engine, with every check.
 
     Parameters
     ----------
     path
-        GeoJSON, GeoPackage, CSV/XLSX (WKT ``geometry`` column) or GPX; default
-        ``data/patrol_routes.geojson``.
+        GeoJSON, GeoPackage, CSV/XLSX (WKT ``geometry`` column) or GPX: a path,
+        bytes or a binary file object; default ``data/patrol_routes.geojson``.
     datum
         Datum of the coordinates when the file does not declare it
         (``wgs84``, ``gcj02``, ``bd09``).
+    name
+        The file's name for messages and its format (needed for bytes).
     **gpx_fields
         For a GPX file: the team fields, see :func:`read_gpx`.
 
@@ -169,8 +174,8 @@ def load_routes(path: str | os.PathLike | None = None, *, datum: str | None = No
     DataFileError
         If the file is missing or unreadable.
     """
-    path = Path(path) if path is not None else settings.data_path("patrol_routes.geojson")
-    if path.suffix.lower() == ".gpx":
+    path = io.as_input(settings.data_path("patrol_routes.geojson") if path is None else path, name=name)
+    if path.suffix == ".gpx":
         gdf = read_gpx(path, datum=datum, **gpx_fields)
     else:
         if gpx_fields:
@@ -183,8 +188,9 @@ def load_routes(path: str | os.PathLike | None = None, *, datum: str | None = No
 
 
 def read_gpx(
-    path: str | os.PathLike,
+    path: Source,
     *,
+    name: str | None = None,
     team_id: str,
     team: str,
     org_type: str,
@@ -202,7 +208,9 @@ def read_gpx(
     Parameters
     ----------
     path
-        The GPX file.
+        The GPX file: a path, bytes or a binary file object.
+    name
+        The file's name for messages (default the path).
     team_id, team, org_type, shift, schedule
         Route properties (see :data:`geo.schemas.ROUTES`).
     route_id
@@ -226,19 +234,8 @@ def read_gpx(
     SchemaError
         If a track has fewer than two points, or a property is invalid.
     """
-    import gpxpy
-    import gpxpy.gpx
-
-    path = Path(path)
-    if not path.exists():
-        msg = f"{path}: no such file"
-        raise DataFileError(msg)
-    try:
-        with open(path, encoding="utf-8-sig") as fh:
-            doc = gpxpy.parse(fh)
-    except (gpxpy.gpx.GPXException, ValueError, UnicodeDecodeError) as exc:
-        msg = f"{path}: not a readable GPX file ({exc})"
-        raise DataFileError(msg) from exc
+    path = io.as_input(path, name=name)
+    doc = _parse_gpx(path)
     lines: list[list[list[tuple[float, float]]]] = []
     names: list[str | None] = []
     for trk in doc.tracks:
@@ -251,7 +248,7 @@ def read_gpx(
     if not lines:
         msg = f"{path}: the GPX file has no track (<trk>) or route (<rte>)"
         raise SchemaError(msg, ["record the patrol as a track, or draw it as a route, and export again"])
-    prefix = route_id or path.stem
+    prefix = route_id or Path(path.label).stem
     props, geoms = [], []
     problems = []
     for k, (parts, name) in enumerate(zip(lines, names, strict=True)):
@@ -281,22 +278,102 @@ def read_gpx(
     return gdf
 
 
-def _validated(path: Path, props: list[dict], geoms: list, datum: str) -> gpd.GeoDataFrame:
+def _validated(path: io.Input, props: list[dict], geoms: list, datum: str) -> gpd.GeoDataFrame:
     """Validate GPX-derived features with the routes reader (schema checks, datum conversion)."""
-    import json
-    import tempfile
-
     features = [
         {"type": "Feature", "properties": p, "geometry": None if g is None else json.loads(shapely.to_geojson(g))}
         for p, g in zip(props, geoms, strict=True)
     ]
     doc = {"type": "FeatureCollection", "datum": datum, "features": features}
-    with tempfile.TemporaryDirectory() as tmp:
-        staged = Path(tmp) / f"{path.stem}.geojson"
-        staged.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
-        try:
-            return io.read_routes(staged)
-        except SchemaError as exc:
-            problems = [p.replace(str(staged), str(path)) for p in exc.problems]
-            msg = f"{path}: {len(problems)} problem{'s' if len(problems) != 1 else ''} in the GPX tracks"
-            raise SchemaError(msg, problems) from None
+    staged = io.Input(path.label, ".geojson", data=json.dumps(doc, ensure_ascii=False).encode("utf-8"))
+    try:
+        return io.read_routes(staged)
+    except SchemaError as exc:
+        msg = f"{path}: {len(exc.problems)} problem{'s' if len(exc.problems) != 1 else ''} in the GPX tracks"
+        raise SchemaError(msg, exc.problems) from None
+
+
+def metadata_for(routes: gpd.GeoDataFrame, base_metadata: dict | None) -> dict:
+    """Top-level members for a file of ``routes``, starting from those of the file they were edited from.
+
+    The file-level ``synthetic: true`` and its ``note`` (e.g. "SYNTHETIC
+    demonstration routes ...") are kept only while some route still has
+    ``synthetic`` true; once every route says ``synthetic`` false (or empty),
+    both are dropped. When no route carries a ``synthetic`` value at all, the
+    file-level declaration is the only one there is and is kept.
+
+    Parameters
+    ----------
+    routes
+        The routes to be written.
+    base_metadata
+        Top-level members of the earlier file (:func:`geo.routes.edits.file_metadata`), or None.
+
+    Returns
+    -------
+    dict
+        A new dict; ``base_metadata`` is not changed.
+    """
+    meta = dict(base_metadata or {})
+    if not meta.get("synthetic") or "synthetic" not in routes.columns:
+        return meta
+    flags = routes["synthetic"]
+    if flags.isna().all():
+        return meta
+    if flags.astype("boolean").fillna(False).astype(bool).any():
+        return meta
+    meta.pop("synthetic", None)
+    meta.pop("note", None)
+    return meta
+
+
+def _parse_gpx(path: io.Input):
+    """Parse a GPX input with gpxpy; a malformed file is a :class:`DataFileError`."""
+    import gpxpy
+    import gpxpy.gpx
+
+    try:
+        with path.open() as fh:
+            return gpxpy.parse(fh.read().decode("utf-8-sig"))
+    except (gpxpy.gpx.GPXException, ValueError, UnicodeDecodeError) as exc:
+        msg = f"{path}: not a readable GPX file ({exc})"
+        raise DataFileError(msg) from exc
+
+
+def read_gpx_points(path: Source):
+    """Read every track point of a GPX file with its time, as recorded (no datum conversion).
+
+    Parameters
+    ----------
+    path
+        The GPX file.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per ``<trkpt>`` in file order: ``track`` and ``segment``
+        (1-based), ``point`` (1-based position in the file's track points),
+        ``name`` (the track's name or ""), ``lon``, ``lat`` and ``time`` (the
+        ``<time>`` as gpxpy reads it, a datetime or None).
+        ``attrs["waypoints"]`` and ``attrs["route_points"]`` count the
+        ``<wpt>`` and ``<rtept>`` elements, which carry no track.
+
+    Raises
+    ------
+    DataFileError
+        If the file is missing or not GPX.
+    """
+    import pandas as pd
+
+    doc = _parse_gpx(io.as_input(path))
+    rows = []
+    k = 0
+    for ti, trk in enumerate(doc.tracks, start=1):
+        for si, seg in enumerate(trk.segments, start=1):
+            for p in seg.points:
+                k += 1
+                rows.append((ti, si, k, trk.name or "", p.longitude, p.latitude, p.time))
+    df = pd.DataFrame(rows, columns=["track", "segment", "point", "name", "lon", "lat", "time"])
+    df.attrs["waypoints"] = len(doc.waypoints)
+    df.attrs["route_points"] = sum(len(r.points) for r in doc.routes)
+    return df
