@@ -13,7 +13,7 @@ from folium.plugins import Draw
 from geo import crs as _crs
 from geo.maps import mapview
 from ui import data
-from ui.i18n import t
+from ui.i18n import lang, t
 from ui.sidebar import Filters
 
 MAP_HEIGHT = 620
@@ -110,9 +110,10 @@ def coverage_map(
     m = build(
         _estates_for_map(cov, shown), inputs, filters.rule, heat=heat.data if heat is not None and heat.n_incidents else None,
         hotspots=hotspot_cells, basemap=filters.basemap, show_bands=filters.show_bands,
-        tianditu_key=filters.tianditu_key or None, notes=notes, extra_layers=extra,
+        tianditu_key=filters.tianditu_key or None, notes=notes, extra_layers=extra, lang=lang(),
     )
     if draw:
+        m.add_child(mapview.DrawLocale(lang()))
         Draw(
             export=False, position="topleft",
             draw_options={"polyline": {"shapeOptions": {"color": "#d81b60", "weight": 5}}, "polygon": False, "rectangle": False,

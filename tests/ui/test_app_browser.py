@@ -107,7 +107,7 @@ def test_app_end_to_end_offline(browser, server, driver):
         for dx, dy in ((0.30, 0.30), (0.40, 0.32), (0.45, 0.40)):
             container.click(position={"x": box["width"] * dx, "y": box["height"] * dy}, force=True)
             page.wait_for_timeout(300)
-        editor_map.locator(".leaflet-draw-actions a", has_text="Finish").click()
+        editor_map.locator(".leaflet-draw-actions a", has_text="完成").click()  # Leaflet.draw in Chinese
         page.wait_for_selector("text=已读取 1 条线", timeout=60000)
         driver.settle(page)
         driver.choose(page, "新路线班次", "全天")  # PS-SMB patrols at night and all day: the new route's shift is asked for
