@@ -242,9 +242,9 @@ def _history(ctx: Context, editor: bool) -> None:
         return
     st.dataframe(pd.DataFrame({
         t("col_version"): [v.number for v in versions],
-        t("col_saved_at"): [v.saved_at for v in versions],
-        t("author"): [v.author for v in versions],
-        t("reason"): [v.reason for v in versions],
+        t("col_saved_at"): [tables.time_text(v.saved_at) for v in versions],
+        t("author"): [tables.history_text(v.author) for v in versions],
+        t("reason"): [tables.history_text(v.reason) for v in versions],
         t("col_routes_n"): [v.n_routes for v in versions],
         t("col_restored_from"): [v.restored_from if v.restored_from is not None else "" for v in versions],
     }).iloc[::-1], hide_index=True, width="stretch", key="history_table")

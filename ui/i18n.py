@@ -277,6 +277,8 @@ TEXTS.update({
     "save_needs": ("填写修改人和修改原因后才能保存。", "Give your name and a reason to save."),
     "restore_pick": ("选择版本", "Version"),
     "restore_reason": ("恢复到第 {n} 版", "restore version {n}"),
+    "history_as_found": ("（原有文件）", "(file as found)"),
+    "history_first": ("首次保存前的路线文件", "the routes file before the first save"),
     "restored": ("已恢复第 {n} 版（保存为第 {v} 版）", "Version {n} restored (saved as version {v})"),
     "restore_needs": ("先填写上方的修改人。", "Fill in your name above first."),
     "no_versions": ("尚无保存记录：第一次保存时会先存下现有文件作为第 1 版。", "No saves yet: the first save keeps the current file as version 1."),
