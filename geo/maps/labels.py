@@ -31,15 +31,20 @@ def status_style(radius_m: float | None = None) -> dict[str, tuple[str, str, str
     """Estate status -> (Chinese label, English, colour) for a rule radius (default the setting)."""
     _, en = radius_text(radius_m)
     return {
-        "covered": (STATUS_LABELS_ZH["covered"], "covered", "#2e7d32"),
-        "coverable": (STATUS_LABELS_ZH["coverable"], "coverable: nearby teams must extend", "#ef6c00"),
-        "gap": (STATUS_LABELS_ZH["gap"], f"gap: no team within {en}", "#c62828"),
+        "covered": (STATUS_LABELS_ZH["covered"], "covered", "#009e73"),  # Okabe-Ito bluish green
+        "coverable": (STATUS_LABELS_ZH["coverable"], "coverable: nearby teams must extend", "#e69f00"),  # Okabe-Ito orange
+        "gap": (STATUS_LABELS_ZH["gap"], f"gap: no team within {en}", "#d55e00"),  # Okabe-Ito vermillion
     }
 
 
 #: Estate status -> (Chinese label, English, colour) at the default 1,000 m radius.
 STATUS_STYLE: dict[str, tuple[str, str, str]] = status_style(1000.0)
 UNKNOWN_STATUS = ("未计算", "status not computed", "#607d8b")
+
+#: Estate status -> (marker radius in px, halo ring dash or None for no halo): size and ring are the second cue
+#: beside colour, so the statuses read apart without colour vision (covered small, coverable ringed dashed,
+#: gap largest with a solid ring).
+STATUS_SHAPE: dict[str, tuple[int, str | None]] = {"covered": (6, None), "coverable": (9, "4 3"), "gap": (11, "")}
 
 #: Team type -> (Chinese label, colour).
 ORG_STYLE: dict[str, tuple[str, str]] = {

@@ -37,6 +37,7 @@ from geo.maps import texts
 from geo.maps.labels import (
     ORG_STYLE,
     OTHER_ORG,
+    STATUS_SHAPE,
     UNKNOWN_STATUS,
     distance_text,
     estate_popup,
@@ -197,7 +198,10 @@ def _legend_html(
         keys = ["covered", "coverable", "gap"] + (["unknown"] if any(s not in ("covered", "coverable", "gap") for s in statuses) else [])
         for key in keys:
             label, colour = status_label(key if key != "unknown" else None, radius_m, lang)
-            parts.append(f'<div><span class="sw" style="background:{colour}"></span>{safe_text(label)}</div>')
+            size, ring = STATUS_SHAPE.get(key, (7, None))
+            halo = "" if ring is None else f";box-shadow:0 0 0 3px #fff,0 0 0 5px {colour}"
+            dim = f"width:{size + 4}px;height:{size + 4}px;border-radius:{size}px"
+            parts.append(f'<div><span class="sw" style="background:{colour};{dim}{halo}"></span>{safe_text(label)}</div>')
     else:
         parts.append(f'<div><span class="sw" style="background:{UNKNOWN_STATUS[2]}"></span>{safe_text(tx("estate", lang))}</div>')
     for org in org_types:
@@ -206,7 +210,7 @@ def _legend_html(
     radius = radius_text(radius_m)[1 if lang == "en" else 0]
     swatches = {
         "extensions": f'<span class="ln" style="border-top-style:dashed;border-color:#555"></span>{safe_text(tx("extension_line", lang))}',
-        "rule_band": f'<span class="bx" style="border-color:#1e88e5;background:rgba(30,136,229,0.08)"></span>'
+        "rule_band": f'<span class="bx" style="border-color:#8a8a8a;border-style:dashed"></span>'
                      f'{safe_text(tx("layer_rule_band", lang, radius=radius))}',
         "cover_band": f'<span class="bx" style="border-color:#43a047;background:rgba(67,160,71,0.2)"></span>{safe_text(tx("layer_cover_band", lang))}',
         "hotspots": f'<span class="bx" style="border-color:#d32f2f;background:rgba(211,47,47,0.35)"></span>{safe_text(tx("hot", lang))} '
@@ -432,6 +436,10 @@ def build_map(
 
     m = folium.Map(location=centre, zoom_start=14, tiles=None, control_scale=False, height=height,
                    attr=None, prefer_canvas=False)
+    # Only Leaflet and jQuery: Bootstrap, Font Awesome and awesome-markers are unused here and made up most of
+    # the bytes every map sends (inlined for offline use, on every rerun of the app).
+    m.default_js = [(name, url) for name, url in m.default_js if name in ("leaflet", "jquery")]  # folium popups use jQuery
+    m.default_css = [(name, url) for name, url in m.default_css if name == "leaflet_css"]
     m.get_root().header.add_child(Element(_CSS % {"bg": BACKGROUND_COLOUR}), name="shahe_map_css")
 
     legend_notes = list(notes)
@@ -453,7 +461,9 @@ def build_map(
 
     # Bands first, so markers and lines stay clickable on top.
     if bnd is not None and len(bnd):
-        for band, name, colour, opacity in (("rule", tx("layer_rule_band", lang, radius=radius_label), "#1e88e5", 0.05),
+        # The rule band is a light grey outline with no fill (overlapping fills used to swamp the map); the river
+        # stays light blue and police routes dark blue, so the three read apart.
+        for band, name, colour, opacity in (("rule", tx("layer_rule_band", lang, radius=radius_label), "#8a8a8a", 0.0),
                                             ("cover", tx("layer_cover_band", lang), "#43a047", 0.12)):
             part = bnd[bnd["band"] == band] if "band" in bnd.columns else bnd
             if not len(part):
@@ -464,7 +474,8 @@ def build_map(
                 tip = f"{safe_text(row.get('team', ''))} · {safe_text(name)} {safe_text(distance_text(row.get('radius_m'), lang))}"
                 folium.GeoJson(
                     shapely.geometry.mapping(row.geometry),
-                    style_function=lambda _f, c=colour, o=opacity: {"color": c, "weight": 1, "opacity": 0.5, "fillColor": c, "fillOpacity": o},
+                    style_function=lambda _f, c=colour, o=opacity, d=("5 5" if band == "rule" else None): {
+                        "color": c, "weight": 1, "opacity": 0.6, "fillColor": c, "fillOpacity": o, "dashArray": d},
                     tooltip=folium.Tooltip(tip),
                 ).add_to(group)
             group.add_to(m)
@@ -541,8 +552,12 @@ def build_map(
                 folium.GeoJson(shapely.geometry.mapping(geom),
                                style_function=lambda _f, c=colour: {"color": c, "weight": 2, "fillColor": c, "fillOpacity": 0.2}).add_to(group)
                 geom = geom.representative_point()
+            size, ring = STATUS_SHAPE.get(status or "", (7, None))
+            if ring is not None:  # a halo that makes gaps and coverable estates stand out (not clickable)
+                folium.CircleMarker([geom.y, geom.x], radius=size + 6, color=colour, weight=3, dash_array=ring or None, fill=True,
+                                    fill_color=colour, fill_opacity=0.15, interactive=False, class_name="estate-halo").add_to(group)
             folium.CircleMarker(
-                [geom.y, geom.x], radius=8, color="#ffffff", weight=2, fill=True, fill_color=colour, fill_opacity=0.95,
+                [geom.y, geom.x], radius=size, color="#ffffff", weight=2, fill=True, fill_color=colour, fill_opacity=0.95,
                 class_name=f"estate-marker estate-{status or 'unknown'}",
                 popup=folium.Popup(popup, max_width=380), tooltip=folium.Tooltip(tip),
             ).add_to(group)
