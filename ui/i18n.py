@@ -277,6 +277,8 @@ TEXTS.update({
     "save_needs": ("填写修改人和修改原因后才能保存。", "Give your name and a reason to save."),
     "restore_pick": ("选择版本", "Version"),
     "restore_reason": ("恢复到第 {n} 版", "restore version {n}"),
+    "focus": ("点选数字，地图和清单只显示这些小区", "Pick a figure: the map and the list show only those estates"),
+    "focus_all": ("全部 {n} 个", "all {n}"),
     "history_as_found": ("（原有文件）", "(file as found)"),
     "history_first": ("首次保存前的路线文件", "the routes file before the first save"),
     "restored": ("已恢复第 {n} 版（保存为第 {v} 版）", "Version {n} restored (saved as version {v})"),

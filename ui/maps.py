@@ -123,8 +123,8 @@ def coverage_map(
     return data.localized(m)
 
 
-def show(m: folium.Map, *, key: str, returned: list[str]) -> dict:
+def show(m: folium.Map, *, key: str, returned: list[str], height: int = MAP_HEIGHT) -> dict:
     """Show a map with st_folium, returning only ``returned`` (so panning never reruns the script)."""
     from streamlit_folium import st_folium
 
-    return st_folium(m, key=key, height=MAP_HEIGHT, use_container_width=True, returned_objects=returned) or {}
+    return st_folium(m, key=key, height=height, use_container_width=True, returned_objects=returned) or {}

@@ -141,3 +141,27 @@ def test_map_keeps_its_size_when_heat_is_switched_on(browser, server, driver):
         assert errors == []
     finally:
         context.close()
+
+
+def test_overview_map_follows_the_picked_figure(browser, server, driver):
+    """The overview has a map; picking a figure ("6 应延伸覆盖") leaves only those estates on it and in the list."""
+    url, data = server
+    table = report.coverage_table(gio.read_estates(data / "estates.geojson"), gio.read_routes(data / "patrol_routes.geojson"))
+    n_coverable = int((table["status"] == "coverable").sum())
+    context, page, errors = _page(browser)
+    try:
+        driver.open(page, url)
+        frame = driver.maps(page)[0]
+        frame.locator("path.estate-marker").first.wait_for(state="attached", timeout=90000)
+        assert frame.locator("path.estate-marker").count() == len(table)
+        page.get_by_text(f"{n_coverable} 应延伸覆盖", exact=True).click()
+        driver.settle(page)
+        frame = driver.maps(page)[0]
+        page.wait_for_function(
+            "([sel, n]) => { const f = document.querySelector(sel); const d = f && f.contentDocument;"
+            " return d && d.querySelectorAll('path.estate-marker').length === n; }",
+            arg=[driver.map_iframe, n_coverable], timeout=60000)
+        assert frame.locator("path.estate-coverable").count() == n_coverable
+        assert errors == []
+    finally:
+        context.close()
