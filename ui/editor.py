@@ -13,13 +13,32 @@ from geo.routes.shared import open_route_store
 from geo.schemas import ORG_TYPES, SHIFTS
 from ui import auth, data, maps, state, tables
 from ui.context import Context
-from ui.i18n import status_label, t
+from ui.i18n import lang, status_label, t
 from ui.tables import error_text, md
 
 DATUMS = ("wgs84", "gcj02", "bd09")
 
+#: Engine phrases of refused route input -> the interface text that says the same in one sentence.
+_INPUT_PROBLEMS = (
+    ("needs at least two different points", "bad_line_points"),
+    ("is not a route", "bad_line_kind"),
+    ("not valid JSON", "bad_json"),
+    ("has no track", "bad_gpx_waypoints"),
+    ("not a readable GPX", "bad_gpx"),
+    ("unknown file type", "bad_file_type"),
+)
+
+
 def _error(exc: GeoError) -> None:
-    st.error(error_text(exc))
+    """Refused input: one sentence in the interface language (the engine's English detail only in English mode)."""
+    text = str(exc) + " " + " ".join(getattr(exc, "problems", None) or [])
+    key = next((k for phrase, k in _INPUT_PROBLEMS if phrase in text), None)
+    if key is None:
+        st.error(error_text(exc))
+    elif lang() == "zh":
+        st.error(t(key))
+    else:
+        st.error(f"{t(key)}\n\n{error_text(exc)}")
 
 
 def _store_error(exc: GeoError) -> str:
