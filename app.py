@@ -6,7 +6,7 @@ Run with ``./run app``. The views live in ``ui/``, the engine in ``geo/``.
 import streamlit as st
 
 from geo.errors import GeoError
-from ui import context, data, editor, overview, planner, progress, register, sidebar, state
+from ui import context, editor, overview, planner, progress, register, sidebar, state
 from ui.i18n import LANGS, t
 from ui.tables import error_text
 
@@ -35,7 +35,6 @@ view = st.sidebar.radio(t("view"), list(VIEWS), key=state.VIEW, format_func=lamb
 st.title(t("title"))
 st.caption(t("demo_banner"))
 
-data.data_dir()
 try:
     estates_path, estates_mtime, estates, routes_path, routes_text, routes_sha256 = context.base_inputs()
 except GeoError as exc:

@@ -356,6 +356,35 @@ def _heat_case(data: scale.ScaleData):
     return fn
 
 
+def _optimise_case(data: scale.ScaleData):
+    """The k = 1 plan along a synthetic road grid: HiGHS against the per-estate sum and greedy, in one run."""
+
+    def fn(repeats):
+        from geo.optimise.plan import plan_extensions
+
+        estates, routes = data.frames()
+        roads = scale.grid_roads(data)
+        times, res = _timed(repeats, lambda: plan_extensions(estates, routes, network=roads, time_limit_s=60))
+        greedy = res.model.solve(method="greedy")
+        p = res.plan
+        return times, None, {
+            "estates_served": int((res.model.need > 0).sum()),
+            "candidates": len(res.candidates),
+            "solver": p.method,
+            "proven_optimal": bool(p.optimal),
+            "gap": round(float(p.gap), 6),
+            "solve_s": round(p.seconds, 2),
+            "optimal_m": round(p.added_m),
+            "per_estate_sum_m": round(res.per_estate_sum_m),
+            "greedy_m": round(greedy.added_m),
+            "greedy_s": round(greedy.seconds, 2),
+            "optimal/per_estate": round(p.added_m / res.per_estate_sum_m, 3) if res.per_estate_sum_m else None,
+            "optimal/greedy": round(p.added_m / greedy.added_m, 3) if greedy.added_m else None,
+        }
+
+    return fn
+
+
 def _import_case(data: scale.ScaleData, rows: int):
     def fn(repeats):
         from geo.incidents.importer import import_incidents
@@ -477,6 +506,8 @@ def run_benchmark(
         d = data if s == size else scale.generate(s, seed=seed, incidents=False)
         results.append(run_case(f"update_route: one route moved ({s})", s, _update_case(d, seed), max(repeats, 5)))
     results.append(run_case(f"heat payload of {len(data.incidents)} incidents", size, _heat_case(data), repeats))
+    d = data if size == "district" else scale.generate("district", seed=seed, incidents=False)
+    results.append(run_case("optimise: k=1 extension plan on a 300 m road grid (district)", "district", _optimise_case(d), 1))
     rows = min(import_rows, len(data.incidents))
     results.append(run_case(f"import of a {rows}-row incident CSV", size, _import_case(data, rows), 1))
     for r in results:

@@ -295,3 +295,16 @@ def _incidents(rng, n, exy, et, town_xy, spread, weight) -> IncidentArrays:
         None,
         {"synthetic": True},
     )
+
+
+def grid_roads(data: ScaleData, *, step_m: float = 300.0):
+    """A synthetic road grid over the layout (lines every ``step_m`` metres both ways), as a GeoDataFrame in :attr:`ScaleData.crs`."""
+    import geopandas as gpd
+    import shapely
+
+    x0, y0, x1, y1 = data.bounds_m
+    xs = np.arange(x0, x1 + step_m, step_m)
+    ys = np.arange(y0, y1 + step_m, step_m)
+    lines = [shapely.LineString([(x, y0), (x, y1)]) for x in xs] + [shapely.LineString([(x0, y), (x1, y)]) for y in ys]
+    n = len(lines)
+    return gpd.GeoDataFrame({"road_class": ["street"] * n, "synthetic": [True] * n}, geometry=lines, crs=data.crs)

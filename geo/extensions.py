@@ -41,7 +41,7 @@ from geo.coverage.rule import Rule, as_rule
 from geo.errors import CRSError, SchemaError
 from geo.schemas import ROADS
 
-__all__ = ["RoadNetwork", "extension_proposals", "read_network"]
+__all__ = ["RoadNetwork", "connectors", "extension_proposals", "network_for", "read_network"]
 
 _COLUMNS = [
     "estate_id",
@@ -170,6 +170,83 @@ class RoadNetwork:
         return legs + best[0], shapely.LineString(pts)
 
 
+    def paths(self, starts, ends, *, chunk: int = 64) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`path` for many pairs at once, with one Dijkstra run per distinct end segment.
+
+        Parameters
+        ----------
+        starts, ends
+            Arrays of shapely points in :attr:`crs`, one pair per position.
+        chunk
+            End segments per batch of the shortest-path computation (bounds memory).
+
+        Returns
+        -------
+        (length_m, lines)
+            Per pair the length in metres and the line (start to end), or NaN and
+            None where the two points lie on parts of the network that are not connected.
+        """
+        import scipy.sparse as sp
+        from scipy.sparse.csgraph import dijkstra
+
+        starts = np.asarray(starts, dtype=object)
+        ends = np.asarray(ends, dtype=object)
+        n = len(starts)
+        out_len = np.full(n, np.nan)
+        out_lines = np.full(n, None, dtype=object)
+        if not n:
+            return out_len, out_lines
+        if getattr(self, "_csr", None) is None:
+            n_nodes = len(self.node_xy)
+            w = np.concatenate([self.seg_len, self.seg_len]) + 1e-12
+            self._csr = sp.csr_matrix((w, (np.concatenate([self.seg_u, self.seg_v]), np.concatenate([self.seg_v, self.seg_u]))), shape=(n_nodes, n_nodes))
+        s_seg, s_along, s_xy = self._snap_many(starts)
+        e_seg, e_along, e_xy = self._snap_many(ends)
+        sxy = shapely.get_coordinates(starts)
+        exy = shapely.get_coordinates(ends)
+        legs = np.hypot(*(s_xy - sxy).T) + np.hypot(*(exy - e_xy).T)
+        segs = np.unique(e_seg)
+        for lo in range(0, len(segs), chunk):
+            block = segs[lo : lo + chunk]
+            roots = np.concatenate([self.seg_u[block], self.seg_v[block]])
+            dist, pred = dijkstra(self._csr, directed=False, indices=roots, return_predecessors=True)
+            row_of = {int(sg): i for i, sg in enumerate(block.tolist())}
+            for i in np.flatnonzero(np.isin(e_seg, block)).tolist():
+                r = row_of[int(e_seg[i])]
+                s0, a0, s1, a1 = int(s_seg[i]), s_along[i], int(e_seg[i]), e_along[i]
+                best, via = (abs(a1 - a0), None) if s0 == s1 else (np.inf, None)
+                ends1 = ((r, a1), (r + len(block), self.seg_len[s1] - a1))
+                for n0, d0 in ((self.seg_u[s0], a0), (self.seg_v[s0], self.seg_len[s0] - a0)):
+                    for row, d1 in ends1:
+                        total = d0 + dist[row, n0] + d1
+                        if total < best:
+                            best, via = total, (row, int(n0))
+                if not np.isfinite(best):
+                    continue
+                nodes = []
+                if via is not None:
+                    row, node = via
+                    while node >= 0:
+                        nodes.append(node)
+                        node = int(pred[row, node])
+                pts = np.vstack([sxy[i], s_xy[i], self.node_xy[np.asarray(nodes, dtype=np.int64)] if nodes else np.zeros((0, 2)), e_xy[i], exy[i]])
+                keep = np.ones(len(pts), dtype=bool)
+                keep[1:] = np.any(np.diff(pts, axis=0) != 0, axis=1)
+                pts = pts[keep]
+                if len(pts) < 2:
+                    pts = np.vstack([sxy[i], exy[i]])
+                out_len[i] = legs[i] + best
+                out_lines[i] = shapely.LineString(pts)
+        return out_len, out_lines
+
+    def _snap_many(self, points) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Nearest segment, distance along it and the snapped point (n, 2) of each point."""
+        seg = self.tree.query_nearest(points, all_matches=False)[1]
+        along = shapely.line_locate_point(self.segments[seg], points)
+        xy = shapely.get_coordinates(shapely.line_interpolate_point(self.segments[seg], along))
+        return seg, along, xy
+
+
 def read_network(network, *, crs) -> RoadNetwork:
     """Read a road network (GeoJSON path or GeoDataFrame of lines) into a :class:`RoadNetwork`.
 
@@ -252,23 +329,7 @@ def extension_proposals(
         kinds = {"distance_m": float, "cover_m": float, "connector_m": float, "extension_m": float, "rank": np.int64, "recommended": bool}
         empty = {c: pd.Series([], dtype=kinds.get(c, object)) for c in _COLUMNS}
         return gpd.GeoDataFrame(empty, geometry=gpd.GeoSeries([], crs=settings.storage_crs))
-    est_g = model.estate_geoms[ob["estate_index"].to_numpy()]
-    rte_g = model.route_geoms[ob["route_index"].to_numpy()]
-    lines = shapely.shortest_line(rte_g, est_g)
-    connector = shapely.length(lines)
-    measure = np.full(len(ob), "straight", dtype=object)
-    if network is not None:
-        net = network if isinstance(network, RoadNetwork) else read_network(network, crs=model.crs)
-        if not pyproj.CRS(net.crs).equals(model.crs):
-            msg = f"road network is in {net.crs.to_string()} but the coverage model measures in {model.crs.to_string()}"
-            raise CRSError(msg)
-        starts = shapely.get_point(lines, 0)
-        ends = shapely.get_point(lines, 1)
-        for i in range(len(ob)):
-            found = net.path(starts[i], ends[i])
-            if found is not None:
-                connector[i], lines[i] = found
-                measure[i] = "network"
+    connector, lines, measure = connectors(model, ob["estate_index"].to_numpy(), ob["route_index"].to_numpy(), network=network)
     cover = ob["cover_m"].to_numpy()
     extension = 2.0 * np.maximum(0.0, connector - cover)
     out = pd.DataFrame(
@@ -291,3 +352,57 @@ def extension_proposals(
     geoms = gpd.GeoSeries(out["_line"].to_numpy(), crs=model.crs).to_crs(settings.storage_crs)
     out = out.drop(columns=["_order", "_line"])
     return gpd.GeoDataFrame(out, geometry=geoms.values, crs=settings.storage_crs)
+
+
+def network_for(network, model: CoverageModel) -> RoadNetwork:
+    """The road network ``network`` (path, GeoDataFrame or :class:`RoadNetwork`) in ``model``'s metric CRS.
+
+    Raises
+    ------
+    CRSError
+        If a given :class:`RoadNetwork` measures in another CRS than the model.
+    """
+    net = network if isinstance(network, RoadNetwork) else read_network(network, crs=model.crs)
+    if not pyproj.CRS(net.crs).equals(model.crs):
+        msg = f"road network is in {net.crs.to_string()} but the coverage model measures in {model.crs.to_string()}"
+        raise CRSError(msg)
+    return net
+
+
+def connectors(model: CoverageModel, estate_index, route_index, *, network=None, starts=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Shortest connectors from routes to estates, straight or along the roads.
+
+    Parameters
+    ----------
+    model
+        The coverage model whose metric geometries are used.
+    estate_index, route_index
+        Positions of the estate and the route of each connector.
+    network
+        None for straight connectors, or a road network (see :func:`network_for`).
+    starts
+        Optional start points (metric) instead of the routes' nearest points.
+
+    Returns
+    -------
+    (connector_m, lines, measure)
+        Lengths in metres, the lines in the model's metric CRS (from the route
+        end to the estate end) and ``straight`` or ``network`` per connector;
+        ``straight`` also where the roads do not join the two ends.
+    """
+    est_g = model.estate_geoms[np.asarray(estate_index, dtype=np.int64)]
+    if starts is None:
+        rte_g = model.route_geoms[np.asarray(route_index, dtype=np.int64)]
+        lines = shapely.shortest_line(rte_g, est_g)
+    else:
+        lines = shapely.shortest_line(np.asarray(starts, dtype=object), est_g)
+    connector = shapely.length(lines)
+    measure = np.full(len(lines), "straight", dtype=object)
+    if network is not None and len(lines):
+        net = network_for(network, model)
+        length, paths = net.paths(shapely.get_point(lines, 0), shapely.get_point(lines, 1))
+        ok = np.isfinite(length)
+        connector[ok] = length[ok]
+        lines[ok] = paths[ok]
+        measure[ok] = "network"
+    return connector, lines, measure

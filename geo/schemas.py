@@ -152,6 +152,47 @@ ROADS = Schema(
     ),
 )
 
+PLAN_KINDS = ("extension", "joined", "gap_extension", "new_police_loop")
+
+PLAN = Schema(
+    name="extension plan",
+    id_field="plan_id",
+    geometry_types=("LineString", "MultiLineString"),
+    description="One feature per planned detour (python -m geo optimise); python -m geo routes add applies it, team per feature.",
+    fields=(
+        Field("plan_id", "str", description="id of the detour in the plan, e.g. P-1"),
+        Field("team_id", "str", description="team whose patrol takes the detour (NEW-<post_id> for a new police loop)"),
+        Field("team", "str", description="team name"),
+        Field("org_type", "str", choices=ORG_TYPES, description="organisation type of the team"),
+        Field("shift", "str", choices=SHIFTS, description="shift of the route the detour leaves"),
+        Field("kind", "str", choices=PLAN_KINDS, description="extension, joined (several estates), gap_extension or new_police_loop"),
+        Field("cost_m", "float", description="added metres travelled, there and back"),
+        Field("length_m", "float", required=False, description="length of the drafted line, metres"),
+        Field("route_id", "str", required=False, description="route the detour leaves"),
+        Field("post_id", "str", required=False, description="police post a new loop starts from"),
+        Field("measure", "str", required=False, description="network, straight, or straight (roads not connected)"),
+        Field("estate_ids", "str", required=False, description="estates the detour brings in, ';'-joined"),
+        Field("synthetic", "bool", required=False, description="true when planned on synthetic routes or estates"),
+    ),
+)
+
+POST_KINDS = ("station", "post", "patrol")
+
+POSTS = Schema(
+    name="police posts",
+    id_field="post_id",
+    geometry_types=("Point",),
+    description="Police stations, posts and pre-positioned patrols that respond to calls (1-3-5 minute circles).",
+    fields=(
+        Field("post_id", "str", description="stable id, e.g. PS-1"),
+        Field("name", "str", description="name (派出所, 警务站, 巡逻点)"),
+        Field("kind", "str", choices=POST_KINDS, description="station (派出所), post (警务站/岗亭) or patrol (巡逻车停靠点)"),
+        Field("shift", "str", required=False, choices=SHIFTS, description="when it is manned: day, night or all (default all)"),
+        Field("synthetic", "bool", required=False, description="true when the position is invented"),
+        Field("note", "str", required=False, description="free text"),
+    ),
+)
+
 CHECKIN_POINTS = Schema(
     name="check-in points",
     id_field="point_id",
@@ -177,7 +218,7 @@ CHECKINS = Schema(
     ),
 )
 
-SCHEMAS: dict[str, Schema] = {"estates": ESTATES, "routes": ROUTES, "incidents": INCIDENTS, "checkin_points": CHECKIN_POINTS}
+SCHEMAS: dict[str, Schema] = {"estates": ESTATES, "routes": ROUTES, "incidents": INCIDENTS, "checkin_points": CHECKIN_POINTS, "plan": PLAN, "posts": POSTS}
 
 
 def describe(schema: Schema) -> str:

@@ -258,3 +258,43 @@ units_assumed_when_unknown: int = 4
 
 #: Largest evidence attachment, in bytes.
 attachment_max_bytes: int = 10_000_000
+
+# --- near-repeat (geo.incidents.nearrepeat) -----------------------------------
+
+#: Spatial bands of the Knox table, metres (upper limits, inclusive).
+near_repeat_bands_m: tuple[float, ...] = (100.0, 200.0, 400.0)
+#: Temporal bands of the Knox table, days (upper limits, inclusive).
+near_repeat_bands_days: tuple[float, ...] = (7.0, 14.0, 30.0)
+#: Monte-Carlo permutations of the Knox test, and their seed.
+near_repeat_permutations: int = 999
+near_repeat_seed: int = 2022
+
+# --- planning extensions (geo.optimise) and response circles (geo.response) ----
+
+#: Seconds HiGHS may take before the best plan found so far (or the greedy plan) is returned.
+optimise_time_limit_s: float = 30.0
+
+#: A detour is drafted this many metres past the point where the estate comes
+#: within its cover distance, so the drafted line covers it after any rounding
+#: of written coordinates (7 decimals of a degree are about 1 cm).
+optimise_overshoot_m: float = 0.5
+
+#: Two estates of one team are joined into one detour (route -> first -> second)
+#: only when they lie at most this far apart (straight line, metres).
+optimise_pair_max_m: float = 600.0
+
+#: Travel speed of a responding patrol per road class (``road_class`` of the road file), km/h.
+response_speed_kmh: dict = {"national": 40.0, "avenue": 35.0, "street": 25.0, "lane": 12.0}
+
+#: Speed on a road without ``road_class``, km/h.
+response_default_speed_kmh: float = 20.0
+
+#: Speed on foot from a post or an estate to its nearest road (the snap leg), km/h.
+response_access_speed_kmh: float = 5.0
+
+#: Response tiers, minutes (inclusive): an estate reached within 1 minute is tier 1, and so on.
+response_tiers_min: tuple[float, ...] = (1.0, 3.0, 5.0)
+
+#: Tier every estate should be in (residential estates fall in the 3- and 5-minute circles in
+#: the practice this follows); the response report lists the estates outside it.
+response_target_min: float = 5.0

@@ -44,3 +44,41 @@ def browser():
             yield chromium
         finally:
             chromium.close()
+
+
+# --- shared data -------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED_DATA = ROOT / "data"
+
+
+@pytest.fixture
+def shipped_data(tmp_path) -> Path:
+    """A copy of the shipped ``data/`` folder (without route history) to run against and change."""
+    out = tmp_path / "data"
+    shutil.copytree(SHIPPED_DATA, out, ignore=shutil.ignore_patterns("route_history"))
+    return out
+
+
+@pytest.fixture
+def incident_store(tmp_path):
+    """Write incidents as a store file: ``incident_store(frame, synthetic=True) -> path``.
+
+    ``frame`` has ``lon``, ``lat``, ``time`` (datetimes, local), ``category`` and
+    ``source``; the other store columns are filled (ids ``T0``, ``T1``, ...).
+    """
+    from geo.incidents.store import STORE_COLUMNS, write_store
+
+    def write(frame, *, synthetic: bool = True, path: Path | None = None) -> Path:
+        store = frame.assign(
+            incident_id=[f"T{i}" for i in range(len(frame))],
+            time=frame["time"].dt.strftime("%Y-%m-%dT%H:%M:%S+08:00"),
+            subcategory="",
+            address="",
+            text="",
+            synthetic="true" if synthetic else "false",
+            x_geocode_quality="given",
+        )[list(STORE_COLUMNS)]
+        return write_store(store, path or tmp_path / "incidents.csv")
+
+    return write

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,10 +17,9 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from geo import extensions, geocode, incidents, io, report, routes, settings
+from geo import extensions, geocode, incidents, io, report, routes
 from geo.coverage.model import solved_model
 from geo.coverage.rule import Rule, patrols_in
-from geo.errors import GeoError, SchemaError
 from geo.incidents import effect, heat, hotspots, risk
 from geo.maps import mapview, offline
 from geo.routes.shared import open_route_store
@@ -34,13 +32,10 @@ DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 def data_dir() -> Path:
     """The data folder: ``SHAHE_DATA_DIR`` when set (read now), else ``data/``.
 
-    The engine's :data:`geo.settings.data_dir` is set to the same folder, so
-    every default path of the engine (overrides, gazetteer, basemap) follows.
+    The app passes this folder's files to every engine function it calls; it
+    sets no engine setting.
     """
-    path = Path(os.environ.get("SHAHE_DATA_DIR") or DEFAULT_DATA_DIR)
-    if Path(settings.data_dir) != path:
-        settings.data_dir = path
-    return path
+    return Path(os.environ.get("SHAHE_DATA_DIR") or DEFAULT_DATA_DIR)
 
 
 def path_of(name: str) -> Path:
@@ -75,32 +70,10 @@ def read_text_sha256(path: Path) -> tuple[str, str]:
     return raw.decode("utf-8-sig"), hashlib.sha256(raw).hexdigest()
 
 
-def _renamed(exc: GeoError, old: str, new: str) -> GeoError:
-    """The same error with the path ``old`` written as ``new`` in its summary and every problem."""
-    if isinstance(exc, SchemaError):
-        return SchemaError(exc.summary.replace(old, new), [p.replace(old, new) for p in exc.problems])
-    try:
-        return type(exc)(str(exc).replace(old, new))
-    except TypeError:  # an error class with another constructor: keep it as it is
-        return exc
-
-
 @st.cache_data(show_spinner=False, max_entries=16)
 def routes_from_text(text: str, name: str = "patrol_routes.geojson") -> gpd.GeoDataFrame:
-    """Routes from GeoJSON text, with every check of :func:`geo.routes.load_routes`.
-
-    ``name`` (the routes file's name) stands for the temporary file the text
-    is checked in, in every message and notice.
-    """
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "patrol_routes.geojson"
-        path.write_text(text, encoding="utf-8")
-        try:
-            gdf = routes.load_routes(path)
-        except GeoError as exc:
-            raise _renamed(exc, str(path), name) from None
-    gdf.attrs["notices"] = [n.replace(str(path), name) for n in gdf.attrs.get("notices", [])]
-    return gdf
+    """Routes from GeoJSON text, with every check of :func:`geo.routes.load_routes`; messages name the file ``name``."""
+    return routes.load_routes(text.encode("utf-8"), name=name)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)

@@ -12,6 +12,7 @@ from geo.routes import edits
 from geo.routes.shared import open_route_store
 from geo.schemas import ORG_TYPES, SHIFTS
 from ui import auth, data, maps, state, tables
+from ui import plan as plan_view
 from ui.context import Context
 from ui.i18n import lang, status_label, t
 from ui.tables import error_text, md
@@ -185,15 +186,21 @@ def render(ctx: Context) -> None:
     result = st.session_state.pop(state.SAVE_RESULT, None)
     if result:
         (st.success if result[0] == "success" else st.error)(result[1])
-    st.markdown(t("draw_hint"))
-    lines, refused = _lines(ctx)
-    team, team_ok = _team(ctx, needed=bool(lines))
-    c1, c2 = st.columns(2)
-    replace = c1.radio(t("route_mode"), ("add", "replace"), horizontal=True, key=state.ROUTE_MODE,
-                       format_func=lambda m: t(f"route_{m}")) == "replace"
-    remove = c2.multiselect(t("remove_routes"), list(ctx.routes["route_id"].astype(str)), key=state.REMOVE_ROUTES, placeholder=t("none"))
-
+    plan_text, plan_lines = plan_view.render(ctx)
     draft_text = None
+    if plan_text is not None:
+        draft_text = plan_text
+        _preview(ctx, draft_text, plan_lines)
+        lines, remove, refused, team_ok = [], [], True, False
+    else:
+        st.markdown(t("draw_hint"))
+        lines, refused = _lines(ctx)
+        team, team_ok = _team(ctx, needed=bool(lines))
+        c1, c2 = st.columns(2)
+        replace = c1.radio(t("route_mode"), ("add", "replace"), horizontal=True, key=state.ROUTE_MODE,
+                           format_func=lambda m: t(f"route_{m}")) == "replace"
+        remove = c2.multiselect(t("remove_routes"), list(ctx.routes["route_id"].astype(str)), key=state.REMOVE_ROUTES, placeholder=t("none"))
+
     if (lines or remove) and team_ok and not refused:
         try:
             draft = edits.make_draft(ctx.routes, lines, team if lines else None, replace=replace, remove_route_ids=remove)

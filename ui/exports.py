@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
@@ -33,18 +30,11 @@ def report_frame(table: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def _via_file(suffix: str, write) -> bytes:
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"out{suffix}"
-        write(path)
-        return path.read_bytes()
-
-
 @st.cache_data(show_spinner=False, max_entries=16)
 def report_bytes(_table: pd.DataFrame, fmt: str, key: str) -> bytes:
     """The report as CSV (UTF-8 with BOM, opens in Excel) or XLSX, via :func:`geo.io.write_table`; ``key`` identifies ``_table``."""
     frame = report_frame(_table)
-    return _via_file(".csv" if fmt == "csv" else ".xlsx", lambda p: io.write_table(frame, p))
+    return io.table_bytes(frame, ".csv" if fmt == "csv" else ".xlsx", name="coverage report")
 
 
 def is_approximate(table: pd.DataFrame) -> bool:
@@ -63,7 +53,7 @@ def estates_geojson_bytes(_table: gpd.GeoDataFrame, key: str) -> bytes:
     gdf = gpd.GeoDataFrame(pd.DataFrame(table[report_columns(table)]).reset_index(drop=True), geometry=table.geometry.reset_index(drop=True).values,
                            crs=table.crs)
     meta = {"synthetic": True, "note": SYNTHETIC_NOTE} if is_approximate(table) else None
-    return _via_file(".geojson", lambda p: io.write_geojson(gdf, p, metadata=meta))
+    return io.geojson_text(gdf, metadata=meta).encode("utf-8")
 
 
 def map_html_bytes(m, *, allow_hosts: tuple[str, ...] = ()) -> bytes:

@@ -70,6 +70,8 @@ def map_inputs(cov: data.Coverage, routes: gpd.GeoDataFrame, estate_ids, rule: d
 
 def build(estates: gpd.GeoDataFrame, inputs: MapInputs, rule: data.Rule, **kwargs) -> folium.Map:
     """:func:`geo.mapview.build_map` of prepared inputs; band, legend and popup texts name the rule radius."""
+    kwargs.setdefault("basemap_path", data.path_of("basemap.geojson"))
+    kwargs.setdefault("gazetteer_path", data.path_of("gazetteer.geojson"))
     return mapview.build_map(estates, inputs.routes, extensions=inputs.extensions, bands=inputs.bands, radius_m=rule.radius_m,
                              **kwargs)
 

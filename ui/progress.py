@@ -20,7 +20,7 @@ from ui.context import Context
 from ui.i18n import lang, t
 from ui.tables import error_text
 
-_STATE_EN = {"not_started": "not started", "in_progress": "in progress", "overdue": "overdue", "complete": "complete"}
+_STATE_EN = {"not_started": "Not started", "in_progress": "In progress", "overdue": "Overdue", "complete": "Complete"}
 _VALUE_EN = {"planned": "planned", "in_progress": "in progress", "done": "done", "verified": "verified"}
 
 
@@ -32,17 +32,14 @@ def _label(value) -> str:
     return _STATE_EN.get(value) or _VALUE_EN.get(value) or value.replace("_", " ")
 
 
-@st.cache_data(show_spinner=False)
-def _records(store_key: str, generation: int) -> dict[str, pd.DataFrame]:
+@st.cache_data(show_spinner=False, max_entries=8)
+def _records(store_key: str, last_change: int) -> dict[str, pd.DataFrame]:
     return repository.load_all()
 
 
 def _load() -> dict[str, pd.DataFrame]:
-    return _records(str(data.data_dir()), st.session_state.get(state.RECT_GENERATION, 0))
-
-
-def _changed() -> None:
-    st.session_state[state.RECT_GENERATION] = st.session_state.get(state.RECT_GENERATION, 0) + 1
+    """The records, read again whenever anyone (in any session or on the command line) saved a change."""
+    return _records(str(data.data_dir()), repository.last_change())
 
 
 def render(ctx: Context) -> None:
@@ -75,7 +72,7 @@ def render(ctx: Context) -> None:
 
     left, right = st.columns([3, 2])
     with left:
-        st.image(_map_png(str(ctx.estates_path), ctx.estates_mtime, table), width="stretch")
+        st.image(_map_png(str(ctx.estates_path), ctx.estates_mtime, table, lang()), width="stretch")
     with right:
         st.subheader(t("by_batch"))
         st.dataframe(_frame(by_batch), hide_index=True, width="stretch")
@@ -97,9 +94,9 @@ def render(ctx: Context) -> None:
 
 
 @st.cache_data(show_spinner=False)
-def _map_png(estates_path: str, mtime: int, table: pd.DataFrame) -> bytes:
+def _map_png(estates_path: str, mtime: int, table: pd.DataFrame, language: str) -> bytes:
     estates = data.load_estates(estates_path, mtime)
-    return progress_map_png(estates, table, data_dir=data.data_dir())
+    return progress_map_png(estates, table, data_dir=data.data_dir(), lang=language)
 
 
 def _frame(df: pd.DataFrame) -> pd.DataFrame:
@@ -114,12 +111,15 @@ def _frame(df: pd.DataFrame) -> pd.DataFrame:
 def _downloads(b, ctx: Context, table: pd.DataFrame) -> None:
     st.subheader(t("briefing"))
     cols = st.columns(3)
-    try:
-        docx = write_docx(b, None, map_png=_map_png(str(ctx.estates_path), ctx.estates_mtime, table))
-        xlsx = write_xlsx(b, None)
-    except GeoError as exc:
-        st.error(error_text(exc))
-        return
+    estates = data.load_estates(str(ctx.estates_path), ctx.estates_mtime)
+    folder = data.data_dir()
+
+    def docx() -> bytes:  # made only when the button is clicked
+        return write_docx(b, None, map_png=progress_map_png(estates, table, data_dir=folder))
+
+    def xlsx() -> bytes:
+        return write_xlsx(b, None)
+
     stamp = b.as_of.strftime("%Y%m%d")
     cols[0].download_button(t("download_briefing_docx"), docx, file_name=f"整治简报_{stamp}.docx", key="dl_brief_docx",
                             mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
@@ -137,6 +137,7 @@ def _editing(estates, records) -> None:
     st.subheader(t("rect_record"))
     if not auth.editor_gate("progress"):
         return
+    _show_result()
     ids = estates["estate_id"].tolist()
     names = dict(zip(estates["estate_id"], estates["name"], strict=False))
     tab_meet, tab_survey, tab_measure, tab_status, tab_import = st.tabs(
@@ -168,6 +169,8 @@ def _editing(estates, records) -> None:
         row["author"] = st.text_input(t("rect_author"), key="rs_author")
         if st.form_submit_button(t("record")):
             _save("surveys", row, estates, records)
+    with tab_measure:
+        _plan_from_survey(estates, records)
     with tab_measure, st.form("rect_measure", clear_on_submit=False):
         kinds = list(KINDS["measures"].field("kind").choices)
         row = {"estate_id": st.selectbox(t("estate"), ids, format_func=lambda e: f"{e} {names[e]}", key="rx_estate"),
@@ -192,6 +195,36 @@ def _editing(estates, records) -> None:
             _import(kind, up, author, estates, records)
 
 
+def _plan_from_survey(estates, records) -> None:
+    """一区一策: draft one measure per finding of a survey, due at the end of the estate's batch window, and store them."""
+    from geo.rectification.workflow import measures_from_survey
+
+    surveys = records["surveys"]
+    if not len(surveys):
+        st.info(t("no_surveys"))
+        return
+    sid = st.selectbox(t("plan_from_survey"), surveys["survey_id"].tolist(), key="rp_survey")
+    survey = surveys[surveys["survey_id"] == sid].iloc[0].to_dict()
+    est = estates[estates["estate_id"] == survey["estate_id"]].iloc[0].to_dict()
+    author = st.text_input(t("rect_author"), key="rp_author")
+    drafted = measures_from_survey(survey, est, author=author)
+    if not drafted:
+        st.caption(t("no_findings"))
+        return
+    st.dataframe(_frame(pd.DataFrame(drafted)[["kind", "description", "responsible_unit", "due_date"]]), hide_index=True, width="stretch")
+    if st.button(t("save_plan", n=len(drafted)), key="rp_save"):
+        ok, rejects = validate_rows(KINDS["measures"], pd.DataFrame(drafted), estates, existing_ids=records["measures"]["measure_id"])
+        if rejects:
+            st.error("；".join(reason for _r, reason in rejects))
+            return
+        try:
+            ids = repository.add_records("measures", ok, author=author, reason=f"plan from survey {sid}")
+        except GeoError as exc:
+            st.error(error_text(exc))
+            return
+        _done("success", t("recorded", id=", ".join(ids)))
+
+
 def _field_label(kind: str, name: str) -> str:
     f = KINDS[kind].field(name)
     return f.header_zh if lang() == "zh" else f.description or name
@@ -208,11 +241,24 @@ def _save(kind: str, row: dict, estates, records) -> None:
     except GeoError as exc:
         st.error(error_text(exc))
         return
-    _changed()
     if kind == "meetings" and ok[0]["attendance"] < settings.meeting_min_attendance:
-        st.warning(t("meeting_below", id=ids[0], n=ok[0]["attendance"], min=settings.meeting_min_attendance))
+        _done("warning", t("meeting_below", id=ids[0], n=ok[0]["attendance"], min=settings.meeting_min_attendance))
     else:
-        st.success(t("recorded", id=ids[0]))
+        _done("success", t("recorded", id=ids[0]))
+
+
+def _done(level: str, text: str) -> None:
+    """Keep the message and run the page again, so every table and list already shows the saved record."""
+    st.session_state[state.RECT_RESULT] = (level, text)
+    st.rerun()
+
+
+def _show_result() -> None:
+    level, text = st.session_state.pop(state.RECT_RESULT, (None, None))
+    if level == "warning":
+        st.warning(text)
+    elif level == "success":
+        st.success(text)
 
 
 def _status_form(records) -> None:
@@ -246,8 +292,7 @@ def _status_form(records) -> None:
         except GeoError as exc:
             st.error(error_text(exc))
             return
-        _changed()
-        st.success(t("recorded", id=mid))
+            _done("success", t("recorded", id=mid))
 
 
 def _import(kind: str, up, author: str, estates, records) -> None:
@@ -267,5 +312,4 @@ def _import(kind: str, up, author: str, estates, records) -> None:
     except GeoError as exc:
         st.error(error_text(exc))
         return
-    _changed()
-    st.success(t("imported", n=len(ok)))
+    _done("success", t("imported", n=len(ok)))

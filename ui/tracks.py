@@ -79,7 +79,8 @@ def presence_layer(basemap: str) -> folium.FeatureGroup | None:
     if basemap == "amap":
         geoms = _crs.convert_geometries(geoms, src="wgs84", dst="gcj02")
     top = float(np.quantile(cells["minutes"], 0.95)) or 1.0
-    group = folium.FeatureGroup(name=t("presence_layer"), show=True)
+    name = t("presence_layer") + (f" · {t('synthetic_tracks_short')}" if synthetic() else "")
+    group = folium.FeatureGroup(name=name, show=True)
     for geom, minutes, teams in zip(geoms, cells["minutes"], cells["teams"], strict=True):
         ring = np.asarray(geom.exterior.coords)
         folium.Polygon([[y, x] for x, y in ring], weight=0, fill=True, fill_color="#1565c0",

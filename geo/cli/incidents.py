@@ -1,4 +1,4 @@
-"""Subcommands ``incidents import``, ``rank``, ``effect`` and ``hotspots``."""
+"""Subcommands ``incidents import``, ``rank``, ``effect``, ``hotspots`` and ``near-repeat``."""
 
 from __future__ import annotations
 
@@ -76,9 +76,31 @@ def register(sub: argparse._SubParsersAction) -> None:
     h.add_argument("--start", help="first year or month, e.g. 2022 or 2022-03")
     h.add_argument("--end", help="last year or month (inclusive)")
     h.add_argument("--out", type=Path, help="write the cells as GeoJSON")
+    h.add_argument("--emerging", action="store_true", help="emerging hot spots: Gi* per cell and period, Mann-Kendall trend, ESRI's patterns (new, consecutive, ...)")
+    h.add_argument("--period", choices=["year", "quarter"], default="year", help="period of --emerging (default year)")
     h.add_argument("--correction", choices=["fdr", "none"], default="fdr", help="Benjamini-Hochberg FDR (default) or none (expect false positives)")
     h.add_argument("--alpha", type=float, help="false discovery rate, or per-cell level with --correction none (default settings.effect_alpha)")
     h.set_defaults(func=_hotspots)
+
+
+    n = sub.add_parser(
+        "near-repeat",
+        help="near-repeat risk of burglary and theft from cars (Knox test) and the zones after recent cases",
+        description="Knox test: pairs of cases close in space and time against shuffled times (seeded Monte Carlo), Benjamini-Hochberg over the bands. "
+        "'Within X m and Y days of a case the risk is k times the baseline'; with --zones, a GeoJSON layer of the zone around each recent case.",
+    )
+    n.add_argument("--incidents", type=Path, help="incident store (default data/incidents.csv)")
+    n.add_argument("--subcategory", action="append", help="subcategory kept (repeatable; default 入室盗窃 and 盗窃车内物品)")
+    n.add_argument("--bands-m", help="spatial band limits, metres, e.g. 100,200,400 (default settings.near_repeat_bands_m)")
+    n.add_argument("--bands-days", help="temporal band limits, days, e.g. 7,14,30 (default settings.near_repeat_bands_days)")
+    n.add_argument("--permutations", type=int, help="Monte-Carlo shuffles (default settings.near_repeat_permutations)")
+    n.add_argument("--seed", type=int, help="seed of the shuffles (default settings.near_repeat_seed)")
+    n.add_argument("--start", help="first year or month, e.g. 2022 or 2022-03")
+    n.add_argument("--end", help="last year or month (inclusive)")
+    n.add_argument("--as-of", help="day the zones are for (default the last case)")
+    n.add_argument("--zones", type=Path, help="write the zones after recent cases as GeoJSON")
+    n.add_argument("--out", type=Path, help="write the Knox table as CSV or XLSX")
+    n.set_defaults(func=_near_repeat)
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -213,6 +235,8 @@ def _hotspots(args: argparse.Namespace) -> int:
     from geo.incidents.hotspots import hotspot_cells, hotspot_table
 
     inc = _load(args)
+    if args.emerging:
+        return _emerging(args, inc)
     try:
         cells = hotspot_cells(inc, cell_m=args.cell_m, categories=args.category, start=args.start, end=args.end, correction=args.correction, alpha=args.alpha)
     except ValueError as exc:
@@ -230,4 +254,61 @@ def _hotspots(args: argparse.Namespace) -> int:
           f"({a['correction']} at {a['alpha']:g}; without correction {raw_hot} hot, {raw_cold} cold)")
     with pd.option_context("display.max_rows", 100, "display.width", 200):
         print(_p_columns(t[["count", "expected", "gi_z", "p_value", "q_value", "label", "lon", "lat"]].round(5), ["p_value", "q_value"]).head(30).to_string(index=False))
+    return 0
+
+
+def _emerging(args: argparse.Namespace, inc) -> int:
+    from geo import settings
+    from geo.incidents.emerging import emerging_hotspots
+
+    try:
+        cells = emerging_hotspots(inc, period=args.period, cell_m=args.cell_m, categories=args.category, start=args.start, end=args.end, alpha=args.alpha)
+    except ValueError as exc:
+        raise GeoError(str(exc)) from exc
+    a = cells.attrs
+    if args.out is not None:
+        io.write_geojson(cells, args.out, metadata={"note": "emerging hot spots", "periods": a["periods"], "method": a["method"]})
+        print(f"{args.out}: {len(cells)} cells written")
+    print(a["method"])
+    print(f"periods {a['periods'][0]} to {a['periods'][-1]} ({len(a['periods'])}); {len(cells)} cells with incidents")
+    counts = cells["pattern"].value_counts()
+    print("; ".join(f"{k}: {v}" for k, v in counts.items()))
+    shown = cells[cells["pattern"] != "no pattern"].copy()
+    c = shown.geometry.to_crs(settings.metric_crs).centroid.to_crs(settings.storage_crs)
+    shown["lon"], shown["lat"] = c.x.round(5), c.y.round(5)
+    with pd.option_context("display.max_rows", 100, "display.width", 200):
+        print(_p_columns(shown.sort_values(["pattern", "final_z"], ascending=[True, False])[
+            ["pattern", "count", "hot_periods", "cold_periods", "final_z", "trend_tau", "trend_p", "lon", "lat"]].round(3), ["trend_p"]).head(50).to_string(index=False))
+    return 0
+
+
+
+def _bands(text: str | None, what: str) -> list[float] | None:
+    if text is None:
+        return None
+    try:
+        return [float(v) for v in text.replace("，", ",").split(",") if v.strip()]
+    except ValueError as exc:
+        raise GeoError(f"--bands-{what} {text!r}: write numbers separated by commas, e.g. 100,200,400") from exc
+
+
+def _near_repeat(args: argparse.Namespace) -> int:
+    from geo.incidents.nearrepeat import NEAR_REPEAT_SUBCATEGORIES, knox_test, near_repeat_zones
+
+    inc = _load(args)
+    try:
+        t = knox_test(inc, subcategories=args.subcategory or NEAR_REPEAT_SUBCATEGORIES, bands_m=_bands(args.bands_m, "m"),
+                      bands_days=_bands(args.bands_days, "days"), permutations=args.permutations, seed=args.seed, start=args.start, end=args.end)
+        zones = near_repeat_zones(inc, t, as_of=args.as_of) if args.zones is not None else None
+    except ValueError as exc:
+        raise GeoError(str(exc)) from exc
+    print(t.attrs["method"])
+    print(t.attrs["headline"])
+    _show(_p_columns(t.round(3), ["p_value", "q_value"]), None, ["distance_m", "days", "observed", "expected", "ratio", "p_value", "q_value", "significant"])
+    if args.out is not None:
+        io.write_table(t, args.out)
+        print(f"{args.out}: {len(t)} rows written")
+    if zones is not None:
+        io.write_geojson(zones, args.zones, metadata={"note": "near-repeat zones", "headline": t.attrs["headline"], "method": t.attrs["method"]})
+        print(f"{args.zones}: {len(zones)} zones written" + (f" ({zones.attrs['note']})" if zones.attrs.get("note") else ""))
     return 0

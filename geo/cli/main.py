@@ -20,6 +20,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "geo.cli.geocode",
     "geo.cli.coverage",
     "geo.cli.routes",
+    "geo.cli.optimise",
+    "geo.cli.response",
     "geo.cli.map",
     "geo.cli.incidents",
     "geo.cli.tracks",

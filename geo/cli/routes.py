@@ -13,7 +13,7 @@ from geo import io, settings
 from geo.coverage.rule import STATUS_LABELS_ZH, Rule
 from geo.errors import DataFileError, SchemaError
 from geo.report import coverage_table
-from geo.routes.edits import Team, check_new_team, existing_team, lines_from_upload, make_draft, status_changes, status_counts
+from geo.routes.edits import Team, check_new_team, existing_team, lines_from_upload, make_draft, plan_draft, status_changes, status_counts
 from geo.routes.load import load_routes
 from geo.routes.shared import open_route_store
 from geo.schemas import ORG_TYPES, SHIFTS
@@ -39,10 +39,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         "required), and print the coverage status counts before -> after and every estate whose status changes. "
         "Nothing is written unless --save is given with --author and --reason.",
     )
-    a.add_argument("file", type=Path, metavar="FILE", help="lines to add: .geojson/.json (LineString/MultiLineString features) or .gpx (each track one route)")
+    a.add_argument("file", type=Path, metavar="FILE",
+                   help="lines to add: .geojson/.json (LineString/MultiLineString features) or .gpx (each track one route); "
+                   "or, without --team-id, a plan from 'python -m geo optimise' (team per feature)")
     a.add_argument("--datum", choices=_DATUMS, default="wgs84",
                    help="datum of FILE's coordinates (default wgs84; gcj02 for Gaode/Tencent exports, bd09 for Baidu); a GeoJSON 'datum' member wins")
-    a.add_argument("--team-id", required=True, help="team that gets the lines: an existing team id, or a new one (1-40 letters, digits, '-', '_', '.')")
+    a.add_argument("--team-id", help="team that gets the lines: an existing team id, or a new one (1-40 letters, digits, '-', '_', '.'); "
+                   "leave it out for a plan file, whose features name their teams")
+    a.add_argument("--plan-ids", default="", metavar="P1,P2", help="with a plan file: accept only these detours (plan_id values), comma-separated")
+    a.add_argument("--plan-teams", default="", metavar="T1,T2", help="with a plan file: accept only these teams' detours (team by team), comma-separated")
     a.add_argument("--team", help="team name (required for a new team; for an existing team it must match the routes file)")
     a.add_argument("--org-type", choices=ORG_TYPES, help="organisation type of a new team")
     a.add_argument("--shift", choices=SHIFTS, help="shift of the new routes: required for a new team and for a team whose routes have several shifts")
@@ -115,28 +120,58 @@ def _add(args: argparse.Namespace) -> int:
     for notice in list(estates.attrs.get("notices", [])) + list(routes.attrs.get("notices", [])):
         print(f"note: {notice}", file=sys.stderr)
 
+    if not args.file.is_file():
+        msg = f"{args.file}: no such file; give a .geojson or .gpx file of the lines to add"
+        raise DataFileError(msg)
+    if args.team_id is None:
+        return _add_plan(args, store, base_sha256, routes, estates, routes_path)
+    if args.plan_ids or args.plan_teams:
+        msg = "--plan-ids and --plan-teams select detours of a plan file; leave out --team-id to apply a plan"
+        raise SchemaError(msg)
     team, is_new = _team(args, routes)
     remove = [r.strip() for r in str(args.remove).split(",") if r.strip()]
     unknown = [r for r in remove if r not in set(routes["route_id"].astype(str))]
     if unknown:
         msg = f"--remove: no route {', '.join(repr(r) for r in unknown)} in {routes_path}; see the route_id values there"
         raise SchemaError(msg)
-    if not args.file.is_file():
-        msg = f"{args.file}: no such file; give a .geojson or .gpx file of the lines to add"
-        raise DataFileError(msg)
     lines = lines_from_upload(str(args.file), args.file.read_bytes(), datum=args.datum)
     draft = make_draft(routes, lines, team, replace=args.replace, remove_route_ids=remove)
 
+    kind = "new team" if is_new else "existing team"
+    print(f"team {team.team_id} {team.team} ({team.org_type}, {team.shift}; {kind})")
+    converted = f", converted from {args.datum} to WGS-84" if args.datum != "wgs84" else ""
+    print(f"{args.file}: {len(lines)} line(s){converted}")
+    return _preview_and_save(args, store, base_sha256, routes, draft, estates, routes_path)
+
+
+def _add_plan(args, store, base_sha256, routes, estates, routes_path) -> int:
+    """Apply a plan file of ``python -m geo optimise`` (team per feature), whole or by detour / team."""
+    if args.replace or args.remove or args.team or args.org_type or args.shift or args.schedule:
+        msg = "a plan file names its teams per feature: leave out --team, --org-type, --shift, --schedule, --replace and --remove"
+        raise SchemaError(msg)
+    plan = io.read_plan(args.file, datum=None if args.datum == "wgs84" else args.datum)
+    pick = [p.strip() for p in str(args.plan_ids).split(",") if p.strip()] or None
+    teams = [t.strip() for t in str(args.plan_teams).split(",") if t.strip()] or None
+    draft = plan_draft(routes, plan, plan_ids=pick, team_ids=teams)
+    accepted = plan
+    if pick is not None:
+        accepted = accepted[accepted["plan_id"].astype(str).isin(pick)]
+    if teams is not None:
+        accepted = accepted[accepted["team_id"].astype(str).isin(teams)]
+    print(f"{args.file}: plan of {len(plan)} detour(s); accepting {len(accepted)} ({accepted['cost_m'].sum():.0f} m added, there and back)")
+    for row in accepted.itertuples(index=False):
+        print(f"  {row.plan_id} {row.team_id} {row.team}: {row.kind}, {row.cost_m:.0f} m -> {row.estate_ids or '-'}")
+    return _preview_and_save(args, store, base_sha256, routes, draft, estates, routes_path)
+
+
+def _preview_and_save(args, store, base_sha256, routes, draft, estates, routes_path) -> int:
+    """Print the coverage change of ``draft``; save it with --save."""
     rule = Rule(radius_m=args.radius_m, cover_m=args.cover_m, strict=args.strict, shift=args.shift_filter)
     before = coverage_table(estates, routes, rule=rule)
     after = coverage_table(estates, draft, rule=rule)
 
     new_ids = sorted(set(draft["route_id"].astype(str)) - set(routes["route_id"].astype(str)))
     gone = sorted(set(routes["route_id"].astype(str)) - set(draft["route_id"].astype(str)))
-    kind = "new team" if is_new else "existing team"
-    print(f"team {team.team_id} {team.team} ({team.org_type}, {team.shift}; {kind})")
-    converted = f", converted from {args.datum} to WGS-84" if args.datum != "wgs84" else ""
-    print(f"{args.file}: {len(lines)} line(s){converted}")
     new_rows = draft[draft["route_id"].astype(str).isin(new_ids)]
     lengths = _crs.to_metric(new_rows).geometry.length
     for rid, length_m in zip(new_rows["route_id"], lengths, strict=True):

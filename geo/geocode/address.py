@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from geo._validate import ascii_text
+from geo._validate import ascii_text, is_blank
 from geo.errors import GeocodeError
 
 __all__ = ["ParsedAddress", "admin_tokens", "describe_ignored", "normalize_address", "outside_reason", "parse_address"]
@@ -217,7 +217,7 @@ def parse_address(address: str) -> ParsedAddress:
         If the address is empty, has no road name ending in 路/大道/街/巷/道,
         or no house number after the road; the message names what is missing.
     """
-    if address is None or not str(address).strip():
+    if is_blank(address):
         msg = "empty address: give a road and house number, e.g. 凤仙路328号"
         raise GeocodeError(msg)
     normalized = normalize_address(address)

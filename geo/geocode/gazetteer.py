@@ -13,7 +13,7 @@ from shapely.geometry import LineString
 
 from geo import crs as _crs
 from geo import io, settings
-from geo._validate import is_blank as _blank
+from geo._validate import is_blank
 from geo.errors import DataFileError
 from geo.geocode.address import ParsedAddress
 from geo.geocode.result import GeocodeResult, address_parts, failed_result, in_extent
@@ -46,15 +46,15 @@ def _gazetteer_problems(props: list[dict], geoms: list, locations: list[str]) ->
     """Problems only a gazetteer has: a segment without its road, not one line, or a bad house-number range."""
     problems = []
     for p, geom, loc in zip(props, geoms, locations, strict=True):
-        where = loc + (f" ({p['segment_id']})" if not _blank(p.get("segment_id")) else "")
-        if _blank(p.get("road")):
+        where = loc + (f" ({p['segment_id']})" if not is_blank(p.get("segment_id")) else "")
+        if is_blank(p.get("road")):
             problems.append(f"{where}, field 'road': missing; every segment needs its road name")
         gtype = getattr(geom, "geom_type", None)
         if gtype == "MultiLineString":
             problems.append(f"{where}: geometry is a MultiLineString; a segment is one LineString (split multi-part roads into segments)")
         for side in ("left", "right"):
             lo, hi = p.get(f"{side}_from"), p.get(f"{side}_to")
-            if _blank(lo) and _blank(hi):
+            if is_blank(lo) and is_blank(hi):
                 continue
             try:
                 lo_i, hi_i = int(lo), int(hi)
@@ -134,11 +134,11 @@ class Gazetteer:
         for i, (props, geom) in enumerate(zip(records, roads.geometry, strict=True)):
             sid = props.get("segment_id")
             road = str(props["road"]).strip()
-            sides = {side: None if _blank(props.get(f"{side}_from")) else (int(props[f"{side}_from"]), int(props[f"{side}_to"]))
+            sides = {side: None if is_blank(props.get(f"{side}_from")) else (int(props[f"{side}_from"]), int(props[f"{side}_to"]))
                      for side in ("left", "right")}
             coords = np.asarray(geom.coords)[:, :2]
             x, y = fwd.transform(coords[:, 0], coords[:, 1])
-            segments.append(_Segment(road, str(sid) if not _blank(sid) else f"{road}/{i}", LineString(np.column_stack([x, y])),
+            segments.append(_Segment(road, str(sid) if not is_blank(sid) else f"{road}/{i}", LineString(np.column_stack([x, y])),
                                      sides["left"], sides["right"]))
         return cls(segments, name=path.name, version=str(roads.attrs["metadata"].get("version", "?")))
 

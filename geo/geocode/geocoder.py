@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 import sys
 from collections import Counter
@@ -16,8 +15,10 @@ import pandas as pd
 from shapely.geometry import Point
 
 from geo import io, settings
+from geo._validate import is_blank
 from geo.errors import DataFileError, GeocodeError, GeoError
 from geo.geocode.address import describe_ignored, outside_reason, parse_address
+from geo.geocode.gazetteer import OfflineProvider
 from geo.geocode.names import EstateNames
 from geo.geocode.online import make_provider
 from geo.geocode.overrides import Overrides, load_overrides
@@ -65,7 +66,7 @@ class Geocoder:
 
     def geocode(self, address: str, *, estate_id: str | None = None, strict: bool = False, by_name: bool = True) -> GeocodeResult:
         """Geocode one address; see :func:`geocode_address` (``by_name=False``: no fallback to the ledger's names)."""
-        address = "" if address is None or (isinstance(address, float) and math.isnan(address)) else str(address)
+        address = "" if is_blank(address) else str(address)
         ov, rejected = self.overrides.find(address, estate_id)
         try:
             parsed = parse_address(address)
@@ -185,7 +186,8 @@ def geocode_address(address: str, *, provider=None, estate_id: str | None = None
 
 
 def geocode_many(addresses: Iterable[str], *, provider=None, ids: Iterable[str | None] | None = None, progress: bool = False,
-                 on_problem: Callable[[str], None] | None = None, names: EstateNames | str | os.PathLike | None = None) -> list[GeocodeResult]:
+                 on_problem: Callable[[str], None] | None = None, names: EstateNames | str | os.PathLike | None = None,
+                 overrides=None) -> list[GeocodeResult]:
     """Geocode many addresses with one provider; never raises on a single address.
 
     Parameters
@@ -203,13 +205,15 @@ def geocode_many(addresses: Iterable[str], *, provider=None, ids: Iterable[str |
         the affected rows' notes say so too).
     names
         Estate names for addresses without a house number (see :class:`Geocoder`).
+    overrides
+        The overrides file or :class:`Overrides` (default as in :class:`Geocoder`).
 
     Returns
     -------
     list of GeocodeResult
         One per address, in order.
     """
-    geocoder = Geocoder(provider, names=names)
+    geocoder = Geocoder(provider, names=names, overrides=overrides)
     for p in geocoder.problems:
         if on_problem is not None:
             on_problem(p)
@@ -222,7 +226,8 @@ _INT_FIELDS = ("seq", "batch_year", "buildings", "units")
 
 
 def build_estates(ledger_path: str | os.PathLike | None = None, out_path: str | os.PathLike | None = None, *, provider=None,
-                  progress: bool = False, on_problem: Callable[[str], None] | None = None) -> gpd.GeoDataFrame:
+                  progress: bool = False, on_problem: Callable[[str], None] | None = None,
+                  data_dir: str | os.PathLike | None = None) -> gpd.GeoDataFrame:
     """Geocode the ledger into the estates layer.
 
     Every ledger field is kept; the geocode fields of :data:`geo.schemas.ESTATES`
@@ -241,6 +246,10 @@ def build_estates(ledger_path: str | os.PathLike | None = None, out_path: str | 
         Show a progress bar.
     on_problem
         Called with each rejected override row's message.
+    data_dir
+        Data folder whose ``ledger.csv`` (when ``ledger_path`` is None),
+        ``geocode_overrides.csv`` and ``gazetteer.geojson`` (offline provider)
+        are used; default the files :mod:`geo.settings` names.
 
     Returns
     -------
@@ -253,7 +262,13 @@ def build_estates(ledger_path: str | os.PathLike | None = None, out_path: str | 
         After the whole batch, when any row failed (each listed with its
         reason); nothing is written then.
     """
-    ledger_path = Path(ledger_path or settings.data_path("ledger.csv"))
+    folder = Path(data_dir) if data_dir is not None else None
+    ledger_path = Path(ledger_path or (folder / "ledger.csv" if folder else settings.data_path("ledger.csv")))
+    overrides = None
+    if folder is not None:
+        overrides = folder / "geocode_overrides.csv"
+        if str(provider or settings.geocode_provider).strip().lower() == "offline":
+            provider = OfflineProvider(folder / "gazetteer.geojson")
     df = io.read_table(ledger_path)
     for col in ("estate_id", "address"):
         if col not in df.columns:
@@ -262,7 +277,7 @@ def build_estates(ledger_path: str | os.PathLike | None = None, out_path: str | 
     # A row without a house number may stand at the address of another row of the same name in this ledger.
     names = EstateNames.from_frame(df, source=ledger_path.name)
     results = geocode_many(df["address"].tolist(), provider=provider, ids=df["estate_id"].tolist(), progress=progress, on_problem=on_problem,
-                           names=names)
+                           names=names, overrides=overrides)
     failed = [f"row {i} ({r.estate_id}, {r.address}): {r.note}" for i, r in enumerate(results, start=2) if not r.ok]
     if failed:
         msg = f"{ledger_path}: {len(failed)} of {len(results)} addresses could not be placed; add them to the overrides file or fix the gazetteer"
@@ -274,9 +289,9 @@ def build_estates(ledger_path: str | os.PathLike | None = None, out_path: str | 
         name = col if col in known else f"x_{col}"
         values = df[col].tolist()
         if col in _INT_FIELDS:
-            values = [None if pd.isna(v) else int(str(v).strip()) for v in values]
+            values = [None if is_blank(v) else int(str(v).strip()) for v in values]
         else:
-            values = [None if pd.isna(v) or not str(v).strip() else str(v) for v in values]
+            values = [None if is_blank(v) else str(v) for v in values]
         props[name] = values
     props["geocode_quality"] = [r.quality for r in results]
     props["geocode_source"] = [r.source for r in results]

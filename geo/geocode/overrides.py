@@ -7,6 +7,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
+
 from geo import crs as _crs
 from geo import io, settings
 from geo._validate import is_blank, lonlat_problem, parse_degrees
@@ -65,7 +67,7 @@ def address_key(address: str) -> str:
         return normalize_address(address or "")
 
 
-def load_overrides(path: str | os.PathLike | None = None) -> Overrides:
+def load_overrides(path: io.Source | None = None, *, name: str | None = None) -> Overrides:
     """Read the overrides table; a bad row is reported and skipped, never fatal.
 
     Columns: ``estate_id`` and/or ``address`` (one is needed), ``lon``, ``lat``
@@ -76,23 +78,33 @@ def load_overrides(path: str | os.PathLike | None = None) -> Overrides:
     ----------
     path
         Default :data:`geo.settings.geocode_overrides_path`, else ``data/geocode_overrides.csv``.
-        A missing file means no overrides.
+        A missing file means no overrides. Bytes or a binary file object are
+        read as the table (``name`` then gives its file name).
+    name
+        The file's name for messages.
 
     Returns
     -------
     Overrides
     """
-    path = Path(path or settings.geocode_overrides_path or settings.data_path("geocode_overrides.csv"))
-    out = Overrides(path=path)
-    if not path.is_file():
-        return out
-    df = io.read_table(path)
+    if path is None:
+        path = settings.geocode_overrides_path or settings.data_path("geocode_overrides.csv")
+    if isinstance(path, (str, os.PathLike)):
+        path = Path(path)
+        out = Overrides(path=path)
+        if not path.is_file():
+            return out
+        label = name or path.name
+    else:
+        out = Overrides()
+        label = name or "geocode_overrides.csv"
+    df = io.read_table(path, name=name if isinstance(path, Path) else label)
     missing = [c for c in ("lon", "lat") if c not in df.columns]
     if missing or not ({"estate_id", "address"} & set(df.columns)):
-        out.problems.append(f"{path}: needs columns estate_id and/or address, lon, lat (datum, note optional); missing {missing or ['estate_id/address']}")
+        out.problems.append(f"{out.path or label}: needs columns estate_id and/or address, lon, lat (datum, note optional); missing {missing or ['estate_id/address']}")
         return out
     for i, rec in enumerate(df.to_dict("records"), start=2):
-        where = f"{path.name} row {i}"
+        where = f"{label} row {i}"
         first = rec.get(df.columns[0])
         if isinstance(first, str) and first.lstrip().startswith("#"):
             continue  # a comment line
@@ -133,3 +145,99 @@ def load_overrides(path: str | os.PathLike | None = None) -> Overrides:
             out.by_address[address_key(addr)] = ov
     return out
 
+
+#: Columns of the overrides file, in the order :func:`record_override` writes them.
+OVERRIDE_COLUMNS = ("estate_id", "address", "lon", "lat", "datum", "note")
+
+
+def read_override_table(path: str | os.PathLike) -> pd.DataFrame:
+    """The overrides file as a table of text (every column of :data:`OVERRIDE_COLUMNS`); empty when the file is missing."""
+    path = Path(path)
+    if not path.is_file():
+        return pd.DataFrame(columns=list(OVERRIDE_COLUMNS))
+    df = io.read_table(path)
+    for col in OVERRIDE_COLUMNS:
+        if col not in df.columns:
+            df[col] = ""
+    return df
+
+
+#: Layer of the store that holds the overrides.
+OVERRIDES_LAYER = "geocode_overrides"
+
+
+def record_override(path: str | os.PathLike, estate_id: str, lon: float, lat: float, *, datum: str = "wgs84", note: str = "",
+                    address: str = "", author: str = "", store=None) -> pd.DataFrame:
+    """Record (or replace) the surveyed position of one estate in the overrides file (and the store, when one is in use).
+
+    The new table is checked by :func:`load_overrides` before anything is
+    written; the file is replaced atomically, so a rejected row leaves it as it was.
+
+    Parameters
+    ----------
+    path
+        The overrides file (``data/geocode_overrides.csv``).
+    estate_id
+        Estate id, e.g. ``SH-01``; an earlier row for it is replaced.
+    lon, lat
+        Degrees in ``datum``.
+    datum
+        ``wgs84`` (also CGCS2000/Tianditu), ``gcj02`` (AMap, Tencent) or ``bd09`` (Baidu).
+    note
+        Who surveyed, how, when.
+    address
+        The estate's address (kept for reference).
+    author
+        Who records it (for the store's audit trail; default "(register view)").
+    store
+        The store in use (default :func:`geo.store.api.active_store` of the file's folder).
+        With a store, the table is read from and saved to its ``geocode_overrides``
+        layer with the version it was read at, so two people recording at once
+        cannot lose either's row: the later one gets "someone else saved; reload".
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table as written.
+
+    Raises
+    ------
+    GeocodeError
+        When the loader rejects the row (swapped or out-of-area coordinates,
+        unknown datum); the file is left unchanged.
+    """
+    from geo.store.api import active_store
+
+    path = Path(path)
+    datum = _crs.normalize_datum(datum)
+    if store is None:
+        store = active_store(path.parent)
+    base = None
+    if store is not None and store.layer_version(OVERRIDES_LAYER):
+        stored, base = store.read_layer(OVERRIDES_LAYER)
+        table = stored.fillna("").astype(str)
+        for col in OVERRIDE_COLUMNS:
+            if col not in table.columns:
+                table[col] = ""
+    else:
+        table = read_override_table(path)
+        base = 0 if store is not None else None
+    table = table[table["estate_id"].astype(str) != str(estate_id)]
+    row = {"estate_id": str(estate_id), "address": str(address or ""), "lon": f"{float(lon):.7f}", "lat": f"{float(lat):.7f}",
+           "datum": datum, "note": str(note or "")}
+    extra = [c for c in table.columns if c not in OVERRIDE_COLUMNS]
+    table = pd.concat([table, pd.DataFrame([row])], ignore_index=True)[[*OVERRIDE_COLUMNS, *extra]]
+    table = table.fillna("").astype(str)
+    suffix = path.suffix.lower() if path.suffix.lower() in {".csv", ".xlsx"} else ".csv"
+    checked = load_overrides(io.table_bytes(table, suffix, name=path.name), name=path.name)
+    reason = checked.rejected.get(str(estate_id))
+    if reason or str(estate_id) not in checked.by_id:
+        msg = f"{path.name}: the position of {estate_id} was not recorded: {reason or 'the row was not accepted'}"
+        raise GeocodeError(msg)
+    if store is not None:
+        saved = pd.DataFrame({c: table[c].where(table[c] != "", None) for c in table.columns})
+        saved.attrs["metadata"] = {}
+        store.replace_layer(OVERRIDES_LAYER, saved, base_version=base, author=author.strip() or "(register view)",
+                            reason=f"surveyed position of {estate_id}: {note}".strip().rstrip(":"))
+    io.write_table(table, path)
+    return table

@@ -2,8 +2,8 @@
 
 Submodules: ``taxonomy`` (categories, sources, label tables), ``times`` (parsing,
 periods), ``store`` (the incident store and its arrays), ``importer`` (CSV/XLSX
-exports into the store), ``attribution`` (incidents to estates), ``risk`` (the
-ranking), ``effect`` (before/after), ``heat`` (heat-layer payloads) and
+exports into the store), ``attribution`` (incidents to estates), ``filters``
+(category, source, period, hours), ``risk`` (the ranking), ``effect`` (before/after), ``heat`` (heat-layer payloads) and
 ``hotspots`` (Gi*). The package re-exports the first four's public names.
 """
 

@@ -223,25 +223,9 @@ def hotspot_cells(
     cold_min = float(settings.hotspot_cold_min_expected if cold_min_expected is None else cold_min_expected)
     west, south, east, north = bounds or settings.heat_bounds or settings.shahe_bounds
     mask = filter_mask(inc, categories=categories, sources=sources, start=start, end=end, hours=hours)
-    lon, lat = inc.lon[mask], inc.lat[mask]
-    inside = np.isfinite(lon) & np.isfinite(lat) & (lon >= west) & (lon <= east) & (lat >= south) & (lat <= north)
-    lon, lat = lon[inside], lat[inside]
-    if len(lon) == 0:
-        msg = "no incidents pass the filters inside the area; widen the filters"
-        raise ValueError(msg)
-    x, y = project_lonlat(lon, lat)
-    ix = np.floor_divide(np.asarray(x), cell_m).astype(np.int64)
-    iy = np.floor_divide(np.asarray(y), cell_m).astype(np.int64)
-    x0, y0 = int(ix.min()), int(iy.min())
-    ncols, nrows = int(ix.max()) - x0 + 1, int(iy.max()) - y0 + 1
-    if ncols * nrows > MAX_CELLS:
-        msg = f"a grid of {ncols} x {nrows} cells of {cell_m:g} m is too large for Gi*; use larger cells"
-        raise ValueError(msg)
-    if ncols * nrows < 9:
-        msg = f"the incidents span only {ncols} x {nrows} cells of {cell_m:g} m; use smaller cells for a hot-spot map"
-        raise ValueError(msg)
+    cell, (x0, y0, ncols, nrows), _ = grid_cells(inc, mask, cell_m=cell_m, bounds=(west, south, east, north))
     # lat2W numbers cells row by row: id = row * ncols + col.
-    counts = np.bincount((iy - y0) * ncols + (ix - x0), minlength=nrows * ncols).astype(float)
+    counts = np.bincount(cell, minlength=nrows * ncols).astype(float)
     m = nrows * ncols
     note = ""
     if inference == "permutation":
@@ -290,6 +274,48 @@ def hotspot_cells(
 
 def _labels(significant: np.ndarray, z: np.ndarray, cold_ok: np.ndarray) -> np.ndarray:
     return np.where(significant & (z > 0), "hot", np.where(significant & (z < 0) & cold_ok, "cold", "not significant"))
+
+
+def grid_cells(inc, mask: np.ndarray, *, cell_m: float, bounds: tuple[float, float, float, float]):
+    """Grid cell of each kept incident.
+
+    Returns
+    -------
+    (cell, (x0, y0, ncols, nrows), kept)
+        Row-major cell number of each kept incident, the grid's origin (in cells) and size,
+        and the indices of the kept incidents (passing ``mask``, inside ``bounds``).
+
+    Raises
+    ------
+    ValueError
+        No incident kept, or a grid too large or too small.
+    """
+    west, south, east, north = bounds
+    lon, lat = inc.lon, inc.lat
+    kept = np.flatnonzero(mask & np.isfinite(lon) & np.isfinite(lat) & (lon >= west) & (lon <= east) & (lat >= south) & (lat <= north))
+    if len(kept) == 0:
+        msg = "no incidents pass the filters inside the area; widen the filters"
+        raise ValueError(msg)
+    x, y = project_lonlat(lon[kept], lat[kept])
+    ix = np.floor_divide(np.asarray(x), cell_m).astype(np.int64)
+    iy = np.floor_divide(np.asarray(y), cell_m).astype(np.int64)
+    x0, y0 = int(ix.min()), int(iy.min())
+    ncols, nrows = int(ix.max()) - x0 + 1, int(iy.max()) - y0 + 1
+    if ncols * nrows > MAX_CELLS:
+        msg = f"a grid of {ncols} x {nrows} cells of {cell_m:g} m is too large for Gi*; use larger cells"
+        raise ValueError(msg)
+    if ncols * nrows < 9:
+        msg = f"the incidents span only {ncols} x {nrows} cells of {cell_m:g} m; use smaller cells for a hot-spot map"
+        raise ValueError(msg)
+    return (iy - y0) * ncols + (ix - x0), (x0, y0, ncols, nrows), kept
+
+
+def cell_polygons(x0: int, y0: int, ncols: int, nrows: int, cell_m: float) -> gpd.GeoSeries:
+    """Square polygons of a row-major grid, in the storage CRS."""
+    cells = np.arange(nrows * ncols)
+    minx = (cells % ncols + x0) * cell_m
+    miny = (cells // ncols + y0) * cell_m
+    return gpd.GeoSeries(shapely.box(minx, miny, minx + cell_m, miny + cell_m), crs=settings.metric_crs).to_crs(settings.storage_crs)
 
 
 def hotspot_table(cells: gpd.GeoDataFrame) -> pd.DataFrame:

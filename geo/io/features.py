@@ -18,7 +18,7 @@ from geo._validate import check_frame, is_blank, parse_degrees
 from geo.errors import DataFileError, DatumError, SchemaError
 from geo.io.tables import LAT_COLUMNS, LON_COLUMNS, TABLE_SUFFIXES, Input, Source, as_input, count_problems, read_table_problems
 from geo.io.writers import RESERVED_MEMBERS
-from geo.schemas import ESTATES, INCIDENTS, ROUTES, Schema
+from geo.schemas import ESTATES, INCIDENTS, PLAN, POSTS, ROUTES, Schema
 
 
 def _read_geojson(path: Input) -> _Parts:
@@ -357,3 +357,13 @@ def read_routes(path: Source | None = None, *, datum: str | None = None, name: s
 def read_incidents(path: Source, *, datum: str | None = None, name: str | None = None) -> gpd.GeoDataFrame:
     """Read an incidents vector file, validated; see :func:`read_features`."""
     return read_features(path, INCIDENTS, datum=datum, name=name)
+
+
+def read_plan(path: Source, *, datum: str | None = None, name: str | None = None) -> gpd.GeoDataFrame:
+    """Read an extension plan (``python -m geo optimise --out``), validated; see :func:`read_features`."""
+    return read_features(path, PLAN, datum=datum, name=name)
+
+
+def read_posts(path: Source | None = None, *, datum: str | None = None, name: str | None = None) -> gpd.GeoDataFrame:
+    """Read police posts (default ``data/police_posts.geojson``), validated; see :func:`read_features`."""
+    return read_features(settings.data_path("police_posts.geojson") if path is None else path, POSTS, datum=datum, name=name)

@@ -1,1 +1,1 @@
-"""Maps: ``mapview`` (folium maps), ``offline`` (local assets) and ``export`` (self-contained HTML)."""
+"""Maps: ``mapview`` (folium maps), ``labels`` (colours, labels and popups), ``offline`` (local assets) and ``export`` (self-contained HTML)."""

@@ -73,7 +73,7 @@ def safe_text(value) -> str:
     also replaced by character references so a value cannot end the template
     string, open a ``${...}`` expression or break its escapes.
     """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if value is None or (isinstance(value, float) and math.isnan(value)):  # not is_blank: "  " stays as it is
         return ""
     text = html.escape(str(value), quote=True)
     return text.replace("`", "&#96;").replace("$", "&#36;").replace("\\", "&#92;")

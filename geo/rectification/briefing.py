@@ -126,11 +126,16 @@ def _cjk_font():
     return None
 
 
-def progress_map_png(estates, table: pd.DataFrame, *, data_dir: Path | None = None, dpi: int = 150) -> bytes:
+#: English labels of the progress states on the map.
+_STATE_EN = {"not_started": "not started", "in_progress": "in progress", "overdue": "overdue", "complete": "complete"}
+
+
+def progress_map_png(estates, table: pd.DataFrame, *, data_dir: Path | None = None, lang: str = "zh", dpi: int = 150) -> bytes:
     """A map picture of the estates coloured by progress state over the offline basemap; PNG bytes.
 
-    Drawn on the server with matplotlib, with no internet. Chinese needs Debian's
-    ``fonts-noto-cjk``; without it the labels fall back to estate ids.
+    Drawn on the server with matplotlib, with no internet, in Chinese (``lang="zh"``)
+    or English. Chinese needs Debian's ``fonts-noto-cjk``; without it the map is
+    drawn in English.
     """
     import geopandas as gpd
     import matplotlib
@@ -138,7 +143,7 @@ def progress_map_png(estates, table: pd.DataFrame, *, data_dir: Path | None = No
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    font = _cjk_font()
+    font = _cjk_font() if lang == "zh" else None
     if font:
         plt.rcParams["font.family"] = font
     data_dir = Path(data_dir or settings.data_dir)
@@ -157,7 +162,7 @@ def progress_map_png(estates, table: pd.DataFrame, *, data_dir: Path | None = No
     for state in PROGRESS_STATES:
         sub = pts[pts["state"] == state]
         colour, marker = STATE_STYLE[state]
-        label = f"{PROGRESS_LABELS_ZH[state]}（{len(sub)}）" if font else f"{state} ({len(sub)})"
+        label = f"{PROGRESS_LABELS_ZH[state]}（{len(sub)}）" if font else f"{_STATE_EN[state]} ({len(sub)})"
         ax.scatter(sub.geometry.x, sub.geometry.y, c=colour, marker=marker, s=70, edgecolors="black", linewidths=0.6, label=label, zorder=3)
     for x, y, text in _group_labels(pts):
         ax.annotate(text, (x, y), xytext=(5, 5), textcoords="offset points", fontsize=7, zorder=4,

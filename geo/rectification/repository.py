@@ -19,7 +19,7 @@ from geo.errors import ConflictError, SchemaError
 from geo.rectification.records import KINDS
 from geo.rectification.workflow import check_transition
 
-__all__ = ["add_records", "change_measure", "load_all", "load_records", "open_records_store", "table_name"]
+__all__ = ["add_records", "change_measure", "last_change", "load_all", "load_records", "open_records_store", "table_name"]
 
 _TYPES = {"str": str, "date": str, "int": int, "float": float, "bool": bool}
 
@@ -100,6 +100,13 @@ def load_records(kind: str, *, store=None) -> pd.DataFrame:
             df[col] = pd.Series(dtype=object)
     extra = [c for c in df.columns if c not in k.columns]
     return pd.DataFrame(df[[*k.columns, *extra]])
+
+
+def last_change(*, store=None) -> int:
+    """Id of the newest audit entry of any rectification table (0 when none): changes whenever anyone saves."""
+    store = open_records_store(store)
+    ids = [int(log["id"].max()) for kind in KINDS if len(log := store.log(table_name(kind), limit=1))]
+    return max(ids, default=0)
 
 
 def load_all(*, store=None) -> dict[str, pd.DataFrame]:

@@ -1,4 +1,4 @@
-"""Patrol routes: ``load`` (reading, GPX, team checks), ``edits`` (drafts and their preview)
+"""Patrol routes: ``load`` (reading, GPX, team checks, file metadata), ``edits`` (drafts and their preview)
 and ``store`` (versioned saves with who, when and why).
 """
 

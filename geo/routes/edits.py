@@ -315,3 +315,58 @@ def status_counts(table: pd.DataFrame) -> dict[str, int]:
     """Number of estates per status (covered, coverable, gap)."""
     counts = table["status"].value_counts()
     return {s: int(counts.get(s, 0)) for s in ("covered", "coverable", "gap")}
+
+
+def plan_draft(routes: gpd.GeoDataFrame, plan: gpd.GeoDataFrame, *, plan_ids=None, team_ids=None) -> gpd.GeoDataFrame:
+    """Return the routes with the detours of an extension plan added, team per feature.
+
+    Parameters
+    ----------
+    routes
+        Current routes (WGS-84).
+    plan
+        A plan as :func:`geo.io.read_plan` returns it (``plan_id``, ``team_id``,
+        ``team``, ``org_type``, ``shift`` per feature).
+    plan_ids, team_ids
+        Accept only these detours, or only the detours of these teams (team by
+        team); None accepts the whole plan.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The draft: each accepted detour becomes a new route of its team, with
+        the shift of the route it leaves. A team already in ``routes`` keeps its
+        name and organisation type from there; a new team (a new police loop)
+        takes them from the plan.
+
+    Raises
+    ------
+    SchemaError
+        If a named plan id or team is not in the plan, or a new team's fields are unusable.
+    """
+    chosen = plan
+    problems = []
+    if plan_ids is not None:
+        wanted = [str(p) for p in plan_ids]
+        problems += [f"plan id {p!r} is not in the plan; see its plan_id values" for p in wanted if p not in set(plan["plan_id"].astype(str))]
+        chosen = chosen[chosen["plan_id"].astype(str).isin(wanted)]
+    if team_ids is not None:
+        wanted = [str(t) for t in team_ids]
+        problems += [f"team {t!r} has no detour in the plan; see its team_id values" for t in wanted if t not in set(plan["team_id"].astype(str))]
+        chosen = chosen[chosen["team_id"].astype(str).isin(wanted)]
+    if problems:
+        raise SchemaError(f"{len(problems)} selection problem(s) in the plan", problems)
+    draft = routes
+    known = routes.drop_duplicates("team_id").set_index(routes.drop_duplicates("team_id")["team_id"].astype(str))
+    for (team_id, shift), group in chosen.groupby([chosen["team_id"].astype(str), chosen["shift"].astype(str)], sort=True):
+        if team_id in known.index:
+            row = known.loc[team_id]
+            team = Team(team_id, str(row["team"]), str(row["org_type"]), shift)
+        else:
+            first = group.iloc[0]
+            team = Team(team_id, str(first["team"]), str(first["org_type"]), shift)
+            bad = check_new_team(team, draft)
+            if bad:
+                raise SchemaError(f"plan: new team {team_id!r} cannot be added", bad)
+        draft = make_draft(draft, list(group.geometry.values), team)
+    return draft

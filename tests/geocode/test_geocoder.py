@@ -411,6 +411,26 @@ class TestBuildEstates:
         build_estates(out_path=out)
         assert out.read_bytes() == settings.data_path("estates.geojson").read_bytes()
 
+    def test_committed_positions_sit_where_the_rule_puts_them(self):
+        """Independent of the geocoder: each point lies 15 m from its road's centreline, plus 10 m per 附N号 (shapely, EPSG:4545).
+
+        A list of sub-numbers (附1、2、3号) stands at the middle one.
+        """
+        import re
+
+        import geopandas as gpd
+
+        estates = gpd.read_file(settings.data_path("estates.geojson")).to_crs("EPSG:4545")
+        roads = gpd.read_file(settings.data_path("gazetteer.geojson")).to_crs("EPSG:4545")
+        for _, row in estates.iterrows():
+            road = re.match(r"^(.+?(?:路|大道|街|巷))", row["address"].removeprefix("重庆市万州区").removeprefix("沙河街道"))[1]
+            sub = re.search(r"附([\d、,]+)号", row["address"])
+            subs = [int(n) for n in re.findall(r"\d+", sub[1])] if sub else [0]
+            want_m = 15.0 + 10.0 * sum(subs) / len(subs)
+            lines = roads[roads["road"] == road]
+            assert len(lines), (row["estate_id"], road)
+            assert lines.distance(row.geometry).min() == pytest.approx(want_m, abs=0.05), row["estate_id"]
+
     def test_committed_file_is_valid_complete_and_honest(self):
         gdf = io.read_estates()
         with open(settings.data_path("ledger.csv"), encoding="utf-8") as fh:

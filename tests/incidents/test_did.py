@@ -166,3 +166,26 @@ def test_demo_recovers_effective_estates_without_neighbour_false_positives():
     month = (inc.time_s.astype("datetime64[s]").astype("datetime64[M]").astype(int))
     before = month < (2023 - 1970) * 12
     assert pooled.loc[2023, "n_before"] == int((near & before).sum())
+
+
+def test_cli_effect_did_states_method_attribution_and_caveat(tmp_path, two, capsys, monkeypatch):
+    from geo import io, settings
+    from geo.cli.main import main
+    from geo.incidents.store import STORE_COLUMNS, write_store
+
+    est, inc = two
+    monkeypatch.setattr(settings, "data_dir", tmp_path)
+    io.write_geojson(est.assign(address="x", units=2), tmp_path / "estates.geojson")
+    store = inc.assign(incident_id=[f"T{i}" for i in range(len(inc))], time=inc["time"].dt.strftime("%Y-%m-%dT%H:%M:%S+08:00"),
+                       subcategory="", address="", text="", synthetic="false", x_geocode_quality="given")[list(STORE_COLUMNS)]
+    write_store(store, tmp_path / "incidents.csv")
+    assert main(["effect", "--radius-m", "100", "--placebo", "199", "--event-study", "--out", str(tmp_path / "did.csv")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    method = next(line for line in out if line.startswith("method:"))
+    assert "difference-in-differences" in method and "correction: Benjamini-Hochberg" in method and "caveat:" in method
+    assert any(line.startswith("attribution: each incident to the nearest estate within 100 m") for line in out)
+    assert any("< 0.001" in line or "0.005" in line for line in out)  # p written by format_p (199 placebos: at best 0.005)
+    assert any(line.startswith("event study") for line in out)
+    table = pd.read_csv(tmp_path / "did.csv", encoding="utf-8-sig")
+    assert table.set_index("estate_id").loc["T", "irr"] == pytest.approx(0.25)
+    assert main(["effect", "--by", "community", "--radius-m", "100"]) == 2

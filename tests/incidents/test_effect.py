@@ -57,9 +57,12 @@ class TestEffectTable:
         assert (e1.months_before, e1.n_before, e1.months_after, e1.n_after) == (12, 24, 13, 13)
         assert e1.rate_before == pytest.approx(2.0) and e1.rate_after == pytest.approx(1.0)
         assert e1.change_pct == pytest.approx(-50.0)
+        # 13 of the 37 incidents fall after, against 13/25 of the months: the exact
+        # two-sided binomial p-value is 0.04772 (hand-summed), under alpha 0.05.
         p = binom_two_sided(13, 37, 13 / 25)
+        assert p == pytest.approx(0.0477199, abs=1e-6)
         assert e1.p_value == pytest.approx(p, rel=1e-9)
-        assert e1.verdict == ("fewer" if p < 0.05 else "no clear change")
+        assert e1.verdict == "fewer"
         e2 = t.loc["E2"]
         assert (e2.months_before, e2.n_before, e2.months_after, e2.n_after) == (24, 24, 1, 2)
         assert e2.verdict == "too short: only 1 month after the window"
@@ -117,24 +120,14 @@ def test_rate_test_equal_rates_is_not_significant():
     assert math.isnan(rate_test(0, 10, 0, 10))
 
 
-def test_cli_effect_by_batch(tmp_path, data, capsys, monkeypatch):
+def test_cli_effect_by_batch(tmp_path, data, capsys, monkeypatch, incident_store):
     from geo import io, settings
     from geo.cli.main import main
-    from geo.incidents.store import STORE_COLUMNS, write_store
 
     estates, inc = data
     monkeypatch.setattr(settings, "data_dir", tmp_path)
     io.write_geojson(estates.assign(address="x"), tmp_path / "estates.geojson")
-    store = inc.assign(
-        incident_id=[f"T{i}" for i in range(len(inc))],
-        time=inc["time"].dt.strftime("%Y-%m-%dT%H:%M:%S+08:00"),
-        subcategory="",
-        address="",
-        text="",
-        synthetic="false",
-        x_geocode_quality="given",
-    )[list(STORE_COLUMNS)]
-    write_store(store, tmp_path / "incidents.csv")
+    incident_store(inc, synthetic=False)
     assert main(["effect", "--method", "before-after", "--by", "batch_year", "--radius-m", "100", "--out", str(tmp_path / "e.csv")]) == 0
     out = capsys.readouterr().out
     assert "too short" in out

@@ -113,16 +113,11 @@ class TestEdges:
         assert len(cells) == 16 and (cells["label"] == "not significant").all()
 
 
-def test_cli_hotspots(tmp_path, capsys, monkeypatch):
+def test_cli_hotspots(tmp_path, capsys, monkeypatch, incident_store):
     from geo.cli.main import main
-    from geo.incidents.store import write_store
 
-    inc = make(seed=3).to_frame()
-    inc["incident_id"] = [f"T{i}" for i in range(len(inc))]
-    inc["time"] = inc["time"].dt.strftime("%Y-%m-%dT%H:%M:%S+08:00")
-    for col, value in (("subcategory", ""), ("address", ""), ("text", ""), ("synthetic", "true"), ("x_geocode_quality", "given")):
-        inc[col] = value
-    write_store(inc, tmp_path / "incidents.csv")
+    frame = make(seed=3).to_frame()
+    incident_store(frame[["lon", "lat", "time", "category", "source"]])
     code = main(["hotspots", "--incidents", str(tmp_path / "incidents.csv"), "--cell-m", "400", "--out", str(tmp_path / "cells.geojson")])
     assert code == 0
     out = capsys.readouterr().out

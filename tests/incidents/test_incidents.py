@@ -213,6 +213,15 @@ class TestImportCalls:
         assert out_a.read_bytes() == out_b.read_bytes()
         assert sorted(a.rejects) == sorted(b.rejects)
 
+    def test_bytes_import_like_the_file_and_reject_under_its_name(self, tmp_path):
+        a, out_a, _ = run_calls(tmp_path / "a", DATA / "calls_zh.csv")
+        (tmp_path / "b").mkdir()
+        b, out_b, _ = run_calls(tmp_path / "b", (DATA / "calls_zh.csv").read_bytes(), name="calls_zh.csv")
+        assert out_a.read_bytes() == out_b.read_bytes()
+        assert sorted(a.rejects) == sorted(b.rejects)
+        with pytest.raises(DataFileError, match=r"^报警\.csv: the file is empty"):
+            import_incidents(b"", name="报警.csv", out=tmp_path / "c.csv")
+
     def test_gcj02_row_is_converted(self, tmp_path):
         _, out, _ = run_calls(tmp_path, DATA / "calls_zh.csv")
         row = next(r for r in read_store(out) if r["incident_id"] == "110-0008")

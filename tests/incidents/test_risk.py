@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -76,9 +78,24 @@ class TestMeasures:
         assert m.loc["A", "theft_per100u"] == pytest.approx(3 / 4 * 100)
         assert list(m.index) == ["A", "B", "C"]
 
-    def test_radius_is_inclusive_of_a_larger_distance(self, three):
-        est, inc = three
-        assert estate_measures(inc, est, radius_m=320, start=2021, end=2021).loc["A", "盗窃"] == 4
+    def test_radius_is_inclusive_to_the_centimetre(self):
+        """An incident at exactly the radius counts; one 1 cm beyond it does not (planar metres, EPSG:4545)."""
+        to_m = pyproj.Transformer.from_crs("EPSG:4326", "EPSG:4545", always_xy=True)
+        to_ll = pyproj.Transformer.from_crs("EPSG:4545", "EPSG:4326", always_xy=True)
+        x0, y0 = to_m.transform(*A)
+        at, beyond = to_ll.transform(x0 + 300.0, y0), to_ll.transform(x0 + 300.01, y0)
+        # The distances as a metric CRS measures them after the lon/lat round trip (pyproj, not the engine).
+        d_at = math.dist(to_m.transform(*at), (x0, y0))
+        d_beyond = math.dist(to_m.transform(*beyond), (x0, y0))
+        assert d_beyond - d_at == pytest.approx(0.01, abs=1e-6)
+        est = estates_frame([A], ["A"])
+        inc = incidents([(*at, "2021-01-01 10:00", "盗窃", "110"), (*beyond, "2021-01-01 11:00", "盗窃", "110")])
+        for mode in ("radius", "nearest"):
+            ii, _ = assign_incidents(inc, est, radius_m=d_at, mode=mode)
+            assert ii.tolist() == [0], mode
+            ii, _ = assign_incidents(inc, est, radius_m=d_beyond, mode=mode)
+            assert sorted(ii.tolist()) == [0, 1], mode
+        assert estate_measures(inc, est, radius_m=d_at).loc["A", "盗窃"] == 1
 
     def test_radius_and_nearest_modes(self):
         est = estates_frame([A, B], ["A", "B"])
@@ -183,25 +200,15 @@ class TestScore:
         agreement = t.set_index("estate_id")["agreement"].to_dict()
         assert agreement == {"E5": "plan later", "E4": "plan later", "E3": "same", "E2": "same", "E1": "plan earlier", "E0": "plan earlier"}
 
-    def test_cli_rank(self, tmp_path, three, capsys, monkeypatch):
+    def test_cli_rank(self, tmp_path, three, capsys, monkeypatch, incident_store):
         from geo import io, settings
         from geo.cli.main import main
-        from geo.incidents.store import STORE_COLUMNS, write_store
 
         est, inc = three
         monkeypatch.setattr(settings, "data_dir", tmp_path)
         est_full = est.assign(batch_period="2022年1月至2022年11月", address="x", seq=[1, 2, 3])
         io.write_geojson(est_full, tmp_path / "estates.geojson")
-        store = inc.assign(
-            incident_id=[f"T{i}" for i in range(len(inc))],
-            time=inc["time"].dt.strftime("%Y-%m-%dT%H:%M:%S+08:00"),
-            subcategory="",
-            address="",
-            text="",
-            synthetic="true",
-            x_geocode_quality="given",
-        )[list(STORE_COLUMNS)]
-        write_store(store, tmp_path / "incidents.csv")
+        incident_store(inc)
         assert main(["rank", "--window", "2021-2021", "--radius-m", "300", "--out", str(tmp_path / "rank.csv")]) == 0
         out = capsys.readouterr()
         assert "synthetic" in out.err

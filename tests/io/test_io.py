@@ -610,3 +610,37 @@ class TestCheckFrameScale:
         assert "feature 4567 (I4567): coordinate (lon 0.000000, lat 0.000000) lies outside China" in problems[2]
         assert "feature 9999 (I9999): geometry is a LineString" in problems[3]
         assert problems[0].startswith("field 'incident_id': id 'I0' is used 2 times (feature 0, feature 15000)")
+
+
+class TestSources:
+    """Readers take a path, bytes or a binary file object; messages name the user's file."""
+
+    def test_bytes_and_file_objects_read_like_the_path(self):
+        import io as stdio
+
+        want = io.read_estates(DATA / "estates_ok.geojson")
+        raw = (DATA / "estates_ok.geojson").read_bytes()
+        from_bytes = io.read_estates(raw, name="upload.geojson")
+        from_file = io.read_estates(stdio.BytesIO(raw), name="upload.geojson")
+        for got in (from_bytes, from_file):
+            assert list(got["estate_id"]) == list(want["estate_id"])
+            assert got.geometry.geom_equals(want.geometry).all()
+            assert got.attrs["source"] == "upload.geojson"
+
+    def test_a_bad_upload_is_named_by_its_file_name(self):
+        with pytest.raises(SchemaError) as err:
+            io.read_estates((DATA / "estates_bad.geojson").read_bytes(), name="我的小区.geojson")
+        assert err.value.summary.startswith("我的小区.geojson:")
+        assert "tmp" not in str(err.value)
+
+    def test_tables_detect_tabs_from_bytes(self):
+        text = "estate_id\tname\tlon\tlat\nA-1\t甲\t108.37\t30.84\n"
+        df = io.read_table(text.encode("gb18030"), name="台账.txt")
+        assert list(df.columns) == ["estate_id", "name", "lon", "lat"] and df.loc[0, "name"] == "甲"
+        assert df.attrs["encoding"] == "gb18030"
+
+    def test_gpx_bytes_name_the_upload(self):
+        from geo.routes.load import read_gpx
+
+        with pytest.raises(DataFileError, match=r"^track\.gpx: not a readable GPX file"):
+            read_gpx(b"<gpx><trk>", name="track.gpx", team_id="T", team="t", org_type="police")

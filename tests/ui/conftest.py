@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -25,14 +24,13 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def server(tmp_path, require):
+def server(tmp_path, require, shipped_data):
     """`streamlit run app.py` on a free port against a copy of data/; killed afterwards. Yields (url, data folder)."""
     from geo.maps import offline
 
     if not (offline.VENDOR_DIR / offline.MANIFEST_NAME).exists():
         require("map assets not vendored (run ./run setup)")
-    data = tmp_path / "data"
-    shutil.copytree(ROOT / "data", data, ignore=shutil.ignore_patterns("route_history"))
+    data = shipped_data
     port = _free_port()
     env = {**os.environ, "SHAHE_DATA_DIR": str(data), "SHAHE_EDITOR_PASSWORD": PASSWORD, "PYTHONPATH": str(ROOT)}
     log = open(tmp_path / "server.log", "wb")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import io as _stdio
 import json
-import shutil
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import openpyxl
 import pandas as pd
 import pyproj
@@ -30,12 +30,10 @@ pytestmark = pytest.mark.skipif(not (DATA / "estates.geojson").exists(), reason=
 
 
 @pytest.fixture
-def data_dir(tmp_path, monkeypatch):
-    """A copy of the shipped data the app runs against; the engine's data_dir is restored afterwards."""
-    out = tmp_path / "data"
-    shutil.copytree(DATA, out, ignore=shutil.ignore_patterns("route_history"))
+def data_dir(shipped_data, monkeypatch):
+    """A copy of the shipped data the app runs against (the app is told by SHAHE_DATA_DIR; no engine setting)."""
+    out = shipped_data
     monkeypatch.setenv("SHAHE_DATA_DIR", str(out))
-    monkeypatch.setattr(settings, "data_dir", out)
     monkeypatch.delenv("SHAHE_EDITOR_PASSWORD", raising=False)
     return out
 
@@ -271,14 +269,35 @@ class TestEditorRole:
         assert RouteStore(routes_path).versions()[-1].restored_from == 1
 
     def test_upload_gpx_in_gcj02(self, data_dir, monkeypatch):
+        """The uploaded GCJ-02 track reaches the draft in WGS-84: checked against published test vectors."""
+        from geo.routes import edits
+
+        # Public vectors (WGS-84 -> GCJ-02), the same as tests/test_crs.py: the track is written in GCJ-02.
+        vectors = [((121.5272106, 31.1774276), (121.531541859215, 31.17530398364597)),
+                   ((116.377817, 39.911954), (116.38404722455657, 39.91334545536069))]
+        points = "".join(f'<trkpt lat="{g[1]!r}" lon="{g[0]!r}"></trkpt>' for _, g in vectors)
+        gpx = ('<?xml version="1.0" encoding="UTF-8"?><gpx version="1.1" creator="test" xmlns="http://www.topografix.com/GPX/1/1">'
+               f"<trk><name>vectors</name><trkseg>{points}</trkseg></trk></gpx>").encode()
+        seen = []
+        real = edits.lines_from_upload
+
+        def spy(name, data, *, datum="wgs84"):
+            seen.append((name, datum, real(name, data, datum=datum)))
+            return seen[-1][2]
+
+        monkeypatch.setattr(edits, "lines_from_upload", spy)
         monkeypatch.setenv("SHAHE_EDITOR_PASSWORD", "pw")
-        gpx = (ROOT / "tests" / "data" / "coverage" / "patrol.gpx").read_bytes()
         at = _view(_run(_app()), "edit")
         at.radio(key="draft_datum").set_value("gcj02")
-        at.file_uploader[0].set_value(("patrol.gpx", gpx, "application/gpx+xml"))
+        at.file_uploader[0].set_value(("vectors.gpx", gpx, "application/gpx+xml"))
         _run(at)
-        assert any("2 条线" in s.value or "1 条线" in s.value for s in at.success)
+        assert any("1 条线" in s.value for s in at.success)
         assert not at.error
+        name, datum, lines = seen[-1]
+        assert (name, datum, len(lines)) == ("vectors.gpx", "gcj02", 1)
+        got = shapely.get_coordinates(lines[0])
+        want = np.array([w for w, _ in vectors])
+        assert np.abs(got - want).max() < 1e-6  # the inverse is iterative: about 1e-7 degrees (1 cm)
 
     def test_bad_paste_is_reported(self, data_dir):
         at = _view(_run(_app()), "edit")

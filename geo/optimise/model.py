@@ -1,0 +1,398 @@
+"""The choice of extensions: weighted set multicover (exact MILP, greedy fallback) and maximal covering.
+
+The model sees only numbers, so it is tested without geometry:
+
+* candidate ``j`` belongs to team ``team[j]``, costs ``cost[j]`` added metres
+  and covers the estates in ``covers[j]``;
+* estate ``e`` needs ``need[e]`` more *distinct* teams to cover it (the target
+  ``k`` less the teams that already cover it; 0 when it is met);
+* ``forbid_team[e]`` lists teams that cannot count for ``e`` (they already
+  cover it, so a new detour of theirs adds nothing);
+* ``must[j]`` lists the estates that candidate ``j`` brings *within the
+  radius* without covering: choosing ``j`` then requires that each such estate
+  is covered by some chosen candidate (``must_by_team`` False: any team, the
+  default reading, where a nearby team with nobody covering leaves the estate
+  ``coverable``) or by a candidate of ``j``'s own team (True: the strict reading,
+  where every nearby team must cover).
+
+Minimum cover (:meth:`ExtensionModel.solve`)::
+
+    min  sum_j cost_j x_j
+    s.t. y_et <= sum_{j: team_j = t, e in covers_j} x_j    (team t counts for e only if one of its detours covers e)
+         sum_t y_et >= need_e                              (k distinct teams)
+         x_j <= sum_{j' covering f (of team_j if strict)} x_j'  for f in must_j
+         x, y binary
+
+Maximal covering (``budget_m``): ``z_e <= sum_t y_et / need_e``,
+``sum_j cost_j x_j <= budget_m``, maximise ``sum_e weight_e z_e``.
+
+The MILP is solved by HiGHS through :func:`scipy.optimize.milp` under a time
+limit; the relative gap between the plan and HiGHS's proven bound is reported.
+When HiGHS returns no plan in time, a greedy plan is returned (cheapest
+cost per unit of unmet need first), marked ``method="greedy"`` with an
+unknown gap.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from geo import settings
+from geo.errors import SchemaError
+
+__all__ = ["ExtensionModel", "Plan"]
+
+
+@dataclass
+class Plan:
+    """A solved plan.
+
+    Attributes
+    ----------
+    chosen
+        Positions of the chosen candidates, ascending.
+    added_m
+        Sum of their costs, metres.
+    method
+        ``"milp"`` (HiGHS) or ``"greedy"``.
+    optimal
+        True when HiGHS proved the plan optimal (gap within its tolerance).
+    gap
+        Relative optimality gap reported by HiGHS (0 when optimal); NaN for greedy.
+    bound_m
+        HiGHS's proven bound on the objective (metres, or weight when budgeted); NaN for greedy.
+    seconds
+        Wall time of the solve.
+    covered
+        Per estate: number of distinct new teams whose chosen detours cover it.
+    met
+        Per estate: whether its need is met.
+    objective
+        Added metres (minimum cover) or covered weight (budgeted).
+    unmeetable
+        Estates whose need exceeds the teams that could ever cover them (the need was capped).
+    """
+
+    chosen: np.ndarray
+    added_m: float
+    method: str
+    optimal: bool
+    gap: float
+    bound_m: float
+    seconds: float
+    covered: np.ndarray
+    met: np.ndarray
+    objective: float
+    unmeetable: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+
+class ExtensionModel:
+    """Which candidate extensions to choose.
+
+    Parameters
+    ----------
+    n_estates
+        Number of estates.
+    team
+        Team code (int) of each candidate.
+    cost_m
+        Added metres of each candidate (>= 0).
+    covers
+        Per candidate, the estate positions it covers.
+    need
+        Per estate, how many more distinct teams must cover it (>= 0).
+    forbid_team
+        Per estate, team codes that do not count (already covering); or None.
+    must
+        Per candidate, estate positions it brings within the radius without covering; or None.
+    must_by_team
+        See the module text.
+    weight
+        Per estate, its weight in the budgeted model (default 1).
+    """
+
+    def __init__(self, n_estates, team, cost_m, covers, need, *, forbid_team=None, must=None, must_by_team=False, weight=None):
+        self.n_estates = int(n_estates)
+        self.team = np.asarray(team, dtype=np.int64)
+        self.cost_m = np.asarray(cost_m, dtype=float)
+        self.covers = [np.unique(np.asarray(c, dtype=np.int64)) for c in covers]
+        n_cand = len(self.team)
+        if len(self.cost_m) != n_cand or len(self.covers) != n_cand:
+            msg = f"{n_cand} candidate teams but {len(self.cost_m)} costs and {len(self.covers)} cover sets"
+            raise ValueError(msg)
+        if n_cand and (not np.isfinite(self.cost_m).all() or (self.cost_m < 0).any()):
+            msg = "candidate costs must be finite metres >= 0"
+            raise ValueError(msg)
+        self.need = np.asarray(need, dtype=np.int64).copy()
+        if len(self.need) != self.n_estates or (self.need < 0).any():
+            msg = f"need must give {self.n_estates} whole numbers >= 0"
+            raise ValueError(msg)
+        self.forbid_team = [set() for _ in range(self.n_estates)] if forbid_team is None else [set(map(int, f)) for f in forbid_team]
+        self.must = [np.zeros(0, dtype=np.int64) for _ in range(n_cand)] if must is None else [np.asarray(m, dtype=np.int64) for m in must]
+        self.must_by_team = bool(must_by_team)
+        self.weight = np.ones(self.n_estates) if weight is None else np.asarray(weight, dtype=float)
+        self._build_pairs()
+
+    # --- construction -------------------------------------------------------
+
+    @classmethod
+    def from_cost_matrix(cls, cost_m, team, need, *, forbid_team=None, weight=None) -> ExtensionModel:
+        """Build a model from an (estates x candidates) matrix of costs.
+
+        Parameters
+        ----------
+        cost_m
+            Array (n_estates, n_candidates): a finite entry means the candidate
+            covers the estate; NaN or inf means it does not. The candidate's
+            cost is the largest finite entry of its column (in a matrix from
+            per-pair extensions, each column has one).
+        team
+            Team code of each candidate (column).
+        need, forbid_team, weight
+            See :class:`ExtensionModel`.
+        """
+        matrix = np.asarray(cost_m, dtype=float)
+        if matrix.ndim != 2:
+            msg = "cost matrix must be 2-D (estates x candidates)"
+            raise ValueError(msg)
+        finite = np.isfinite(matrix)
+        covers = [np.flatnonzero(finite[:, j]) for j in range(matrix.shape[1])]
+        cost = np.array([matrix[c, j].max() if len(c) else 0.0 for j, c in enumerate(covers)])
+        return cls(matrix.shape[0], team, cost, covers, need, forbid_team=forbid_team, weight=weight)
+
+    @classmethod
+    def from_geodataframes(cls, candidates, estates, *, k: int = 1, strict: bool = False, weight=None) -> ExtensionModel:
+        """Build a model from the tables of :func:`geo.optimise.candidates.build_candidates`.
+
+        Parameters
+        ----------
+        candidates
+            GeoDataFrame with ``team_code``, ``cost_m``, ``covers`` and ``must`` (lists of estate positions).
+        estates
+            The estate table of the same call: ``need`` (for ``k``) and ``covering_codes`` (team codes already covering).
+        k, strict
+            Target and reading (``need`` is recomputed for ``k``).
+        weight
+            Per-estate weight for budgeted plans.
+        """
+        covering = [list(c) for c in estates["covering_codes"]]
+        need = np.maximum(0, int(k) - np.array([len(c) for c in covering], dtype=np.int64)) * estates["in_scope"].to_numpy(dtype=np.int64)
+        return cls(
+            len(estates),
+            candidates["team_code"].to_numpy(),
+            candidates["cost_m"].to_numpy(),
+            list(candidates["covers"]),
+            need,
+            forbid_team=covering,
+            must=list(candidates["must"]),
+            must_by_team=strict,
+            weight=weight,
+        )
+
+    def _build_pairs(self) -> None:
+        """Index the (estate, team) pairs that a candidate can newly cover."""
+        rows, cols = [], []
+        for j, cov in enumerate(self.covers):
+            t = int(self.team[j])
+            for e in cov.tolist():
+                if t not in self.forbid_team[e]:
+                    rows.append(e)
+                    cols.append(j)
+        rows_a, cols_a = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
+        keys = rows_a * (int(self.team.max()) + 1 if len(self.team) else 1) + (self.team[cols_a] if len(cols_a) else 0)
+        self.pair_keys, pair_of = np.unique(keys, return_inverse=True)
+        self.n_teams_span = int(self.team.max()) + 1 if len(self.team) else 1
+        self.pair_estate = self.pair_keys // self.n_teams_span
+        self.pair_team = self.pair_keys % self.n_teams_span
+        self.pair_rows, self.pair_cols = pair_of.ravel(), cols_a  # candidate cols_a counts for pair pair_of
+        self.reach = np.bincount(self.pair_estate, minlength=self.n_estates).astype(np.int64)
+
+    # --- checks -------------------------------------------------------------
+
+    def unmeetable(self) -> np.ndarray:
+        """Estates whose need exceeds the number of teams that could ever newly cover them."""
+        return np.flatnonzero(self.need > self.reach)
+
+    # --- solving ------------------------------------------------------------
+
+    def solve(self, *, budget_m: float | None = None, time_limit_s: float | None = None, method: str = "milp") -> Plan:
+        """Choose the candidates.
+
+        Parameters
+        ----------
+        budget_m
+            None: minimum added metres meeting every need (estates that cannot
+            meet it are capped at what they can reach and listed in
+            :attr:`Plan.unmeetable`). A number > 0: maximal covering within
+            that many added metres.
+        time_limit_s
+            HiGHS time limit (default :data:`geo.settings.optimise_time_limit_s`).
+        method
+            ``"milp"`` (greedy only if HiGHS gives no plan in time) or ``"greedy"``.
+
+        Returns
+        -------
+        Plan
+        """
+        if budget_m is not None and not (np.isfinite(budget_m) and budget_m > 0):
+            msg = f"budget {budget_m!r} m: give a budget of added metres greater than 0 (e.g. --budget-m 5000)"
+            raise SchemaError(msg)
+        limit = float(settings.optimise_time_limit_s if time_limit_s is None else time_limit_s)
+        unmeetable = self.unmeetable()
+        need = np.minimum(self.need, self.reach)
+        start = time.perf_counter()
+        plan = None
+        if method == "milp":
+            plan = self._milp(need, budget_m, limit)
+        elif method != "greedy":
+            msg = f"unknown method {method!r}: use 'milp' or 'greedy'"
+            raise ValueError(msg)
+        if plan is None:
+            plan = self._greedy(need, budget_m)
+        plan.seconds = time.perf_counter() - start
+        plan.unmeetable = unmeetable
+        return plan
+
+    def _pair_matrix(self) -> sp.csr_matrix:
+        """(pairs x candidates) 0/1 matrix: candidate j counts for pair p."""
+        n_pairs, n_cand = len(self.pair_keys), len(self.team)
+        data = np.ones(len(self.pair_rows))
+        return sp.csr_matrix((data, (self.pair_rows, self.pair_cols)), shape=(n_pairs, n_cand))
+
+    def _must_rows(self):
+        """Rows ``x_j - sum_{j' covering f} x_j' <= 0`` of the 'no new obligation' constraints."""
+        n_cand = len(self.team)
+        cover_by = [[] for _ in range(self.n_estates)]
+        for j, cov in enumerate(self.covers):
+            for e in cov.tolist():
+                cover_by[e].append(j)
+        rows, cols, vals, r = [], [], [], 0
+        seen = set()
+        for j, must in enumerate(self.must):
+            for f in must.tolist():
+                helpers = [h for h in cover_by[f] if not self.must_by_team or self.team[h] == self.team[j]]
+                key = (j, f) if not self.must_by_team else (j, f, int(self.team[j]))
+                if key in seen:
+                    continue
+                seen.add(key)
+                rows.append(r)
+                cols.append(j)
+                vals.append(1.0)
+                for h in helpers:
+                    if h == j:
+                        continue
+                    rows.append(r)
+                    cols.append(h)
+                    vals.append(-1.0)
+                r += 1
+        return sp.csr_matrix((vals, (rows, cols)), shape=(r, n_cand))
+
+    def _milp(self, need: np.ndarray, budget_m: float | None, limit: float) -> Plan | None:
+        n_cand, n_pairs = len(self.team), len(self.pair_keys)
+        a = self._pair_matrix()
+        must = self._must_rows()
+        # Variables: x (candidates), y (pairs), and z (estates) when budgeted.
+        budgeted = budget_m is not None
+        n_z = self.n_estates if budgeted else 0
+        n_var = n_cand + n_pairs + n_z
+        est_pairs = sp.csr_matrix((np.ones(n_pairs), (self.pair_estate, np.arange(n_pairs))), shape=(self.n_estates, n_pairs))
+        cons = []
+        # y_p - sum_j A_pj x_j <= 0
+        cons.append(LinearConstraint(sp.hstack([-a, sp.identity(n_pairs), sp.csr_matrix((n_pairs, n_z))]), -np.inf, 0.0))
+        if budgeted:
+            # need_e z_e - sum_p y_p <= 0 ; sum cost x <= budget
+            cons.append(LinearConstraint(sp.hstack([sp.csr_matrix((self.n_estates, n_cand)), -est_pairs, sp.diags(need.astype(float))]), -np.inf, 0.0))
+            cons.append(LinearConstraint(sp.hstack([sp.csr_matrix(self.cost_m[None, :]), sp.csr_matrix((1, n_pairs + n_z))]), -np.inf, float(budget_m)))
+            c = np.concatenate([np.zeros(n_cand + n_pairs), -(self.weight * (need > 0))])
+        if n_var == 0 or (not budgeted and not (need > 0).any()):
+            return self._plan(np.zeros(n_cand, dtype=bool), need, "milp", optimal=True, gap=0.0, bound=0.0, budgeted=budgeted)
+        if not budgeted and need.max(initial=0) <= 1:
+            # One team suffices everywhere: "some candidate covers e" needs no pair variables (a smaller, equal model).
+            cover_rows = (est_pairs @ a).tocsr()
+            cover_rows.data[:] = 1.0
+            c = self.cost_m
+            rows = np.flatnonzero(need > 0)
+            cons = [LinearConstraint(cover_rows[rows], 1.0, np.inf)]
+            if must.shape[0]:
+                cons.append(LinearConstraint(must, -np.inf, 0.0))
+            res = milp(c, constraints=cons, integrality=np.ones(n_cand), bounds=Bounds(0, 1),
+                       options={"time_limit": limit, "disp": False, "mip_rel_gap": 1e-6})
+            if res.x is None:
+                return None
+            return self._plan(np.round(res.x).astype(bool), need, "milp", optimal=res.status == 0,
+                              gap=float(getattr(res, "mip_gap", np.nan) or 0.0), bound=float(getattr(res, "mip_dual_bound", np.nan)), budgeted=False)
+        if not budgeted:
+            cons.append(LinearConstraint(sp.hstack([sp.csr_matrix((self.n_estates, n_cand)), est_pairs]), need.astype(float), np.inf))
+            c = np.concatenate([self.cost_m, np.zeros(n_pairs)])
+        if must.shape[0]:
+            cons.append(LinearConstraint(sp.hstack([must, sp.csr_matrix((must.shape[0], n_pairs + n_z))]), -np.inf, 0.0))
+        res = milp(c, constraints=cons, integrality=np.ones(n_var), bounds=Bounds(0, 1),
+                   options={"time_limit": limit, "disp": False, "mip_rel_gap": 1e-6})
+        if res.x is None:
+            return None
+        x = np.round(res.x[:n_cand]).astype(bool)
+        return self._plan(x, need, "milp", optimal=res.status == 0, gap=float(getattr(res, "mip_gap", np.nan) or 0.0),
+                          bound=float(getattr(res, "mip_dual_bound", np.nan)), budgeted=budgeted)
+
+    def _plan(self, x: np.ndarray, need: np.ndarray, method: str, *, optimal: bool, gap: float, bound: float, budgeted: bool) -> Plan:
+        chosen = np.flatnonzero(x)
+        covered = self.covered_by(chosen)
+        met = covered >= need
+        objective = float(self.weight[met & (need > 0)].sum()) if budgeted else float(self.cost_m[chosen].sum())
+        if budgeted and np.isfinite(bound):
+            bound = -bound
+        return Plan(chosen, float(self.cost_m[chosen].sum()), method, optimal, gap, bound, 0.0, covered, met, objective)
+
+    def covered_by(self, chosen) -> np.ndarray:
+        """Per estate, the number of distinct teams (not already covering) whose chosen candidates cover it."""
+        sel = np.zeros(len(self.team), dtype=bool)
+        sel[np.asarray(chosen, dtype=np.int64)] = True
+        hit = np.zeros(len(self.pair_keys), dtype=bool)
+        np.logical_or.at(hit, self.pair_rows[sel[self.pair_cols]], True)
+        return np.bincount(self.pair_estate[hit], minlength=self.n_estates)
+
+    def _greedy(self, need: np.ndarray, budget_m: float | None) -> Plan:
+        """Cheapest metres per unit of unmet (weighted) need first; then cover what a choice brings within the radius."""
+        n_cand = len(self.team)
+        a = self._pair_matrix().tocsc()
+        remaining = need.astype(float).copy()
+        pair_done = np.zeros(len(self.pair_keys), dtype=bool)
+        chosen = np.zeros(n_cand, dtype=bool)
+        spent = 0.0
+        budgeted = budget_m is not None
+        weight = self.weight if budgeted else np.ones(self.n_estates)
+        extra = np.zeros(self.n_estates, dtype=bool)  # brought within the radius by a choice: needs one cover
+        extra_team = np.full(self.n_estates, -1, dtype=np.int64)
+        unit = weight / np.maximum(need, 1)
+        while True:
+            e = self.pair_estate
+            wanted = ~pair_done & ((remaining[e] > 0) | (extra[e] & ((extra_team[e] < 0) | (extra_team[e] == self.pair_team))))
+            gain = a.T @ (wanted * unit[e])
+            ok = (gain > 0) & ~chosen
+            if budgeted:
+                ok &= spent + self.cost_m <= budget_m
+            if not ok.any():
+                break
+            ratio = np.where(ok, self.cost_m / np.where(gain > 0, gain, 1.0), np.inf)
+            best = int(np.argmin(ratio))
+            chosen[best] = True
+            spent += self.cost_m[best]
+            hit = a[:, best].nonzero()[0]
+            newly = hit[~pair_done[hit]]
+            pair_done[newly] = True
+            np.subtract.at(remaining, self.pair_estate[newly], 1.0)
+            np.maximum(remaining, 0.0, out=remaining)
+            extra[self.pair_estate[newly]] = False
+            for f in self.must[best].tolist():
+                rows = np.flatnonzero(self.pair_estate == f)
+                if self.must_by_team:
+                    rows = rows[self.pair_team[rows] == self.team[best]]
+                if not pair_done[rows].any():
+                    extra[f] = True
+                    extra_team[f] = int(self.team[best]) if self.must_by_team else -1
+        return self._plan(chosen, need, "greedy", optimal=False, gap=float("nan"), bound=float("nan"), budgeted=budgeted)
