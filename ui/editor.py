@@ -14,13 +14,32 @@ from geo.schemas import ORG_TYPES, SHIFTS
 from ui import auth, data, maps, state, tables
 from ui import plan as plan_view
 from ui.context import Context
-from ui.i18n import status_label, t
+from ui.i18n import lang, status_label, t
 from ui.tables import error_text, md
 
 DATUMS = ("wgs84", "gcj02", "bd09")
 
+#: Engine phrases of refused route input -> the interface text that says the same in one sentence.
+_INPUT_PROBLEMS = (
+    ("needs at least two different points", "bad_line_points"),
+    ("is not a route", "bad_line_kind"),
+    ("not valid JSON", "bad_json"),
+    ("has no track", "bad_gpx_waypoints"),
+    ("not a readable GPX", "bad_gpx"),
+    ("unknown file type", "bad_file_type"),
+)
+
+
 def _error(exc: GeoError) -> None:
-    st.error(error_text(exc))
+    """Refused input: one sentence in the interface language (the engine's English detail only in English mode)."""
+    text = str(exc) + " " + " ".join(getattr(exc, "problems", None) or [])
+    key = next((k for phrase, k in _INPUT_PROBLEMS if phrase in text), None)
+    if key is None:
+        st.error(error_text(exc))
+    elif lang() == "zh":
+        st.error(t(key))
+    else:
+        st.error(f"{t(key)}\n\n{error_text(exc)}")
 
 
 def _store_error(exc: GeoError) -> str:
@@ -125,6 +144,9 @@ def _save(draft_text: str, routes_path: str, base_sha256: str = "") -> None:
     if not auth.is_editor():
         st.session_state[state.SAVE_RESULT] = ("error", t("editor_required"))
         return
+    if not str(author).strip() or not str(reason).strip():  # checked here: the text typed last is committed only with the click
+        st.session_state[state.SAVE_RESULT] = ("error", t("save_needs"))
+        return
     try:
         routes = data.routes_from_text(draft_text, Path(routes_path).name)
         version = open_route_store(routes_path).save(routes, author=author, reason=reason, expected_sha256=_expected(base_sha256))
@@ -143,6 +165,9 @@ def _restore(number: int, routes_path: str, base_sha256: str = "") -> None:
     author = st.session_state.get(state.AUTHOR, "")
     if not auth.is_editor():
         st.session_state[state.SAVE_RESULT] = ("error", t("editor_required"))
+        return
+    if not str(author).strip():
+        st.session_state[state.SAVE_RESULT] = ("error", t("restore_needs"))
         return
     try:
         version = open_route_store(routes_path).restore(int(number), author=author, reason=t("restore_reason", n=number),
@@ -192,10 +217,11 @@ def render(ctx: Context) -> None:
     c1.text_input(t("author"), key=state.AUTHOR, disabled=not editor, on_change=_keep_author)
     c2.text_input(t("reason"), key=state.REASON, disabled=not editor)
     if editor:
-        ready = draft_text is not None and st.session_state.get(state.AUTHOR, "").strip() and st.session_state.get(state.REASON, "").strip()
-        st.button(t("save"), type="primary", disabled=not ready, on_click=_save,
+        # Enabled as soon as there is a draft: a button disabled until the reason is committed would swallow the
+        # click that commits it (the text field commits on blur, i.e. on that very click). _save checks the fields.
+        st.button(t("save"), type="primary", disabled=draft_text is None, on_click=_save,
                   args=(draft_text or "", str(ctx.routes_path), ctx.routes_sha256), key="save_routes")
-        if draft_text is not None and not ready:
+        if draft_text is not None:
             st.caption(t("save_needs"))
     else:
         st.caption(t("read_only"))
@@ -242,19 +268,17 @@ def _history(ctx: Context, editor: bool) -> None:
         return
     st.dataframe(pd.DataFrame({
         t("col_version"): [v.number for v in versions],
-        t("col_saved_at"): [v.saved_at for v in versions],
-        t("author"): [v.author for v in versions],
-        t("reason"): [v.reason for v in versions],
+        t("col_saved_at"): [tables.time_text(v.saved_at) for v in versions],
+        t("author"): [tables.history_text(v.author) for v in versions],
+        t("reason"): [tables.history_text(v.reason) for v in versions],
         t("col_routes_n"): [v.n_routes for v in versions],
         t("col_restored_from"): [v.restored_from if v.restored_from is not None else "" for v in versions],
     }).iloc[::-1], hide_index=True, width="stretch", key="history_table")
     if editor:
         c1, c2 = st.columns([1, 2])
         number = c1.selectbox(t("restore_pick"), [v.number for v in versions][::-1], key=state.RESTORE_VERSION)
-        ready = bool(st.session_state.get(state.AUTHOR, "").strip())
-        c2.button(t("restore"), on_click=_restore, args=(number, str(ctx.routes_path), ctx.routes_sha256), disabled=not ready, key="restore_button")
-        if not ready:
-            c2.caption(t("restore_needs"))
+        c2.button(t("restore"), on_click=_restore, args=(number, str(ctx.routes_path), ctx.routes_sha256), key="restore_button")
+        c2.caption(t("restore_needs"))
     _audit_trail(store)
 
 

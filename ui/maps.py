@@ -13,7 +13,7 @@ from folium.plugins import Draw
 from geo import crs as _crs
 from geo.maps import mapview
 from ui import data
-from ui.i18n import t
+from ui.i18n import lang, t
 from ui.sidebar import Filters
 
 MAP_HEIGHT = 620
@@ -99,11 +99,7 @@ def coverage_map(
     notes = []
     if heat is not None and heat.n_incidents:
         notes.append(t("heat_note"))
-    m = build(
-        _estates_for_map(cov, shown), inputs, filters.rule, heat=heat.data if heat is not None and heat.n_incidents else None,
-        hotspots=hotspot_cells, basemap=filters.basemap, show_bands=filters.show_bands,
-        tianditu_key=filters.tianditu_key or None, notes=notes,
-    )
+    extra = []
     if extra_lines:
         group = folium.FeatureGroup(name=t("draft_layer"), show=True)
         for geom in draft_lines_for_map(extra_lines, filters.basemap):
@@ -111,15 +107,15 @@ def coverage_map(
                 coords = np.asarray(part.coords)
                 folium.PolyLine([[y, x] for x, y in coords[:, :2]], color="#d81b60", weight=5, dash_array="2 8",
                                 class_name="draft-line", tooltip=t("draft_layer")).add_to(group)
-        group.add_to(m)
-    for layer in extra_layers or []:
-        layer.add_to(m)
-    if extra_layers or extra_lines:
-        # The layer control names every overlay in its script: it must come after them.
-        for key, child in list(m._children.items()):
-            if isinstance(child, folium.LayerControl):
-                m._children.move_to_end(key)
+        extra.append(group)
+    extra += list(extra_layers or [])  # before the layer control, which must be declared after every layer it names
+    m = build(
+        _estates_for_map(cov, shown), inputs, filters.rule, heat=heat.data if heat is not None and heat.n_incidents else None,
+        hotspots=hotspot_cells, basemap=filters.basemap, show_bands=filters.show_bands,
+        tianditu_key=filters.tianditu_key or None, notes=notes, extra_layers=extra, lang=lang(),
+    )
     if draw:
+        m.add_child(mapview.DrawLocale(lang()))
         Draw(
             export=False, position="topleft",
             draw_options={"polyline": {"shapeOptions": {"color": "#d81b60", "weight": 5}}, "polygon": False, "rectangle": False,
@@ -129,8 +125,8 @@ def coverage_map(
     return data.localized(m)
 
 
-def show(m: folium.Map, *, key: str, returned: list[str]) -> dict:
+def show(m: folium.Map, *, key: str, returned: list[str], height: int = MAP_HEIGHT) -> dict:
     """Show a map with st_folium, returning only ``returned`` (so panning never reruns the script)."""
     from streamlit_folium import st_folium
 
-    return st_folium(m, key=key, height=MAP_HEIGHT, use_container_width=True, returned_objects=returned) or {}
+    return st_folium(m, key=key, height=height, use_container_width=True, returned_objects=returned) or {}

@@ -8,10 +8,12 @@ import pandas as pd
 import streamlit as st
 
 from geo import report
-from ui import data, downloads, sidebar, tables
+from ui import data, downloads, maps, sidebar, state, tables
 from ui import tracks as tracks_ui
 from ui.context import Context
 from ui.i18n import lang, status_label, t
+
+OVERVIEW_MAP_HEIGHT = 460
 
 
 def render(ctx: Context) -> None:
@@ -26,6 +28,8 @@ def render(ctx: Context) -> None:
         col.metric(status_label(s), counts[s])
     st.caption(t("rule_caption", radius=f"{ctx.filters.rule.radius_m:g}", cover=sidebar.cover_text(ctx.filters.rule.cover_m),
                  mode=t("mode_strict") if ctx.filters.rule.strict else t("mode_default"), shift=t(f"shift_{ctx.filters.rule.shift or 'any'}")))
+    focus = _focus(counts)
+    _map(ctx, shown if focus == "all" else shown[shown["status"] == focus])
     _both_readings(ctx, shown)
 
     summary = report.status_summary(shown)
@@ -40,7 +44,8 @@ def render(ctx: Context) -> None:
             st.dataframe(tables.summary_frame(summary["batch_year"], t("batch")), width="stretch")
 
     st.subheader(t("uncovered_list"))
-    unc = tables.uncovered_rows(shown, ctx.cov.teams, radius_m=ctx.filters.rule.radius_m)
+    unc = tables.uncovered_rows(shown if focus in ("all", "covered") else shown[shown["status"] == focus], ctx.cov.teams,
+                                radius_m=ctx.filters.rule.radius_m)
     if len(unc):
         st.dataframe(unc, hide_index=True, width="stretch", key="overview_uncovered",
                      column_config={t("col_fix"): st.column_config.TextColumn(width="large")})
@@ -51,6 +56,22 @@ def render(ctx: Context) -> None:
     _incidents(ctx)
     _ranking(ctx)
     downloads.render(ctx)
+
+
+def _focus(counts: dict[str, int]) -> str:
+    """The figure the leader picked ("6 应延伸覆盖"): the map and the uncovered table show only those estates."""
+    options = ["all", "gap", "coverable", "covered"]
+    total = sum(counts.values())
+    labels = {"all": t("focus_all", n=total), **{s: f"{counts[s]} {status_label(s)}" for s in ("gap", "coverable", "covered")}}
+    picked = st.pills(t("focus"), options, format_func=labels.get, key=state.OVERVIEW_FOCUS, default="all", selection_mode="single")
+    return picked or "all"
+
+
+def _map(ctx: Context, estates: pd.DataFrame) -> None:
+    """The coverage map of the picked estates, at a height that keeps it above the fold at 1400×900."""
+    key = maps.digest("overview", ctx.routes_text, ctx.estates_mtime, ctx.filters, tuple(estates["estate_id"]), lang())
+    m = maps.coverage_map(ctx.cov, ctx.routes, estates, ctx.filters, routes_text=ctx.routes_text)
+    maps.show(m, key=f"overview_map_{key}", returned=[], height=OVERVIEW_MAP_HEIGHT)
 
 
 def _both_readings(ctx: Context, shown: pd.DataFrame) -> None:

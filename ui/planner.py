@@ -37,14 +37,14 @@ def estate_at(table: pd.DataFrame, lat: float, lng: float, *, max_m: float = 60.
 
 
 def _heat_filters(ctx: Context) -> tuple[bool, bool, tuple, tuple, tuple, tuple | None]:
+    if ctx.incidents is None:
+        st.info(t("no_incidents"))
+        return False, False, (), (), (0, 0), None
+    c1, c2, c3 = st.columns([1, 1, 2])  # the layer switches stay in sight above the map; the filters fold away
+    heat_on = c1.toggle(t("heat"), value=False, key=state.HEAT_ON)
+    hot_on = c2.toggle(t("hotspots"), value=False, key=state.HOTSPOTS_ON, help=t("hotspots_help"))
+    c3.caption(t("synthetic_incidents"))
     with st.expander(t("heat_filters"), expanded=False):
-        if ctx.incidents is None:
-            st.info(t("no_incidents"))
-            return False, False, (), (), (0, 0), None
-        st.caption(t("synthetic_incidents"))
-        c1, c2 = st.columns(2)
-        heat_on = c1.toggle(t("heat"), value=False, key=state.HEAT_ON)
-        hot_on = c2.toggle(t("hotspots"), value=False, key=state.HOTSPOTS_ON, help=t("hotspots_help"))
         cats = st.multiselect(t("heat_categories"), CATEGORY_NAMES, key=state.HEAT_CATEGORIES, placeholder=t("all"))
         srcs = st.multiselect(t("heat_sources"), SOURCE_NAMES, key=state.HEAT_SOURCES, placeholder=t("all"),
                               format_func=lambda s: SOURCES.get(s, s))

@@ -8,7 +8,7 @@ import streamlit as st
 from geo.errors import GeoError
 from ui import auth, data, overrides, state, tables
 from ui.context import Context
-from ui.i18n import t
+from ui.i18n import lang, t
 from ui.tables import error_text, md
 
 DATUMS = ("wgs84", "gcj02", "bd09")
@@ -62,7 +62,8 @@ def render(ctx: Context) -> None:
     estates = data.load_estates(str(ctx.estates_path), ctx.estates_mtime)
     shown = ctx.filters.apply(estates.merge(ctx.cov.table[["estate_id", "status"]], on="estate_id", how="left"))
     counts = estates["geocode_quality"].value_counts() if "geocode_quality" in estates.columns else pd.Series(dtype=int)
-    st.caption(" · ".join(f"{tables.quality_label(q)}：{int(n)}" for q, n in counts.items()))
+    sep = "：" if lang() == "zh" else ": "
+    st.caption(" · ".join(f"{tables.quality_label(q)}{sep}{int(n)}" for q, n in counts.items()))
     st.dataframe(ledger_rows(shown), hide_index=True, width="stretch", key="register_table")
 
     st.subheader(t("move_pin"))

@@ -52,13 +52,14 @@ REG_RESULT = "reg_result"
 AUTHOR_KEEP = "edit_author_kept"
 PREVIEW_MAP = "preview_map_on"
 TEAM_SHIFT = "team_route_shift"
+OVERVIEW_FOCUS = "overview_focus"
 
 #: Widgets whose option labels depend on the interface language. When the
 #: language changes their values are set again, so the browser shows the
 #: current choice under its new label instead of none.
 TRANSLATED: tuple[str, ...] = (
     VIEW, BATCHES, STATUSES, SHIFT, BASEMAP, HEAT_SOURCES,
-    DRAFT_DATUM, TEAM_MODE, NEW_TEAM_ORG, NEW_TEAM_SHIFT, ROUTE_MODE, REG_DATUM,
+    DRAFT_DATUM, TEAM_MODE, NEW_TEAM_ORG, NEW_TEAM_SHIFT, ROUTE_MODE, REG_DATUM, OVERVIEW_FOCUS,
 )
 RECT_AS_OF = "rect_as_of"
 RECT_TEMPLATE_KIND = "rect_template_kind"

@@ -242,3 +242,30 @@ def verdict_label(row_or_code, months=None) -> str:
     if code == "too_short" and months is not None:
         return f"{label}：整治后仅 {int(months)} 个月"
     return label
+
+
+#: What the route store writes in English, shown in the interface language.
+_HISTORY_TEXTS = {"(as found)": "history_as_found", "the routes file before the first save": "history_first"}
+_RESTORE = re.compile(r"^(?:restore version (\d+)|恢复到第 ?(\d+) ?版)$")
+
+
+def history_text(value) -> str:
+    """An author or reason of the route history in the interface language (the store's own phrases translated)."""
+    text = "" if value is None else str(value)
+    if text in _HISTORY_TEXTS:
+        return t(_HISTORY_TEXTS[text])
+    hit = _RESTORE.match(text.strip())
+    if hit:
+        return t("restore_reason", n=hit.group(1) or hit.group(2))
+    return text
+
+
+def time_text(value) -> str:
+    """A saved time as local time of the subdistrict (China Standard Time), ``2026-12-01 05:59``."""
+    try:
+        ts = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if ts.tzinfo is None:
+        ts = ts.tz_localize("Asia/Shanghai")
+    return ts.tz_convert("Asia/Shanghai").strftime("%Y-%m-%d %H:%M")

@@ -13,6 +13,8 @@ import pandas as pd
 from geo import settings
 from geo._validate import is_blank
 from geo.coverage.rule import STATUS_LABELS_ZH
+from geo.maps import texts
+from geo.maps.texts import text as _tx
 from geo.report import is_approximate_position
 
 # --- labels and colours -------------------------------------------------------------
@@ -29,15 +31,20 @@ def status_style(radius_m: float | None = None) -> dict[str, tuple[str, str, str
     """Estate status -> (Chinese label, English, colour) for a rule radius (default the setting)."""
     _, en = radius_text(radius_m)
     return {
-        "covered": (STATUS_LABELS_ZH["covered"], "covered", "#2e7d32"),
-        "coverable": (STATUS_LABELS_ZH["coverable"], "coverable: nearby teams must extend", "#ef6c00"),
-        "gap": (STATUS_LABELS_ZH["gap"], f"gap: no team within {en}", "#c62828"),
+        "covered": (STATUS_LABELS_ZH["covered"], "covered", "#009e73"),  # Okabe-Ito bluish green
+        "coverable": (STATUS_LABELS_ZH["coverable"], "coverable: nearby teams must extend", "#e69f00"),  # Okabe-Ito orange
+        "gap": (STATUS_LABELS_ZH["gap"], f"gap: no team within {en}", "#d55e00"),  # Okabe-Ito vermillion
     }
 
 
 #: Estate status -> (Chinese label, English, colour) at the default 1,000 m radius.
 STATUS_STYLE: dict[str, tuple[str, str, str]] = status_style(1000.0)
 UNKNOWN_STATUS = ("未计算", "status not computed", "#607d8b")
+
+#: Estate status -> (marker radius in px, halo ring dash or None for no halo): size and ring are the second cue
+#: beside colour, so the statuses read apart without colour vision (covered small, coverable ringed dashed,
+#: gap largest with a solid ring).
+STATUS_SHAPE: dict[str, tuple[int, str | None]] = {"covered": (6, None), "coverable": (9, "4 3"), "gap": (11, "")}
 
 #: Team type -> (Chinese label, colour).
 ORG_STYLE: dict[str, tuple[str, str]] = {
@@ -87,58 +94,82 @@ def popup_table(rows: Iterable[tuple[str, object]]) -> str:
     return f'<div class="map-popup"><table>{cells}</table></div>'
 
 
-def distance_text(metres) -> str:
+def distance_text(metres, lang: str = "zh") -> str:
     if is_blank(metres):
         return ""
-    return f"{float(metres):,.0f} 米"
+    return _tx("metres", lang, m=float(metres))
 
 
-def estate_popup(row: pd.Series, team_names: dict[str, str], *, radius_m: float | None = None) -> tuple[str, str]:
-    status = row.get("status")
-    zh, en, _ = status_style(radius_m).get(status, UNKNOWN_STATUS) if not is_blank(status) else UNKNOWN_STATUS
+def status_label(status, radius_m: float | None = None, lang: str = "zh") -> tuple[str, str]:
+    """Label and colour of an estate status in ``lang`` (the "not computed" style for a blank or unknown one)."""
+    styles = status_style(radius_m)
+    if is_blank(status) or str(status) not in styles:
+        return _tx("unknown", lang), UNKNOWN_STATUS[2]
+    radius = radius_text(radius_m)[1 if lang == "en" else 0]
+    return _tx(str(status), lang, radius=radius), styles[str(status)][2]
+
+
+def org_label(org, lang: str = "zh") -> str:
+    """The team type in ``lang`` ("其他" / "other" for an unknown one)."""
+    return texts.pick(texts.ORG_LABELS.get(str(org), texts.ORG_LABELS["other"]), lang)
+
+
+def shift_label(shift, lang: str = "zh") -> str:
+    pair = texts.SHIFT_LABELS.get(str(shift))
+    return texts.pick(pair, lang) if pair else str(shift)
+
+
+def quality_label(quality, lang: str = "zh") -> str:
+    pair = texts.QUALITY_LABELS.get(str(quality))
+    return texts.pick(pair, lang) if pair else str(quality)
+
+
+def estate_popup(row: pd.Series, team_names: dict[str, str], *, radius_m: float | None = None, lang: str = "zh") -> tuple[str, str]:
+    """Popup HTML and tooltip of an estate, all in ``lang``."""
+    label, _ = status_label(row.get("status"), radius_m, lang)
+    sep = ", " if lang == "en" else "、"
 
     def teams(value) -> str:
         ids = as_list(value)
-        return "、".join(safe_text(f"{team_names.get(i, i)} ({i})" if team_names.get(i, i) != i else i) for i in ids) or "无"
+        return sep.join(safe_text(f"{team_names.get(i, i)} ({i})" if team_names.get(i, i) != i else i) for i in ids) or _tx("none", lang)
 
     rows: list[tuple[str, object]] = [
-        ("小区 estate", f"<b>{safe_text(row.get('name', ''))}</b>"),
-        ("编号 id", safe_text(row.get("estate_id", ""))),
-        ("社区 community", safe_text(row.get("community", ""))),
-        ("地址 address", safe_text(row.get("address", ""))),
-        ("整治年度 batch", safe_text(row.get("batch_year", ""))),
-        ("状态 status", f"{safe_text(zh)} <small>{safe_text(en)}</small>"),
+        (_tx("p_estate", lang), f"<b>{safe_text(row.get('name', ''))}</b>"),
+        (_tx("p_id", lang), safe_text(row.get("estate_id", ""))),
+        (_tx("p_community", lang), safe_text(row.get("community", ""))),
+        (_tx("p_address", lang), safe_text(row.get("address", ""))),
+        (_tx("p_batch", lang), safe_text(row.get("batch_year", ""))),
+        (_tx("p_status", lang), safe_text(label)),
     ]
     if "nearest_team_id" in row.index and not is_blank(row.get("nearest_team_id")):
         tid = str(row["nearest_team_id"])
-        rows.append(("最近队伍 nearest", f"{safe_text(team_names.get(tid, tid))} · {safe_text(distance_text(row.get('nearest_distance_m')))}"))
+        rows.append((_tx("p_nearest", lang), f"{safe_text(team_names.get(tid, tid))} · {safe_text(distance_text(row.get('nearest_distance_m'), lang))}"))
     if "covering_team_ids" in row.index:
-        rows.append(("覆盖队伍 covering", teams(row.get("covering_team_ids"))))
+        rows.append((_tx("p_covering", lang), teams(row.get("covering_team_ids"))))
     if "nearby_team_ids" in row.index:
-        r_zh, r_en = radius_text(radius_m)
-        rows.append((f"{r_zh}内队伍 within {r_en}", teams(row.get("nearby_team_ids"))))
+        radius = radius_text(radius_m)[1 if lang == "en" else 0]
+        rows.append((_tx("p_within", lang, radius=radius), teams(row.get("nearby_team_ids"))))
     quality = row.get("geocode_quality")
     if not is_blank(quality):
-        rows.append(("定位 geocode", safe_text(QUALITY_LABELS.get(str(quality), str(quality)))))
+        rows.append((_tx("p_geocode", lang), safe_text(quality_label(quality, lang))))
     if is_approximate_position(row.get("geocode_quality"), row.get("synthetic")):
-        rows.append(("注意 note", "位置为近似 · approximate position"))
-    tooltip = f"{safe_text(row.get('name', ''))} · {safe_text(zh)}"
+        rows.append((_tx("p_note", lang), _tx("approx_position", lang)))
+    tooltip = f"{safe_text(row.get('name', ''))} · {safe_text(label)}"
     return popup_table(rows), tooltip
 
 
-def route_popup(row: pd.Series) -> tuple[str, str]:
-    org = str(row.get("org_type", ""))
-    org_zh = ORG_STYLE.get(org, OTHER_ORG)[0]
-    shift = str(row.get("shift", ""))
+def route_popup(row: pd.Series, lang: str = "zh") -> tuple[str, str]:
+    """Popup HTML and tooltip of a patrol route, all in ``lang``."""
+    org = org_label(row.get("org_type", ""), lang)
     rows = [
-        ("队伍 team", f"<b>{safe_text(row.get('team', ''))}</b>"),
-        ("队伍编号 team id", safe_text(row.get("team_id", ""))),
-        ("类型 type", safe_text(org_zh)),
-        ("班次 shift", safe_text(SHIFT_LABELS.get(shift, shift))),
-        ("路线编号 route", safe_text(row.get("route_id", ""))),
+        (_tx("p_team", lang), f"<b>{safe_text(row.get('team', ''))}</b>"),
+        (_tx("p_team_id", lang), safe_text(row.get("team_id", ""))),
+        (_tx("p_type", lang), safe_text(org)),
+        (_tx("p_shift", lang), safe_text(shift_label(row.get("shift", ""), lang))),
+        (_tx("p_route", lang), safe_text(row.get("route_id", ""))),
     ]
     if not is_blank(row.get("schedule")):
-        rows.append(("时间 schedule", safe_text(row.get("schedule"))))
+        rows.append((_tx("p_schedule", lang), safe_text(row.get("schedule"))))
     if not is_blank(row.get("synthetic")) and str(row.get("synthetic")).lower() in {"true", "1"}:
-        rows.append(("注意 note", "演示路线，非真实 · synthetic demo route"))
-    return popup_table(rows), f"{safe_text(row.get('team', ''))} · {safe_text(org_zh)}"
+        rows.append((_tx("p_note", lang), _tx("synthetic_route", lang)))
+    return popup_table(rows), f"{safe_text(row.get('team', ''))} · {safe_text(org)}"

@@ -33,23 +33,25 @@ from jinja2 import Template
 from geo import crs as _crs
 from geo import settings
 from geo._validate import is_blank
+from geo.maps import texts
 from geo.maps.basemaps import BASEMAPS, ONLINE_BASEMAPS
 from geo.maps.labels import (
     ORG_STYLE,
     OTHER_ORG,
-    STATUS_STYLE,
+    STATUS_SHAPE,
     UNKNOWN_STATUS,
     distance_text,
     estate_popup,
+    org_label,
     popup_table,
     radius_text,
     route_popup,
     safe_text,
-    status_style,
+    status_label,
 )
 from geo.report import is_approximate_position
 
-OFFLINE_ATTRIBUTION = "底图：本项目自绘（近似，非测绘数据） · basemap drawn by the project, approximate"
+OFFLINE_ATTRIBUTION = texts.text("attribution", "zh")
 BACKGROUND_COLOUR = "#f3f1ea"
 
 _CSS = """
@@ -60,6 +62,9 @@ _CSS = """
 .map-legend h4 { margin: 2px 0 4px; font-size: 13px; }
 .map-legend .sw { display: inline-block; width: 12px; height: 12px; border-radius: 6px; margin-right: 5px; vertical-align: -2px; }
 .map-legend .ln { display: inline-block; width: 18px; height: 0; border-top: 3px solid; margin-right: 5px; vertical-align: 3px; }
+.map-legend .bx { display: inline-block; width: 14px; height: 10px; border: 1px solid; margin-right: 5px; vertical-align: -1px; }
+.map-legend .ramp { display: inline-block; width: 56px; height: 10px; margin-right: 5px; vertical-align: -1px;
+  background: linear-gradient(to right, blue, cyan, lime, yellow, red); }
 .map-legend .note { color: #8d1c1c; margin-top: 4px; }
 .basemap-label { color: #5d5a52; font: 12px sans-serif; white-space: nowrap; text-shadow: 0 0 3px #fff, 0 0 3px #fff; }
 .map-popup table { border-collapse: collapse; font-size: 12px; }
@@ -150,23 +155,39 @@ class _Legend(MacroElement):
 
 
 def _legend_html(
-    statuses: Sequence[str], org_types: Sequence[str], *, notes: Sequence[str], has_status: bool, radius_m: float | None = None
+    statuses: Sequence[str], org_types: Sequence[str], *, notes: Sequence[str], has_status: bool, radius_m: float | None = None,
+    lang: str = "zh", layers: Sequence[str] = (),
 ) -> str:
-    parts = ["<h4>图例 Legend</h4>"]
-    styles = status_style(radius_m)
+    """The legend in ``lang``: estate statuses, route types and every other layer drawn (``layers``), then notes."""
+    tx = texts.text
+    parts = [f"<h4>{safe_text(tx('legend', lang))}</h4>"]
     if has_status:
-        for key in ("covered", "coverable", "gap"):
-            zh, en, colour = styles[key]
-            parts.append(f'<div><span class="sw" style="background:{colour}"></span>{safe_text(zh)} <small>{safe_text(en)}</small></div>')
-        if any(s not in styles for s in statuses):
-            zh, en, colour = UNKNOWN_STATUS
-            parts.append(f'<div><span class="sw" style="background:{colour}"></span>{safe_text(zh)} <small>{safe_text(en)}</small></div>')
+        keys = ["covered", "coverable", "gap"] + (["unknown"] if any(s not in ("covered", "coverable", "gap") for s in statuses) else [])
+        for key in keys:
+            label, colour = status_label(key if key != "unknown" else None, radius_m, lang)
+            size, ring = STATUS_SHAPE.get(key, (7, None))
+            halo = "" if ring is None else f";box-shadow:0 0 0 3px #fff,0 0 0 5px {colour}"
+            dim = f"width:{size + 4}px;height:{size + 4}px;border-radius:{size}px"
+            parts.append(f'<div><span class="sw" style="background:{colour};{dim}{halo}"></span>{safe_text(label)}</div>')
     else:
-        zh, en, colour = UNKNOWN_STATUS
-        parts.append(f'<div><span class="sw" style="background:{colour}"></span>老旧小区 estate <small>({safe_text(en)})</small></div>')
+        parts.append(f'<div><span class="sw" style="background:{UNKNOWN_STATUS[2]}"></span>{safe_text(tx("estate", lang))}</div>')
     for org in org_types:
-        zh, colour = ORG_STYLE.get(org, OTHER_ORG)
-        parts.append(f'<div><span class="ln" style="border-color:{colour}"></span>{safe_text(zh)}巡逻路线</div>')
+        colour = ORG_STYLE.get(org, OTHER_ORG)[1]
+        parts.append(f'<div><span class="ln" style="border-color:{colour}"></span>{safe_text(tx("routes_of", lang, org=org_label(org, lang)))}</div>')
+    radius = radius_text(radius_m)[1 if lang == "en" else 0]
+    swatches = {
+        "extensions": f'<span class="ln" style="border-top-style:dashed;border-color:#555"></span>{safe_text(tx("extension_line", lang))}',
+        "rule_band": f'<span class="bx" style="border-color:#8a8a8a;border-style:dashed"></span>'
+                     f'{safe_text(tx("layer_rule_band", lang, radius=radius))}',
+        "cover_band": f'<span class="bx" style="border-color:#43a047;background:rgba(67,160,71,0.2)"></span>{safe_text(tx("layer_cover_band", lang))}',
+        "hotspots": f'<span class="bx" style="border-color:#d32f2f;background:rgba(211,47,47,0.35)"></span>{safe_text(tx("hot", lang))} '
+                    f'<span class="bx" style="border-color:#1976d2;background:rgba(25,118,210,0.35)"></span>{safe_text(tx("cold", lang))}'
+                    f' <small>{safe_text(tx("layer_hotspots", lang))}</small>',
+        "heat": f'<span class="ramp"></span>{safe_text(tx("heat_scale", lang))}',
+    }
+    for layer in layers:
+        if layer in swatches:
+            parts.append(f"<div>{swatches[layer]}</div>")
     for note in notes:
         parts.append(f'<div class="note">{safe_text(note)}</div>')
     return "".join(parts)
@@ -216,11 +237,11 @@ def _to_gdf(features: list[dict], props: Sequence[str], *, src_datum: str = "wgs
     return gpd.GeoDataFrame(data, geometry=geoms, crs=settings.storage_crs)
 
 
-def _add_offline_basemap(m: folium.Map, *, basemap_path: Path, gazetteer_path: Path, datum: str) -> list[str]:
+def _add_offline_basemap(m: folium.Map, *, basemap_path: Path, gazetteer_path: Path, datum: str, lang: str = "zh") -> list[str]:
     """Draw the project's own basemap layers; return notes for the legend."""
     notes = []
     doc = _read_geojson(basemap_path)
-    group = folium.FeatureGroup(name="底图 basemap（近似）", control=True, show=True)
+    group = folium.FeatureGroup(name=texts.text("layer_basemap", lang), control=True, show=True)
     if doc is not None:
         src = str(doc.get("datum") or "wgs84")
         outline = _features(doc, kinds={"outline"}, geom_types={"Polygon", "MultiPolygon"})
@@ -251,7 +272,7 @@ def _add_offline_basemap(m: folium.Map, *, basemap_path: Path, gazetteer_path: P
                 interactive=False,
             ).add_to(group)
         if doc.get("synthetic") or doc.get("approximate"):
-            notes.append("底图为近似示意，非测绘数据")
+            notes.append(texts.text("note_basemap", lang))
     gaz = _read_geojson(gazetteer_path)
     roads = _features(gaz, geom_types={"LineString", "MultiLineString"})
     roads = [f for f in roads if (f.get("properties") or {}).get("road")]
@@ -294,6 +315,8 @@ def build_map(
     height: str | int = "100%",
     notes: Sequence[str] = (),
     radius_m: float | None = None,
+    extra_layers: Sequence[folium.FeatureGroup] = (),
+    lang: str = "zh",
 ) -> folium.Map:
     """Build the coverage map.
 
@@ -331,6 +354,14 @@ def build_map(
         Rule radius the statuses were computed with, for the legend, the
         popups, the band layer's name and bands computed here; default
         :data:`geo.settings.rule_radius_m`.
+    extra_layers
+        Feature groups drawn on top (e.g. a draft route), added before the
+        legend and the layer control so the control lists them. A group added
+        to the returned map instead would be declared after the control that
+        names it, and the map's script would stop there.
+    lang
+        ``"zh"`` (default) or ``"en"``: every label, popup, layer name,
+        legend line and the scale bar (metric only) in that one language.
 
     Returns
     -------
@@ -346,7 +377,10 @@ def build_map(
     datum = ONLINE_BASEMAPS[basemap]["datum"] if basemap in ONLINE_BASEMAPS else "wgs84"
     if radius_m is None:
         radius_m = settings.rule_radius_m
-    r_zh, r_en = radius_text(radius_m)
+    texts.check_lang(lang)
+    tx = texts.text
+    radius_label = radius_text(radius_m)[1 if lang == "en" else 0]
+    legend_layers: list[str] = []
 
     est = _display(estates, datum)
     rts = _display(routes, datum)
@@ -367,8 +401,12 @@ def build_map(
             (west, east), (south, north) = _crs.convert(np.array([west, east]), np.array([south, north]), src="wgs84", dst=datum)
     centre = [(south + north) / 2.0, (west + east) / 2.0]
 
-    m = folium.Map(location=centre, zoom_start=14, tiles=None, control_scale=True, height=height,
+    m = folium.Map(location=centre, zoom_start=14, tiles=None, control_scale=False, height=height,
                    attr=None, prefer_canvas=False)
+    # Only Leaflet and jQuery: Bootstrap, Font Awesome and awesome-markers are unused here and made up most of
+    # the bytes every map sends (inlined for offline use, on every rerun of the app).
+    m.default_js = [(name, url) for name, url in m.default_js if name in ("leaflet", "jquery")]  # folium popups use jQuery
+    m.default_css = [(name, url) for name, url in m.default_css if name == "leaflet_css"]
     m.get_root().header.add_child(Element(_CSS % {"bg": BACKGROUND_COLOUR}), name="shahe_map_css")
 
     legend_notes = list(notes)
@@ -377,38 +415,44 @@ def build_map(
             m,
             basemap_path=Path(basemap_path) if basemap_path else settings.data_path("basemap.geojson"),
             gazetteer_path=Path(gazetteer_path) if gazetteer_path else settings.data_path("gazetteer.geojson"),
-            datum=datum,
+            datum=datum, lang=lang,
         )
-        m.add_child(_Attribution(OFFLINE_ATTRIBUTION))
+        m.add_child(_Attribution(tx("attribution", lang)))
     else:
         spec = ONLINE_BASEMAPS[basemap]
         for i, url in enumerate(spec["tiles"]):
             folium.TileLayer(
-                tiles=url.replace("{key}", str(tianditu_key or "")), attr=spec["attr"], name=spec["name"] if i == 0 else f"{spec['name']} 注记",
+                tiles=url.replace("{key}", str(tianditu_key or "")), attr=spec["attr"], name=spec["name"] if i == 0 else f"{spec['name']} {tx('labels_layer', lang)}",
                 subdomains=spec["subdomains"], overlay=i > 0, control=i == 0, max_zoom=18,
             ).add_to(m)
 
     # Bands first, so markers and lines stay clickable on top.
     if bnd is not None and len(bnd):
-        for band, name, colour, opacity in (("rule", f"{r_zh}范围 {r_en.replace(' ', '-')} band", "#1e88e5", 0.05), ("cover", "覆盖范围 cover band", "#43a047", 0.12)):
+        # The rule band is a light grey outline with no fill (overlapping fills used to swamp the map); the river
+        # stays light blue and police routes dark blue, so the three read apart.
+        for band, name, colour, opacity in (("rule", tx("layer_rule_band", lang, radius=radius_label), "#8a8a8a", 0.0),
+                                            ("cover", tx("layer_cover_band", lang), "#43a047", 0.12)):
             part = bnd[bnd["band"] == band] if "band" in bnd.columns else bnd
             if not len(part):
                 continue
+            legend_layers.append(f"{band}_band")
             group = folium.FeatureGroup(name=name, show=show_bands)
             for _, row in part.iterrows():
-                tip = f"{safe_text(row.get('team', ''))} · {safe_text(name.split(' ')[0])} {safe_text(distance_text(row.get('radius_m')))}"
+                tip = f"{safe_text(row.get('team', ''))} · {safe_text(name)} {safe_text(distance_text(row.get('radius_m'), lang))}"
                 folium.GeoJson(
                     shapely.geometry.mapping(row.geometry),
-                    style_function=lambda _f, c=colour, o=opacity: {"color": c, "weight": 1, "opacity": 0.5, "fillColor": c, "fillOpacity": o},
+                    style_function=lambda _f, c=colour, o=opacity, d=("5 5" if band == "rule" else None): {
+                        "color": c, "weight": 1, "opacity": 0.6, "fillColor": c, "fillOpacity": o, "dashArray": d},
                     tooltip=folium.Tooltip(tip),
                 ).add_to(group)
             group.add_to(m)
 
     if hot is not None and len(hot):
-        group = folium.FeatureGroup(name="热点网格 hot spots", show=True)
+        group = folium.FeatureGroup(name=tx("layer_hotspots", lang), show=True)
+        legend_layers.append("hotspots")
         for _, row in hot.iterrows():
             colour = _hotspot_colour(row)
-            shown = [(k, row.get(k)) for k in ("cell_id", "category", "count", "z", "gi_z", "p", "p_value") if k in row.index]
+            shown = [(tx(key, lang), _cell_value(k, row.get(k), lang)) for k, key in _CELL_FIELDS if k in row.index]
             folium.GeoJson(
                 shapely.geometry.mapping(row.geometry),
                 style_function=lambda _f, c=colour: {"color": c, "weight": 1, "fillColor": c, "fillOpacity": 0.35},
@@ -421,7 +465,8 @@ def build_map(
         if datum != "wgs84" and len(pts):
             lon, lat = _crs.convert(pts[:, 1], pts[:, 0], src="wgs84", dst=datum)
             pts[:, 0], pts[:, 1] = lat, lon
-        group = folium.FeatureGroup(name="警情热力 incident heat", show=True)
+        group = folium.FeatureGroup(name=tx("layer_heat", lang), show=True)
+        legend_layers.append("heat")
         from folium.plugins import HeatMap
 
         HeatMap(pts.tolist(), radius=22, blur=18, min_opacity=0.3).add_to(group)
@@ -434,38 +479,39 @@ def build_map(
             {str(o) for o in rts["org_type"]} - set(ORG_STYLE)
         )
         team_names = {str(r["team_id"]): str(r.get("team", r["team_id"])) for _, r in rts.iterrows()}
-        group = folium.FeatureGroup(name="巡逻路线 patrol routes", show=True)
+        group = folium.FeatureGroup(name=tx("layer_routes", lang), show=True)
         for _, row in rts.iterrows():
             colour = ORG_STYLE.get(str(row.get("org_type")), OTHER_ORG)[1]
-            popup, tip = route_popup(row)
+            popup, tip = route_popup(row, lang)
             for line in _lines(row.geometry):
                 folium.PolyLine(line, color=colour, weight=4, opacity=0.9, class_name="route-line",
                                 popup=folium.Popup(popup, max_width=360), tooltip=folium.Tooltip(tip)).add_to(group)
         group.add_to(m)
 
     if ext is not None and len(ext):
-        group = folium.FeatureGroup(name="延伸建议 extensions", show=True)
+        group = folium.FeatureGroup(name=tx("layer_extensions", lang), show=True)
+        legend_layers.append("extensions")
         for _, row in ext.iterrows():
             colour = ORG_STYLE.get(str(row.get("org_type")), OTHER_ORG)[1]
             team = row.get("team", team_names.get(str(row.get("team_id")), row.get("team_id", "")))
-            rows = [("队伍 team", safe_text(team)), ("小区 estate", safe_text(row.get("name", row.get("estate_id", "")))),
-                    ("延伸长度 length", safe_text(distance_text(row.get("length_m"))))]
+            rows = [(tx("p_team", lang), safe_text(team)), (tx("p_estate", lang), safe_text(row.get("name", row.get("estate_id", "")))),
+                    (tx("p_length", lang), safe_text(distance_text(row.get("length_m"), lang)))]
             for line in _lines(row.geometry):
                 folium.PolyLine(line, color=colour, weight=3, dash_array="8 6", opacity=0.95, class_name="extension-line",
                                 popup=folium.Popup(popup_table(rows), max_width=320),
-                                tooltip=folium.Tooltip(f"延伸建议 · {safe_text(team)}")).add_to(group)
+                                tooltip=folium.Tooltip(f"{safe_text(tx('layer_extensions', lang))} · {safe_text(team)}")).add_to(group)
         group.add_to(m)
 
     statuses: list[str] = []
     has_status = est is not None and "status" in est.columns and est["status"].notna().any()
     if est is not None and len(est):
-        group = folium.FeatureGroup(name="老旧小区 estates", show=True)
+        group = folium.FeatureGroup(name=tx("layer_estates", lang), show=True)
         for _, row in est.iterrows():
             status = row.get("status") if has_status else None
             status = None if is_blank(status) else str(status)
             statuses.append(status or "")
-            _, _, colour = STATUS_STYLE.get(status, UNKNOWN_STATUS)
-            popup, tip = estate_popup(row, team_names, radius_m=radius_m)
+            _, colour = status_label(status, radius_m, lang)
+            popup, tip = estate_popup(row, team_names, radius_m=radius_m, lang=lang)
             geom = row.geometry
             if geom is None or geom.is_empty:
                 continue
@@ -473,24 +519,158 @@ def build_map(
                 folium.GeoJson(shapely.geometry.mapping(geom),
                                style_function=lambda _f, c=colour: {"color": c, "weight": 2, "fillColor": c, "fillOpacity": 0.2}).add_to(group)
                 geom = geom.representative_point()
+            size, ring = STATUS_SHAPE.get(status or "", (7, None))
+            if ring is not None:  # a halo that makes gaps and coverable estates stand out (not clickable)
+                folium.CircleMarker([geom.y, geom.x], radius=size + 6, color=colour, weight=3, dash_array=ring or None, fill=True,
+                                    fill_color=colour, fill_opacity=0.15, interactive=False, class_name="estate-halo").add_to(group)
             folium.CircleMarker(
-                [geom.y, geom.x], radius=8, color="#ffffff", weight=2, fill=True, fill_color=colour, fill_opacity=0.95,
+                [geom.y, geom.x], radius=size, color="#ffffff", weight=2, fill=True, fill_color=colour, fill_opacity=0.95,
                 class_name=f"estate-marker estate-{status or 'unknown'}",
                 popup=folium.Popup(popup, max_width=380), tooltip=folium.Tooltip(tip),
             ).add_to(group)
         group.add_to(m)
         if any(is_approximate_position(r.get("geocode_quality"), r.get("synthetic")) for _, r in est.iterrows()):
-            legend_notes.append("小区位置为近似定位，非实测")
+            legend_notes.append(tx("note_estates", lang))
     if rts is not None and len(rts) and "synthetic" in rts.columns and rts["synthetic"].astype(str).str.lower().isin({"true", "1"}).any():
-        legend_notes.append("巡逻路线含演示数据，非真实")
+        legend_notes.append(tx("note_routes", lang))
     if basemap == "amap":
-        legend_notes.append("高德底图为GCJ-02，叠加图层已转换显示")
+        legend_notes.append(tx("note_amap", lang))
 
-    m.add_child(_Legend(_legend_html(statuses, org_types, notes=legend_notes, has_status=bool(has_status), radius_m=radius_m)))
+    for layer in extra_layers:
+        layer.add_to(m)
+
+    m.add_child(_Legend(_legend_html(statuses, org_types, notes=legend_notes, has_status=bool(has_status), radius_m=radius_m,
+                                    lang=lang, layers=legend_layers)))
+    m.add_child(_MetricScale())
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    m.add_child(_FocusWithoutScroll())
     if frames:
-        m.fit_bounds([[south, west], [north, east]], padding=(20, 20))
+        m.add_child(_FitBounds([[south, west], [north, east]], padding_px=20))
     return m
+
+
+class _FocusWithoutScroll(MacroElement):
+    """Let the first press on the map focus it without scrolling its frame.
+
+    Leaflet's keyboard handler focuses the map on the first mouse press; the
+    focus scrolled the map's frame, so the press and the release landed on
+    different elements, the browser sent the click to their common parent and
+    the first click on an estate was lost. Keyboard panning and zooming stay.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function() {
+            var kb = {{ this._parent.get_name() }}.keyboard;
+            if (!kb) return;
+            kb.disable();
+            kb._onMouseDown = function() { if (!this._focused) { this._map.getContainer().focus({preventScroll: true}); } };
+            kb.enable();
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self):
+        super().__init__()
+        self._name = "FocusWithoutScroll"
+
+
+class _FitBounds(MacroElement):
+    """Fit the map to bounds now, and again whenever its frame is resized until the user pans or zooms.
+
+    A map created while its frame has no size yet (a frame being replaced when
+    a layer is switched on) would otherwise stay zoomed out to a blob in one
+    corner once the frame gets its size; fitting a zero-size map also yields
+    NaN coordinates.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function() {
+            var map = {{ this._parent.get_name() }}, box = map.getContainer(), bounds = {{ this.bounds|tojson }};
+            var opts = {padding: [{{ this.padding }}, {{ this.padding }}]}, touched = false;
+            function fit() {
+                if (touched || !box.clientWidth || !box.clientHeight) return;
+                map.invalidateSize({pan: false});
+                map.fitBounds(bounds, opts);
+            }
+            ['mousedown', 'wheel', 'touchstart', 'keydown'].forEach(function(ev) {
+                box.addEventListener(ev, function() { touched = true; }, {passive: true});
+            });
+            fit();
+            if (window.ResizeObserver) { new ResizeObserver(fit).observe(box); }
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, bounds, *, padding_px: int = 20):
+        super().__init__()
+        self._name = "FitBounds"
+        self.bounds = [[float(v) for v in corner] for corner in bounds]
+        self.padding = int(padding_px)
+
+
+#: Hot-spot cell columns shown in the tooltip -> text keys.
+_CELL_FIELDS = (("cell_id", "p_cell"), ("category", "p_category"), ("count", "p_count"), ("z", "p_z"), ("gi_z", "p_z"),
+                ("p", "p_p"), ("p_value", "p_p"))
+
+
+def _cell_value(column: str, value, lang: str) -> str:
+    """A hot-spot cell value as shown: categories translated, z to 2 decimals, p-values as '< 0.001' below it."""
+    if is_blank(value):
+        return ""
+    if column == "category":
+        key = {"hot": "hot", "热点": "hot", "cold": "cold", "冷点": "cold"}.get(str(value).lower())
+        return safe_text(texts.text(key, lang) if key else value)
+    if column in ("z", "gi_z"):
+        return f"{float(value):.2f}"
+    if column in ("p", "p_value"):
+        p = float(value)
+        return "&lt; 0.001" if p < 0.001 else f"{p:.3f}"
+    return safe_text(value)
+
+
+class _MetricScale(MacroElement):
+    """A metric-only scale bar (Leaflet's default also shows feet and miles)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        L.control.scale({imperial: false, metric: true}).addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self):
+        super().__init__()
+        self._name = "MetricScale"
+
+
+class DrawLocale(MacroElement):
+    """Leaflet.draw's toolbar and hints in Chinese (``lang="zh"``); English is Leaflet.draw's own text.
+
+    Add it to the map before the :class:`folium.plugins.Draw` control.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function() {
+            function merge(dst, src) { for (var k in src) { if (src[k] && typeof src[k] === 'object') { dst[k] = dst[k] || {}; merge(dst[k], src[k]); } else { dst[k] = src[k]; } } }
+            if (window.L && L.drawLocal) { merge(L.drawLocal, {{ this.strings|tojson }}); }
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, lang: str = "zh"):
+        super().__init__()
+        self._name = "DrawLocale"
+        self.strings = texts.DRAW_ZH if lang == "zh" else {}
 
 
 class _Attribution(MacroElement):

@@ -98,9 +98,14 @@ def lines_from_geojson(doc, *, datum: str = "wgs84", source: str = "GeoJSON") ->
         if kind not in LINE_TYPES:
             problems.append(f"{source}, feature {i}: a {kind} is not a route; draw routes as lines")
             continue
+        coords = geom.get("coordinates")
+        parts = coords if kind == "MultiLineString" and isinstance(coords, list) else [coords]
+        if any(isinstance(p, list) and len(p) < 2 for p in parts):  # GEOS refuses a one-point line with an exception
+            problems.append(f"{source}, feature {i}: the line needs at least two different points")
+            continue
         try:
             g = shape(geom)
-        except (ValueError, TypeError, AttributeError, IndexError) as exc:
+        except (ValueError, TypeError, AttributeError, IndexError, shapely.errors.GEOSException) as exc:
             problems.append(f"{source}, feature {i}: unreadable coordinates ({exc})")
             continue
         if g.is_empty or not g.length > 0:

@@ -20,6 +20,7 @@ from geo.maps import labels, mapview, offline
 from geo.maps.export import write_map
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "map"
+ROOT = Path(__file__).resolve().parents[2]
 GEOD = Geod(ellps="WGS84")
 HOSTILE = ("<img src=x onerror=alert(1)>", "<script>alert(3)</script>", "${alert(2)}")
 needs_vendor = pytest.mark.skipif(not (offline.VENDOR_DIR / offline.MANIFEST_NAME).exists(), reason="assets not vendored (run ./run setup)")
@@ -71,12 +72,33 @@ class TestBuildMap:
         classes = re.findall(r'"className": "estate-marker estate-(\w+)"', page)
         assert sorted(classes) == sorted(estates["status"])
 
-    def test_legend_is_chinese_first(self, estates, routes):
+    def test_legend_is_chinese_only_by_default(self, estates, routes):
         page = _script(mapview.build_map(estates, routes))
         legend = json.loads(re.search(r"div\.innerHTML = (\".*?\");", page).group(1))
-        for label in ("已覆盖", "应延伸覆盖", "盲区", "派出所巡逻路线", "学校保安巡逻路线", "近似"):
-            assert label in legend
-        assert legend.index("已覆盖") < legend.index("covered")
+        for label in ("图例", "已覆盖", "应延伸覆盖", "盲区", "派出所巡逻路线", "学校保安巡逻路线", "近似", "1公里范围", "覆盖范围"):
+            assert label in legend, label
+        assert not re.search(r"[A-Za-z]{3,}", re.sub(r"<[^>]+>", "", legend)), legend  # no English words in Chinese mode
+
+    def test_english_map_has_no_chinese_but_the_data(self, estates, routes):
+        page = _script(mapview.build_map(estates, routes, lang="en"))
+        legend = json.loads(re.search(r"div\.innerHTML = (\".*?\");", page).group(1))
+        for label in ("Legend", "covered", "gap: no team within 1 km", "police station patrol route", "1 km band", "cover band"):
+            assert label in legend, label
+        assert not re.search(r"[\u4e00-\u9fff]", legend), legend
+        names = set(estates["name"]) | set(routes["team"]) | set(estates["community"]) | set(estates["address"].astype(str))
+        rest = page
+        for name in sorted(names, key=len, reverse=True):
+            rest = rest.replace(labels.safe_text(name), "")
+        # every Chinese character left comes from the basemap's own names (water, roads, labels: proper nouns)
+        basemap_names = set(re.findall(r"[\u4e00-\u9fff]+", (ROOT / "data" / "basemap.geojson").read_text(encoding="utf-8")))
+        basemap_names |= set(re.findall(r"[\u4e00-\u9fff]+", (ROOT / "data" / "gazetteer.geojson").read_text(encoding="utf-8")))
+        left = set(re.findall(r"[\u4e00-\u9fff]+", rest)) - basemap_names
+        assert not left, sorted(left)[:20]
+        assert "imperial: false" in page
+
+    def test_unknown_language_is_refused(self, estates):
+        with pytest.raises(ValueError, match="unknown map language 'fr'"):
+            mapview.build_map(estates, lang="fr")
 
     def test_popup_shows_ledger_fields_distances_and_team_names(self, estates, routes):
         page = _script(mapview.build_map(estates, routes))
@@ -86,10 +108,11 @@ class TestBuildMap:
     def test_radius_is_written_as_given(self, estates, routes):
         page = _script(mapview.build_map(estates, routes, radius_m=800))
         legend = json.loads(re.search(r"div\.innerHTML = (\".*?\");", page).group(1))
-        assert "gap: no team within 800 m" in legend
-        for text in ("800米内队伍 within 800 m", "800米范围 800-m band"):
+        assert "盲区：800米内无队伍" in legend
+        assert "gap: no team within 800 m" in _script(mapview.build_map(estates, routes, radius_m=800, lang="en"))
+        for text in ("800米内队伍", "800米范围"):
             assert _has(page, text), text
-        for text in ("1公里", "1 km", "1-km"):
+        for text in ("1公里", "1 km"):
             assert not _has(page, text), text
         bands = mapview.route_bands(routes, radius_m=800)
         rule = bands[bands["band"] == "rule"]
@@ -97,7 +120,7 @@ class TestBuildMap:
 
     def test_default_radius_is_the_setting(self, estates, routes):
         page = _script(mapview.build_map(estates, routes))
-        for text in ("1公里内队伍 within 1 km", "1公里范围 1-km band", "gap: no team within 1 km"):
+        for text in ("1公里内队伍", "1公里范围", "盲区：1公里内无队伍"):
             assert _has(page, text), text
 
     def test_status_labels_are_the_engines(self):
@@ -140,8 +163,7 @@ class TestBuildMap:
         hot = gpd.GeoDataFrame({"cell_id": ["c1"], "category": ["hot"], "count": [7]},
                                geometry=[shapely.box(108.369, 30.841, 108.371, 30.843)], crs="EPSG:4326")
         page = _script(mapview.build_map(estates, routes, extensions=ext, hotspots=hot, heat=[[30.842, 108.37, 2.0]], show_bands=False))
-        for name in ("老旧小区 estates", "巡逻路线 patrol routes", "1公里范围 1-km band", "覆盖范围 cover band",
-                     "延伸建议 extensions", "热点网格 hot spots", "警情热力 incident heat", "底图 basemap"):
+        for name in ("老旧小区", "巡逻路线", "1公里范围", "覆盖范围", "延伸建议", "热点网格（Gi*）", "警情热力", "底图（近似）", "警情密度"):
             assert _has(page, name)
         assert "L.heatLayer" in page
         assert '"dashArray": "8 6"' in page

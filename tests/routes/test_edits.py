@@ -103,6 +103,17 @@ class TestLines:
         assert err.value.problems[0].startswith("GeoJSON, feature 0: a Point")  # numbered from 0, as geo.io does
         assert err.value.problems[1].startswith("GeoJSON, feature 1: the line needs")
 
+    def test_one_point_line_is_a_problem_not_a_crash(self):
+        for doc in ({"type": "LineString", "coordinates": [[108.37, 30.84]]}, {"type": "MultiLineString", "coordinates": [[[108.37, 30.84]]]}):
+            with pytest.raises(SchemaError) as err:
+                edits.lines_from_geojson(doc)
+            assert err.value.problems == ["GeoJSON, feature 0: the line needs at least two different points"]
+
+    def test_gpx_of_waypoints_only_is_refused(self):
+        gpx = b'<?xml version="1.0"?><gpx version="1.1" xmlns="http://www.topografix.com/GPX/1/1"><wpt lat="30.84" lon="108.37"/></gpx>'
+        with pytest.raises(SchemaError, match=r"w\.gpx: the GPX file has no track"):
+            edits.lines_from_upload("w.gpx", gpx)
+
     def test_unreadable_gpx_names_the_users_file(self):
         with pytest.raises(DataFileError, match=r"^track\.gpx: not a readable GPX file"):
             edits.lines_from_upload("track.gpx", b"<gpx>broken")

@@ -239,7 +239,11 @@ class TestEditorRole:
         assert list(changes["调整前"]) == ["盲区"] and list(changes["调整后"]) == ["已覆盖"]
         assert routes_path.read_bytes() == original  # nothing saved by a preview
         save = next(b for b in at.button if b.key == "save_routes")
-        assert save.disabled  # author and reason missing
+        assert not save.disabled  # enabled with a draft: the click that commits the reason must not be swallowed
+        save.click()
+        _run(at)
+        assert any("填写修改人和修改原因" in e.value for e in at.error)  # author and reason missing: refused in the callback
+        assert routes_path.read_bytes() == original
         at.text_input(key="edit_author").set_value("张警官")
         at.text_input(key="edit_reason").set_value("覆盖盲区")
         _run(at)
@@ -299,7 +303,19 @@ class TestEditorRole:
         at = _view(_run(_app()), "edit")
         at.text_area(key="draft_geojson_text").set_value('{"type": "Point", "coordinates": [108.37, 30.84]}')
         _run(at)
-        assert any("Point" in e.value for e in at.error)
+        assert [e.value for e in at.error] == ["这是面或点，不是线：巡逻路线请画成线（LineString）；草稿未保存。"]  # one sentence, Chinese only
+
+    def test_one_point_line_is_one_clear_sentence_and_the_draft_stays(self, data_dir):
+        routes_path = data_dir / "patrol_routes.geojson"
+        original = routes_path.read_bytes()
+        text = '{"type": "LineString", "coordinates": [[108.37, 30.84]]}'
+        at = _view(_run(_app()), "edit")
+        at.text_area(key="draft_geojson_text").set_value(text)
+        _run(at)  # used to end in an uncaught GEOS exception
+        assert len(at.error) == 1 and "只有一个点" in at.error[0].value
+        assert not at.exception
+        assert at.text_area(key="draft_geojson_text").value == text
+        assert routes_path.read_bytes() == original
 
 
 class TestRegister:

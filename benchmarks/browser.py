@@ -1,0 +1,179 @@
+"""Browser benchmark of the app: how long each view takes to become usable, and a map click to be answered.
+
+Starts ``streamlit run app.py`` on a free port against a data folder (default: a
+copy of ``data/``; ``--data DIR`` for another, e.g. a district-size folder),
+drives Debian's headless Chromium with Playwright, warms the server with one
+pass over the views, then times ``--repeats`` passes and writes the medians
+as a table between markers in ``docs/benchmarks.md`` next to the targets.
+
+"Usable" is: the view's heading is shown, no script run is going on, and (for
+map views) the map's estate markers are drawn. A click is answered when the
+clicked estate is selected below the map. Times include the 250 ms polling of
+the page (at most that much too long). Run::
+
+    python -m benchmarks.browser [--data DIR] [--repeats 3] [--no-write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DOC = ROOT / "docs" / "benchmarks.md"
+BEGIN, END = "<!-- browser-benchmark:begin -->", "<!-- browser-benchmark:end -->"
+CHROMIUM = "/usr/bin/chromium"
+FRAME = "iframe[title='streamlit_folium.st_folium']"
+#: view label -> target seconds (shipped data, warm server)
+VIEWS = {"领导总览": 2.0, "巡防地图": 2.0, "路线调整": 2.0, "台账": 2.0}
+MAP_VIEWS = {"巡防地图", "路线调整"}
+CLICK_TARGET_S = 0.5
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _busy(page) -> bool:
+    return page.evaluate("() => /Running|Stop/.test(document.querySelector('[data-testid=stStatusWidget]')?.innerText || '')")
+
+
+def _wait_idle(page, t0: float) -> float:
+    """Seconds from ``t0`` until the page stopped running (the first of three idle polls)."""
+    idle_since, quiet = None, 0
+    while quiet < 3:
+        page.wait_for_timeout(250)
+        if _busy(page):
+            idle_since, quiet = None, 0
+        else:
+            idle_since = idle_since or time.perf_counter()
+            quiet += 1
+    return idle_since - t0
+
+
+def _view(page, label: str) -> float:
+    t0 = time.perf_counter()
+    page.locator('[data-testid="stSidebar"]').get_by_text(label, exact=True).click()
+    page.wait_for_selector(f'h2:has-text("{label}")', timeout=120000)
+    if label in MAP_VIEWS:
+        page.frame_locator(FRAME).first.locator("path.estate-marker").first.wait_for(state="attached", timeout=120000)
+    return _wait_idle(page, t0)
+
+
+_SELECTED = "() => [...document.querySelectorAll('[data-testid=\"stSelectbox\"] input')].map(i => i.value).filter(v => /^SH-/.test(v)).join('|')"
+
+
+def _click(page) -> float:
+    """Seconds from a click on an estate marker until that estate is selected below the map."""
+    frame = page.frame_locator(FRAME).first
+    markers = frame.locator("path.estate-marker")
+    before = page.evaluate(_SELECTED)
+    for index in (markers.count() - 1, markers.count() - 2):
+        t0 = time.perf_counter()
+        markers.nth(index).click(force=True)
+        try:
+            page.wait_for_function(f"v => ({_SELECTED})() !== v", arg=before, timeout=20000)
+            return time.perf_counter() - t0
+        except Exception:  # noqa: BLE001 - the clicked estate was the selected one already: try the next
+            continue
+    return float("nan")
+
+
+def run(data: Path, repeats: int) -> dict[str, list[float]]:
+    from playwright.sync_api import sync_playwright
+
+    port = _free_port()
+    env = {**os.environ, "SHAHE_DATA_DIR": str(data), "PYTHONPATH": str(ROOT)}
+    log = tempfile.TemporaryFile()
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true",
+                             "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"], cwd=ROOT, env=env,
+                            stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    times: dict[str, list[float]] = {}
+    try:
+        for _ in range(240):
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
+                    break
+            except OSError:
+                time.sleep(0.5)
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            t0 = time.perf_counter()
+            page.goto(url)
+            page.wait_for_selector("h2", timeout=300000)
+            times["first page (cold server)"] = [_wait_idle(page, t0)]
+            for label in VIEWS:  # warm-up pass
+                _view(page, label)
+            for _ in range(repeats):
+                for label in VIEWS:
+                    times.setdefault(label, []).append(_view(page, label))
+                    if label == "巡防地图":
+                        times.setdefault("map click", []).append(_click(page))
+                        _wait_idle(page, time.perf_counter())
+            browser.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    return times
+
+
+def table(times: dict[str, list[float]], data_name: str) -> str:
+    rows = ["| data | step | repeats | median s | max s | target s |", "|---|---|---:|---:|---:|---:|"]
+    for step, values in times.items():
+        target = VIEWS.get(step, CLICK_TARGET_S if step == "map click" else None)
+        rows.append(f"| {data_name} | {step} | {len(values)} | {statistics.median(values):.2f} | {max(values):.2f} | "
+                    f"{'' if target is None else f'{target:g}'} |")
+    return "\n".join(rows)
+
+
+def write(text: str) -> None:
+    doc = DOC.read_text(encoding="utf-8")
+    block = f"{BEGIN}\n{text}\n{END}"
+    if BEGIN in doc and END in doc:
+        doc = doc[: doc.index(BEGIN)] + block + doc[doc.index(END) + len(END):]
+    else:
+        doc = doc.rstrip("\n") + "\n\n## Browser (the app, headless Chromium)\n\n" + (
+            "`python -m benchmarks.browser` (module docstring: what \"usable\" means). Targets: any view usable within 2 s "
+            "on the shipped data once the server is warm, a map click answered within 0.5 s; at district size "
+            "(`--data` a folder written from `benchmarks/scale.py`) the map view within 4 s.\n\n") + block + "\n"
+    DOC.write_text(doc, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, help="data folder (default: a copy of data/)")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--no-write", action="store_true", help="print the table only")
+    args = ap.parse_args(argv)
+    if not Path(CHROMIUM).exists():
+        print(f"error: {CHROMIUM} is missing (Debian: apt-get install chromium)", file=sys.stderr)
+        return 1
+    with tempfile.TemporaryDirectory() as tmp:
+        data = args.data
+        if data is None:
+            data = Path(tmp) / "data"
+            shutil.copytree(ROOT / "data", data, ignore=shutil.ignore_patterns("route_history"))
+        times = run(data, args.repeats)
+    text = table(times, "shipped (24 estates)" if args.data is None else args.data.name)
+    print(text)
+    if not args.no_write:
+        write(text)
+        print(f"written to {DOC}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
