@@ -64,7 +64,7 @@ import shapely
 from geo import settings
 from geo.crs import project_lonlat, to_metric
 from geo.incidents.attribution import assign_incidents
-from geo.incidents.effect import _month_label, prepare_months, window_months
+from geo.incidents.effect import month_label, prepare_months, window_months
 from geo.incidents.fdr import correct
 from geo.incidents.reporting import method_line
 from geo.incidents.store import as_arrays
@@ -220,7 +220,7 @@ def did_table(
         groups = [(ids[i], np.eye(n_est, dtype=bool)[i]) for i in range(n_est)]
     else:
         keys = sorted({(int(start[i]), int(end[i])) for i in range(n_est) if has[i]})
-        groups = [(f"{_month_label(s)}..{_month_label(e)}", has & (start == s) & (end == e)) for s, e in keys]
+        groups = [(f"{month_label(s)}..{month_label(e)}", has & (start == s) & (end == e)) for s, e in keys]
         groups += [("no window", ~has)] if (~has).any() else []
     rows = []
     for k, (name, members) in enumerate(groups):
@@ -230,7 +230,7 @@ def did_table(
             rows.append({**row, "window": "", "verdict_code": "no_batch_year"})
             continue
         s, e = int(start[idx[0]]), int(end[idx[0]])
-        row["window"] = f"{_month_label(s)}..{_month_label(e)}"
+        row["window"] = f"{month_label(s)}..{month_label(e)}"
         c = _pool(counts, members, pairs, months, ds, de) if mode == "radius" and by == "batch" else counts
         d = _design(c, members, start, end, has, s, e, ds)
         if d is None:
@@ -240,7 +240,7 @@ def did_table(
         row.update(controls=n_ctrl, months_pre=int(pre.sum()), months_post=int(post.sum()), n_pre=int(n[pre].sum()), n_post=int(n[post].sum()))
         if post.any():
             tpost = np.flatnonzero(post) + ds
-            row["post_months"] = f"{_month_label(int(tpost.min()))}..{_month_label(int(tpost.max()))}"
+            row["post_months"] = f"{month_label(int(tpost.min()))}..{month_label(int(tpost.max()))}"
         if post.sum() < min_after:
             rows.append({**row, "verdict_code": "too_short"})
             continue
@@ -274,7 +274,7 @@ def did_table(
         f"Benjamini-Hochberg FDR at {alpha:g} across the {int(tested.sum())} tested rows",
         CAVEAT,
     )
-    out.attrs.update(data_months=(_month_label(ds), _month_label(de)), alpha=alpha, permutations=permutations, seed=seed, mode=mode, radius_m=radius,
+    out.attrs.update(data_months=(month_label(ds), month_label(de)), alpha=alpha, permutations=permutations, seed=seed, mode=mode, radius_m=radius,
                      ring_outer_m=outer, attribution=attribution, warnings=warnings, method=method, min_months_after=min_after)
     return out
 
@@ -317,6 +317,6 @@ def event_study(incidents, estates: gpd.GeoDataFrame, *, categories=None, data_s
             control = np.where(n_active > 0, (counts[ctrl] * active).sum(axis=0) / n_active, np.nan)
         treated_rate = counts[treated].mean(axis=0)
         for j, m in enumerate(t):
-            rows.append({"window": f"{_month_label(s)}..{_month_label(e)}", "rel_month": int(m - s), "month": _month_label(int(m)),
+            rows.append({"window": f"{month_label(s)}..{month_label(e)}", "rel_month": int(m - s), "month": month_label(int(m)),
                          "treated": float(treated_rate[j]), "control": float(control[j]), "controls": int(n_active[j])})
     return pd.DataFrame(rows)

@@ -56,7 +56,7 @@ def _month_of(value, *, is_end: bool) -> int:
     return int(month_index(np.array([s]))[0])
 
 
-def _month_label(m: int) -> str:
+def month_label(m: int) -> str:
     return f"{_EPOCH_YEAR + m // 12}-{m % 12 + 1:02d}"
 
 
@@ -249,8 +249,8 @@ def effect_table(
     for col in ("name", "community"):
         out[col] = estates[col].astype(str).to_numpy() if col in estates.columns else ""
     out["batch_year"] = pd.array([int(y) if np.isfinite(y) else pd.NA for y in year], dtype="Int64")
-    out["window_start"] = [_month_label(int(w)) if h else "" for w, h in zip(win_start, has_window, strict=True)]
-    out["window_end"] = [_month_label(int(w)) if h else "" for w, h in zip(win_end, has_window, strict=True)]
+    out["window_start"] = [month_label(int(w)) if h else "" for w, h in zip(win_start, has_window, strict=True)]
+    out["window_end"] = [month_label(int(w)) if h else "" for w, h in zip(win_end, has_window, strict=True)]
     out["months_before"] = months_before
     out["n_before"] = n_before
     out["rate_before"] = np.where(months_before > 0, n_before / np.maximum(months_before, 1), np.nan)
@@ -270,7 +270,7 @@ def effect_table(
         distinct[by] = {
             str(g): [int(f[f["before"]]["incident"].nunique()), int(f[f["after"]]["incident"].nunique())] for g, f in pairs.groupby("group")
         }
-    out.attrs.update(data_months=(_month_label(ds), _month_label(de)), alpha=alpha, min_months_after=min_after, warnings=warnings, mode=mode,
+    out.attrs.update(data_months=(month_label(ds), month_label(de)), alpha=alpha, min_months_after=min_after, warnings=warnings, mode=mode,
                      radius_m=radius, attribution=attribution,
                      method=method_line(f"before/after rates per month, conditional binomial test; attribution: {attribution}", "none (one test per estate)", CAVEAT),
                      distinct=distinct)

@@ -49,7 +49,7 @@ from scipy.stats import norm
 from geo import settings
 from geo.incidents.fdr import correct
 from geo.incidents.filters import filter_mask
-from geo.incidents.hotspots import _neighbourhood_sums, cell_polygons, grid_cells
+from geo.incidents.hotspots import cell_polygons, grid_cells, neighbourhood_sums
 from geo.incidents.reporting import method_line
 from geo.incidents.store import as_arrays
 from geo.incidents.trend import mann_kendall
@@ -70,11 +70,11 @@ def space_time_gi(cube: np.ndarray, nrows: int, ncols: int) -> np.ndarray:
     mean = cube.mean()
     s = np.sqrt((cube**2).mean() - mean**2)
     ones = np.ones((nrows, ncols))
-    k_space = _neighbourhood_sums(ones).ravel()
+    k_space = neighbourhood_sums(ones).ravel()
     z = np.zeros_like(cube)
     if not s > 0:
         return z
-    sums = np.stack([_neighbourhood_sums(cube[t].reshape(nrows, ncols)).ravel() for t in range(n_t)])
+    sums = np.stack([neighbourhood_sums(cube[t].reshape(nrows, ncols)).ravel() for t in range(n_t)])
     for t in range(n_t):
         total = sums[t] + (sums[t - 1] if t > 0 else 0.0)
         w = k_space * (2 if t > 0 else 1)

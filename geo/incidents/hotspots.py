@@ -106,7 +106,7 @@ def gi_star(counts: np.ndarray, nrows: int, ncols: int, *, permutations: int, se
     if permutations == 0:
         return z, np.asarray(g.p_norm, dtype=float)
     k_of = neighbourhood_cells(nrows, ncols)
-    sums = _neighbourhood_sums(counts.reshape(nrows, ncols)).ravel()
+    sums = neighbourhood_sums(counts.reshape(nrows, ncols)).ravel()
     p = np.ones_like(counts)
     rng = np.random.default_rng(seed)
     for k in np.unique(k_of):
@@ -138,7 +138,7 @@ def draw_sums(values: np.ndarray, k: int, n_draws: int, rng: np.random.Generator
     return values[idx].sum(axis=1)
 
 
-def _neighbourhood_sums(grid: np.ndarray) -> np.ndarray:
+def neighbourhood_sums(grid: np.ndarray) -> np.ndarray:
     padded = np.pad(grid, 1)
     nrows, ncols = grid.shape
     return sum(padded[1 + dr : 1 + dr + nrows, 1 + dc : 1 + dc + ncols] for dr in (-1, 0, 1) for dc in (-1, 0, 1))

@@ -23,7 +23,7 @@ from geo._validate import is_blank
 from geo.errors import DataFileError, SchemaError
 from geo.schemas import CHECKIN_POINTS
 from geo.tracks import store
-from geo.tracks.fixes import DEVICE_COLUMNS, TEAM_COLUMNS, TIME_COLUMNS, _find, parse_times
+from geo.tracks.fixes import DEVICE_COLUMNS, TEAM_COLUMNS, TIME_COLUMNS, find, parse_times
 
 __all__ = ["checkin_counts", "import_checkins", "read_checkin_points", "read_checkins"]
 
@@ -76,7 +76,7 @@ def import_checkins(path: str | os.PathLike, points: gpd.GeoDataFrame, *, device
     """
     df = io.read_table(path)
     rows = np.asarray(df.attrs["rows"])
-    pcol, tcol, dcol, time_col = (_find(df.columns, c) for c in (_POINT_COLUMNS, TEAM_COLUMNS, DEVICE_COLUMNS, TIME_COLUMNS))
+    pcol, tcol, dcol, time_col = (find(df.columns, c) for c in (_POINT_COLUMNS, TEAM_COLUMNS, DEVICE_COLUMNS, TIME_COLUMNS))
     missing = [n for n, c in (("point_id", pcol), ("time", time_col)) if c is None]
     if tcol is None and dcol is None:
         missing.append("team_id (or device_id)")
@@ -125,12 +125,12 @@ def import_checkins(path: str | os.PathLike, points: gpd.GeoDataFrame, *, device
 
 def checkin_counts(records: pd.DataFrame, *, by: str = "day", night: bool = False) -> pd.DataFrame:
     """Check-ins per estate and period (``period``, ``estate_id``, ``checkins``); ``night`` keeps night check-ins only."""
-    from geo.tracks.dosage import _is_night, _period_start
+    from geo.tracks.dosage import is_night, period_start
 
     if night:
-        records = records[_is_night(records["time_s"].to_numpy())]
+        records = records[is_night(records["time_s"].to_numpy())]
     if not len(records):
         return pd.DataFrame(columns=["period", "estate_id", "checkins"])
-    per = _period_start(records["time_s"].to_numpy(), by).astype(str)
+    per = period_start(records["time_s"].to_numpy(), by).astype(str)
     out = records.assign(period=per).groupby(["period", "estate_id"]).size().rename("checkins").reset_index()
     return out

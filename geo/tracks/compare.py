@@ -25,7 +25,7 @@ import shapely
 from geo import crs as _crs
 from geo import report, settings
 from geo.tracks import store
-from geo.tracks.dosage import _bounds, estate_points, visit_table
+from geo.tracks.dosage import bounds, estate_points, visit_table
 from geo.tracks.scan import ScanResult, scan
 
 __all__ = ["plan_vs_actual", "route_samples", "unvisited_estates"]
@@ -88,7 +88,7 @@ def plan_vs_actual(estates: gpd.GeoDataFrame, routes: gpd.GeoDataFrame, *, start
         per route with ``route_id``, ``team_id``, ``length_m``, ``share_covered``.
     """
     tol = settings.plan_tolerance_m if tolerance_m is None else tolerance_m
-    lo, hi = _bounds(start, end)
+    lo, hi = bounds(start, end)
     sx, sy, owner, lengths = route_samples(routes)
     route_team = routes["team_id"].astype(str).to_numpy()
     ex, ey, er = estate_points(estates)

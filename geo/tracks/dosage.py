@@ -48,21 +48,21 @@ def estate_points(estates: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray, np
     return x, y, np.full(len(x), float(settings.cover_distance_m))
 
 
-def _bounds(start, end) -> tuple[int | None, int | None]:
+def bounds(start, end) -> tuple[int | None, int | None]:
     return period_bounds(start, end)
 
 
 def run_scan(estates: gpd.GeoDataFrame, *, start=None, end=None, tracks_path: str | os.PathLike | None = None,
              chunk_rows: int | None = None, **kwargs) -> ScanResult:
     """Scan the track store for the estates within ``[start, end]`` (see :func:`geo.incidents.times.period_bounds`)."""
-    lo, hi = _bounds(start, end)
+    lo, hi = bounds(start, end)
     x, y, r = estate_points(estates)
     res = scan(store.iter_chunks(tracks_path, start_s=lo, end_s=hi, chunk_rows=chunk_rows), x, y, radius_m=r, **kwargs)
     res.extra["window"] = (lo, hi)
     return res
 
 
-def _period_start(t_s: np.ndarray, by: str) -> np.ndarray:
+def period_start(t_s: np.ndarray, by: str) -> np.ndarray:
     t = np.asarray(t_s, dtype=float).astype(np.int64).astype("datetime64[s]")
     if by == "day":
         return t.astype("datetime64[D]")
@@ -84,7 +84,7 @@ def _next_period(p: np.ndarray, by: str) -> np.ndarray:
     return (p.astype("datetime64[M]") + 1).astype("datetime64[D]")
 
 
-def _is_night(t_s: np.ndarray) -> np.ndarray:
+def is_night(t_s: np.ndarray) -> np.ndarray:
     hour = (np.asarray(t_s, dtype=float) % 86400) // 3600
     sh, eh = settings.night_start_hour, settings.night_end_hour
     return (hour >= sh) | (hour < eh) if sh > eh else (hour >= sh) & (hour < eh)
@@ -104,7 +104,7 @@ def visit_table(res: ScanResult, estates: gpd.GeoDataFrame) -> pd.DataFrame:
         "duration_min": dur_min,
         "present_min": v.present_s / 60.0,
         "night_min": v.night_s / 60.0,
-        "night": (v.night_s > 0) | _is_night(v.start_s),
+        "night": (v.night_s > 0) | is_night(v.start_s),
         "stop": (dur_min >= settings.stop_min_minutes - 1e-9) & (dur_min <= settings.stop_max_minutes + 1e-9),
         "long_stay": dur_min > settings.stop_max_minutes + 1e-9,
     }).sort_values(["estate_id", "start_s"], kind="stable").reset_index(drop=True)
@@ -142,22 +142,22 @@ def dosage_table(res: ScanResult, estates: gpd.GeoDataFrame, *, by: str = "day",
     vt = visit_table(res, estates)
     if night:
         vt = vt[vt["night"]].assign(present_min=lambda d: d["night_min"])
-    lo, hi = _bounds(start, end) if (start is not None or end is not None) else res.extra.get("window", (None, None))
+    lo, hi = bounds(start, end) if (start is not None or end is not None) else res.extra.get("window", (None, None))
     lo = lo if lo is not None else res.first_s
     hi = hi if hi is not None else (res.last_s + 1 if res.last_s is not None else None)
     ids = estates["estate_id"].astype(str).to_numpy()
     names = estates["name"].astype(str).to_numpy() if "name" in estates else np.full(len(ids), "")
     if lo is None or hi is None:
         return pd.DataFrame(columns=list(DOSAGE_COLUMNS))
-    first_p = _period_start(np.array([lo]), by)[0]
-    last_p = _period_start(np.array([hi - 1]), by)[0]
+    first_p = period_start(np.array([lo]), by)[0]
+    last_p = period_start(np.array([hi - 1]), by)[0]
     periods = [first_p]
     while periods[-1] < last_p:
         periods.append(_next_period(np.array([periods[-1]]), by)[0])
     periods = np.array(periods)
     ends_s = _next_period(periods, by).astype("datetime64[s]").astype(np.int64)
     as_of = np.minimum(ends_s, res.last_s + 1 if res.last_s is not None else ends_s)
-    vt = vt.assign(period=_period_start(vt["start_s"].to_numpy(), by))
+    vt = vt.assign(period=period_start(vt["start_s"].to_numpy(), by))
     grid = pd.MultiIndex.from_product([periods, ids], names=["period", "estate_id"])
     agg = vt.groupby(["period", "estate_id"]).agg(
         visits=("start_s", "size"), teams=("team_id", "nunique"),

@@ -46,7 +46,7 @@ _ISO_RE = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?$")
 _MAX_LISTED = 20
 
 
-def _find(columns, names) -> str | None:
+def find(columns, names) -> str | None:
     lower = {str(c).strip().lower(): c for c in columns}
     for n in names:
         if n.lower() in lower:
@@ -105,7 +105,7 @@ def read_devices(path: str | os.PathLike) -> dict[str, str]:
         If a column is missing, a row is blank, or one device is given two teams.
     """
     df = io.read_table(path)
-    dcol, tcol = _find(df.columns, DEVICE_COLUMNS), _find(df.columns, TEAM_COLUMNS)
+    dcol, tcol = find(df.columns, DEVICE_COLUMNS), find(df.columns, TEAM_COLUMNS)
     if dcol is None or tcol is None:
         msg = f"{path}: the device table needs columns 'device_id' and 'team_id' (found: {', '.join(map(str, df.columns))})"
         raise SchemaError(msg)
@@ -222,9 +222,9 @@ def read_fix_table(path: str | os.PathLike, *, team_id: str | None = None, devic
     df = io.read_table(path)
     rows = np.asarray(df.attrs["rows"])
     cols = df.columns
-    tcol, dcol = _find(cols, TEAM_COLUMNS), _find(cols, DEVICE_COLUMNS)
-    time_col = _find(cols, TIME_COLUMNS)
-    lon_col, lat_col = _find(cols, io.LON_COLUMNS), _find(cols, io.LAT_COLUMNS)
+    tcol, dcol = find(cols, TEAM_COLUMNS), find(cols, DEVICE_COLUMNS)
+    time_col = find(cols, TIME_COLUMNS)
+    lon_col, lat_col = find(cols, io.LON_COLUMNS), find(cols, io.LAT_COLUMNS)
     missing = [n for n, c in (("time", time_col), ("lon", lon_col), ("lat", lat_col)) if c is None]
     if missing:
         why = "dosage needs the time of every fix; " if "time" in missing else ""
@@ -270,7 +270,7 @@ def read_fix_table(path: str | os.PathLike, *, team_id: str | None = None, devic
             else:
                 vals[i] = v
         arr[:] = vals
-    datum_col = _find(cols, ("datum", "坐标系"))
+    datum_col = find(cols, ("datum", "坐标系"))
     ok = np.isfinite(lon) & np.isfinite(lat)
     if datum_col is not None:
         for d, idx in df.groupby(df[datum_col].fillna(datum or "wgs84").astype(str)).indices.items():
@@ -280,7 +280,7 @@ def read_fix_table(path: str | os.PathLike, *, team_id: str | None = None, devic
         lon[ok], lat[ok] = _to_wgs84(lon[ok], lat[ok], datum)
     problems += _bounds_problems(lon[ok], lat[ok], rows[ok], "row")
     speed = np.full(n, np.nan)
-    scol, kcol = _find(cols, SPEED_COLUMNS), _find(cols, SPEED_KMH_COLUMNS)
+    scol, kcol = find(cols, SPEED_COLUMNS), find(cols, SPEED_KMH_COLUMNS)
     if scol is not None:
         speed = pd.to_numeric(df[scol], errors="coerce").to_numpy(float)
     elif kcol is not None:

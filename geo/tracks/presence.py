@@ -15,7 +15,7 @@ import pandas as pd
 import shapely
 
 from geo import settings
-from geo.tracks.scan import _segments
+from geo.tracks.scan import track_segments
 from geo.tracks.store import Chunk
 
 __all__ = ["presence_cells"]
@@ -45,7 +45,7 @@ def presence_cells(chunks: Iterable[Chunk], *, cell_m: float = 100.0, min_minute
     parts: list[pd.Series] = []
     carry: dict = {}
     for ch in chunks:
-        for a_t, a_x, a_y, b_t, b_x, b_y, team in _segments(ch.team, ch.time_s, ch.x, ch.y, carry, gap):
+        for a_t, a_x, a_y, b_t, b_x, b_y, team in track_segments(ch.team, ch.time_s, ch.x, ch.y, carry, gap):
             if not len(a_t):
                 continue
             frame = pd.DataFrame({

@@ -156,7 +156,7 @@ def scan(
         if len(sx):
             codes = {n: i for i, n in enumerate(team_ids)}
             sample_code = np.array([codes.get(n, -1) for n in sample_team_names], dtype=np.int64)
-        for a_t, a_x, a_y, b_t, b_x, b_y, seg_team in _segments(team, t, x, y, carry, gap):
+        for a_t, a_x, a_y, b_t, b_x, b_y, seg_team in track_segments(team, t, x, y, carry, gap):
             length = np.hypot(b_x - a_x, b_y - a_y)
             metres += np.bincount(seg_team, weights=length, minlength=len(metres))[: len(metres)]
             half = 0.5 * length
@@ -185,7 +185,7 @@ def scan(
     return res
 
 
-def _segments(team, t, x, y, carry: dict, gap: float):
+def track_segments(team, t, x, y, carry: dict, gap: float):
     """Segments of a chunk: from each team's carried last fix to its first fix here, then within the chunk.
 
     Yields ``(a_t, a_x, a_y, b_t, b_x, b_y, team)`` batches of segments no longer
