@@ -3,7 +3,8 @@
 A position is recorded as one row of ``data/geocode_overrides.csv`` (columns
 ``estate_id, address, lon, lat, datum, note``, the columns
 :func:`geo.geocode.load_overrides` reads), checked by that same loader before
-the file is replaced atomically; then ``data/estates.geojson`` is rebuilt with
+the file is replaced atomically under the store lock (:func:`geo._lock.store_lock`,
+so two editors recording at once both keep their rows); then ``data/estates.geojson`` is rebuilt with
 :func:`geo.geocode.build_estates`, so the estate's point has quality ``surveyed``.
 """
 
@@ -16,6 +17,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo import geocode, io
+from geo._lock import store_lock
 from geo.crs import normalize_datum
 from geo.errors import GeocodeError
 
@@ -66,21 +68,22 @@ def record_override(path: str | Path, estate_id: str, lon: float, lat: float, *,
     """
     path = Path(path)
     datum = normalize_datum(datum)
-    table = read_overrides(path)
-    table = table[table["estate_id"].astype(str) != str(estate_id)]
-    row = {"estate_id": str(estate_id), "address": str(address or ""), "lon": f"{float(lon):.7f}", "lat": f"{float(lat):.7f}",
-           "datum": datum, "note": str(note or "")}
-    table = pd.concat([table, pd.DataFrame([row])], ignore_index=True)[[*COLUMNS, *[c for c in table.columns if c not in COLUMNS]]]
-    table = table.fillna("").astype(str)
-    with tempfile.TemporaryDirectory() as tmp:
-        candidate = Path(tmp) / path.name
-        io.write_table(table, candidate)
-        checked = geocode.load_overrides(candidate)
-    reason = checked.rejected.get(str(estate_id))
-    if reason or str(estate_id) not in checked.by_id:
-        msg = f"{path.name}: the position of {estate_id} was not recorded: {reason or 'the row was not accepted'}"
-        raise GeocodeError(msg)
-    io.write_table(table, path)
+    with store_lock(path):  # another recorder waits, then reads what this one wrote
+        table = read_overrides(path)
+        table = table[table["estate_id"].astype(str) != str(estate_id)]
+        row = {"estate_id": str(estate_id), "address": str(address or ""), "lon": f"{float(lon):.7f}", "lat": f"{float(lat):.7f}",
+               "datum": datum, "note": str(note or "")}
+        table = pd.concat([table, pd.DataFrame([row])], ignore_index=True)[[*COLUMNS, *[c for c in table.columns if c not in COLUMNS]]]
+        table = table.fillna("").astype(str)
+        with tempfile.TemporaryDirectory() as tmp:
+            candidate = Path(tmp) / path.name
+            io.write_table(table, candidate)
+            checked = geocode.load_overrides(candidate)
+        reason = checked.rejected.get(str(estate_id))
+        if reason or str(estate_id) not in checked.by_id:
+            msg = f"{path.name}: the position of {estate_id} was not recorded: {reason or 'the row was not accepted'}"
+            raise GeocodeError(msg)
+        io.write_table(table, path)
     return table
 
 

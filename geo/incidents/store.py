@@ -15,9 +15,11 @@ import pandas as pd
 
 from geo import settings
 from geo._atomic import atomic_writer
+from geo._lock import _UNSET, store_lock
 from geo.errors import DataFileError, SchemaError
 from geo.incidents.taxonomy import CATEGORY_NAMES, SOURCE_NAMES, SUBCATEGORY_NAMES
 from geo.incidents.times import TIMEZONE, _local_seconds, parse_time
+from geo.io.writers import guard_formulas
 
 #: Columns of the incident store, in order.
 STORE_COLUMNS: tuple[str, ...] = (
@@ -253,8 +255,11 @@ def _ends_with_newline(path: Path) -> bool:
         return fh.read(1) == b"\n"
 
 
-def write_store(df: pd.DataFrame, path: str | os.PathLike) -> Path:
-    """Write a frame with :data:`STORE_COLUMNS` as an incident store (UTF-8 with BOM, atomic).
+def write_store(df: pd.DataFrame, path: str | os.PathLike, *, expected_sha256: str | object | None = _UNSET) -> Path:
+    """Write a frame with :data:`STORE_COLUMNS` as an incident store (UTF-8 with BOM, atomic, locked).
+
+    Text cells that a spreadsheet would run as a formula (``=HYPERLINK(...)``)
+    are guarded with a leading apostrophe (:func:`geo.io.writers.guard_formulas`).
 
     Parameters
     ----------
@@ -262,6 +267,14 @@ def write_store(df: pd.DataFrame, path: str | os.PathLike) -> Path:
         Columns of :data:`STORE_COLUMNS`; ``time`` as store text.
     path
         Destination.
+    expected_sha256
+        :func:`geo._lock.fingerprint` of the store the frame was built from
+        (None: there was no store); omitted: no stale-write check.
+
+    Raises
+    ------
+    ConflictError
+        If ``expected_sha256`` is given and the store changed since; nothing is written.
 
     Returns
     -------
@@ -272,9 +285,9 @@ def write_store(df: pd.DataFrame, path: str | os.PathLike) -> Path:
         msg = f"cannot write an incident store: columns {missing} are missing"
         raise SchemaError(msg)
     buf = _stdio.StringIO()
-    df.loc[:, list(STORE_COLUMNS)].to_csv(buf, index=False, lineterminator="\r\n")
+    guard_formulas(df.loc[:, list(STORE_COLUMNS)]).to_csv(buf, index=False, lineterminator="\r\n")
     path = Path(path)
-    with atomic_writer(path, "w", encoding="utf-8-sig", newline="") as fh:
+    with store_lock(path, expected=expected_sha256), atomic_writer(path, "w", encoding="utf-8-sig", newline="") as fh:
         fh.write(buf.getvalue())
     return path
 
