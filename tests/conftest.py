@@ -30,3 +30,31 @@ def browser():
             yield chromium
         finally:
             chromium.close()
+
+
+# --- a private copy of the shipped data folder ------------------------------------------
+
+SHIPPED_DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+def folder_digest(folder: Path) -> dict[str, str]:
+    """sha256 of every file under ``folder`` (lock files, which carry no data, left out)."""
+    import hashlib
+
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and not p.name.endswith(".lock")
+    }
+
+
+@pytest.fixture
+def data_copy(tmp_path, monkeypatch):
+    """A copy of the shipped data folder that the engine uses as its data folder (``SHAHE_DATA_DIR`` too)."""
+    from geo import settings
+
+    folder = tmp_path / "data"
+    shutil.copytree(SHIPPED_DATA, folder)
+    monkeypatch.setattr(settings, "data_dir", folder)
+    monkeypatch.setenv("SHAHE_DATA_DIR", str(folder))
+    return folder

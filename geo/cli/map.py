@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from geo import io, settings
+from geo._outputs import check_output
 from geo.errors import DataFileError
 from geo.maps import mapview
 from geo.maps.export import add_coverage, write_map
@@ -33,6 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _map(args: argparse.Namespace) -> int:
     estates_path = args.estates or settings.data_path("estates.geojson")
+    check_output(args.out, reads=(estates_path, args.routes or settings.data_path("patrol_routes.geojson")))
     if not Path(estates_path).exists():
         msg = f"{estates_path}: no estates file; geocode the ledger first or give --estates FILE"
         raise DataFileError(msg)

@@ -23,6 +23,7 @@ from geo import crs as _crs
 from geo import settings
 from geo._atomic import atomic_writer
 from geo._lock import store_lock
+from geo._outputs import check_output
 from geo._validate import is_blank
 from geo.errors import DataFileError, DatumError, GeoError, SchemaError
 from geo.incidents.store import STORE_COLUMNS, _check_store_header, _ends_with_newline
@@ -546,6 +547,8 @@ def import_incidents(
         raise DataFileError(msg)
     out = Path(out) if out is not None else settings.data_path("incidents.csv")
     rejects_path = Path(rejects) if rejects is not None else out.parent / f"{path.stem}_rejects.csv"
+    check_output(out, reads=(path,), owns=("incidents.csv",))
+    check_output(rejects_path, reads=(path, out), option="--rejects")
     datum = _crs.normalize_datum(datum) if datum else "wgs84"
     if source is not None:
         src = map_source(source)
