@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from collections import Counter
 
 import geopandas as gpd
@@ -21,12 +22,11 @@ import pandas as pd
 import shapely
 
 from geo import settings
+from geo.crs import in_china
 from geo.schemas import Schema
 
 _TRUE = {"true", "1", "yes", "y", "是", "t"}
 _FALSE = {"false", "0", "no", "n", "否", "f"}
-#: Full-width digits and signs (typed with a Chinese input method) to ASCII.
-FULLWIDTH = str.maketrans("０１２３４５６７８９．－＋\u2212\u3000", "0123456789.-+- ")
 
 _LINE_TYPES = ("LineString", "MultiLineString")
 _AREA_TYPES = ("Polygon", "MultiPolygon")
@@ -50,6 +50,53 @@ def is_blank(value) -> bool:
     if isinstance(value, (float, np.floating)):
         return bool(np.isnan(value))
     return isinstance(value, str) and not value.strip()
+
+
+def ascii_text(text: str) -> str:
+    """Return ``text`` with full-width digits, signs and spaces (typed with a Chinese input method) as ASCII.
+
+    Unicode NFKC folds ``１０８．３`` to ``108.3`` and the ideographic space to
+    a space; the minus sign U+2212, which NFKC keeps, becomes ``-``.
+    """
+    return unicodedata.normalize("NFKC", text).replace("\u2212", "-")
+
+
+def parse_degrees(value) -> float | None:
+    """Read a number of degrees: full-width digits, a degree sign or a trailing E/N are accepted.
+
+    Returns
+    -------
+    float or None
+        None for a blank, a non-number or a non-finite number.
+    """
+    if is_blank(value):
+        return None
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_)):
+        return float(value) if np.isfinite(value) else None
+    text = ascii_text(str(value)).strip().replace("°", "").replace("º", "").rstrip("ENen").strip()
+    try:
+        out = float(text)
+    except ValueError:
+        return None
+    return out if np.isfinite(out) else None
+
+
+def lonlat_problem(lon, lat) -> np.ndarray:
+    """Classify points by where they lie: ``""`` in China, ``"swapped"`` in China only as (lat, lon), ``"outside"``.
+
+    Parameters
+    ----------
+    lon, lat
+        Degrees (scalars or arrays); NaN counts as outside.
+
+    Returns
+    -------
+    numpy.ndarray of str
+        One code per point (a 0-d array for scalars: compare with ``==``).
+    """
+    lon = np.asarray(lon, dtype=float)
+    lat = np.asarray(lat, dtype=float)
+    return np.where(in_china(lon, lat), "", np.where(in_china(lat, lon), "swapped", "outside"))
 
 
 def coerce(value, kind: str):
@@ -107,7 +154,7 @@ _KIND_WORDS = {"str": "text", "int": "a whole number", "float": "a number", "boo
 
 def _to_float(value, reason: str) -> float:
     try:
-        f = float(str(value).translate(FULLWIDTH).strip()) if isinstance(value, str) else float(value)
+        f = float(ascii_text(value).strip()) if isinstance(value, str) else float(value)
     except (TypeError, ValueError):
         raise ValueError(reason) from None
     if not np.isfinite(f):
@@ -165,8 +212,9 @@ def check_geometries(geoms, labels: list[str], schema: Schema) -> list[str]:
     count = np.bincount(feature, minlength=n)
     bad_number = np.bincount(feature, weights=~finite, minlength=n) > 0
     safe = np.where(finite[:, None], coords, 0.0)
-    inside = _in_china(safe) & finite
-    inside_swapped = _in_china(safe[:, ::-1]) & finite
+    where = lonlat_problem(safe[:, 0], safe[:, 1])
+    inside = (where == "") & finite
+    inside_swapped = (where == "swapped") & finite
     all_inside = np.bincount(feature, weights=inside, minlength=n) == count
     swapped = ~all_inside & (np.bincount(feature, weights=inside_swapped, minlength=n) == count) & ok & ~bad_number
     outside = ok & ~bad_number & ~swapped & ~all_inside
@@ -215,11 +263,6 @@ def _first_row(feature: np.ndarray, mask: np.ndarray, n: int) -> np.ndarray:
     owners, first = np.unique(feature[rows], return_index=True)
     out[owners] = rows[first]
     return out
-
-
-def _in_china(coords: np.ndarray) -> np.ndarray:
-    west, south, east, north = settings.china_bounds
-    return (coords[:, 0] >= west) & (coords[:, 0] <= east) & (coords[:, 1] >= south) & (coords[:, 1] <= north)
 
 
 def check_frame(

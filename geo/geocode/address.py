@@ -15,9 +15,9 @@ naming the part it could not find; it never guesses.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
+from geo._validate import ascii_text
 from geo.errors import GeocodeError
 
 __all__ = ["ParsedAddress", "normalize_address", "outside_reason", "parse_address"]
@@ -123,7 +123,7 @@ def normalize_address(text: str) -> str:
     -------
     str
     """
-    folded = unicodedata.normalize("NFKC", str(text))
+    folded = ascii_text(str(text))
     folded = folded.translate(_DASHES).translate(_LIST_SEPARATORS)
     return re.sub(r"\s+", "", folded)
 

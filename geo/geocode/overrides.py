@@ -3,15 +3,13 @@
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
-
 from geo import crs as _crs
 from geo import io, settings
+from geo._validate import is_blank, lonlat_problem, parse_degrees
 from geo.errors import DatumError, GeocodeError
 from geo.geocode.address import normalize_address, parse_address
 from geo.geocode.result import _in_extent
@@ -98,18 +96,15 @@ def load_overrides(path: str | os.PathLike | None = None) -> Overrides:
         first = rec.get(df.columns[0])
         if isinstance(first, str) and first.lstrip().startswith("#"):
             continue  # a comment line
-        get = lambda k, rec=rec: "" if pd.isna(rec.get(k)) else str(rec.get(k)).strip()  # noqa: E731
+        get = lambda k, rec=rec: "" if is_blank(rec.get(k)) else str(rec.get(k)).strip()  # noqa: E731
         eid, addr = get("estate_id"), get("address")
         keys = [k for k in (eid, address_key(addr) if addr else "") if k]
         row_problems = []
         if not keys:
             row_problems.append("field 'estate_id'/'address': both empty; give the estate id (e.g. SH-01) or the address")
-        lon = lat = None
-        try:
-            lon, lat = float(get("lon").translate(_FULLWIDTH)), float(get("lat").translate(_FULLWIDTH))
-            if not (math.isfinite(lon) and math.isfinite(lat)):
-                raise ValueError
-        except ValueError:
+        lon, lat = parse_degrees(get("lon")), parse_degrees(get("lat"))
+        if lon is None or lat is None:
+            lon = lat = None
             row_problems.append(f"fields 'lon'/'lat': {get('lon')!r}, {get('lat')!r} are not numbers of degrees")
         try:
             datum = _crs.normalize_datum(get("datum") or "wgs84")
@@ -117,9 +112,9 @@ def load_overrides(path: str | os.PathLike | None = None) -> Overrides:
             row_problems.append(f"field 'datum': {exc}")
             datum = None
         if lon is not None and lat is not None and not row_problems:
-            if not bool(_crs.in_china(lon, lat)) and bool(_crs.in_china(lat, lon)):
+            if (side := lonlat_problem(lon, lat)) == "swapped":
                 row_problems.append(f"fields 'lon'/'lat': ({lon}, {lat}) look swapped (latitude first); put longitude in 'lon' and latitude in 'lat'")
-            elif not bool(_crs.in_china(lon, lat)):
+            elif side == "outside":
                 row_problems.append(f"fields 'lon'/'lat': ({lon}, {lat}) lie outside China; check the numbers")
             else:
                 lon, lat = _crs.convert(lon, lat, src=datum, dst="wgs84")
@@ -138,5 +133,3 @@ def load_overrides(path: str | os.PathLike | None = None) -> Overrides:
             out.by_address[address_key(addr)] = ov
     return out
 
-
-_FULLWIDTH = str.maketrans("０１２３４５６７８９．－＋", "0123456789.-+")

@@ -30,7 +30,6 @@ a ``too_short`` verdict refers to.
 from __future__ import annotations
 
 import re
-import unicodedata
 
 import geopandas as gpd
 import numpy as np
@@ -38,6 +37,7 @@ import pandas as pd
 from scipy.stats import binomtest
 
 from geo import settings
+from geo._validate import ascii_text
 from geo.incidents.risk import assign_incidents
 from geo.incidents.store import as_arrays
 from geo.incidents.taxonomy import CATEGORY_NAMES
@@ -134,7 +134,7 @@ def parse_batch_period(text) -> tuple[int, int] | None:
     """
     if text is None or (isinstance(text, float) and np.isnan(text)) or text is pd.NA:
         return None
-    clean = unicodedata.normalize("NFKC", str(text)).strip()
+    clean = ascii_text(str(text)).strip()
     if not clean:
         return None
     m = _PERIOD_RE.match(clean)

@@ -11,7 +11,6 @@ import os
 import re
 import shutil
 import tempfile
-import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,11 +23,12 @@ from geo import settings
 from geo._atomic import atomic_writer
 from geo._lock import store_lock
 from geo._outputs import check_output
-from geo._validate import is_blank
+from geo._validate import ascii_text, is_blank, lonlat_problem, parse_degrees
 from geo.errors import DataFileError, DatumError, GeoError, SchemaError
 from geo.incidents.store import STORE_COLUMNS, _check_store_header, _ends_with_newline
 from geo.incidents.taxonomy import classify, map_source, parse_label_table
 from geo.incidents.times import _TIME_ONLY_RE, format_time, parse_time
+from geo.io.tables import TABLE_SUFFIXES, Input, Source, as_input, iter_records
 from geo.io.writers import guard_cell
 
 # --- import ---------------------------------------------------------------------
@@ -158,100 +158,58 @@ def resolve_columns(headers: Iterable[str], mapping: dict[str, str] | None = Non
     return found
 
 
-def _iter_chunks(path: Path, chunksize: int) -> tuple[list[str], Iterator[pd.DataFrame]]:
-    """Return the headers and an iterator of object DataFrames of at most ``chunksize`` rows."""
-    suffix = path.suffix.lower()
-    if suffix in {".xlsx", ".xlsm"}:
-        import openpyxl
+def _iter_chunks(path: Input, chunksize: int) -> tuple[list[str], Iterator[pd.DataFrame]]:
+    """Return the headers and an iterator of object DataFrames of at most ``chunksize`` rows.
 
-        try:
-            wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises zipfile, KeyError and its own errors on a bad workbook
-            msg = f"{path}: cannot be read as an XLSX workbook ({exc})"
-            raise DataFileError(msg) from exc
-        ws = wb.worksheets[0]
-        rows = ws.iter_rows(values_only=True)
-        header_row = next(rows, None)
-        if header_row is None:
-            wb.close()
-            msg = f"{path}: the first sheet is empty; it needs a header row"
-            raise DataFileError(msg)
-        headers = [str(h).strip() if h is not None else f"column {i + 1}" for i, h in enumerate(header_row)]
-
-        def gen() -> Iterator[pd.DataFrame]:
-            try:
-                batch: list = []
-                for r in rows:
-                    r = list(r[: len(headers)]) + [None] * (len(headers) - len(r))
-                    batch.append(r)
-                    if len(batch) >= chunksize:
-                        yield pd.DataFrame(batch, columns=headers, dtype=object)
-                        batch = []
-                if batch:
-                    yield pd.DataFrame(batch, columns=headers, dtype=object)
-            finally:
-                wb.close()
-
-        return headers, gen()
-    if suffix not in {".csv", ".txt"}:
-        msg = f"{path}: unsupported file type {suffix!r}; import .csv or .xlsx"
+    Rows come from :func:`geo.io.tables.iter_records` (XLSX cells raw, so
+    Excel dates stay dates); empty CSV cells are None.
+    """
+    if path.suffix not in TABLE_SUFFIXES:
+        msg = f"{path}: unsupported file type {path.suffix!r}; import .csv or .xlsx"
         raise DataFileError(msg)
-    if path.stat().st_size == 0:
+    if path.size() == 0:
         msg = f"{path}: the file is empty; it needs a header row"
         raise DataFileError(msg)
-    from geo.io.tables import detect_encoding
-
-    enc = detect_encoding(path)
-    try:
-        reader = pd.read_csv(
-            path, dtype=str, encoding=enc, keep_default_na=False, na_values=[""], skip_blank_lines=False, chunksize=chunksize
-        )
-    except pd.errors.EmptyDataError as exc:
+    encoding, records = iter_records(path, raw=True)
+    header_row = next(records, None)
+    if header_row is None:
         msg = f"{path}: the file has no header row; it needs one"
-        raise DataFileError(msg) from exc
-    headers = [str(c).strip().lstrip("\ufeff") for c in reader.orig_names] if hasattr(reader, "orig_names") else None
+        raise DataFileError(msg)
+    headers = _header_names(header_row)
+    width = len(headers)
+    is_csv = encoding != "xlsx"
 
-    def gen_csv() -> Iterator[pd.DataFrame]:
+    def gen() -> Iterator[pd.DataFrame]:
+        batch: list = []
         try:
-            for chunk in reader:
-                chunk.columns = [str(c).strip().lstrip("\ufeff") for c in chunk.columns]
-                yield chunk.astype(object)
-        except pd.errors.ParserError as exc:
-            msg = f"{path}: not a well-formed CSV table ({exc}); check quoting and the number of columns on that line"
-            raise DataFileError(msg) from exc
+            for k, rec in enumerate(records, start=2):
+                if len(rec) > width and any(not is_blank(v) for v in rec[width:]):
+                    msg = f"{path}: row {k} has {len(rec)} cells but the header has {width}; a comma inside a value needs quotes"
+                    raise DataFileError(msg)
+                cells = list(rec[:width]) + [None] * (width - len(rec))
+                batch.append([None if is_csv and v == "" else v for v in cells])
+                if len(batch) >= chunksize:
+                    yield pd.DataFrame(batch, columns=headers, dtype=object)
+                    batch = []
+            if batch:
+                yield pd.DataFrame(batch, columns=headers, dtype=object)
         finally:
-            reader.close()
+            records.close()
 
-    it = gen_csv()
-    if headers is None:
-        first = next(it, None)
-        if first is None:
-            return [], iter(())
-        headers = list(first.columns)
-
-        def chained() -> Iterator[pd.DataFrame]:
-            yield first
-            yield from it
-
-        return headers, chained()
-    return headers, it
+    return headers, gen()
 
 
-_FULLWIDTH = str.maketrans("０１２３４５６７８９．－＋，", "0123456789.-+,")
-
-
-def _number(value) -> float | None:
-    if is_blank(value):
-        return None
-    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
-        f = float(value)
-    else:
-        text = unicodedata.normalize("NFKC", str(value)).translate(_FULLWIDTH).strip().replace("°", "")
-        try:
-            f = float(text)
-        except ValueError:
-            return None
-    return f if np.isfinite(f) else None
+def _header_names(row: tuple) -> list[str]:
+    """Header names: stripped, ``column N`` for an empty one, ``name.1`` for a repeated one."""
+    out: list[str] = []
+    for i, h in enumerate(row):
+        name = str(h).strip().lstrip("\ufeff").strip() if h is not None and str(h).strip() else f"column {i + 1}"
+        base, k = name, 0
+        while name in out:
+            k += 1
+            name = f"{base}.{k}"
+        out.append(name)
+    return out
 
 
 def _content_id(t: dt.datetime, cat: str, sub: str | None, lon, lat, address) -> str:
@@ -327,16 +285,15 @@ def _process_chunk(chunk: pd.DataFrame, first_row: int, ctx: _Context, result: I
             if address is None:
                 reasons.append("no location: neither coordinates (经度/纬度) nor an address")
         else:
-            lon, lat = _number(lon_v), _number(lat_v)
+            lon, lat = parse_degrees(lon_v), parse_degrees(lat_v)
             if lon is None or lat is None:
                 which = "longitude" if lon is None else "latitude"
                 raw = lon_v if lon is None else lat_v
                 reasons.append(f"{which}: missing while the other coordinate is given" if is_blank(raw) else f"{which}: {raw!r} is not a number of degrees")
-            elif not bool(_crs.in_china(lon, lat)):
-                if bool(_crs.in_china(lat, lon)):
-                    reasons.append(f"longitude and latitude look swapped ({lon}, {lat}); put longitude (about 108.4 here) in the lon column")
-                else:
-                    reasons.append(f"coordinates ({lon}, {lat}) lie outside China; check the numbers and that they are degrees")
+            elif (side := lonlat_problem(lon, lat)) == "swapped":
+                reasons.append(f"longitude and latitude look swapped ({lon}, {lat}); put longitude (about 108.4 here) in the lon column")
+            elif side == "outside":
+                reasons.append(f"coordinates ({lon}, {lat}) lie outside China; check the numbers and that they are degrees")
             d_label = get(rec, "datum")
             if not is_blank(d_label):
                 try:
@@ -430,15 +387,15 @@ def _process_chunk(chunk: pd.DataFrame, first_row: int, ctx: _Context, result: I
 def _id_text(v) -> str:
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
-    return unicodedata.normalize("NFKC", str(v)).strip()
+    return ascii_text(str(v)).strip()
 
 
 def _is_time_only(v) -> bool:
-    return isinstance(v, dt.time) or bool(_TIME_ONLY_RE.match(unicodedata.normalize("NFKC", str(v)).strip()))
+    return isinstance(v, dt.time) or bool(_TIME_ONLY_RE.match(ascii_text(str(v)).strip()))
 
 
 def _parse_clock(text: str) -> dt.time:
-    nums = [int(n) for n in re.findall(r"\d+", unicodedata.normalize("NFKC", text))]
+    nums = [int(n) for n in re.findall(r"\d+", ascii_text(text))]
     h = nums[0] + (12 if ("下午" in text or "晚上" in text) and nums[0] < 12 else 0)
     return dt.time(h, nums[1] if len(nums) > 1 else 0, nums[2] if len(nums) > 2 else 0)
 
@@ -485,8 +442,9 @@ def read_mapping(path: str | os.PathLike) -> dict:
 
 
 def import_incidents(
-    path: str | os.PathLike,
+    path: Source,
     *,
+    name: str | None = None,
     out: str | os.PathLike | None = None,
     datum: str | None = None,
     mapping: dict[str, str] | None = None,
@@ -509,7 +467,10 @@ def import_incidents(
     Parameters
     ----------
     path
-        ``.csv`` (UTF-8, UTF-8 with BOM or GB18030/GBK, detected) or ``.xlsx`` (first sheet).
+        ``.csv`` (UTF-8, UTF-8 with BOM or GB18030/GBK, detected; comma- or
+        tab-separated) or ``.xlsx`` (first sheet): a path, bytes or a binary file object.
+    name
+        The file's name for messages and its format (needed for bytes).
     out
         The store (default ``data/incidents.csv``).
     datum
@@ -541,14 +502,11 @@ def import_incidents(
     SchemaError
         If the columns cannot be matched (no time, category or location).
     """
-    path = Path(path)
-    if not path.exists():
-        msg = f"{path}: no such file"
-        raise DataFileError(msg)
+    path = as_input(path, name=name)
     out = Path(out) if out is not None else settings.data_path("incidents.csv")
-    rejects_path = Path(rejects) if rejects is not None else out.parent / f"{path.stem}_rejects.csv"
-    check_output(out, reads=(path,), owns=("incidents.csv",))
-    check_output(rejects_path, reads=(path, out), option="--rejects")
+    rejects_path = Path(rejects) if rejects is not None else out.parent / f"{Path(path.label).stem}_rejects.csv"
+    check_output(out, reads=(path.path,), owns=("incidents.csv",))
+    check_output(rejects_path, reads=(path.path, out), option="--rejects")
     datum = _crs.normalize_datum(datum) if datum else "wgs84"
     if source is not None:
         src = map_source(source)

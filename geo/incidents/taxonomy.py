@@ -4,9 +4,8 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 
-from geo._validate import is_blank
+from geo._validate import ascii_text, is_blank
 from geo.errors import SchemaError
 
 # --- taxonomy ------------------------------------------------------------------
@@ -49,7 +48,7 @@ SOURCE_NAMES: tuple[str, ...] = tuple(SOURCES)
 
 
 def _label_key(label) -> str:
-    text = unicodedata.normalize("NFKC", str(label)).strip().lower()
+    text = ascii_text(str(label)).strip().lower()
     return re.sub(r"[\s_\-/·.、]+", "", text)
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 
 import numpy as np
 import pandas as pd
+from openpyxl.utils.datetime import from_excel
+
+from geo._validate import ascii_text
 
 #: Local time zone of every incident time.
 TIMEZONE = "Asia/Shanghai"
@@ -27,7 +29,6 @@ _DATE_RE = re.compile(
 )
 _COMPACT_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:[T\s]?(\d{2})(\d{2})(\d{2})?)?$")
 _TIME_ONLY_RE = re.compile(r"^(?:上午|下午|晚上)?\s*\d{1,2}\s*[:时点]\s*\d{0,2}\s*分?(?:\s*[:]?\s*\d{1,2}\s*秒?)?$")
-_EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 #: Excel serial numbers accepted as dates: 1990-01-01 to 2099-12-31.
 _EXCEL_RANGE = (32874.0, 73415.0)
 
@@ -66,7 +67,7 @@ def parse_time(value) -> dt.datetime:
         raise ValueError(f"{value.isoformat()} is a time of day without a date; give the date too (e.g. 2021-03-04 21:15)")
     if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
         return _from_excel(float(value))
-    text = unicodedata.normalize("NFKC", str(value)).strip()
+    text = ascii_text(str(value)).strip()
     if not text:
         raise ValueError("no time given")
     try:
@@ -98,7 +99,8 @@ def _from_excel(number: float) -> dt.datetime:
     if not np.isfinite(number) or not lo <= number <= hi:
         raise ValueError(f"{number!r} is not a date: as an Excel serial number it lies outside 1990-2099; write e.g. 2021-03-04 21:15")
     # Round to the second: Excel stores times as fractions of a day.
-    return _EXCEL_EPOCH + dt.timedelta(seconds=round(number * 86400.0))
+    t = from_excel(number)
+    return t.replace(microsecond=0) + dt.timedelta(seconds=round(t.microsecond / 1e6))
 
 
 def format_time(t: dt.datetime) -> str:

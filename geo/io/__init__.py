@@ -5,7 +5,8 @@ GeoPackage, lon/lat tables) and ``writers`` (GeoJSON, CSV/XLSX).
 from __future__ import annotations
 
 from geo._atomic import atomic_write, atomic_writer
-from geo.io.features import parse_degrees, read_estates, read_features, read_incidents, read_routes
+from geo._validate import parse_degrees
+from geo.io.features import read_estates, read_features, read_incidents, read_routes
 from geo.io.tables import LAT_COLUMNS, LON_COLUMNS, detect_encoding, read_table
 from geo.io.writers import (
     EXCEL_CELL_MAX_CHARS,

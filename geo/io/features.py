@@ -4,9 +4,7 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -16,18 +14,18 @@ import shapely
 
 from geo import crs as _crs
 from geo import settings
-from geo._validate import FULLWIDTH, check_frame, is_blank
+from geo._validate import check_frame, is_blank, parse_degrees
 from geo.errors import DataFileError, DatumError, SchemaError
-from geo.io.tables import _TABLE_SUFFIXES, LAT_COLUMNS, LON_COLUMNS, _check_exists, _count, _read_table
+from geo.io.tables import LAT_COLUMNS, LON_COLUMNS, TABLE_SUFFIXES, Input, Source, as_input, count_problems, read_table_problems
 from geo.io.writers import RESERVED_MEMBERS
 from geo.schemas import ESTATES, INCIDENTS, ROUTES, Schema
 
 
-def _read_geojson(path: Path) -> _Parts:
+def _read_geojson(path: Input) -> _Parts:
     """Read a GeoJSON file into properties, geometries, its declared datum and CRS, and its problems."""
     try:
-        with open(path, encoding="utf-8-sig") as fh:
-            text = fh.read()
+        with path.open() as fh:
+            text = fh.read().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         msg = f"{path}: byte {exc.start} is not UTF-8; GeoJSON must be UTF-8 (RFC 7946): re-save the file as UTF-8"
         raise DataFileError(msg) from exc
@@ -128,8 +126,8 @@ def _find_column(columns, candidates) -> str | None:
     return None
 
 
-def _read_table_parts(path: Path, id_field: str) -> _Parts:
-    df, problems = _read_table(path)
+def _read_table_parts(path: Input, id_field: str) -> _Parts:
+    df, problems = read_table_problems(path)
     parts = _Parts()
     parts.problems.extend(problems)
     rows = df.attrs["rows"]
@@ -199,29 +197,22 @@ def _row_list(rows: list[int], limit: int = 10) -> str:
     return text + (f" and {len(rows) - limit} more" if len(rows) > limit else "")
 
 
-def parse_degrees(value) -> float | None:
-    """Read a number of degrees written as text: full-width digits, a degree sign or a trailing E/N are accepted."""
-    if is_blank(value):
-        return None
-    if isinstance(value, (int, float)):
-        return float(value) if np.isfinite(value) else None
-    text = str(value).translate(FULLWIDTH).strip().replace("°", "").replace("º", "").rstrip("ENen").strip()
-    try:
-        out = float(text)
-    except ValueError:
-        return None
-    return out if np.isfinite(out) else None
-
-
 def read_features(
-    path: str | os.PathLike, schema: Schema, *, datum: str | None = None, layer: str | None = None, extra_checks=None
+    path: Source | Input,
+    schema: Schema,
+    *,
+    datum: str | None = None,
+    layer: str | None = None,
+    extra_checks=None,
+    name: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read and validate a vector file against ``schema``.
 
     Parameters
     ----------
     path
-        GeoJSON, GeoPackage, CSV or XLSX.
+        GeoJSON, GeoPackage, CSV or XLSX: a path, the file's bytes or a
+        binary file object (an upload).
     schema
         One of :data:`geo.schemas.SCHEMAS`.
     datum
@@ -235,13 +226,16 @@ def read_features(
         kind of file needs (e.g. house-number ranges of a gazetteer). It sees the
         raw properties and geometries, one entry per feature, and its problems are
         reported together with the schema's, so a file is fixed in one pass.
+    name
+        The file's name for messages and to tell its format (needed for
+        bytes; default the path or the file object's ``name``).
 
     Returns
     -------
     geopandas.GeoDataFrame
         In WGS-84 (EPSG:4326), properties typed as the schema says.
         ``attrs["notices"]`` lists what was done to the data on reading
-        (datum or CRS conversions), ``attrs["source"]`` the path,
+        (datum or CRS conversions), ``attrs["source"]`` the file's name,
         ``attrs["metadata"]`` the other top-level members of a GeoJSON file
         (e.g. ``synthetic``, ``note``, ``version``).
 
@@ -252,14 +246,13 @@ def read_features(
     SchemaError
         With every problem of the file, one per line.
     """
-    path = Path(path)
-    _check_exists(path)
-    suffix = path.suffix.lower()
+    path = as_input(path, name=name)
+    suffix = path.suffix
     if suffix in {".geojson", ".json"}:
         parts = _read_geojson(path)
     elif suffix == ".gpkg":
         parts = _read_gpkg(path, layer)
-    elif suffix in _TABLE_SUFFIXES:
+    elif suffix in TABLE_SUFFIXES:
         parts = _read_table_parts(path, schema.id_field)
     else:
         msg = f"{path}: unsupported file type {suffix!r}; use .geojson, .gpkg, .csv or .xlsx"
@@ -280,7 +273,7 @@ def read_features(
         problems.extend(extra_checks(parts.props, geoms, parts.locations))
     problems.sort(key=_problem_order)
     if problems:
-        msg = f"{path}: {_count(problems)} in this {schema.name} file"
+        msg = f"{path}: {count_problems(problems)} in this {schema.name} file"
         raise SchemaError(msg, problems)
     if src_datum != "wgs84" and len(gdf):
         gdf = gdf.set_geometry(_crs.convert_geometries(gdf.geometry.values, src=src_datum, dst="wgs84"), crs=settings.storage_crs)
@@ -328,11 +321,11 @@ def _reproject(geoms: list, crs: pyproj.CRS) -> list:
     return [g if g is None or g is _BROKEN else shapely.transform(g, _transform) for g in geoms]
 
 
-def _read_gpkg(path: Path, layer: str | None) -> _Parts:
+def _read_gpkg(path: Input, layer: str | None) -> _Parts:
     import pyogrio
 
     try:
-        raw = pyogrio.read_dataframe(path, layer=layer)
+        raw = pyogrio.read_dataframe(path.path if path.path is not None else path.data, layer=layer)
     except Exception as exc:  # pyogrio raises DataSourceError, DataLayerError, ...
         msg = f"{path}: cannot be read as a GeoPackage ({exc})"
         raise DataFileError(msg) from exc
@@ -351,16 +344,16 @@ def _read_gpkg(path: Path, layer: str | None) -> _Parts:
     return parts
 
 
-def read_estates(path: str | os.PathLike | None = None, *, datum: str | None = None) -> gpd.GeoDataFrame:
+def read_estates(path: Source | None = None, *, datum: str | None = None, name: str | None = None) -> gpd.GeoDataFrame:
     """Read the estates file (default ``data/estates.geojson``), validated; see :func:`read_features`."""
-    return read_features(path or settings.data_path("estates.geojson"), ESTATES, datum=datum)
+    return read_features(settings.data_path("estates.geojson") if path is None else path, ESTATES, datum=datum, name=name)
 
 
-def read_routes(path: str | os.PathLike | None = None, *, datum: str | None = None) -> gpd.GeoDataFrame:
+def read_routes(path: Source | None = None, *, datum: str | None = None, name: str | None = None) -> gpd.GeoDataFrame:
     """Read patrol routes (default ``data/patrol_routes.geojson``), validated; see :func:`read_features`."""
-    return read_features(path or settings.data_path("patrol_routes.geojson"), ROUTES, datum=datum)
+    return read_features(settings.data_path("patrol_routes.geojson") if path is None else path, ROUTES, datum=datum, name=name)
 
 
-def read_incidents(path: str | os.PathLike, *, datum: str | None = None) -> gpd.GeoDataFrame:
+def read_incidents(path: Source, *, datum: str | None = None, name: str | None = None) -> gpd.GeoDataFrame:
     """Read an incidents vector file, validated; see :func:`read_features`."""
-    return read_features(path, INCIDENTS, datum=datum)
+    return read_features(path, INCIDENTS, datum=datum, name=name)

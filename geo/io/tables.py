@@ -6,11 +6,16 @@ from __future__ import annotations
 import codecs
 import csv
 import io as io_
+import itertools
 import os
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
+from openpyxl.utils import get_column_letter
 
 from geo._validate import is_blank
 from geo.errors import DataFileError, SchemaError
@@ -19,14 +24,100 @@ from geo.errors import DataFileError, SchemaError
 LON_COLUMNS = ("lon", "lng", "longitude", "x", "经度")
 LAT_COLUMNS = ("lat", "latitude", "y", "纬度")
 
-_TABLE_SUFFIXES = {".csv", ".txt", ".xlsx", ".xlsm"}
-_VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg"}
+TABLE_SUFFIXES = {".csv", ".txt", ".xlsx", ".xlsm"}
+EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
+
+#: What every reader takes: a path, the bytes of a file, or a binary file object (an upload).
+Source = str | os.PathLike | bytes | bytearray | BinaryIO
+
+
+# --- sources --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Input:
+    """A file to read, given as a path or in memory, with the name that messages use.
+
+    Build it with :func:`as_input`.
+
+    Attributes
+    ----------
+    label
+        The name messages give the file: the path as given, or the user's file name.
+    suffix
+        Lower-case suffix of the file name (``.csv``), which decides the format.
+    path
+        The file on disk, or None for data in memory.
+    data
+        The bytes, or None for a file on disk.
+    """
+
+    label: str
+    suffix: str
+    path: Path | None = None
+    data: bytes | None = None
+
+    def open(self) -> BinaryIO:
+        """Open the data for reading in binary."""
+        return open(self.path, "rb") if self.path is not None else io_.BytesIO(self.data)
+
+    def size(self) -> int:
+        """Size in bytes."""
+        return self.path.stat().st_size if self.path is not None else len(self.data)
+
+    def __str__(self) -> str:
+        return self.label
+
+
+def as_input(source: Source | Input, *, name: str | None = None) -> Input:
+    """Wrap a path, bytes or binary file object as an :class:`Input`.
+
+    Parameters
+    ----------
+    source
+        Path (str or PathLike), bytes, or a binary file object such as an
+        uploaded file.
+    name
+        The file's name for messages and to tell its format by suffix; by
+        default the path, or the file object's ``name``.
+
+    Raises
+    ------
+    DataFileError
+        If a path names no file, or a folder.
+    """
+    if isinstance(source, Input):
+        return source if name is None else Input(name, Path(name).suffix.lower(), source.path, source.data)
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        label = name or str(source)
+        if not path.exists():
+            msg = f"{label}: no such file"
+            raise DataFileError(msg)
+        if path.is_dir():
+            msg = f"{label}: is a folder, not a file"
+            raise DataFileError(msg)
+        return Input(label, Path(name or path.name).suffix.lower(), path=path)
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+    elif hasattr(source, "read"):
+        if hasattr(source, "seek"):
+            source.seek(0)
+        data = source.read()
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        name = name or getattr(source, "name", None)
+    else:
+        msg = f"cannot read {type(source).__name__}: give a path, bytes or a binary file object"
+        raise TypeError(msg)
+    label = str(name) if name else "uploaded file"
+    return Input(label, Path(label).suffix.lower(), data=data)
 
 
 # --- low-level readers --------------------------------------------------------
 
 
-def detect_encoding(path: str | os.PathLike, *, sample_bytes: int = 1 << 20) -> str:
+def detect_encoding(path: Source | Input, *, sample_bytes: int = 1 << 20, name: str | None = None) -> str:
     """Detect the text encoding of a CSV file: UTF-8 (with or without BOM), UTF-16 or GB18030.
 
     GB18030 is a superset of GBK and GB2312, so files saved by Excel or WPS
@@ -36,9 +127,11 @@ def detect_encoding(path: str | os.PathLike, *, sample_bytes: int = 1 << 20) -> 
     Parameters
     ----------
     path
-        The file.
+        The file: a path, bytes or a binary file object.
     sample_bytes
         How much of the file to look at.
+    name
+        The file's name for messages (default the path).
 
     Returns
     -------
@@ -50,7 +143,8 @@ def detect_encoding(path: str | os.PathLike, *, sample_bytes: int = 1 << 20) -> 
     DataFileError
         If the file is neither UTF-8 nor GB18030.
     """
-    with open(path, "rb") as fh:
+    inp = as_input(path, name=name)
+    with inp.open() as fh:
         raw = fh.read(sample_bytes)
         more = fh.read(1) != b""
     if raw.startswith(codecs.BOM_UTF8):
@@ -64,20 +158,22 @@ def detect_encoding(path: str | os.PathLike, *, sample_bytes: int = 1 << 20) -> 
         except UnicodeDecodeError:
             continue
         return enc
-    msg = f"{path}: the text is neither UTF-8 nor GB18030/GBK; save it as UTF-8 (CSV UTF-8 in Excel/WPS)"
+    msg = f"{inp}: the text is neither UTF-8 nor GB18030/GBK; save it as UTF-8 (CSV UTF-8 in Excel/WPS)"
     raise DataFileError(msg)
 
 
-def read_table(path: str | os.PathLike, *, nrows: int | None = None) -> pd.DataFrame:
+def read_table(path: Source | Input, *, nrows: int | None = None, name: str | None = None) -> pd.DataFrame:
     """Read a CSV (UTF-8, UTF-8 with BOM, UTF-16 or GB18030/GBK, detected) or XLSX file as strings.
 
     Parameters
     ----------
     path
         ``.csv``/``.txt`` (comma- or tab-separated) or ``.xlsx``/``.xlsm``
-        (first sheet, header in row 1).
+        (first sheet, header in row 1): a path, bytes or a binary file object.
     nrows
         Read only this many data rows.
+    name
+        The file's name for messages and its format (needed for bytes).
 
     Returns
     -------
@@ -94,32 +190,30 @@ def read_table(path: str | os.PathLike, *, nrows: int | None = None) -> pd.DataF
     SchemaError
         With every malformed row (more cells than the header has) and header problem.
     """
-    df, problems = _read_table(Path(path), nrows=nrows)
+    inp = as_input(path, name=name)
+    df, problems = read_table_problems(inp, nrows=nrows)
     if problems:
-        msg = f"{path}: {_count(problems)} in this table"
+        msg = f"{inp}: {count_problems(problems)} in this table"
         raise SchemaError(msg, problems)
     return df
 
 
-def _count(problems: list[str]) -> str:
+def count_problems(problems: list[str]) -> str:
+    """``"1 problem"``, ``"3 problems"``."""
     return f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
 
 
-def _read_table(path: Path, *, nrows: int | None = None) -> tuple[pd.DataFrame, list[str]]:
+def read_table_problems(path: Source | Input, *, nrows: int | None = None) -> tuple[pd.DataFrame, list[str]]:
     """Read a table as strings; return it with every structural problem (row numbers as a spreadsheet counts)."""
-    _check_exists(path)
-    suffix = path.suffix.lower()
-    if path.stat().st_size == 0:
+    path = as_input(path)
+    if path.size() == 0:
         msg = f"{path}: the file is empty; it needs a header row and at least one data row"
         raise DataFileError(msg)
-    if suffix in {".xlsx", ".xlsm"}:
-        records, encoding = _excel_records(path, nrows), "xlsx"
-    elif suffix == ".xls":
-        msg = f"{path}: old Excel 97-2003 (.xls) files are not read; save it as .xlsx or CSV UTF-8"
-        raise DataFileError(msg)
-    else:
-        encoding = detect_encoding(path)
-        records = _csv_records(path, encoding, nrows)
+    encoding, stream = iter_records(path)
+    records = list(itertools.islice(stream, None if nrows is None else nrows + 1))
+    stream.close()
+    while records and all(is_blank(v) for v in records[-1]):
+        records.pop()
     if not records or all(is_blank(v) for v in records[0]):
         msg = f"{path}: the first row is empty; row 1 must be the header (column names)"
         raise DataFileError(msg)
@@ -131,11 +225,11 @@ def _read_table(path: Path, *, nrows: int | None = None) -> tuple[pd.DataFrame, 
     for j, name in enumerate(header):
         if not name:
             if any(j < len(r) and not is_blank(r[j]) for r in records[1:]):
-                problems.append(f"column {_column_letter(j)}: has values but no name in the header row (row 1); give it one")
+                problems.append(f"column {get_column_letter(j + 1)}: has values but no name in the header row (row 1); give it one")
             continue
         if name in seen:
             problems.append(
-                f"column {_column_letter(j)}: the name {name!r} is already used by column {_column_letter(seen[name])}; give each column its own name"
+                f"column {get_column_letter(j + 1)}: the name {name!r} is already used by column {get_column_letter(seen[name] + 1)}; give each column its own name"
             )
             continue
         seen[name] = j
@@ -157,56 +251,81 @@ def _read_table(path: Path, *, nrows: int | None = None) -> tuple[pd.DataFrame, 
     return df, problems
 
 
-def _column_letter(j: int) -> str:
-    """Spreadsheet letter of the 0-based column ``j`` (0 -> A, 26 -> AA)."""
-    out = ""
-    j += 1
-    while j:
-        j, r = divmod(j - 1, 26)
-        out = chr(65 + r) + out
-    return out
+def iter_records(path: Source | Input, *, raw: bool = False) -> tuple[str, Iterator[tuple]]:
+    """Stream the rows of a CSV or XLSX table, the header row first: the one low-level table reader.
+
+    CSV files are decoded with :func:`detect_encoding` and split on tabs when
+    the first line has tabs and no comma, else on commas. XLSX files are read
+    from their first sheet.
+
+    Parameters
+    ----------
+    path
+        A path, bytes or a binary file object (see :func:`as_input`).
+    raw
+        Keep XLSX cell values as openpyxl gives them (numbers, datetimes)
+        instead of text.
+
+    Returns
+    -------
+    encoding : str
+        The CSV encoding, or ``"xlsx"``.
+    rows : iterator of tuple
+        Each record as a tuple of cells (CSV cells are text); close it to
+        release the file early.
+
+    Raises
+    ------
+    DataFileError
+        If the file is an old .xls workbook, not a workbook, not decodable
+        text or not well-formed CSV (while iterating).
+    """
+    path = as_input(path)
+    if path.suffix in EXCEL_SUFFIXES:
+        return "xlsx", _excel_rows(path, raw=raw)
+    if path.suffix == ".xls":
+        msg = f"{path}: old Excel 97-2003 (.xls) files are not read; save it as .xlsx or CSV UTF-8"
+        raise DataFileError(msg)
+    encoding = detect_encoding(path)
+    return encoding, _csv_rows(path, encoding)
 
 
-def _csv_records(path: Path, encoding: str, nrows: int | None) -> list[list[str]]:
+def _csv_rows(path: Input, encoding: str) -> Iterator[tuple]:
+    fh = io_.TextIOWrapper(path.open(), encoding=encoding, newline="")
+    count = 0
     try:
-        with open(path, encoding=encoding, newline="") as fh:
-            text = fh.read()
+        first = fh.readline()
+        delimiter = "\t" if "\t" in first and "," not in first else ","
+        for rec in csv.reader(itertools.chain([first], fh), delimiter=delimiter, strict=True):
+            count += 1
+            yield tuple(rec)
     except UnicodeDecodeError as exc:
-        msg = f"{path}: byte {exc.start} cannot be decoded as {encoding}; save the file as CSV UTF-8"
+        msg = f"{path}: the text after row {count} cannot be decoded as {encoding}; save the file as CSV UTF-8"
         raise DataFileError(msg) from exc
-    first = text.split("\n", 1)[0]
-    delimiter = "\t" if "\t" in first and "," not in first else ","
-    records = []
-    try:
-        for rec in csv.reader(io_.StringIO(text), delimiter=delimiter, strict=True):
-            records.append(rec)
-            if nrows is not None and len(records) > nrows:
-                break
     except csv.Error as exc:
-        msg = f"{path}: not a well-formed CSV table at row {len(records) + 1} ({exc}); check the quotes on that row"
+        msg = f"{path}: not a well-formed CSV table at row {count + 1} ({exc}); check the quotes on that row"
         raise DataFileError(msg) from exc
-    return records
+    finally:
+        fh.close()
 
 
-def _excel_records(path: Path, nrows: int | None) -> list[tuple]:
+def _excel_rows(path: Input, *, raw: bool) -> Iterator[tuple]:
     import openpyxl
 
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        wb = openpyxl.load_workbook(path.path if path.path is not None else path.open(), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises zipfile, KeyError, InvalidFileException...
         msg = f"{path}: cannot be read as an Excel .xlsx workbook ({type(exc).__name__}: {exc})"
         raise DataFileError(msg) from exc
-    try:
-        records = []
-        for rec in wb.worksheets[0].iter_rows(values_only=True):
-            records.append(tuple(_excel_text(v) for v in rec))
-            if nrows is not None and len(records) > nrows:
-                break
-    finally:
-        wb.close()
-    while records and all(is_blank(v) for v in records[-1]):
-        records.pop()
-    return records
+
+    def rows() -> Iterator[tuple]:
+        try:
+            for rec in wb.worksheets[0].iter_rows(values_only=True):
+                yield rec if raw else tuple(_excel_text(v) for v in rec)
+        finally:
+            wb.close()
+
+    return rows()
 
 
 def _excel_text(value):
@@ -215,12 +334,3 @@ def _excel_text(value):
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
-
-
-def _check_exists(path: Path) -> None:
-    if not path.exists():
-        msg = f"{path}: no such file"
-        raise DataFileError(msg)
-    if path.is_dir():
-        msg = f"{path}: is a folder, not a file"
-        raise DataFileError(msg)

@@ -14,12 +14,12 @@ import numpy as np
 import pandas as pd
 import pyproj
 import shapely
+from openpyxl.utils import get_column_letter
 
 from geo import crs as _crs
 from geo import settings
 from geo._atomic import atomic_write, atomic_writer
 from geo.errors import DataFileError, SchemaError
-from geo.io.tables import _column_letter
 
 # --- writers -------------------------------------------------------------------
 
@@ -274,7 +274,7 @@ def _excel_cell_problems(df: pd.DataFrame) -> list[str]:
         for k, value in enumerate(df[col].tolist(), start=2):
             if not isinstance(value, str):
                 continue
-            cell = f"cell {_column_letter(j)}{k} (column '{col}')"
+            cell = f"cell {get_column_letter(j + 1)}{k} (column '{col}')"
             if ILLEGAL_CHARACTERS_RE.search(value):
                 problems.append(f"{cell}: has a control character Excel cannot hold; remove it")
             elif len(value) > EXCEL_CELL_MAX_CHARS:

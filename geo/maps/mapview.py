@@ -34,6 +34,7 @@ from jinja2 import Template
 
 from geo import crs as _crs
 from geo import settings
+from geo._validate import is_blank
 from geo.coverage.rule import STATUS_LABELS_ZH
 
 # --- labels and colours -------------------------------------------------------------
@@ -146,23 +147,12 @@ def safe_text(value) -> str:
     return text.replace("`", "&#96;").replace("$", "&#36;").replace("\\", "&#92;")
 
 
-def _is_blank(value) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, (list, tuple, set, np.ndarray)):
-        return len(value) == 0
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
-
-
 def _as_list(value) -> list[str]:
     """Team ids from a list, an array or a comma/semicolon/、 separated string."""
-    if _is_blank(value):
-        return []
     if isinstance(value, (list, tuple, set, np.ndarray)):
-        return [str(v) for v in value if not _is_blank(v)]
+        return [str(v) for v in value if not is_blank(v)]
+    if is_blank(value):
+        return []
     text = str(value).replace("；", ",").replace(";", ",").replace("、", ",").replace("，", ",")
     return [t.strip() for t in text.split(",") if t.strip()]
 
@@ -173,7 +163,7 @@ def _table(rows: Iterable[tuple[str, object]]) -> str:
 
 
 def _distance_text(metres) -> str:
-    if _is_blank(metres):
+    if is_blank(metres):
         return ""
     return f"{float(metres):,.0f} 米"
 
@@ -381,7 +371,7 @@ def _add_offline_basemap(m: folium.Map, *, basemap_path: Path, gazetteer_path: P
 
 def _estate_popup(row: pd.Series, team_names: dict[str, str], *, radius_m: float | None = None) -> tuple[str, str]:
     status = row.get("status")
-    zh, en, _ = status_style(radius_m).get(status, UNKNOWN_STATUS) if not _is_blank(status) else UNKNOWN_STATUS
+    zh, en, _ = status_style(radius_m).get(status, UNKNOWN_STATUS) if not is_blank(status) else UNKNOWN_STATUS
 
     def teams(value) -> str:
         ids = _as_list(value)
@@ -395,7 +385,7 @@ def _estate_popup(row: pd.Series, team_names: dict[str, str], *, radius_m: float
         ("整治年度 batch", safe_text(row.get("batch_year", ""))),
         ("状态 status", f"{safe_text(zh)} <small>{safe_text(en)}</small>"),
     ]
-    if "nearest_team_id" in row.index and not _is_blank(row.get("nearest_team_id")):
+    if "nearest_team_id" in row.index and not is_blank(row.get("nearest_team_id")):
         tid = str(row["nearest_team_id"])
         rows.append(("最近队伍 nearest", f"{safe_text(team_names.get(tid, tid))} · {safe_text(_distance_text(row.get('nearest_distance_m')))}"))
     if "covering_team_ids" in row.index:
@@ -404,7 +394,7 @@ def _estate_popup(row: pd.Series, team_names: dict[str, str], *, radius_m: float
         r_zh, r_en = radius_text(radius_m)
         rows.append((f"{r_zh}内队伍 within {r_en}", teams(row.get("nearby_team_ids"))))
     quality = row.get("geocode_quality")
-    if not _is_blank(quality):
+    if not is_blank(quality):
         rows.append(("定位 geocode", safe_text(QUALITY_LABELS.get(str(quality), str(quality)))))
     if _is_approximate(row):
         rows.append(("注意 note", "位置为近似 · approximate position"))
@@ -414,10 +404,10 @@ def _estate_popup(row: pd.Series, team_names: dict[str, str], *, radius_m: float
 
 def _is_approximate(row: pd.Series) -> bool:
     synthetic = row.get("synthetic")
-    if not _is_blank(synthetic) and str(synthetic).lower() in {"true", "1"}:
+    if not is_blank(synthetic) and str(synthetic).lower() in {"true", "1"}:
         return True
     quality = row.get("geocode_quality")
-    return _is_blank(quality) or str(quality) not in {"surveyed", "exact"}
+    return is_blank(quality) or str(quality) not in {"surveyed", "exact"}
 
 
 def _route_popup(row: pd.Series) -> tuple[str, str]:
@@ -431,9 +421,9 @@ def _route_popup(row: pd.Series) -> tuple[str, str]:
         ("班次 shift", safe_text(SHIFT_LABELS.get(shift, shift))),
         ("路线编号 route", safe_text(row.get("route_id", ""))),
     ]
-    if not _is_blank(row.get("schedule")):
+    if not is_blank(row.get("schedule")):
         rows.append(("时间 schedule", safe_text(row.get("schedule"))))
-    if not _is_blank(row.get("synthetic")) and str(row.get("synthetic")).lower() in {"true", "1"}:
+    if not is_blank(row.get("synthetic")) and str(row.get("synthetic")).lower() in {"true", "1"}:
         rows.append(("注意 note", "演示路线，非真实 · synthetic demo route"))
     return _table(rows), f"{safe_text(row.get('team', ''))} · {safe_text(org_zh)}"
 
@@ -630,7 +620,7 @@ def build_map(
         group = folium.FeatureGroup(name="老旧小区 estates", show=True)
         for _, row in est.iterrows():
             status = row.get("status") if has_status else None
-            status = None if _is_blank(status) else str(status)
+            status = None if is_blank(status) else str(status)
             statuses.append(status or "")
             _, _, colour = STATUS_STYLE.get(status, UNKNOWN_STATUS)
             popup, tip = _estate_popup(row, team_names, radius_m=radius_m)
@@ -685,7 +675,7 @@ def _hotspot_colour(row: pd.Series) -> str:
     if category in {"cold", "冷点"}:
         return "#1976d2"
     for key in ("z", "gi_z"):
-        if key in row.index and not _is_blank(row.get(key)):
+        if key in row.index and not is_blank(row.get(key)):
             z = float(row[key])
             return "#d32f2f" if z > 0 else "#1976d2"
     return "#fb8c00"
