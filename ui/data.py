@@ -19,6 +19,7 @@ import pandas as pd
 import streamlit as st
 
 from geo import coverage, extensions, geocode, incidents, io, report, routes, settings
+from geo._atomic import clean_leftovers
 from geo.errors import GeoError, SchemaError
 from geo.incidents import effect, heat, hotspots, risk
 from geo.maps import mapview, offline
@@ -38,7 +39,14 @@ def data_dir() -> Path:
     path = Path(os.environ.get("SHAHE_DATA_DIR") or DEFAULT_DATA_DIR)
     if Path(settings.data_dir) != path:
         settings.data_dir = path
+    _clean_once(str(path))
     return path
+
+
+@st.cache_resource(show_spinner=False)
+def _clean_once(folder: str) -> int:
+    """Remove temporary files of writes killed earlier, once per app process and data folder."""
+    return len(clean_leftovers(folder))
 
 
 def path_of(name: str) -> Path:

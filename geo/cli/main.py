@@ -42,6 +42,10 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    from geo import settings
+    from geo._atomic import clean_leftovers
+
+    clean_leftovers(settings.data_dir)  # temporary files of writes killed earlier
     try:
         return int(args.func(args) or 0)
     except SchemaError as exc:
