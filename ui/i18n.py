@@ -81,6 +81,7 @@ TEXTS: dict[str, tuple[str, str]] = {
         "No editor password is set: the administrator sets editor_password in .streamlit/secrets.toml or SHAHE_EDITOR_PASSWORD first.",
     ),
     "wrong_password": ("口令错误", "Wrong password"),
+    "login_wait": ("口令错误次数过多，请 {s} 秒后再试。", "Too many wrong passwords; try again in {s} s."),
     "draw_hint": (
         "在地图上用左侧工具画线（新路线或延伸段），或上传 GeoJSON/GPX 文件；然后指定队伍并预览覆盖变化。",
         "Draw a line on the map (a new route or an extension) or upload a GeoJSON/GPX file; then assign a team and preview the change.",
