@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from geo._atomic import atomic_write, atomic_writer
 from geo._validate import parse_degrees
-from geo.io.features import read_estates, read_features, read_incidents, read_routes
+from geo.io.features import read_estates, read_features, read_incidents, read_lines, read_routes
 from geo.io.tables import LAT_COLUMNS, LON_COLUMNS, detect_encoding, read_table
 from geo.io.writers import (
     EXCEL_CELL_MAX_CHARS,
@@ -18,4 +18,4 @@ from geo.io.writers import (
     write_table,
 )
 
-__all__ = ["EXCEL_CELL_MAX_CHARS", "FORMULA_TRIGGERS", "LAT_COLUMNS", "LON_COLUMNS", "RESERVED_MEMBERS", "atomic_write", "atomic_writer", "detect_encoding", "guard_formulas", "parse_degrees", "read_estates", "read_features", "read_incidents", "read_routes", "read_table", "to_geojson_dict", "write_geojson", "write_table"]
+__all__ = ["EXCEL_CELL_MAX_CHARS", "FORMULA_TRIGGERS", "LAT_COLUMNS", "LON_COLUMNS", "RESERVED_MEMBERS", "atomic_write", "atomic_writer", "detect_encoding", "guard_formulas", "parse_degrees", "read_estates", "read_features", "read_incidents", "read_lines", "read_routes", "read_table", "to_geojson_dict", "write_geojson", "write_table"]

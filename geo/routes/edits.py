@@ -18,9 +18,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import shapely
-from shapely.geometry import shape
 
-from geo import crs as _crs
 from geo import io, settings
 from geo.errors import DataFileError, SchemaError
 from geo.routes.load import check_teams, read_gpx
@@ -90,31 +88,23 @@ def lines_from_geojson(doc, *, datum: str = "wgs84", source: str = "GeoJSON") ->
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             msg = f"{source}: not valid JSON ({exc}); paste a GeoJSON Feature or FeatureCollection"
             raise DataFileError(msg) from exc
-    if isinstance(doc, dict) and doc.get("datum"):
-        datum = str(doc["datum"])
-    datum = _crs.normalize_datum(datum)
-    lines, problems = [], []
-    for i, geom in enumerate(_geometries(doc)):  # "feature N" from 0, as geo.io numbers features
-        kind = geom.get("type")
-        if kind not in LINE_TYPES:
-            problems.append(f"{source}, feature {i}: a {kind} is not a route; draw routes as lines")
-            continue
-        try:
-            g = shape(geom)
-        except (ValueError, TypeError, AttributeError, IndexError) as exc:
-            problems.append(f"{source}, feature {i}: unreadable coordinates ({exc})")
-            continue
-        if g.is_empty or not g.length > 0:
-            problems.append(f"{source}, feature {i}: the line needs at least two different points")
-            continue
-        lines.append(g)
-    if problems:
-        raise SchemaError(f"{source}: {len(problems)} feature(s) cannot be used as routes", problems)
-    if not lines:
-        raise SchemaError(f"{source}: no line found", [f"{source}: draw or give at least one LineString"])
-    if datum != "wgs84":
-        lines = list(_crs.convert_geometries(lines, src=datum, dst="wgs84"))
-    return lines
+        except RecursionError as exc:
+            msg = f"{source}: the JSON is nested too deeply to be GeoJSON; give a Feature or FeatureCollection with [lon, lat] coordinates"
+            raise DataFileError(msg) from exc
+    try:
+        geometries = _geometries(doc)
+    except RecursionError as exc:
+        msg = f"{source}: the GeoJSON is nested too deeply; give a Feature or FeatureCollection"
+        raise DataFileError(msg) from exc
+    collection = {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": g} for g in geometries]}
+    if isinstance(doc, dict):
+        collection.update({k: doc[k] for k in ("datum", "crs") if k in doc})
+    try:
+        text = json.dumps(collection).encode("utf-8")
+    except (ValueError, RecursionError) as exc:
+        msg = f"{source}: the GeoJSON cannot be read ({exc}); give a Feature or FeatureCollection with [lon, lat] coordinates"
+        raise DataFileError(msg) from exc
+    return io.read_lines(text, datum=datum, name=source)
 
 
 def lines_from_upload(name: str, data: bytes, *, datum: str = "wgs84") -> list[shapely.Geometry]:
