@@ -52,6 +52,15 @@ def is_blank(value) -> bool:
     return isinstance(value, str) and not value.strip()
 
 
+def is_true(value) -> bool:
+    """Return True for a true flag: True, 1, or text such as ``true``, ``yes``, ``是`` (blank is False)."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if is_blank(value):
+        return False
+    return str(value).strip().lower() in _TRUE
+
+
 def ascii_text(text: str) -> str:
     """Return ``text`` with full-width digits, signs and spaces (typed with a Chinese input method) as ASCII.
 

@@ -36,7 +36,8 @@ import pyproj
 import shapely
 
 from geo import io, settings
-from geo.coverage.model import CoverageModel
+from geo.coverage.model import CoverageModel, solved_model
+from geo.coverage.rule import Rule, as_rule
 from geo.errors import CRSError, SchemaError
 from geo.schemas import ROADS
 
@@ -212,12 +213,10 @@ def extension_proposals(
     estates: gpd.GeoDataFrame | None = None,
     routes: gpd.GeoDataFrame | None = None,
     *,
-    radius_m: float | None = None,
-    cover_m: float | None = None,
-    strict: bool = False,
-    shift: str | None = None,
+    rule: Rule | None = None,
     network=None,
     model: CoverageModel | None = None,
+    **rule_args,
 ) -> gpd.GeoDataFrame:
     """Propose, for every obligation, the extension that makes the team cover the estate.
 
@@ -225,13 +224,16 @@ def extension_proposals(
     ----------
     estates, routes
         GeoDataFrames in one CRS (ignored when ``model`` is given).
-    radius_m, cover_m, strict, shift
-        See :class:`geo.coverage.CoverageModel`.
+    rule
+        The question (:class:`geo.coverage.rule.Rule`; default the settings').
     network
         None for straight connectors, or a road network (path, GeoDataFrame or
         :class:`RoadNetwork` in the model's metric CRS) to measure along.
     model
         A model to reuse (solved if it is not yet).
+    **rule_args
+        ``radius_m``, ``cover_m``, ``strict``, ``shift``: the rule as separate
+        arguments instead of ``rule`` (kept for callers of earlier versions).
 
     Returns
     -------
@@ -243,8 +245,7 @@ def extension_proposals(
         (``straight`` or ``network``), ``rank`` (1 = cheapest for the estate),
         ``recommended`` (rank 1), and the connector line in WGS-84.
     """
-    if model is None:
-        model = CoverageModel.from_geodataframes(estates, routes, radius_m=radius_m, cover_m=cover_m, shift=shift, strict=strict)
+    model = solved_model(estates, routes, rule=as_rule(rule, **rule_args), model=model)
     pairs = model.pairs()
     ob = pairs.loc[pairs["obligation"]].reset_index(drop=True)
     if ob.empty:

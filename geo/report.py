@@ -6,24 +6,64 @@ from __future__ import annotations
 import geopandas as gpd
 import pandas as pd
 
-from geo.coverage.model import CoverageModel
-from geo.coverage.rule import STATUSES
+from geo._validate import is_blank, is_true
+from geo.coverage.model import CoverageModel, solved_model
+from geo.coverage.rule import STATUSES, Rule, as_rule
 from geo.extensions import extension_proposals
+
+#: Columns of the coverage report, in order (those present are written; ids joined with ';').
+#: The command line and the app write the same report.
+REPORT_COLUMNS: tuple[str, ...] = (
+    "estate_id",
+    "name",
+    "community",
+    "address",
+    "batch_year",
+    "status",
+    "covering_count",
+    "nearby_count",
+    "obligations_count",
+    "nearest_team_id",
+    "nearest_distance_m",
+    "covering_team_ids",
+    "nearby_team_ids",
+    "recommended_team_id",
+    "recommended_extension_m",
+    "extension_measure",
+    "geocode_quality",
+    "approximate_position",
+)
+
+
+def is_approximate_position(quality, synthetic=None) -> bool:
+    """Whether an estate's position is approximate: not surveyed (``geocode_quality`` other than ``surveyed``) or synthetic."""
+    return is_true(synthetic) or is_blank(quality) or str(quality).strip() != "surveyed"
+
+
+def synthetic_flags(frame: pd.DataFrame) -> pd.Series:
+    """Per row: whether the ``synthetic`` column says true (False where there is no such column)."""
+    if "synthetic" not in frame.columns:
+        return pd.Series(False, index=frame.index, dtype=bool)
+    return frame["synthetic"].map(is_true).astype(bool)
+
+
+def approximate_positions(frame: pd.DataFrame) -> pd.Series:
+    """Per estate: whether its position is approximate (see :func:`is_approximate_position`)."""
+    quality = frame["geocode_quality"] if "geocode_quality" in frame.columns else pd.Series(None, index=frame.index, dtype=object)
+    surveyed = quality.map(lambda q: not is_approximate_position(q)).astype(bool)
+    return ~surveyed | synthetic_flags(frame)
+
+
+def report_columns(table: pd.DataFrame) -> list[str]:
+    """The columns of :data:`REPORT_COLUMNS` that ``table`` has, in report order."""
+    return [c for c in REPORT_COLUMNS if c in table.columns]
 
 # --- tables for users ------------------------------------------------------------
 
 
 def coverage_table(
-    estates: gpd.GeoDataFrame,
-    routes: gpd.GeoDataFrame,
-    *,
-    radius_m: float | None = None,
-    cover_m: float | None = None,
-    strict: bool = False,
-    shift: str | None = None,
-    network=None,
-    model: CoverageModel | None = None,
-    proposals: gpd.GeoDataFrame | None = None,
+    estates: gpd.GeoDataFrame, routes: gpd.GeoDataFrame, *, rule: Rule | None = None, network=None,
+    model: CoverageModel | None = None, proposals: gpd.GeoDataFrame | None = None, **rule_args,
 ) -> gpd.GeoDataFrame:
     """Coverage status of every estate, with its recommended extension.
 
@@ -31,8 +71,8 @@ def coverage_table(
     ----------
     estates, routes
         GeoDataFrames in one CRS (WGS-84 as read by :mod:`geo.io`).
-    radius_m, cover_m, strict, shift
-        See :class:`CoverageModel`.
+    rule
+        The question (:class:`geo.coverage.rule.Rule`; default the settings').
     network
         Optional road network (path or GeoDataFrame of lines) to measure
         extensions along; see :func:`geo.extensions.extension_proposals`.
@@ -51,10 +91,8 @@ def coverage_table(
         ``recommended_extension_m``, ``extension_measure``, and the estate
         geometry in the estates' CRS.
     """
-    if model is None:
-        model = CoverageModel.from_geodataframes(estates, routes, radius_m=radius_m, cover_m=cover_m, shift=shift, strict=strict).solve()
+    model, props = _model_and_proposals(estates, routes, rule, rule_args, model, proposals, network)
     table = model.table()
-    props = proposals if proposals is not None else extension_proposals(estates, routes, model=model, network=network)
     rec = props.loc[props["recommended"], ["estate_id", "team_id", "extension_m", "extension_measure"]]
     rec = rec.rename(columns={"team_id": "recommended_team_id", "extension_m": "recommended_extension_m"})
     table = table.merge(pd.DataFrame(rec), on="estate_id", how="left")
@@ -67,16 +105,8 @@ def coverage_table(
 
 
 def team_table(
-    estates: gpd.GeoDataFrame,
-    routes: gpd.GeoDataFrame,
-    *,
-    radius_m: float | None = None,
-    cover_m: float | None = None,
-    strict: bool = False,
-    shift: str | None = None,
-    network=None,
-    model: CoverageModel | None = None,
-    proposals: gpd.GeoDataFrame | None = None,
+    estates: gpd.GeoDataFrame, routes: gpd.GeoDataFrame, *, rule: Rule | None = None, network=None,
+    model: CoverageModel | None = None, proposals: gpd.GeoDataFrame | None = None, **rule_args,
 ) -> pd.DataFrame:
     """What each team covers and what the rule obliges it to cover.
 
@@ -92,18 +122,16 @@ def team_table(
         total extra metres (there and back) if the team takes all its
         obligations; ids joined with ``;``.
     """
-    if model is None:
-        model = CoverageModel.from_geodataframes(estates, routes, radius_m=radius_m, cover_m=cover_m, shift=shift, strict=strict).solve()
+    model, props = _model_and_proposals(estates, routes, rule, rule_args, model, proposals, network)
     pairs = model.pairs()
-    props = proposals if proposals is not None else extension_proposals(estates, routes, model=model, network=network)
     teams = sorted(model.team_ids)
-    active = model._active_routes()
+    active = model.active_routes()
     rows = []
     by_team = {t: g for t, g in pairs.groupby("team_id", sort=False)}
     ext = props.groupby("team_id")["extension_m"].sum() if len(props) else pd.Series(dtype=float)
     codes = model.route_team
     for t in teams:
-        code = model._team_code[t]
+        code = model.team_code(t)
         rids = sorted(str(r) for r in model.route_ids[(codes == code) & active])
         if not rids and t not in by_team:
             continue
@@ -128,6 +156,13 @@ def team_table(
             }
         )
     return pd.DataFrame(rows)
+
+
+def _model_and_proposals(estates, routes, rule, rule_args, model, proposals, network) -> tuple[CoverageModel, gpd.GeoDataFrame]:
+    """The solved model and the extension proposals of a table: those given, else computed."""
+    model = solved_model(estates, routes, rule=as_rule(rule, **rule_args), model=model)
+    props = proposals if proposals is not None else extension_proposals(estates, routes, model=model, network=network)
+    return model, props
 
 
 def status_summary(table: pd.DataFrame) -> dict[str, pd.DataFrame]:

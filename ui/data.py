@@ -18,8 +18,10 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from geo import coverage, extensions, geocode, incidents, io, report, routes, settings
+from geo import extensions, geocode, incidents, io, report, routes, settings
 from geo._atomic import clean_leftovers
+from geo.coverage.model import solved_model
+from geo.coverage.rule import Rule, patrols_in
 from geo.errors import GeoError, SchemaError
 from geo.incidents import effect, heat, hotspots, risk
 from geo.maps import mapview, offline
@@ -117,16 +119,6 @@ def load_incidents(path: str, mtime_ns: int) -> incidents.IncidentArrays | None:
     return incidents.load_incidents(path)
 
 
-@dataclass(frozen=True)
-class Rule:
-    """The question the coverage answers (sidebar values)."""
-
-    radius_m: float
-    cover_m: float | None  # None: the engine's defaults (address points and footprints differ)
-    strict: bool
-    shift: str | None
-
-
 @dataclass
 class Coverage:
     """Results of one coverage computation."""
@@ -142,9 +134,7 @@ def compute_coverage(estates_path: str, estates_mtime: int, routes_text: str, ru
     """Coverage of the estates by the routes in ``routes_text`` under ``rule``."""
     est = load_estates(estates_path, estates_mtime)
     rts = routes_from_text(routes_text)
-    model = coverage.CoverageModel.from_geodataframes(
-        est, rts, radius_m=rule.radius_m, cover_m=rule.cover_m, shift=rule.shift, strict=rule.strict
-    ).solve()
+    model = solved_model(est, rts, rule=rule)
     proposals = extensions.extension_proposals(est, rts, model=model)  # computed once, reused by both tables
     table = report.coverage_table(est, rts, model=model, proposals=proposals)
     teams = report.team_table(est, rts, model=model, proposals=proposals)
@@ -231,7 +221,7 @@ def shift_routes(rts: gpd.GeoDataFrame, shift: str | None) -> gpd.GeoDataFrame:
     """The routes that patrol in ``shift`` (those of that shift and of every shift); all when None."""
     if not shift or not len(rts):
         return rts
-    return rts[rts["shift"].isin([shift, "all"])]
+    return rts[patrols_in(rts["shift"].fillna("all"), shift)]
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

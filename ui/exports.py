@@ -9,15 +9,9 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from geo import io
+from geo import io, report
 from geo.maps import offline
-
-#: Columns of the coverage report, in order (those present are written).
-REPORT_COLUMNS = (
-    "estate_id", "name", "community", "address", "batch_year", "status", "covering_count", "nearby_count", "obligations_count",
-    "nearest_team_id", "nearest_distance_m", "covering_team_ids", "nearby_team_ids", "recommended_team_id",
-    "recommended_extension_m", "extension_measure", "geocode_quality",
-)
+from geo.report import report_columns
 
 SYNTHETIC_NOTE = (
     "Estate positions are approximate (not surveyed) unless geocode_quality is 'surveyed'; "
@@ -27,8 +21,7 @@ SYNTHETIC_NOTE = (
 
 def report_frame(table: pd.DataFrame) -> pd.DataFrame:
     """The coverage report as a plain table (distances rounded to 0.1 m, WGS-84 lon/lat of each estate)."""
-    cols = [c for c in REPORT_COLUMNS if c in table.columns]
-    out = pd.DataFrame(table[cols]).copy()
+    out = pd.DataFrame(table[report_columns(table)]).copy()
     for c in ("nearest_distance_m", "recommended_extension_m"):
         if c in out.columns:
             out[c] = pd.to_numeric(out[c], errors="coerce").round(1)
@@ -36,7 +29,7 @@ def report_frame(table: pd.DataFrame) -> pd.DataFrame:
         pts = table.geometry.to_crs("EPSG:4326")
         pts = pts.where(pts.geom_type == "Point", pts.representative_point())
         out["lon"], out["lat"] = pts.x.round(7).to_numpy(), pts.y.round(7).to_numpy()
-    out["approximate_position"] = out.get("geocode_quality", pd.Series("", index=out.index)).astype(str).ne("surveyed")
+    out["approximate_position"] = report.approximate_positions(table).to_numpy()
     return out.reset_index(drop=True)
 
 
@@ -56,13 +49,7 @@ def report_bytes(_table: pd.DataFrame, fmt: str, key: str) -> bytes:
 
 def is_approximate(table: pd.DataFrame) -> bool:
     """Whether any estate of ``table`` is synthetic or not surveyed (also when the table does not say)."""
-    if not len(table):
-        return False
-    if "geocode_quality" not in table.columns:
-        return True
-    synthetic = table["synthetic"] if "synthetic" in table.columns else pd.Series(False, index=table.index)
-    flagged = synthetic.map(lambda v: str(v).strip().lower() in {"true", "1"} if not pd.isna(v) else False)
-    return bool(flagged.any() or table["geocode_quality"].astype(str).ne("surveyed").any())
+    return bool(report.approximate_positions(table).any())
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -73,8 +60,7 @@ def estates_geojson_bytes(_table: gpd.GeoDataFrame, key: str) -> bytes:
     synthetic or not surveyed (see :func:`is_approximate`).
     """
     table = _table
-    cols = [c for c in REPORT_COLUMNS if c in table.columns]
-    gdf = gpd.GeoDataFrame(pd.DataFrame(table[cols]).reset_index(drop=True), geometry=table.geometry.reset_index(drop=True).values,
+    gdf = gpd.GeoDataFrame(pd.DataFrame(table[report_columns(table)]).reset_index(drop=True), geometry=table.geometry.reset_index(drop=True).values,
                            crs=table.crs)
     meta = {"synthetic": True, "note": SYNTHETIC_NOTE} if is_approximate(table) else None
     return _via_file(".geojson", lambda p: io.write_geojson(gdf, p, metadata=meta))

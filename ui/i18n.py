@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from geo.maps import mapview
+from geo.maps import labels
 from ui import state
 
 LANGS = ("zh", "en")
@@ -280,7 +280,7 @@ def t(key: str, **fmt) -> str:
 
 def radius_text(radius_m: float | None) -> str:
     """A rule radius as text in the current language ("1公里" / "1 km", "500米" / "500 m"), as the map writes it."""
-    zh, en = mapview.radius_text(radius_m)
+    zh, en = labels.radius_text(radius_m)
     return zh if lang() == "zh" else en
 
 

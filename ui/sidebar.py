@@ -9,9 +9,9 @@ import pandas as pd
 import streamlit as st
 
 from geo import settings
+from geo.coverage.rule import Rule
 from geo.maps import mapview
 from ui import state
-from ui.data import Rule
 from ui.i18n import radius_text, status_label, t
 
 STATUSES = ("covered", "coverable", "gap")

@@ -11,7 +11,7 @@ import re
 
 import pandas as pd
 
-from geo.maps.mapview import ORG_STYLE, QUALITY_LABELS, SHIFT_LABELS
+from geo.maps.labels import ORG_STYLE, QUALITY_LABELS, SHIFT_LABELS
 from ui.i18n import lang, radius_text, status_label, t
 
 

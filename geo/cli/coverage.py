@@ -10,31 +10,11 @@ import pandas as pd
 
 from geo import io, settings
 from geo._outputs import check_output
-from geo.coverage.model import CoverageModel
-from geo.coverage.rule import STATUS_LABELS_ZH
+from geo.coverage.model import CoverageModel, solved_model
+from geo.coverage.rule import STATUS_LABELS_ZH, Rule
 from geo.errors import DataFileError
-from geo.report import coverage_table, status_summary
+from geo.report import approximate_positions, coverage_table, report_columns, status_summary, synthetic_flags
 from geo.routes.load import load_routes
-
-#: Columns of the written report, in order (ids joined with ';').
-REPORT_COLUMNS = [
-    "estate_id",
-    "name",
-    "community",
-    "batch_year",
-    "status",
-    "covering_count",
-    "nearby_count",
-    "obligations_count",
-    "nearest_team_id",
-    "nearest_distance_m",
-    "covering_team_ids",
-    "nearby_team_ids",
-    "recommended_team_id",
-    "recommended_extension_m",
-    "extension_measure",
-    "approximate_position",
-]
 
 #: Ids listed in a note before it says "and N more".
 _NOTE_IDS = 10
@@ -73,20 +53,17 @@ def _coverage(args: argparse.Namespace) -> int:
     routes = load_routes(args.routes, datum=args.datum)
     for notice in list(estates.attrs.get("notices", [])) + list(routes.attrs.get("notices", [])):
         print(f"note: {notice}", file=sys.stderr)
-    model = CoverageModel.from_geodataframes(
-        estates, routes, radius_m=args.radius_m, cover_m=args.cover_m, shift=args.shift, strict=args.strict
-    )
-    table = coverage_table(estates, routes, network=args.network, model=model.solve())
-    table["approximate_position"] = approximate_positions(estates)
+    rule = Rule(radius_m=args.radius_m, cover_m=args.cover_m, strict=args.strict, shift=args.shift)
+    model = solved_model(estates, routes, rule=rule)
+    table = coverage_table(estates, routes, network=args.network, model=model)
+    table["approximate_position"] = approximate_positions(estates).to_numpy()
     for note in data_notes(estates, routes):
         print(f"note: {note}", file=sys.stderr)
-    cols = [c for c in REPORT_COLUMNS if c in table.columns]
+    cols = report_columns(table)
     if args.out is not None:
         suffix = args.out.suffix.lower()
         if suffix in {".geojson", ".json"}:
-            synthetic = bool(estates.get("synthetic", pd.Series(dtype=bool)).fillna(False).any()) or bool(
-                routes.get("synthetic", pd.Series(dtype=bool)).fillna(False).any()
-            )
+            synthetic = bool(synthetic_flags(estates).any() or synthetic_flags(routes).any())
             meta = {"report": "coverage", "radius_m": model.radius_m, "strict": model.strict, "shift": model.shift or "any"}
             if synthetic:
                 meta["synthetic"] = True
@@ -104,19 +81,6 @@ def _coverage(args: argparse.Namespace) -> int:
     return 0
 
 
-def _flags(gdf: pd.DataFrame, column: str) -> pd.Series:
-    if column not in gdf.columns:
-        return pd.Series(False, index=gdf.index)
-    return gdf[column].astype("boolean").fillna(False).astype(bool)
-
-
-def approximate_positions(estates: pd.DataFrame) -> list[bool]:
-    """Per estate, in order: True unless its position was surveyed (``geocode_quality`` ``surveyed`` and not synthetic)."""
-    quality = estates["geocode_quality"] if "geocode_quality" in estates.columns else pd.Series(None, index=estates.index)
-    surveyed = quality.astype(object).eq("surveyed")
-    return (~surveyed | _flags(estates, "synthetic")).tolist()
-
-
 def _ids(values) -> str:
     values = [str(v) for v in values]
     more = f" and {len(values) - _NOTE_IDS} more" if len(values) > _NOTE_IDS else ""
@@ -126,13 +90,13 @@ def _ids(values) -> str:
 def data_notes(estates: pd.DataFrame, routes: pd.DataFrame) -> list[str]:
     """Notes on approximate estate positions and synthetic routes, one line each (empty when all is real)."""
     notes = []
-    approx = pd.Series(approximate_positions(estates), index=estates.index)
+    approx = approximate_positions(estates)
     if approx.any():
         notes.append(
             f"{int(approx.sum())} of {len(estates)} estate positions are approximate (not surveyed, or synthetic): "
             f"{_ids(estates.loc[approx, 'estate_id'])}; their distances and statuses carry that error"
         )
-    synthetic = _flags(routes, "synthetic")
+    synthetic = synthetic_flags(routes)
     if synthetic.any():
         notes.append(
             f"{int(synthetic.sum())} of {len(routes)} routes are synthetic demonstration routes, not real patrols: "

@@ -10,7 +10,7 @@ import pandas as pd
 
 from geo import crs as _crs
 from geo import io, settings
-from geo.coverage.rule import STATUS_LABELS_ZH
+from geo.coverage.rule import STATUS_LABELS_ZH, Rule
 from geo.errors import DataFileError, SchemaError
 from geo.report import coverage_table
 from geo.routes.edits import Team, check_new_team, lines_from_upload, make_draft, status_changes, status_counts
@@ -127,9 +127,9 @@ def _add(args: argparse.Namespace) -> int:
     lines = lines_from_upload(str(args.file), args.file.read_bytes(), datum=args.datum)
     draft = make_draft(routes, lines, team, replace=args.replace, remove_route_ids=remove)
 
-    rule = {"radius_m": args.radius_m, "cover_m": args.cover_m, "strict": args.strict, "shift": args.shift_filter}
-    before = coverage_table(estates, routes, **rule)
-    after = coverage_table(estates, draft, **rule)
+    rule = Rule(radius_m=args.radius_m, cover_m=args.cover_m, strict=args.strict, shift=args.shift_filter)
+    before = coverage_table(estates, routes, rule=rule)
+    after = coverage_table(estates, draft, rule=rule)
 
     new_ids = sorted(set(draft["route_id"].astype(str)) - set(routes["route_id"].astype(str)))
     gone = sorted(set(routes["route_id"].astype(str)) - set(draft["route_id"].astype(str)))

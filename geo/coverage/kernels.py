@@ -7,7 +7,7 @@ import numpy as np
 import shapely
 
 
-def _join_groups(est: np.ndarray, team: np.ndarray, team_ids: list[str], n: int) -> np.ndarray:
+def join_groups(est: np.ndarray, team: np.ndarray, team_ids: list[str], n: int) -> np.ndarray:
     """Team ids joined with ';' per estate (rows sorted by estate); '' for estates without rows."""
     out = np.full(n, "", dtype=object)
     if not len(est):
@@ -19,7 +19,7 @@ def _join_groups(est: np.ndarray, team: np.ndarray, team_ids: list[str], n: int)
     return out
 
 
-def _first_equal(values: np.ndarray, group_min: np.ndarray, starts: np.ndarray) -> np.ndarray:
+def first_equal(values: np.ndarray, group_min: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """Position of the first element equal to its group's minimum, per group (groups start at ``starts``)."""
     counts = np.diff(np.r_[starts, len(values)])
     hits = np.flatnonzero(values == np.repeat(group_min, counts))
@@ -28,7 +28,7 @@ def _first_equal(values: np.ndarray, group_min: np.ndarray, starts: np.ndarray) 
 
 
 
-def _explode(route_geoms: np.ndarray, routes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def explode(route_geoms: np.ndarray, routes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Straight segments (n, 4: x0, y0, x1, y1) of ``route_geoms[routes]`` and each one's route index; no zero-length ones."""
     parts, owner = shapely.get_parts(route_geoms[routes], return_index=True)
     xy, part = shapely.get_coordinates(parts, return_index=True)
@@ -39,7 +39,7 @@ def _explode(route_geoms: np.ndarray, routes: np.ndarray) -> tuple[np.ndarray, n
     return np.ascontiguousarray(seg[keep]), route[keep]
 
 
-def _morton(x: np.ndarray, y: np.ndarray, cell_m: float = 250.0) -> np.ndarray:
+def morton(x: np.ndarray, y: np.ndarray, cell_m: float = 250.0) -> np.ndarray:
     """Z-order (Morton) key of points on a grid of ``cell_m`` metres (16 bits per axis, wrapping)."""
 
     def spread(v: np.ndarray) -> np.ndarray:
@@ -55,7 +55,7 @@ def _morton(x: np.ndarray, y: np.ndarray, cell_m: float = 250.0) -> np.ndarray:
     return spread(ix) | (spread(iy) << np.uint64(1))
 
 
-def _segment_distance(px: np.ndarray, py: np.ndarray, seg: np.ndarray) -> np.ndarray:
+def segment_distance(px: np.ndarray, py: np.ndarray, seg: np.ndarray) -> np.ndarray:
     """Planar distance from points to segments (row by row): project onto the segment, clamp to its ends."""
     ax, ay = seg[:, 0], seg[:, 1]
     dx, dy = seg[:, 2] - ax, seg[:, 3] - ay

@@ -42,10 +42,6 @@ recompute gives.
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -54,36 +50,16 @@ import shapely
 
 from geo import crs as _crs
 from geo import settings
-from geo.coverage.kernels import _explode, _first_equal, _join_groups, _morton, _segment_distance
-from geo.coverage.rule import _COVERABLE, _COVERED, _GAP, _SHIFT_ROUTES, STATUSES, _check_shift
+from geo.coverage.kernels import join_groups
+from geo.coverage.pairs import PairQueries, Summary
+from geo.coverage.rule import COVERABLE, STATUSES, Rule, as_rule, check_shift, patrols_in
 from geo.errors import CRSError, SchemaError
 from geo.schemas import SHIFTS
 
 #: Rebuild the route tree after this many edited routes (the answer never depends on it).
 _REBUILD_AFTER = 256
 
-#: Estates per chunk of the threaded pair query.
-_CHUNK = 20_000
-
-#: Point estates per piece of the NumPy distance pass (about 1 MB per temporary array).
-_POINT_CHUNK = 1_024
-
-_EMPTY_PAIRS = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0))
-
-
-
-@dataclass
-class _Summary:
-    """Per-estate results as arrays (index = estate position)."""
-
-    status: np.ndarray
-    nearby_count: np.ndarray
-    covering_count: np.ndarray
-    nearest_team: np.ndarray  # team code, -1 when no team is nearby
-    nearest_distance_m: np.ndarray  # NaN when no team is nearby
-
-
-class CoverageModel:
+class CoverageModel(PairQueries):
     """Coverage of estates by patrol teams, on arrays in a metric CRS.
 
     Build it with :meth:`from_geodataframes` (WGS-84 or any common CRS; it
@@ -137,7 +113,7 @@ class CoverageModel:
         self.input_crs = pyproj.CRS.from_user_input(input_crs) if input_crs is not None else self.crs
         self.radius_m = float(settings.rule_radius_m if radius_m is None else radius_m)
         self.tolerance_m = float(settings.distance_tolerance_m)
-        self.shift = _check_shift(shift)
+        self.shift = check_shift(shift)
         self.strict = bool(strict)
 
         self.estate_ids = np.asarray(estate_ids, dtype=object)
@@ -176,7 +152,7 @@ class CoverageModel:
         #: Estate and team attributes for tables (set by from_geodataframes).
         self.estate_attrs: pd.DataFrame | None = None
         self.team_attrs: pd.DataFrame | None = None
-        self._summary: _Summary | None = None
+        self._summary: Summary | None = None
         self._base: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # est, route, dist (all routes)
         self._patches: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._team_cache: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
@@ -189,6 +165,7 @@ class CoverageModel:
         estates: gpd.GeoDataFrame,
         routes: gpd.GeoDataFrame,
         *,
+        rule: Rule | None = None,
         radius_m: float | None = None,
         cover_m: float | None = None,
         shift: str | None = None,
@@ -205,8 +182,10 @@ class CoverageModel:
         routes
             Columns ``route_id``, ``team_id``, optional ``shift``, ``team``,
             ``org_type``, and line geometry.
+        rule
+            The question (:class:`geo.coverage.rule.Rule`).
         radius_m, cover_m, shift, strict
-            See :class:`CoverageModel`.
+            The same as separate arguments (see :class:`CoverageModel`), instead of ``rule``.
         metric_crs
             CRS to measure in; default chosen from the data's bounds
             (EPSG:4545 for Shahe).
@@ -223,6 +202,7 @@ class CoverageModel:
         SchemaError
             If an id column is missing, or a geometry is empty or of zero length.
         """
+        rule = as_rule(rule, radius_m=radius_m, cover_m=cover_m, strict=strict, shift=shift)
         _check_frames(estates, routes)
         if metric_crs is None:
             if estates.crs.is_projected:
@@ -246,10 +226,10 @@ class CoverageModel:
             routes["team_id"].astype(str).to_numpy(dtype=object),
             crs=metric_crs,
             route_shifts=shifts,
-            radius_m=radius_m,
-            cover_m=cover_m,
-            shift=shift,
-            strict=strict,
+            radius_m=rule.radius_m,
+            cover_m=rule.cover_m,
+            shift=rule.shift,
+            strict=rule.strict,
             input_crs=estates.crs,
         )
         model.estate_attrs = pd.DataFrame(estates.drop(columns=estates.geometry.name)).reset_index(drop=True)
@@ -284,242 +264,13 @@ class CoverageModel:
         """Team ids in code order."""
         return list(self._team_ids)
 
-    def _rank(self) -> np.ndarray:
-        # Ties between equally near teams are broken by team id, so the answer
-        # never depends on the order in which teams were added.
-        if self._team_rank is None or len(self._team_rank) != len(self._team_ids):
-            order = np.argsort(np.asarray(self._team_ids, dtype=str), kind="stable")
-            rank = np.empty(len(order), dtype=np.int64)
-            rank[order] = np.arange(len(order))
-            self._team_rank = rank
-        return self._team_rank
+    def team_code(self, team_id) -> int:
+        """The code of a team id in :attr:`team_ids`."""
+        return self._team_code[team_id]
 
-    def _build_route_tree(self) -> None:
-        alive = np.flatnonzero(self.route_alive)
-        self._tree_routes = alive
-        self._tree = shapely.STRtree(self.route_geoms[alive]) if len(alive) else None
-        self._dirty = np.zeros(len(self.route_ids), dtype=bool)
-        self._segments = None  # built on first use by _segment_index
-
-    def _segment_index(self):
-        """Straight segments of the tree's routes and an STRtree of their boxes (built once per tree).
-
-        Returns
-        -------
-        tuple
-            ``(tree, seg, route)``: the tree, an (n, 4) array x0, y0, x1, y1 in
-            metres and the route index of each segment. Zero-length segments are dropped.
-        """
-        if self._segments is None:
-            seg, route = _explode(self.route_geoms, self._tree_routes)
-            # Segments in space-filling-curve order: neighbouring estates then read neighbouring memory.
-            order = np.argsort(_morton((seg[:, 0] + seg[:, 2]) / 2, (seg[:, 1] + seg[:, 3]) / 2), kind="stable")
-            seg, route = seg[order], route[order]
-            # The tree holds the segments as two-point lines (cheaper to make than boxes; same envelopes).
-            tree = shapely.STRtree(shapely.linestrings(seg.reshape(-1, 2, 2))) if len(seg) else None
-            self._segments = (tree, seg, route)
-        return self._segments
-
-    # --- queries ------------------------------------------------------------
-
-    def _query(self, estates: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Pairs (estate index, route index, distance m) with distance <= radius (+ tolerance), every alive route.
-
-        Point estates go through :meth:`_point_pairs` (segments, NumPy). For
-        other estates, candidates come from the route tree queried with each estate's
-        envelope grown by the radius (a superset of every pair within the
-        radius); one :func:`shapely.distance` pass then gives the distances
-        and the filter. This is the exact ``dwithin`` set measured once: GEOS's
-        ``dwithin`` predicate followed by a distance pass would compute the
-        distance of every pair twice (measured at 170,000 estates and 50,000
-        routes: 27 s against 17 s on one core). Chunks of estates run in
-        threads (shapely releases the GIL), see :data:`geo.settings.coverage_workers`.
-        Returned sorted by estate.
-        """
-        estates = np.asarray(estates, dtype=np.int64)
-        if not len(estates):
-            empty = np.zeros(0, dtype=np.int64)
-            return empty, empty.copy(), np.zeros(0)
-        reach = self.radius_m + self.tolerance_m
-        dirty = np.flatnonzero(self._dirty & self.route_alive)
-        dirty_bounds = shapely.bounds(self.route_geoms[dirty]) if len(dirty) else None
-
-        point = self._estate_is_point
-        if point[estates].any():
-            self._segment_index()
-
-        def work(chunk: np.ndarray):
-            geoms = self.estate_geoms[chunk]
-            box = self._estate_bounds[chunk] + np.array([-reach, -reach, reach, reach])
-            parts_e, parts_r = [], []
-            exact = [_EMPTY_PAIRS]
-            is_point = point[chunk]
-            if self._tree is not None and is_point.any():
-                exact.append(self._point_pairs(chunk, np.flatnonzero(is_point), box, reach))
-            if self._tree is not None and not is_point.all():
-                other = np.flatnonzero(~is_point)
-                ob = box[other]
-                li, ti = self._tree.query(shapely.box(ob[:, 0], ob[:, 1], ob[:, 2], ob[:, 3]))
-                ri = self._tree_routes[ti]
-                keep = ~self._dirty[ri]
-                parts_e.append(other[li[keep]])
-                parts_r.append(ri[keep])
-            if dirty_bounds is not None and not is_point.all():
-                other = np.flatnonzero(~is_point)
-                ob = box[other]
-                hit = (
-                    (ob[:, None, 0] <= dirty_bounds[None, :, 2])
-                    & (ob[:, None, 2] >= dirty_bounds[None, :, 0])
-                    & (ob[:, None, 1] <= dirty_bounds[None, :, 3])
-                    & (ob[:, None, 3] >= dirty_bounds[None, :, 1])
-                )
-                li, dj = np.nonzero(hit)
-                parts_e.append(other[li])
-                parts_r.append(dirty[dj])
-            local = np.concatenate(parts_e).astype(np.int64) if parts_e else np.zeros(0, dtype=np.int64)
-            rte = np.concatenate(parts_r).astype(np.int64) if parts_r else np.zeros(0, dtype=np.int64)
-            dist = shapely.distance(geoms[local], self.route_geoms[rte])
-            keep = dist <= reach
-            exact.append((local[keep], rte[keep], dist[keep]))
-            local = np.concatenate([e[0] for e in exact])
-            rte = np.concatenate([e[1] for e in exact])
-            dist = np.concatenate([e[2] for e in exact])
-            order = np.argsort(local, kind="stable")
-            return chunk[local[order]], rte[order], dist[order]
-
-        if len(estates) > _POINT_CHUNK:
-            # Estates in space-filling-curve order, so each piece covers a small area.
-            eb = self._estate_bounds[estates]
-            estates = estates[np.argsort(_morton((eb[:, 0] + eb[:, 2]) / 2, (eb[:, 1] + eb[:, 3]) / 2), kind="stable")]
-        workers = settings.coverage_workers or os.cpu_count() or 1
-        if workers > 1 and len(estates) >= 2 * _CHUNK:
-            chunks = np.array_split(estates, -(-len(estates) // _CHUNK))
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                results = list(pool.map(work, chunks))
-        else:
-            results = [work(estates)]
-        est = np.concatenate([r[0] for r in results])
-        rte = np.concatenate([r[1] for r in results])
-        dist = np.concatenate([r[2] for r in results])
-        if len(est) > 1 and (np.diff(est) < 0).any():
-            order = np.argsort(est, kind="stable")
-            est, rte, dist = est[order], rte[order], dist[order]
-        return est, rte, dist
-
-    @property
-    def _estate_is_point(self) -> np.ndarray:
-        if getattr(self, "_is_point", None) is None or len(self._is_point) != len(self.estate_geoms):
-            self._is_point = shapely.get_type_id(self.estate_geoms) == 0
-        return self._is_point
-
-    def _point_pairs(self, chunk: np.ndarray, which: np.ndarray, box: np.ndarray, reach: float):
-        """Pairs (local estate, route, distance) within ``reach`` for point estates, from the segment index.
-
-        Point-to-segment distance is computed in NumPy with the closed formula
-        (project onto the segment, clamp to its ends): exact for straight
-        segments in a metric CRS, agreeing with GEOS to about 1e-9 m, and
-        several times faster than :func:`shapely.distance` on whole lines.
-        The minimum over a route's segments comes from one sort and
-        :func:`numpy.minimum.reduceat`. Routes edited since the tree was built
-        are left to the caller.
-        """
-        if not len(which):
-            return _EMPTY_PAIRS
-        if len(which) > _POINT_CHUNK:
-            # Small pieces keep every temporary array in cache and out of fresh
-            # memory pages (page faults cost more than the arithmetic here).
-            parts = [self._point_pairs(chunk, which[i : i + _POINT_CHUNK], box, reach) for i in range(0, len(which), _POINT_CHUNK)]
-            return tuple(np.concatenate([p[k] for p in parts]) for k in range(3))
-        tree, seg, seg_route = self._segment_index()
-        b = box[which]
-        xy = shapely.get_coordinates(self.estate_geoms[chunk[which]])
-        parts_l, parts_r, parts_d = [], [], []
-        if tree is not None:
-            li, si = tree.query(shapely.box(b[:, 0], b[:, 1], b[:, 2], b[:, 3]))
-            r = seg_route[si]
-            keep = ~self._dirty[r]
-            li, si, r = li[keep], si[keep], r[keep]
-            parts_l.append(li)
-            parts_r.append(r)
-            parts_d.append(_segment_distance(xy[li, 0], xy[li, 1], seg[si]))
-        dirty = np.flatnonzero(self._dirty & self.route_alive)
-        if len(dirty):
-            # Edited routes: the same formula on their segments, so an edit gives exactly a full recompute's numbers.
-            dseg, droute = _explode(self.route_geoms, dirty)
-            lo, hi = np.minimum(dseg[:, :2], dseg[:, 2:]), np.maximum(dseg[:, :2], dseg[:, 2:])
-            hit = (b[:, None, 0] <= hi[None, :, 0]) & (b[:, None, 2] >= lo[None, :, 0]) & (b[:, None, 1] <= hi[None, :, 1]) & (b[:, None, 3] >= lo[None, :, 1])
-            li, sj = np.nonzero(hit)
-            parts_l.append(li)
-            parts_r.append(droute[sj])
-            parts_d.append(_segment_distance(xy[li, 0], xy[li, 1], dseg[sj]))
-        li, r, dist = np.concatenate(parts_l), np.concatenate(parts_r), np.concatenate(parts_d)
-        keep = dist <= reach
-        li, r, dist = li[keep], r[keep], dist[keep]
-        if not len(li):
-            return _EMPTY_PAIRS
-        n_routes = len(self.route_ids)
-        key = li.astype(np.int64) * n_routes + r
-        order = np.argsort(key.astype(np.int32) if len(which) * n_routes < 2**31 else key)
-        key, dist = key[order], dist[order]
-        starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
-        dmin = np.minimum.reduceat(dist, starts)
-        key = key[starts]
-        return which[key // len(self.route_ids)], key % len(self.route_ids), dmin
-
-    def _active_routes(self) -> np.ndarray:
-        allowed = np.isin(self.route_shifts, _SHIFT_ROUTES[self.shift])
-        return allowed & self.route_alive
-
-    def _team_min(self, est, rte, dist):
-        """Minimum distance per (estate, team) over active routes.
-
-        Returns
-        -------
-        tuple of arrays
-            ``est, team, route, dist`` per (estate, team), sorted by estate then
-            team id; ``route`` is the team's nearest route (first of equals).
-        """
-        keep = self._active_routes()[rte]
-        est, rte, dist = est[keep], rte[keep], dist[keep]
-        n_teams = max(len(self._team_ids), 1)
-        rank = self._rank()
-        if not len(est):
-            empty = np.zeros(0, dtype=np.int64)
-            return empty, empty.copy(), empty.copy(), np.zeros(0)
-        # One integer key per (estate, team id rank): a single stable sort groups the pairs.
-        key = est * n_teams + rank[self.route_team[rte]]
-        order = np.argsort(key, kind="stable")
-        key, rte, dist = key[order], rte[order], dist[order]
-        starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
-        gmin = np.minimum.reduceat(dist, starts)
-        first = _first_equal(dist, gmin, starts)
-        by_rank = np.empty(n_teams, dtype=np.int64)
-        by_rank[rank] = np.arange(len(rank))
-        gkey = key[starts]
-        return gkey // n_teams, by_rank[gkey % n_teams], rte[first], gmin
-
-    def _summarise(self, estates: np.ndarray, est, team, dist) -> _Summary:
-        """Summary of ``estates`` (sorted unique indices) from their (estate, team) minima sorted by estate."""
-        n = len(estates)
-        local = np.searchsorted(estates, est)
-        covers = dist <= self.estate_cover_m[est] + self.tolerance_m
-        nearby_count = np.bincount(local, minlength=n)
-        covering_count = np.bincount(local[covers], minlength=n)
-        nearest_team = np.full(n, -1, dtype=np.int64)
-        nearest_dist = np.full(n, np.nan)
-        if len(local):
-            # nearest team: smallest distance, ties to the smallest team id (rows are in team id order)
-            starts = np.flatnonzero(np.r_[True, local[1:] != local[:-1]])
-            emin = np.minimum.reduceat(dist, starts)
-            first = _first_equal(dist, emin, starts)
-            nearest_team[local[starts]] = team[first]
-            nearest_dist[local[starts]] = emin
-        if self.strict:
-            covered = (nearby_count > 0) & (covering_count == nearby_count)
-        else:
-            covered = covering_count > 0
-        status = np.where(covered, _COVERED, np.where(nearby_count > 0, _COVERABLE, _GAP))
-        return _Summary(status, nearby_count, covering_count, nearest_team, nearest_dist)
+    def active_routes(self) -> np.ndarray:
+        """Boolean mask of the routes that count: present (not deleted) and patrolling in the model's shift."""
+        return patrols_in(self.route_shifts, self.shift) & self.route_alive
 
     # --- solving and editing ------------------------------------------------
 
@@ -688,7 +439,7 @@ class CoverageModel:
                 "distance_m": d2,
                 "cover_m": cover,
                 "covers": covers,
-                "obligation": ~covers & (status == _COVERABLE),
+                "obligation": ~covers & (status == COVERABLE),
                 "estate_index": e2,
                 "route_index": r2,
             }
@@ -710,8 +461,8 @@ class CoverageModel:
         e2, t2, _, d2 = self._team_pairs()
         covers = d2 <= self.estate_cover_m[e2] + self.tolerance_m
         joined = {
-            "nearby_team_ids": _join_groups(e2, t2, self._team_ids, len(self.estate_ids)),
-            "covering_team_ids": _join_groups(e2[covers], t2[covers], self._team_ids, len(self.estate_ids)),
+            "nearby_team_ids": join_groups(e2, t2, self._team_ids, len(self.estate_ids)),
+            "covering_team_ids": join_groups(e2[covers], t2[covers], self._team_ids, len(self.estate_ids)),
         }
         names = np.asarray([*self._team_ids, ""], dtype=object)
         nearest = names[np.where(s.nearest_team >= 0, s.nearest_team, len(self._team_ids))]
@@ -721,7 +472,7 @@ class CoverageModel:
                 "status": np.asarray(STATUSES, dtype=object)[s.status],
                 "covering_count": s.covering_count.astype(np.int64),
                 "nearby_count": s.nearby_count.astype(np.int64),
-                "obligations_count": (s.nearby_count - s.covering_count).astype(np.int64) * (s.status == _COVERABLE),
+                "obligations_count": (s.nearby_count - s.covering_count).astype(np.int64) * (s.status == COVERABLE),
                 "nearest_team_id": nearest,
                 "nearest_distance_m": s.nearest_distance_m,
                 "covering_team_ids": joined["covering_team_ids"],
@@ -784,3 +535,30 @@ def _check_frames(estates: gpd.GeoDataFrame, routes: gpd.GeoDataFrame) -> None:
             "in one CRS; read both with geo.io (which converts GCJ-02/BD-09 to WGS-84) and try again"
         )
         raise CRSError(msg)
+
+
+def solved_model(
+    estates: gpd.GeoDataFrame | None = None,
+    routes: gpd.GeoDataFrame | None = None,
+    *,
+    rule: Rule | None = None,
+    model: CoverageModel | None = None,
+) -> CoverageModel:
+    """The solved model of a report: ``model`` when given (solved if it is not yet), else one built from the frames under ``rule``.
+
+    Parameters
+    ----------
+    estates, routes
+        GeoDataFrames in one CRS (unused when ``model`` is given).
+    rule
+        The question (default :class:`Rule` ``()``: the settings' defaults).
+    model
+        A model to reuse.
+    """
+    if model is None:
+        if estates is None or routes is None:
+            msg = "give the estates and routes, or a model"
+            raise ValueError(msg)
+        model = CoverageModel.from_geodataframes(estates, routes, rule=rule or Rule())
+    model._ensure_solved()
+    return model

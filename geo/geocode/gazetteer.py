@@ -16,7 +16,7 @@ from geo import io, settings
 from geo._validate import is_blank as _blank
 from geo.errors import DataFileError
 from geo.geocode.address import ParsedAddress
-from geo.geocode.result import GeocodeResult, _failed, _parts
+from geo.geocode.result import GeocodeResult, address_parts, failed_result
 from geo.schemas import ROADS
 
 # --- offline gazetteer ------------------------------------------------------------------
@@ -169,7 +169,7 @@ class Gazetteer:
         segs = self.by_road.get(parsed.road)
         if not segs:
             known = "、".join(sorted(self.by_road))
-            return _failed(
+            return failed_result(
                 self.source,
                 f"road {parsed.road!r} is not in the gazetteer {self.name} (it has {known}); add the road there or the point to the overrides file",
                 parsed,
@@ -189,7 +189,7 @@ class Gazetteer:
                 f"interpolated between numbers {lo} and {hi} on the {side} side of segment {seg.segment_id}, "
                 f"{side_offset_m:g} m from the centreline{sub}; road position approximate, not surveyed"
             )
-            return GeocodeResult(float(lon), float(lat), "interpolated", self.source, note=note, **_parts(parsed))
+            return GeocodeResult(float(lon), float(lat), "interpolated", self.source, note=note, **address_parts(parsed))
         # Road known, number not in any range: the middle of the road, said plainly.
         ranges = sorted(r for s in segs for r in (s.left, s.right) if r is not None)
         total = sum(s.line_m.length for s in segs)
@@ -205,7 +205,7 @@ class Gazetteer:
             why = f"number {parsed.number} is outside the numbered ranges of {parsed.road} in the gazetteer ({span})"
         else:
             why = f"{parsed.road} has no house numbers in the gazetteer"
-        return GeocodeResult(float(lon), float(lat), "road", self.source, note=f"{why}; placed at the middle of the road", **_parts(parsed))
+        return GeocodeResult(float(lon), float(lat), "road", self.source, note=f"{why}; placed at the middle of the road", **address_parts(parsed))
 
 
 def _offset_point(line: LineString, t: float, offset_m: float, *, left: bool) -> tuple[float, float]:

@@ -20,7 +20,7 @@ from geo.errors import DataFileError, GeocodeError, GeoError
 from geo.geocode.address import outside_reason, parse_address
 from geo.geocode.online import make_provider
 from geo.geocode.overrides import Overrides, load_overrides
-from geo.geocode.result import APPROXIMATE_NOTE, GeocodeResult, _failed, _parts
+from geo.geocode.result import APPROXIMATE_NOTE, GeocodeResult, address_parts, failed_result
 from geo.schemas import ESTATES, GEOCODE_QUALITIES
 
 # --- the geocoder -------------------------------------------------------------------------
@@ -59,18 +59,18 @@ class Geocoder:
             if ov is None:
                 if strict:
                     raise
-                return _failed("parser", str(exc), address=address, estate_id=estate_id)
+                return failed_result("parser", str(exc), address=address, estate_id=estate_id)
             parsed = None
         if ov is not None:
             conv = f", converted from {ov.datum.upper()}" if ov.datum != "wgs84" else ""
             note = f"surveyed position from {self.overrides.path.name} row {ov.row}{conv}" + (f": {ov.note}" if ov.note else "")
             return GeocodeResult(ov.lon, ov.lat, "surveyed", f"override:{self.overrides.path.name}", note=note, address=address,
-                                 estate_id=estate_id, **_parts(parsed))
+                                 estate_id=estate_id, **address_parts(parsed))
         reason = outside_reason(parsed)
         if reason:
             if strict:
                 raise GeocodeError(f"address {address!r}: {reason}")
-            return _failed("parser", f"{reason}; this tool geocodes Shahe addresses only", parsed, address=address, estate_id=estate_id)
+            return failed_result("parser", f"{reason}; this tool geocodes Shahe addresses only", parsed, address=address, estate_id=estate_id)
         key = parsed.canonical
         if key not in self._memo:
             self._memo[key] = self.provider.geocode(parsed)
@@ -95,7 +95,7 @@ class Geocoder:
             try:
                 results.append(self.geocode(addr, estate_id=eid))
             except GeoError as exc:  # a broken provider file etc. is reported on the row, not raised
-                results.append(_failed(getattr(self.provider, "source", "?"), str(exc), address=str(addr), estate_id=eid))
+                results.append(failed_result(getattr(self.provider, "source", "?"), str(exc), address=str(addr), estate_id=eid))
         return results
 
 

@@ -16,7 +16,7 @@ from geo import settings
 from geo.errors import GeocodeError
 from geo.geocode.address import ParsedAddress
 from geo.geocode.gazetteer import OfflineProvider
-from geo.geocode.result import KEY_ENV, PROVIDERS, GeocodeResult, _failed, _in_extent, _parts
+from geo.geocode.result import KEY_ENV, PROVIDERS, GeocodeResult, address_parts, failed_result, in_extent
 
 # --- online providers --------------------------------------------------------------------
 
@@ -156,23 +156,23 @@ class _OnlineProvider:
             except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
                 raise _ProviderFailure(f"{self.name} answered JSON of an unexpected shape ({type(exc).__name__}: {exc})") from None
         except _ProviderFailure as exc:
-            return _failed(self.source, str(exc), parsed)
+            return failed_result(self.source, str(exc), parsed)
         if not cached:
             # Only well-formed answers of the service are kept (also "no match"), never errors or timeouts.
             self.cache.put(self.name, query, text)
         if quality == "failed":
-            return _failed(self.source, note, parsed)
+            return failed_result(self.source, note, parsed)
         if not (math.isfinite(lon) and math.isfinite(lat)) or not bool(_crs.in_china(lon, lat)):
-            return _failed(self.source, f"{self.name} answered a point outside China ({lon}, {lat})", parsed)
+            return failed_result(self.source, f"{self.name} answered a point outside China ({lon}, {lat})", parsed)
         wlon, wlat = _crs.convert(lon, lat, src=self.datum, dst="wgs84")
-        if not _in_extent(wlon, wlat):
-            return _failed(
+        if not in_extent(wlon, wlat):
+            return failed_result(
                 self.source,
                 f"{self.name} answered ({wlon:.6f}, {wlat:.6f}) WGS-84, outside the subdistrict's extent; probably a same-named road elsewhere",
                 parsed,
             )
         conv = f"; converted from {self.datum.upper()} to WGS-84" if self.datum != "wgs84" else ""
-        return GeocodeResult(float(wlon), float(wlat), quality, self.source, note=note + conv + ("; from cache" if cached else ""), **_parts(parsed))
+        return GeocodeResult(float(wlon), float(wlat), quality, self.source, note=note + conv + ("; from cache" if cached else ""), **address_parts(parsed))
 
 
 def _level_quality(level: str) -> str:

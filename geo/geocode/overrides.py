@@ -12,7 +12,7 @@ from geo import io, settings
 from geo._validate import is_blank, lonlat_problem, parse_degrees
 from geo.errors import DatumError, GeocodeError
 from geo.geocode.address import normalize_address, parse_address
-from geo.geocode.result import _in_extent
+from geo.geocode.result import in_extent
 
 # --- overrides ----------------------------------------------------------------------------
 
@@ -118,7 +118,7 @@ def load_overrides(path: str | os.PathLike | None = None) -> Overrides:
                 row_problems.append(f"fields 'lon'/'lat': ({lon}, {lat}) lie outside China; check the numbers")
             else:
                 lon, lat = _crs.convert(lon, lat, src=datum, dst="wgs84")
-                if not _in_extent(lon, lat):
+                if not in_extent(lon, lat):
                     row_problems.append(f"fields 'lon'/'lat': ({lon:.6f}, {lat:.6f}) WGS-84 lie outside the subdistrict's extent; check the numbers and the datum")
         if row_problems:
             reason = f"{where}: " + "; ".join(row_problems)

@@ -68,17 +68,17 @@ class GeocodeResult:
         return asdict(self)
 
 
-def _failed(source: str, note: str, parsed: ParsedAddress | None = None, **kw) -> GeocodeResult:
-    return GeocodeResult(None, None, "failed", source, note=note, **_parts(parsed), **kw)
+def failed_result(source: str, note: str, parsed: ParsedAddress | None = None, **kw) -> GeocodeResult:
+    return GeocodeResult(None, None, "failed", source, note=note, **address_parts(parsed), **kw)
 
 
-def _parts(parsed: ParsedAddress | None) -> dict:
+def address_parts(parsed: ParsedAddress | None) -> dict:
     if parsed is None:
         return {"road": None, "number": None, "sub_number": None}
     return {"road": parsed.road, "number": str(parsed.number), "sub_number": parsed.sub_number}
 
 
-def _in_extent(lon: float, lat: float, *, margin_deg: float | None = None) -> bool:
+def in_extent(lon: float, lat: float, *, margin_deg: float | None = None) -> bool:
     if margin_deg is None:
         margin_deg = settings.geocode_bounds_margin_deg
     west, south, east, north = settings.shahe_bounds

@@ -38,7 +38,7 @@ from scipy.stats import binomtest
 
 from geo import settings
 from geo._validate import ascii_text
-from geo.incidents.risk import assign_incidents
+from geo.incidents.attribution import assign_incidents
 from geo.incidents.store import as_arrays
 from geo.incidents.taxonomy import CATEGORY_NAMES
 from geo.incidents.times import month_index, period_bounds
@@ -216,7 +216,7 @@ def effect_table(
         First and last month the data covers (``"2019-01"``, ``2024``...);
         default: the months of the earliest and latest incident.
     radius_m, mode
-        See :func:`geo.risk.assign_incidents`.
+        See :func:`geo.incidents.attribution.assign_incidents`.
     alpha
         Significance level (default :data:`geo.settings.effect_alpha`).
     min_months_after

@@ -31,9 +31,8 @@ import pyproj
 
 from geo import settings
 from geo.crs import metric_to_lonlat_transformer, project_lonlat
-from geo.incidents.store import IncidentArrays, as_arrays
-from geo.incidents.taxonomy import CATEGORY_NAMES, SOURCE_NAMES
-from geo.incidents.times import period_bounds
+from geo.incidents.filters import filter_mask
+from geo.incidents.store import as_arrays
 
 #: Decimals of lat/lon in a payload (about 1 m).
 PAYLOAD_DECIMALS = 5
@@ -78,56 +77,6 @@ class HeatPayload:
     n_dropped: int
     max_weight: float
     description: str
-
-
-def filter_mask(
-    inc: IncidentArrays,
-    *,
-    categories: Iterable[str] | None = None,
-    sources: Iterable[str] | None = None,
-    start=None,
-    end=None,
-    hours: Iterable[int] | None = None,
-) -> np.ndarray:
-    """Boolean mask of the incidents that pass the filters.
-
-    Parameters
-    ----------
-    categories, sources
-        Names of :data:`~geo.incidents.CATEGORY_NAMES` / :data:`~geo.incidents.SOURCE_NAMES`; None: all.
-    start, end
-        Period (see :func:`geo.incidents.period_bounds`; ``end`` inclusive).
-    hours
-        Hours of day 0-23 to keep (e.g. ``range(20, 24)`` and ``range(0, 6)`` for night); None: all.
-    """
-    mask = np.ones(len(inc), dtype=bool)
-    if categories is not None:
-        mask &= np.isin(inc.category, _codes(categories, CATEGORY_NAMES, "category"))
-    if sources is not None:
-        mask &= np.isin(inc.source, _codes(sources, SOURCE_NAMES, "source"))
-    lo, hi = period_bounds(start, end)
-    if lo is not None:
-        mask &= inc.time_s >= lo
-    if hi is not None:
-        mask &= inc.time_s < hi
-    if hours is not None:
-        hs = np.asarray(sorted({int(h) for h in hours}), dtype=np.int64)
-        if len(hs) and (hs.min() < 0 or hs.max() > 23):
-            msg = f"hours must lie in 0-23, got {hs.tolist()}"
-            raise ValueError(msg)
-        table = np.zeros(24, dtype=bool)
-        table[hs] = True
-        mask &= table[(inc.time_s // 3600) % 24]
-    return mask
-
-
-def _codes(names, all_names: tuple[str, ...], what: str) -> list[int]:
-    names = [names] if isinstance(names, str) else list(names)
-    bad = [n for n in names if n not in all_names]
-    if bad:
-        msg = f"unknown {what} {bad}; use {', '.join(all_names)}"
-        raise ValueError(msg)
-    return [all_names.index(n) for n in names]
 
 
 def _dumps(lat: np.ndarray, lon: np.ndarray, w: np.ndarray) -> tuple[list, str]:
@@ -238,7 +187,7 @@ def heat_payload(
     incidents
         :class:`~geo.incidents.IncidentArrays` (fast) or a frame.
     categories, sources, start, end, hours
-        Filters (see :func:`filter_mask`).
+        Filters (see :func:`geo.incidents.filters.filter_mask`).
     budget_bytes
         Largest JSON payload (default :data:`geo.settings.heat_budget_bytes`).
     max_points

@@ -29,7 +29,7 @@ import shapely
 
 from geo import settings
 from geo.crs import project_lonlat
-from geo.incidents.heat import filter_mask
+from geo.incidents.filters import filter_mask
 from geo.incidents.store import as_arrays
 
 #: Largest grid analysed; a larger one asks for bigger cells.
@@ -59,7 +59,7 @@ def hotspot_cells(
     cell_m
         Cell size in metres (default :data:`geo.settings.hotspot_cell_m`).
     categories, sources, start, end, hours
-        Filters (see :func:`geo.heat.filter_mask`).
+        Filters (see :func:`geo.incidents.filters.filter_mask`).
     permutations, seed
         Permutation test (defaults :data:`geo.settings.hotspot_permutations`, :data:`geo.settings.hotspot_seed`).
     alpha

@@ -25,9 +25,9 @@ from geo._lock import store_lock
 from geo._outputs import check_output
 from geo._validate import ascii_text, is_blank, lonlat_problem, parse_degrees
 from geo.errors import DataFileError, DatumError, GeoError, SchemaError
-from geo.incidents.store import STORE_COLUMNS, _check_store_header, _ends_with_newline
+from geo.incidents.store import STORE_COLUMNS, check_store_header, ends_with_newline
 from geo.incidents.taxonomy import classify, map_source, parse_label_table
-from geo.incidents.times import _TIME_ONLY_RE, format_time, parse_time
+from geo.incidents.times import TIME_ONLY_RE, format_time, parse_time
 from geo.io.tables import TABLE_SUFFIXES, Input, Source, as_input, iter_records
 from geo.io.writers import guard_cell
 
@@ -391,7 +391,7 @@ def _id_text(v) -> str:
 
 
 def _is_time_only(v) -> bool:
-    return isinstance(v, dt.time) or bool(_TIME_ONLY_RE.match(ascii_text(str(v)).strip()))
+    return isinstance(v, dt.time) or bool(TIME_ONLY_RE.match(ascii_text(str(v)).strip()))
 
 
 def _parse_clock(text: str) -> dt.time:
@@ -531,7 +531,7 @@ def import_incidents(
         existing: set[str] = set()
         store_total = 0
         if out.exists() and out.stat().st_size > 0:
-            _check_store_header(out)
+            check_store_header(out)
             ids = pd.read_csv(out, encoding="utf-8-sig", usecols=["incident_id"], dtype=str, keep_default_na=False)["incident_id"]
             existing = set(ids)
             store_total = len(ids)
@@ -544,7 +544,7 @@ def import_incidents(
                     with open(out, encoding="utf-8", newline="") as old:
                         shutil.copyfileobj(old, fh)
                     fh.seek(0, os.SEEK_END)
-                    if not _ends_with_newline(out):
+                    if not ends_with_newline(out):
                         fh.write("\r\n")
                     writer = csv.writer(fh)
                 else:

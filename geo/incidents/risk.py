@@ -40,11 +40,9 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from geo import settings
-from geo.crs import project_lonlat, to_metric
-from geo.errors import SchemaError
+from geo.incidents.attribution import assign_incidents
 from geo.incidents.store import IncidentArrays, as_arrays
 from geo.incidents.taxonomy import CATEGORY_NAMES, SOURCE_NAMES
 from geo.incidents.times import period_bounds
@@ -57,59 +55,7 @@ COMPONENTS: dict[str, tuple[str, tuple[str, ...] | None]] = {
     "disputes": ("矛盾纠纷", ("矛盾纠纷",)),
     "calls_110": ("110警情", None),
 }
-ASSIGN_MODES = ("radius", "nearest")
 NORMALISATIONS = ("z", "rank")
-
-
-def _check_estates(estates: gpd.GeoDataFrame) -> None:
-    problems = []
-    if not isinstance(estates, gpd.GeoDataFrame):
-        problems.append("estates must be a GeoDataFrame (read it with geo.io.read_estates)")
-    elif "estate_id" not in estates.columns:
-        problems.append("estates need an 'estate_id' column")
-    if problems:
-        raise SchemaError("estates cannot be used", problems)
-
-
-def assign_incidents(incidents, estates: gpd.GeoDataFrame, *, radius_m: float | None = None, mode: str | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Pair incidents with the estates they count for.
-
-    Parameters
-    ----------
-    incidents
-        :class:`~geo.incidents.IncidentArrays` or a frame (see :func:`geo.incidents.as_arrays`).
-    estates
-        GeoDataFrame with ``estate_id`` (points or polygons, any CRS).
-    radius_m
-        Distance in metres (inclusive); default :data:`geo.settings.incident_radius_m`.
-    mode
-        ``"radius"`` (every estate within the distance) or ``"nearest"`` (only the
-        nearest within it); default :data:`geo.settings.incident_assign_mode`.
-
-    Returns
-    -------
-    (incident_index, estate_index)
-        Two int64 arrays of equal length: positions into the incidents and into ``estates``.
-    """
-    inc = as_arrays(incidents)
-    _check_estates(estates)
-    radius_m = float(settings.incident_radius_m if radius_m is None else radius_m)
-    mode = mode or settings.incident_assign_mode
-    if mode not in ASSIGN_MODES:
-        msg = f"unknown assignment mode {mode!r}; use one of {', '.join(ASSIGN_MODES)}"
-        raise ValueError(msg)
-    em = to_metric(estates, crs=settings.metric_crs) if estates.crs is not None else to_metric(estates)
-    ok = np.flatnonzero(np.isfinite(inc.lon) & np.isfinite(inc.lat))
-    if len(ok) == 0 or len(em) == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    x, y = project_lonlat(inc.lon[ok], inc.lat[ok], em.crs)
-    points = shapely.points(x, y)
-    tree = shapely.STRtree(em.geometry.values)
-    if mode == "radius":
-        pairs = tree.query(points, predicate="dwithin", distance=radius_m)
-    else:
-        pairs = tree.query_nearest(points, max_distance=radius_m, all_matches=False)
-    return ok[pairs[0]].astype(np.int64), pairs[1].astype(np.int64)
 
 
 def _component_masks(inc: IncidentArrays) -> dict[str, np.ndarray]:

@@ -18,7 +18,7 @@ from geo._atomic import atomic_writer
 from geo._lock import _UNSET, store_lock
 from geo.errors import DataFileError, SchemaError
 from geo.incidents.taxonomy import CATEGORY_NAMES, SOURCE_NAMES, SUBCATEGORY_NAMES
-from geo.incidents.times import TIMEZONE, _local_seconds, parse_time
+from geo.incidents.times import TIMEZONE, local_seconds, parse_time
 from geo.io.writers import guard_formulas
 
 #: Columns of the incident store, in order.
@@ -188,7 +188,7 @@ def _times_to_seconds(values: pd.Series) -> np.ndarray:
         return _times_to_seconds(parsed)
     missing = values.isna().to_numpy()
     out = np.full(len(values), np.iinfo(np.int64).min, dtype=np.int64)
-    out[~missing] = [_local_seconds(parse_time(v)) for v in values.to_numpy(dtype=object)[~missing]]
+    out[~missing] = [local_seconds(parse_time(v)) for v in values.to_numpy(dtype=object)[~missing]]
     return out
 
 
@@ -215,7 +215,7 @@ def load_incidents(path: str | os.PathLike | None = None) -> IncidentArrays:
     if not path.exists():
         msg = f"{path}: no incident store; import one with 'python -m geo incidents import FILE' or make the demo with scripts/make_demo_incidents.py"
         raise DataFileError(msg)
-    _check_store_header(path)
+    check_store_header(path)
     df = pd.read_csv(
         path,
         encoding="utf-8-sig",
@@ -237,7 +237,7 @@ def load_incidents(path: str | os.PathLike | None = None) -> IncidentArrays:
     return arrays
 
 
-def _check_store_header(path: Path) -> None:
+def check_store_header(path: Path) -> None:
     with open(path, encoding="utf-8-sig", newline="") as fh:
         header = next(csv.reader(fh), [])
     if tuple(header) != STORE_COLUMNS:
@@ -246,7 +246,7 @@ def _check_store_header(path: Path) -> None:
 
 
 
-def _ends_with_newline(path: Path) -> bool:
+def ends_with_newline(path: Path) -> bool:
     with open(path, "rb") as fh:
         fh.seek(0, os.SEEK_END)
         if fh.tell() == 0:

@@ -28,7 +28,7 @@ _DATE_RE = re.compile(
     r"\s*(Z|[+-]\d{2}:?\d{2})?$"
 )
 _COMPACT_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:[T\s]?(\d{2})(\d{2})(\d{2})?)?$")
-_TIME_ONLY_RE = re.compile(r"^(?:上午|下午|晚上)?\s*\d{1,2}\s*[:时点]\s*\d{0,2}\s*分?(?:\s*[:]?\s*\d{1,2}\s*秒?)?$")
+TIME_ONLY_RE = re.compile(r"^(?:上午|下午|晚上)?\s*\d{1,2}\s*[:时点]\s*\d{0,2}\s*分?(?:\s*[:]?\s*\d{1,2}\s*秒?)?$")
 #: Excel serial numbers accepted as dates: 1990-01-01 to 2099-12-31.
 _EXCEL_RANGE = (32874.0, 73415.0)
 
@@ -89,7 +89,7 @@ def parse_time(value) -> dt.datetime:
     if m:
         y, mo, d, h, mi, s = m.groups()
         return dt.datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0))
-    if _TIME_ONLY_RE.match(text):
+    if TIME_ONLY_RE.match(text):
         raise ValueError(f"{text!r} is a time of day without a date; give the date too (e.g. 2021-03-04 21:15)")
     raise ValueError(f"{text!r} is not a date and time; write e.g. 2021-03-04 21:15 or 2021年3月4日 21时15分")
 
@@ -112,7 +112,7 @@ def format_time(t: dt.datetime) -> str:
 # --- periods --------------------------------------------------------------------
 
 
-def _local_seconds(t: dt.datetime) -> int:
+def local_seconds(t: dt.datetime) -> int:
     return int((t - dt.datetime(1970, 1, 1)).total_seconds())
 
 
@@ -136,11 +136,11 @@ def period_bounds(start=None, end=None) -> tuple[int | None, int | None]:
         if v is None:
             return None
         if isinstance(v, (dt.datetime, pd.Timestamp)):
-            return _local_seconds(parse_time(v))
+            return local_seconds(parse_time(v))
         text = str(v).strip()
         m = re.fullmatch(r"(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?", text)
         if not m:
-            return _local_seconds(parse_time(text))
+            return local_seconds(parse_time(text))
         y, mo, d = int(m.group(1)), m.group(2), m.group(3)
         if mo is None:
             t = dt.datetime(y + 1 if is_end else y, 1, 1)
@@ -149,7 +149,7 @@ def period_bounds(start=None, end=None) -> tuple[int | None, int | None]:
             t = dt.datetime(y + (mo_i == 12), mo_i % 12 + 1, 1) if is_end else dt.datetime(y, mo_i, 1)
         else:
             t = dt.datetime(y, int(mo), int(d)) + (dt.timedelta(days=1) if is_end else dt.timedelta(0))
-        return _local_seconds(t)
+        return local_seconds(t)
 
     return parse(start, False), parse(end, True)
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime
+import io as io_
 import json
 import math
 import os
@@ -18,7 +19,7 @@ from openpyxl.utils import get_column_letter
 
 from geo import crs as _crs
 from geo import settings
-from geo._atomic import atomic_write, atomic_writer
+from geo._atomic import atomic_write
 from geo.errors import DataFileError, SchemaError
 
 # --- writers -------------------------------------------------------------------
@@ -156,13 +157,23 @@ def write_geojson(gdf: gpd.GeoDataFrame, path: str | os.PathLike, *, metadata: d
     DataFileError
         If a value cannot be written (see :func:`to_geojson_dict`) or the file cannot be replaced.
     """
+    atomic_write(path, geojson_text(gdf, metadata=metadata))
+    return Path(path)
+
+
+def geojson_text(gdf: gpd.GeoDataFrame, *, metadata: dict | None = None) -> str:
+    """The RFC 7946 GeoJSON text :func:`write_geojson` writes (one feature a line), for a download or a check.
+
+    Raises
+    ------
+    DataFileError
+        If a value cannot be written (see :func:`to_geojson_dict`).
+    """
     doc = to_geojson_dict(gdf, metadata=metadata)
     head = {k: v for k, v in doc.items() if k != "features"}
     lines = [json.dumps(f, ensure_ascii=False, separators=(",", ":"), allow_nan=False) for f in doc["features"]]
     head_text = json.dumps(head, ensure_ascii=False, indent=1, allow_nan=False)[:-2]
-    text = head_text + ',\n "features": [\n' + ",\n".join(lines) + ("\n" if lines else "") + " ]\n}\n"
-    atomic_write(path, text)
-    return Path(path)
+    return head_text + ',\n "features": [\n' + ",\n".join(lines) + ("\n" if lines else "") + " ]\n}\n"
 
 
 def write_table(df: pd.DataFrame, path: str | os.PathLike) -> Path:
@@ -193,25 +204,48 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike) -> Path:
         Listing every cell an Excel file cannot hold (nothing is changed on disk then).
     """
     path = Path(path)
-    suffix = path.suffix.lower()
+    atomic_write(path, table_bytes(df, path.suffix, name=str(path)))
+    return path
+
+
+def table_bytes(df: pd.DataFrame, suffix: str, *, name: str = "table") -> bytes:
+    """The bytes :func:`write_table` writes for a ``.csv`` or ``.xlsx`` file, for a download.
+
+    Parameters
+    ----------
+    df
+        The table (a GeoDataFrame as in :func:`write_table`).
+    suffix
+        ``.csv`` or ``.xlsx``.
+    name
+        The file's name for messages.
+
+    Raises
+    ------
+    DataFileError
+        For another suffix.
+    SchemaError
+        Listing every cell an Excel file cannot hold.
+    """
+    suffix = suffix.lower()
     if suffix not in {".csv", ".xlsx"}:
-        msg = f"{path}: unsupported table type {suffix!r}; use .csv or .xlsx"
+        msg = f"{name}: unsupported table type {suffix!r}; use .csv or .xlsx"
         raise DataFileError(msg)
     if isinstance(df, gpd.GeoDataFrame):
         df = _geometry_columns(df)
     df = guard_formulas(df)
     if suffix == ".csv":
-        with atomic_writer(path, "w", encoding="utf-8-sig", newline="") as fh:
-            # CRLF rows, as Excel writes them; it also makes the csv module quote a bare CR inside a cell.
-            df.to_csv(fh, index=False, lineterminator="\r\n")
-    else:
-        problems = _excel_cell_problems(df)
-        if problems:
-            msg = f"{path}: cannot be written as Excel; the file was left as it was"
-            raise SchemaError(msg, problems)
-        with atomic_writer(path, "wb") as fh:
-            df.to_excel(fh, index=False, engine="openpyxl")
-    return path
+        buf = io_.StringIO(newline="")
+        # CRLF rows, as Excel writes them; it also makes the csv module quote a bare CR inside a cell.
+        df.to_csv(buf, index=False, lineterminator="\r\n")
+        return buf.getvalue().encode("utf-8-sig")
+    problems = _excel_cell_problems(df)
+    if problems:
+        msg = f"{name}: cannot be written as Excel; the file was left as it was"
+        raise SchemaError(msg, problems)
+    out = io_.BytesIO()
+    df.to_excel(out, index=False, engine="openpyxl")
+    return out.getvalue()
 
 
 #: First characters that make a spreadsheet treat a text cell as a formula.

@@ -18,10 +18,8 @@ Pass the result through :func:`geo.offline.localize_map` (or
 
 from __future__ import annotations
 
-import html
 import json
-import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import folium
@@ -35,50 +33,20 @@ from jinja2 import Template
 from geo import crs as _crs
 from geo import settings
 from geo._validate import is_blank
-from geo.coverage.rule import STATUS_LABELS_ZH
-
-# --- labels and colours -------------------------------------------------------------
-
-def radius_text(radius_m: float | None = None) -> tuple[str, str]:
-    """Chinese and English text of the rule radius: ``("1公里", "1 km")`` for 1000, ``("800米", "800 m")`` for 800."""
-    r = float(settings.rule_radius_m if radius_m is None else radius_m)
-    if r >= 1000 and r % 1000 == 0:
-        return f"{r / 1000:g}公里", f"{r / 1000:g} km"
-    return f"{r:g}米", f"{r:g} m"
-
-
-def status_style(radius_m: float | None = None) -> dict[str, tuple[str, str, str]]:
-    """Estate status -> (Chinese label, English, colour) for a rule radius (default the setting)."""
-    _, en = radius_text(radius_m)
-    return {
-        "covered": (STATUS_LABELS_ZH["covered"], "covered", "#2e7d32"),
-        "coverable": (STATUS_LABELS_ZH["coverable"], "coverable: nearby teams must extend", "#ef6c00"),
-        "gap": (STATUS_LABELS_ZH["gap"], f"gap: no team within {en}", "#c62828"),
-    }
-
-
-#: Estate status -> (Chinese label, English, colour) at the default 1,000 m radius.
-STATUS_STYLE: dict[str, tuple[str, str, str]] = status_style(1000.0)
-UNKNOWN_STATUS = ("未计算", "status not computed", "#607d8b")
-
-#: Team type -> (Chinese label, colour).
-ORG_STYLE: dict[str, tuple[str, str]] = {
-    "police": ("派出所", "#1565c0"),
-    "property": ("物业保安", "#6a1b9a"),
-    "enterprise": ("企业保安", "#00838f"),
-    "school": ("学校保安", "#b8860b"),
-    "volunteer": ("群防群治", "#558b2f"),
-}
-OTHER_ORG = ("其他", "#455a64")
-
-SHIFT_LABELS = {"day": "白天", "night": "夜间", "all": "全天"}
-QUALITY_LABELS = {
-    "surveyed": "实测",
-    "exact": "门牌精确",
-    "interpolated": "门牌插值（近似）",
-    "road": "道路级（近似）",
-    "failed": "未能定位（近似）",
-}
+from geo.maps.labels import (
+    ORG_STYLE,
+    OTHER_ORG,
+    STATUS_STYLE,
+    UNKNOWN_STATUS,
+    distance_text,
+    estate_popup,
+    popup_table,
+    radius_text,
+    route_popup,
+    safe_text,
+    status_style,
+)
+from geo.report import is_approximate_position
 
 #: Online basemaps: name -> (tile URL templates, attribution, subdomains, datum of the tiles).
 ONLINE_BASEMAPS: dict[str, dict] = {
@@ -132,40 +100,6 @@ _CSS = """
 .map-popup td { vertical-align: top; }
 </style>
 """
-
-
-def safe_text(value) -> str:
-    """Escape a data value for HTML that folium puts inside a JavaScript template string.
-
-    ``html.escape`` handles ``< > & " '``; the backtick, ``$`` and backslash are
-    also replaced by character references so a value cannot end the template
-    string, open a ``${...}`` expression or break its escapes.
-    """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    text = html.escape(str(value), quote=True)
-    return text.replace("`", "&#96;").replace("$", "&#36;").replace("\\", "&#92;")
-
-
-def _as_list(value) -> list[str]:
-    """Team ids from a list, an array or a comma/semicolon/、 separated string."""
-    if isinstance(value, (list, tuple, set, np.ndarray)):
-        return [str(v) for v in value if not is_blank(v)]
-    if is_blank(value):
-        return []
-    text = str(value).replace("；", ",").replace(";", ",").replace("、", ",").replace("，", ",")
-    return [t.strip() for t in text.split(",") if t.strip()]
-
-
-def _table(rows: Iterable[tuple[str, object]]) -> str:
-    cells = "".join(f"<tr><th>{safe_text(k)}</th><td>{v}</td></tr>" for k, v in rows)
-    return f'<div class="map-popup"><table>{cells}</table></div>'
-
-
-def _distance_text(metres) -> str:
-    if is_blank(metres):
-        return ""
-    return f"{float(metres):,.0f} 米"
 
 
 # --- bands around routes ------------------------------------------------------------
@@ -369,65 +303,6 @@ def _add_offline_basemap(m: folium.Map, *, basemap_path: Path, gazetteer_path: P
 # --- the map ----------------------------------------------------------------------
 
 
-def _estate_popup(row: pd.Series, team_names: dict[str, str], *, radius_m: float | None = None) -> tuple[str, str]:
-    status = row.get("status")
-    zh, en, _ = status_style(radius_m).get(status, UNKNOWN_STATUS) if not is_blank(status) else UNKNOWN_STATUS
-
-    def teams(value) -> str:
-        ids = _as_list(value)
-        return "、".join(safe_text(f"{team_names.get(i, i)} ({i})" if team_names.get(i, i) != i else i) for i in ids) or "无"
-
-    rows: list[tuple[str, object]] = [
-        ("小区 estate", f"<b>{safe_text(row.get('name', ''))}</b>"),
-        ("编号 id", safe_text(row.get("estate_id", ""))),
-        ("社区 community", safe_text(row.get("community", ""))),
-        ("地址 address", safe_text(row.get("address", ""))),
-        ("整治年度 batch", safe_text(row.get("batch_year", ""))),
-        ("状态 status", f"{safe_text(zh)} <small>{safe_text(en)}</small>"),
-    ]
-    if "nearest_team_id" in row.index and not is_blank(row.get("nearest_team_id")):
-        tid = str(row["nearest_team_id"])
-        rows.append(("最近队伍 nearest", f"{safe_text(team_names.get(tid, tid))} · {safe_text(_distance_text(row.get('nearest_distance_m')))}"))
-    if "covering_team_ids" in row.index:
-        rows.append(("覆盖队伍 covering", teams(row.get("covering_team_ids"))))
-    if "nearby_team_ids" in row.index:
-        r_zh, r_en = radius_text(radius_m)
-        rows.append((f"{r_zh}内队伍 within {r_en}", teams(row.get("nearby_team_ids"))))
-    quality = row.get("geocode_quality")
-    if not is_blank(quality):
-        rows.append(("定位 geocode", safe_text(QUALITY_LABELS.get(str(quality), str(quality)))))
-    if _is_approximate(row):
-        rows.append(("注意 note", "位置为近似 · approximate position"))
-    tooltip = f"{safe_text(row.get('name', ''))} · {safe_text(zh)}"
-    return _table(rows), tooltip
-
-
-def _is_approximate(row: pd.Series) -> bool:
-    synthetic = row.get("synthetic")
-    if not is_blank(synthetic) and str(synthetic).lower() in {"true", "1"}:
-        return True
-    quality = row.get("geocode_quality")
-    return is_blank(quality) or str(quality) not in {"surveyed", "exact"}
-
-
-def _route_popup(row: pd.Series) -> tuple[str, str]:
-    org = str(row.get("org_type", ""))
-    org_zh = ORG_STYLE.get(org, OTHER_ORG)[0]
-    shift = str(row.get("shift", ""))
-    rows = [
-        ("队伍 team", f"<b>{safe_text(row.get('team', ''))}</b>"),
-        ("队伍编号 team id", safe_text(row.get("team_id", ""))),
-        ("类型 type", safe_text(org_zh)),
-        ("班次 shift", safe_text(SHIFT_LABELS.get(shift, shift))),
-        ("路线编号 route", safe_text(row.get("route_id", ""))),
-    ]
-    if not is_blank(row.get("schedule")):
-        rows.append(("时间 schedule", safe_text(row.get("schedule"))))
-    if not is_blank(row.get("synthetic")) and str(row.get("synthetic")).lower() in {"true", "1"}:
-        rows.append(("注意 note", "演示路线，非真实 · synthetic demo route"))
-    return _table(rows), f"{safe_text(row.get('team', ''))} · {safe_text(org_zh)}"
-
-
 def _lines(geom) -> list[list[list[float]]]:
     """Leaflet [lat, lon] vertex lists of a (multi)line."""
     if geom is None or geom.is_empty:
@@ -554,7 +429,7 @@ def build_map(
                 continue
             group = folium.FeatureGroup(name=name, show=show_bands)
             for _, row in part.iterrows():
-                tip = f"{safe_text(row.get('team', ''))} · {safe_text(name.split(' ')[0])} {safe_text(_distance_text(row.get('radius_m')))}"
+                tip = f"{safe_text(row.get('team', ''))} · {safe_text(name.split(' ')[0])} {safe_text(distance_text(row.get('radius_m')))}"
                 folium.GeoJson(
                     shapely.geometry.mapping(row.geometry),
                     style_function=lambda _f, c=colour, o=opacity: {"color": c, "weight": 1, "opacity": 0.5, "fillColor": c, "fillOpacity": o},
@@ -570,7 +445,7 @@ def build_map(
             folium.GeoJson(
                 shapely.geometry.mapping(row.geometry),
                 style_function=lambda _f, c=colour: {"color": c, "weight": 1, "fillColor": c, "fillOpacity": 0.35},
-                tooltip=folium.Tooltip(_table((k, safe_text(v)) for k, v in shown)),
+                tooltip=folium.Tooltip(popup_table((k, safe_text(v)) for k, v in shown)),
             ).add_to(group)
         group.add_to(m)
 
@@ -595,7 +470,7 @@ def build_map(
         group = folium.FeatureGroup(name="巡逻路线 patrol routes", show=True)
         for _, row in rts.iterrows():
             colour = ORG_STYLE.get(str(row.get("org_type")), OTHER_ORG)[1]
-            popup, tip = _route_popup(row)
+            popup, tip = route_popup(row)
             for line in _lines(row.geometry):
                 folium.PolyLine(line, color=colour, weight=4, opacity=0.9, class_name="route-line",
                                 popup=folium.Popup(popup, max_width=360), tooltip=folium.Tooltip(tip)).add_to(group)
@@ -607,10 +482,10 @@ def build_map(
             colour = ORG_STYLE.get(str(row.get("org_type")), OTHER_ORG)[1]
             team = row.get("team", team_names.get(str(row.get("team_id")), row.get("team_id", "")))
             rows = [("队伍 team", safe_text(team)), ("小区 estate", safe_text(row.get("name", row.get("estate_id", "")))),
-                    ("延伸长度 length", safe_text(_distance_text(row.get("length_m"))))]
+                    ("延伸长度 length", safe_text(distance_text(row.get("length_m"))))]
             for line in _lines(row.geometry):
                 folium.PolyLine(line, color=colour, weight=3, dash_array="8 6", opacity=0.95, class_name="extension-line",
-                                popup=folium.Popup(_table(rows), max_width=320),
+                                popup=folium.Popup(popup_table(rows), max_width=320),
                                 tooltip=folium.Tooltip(f"延伸建议 · {safe_text(team)}")).add_to(group)
         group.add_to(m)
 
@@ -623,7 +498,7 @@ def build_map(
             status = None if is_blank(status) else str(status)
             statuses.append(status or "")
             _, _, colour = STATUS_STYLE.get(status, UNKNOWN_STATUS)
-            popup, tip = _estate_popup(row, team_names, radius_m=radius_m)
+            popup, tip = estate_popup(row, team_names, radius_m=radius_m)
             geom = row.geometry
             if geom is None or geom.is_empty:
                 continue
@@ -637,7 +512,7 @@ def build_map(
                 popup=folium.Popup(popup, max_width=380), tooltip=folium.Tooltip(tip),
             ).add_to(group)
         group.add_to(m)
-        if any(_is_approximate(r) for _, r in est.iterrows()):
+        if any(is_approximate_position(r.get("geocode_quality"), r.get("synthetic")) for _, r in est.iterrows()):
             legend_notes.append("小区位置为近似定位，非实测")
     if rts is not None and len(rts) and "synthetic" in rts.columns and rts["synthetic"].astype(str).str.lower().isin({"true", "1"}).any():
         legend_notes.append("巡逻路线含演示数据，非真实")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,8 +19,8 @@ import pandas as pd
 import shapely
 
 from geo import io, settings
-from geo.errors import DataFileError, SchemaError
-from geo.routes.load import check_teams, read_gpx
+from geo.errors import DataFileError
+from geo.routes.load import check_teams, metadata_for, read_gpx
 from geo.schemas import ORG_TYPES, SHIFTS
 
 LINE_TYPES = ("LineString", "MultiLineString")
@@ -114,15 +113,7 @@ def lines_from_upload(name: str, data: bytes, *, datum: str = "wgs84") -> list[s
     """
     suffix = Path(name).suffix.lower()
     if suffix == ".gpx":
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / Path(name).name
-            path.write_bytes(data)
-            try:
-                gdf = read_gpx(path, team_id="upload", team="upload", org_type="police", datum=datum)
-            except SchemaError as exc:  # name the user's file, not the temporary copy
-                raise SchemaError(exc.summary.replace(str(path), name), [q.replace(str(path), name) for q in exc.problems]) from exc
-            except DataFileError as exc:
-                raise DataFileError(str(exc).replace(str(path), name)) from exc
+        gdf = read_gpx(data, name=name, team_id="upload", team="upload", org_type="police", datum=datum)
         return list(gdf.geometry.values)
     if suffix in (".geojson", ".json"):
         return lines_from_geojson(data, datum=datum, source=name)
@@ -230,40 +221,6 @@ def file_metadata(text: str) -> dict:
     except json.JSONDecodeError:
         return {}
     return {k: v for k, v in doc.items() if k not in ("type", "features", "datum", "crs")} if isinstance(doc, dict) else {}
-
-
-def metadata_for(routes: gpd.GeoDataFrame, base_metadata: dict | None) -> dict:
-    """Top-level members for a file of ``routes``, starting from those of the file they were edited from.
-
-    The file-level ``synthetic: true`` and its ``note`` (e.g. "SYNTHETIC
-    demonstration routes ...") are kept only while some route still has
-    ``synthetic`` true; once every route says ``synthetic`` false (or empty),
-    both are dropped. When no route carries a ``synthetic`` value at all, the
-    file-level declaration is the only one there is and is kept.
-
-    Parameters
-    ----------
-    routes
-        The routes to be written.
-    base_metadata
-        Top-level members of the earlier file (:func:`file_metadata`), or None.
-
-    Returns
-    -------
-    dict
-        A new dict; ``base_metadata`` is not changed.
-    """
-    meta = dict(base_metadata or {})
-    if not meta.get("synthetic") or "synthetic" not in routes.columns:
-        return meta
-    flags = routes["synthetic"]
-    if flags.isna().all():
-        return meta
-    if flags.astype("boolean").fillna(False).astype(bool).any():
-        return meta
-    meta.pop("synthetic", None)
-    meta.pop("note", None)
-    return meta
 
 
 def status_changes(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:

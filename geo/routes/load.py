@@ -17,7 +17,7 @@ before anything is measured.
 
 from __future__ import annotations
 
-import os
+import json
 from collections import defaultdict
 from pathlib import Path
 
@@ -28,6 +28,7 @@ import shapely
 from geo import crs as _crs
 from geo import io, settings
 from geo.errors import DataFileError, SchemaError
+from geo.io import Source
 
 __all__ = ["check_teams", "count_self_crossings", "load_routes", "read_gpx", "self_crossing_notices"]
 
@@ -142,17 +143,19 @@ def self_crossing_notices(routes: gpd.GeoDataFrame, *, suspect_count: int | None
     return notices
 
 
-def load_routes(path: str | os.PathLike | None = None, *, datum: str | None = None, **gpx_fields) -> gpd.GeoDataFrame:
+def load_routes(path: Source | None = None, *, datum: str | None = None, name: str | None = None, **gpx_fields) -> gpd.GeoDataFrame:
     """Read patrol routes for the coverage engine, with every check.
 
     Parameters
     ----------
     path
-        GeoJSON, GeoPackage, CSV/XLSX (WKT ``geometry`` column) or GPX; default
-        ``data/patrol_routes.geojson``.
+        GeoJSON, GeoPackage, CSV/XLSX (WKT ``geometry`` column) or GPX: a path,
+        bytes or a binary file object; default ``data/patrol_routes.geojson``.
     datum
         Datum of the coordinates when the file does not declare it
         (``wgs84``, ``gcj02``, ``bd09``).
+    name
+        The file's name for messages and its format (needed for bytes).
     **gpx_fields
         For a GPX file: the team fields, see :func:`read_gpx`.
 
@@ -169,8 +172,8 @@ def load_routes(path: str | os.PathLike | None = None, *, datum: str | None = No
     DataFileError
         If the file is missing or unreadable.
     """
-    path = Path(path) if path is not None else settings.data_path("patrol_routes.geojson")
-    if path.suffix.lower() == ".gpx":
+    path = io.as_input(settings.data_path("patrol_routes.geojson") if path is None else path, name=name)
+    if path.suffix == ".gpx":
         gdf = read_gpx(path, datum=datum, **gpx_fields)
     else:
         if gpx_fields:
@@ -183,8 +186,9 @@ def load_routes(path: str | os.PathLike | None = None, *, datum: str | None = No
 
 
 def read_gpx(
-    path: str | os.PathLike,
+    path: Source,
     *,
+    name: str | None = None,
     team_id: str,
     team: str,
     org_type: str,
@@ -202,7 +206,9 @@ def read_gpx(
     Parameters
     ----------
     path
-        The GPX file.
+        The GPX file: a path, bytes or a binary file object.
+    name
+        The file's name for messages (default the path).
     team_id, team, org_type, shift, schedule
         Route properties (see :data:`geo.schemas.ROUTES`).
     route_id
@@ -229,13 +235,10 @@ def read_gpx(
     import gpxpy
     import gpxpy.gpx
 
-    path = Path(path)
-    if not path.exists():
-        msg = f"{path}: no such file"
-        raise DataFileError(msg)
+    path = io.as_input(path, name=name)
     try:
-        with open(path, encoding="utf-8-sig") as fh:
-            doc = gpxpy.parse(fh)
+        with path.open() as fh:
+            doc = gpxpy.parse(fh.read().decode("utf-8-sig"))
     except (gpxpy.gpx.GPXException, ValueError, UnicodeDecodeError) as exc:
         msg = f"{path}: not a readable GPX file ({exc})"
         raise DataFileError(msg) from exc
@@ -251,7 +254,7 @@ def read_gpx(
     if not lines:
         msg = f"{path}: the GPX file has no track (<trk>) or route (<rte>)"
         raise SchemaError(msg, ["record the patrol as a track, or draw it as a route, and export again"])
-    prefix = route_id or path.stem
+    prefix = route_id or Path(path.label).stem
     props, geoms = [], []
     problems = []
     for k, (parts, name) in enumerate(zip(lines, names, strict=True)):
@@ -281,22 +284,50 @@ def read_gpx(
     return gdf
 
 
-def _validated(path: Path, props: list[dict], geoms: list, datum: str) -> gpd.GeoDataFrame:
+def _validated(path: io.Input, props: list[dict], geoms: list, datum: str) -> gpd.GeoDataFrame:
     """Validate GPX-derived features with the routes reader (schema checks, datum conversion)."""
-    import json
-    import tempfile
-
     features = [
         {"type": "Feature", "properties": p, "geometry": None if g is None else json.loads(shapely.to_geojson(g))}
         for p, g in zip(props, geoms, strict=True)
     ]
     doc = {"type": "FeatureCollection", "datum": datum, "features": features}
-    with tempfile.TemporaryDirectory() as tmp:
-        staged = Path(tmp) / f"{path.stem}.geojson"
-        staged.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
-        try:
-            return io.read_routes(staged)
-        except SchemaError as exc:
-            problems = [p.replace(str(staged), str(path)) for p in exc.problems]
-            msg = f"{path}: {len(problems)} problem{'s' if len(problems) != 1 else ''} in the GPX tracks"
-            raise SchemaError(msg, problems) from None
+    staged = io.Input(path.label, ".geojson", data=json.dumps(doc, ensure_ascii=False).encode("utf-8"))
+    try:
+        return io.read_routes(staged)
+    except SchemaError as exc:
+        msg = f"{path}: {len(exc.problems)} problem{'s' if len(exc.problems) != 1 else ''} in the GPX tracks"
+        raise SchemaError(msg, exc.problems) from None
+
+
+def metadata_for(routes: gpd.GeoDataFrame, base_metadata: dict | None) -> dict:
+    """Top-level members for a file of ``routes``, starting from those of the file they were edited from.
+
+    The file-level ``synthetic: true`` and its ``note`` (e.g. "SYNTHETIC
+    demonstration routes ...") are kept only while some route still has
+    ``synthetic`` true; once every route says ``synthetic`` false (or empty),
+    both are dropped. When no route carries a ``synthetic`` value at all, the
+    file-level declaration is the only one there is and is kept.
+
+    Parameters
+    ----------
+    routes
+        The routes to be written.
+    base_metadata
+        Top-level members of the earlier file (:func:`geo.routes.edits.file_metadata`), or None.
+
+    Returns
+    -------
+    dict
+        A new dict; ``base_metadata`` is not changed.
+    """
+    meta = dict(base_metadata or {})
+    if not meta.get("synthetic") or "synthetic" not in routes.columns:
+        return meta
+    flags = routes["synthetic"]
+    if flags.isna().all():
+        return meta
+    if flags.astype("boolean").fillna(False).astype(bool).any():
+        return meta
+    meta.pop("synthetic", None)
+    meta.pop("note", None)
+    return meta

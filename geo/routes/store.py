@@ -41,8 +41,7 @@ from geo import io, settings
 from geo._atomic import atomic_write
 from geo._lock import store_lock
 from geo.errors import ConflictError, DataFileError, SchemaError
-from geo.routes.edits import metadata_for
-from geo.routes.load import check_teams
+from geo.routes.load import check_teams, metadata_for
 from geo.schemas import ROUTES
 
 __all__ = ["RouteStore", "Version"]
@@ -298,7 +297,7 @@ class RouteStore:
             Top-level members of the GeoJSON (e.g. ``{"synthetic": True}``); default:
             those of the current file. Either way a file-level ``synthetic`` and
             its ``note`` are dropped once every route is real
-            (:func:`geo.route_edits.metadata_for`).
+            (:func:`geo.routes.load.metadata_for`).
         expected_sha256
             sha256 of the routes file the edit started from (:meth:`current_sha256`
             when the draft was made); None skips the check.
@@ -484,11 +483,7 @@ def _count_features(payload: bytes) -> int:
 
 def _render(routes: gpd.GeoDataFrame, metadata: dict) -> bytes:
     """Validate routes through the same reader users' files go through, and return the bytes to write."""
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as tmp:
-        candidate = Path(tmp) / "routes.geojson"
-        io.write_geojson(routes, candidate, metadata=metadata)
-        written = io.read_features(candidate, ROUTES)  # raises SchemaError with every problem
-        check_teams(written, source="routes to save")
-        return candidate.read_bytes()
+    payload = io.geojson_text(routes, metadata=metadata).encode("utf-8")
+    written = io.read_features(payload, ROUTES, name="routes to save.geojson")  # raises SchemaError with every problem
+    check_teams(written, source="routes to save")
+    return payload

@@ -574,7 +574,7 @@ class TestThreadedQuery:
         monkeypatch.setattr(settings, "coverage_workers", 1)
         one = CoverageModel.from_geodataframes(estates, routes).solve().table()
         monkeypatch.setattr(settings, "coverage_workers", 3)
-        monkeypatch.setattr(coverage.model, "_CHUNK", 7)
+        monkeypatch.setattr(coverage.pairs, "_CHUNK", 7)
         many = CoverageModel.from_geodataframes(estates, routes).solve().table()
         pd.testing.assert_frame_equal(one, many, check_exact=True)
         assert (one["nearby_count"] > 0).sum() > 10

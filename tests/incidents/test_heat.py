@@ -12,7 +12,8 @@ import pyproj
 import pytest
 
 from geo import settings
-from geo.incidents.heat import aggregate_grid, filter_mask, heat_payload
+from geo.incidents.filters import filter_mask
+from geo.incidents.heat import aggregate_grid, heat_payload
 from geo.incidents.store import IncidentArrays
 from geo.incidents.taxonomy import CATEGORY_NAMES, SOURCE_NAMES
 

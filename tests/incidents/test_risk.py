@@ -10,9 +10,9 @@ import pytest
 import shapely
 
 from geo.errors import CRSError
+from geo.incidents.attribution import assign_incidents
 from geo.incidents.risk import (
     COMPONENTS,
-    assign_incidents,
     counts_by_period,
     estate_measures,
     normalise,

@@ -16,7 +16,7 @@ from shapely.geometry import LineString, Point
 from geo import io
 from geo.cli.main import main
 from geo.errors import DataFileError
-from geo.maps import mapview, offline
+from geo.maps import labels, mapview, offline
 from geo.maps.export import write_map
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "map"
@@ -53,9 +53,9 @@ def _has(page: str, text: str) -> bool:
 
 class TestEscaping:
     def test_safe_text(self):
-        assert mapview.safe_text('<b a="1">`${x}`\\') == "&lt;b a=&quot;1&quot;&gt;&#96;&#36;{x}&#96;&#92;"
-        assert mapview.safe_text(None) == ""
-        assert mapview.safe_text(float("nan")) == ""
+        assert labels.safe_text('<b a="1">`${x}`\\') == "&lt;b a=&quot;1&quot;&gt;&#96;&#36;{x}&#96;&#92;"
+        assert labels.safe_text(None) == ""
+        assert labels.safe_text(float("nan")) == ""
 
     def test_hostile_names_never_reach_the_page_raw(self, estates, routes):
         page = _script(mapview.build_map(estates, routes, notes=["<img src=x onerror=alert(5)>"]))
@@ -103,13 +103,13 @@ class TestBuildMap:
     def test_status_labels_are_the_engines(self):
         from geo.coverage.rule import STATUS_LABELS_ZH
 
-        assert {k: v[0] for k, v in mapview.status_style(800).items()} == STATUS_LABELS_ZH
+        assert {k: v[0] for k, v in labels.status_style(800).items()} == STATUS_LABELS_ZH
 
     def test_offline_basemap_has_no_tiles(self, estates, routes):
         page = _script(mapview.build_map(estates, routes))
         assert "L.tileLayer" not in page
         assert _has(page, "天子湖")  # water from data/basemap.geojson
-        assert _has(page, mapview.safe_text(mapview.OFFLINE_ATTRIBUTION))
+        assert _has(page, labels.safe_text(mapview.OFFLINE_ATTRIBUTION))
 
     def test_basemap_files_declared_gcj02_are_drawn_in_wgs84(self, estates, tmp_path):
         from geo.crs import wgs84_to_gcj02
