@@ -232,6 +232,37 @@ def geometry_from_geojson(geom, where: str) -> tuple[shapely.Geometry | None, st
         return None, f"{where}: the geometry cannot be built ({type(exc).__name__}: {exc}); check its 'type' and 'coordinates'"
 
 
+def check_line_caps(lines, source: str) -> None:
+    """Refuse route lines beyond :data:`geo.settings.route_max_vertices_per_line` / ``_per_input``.
+
+    Parameters
+    ----------
+    lines
+        Shapely lines of one input.
+    source
+        The input's name for the message.
+
+    Raises
+    ------
+    SchemaError
+        Naming the first line over the cap, or the total.
+    """
+    from geo.errors import SchemaError
+
+    counts = shapely.get_num_coordinates(np.asarray(list(lines), dtype=object)) if len(lines) else np.zeros(0, dtype=int)
+    per_line, per_input = settings.route_max_vertices_per_line, settings.route_max_vertices_per_input
+    over = np.flatnonzero(counts > per_line)
+    if len(over):
+        i = int(over[0])
+        msg = (f"{source}, feature {i}: the line has {int(counts[i]):,} vertices, more than {per_line:,}; "
+               "simplify it (e.g. QGIS Simplify, 1-2 m tolerance) or thin the GPS track before adding it")
+        raise SchemaError(msg)
+    if counts.sum() > per_input:
+        msg = (f"{source}: {int(counts.sum()):,} vertices in all, more than {per_input:,} in one input; "
+               "add the lines in several files or simplify them")
+        raise SchemaError(msg)
+
+
 def check_geometries(geoms, labels: list[str], schema: Schema) -> list[str]:
     """Return the problems of an array of geometries (already built), in feature order.
 

@@ -14,7 +14,7 @@ import shapely
 
 from geo import crs as _crs
 from geo import settings
-from geo._validate import check_frame, check_geometries, geometry_from_geojson, is_blank, parse_degrees
+from geo._validate import check_frame, check_geometries, check_line_caps, geometry_from_geojson, is_blank, parse_degrees
 from geo.errors import DataFileError, DatumError, SchemaError
 from geo.io.tables import LAT_COLUMNS, LON_COLUMNS, TABLE_SUFFIXES, Input, Source, as_input, count_problems, read_table_problems
 from geo.io.writers import RESERVED_MEMBERS
@@ -334,6 +334,7 @@ def read_lines(path: Source | Input, *, datum: str | None = None, name: str | No
         msg = f"{path}: {count_problems(problems)}; no line was taken"
         raise SchemaError(msg, problems)
     lines = [geoms[i] for i in usable]
+    check_line_caps(lines, str(path))
     if not lines:
         msg = f"{path}: no line found"
         raise SchemaError(msg, [f"{path}: draw or give at least one LineString"])

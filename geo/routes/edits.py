@@ -19,6 +19,7 @@ import pandas as pd
 import shapely
 
 from geo import io, settings
+from geo._validate import check_line_caps
 from geo.errors import DataFileError
 from geo.routes.load import check_teams, metadata_for, read_gpx
 from geo.schemas import ORG_TYPES, SHIFTS
@@ -82,6 +83,7 @@ def lines_from_geojson(doc, *, datum: str = "wgs84", source: str = "GeoJSON") ->
         line at all.
     """
     if isinstance(doc, (str, bytes)):
+        check_input_size(len(doc.encode("utf-8")) if isinstance(doc, str) else len(doc), source)
         try:
             doc = json.loads(doc)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -103,7 +105,16 @@ def lines_from_geojson(doc, *, datum: str = "wgs84", source: str = "GeoJSON") ->
     except (ValueError, RecursionError) as exc:
         msg = f"{source}: the GeoJSON cannot be read ({exc}); give a Feature or FeatureCollection with [lon, lat] coordinates"
         raise DataFileError(msg) from exc
+    check_input_size(len(text), source)  # a drawing arrives as objects: measured as its text
     return io.read_lines(text, datum=datum, name=source)
+
+
+def check_input_size(n_bytes: int, source: str) -> None:
+    """Refuse a route input over :data:`geo.settings.route_max_input_bytes`, whatever its channel."""
+    cap = settings.route_max_input_bytes
+    if n_bytes > cap:
+        msg = f"{source}: {n_bytes / 1e6:.1f} MB, more than the {cap / 1e6:.1f} MB a route input may have; simplify the lines or split the file"
+        raise DataFileError(msg)
 
 
 def lines_from_upload(name: str, data: bytes, *, datum: str = "wgs84") -> list[shapely.Geometry]:
@@ -112,9 +123,12 @@ def lines_from_upload(name: str, data: bytes, *, datum: str = "wgs84") -> list[s
     GPX tracks are read with :func:`geo.routes.read_gpx` (each track one line).
     """
     suffix = Path(name).suffix.lower()
+    check_input_size(len(data), name)
     if suffix == ".gpx":
         gdf = read_gpx(data, name=name, team_id="upload", team="upload", org_type="police", datum=datum)
-        return list(gdf.geometry.values)
+        lines = list(gdf.geometry.values)
+        check_line_caps(lines, name)
+        return lines
     if suffix in (".geojson", ".json"):
         return lines_from_geojson(data, datum=datum, source=name)
     msg = f"{name}: unknown file type {suffix or '(none)'}; upload a .geojson or .gpx file"
