@@ -64,7 +64,7 @@ def guess_kind(path: Path) -> str:
             for feat in (doc.get("features") or [])[:50] if isinstance(doc, dict) else []:
                 if isinstance(feat, dict) and isinstance(feat.get("properties"), dict):
                     names.update(feat["properties"])
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             return "estates"  # the reader reports the real problem
     elif suffix in {".csv", ".txt", ".xlsx", ".xlsm"}:
         try:

@@ -216,14 +216,18 @@ def load_incidents(path: str | os.PathLike | None = None) -> IncidentArrays:
         msg = f"{path}: no incident store; import one with 'python -m geo incidents import FILE' or make the demo with scripts/make_demo_incidents.py"
         raise DataFileError(msg)
     check_store_header(path)
-    df = pd.read_csv(
-        path,
-        encoding="utf-8-sig",
-        usecols=["incident_id", "time", "category", "subcategory", "source", "lon", "lat", "synthetic"],
-        dtype={"incident_id": str, "time": str, "category": str, "subcategory": str, "source": str, "synthetic": str},
-        keep_default_na=False,
-        na_values=[""],
-    )
+    try:
+        df = pd.read_csv(
+            path,
+            encoding="utf-8-sig",
+            usecols=["incident_id", "time", "category", "subcategory", "source", "lon", "lat", "synthetic"],
+            dtype={"incident_id": str, "time": str, "category": str, "subcategory": str, "source": str, "synthetic": str},
+            keep_default_na=False,
+            na_values=[""],
+        )
+    except (UnicodeDecodeError, pd.errors.ParserError, ValueError) as exc:
+        msg = f"{path}: the incident store is damaged ({str(exc).splitlines()[0]}); restore it from a backup or import the source files again"
+        raise DataFileError(msg) from exc
     try:
         arrays = IncidentArrays.from_frame(df)
     except SchemaError as exc:
@@ -238,8 +242,12 @@ def load_incidents(path: str | os.PathLike | None = None) -> IncidentArrays:
 
 
 def check_store_header(path: Path) -> None:
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        header = next(csv.reader(fh), [])
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            header = next(csv.reader(fh), [])
+    except (UnicodeDecodeError, csv.Error) as exc:
+        msg = f"{path}: not an incident store (not a UTF-8 CSV table: {exc}); give the store written by 'python -m geo incidents import'"
+        raise DataFileError(msg) from exc
     if tuple(header) != STORE_COLUMNS:
         msg = f"{path}: not an incident store (its header is {header[:6]}...); the store's columns are {', '.join(STORE_COLUMNS)}"
         raise DataFileError(msg)
