@@ -131,6 +131,12 @@ route_max_vertices_per_input: int = 50_000
 #: Largest route input in bytes, whatever the channel (upload, paste, drawing, ``routes add FILE``).
 route_max_input_bytes: int = 5_000_000
 
+#: Most vertices (current routes plus the draft) the app's preview map draws; beyond it the preview is refused.
+preview_max_vertices: int = 60_000
+
+#: Seconds a preview map should take; a slower one is reported with advice to simplify.
+preview_budget_s: float = 10.0
+
 #: Tolerance in metres of the simplified lines that display bands are buffered from (maps only;
 #: the coverage always uses the full geometry).
 display_simplify_m: float = 2.0
