@@ -6,7 +6,7 @@ Run with ``./run app``. The views live in ``ui/``, the engine in ``geo/``.
 import streamlit as st
 
 from geo.errors import GeoError
-from ui import context, data, editor, overview, planner, register, sidebar, state
+from ui import context, data, editor, overview, planner, progress, register, sidebar, state
 from ui.i18n import LANGS, t
 from ui.tables import error_text
 
@@ -14,6 +14,7 @@ st.set_page_config(page_title="沙河街道老旧小区巡防覆盖", page_icon=
 
 VIEWS = {
     "overview": overview.render,
+    "progress": progress.render,
     "map": planner.render,
     "edit": editor.render,
     "register": register.render,

@@ -48,3 +48,7 @@ class DataFileError(GeoError, OSError):
 
 class ConflictError(GeoError, RuntimeError):
     """A save was refused because someone else changed the file since the edit began."""
+
+
+class StoreError(GeoError, OSError):
+    """The store (GeoPackage file or PostGIS database) cannot be reached, or its schema is missing or too old/new."""

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import geopandas as gpd
 import pandas as pd
 
@@ -184,3 +186,75 @@ def status_summary(table: pd.DataFrame) -> dict[str, pd.DataFrame]:
         if key in table.columns:
             out[key] = pd.crosstab(table[key], table["status"]).reindex(columns=list(STATUSES[::-1]), fill_value=0)
     return out
+
+
+# --- both readings of the rule ------------------------------------------------------
+
+#: The two readings of the plan's 都应, in the order tables show them.
+READINGS: tuple[str, ...] = ("default", "strict")
+
+#: One line on what separates the readings, for every table that shows both.
+READINGS_NOTE = (
+    "default: an estate is covered when at least one team's route passes within the cover distance; "
+    "strict (都应 read literally): only when every team within the rule radius covers it, so any nearby team "
+    "that does not is obliged to extend"
+)
+
+
+def status_counts_by_reading(default: pd.DataFrame, strict: pd.DataFrame, *, estate_ids=None) -> pd.DataFrame:
+    """Estates per status under the default and the strict reading, side by side.
+
+    Parameters
+    ----------
+    default, strict
+        Coverage tables (:func:`coverage_table` or :meth:`CoverageModel.table`)
+        of the same estates and routes, solved with ``strict=False`` and ``strict=True``.
+    estate_ids
+        Count only these estates (e.g. those a filter shows); default all.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``covered``, ``coverable``, ``gap``; columns ``default`` and ``strict``.
+    """
+    out = {}
+    for name, table in zip(READINGS, (default, strict), strict=True):
+        status = table["status"] if estate_ids is None else table.loc[table["estate_id"].astype(str).isin([str(e) for e in estate_ids]), "status"]
+        out[name] = status.value_counts().reindex(STATUSES[::-1], fill_value=0).astype(int)
+    return pd.DataFrame(out)
+
+
+def team_obligations_by_reading(
+    estates: gpd.GeoDataFrame, routes: gpd.GeoDataFrame, *, rule: Rule | None = None, network=None, **rule_args,
+) -> pd.DataFrame:
+    """Each team's obligations under the default and the strict reading, side by side.
+
+    Parameters
+    ----------
+    estates, routes, network
+        See :func:`team_table`; it is called once per reading.
+    rule
+        The question (:class:`geo.coverage.rule.Rule`); its ``strict`` is set
+        to each reading in turn. ``rule_args``: radius_m, cover_m, shift instead of ``rule``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per team: ``team_id``, ``team``, ``org_type``, ``route_ids``,
+        ``covered_count``, ``nearby_count`` (the same in both readings), then
+        for each reading ``R`` in (``default``, ``strict``):
+        ``R_obliged_count``, ``R_obliged_estate_ids`` (estates it must bring
+        in, joined with ``;``) and ``R_extension_m`` (extra metres there and
+        back if it takes them all, each estate's extension counted on its own).
+    """
+    base = as_rule(rule, **rule_args)
+    kept = ["team_id", "team", "org_type", "route_ids", "covered_count", "nearby_count"]
+    merged = None
+    for name in READINGS:
+        tt = team_table(estates, routes, rule=replace(base, strict=name == "strict"), network=network)
+        part = tt[["obliged_count", "obliged_estate_ids", "obligation_extension_m"]].set_axis(
+            [f"{name}_obliged_count", f"{name}_obliged_estate_ids", f"{name}_extension_m"], axis=1
+        )
+        part = pd.concat([tt[kept], part], axis=1)
+        merged = part if merged is None else merged.merge(part, on=kept, how="outer")
+    return merged.reset_index(drop=True)

@@ -12,7 +12,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-GEOCODE_QUALITIES = ("surveyed", "exact", "interpolated", "road", "failed")
+#: Qualities of a geocoded position, best first:
+#:
+#: * ``surveyed``: a surveyed point from the overrides file;
+#: * ``exact``: an online geocoder matched the house number;
+#: * ``interpolated``: placed by house number (or the middle of a range of
+#:   numbers) along a road centreline of the gazetteer;
+#: * ``partial``: placed like ``interpolated`` or ``exact``, but part of the
+#:   address was not used: words after the number (旁, 对面, 3栋2单元, a
+#:   landmark) or a sub-number set back only as far as the cap; the note says which;
+#: * ``road``: only the road was found: the middle of the road;
+#: * ``failed``: no point (the note says why).
+GEOCODE_QUALITIES = ("surveyed", "exact", "interpolated", "partial", "road", "failed")
 ORG_TYPES = ("police", "property", "enterprise", "school", "volunteer")
 SHIFTS = ("day", "night", "all")
 
@@ -141,7 +152,32 @@ ROADS = Schema(
     ),
 )
 
-SCHEMAS: dict[str, Schema] = {"estates": ESTATES, "routes": ROUTES, "incidents": INCIDENTS}
+CHECKIN_POINTS = Schema(
+    name="check-in points",
+    id_field="point_id",
+    geometry_types=("Point",),
+    description="One feature per check-in point (巡更点) of an estate, e.g. data/checkin_points.geojson.",
+    fields=(
+        Field("point_id", "str", description="stable id of the point, as the check-in devices report it, e.g. SH-06-A"),
+        Field("estate_id", "str", description="estate the point belongs to (estate_id of the estates file)"),
+        Field("name", "str", required=False, description="where the point is, e.g. 北门岗亭"),
+        Field("synthetic", "bool", required=False, description="true for invented demonstration points"),
+    ),
+)
+
+CHECKINS = Schema(
+    name="check-in records",
+    id_field="point_id",
+    geometry_types=(),
+    description="One row per check-in (a team touched a point): CSV/XLSX with point_id, team_id (or device_id) and time.",
+    fields=(
+        Field("point_id", "str", description="id of the check-in point (point_id of the points file)"),
+        Field("team_id", "str", description="team that checked in (or device_id with a device table)"),
+        Field("time", "str", description="local time of the check-in, Asia/Shanghai, e.g. 2026-03-04 22:05"),
+    ),
+)
+
+SCHEMAS: dict[str, Schema] = {"estates": ESTATES, "routes": ROUTES, "incidents": INCIDENTS, "checkin_points": CHECKIN_POINTS}
 
 
 def describe(schema: Schema) -> str:

@@ -73,11 +73,15 @@ def data_path(name: str) -> Path:
 
 # --- coverage engine (geo.coverage, geo.routes, geo.extensions) -------------
 
-#: Floating-point allowance of every "distance <= threshold" test, metres. A
-#: pair built to lie exactly at the radius can come back a few nanometres
-#: beyond it after a projection round trip; 1 mm is far below the precision of
-#: any position in this project, so such a pair still counts as at the radius.
-distance_tolerance_m: float = 0.001
+#: Allowance of every "distance <= threshold" test, metres. It must be at least
+#: what storing a position can move a distance: GeoJSON keeps
+#: :data:`coordinate_precision` (7) decimals, so a coordinate moves by at most
+#: 0.5e-7 degree. At Shahe (30.84 N, EPSG:4545) that is 4.8 mm east-west and
+#: 5.5 mm north-south, 7.3 mm for one point; a distance between two stored
+#: positions can change by twice that, 14.6 mm. With 2 cm a pair built exactly
+#: at the radius is still at the radius once written and read back, and no
+#: position in this project is known to better than a metre anyway.
+distance_tolerance_m: float = 0.02
 
 #: A route that crosses itself more than this many times gets a "suspect GPS
 #: track" notice (a patrol loop may cross itself once or twice legitimately).
@@ -101,6 +105,12 @@ geocode_side_offset_m: float = 15.0
 
 #: Extra distance back from the road per sub-number (附1号, 附2号, ...), metres.
 geocode_sub_setback_m: float = 10.0
+
+#: Most an offline point is set back behind the street front for its
+#: sub-numbers, metres (附5号 at 10 m each). A larger sub-number is placed at
+#: the cap with quality "partial" and a note: a courtyard lies within a few
+#: dozen metres of its street number, never kilometres away.
+geocode_max_setback_m: float = 50.0
 
 #: On-disk cache of online answers (SQLite); SHAHE_CACHE_DIR overrides the folder.
 geocode_cache_path: Path = Path(os.environ.get("SHAHE_CACHE_DIR", Path.home() / ".cache" / "shahe-patrol")) / "geocode.sqlite"
@@ -149,7 +159,8 @@ incident_radius_m: float = 300.0
 incident_assign_mode: str = "radius"
 
 #: Weights of the risk score's components (see geo.risk.COMPONENTS).
-risk_weights: dict[str, float] = {"theft": 1.0, "property": 1.0, "criminal": 1.0, "disputes": 1.0, "calls_110": 0.5}
+#: Components do not overlap (each incident in one); theft weighs most, as the plan names it first.
+risk_weights: dict[str, float] = {"theft": 2.0, "other_property": 1.0, "other_criminal": 1.0, "disputes": 1.0, "other_calls": 0.5}
 
 #: Years of incidents the risk ranking looks at by default (the plan was drawn up
 #: in early 2022 from the years before).
@@ -183,6 +194,88 @@ hotspot_cell_m: float = 200.0
 hotspot_permutations: int = 999
 hotspot_seed: int = 2022
 
+#: A cell is called a cold spot only where its neighbourhood (cell and queen
+#: neighbours) expects at least this many incidents (see geo.incidents.hotspots).
+hotspot_cold_min_expected: float = 5.0
+
 #: Threads of the coverage engine's pair query (shapely releases the GIL);
 #: 0 means one per CPU. Results never depend on it.
 coverage_workers: int = 0
+
+# --- effects: attribution, difference-in-differences, displacement ------------
+# (geo.incidents.effect, geo.incidents.did)
+
+#: How the effect analyses give incidents to estates: "nearest" (each incident to
+#: the nearest estate within incident_radius_m, so each counts once) or "radius".
+effect_assign_mode: str = "nearest"
+
+#: Placebo permutations of the difference-in-differences test, and their seed.
+effect_placebo_permutations: int = 999
+effect_seed: int = 2022
+
+#: Ring around each estate for displacement, metres: from incident_radius_m
+#: (exclusive) out to this distance (inclusive).
+displacement_outer_m: float = 600.0
+
+# --- patrol tracks, check-ins and dosage (geo.tracks) --------------------------
+
+#: Folder of the track store (GeoParquet, one file per month); None: data_path("tracks").
+tracks_dir: Path | None = None
+
+#: A fix reached faster than this from the previous kept fix (metres per second,
+#: inclusive limit) is impossible for a patrol on foot or by car in town: dropped.
+track_max_speed_mps: float = 40.0
+
+#: A fix that lies more than this many metres from both neighbours, when the
+#: neighbours lie within it of each other, is a GPS jump (a spike): dropped.
+track_jump_m: float = 300.0
+
+#: Two consecutive fixes further apart in time than this (seconds) are a gap:
+#: the path between them is unknown, so nothing is interpolated across it.
+track_gap_s: float = 300.0
+
+#: How far (degrees) a fix may lie outside shahe_bounds before it is refused as
+#: "far outside the district" (0.05 degrees is about 5 km).
+track_bounds_margin_deg: float = 0.05
+
+#: Night for dosage, local hours: from night_start_hour (inclusive) to
+#: night_end_hour (exclusive) of the next morning; 20 and 6 mean 20:00-06:00.
+night_start_hour: int = 20
+night_end_hour: int = 6
+
+#: A visit lasting from stop_min_minutes to stop_max_minutes (both inclusive)
+#: counts as a "stop": the length the patrol research (the Koper curve) finds
+#: deters crime best. Longer visits are counted as long stays.
+stop_min_minutes: float = 10.0
+stop_max_minutes: float = 15.0
+
+#: Presence at one estate broken for at most this many seconds is one visit
+#: (GPS noise at the edge of the cover distance does not make new visits).
+visit_merge_gap_s: float = 120.0
+
+#: A planned route counts as patrolled where a track passes within this many metres.
+plan_tolerance_m: float = 30.0
+
+#: Planned routes are sampled every this many metres to measure the share covered.
+plan_sample_step_m: float = 5.0
+
+#: Fixes handled per chunk by the dosage engine (bounds memory).
+track_chunk_rows: int = 2_000_000
+
+
+# --- rectification (一区一策, meetings, progress) ----------------------------------
+
+#: Years of the plan (三年完成): records dated outside them are refused.
+plan_years: tuple[int, int] = (2022, 2024)
+
+#: Fewest people a residents' meeting needs to meet the plan (居民群众会议参与人数不得少于30人); a smaller meeting is kept and flagged.
+meeting_min_attendance: int = 30
+
+#: Most residents one stairwell unit can hold (6 floors x 2 flats x 5 people): attendance above units x this is refused as absurd.
+residents_per_unit_max: int = 60
+
+#: Units assumed for the plausibility check when the register has no unit count.
+units_assumed_when_unknown: int = 4
+
+#: Largest evidence attachment, in bytes.
+attachment_max_bytes: int = 10_000_000

@@ -8,6 +8,7 @@ from pathlib import Path
 import geopandas as gpd
 
 from geo.incidents.store import IncidentArrays
+from geo.routes.shared import sync_routes_file
 from ui import data
 from ui.sidebar import Filters
 
@@ -40,6 +41,7 @@ def base_inputs() -> tuple[Path, int, gpd.GeoDataFrame, Path, str, str]:
     mtime = data.mtime_ns(estates_path)
     estates = data.load_estates(str(estates_path), mtime)
     routes_path = data.path_of("patrol_routes.geojson")
+    sync_routes_file(routes_path)  # with a store in use, the file shows the store's current routes
     routes_text, routes_sha256 = data.read_text_sha256(routes_path)
     return estates_path, mtime, estates, routes_path, routes_text, routes_sha256
 

@@ -25,7 +25,7 @@ from geo.coverage.rule import Rule, patrols_in
 from geo.errors import GeoError, SchemaError
 from geo.incidents import effect, heat, hotspots, risk
 from geo.maps import mapview, offline
-from geo.routes.store import RouteStore
+from geo.routes.shared import open_route_store
 from ui import overrides
 
 #: Default data folder (the repository's data/).
@@ -198,6 +198,18 @@ def effect_tables(path: str, mtime: int, estates_path: str, estates_mtime: int) 
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
+def did_batches(path: str, mtime: int, estates_path: str, estates_mtime: int) -> pd.DataFrame:
+    """Difference-in-differences per batch (:func:`geo.incidents.did.did_table`, ``by="batch"``)."""
+    from geo.incidents.did import did_table
+
+    inc = load_incidents(path, mtime)
+    est = load_estates(estates_path, estates_mtime)
+    if inc is None or len(inc) == 0:
+        return pd.DataFrame(columns=["batch", "verdict_code", "change_pct", "q_value"])
+    return did_table(inc, est, by="batch")
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
 def estate_incidents(path: str, mtime: int, estates_path: str, estates_mtime: int) -> pd.DataFrame:
     """Incident counts per estate and category (index estate_id)."""
     inc = load_incidents(path, mtime)
@@ -234,7 +246,7 @@ def route_bands(routes_text: str, radius_m: float, cover_m: float | None, shift:
 @st.cache_data(show_spinner=False, max_entries=8)
 def store_problems(routes_path: str, log_mtime_ns: int) -> list[str]:
     """:meth:`geo.route_store.RouteStore.check` of the routes file; ``log_mtime_ns`` (of log.jsonl) keys the cache."""
-    return RouteStore(routes_path).check()
+    return open_route_store(routes_path).check()
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

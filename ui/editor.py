@@ -12,7 +12,7 @@ import streamlit as st
 from geo import settings
 from geo.errors import ConflictError, GeoError
 from geo.routes import edits
-from geo.routes.store import RouteStore
+from geo.routes.shared import open_route_store
 from geo.schemas import ORG_TYPES, SHIFTS
 from ui import auth, data, maps, state, tables
 from ui.context import Context
@@ -88,8 +88,16 @@ def _team(ctx: Context, needed: bool) -> tuple[edits.Team | None, bool]:
         tid = st.selectbox(t("team_pick"), ids, key=state.TEAM_EXISTING, format_func=lambda i: f"{label.get(i, i)} ({i})")
         if tid is None:
             return None, not needed
-        row = teams[teams["team_id"].astype(str) == tid].iloc[0]
-        return edits.Team(tid, str(row["team"]), str(row["org_type"]), str(row["shift"])), True
+        shifts = edits.team_shifts(ctx.routes, tid)
+        # The shift belongs to each route: the team's own when it has one, else the user picks (no silent default).
+        shift = st.selectbox(t("new_route_shift"), SHIFTS, index=SHIFTS.index(shifts[0]) if len(shifts) == 1 else None,
+                             key=f"{state.TEAM_SHIFT}_{tid}", format_func=tables.shift_label, placeholder=t("pick_shift"),
+                             help=t("new_route_shift_help", shifts="、".join(tables.shift_label(x) for x in shifts)))
+        if shift is None:
+            if needed:
+                st.warning(t("pick_shift_needed"))
+            return None, not needed
+        return edits.existing_team(ctx.routes, tid, shift=shift), True
     c1, c2 = st.columns(2)
     tid = c1.text_input(t("new_team_id"), key=state.NEW_TEAM_ID, placeholder="PS-SMB-2")
     name = c2.text_input(t("new_team_name"), key=state.NEW_TEAM_NAME)
@@ -121,7 +129,7 @@ def _save(draft_text: str, routes_path: str, base_sha256: str = "") -> None:
         return
     try:
         routes = data.routes_from_text(draft_text, Path(routes_path).name)
-        version = RouteStore(routes_path).save(routes, author=author, reason=reason, expected_sha256=_expected(base_sha256))
+        version = open_route_store(routes_path).save(routes, author=author, reason=reason, expected_sha256=_expected(base_sha256))
     except GeoError as exc:
         st.session_state[state.SAVE_RESULT] = ("error", _store_error(exc))
         return
@@ -139,7 +147,7 @@ def _restore(number: int, routes_path: str, base_sha256: str = "") -> None:
         st.session_state[state.SAVE_RESULT] = ("error", t("editor_required"))
         return
     try:
-        version = RouteStore(routes_path).restore(int(number), author=author, reason=t("restore_reason", n=number),
+        version = open_route_store(routes_path).restore(int(number), author=author, reason=t("restore_reason", n=number),
                                                   expected_sha256=_expected(base_sha256))
     except GeoError as exc:
         st.session_state[state.SAVE_RESULT] = ("error", _store_error(exc))
@@ -224,7 +232,7 @@ def _preview(ctx: Context, draft_text: str, lines: list) -> None:
 
 def _history(ctx: Context, editor: bool) -> None:
     st.subheader(t("history"))
-    store = RouteStore(ctx.routes_path)
+    store = open_route_store(ctx.routes_path)
     try:
         versions = store.versions()
     except GeoError as exc:

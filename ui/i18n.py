@@ -52,10 +52,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "col_plan_year": ("方案批次", "Plan's batch"),
     "col_agreement": ("与方案比较", "Against the plan"),
     "risk_caption": (
-        "按 {start}–{end} 年每个小区周边 {radius} 米内的警情计算：各项先在24个小区间标准化（z 分数），再加权求和（权重 {weights}）；"
+        "方法：按 {start}–{end} 年每个小区周边 {radius} 米内的警情计算，五个互不重叠的分项（盗窃、其他侵财、其他刑事、矛盾纠纷、其他110警情，每起警情只属一项）"
+        "先在小区间标准化（z 分数），再加权求和（权重 {weights}）；校正：无（排序不是检验）；注意：权重是政策选择。"
         "得分最高的三分之一建议第一批整治。与方案批次一致 {same}/{n}。相距很近的地址（如花园小区的8处）共用周边警情，排名相近。警情为合成演示数据，排序只演示方法。命令行：python -m geo rank。",
-        "Incidents within {radius} m of each estate in {start}-{end}; each component is z-scored across the 24 estates, then weighted "
-        "and summed (weights {weights}); the top third is proposed for the first batch. Same batch as the plan: {same}/{n}. "
+        "Method: incidents within {radius} m of each estate in {start}-{end}; five non-overlapping components (theft, other property crime, "
+        "other criminal, disputes, other 110 calls; each incident in one) are z-scored across the estates, then weighted and summed "
+        "(weights {weights}); correction: none (a ranking, not a test); caveat: the weights are a policy choice. The top third is proposed for the first batch. Same batch as the plan: {same}/{n}. "
         "Sites close together (the eight 花园小区 addresses) share the incidents around them and rank together. "
         "The incidents are synthetic demo data: the ranking only shows the method. Command line: python -m geo rank.",
     ),
@@ -139,6 +141,14 @@ TEXTS.update({
     "cover_default": ("{point} 米（楼栋轮廓 {polygon} 米）", "{point} m ({polygon} m for footprints)"),
     "cover_value": ("{cover} 米", "{cover} m"),
     "mode_default": ("一般模式", "default mode"),
+    "both_readings": ("两种解读对照", "Both readings of the rule"),
+    "reading_default": ("一般解读", "Default reading"),
+    "reading_strict": ("严格解读（都应）", "Strict reading (都应)"),
+    "readings_caption": (
+        "一般解读：至少一支队伍的路线进入覆盖距离即算已覆盖；严格解读按方案\"都应\"字面理解：规则半径内每支队伍都须覆盖，任何一支未覆盖的附近队伍都须延伸路线。",
+        "Default reading: an estate is covered when at least one team's route comes within the cover distance; strict reading "
+        "(都应 taken literally): only when every team within the rule radius covers it, so each nearby team that does not must extend.",
+    ),
     "mode_strict": ("严格模式", "strict mode"),
     "all_covered": ("筛选范围内的小区均已覆盖。", "Every filtered estate is covered."),
     "fix_none": ("无需调整", "nothing to do"),
@@ -195,9 +205,20 @@ TEXTS.update({
     ),
     "incidents_per_month": ("每月警情数（合成）", "Incidents per month (synthetic)"),
     "effect_caption": (
-        "数据月份 {start} 至 {end}；整治窗口按台账“整治时间”（如2022年1月至2022年11月，含首尾月）；比较窗口前后的月均数量（二项检验）。合成数据。",
-        "Data months {start} to {end}; the window is the ledger's rectification period (e.g. January to November 2022, inclusive); monthly rates before and after it (binomial test). Synthetic data.",
+        "方法：数据月份 {start} 至 {end}，整治窗口按台账“整治时间”（含首尾月），比较窗口前后的月均数量（条件二项检验）；每起警情只计入 {radius} 米内最近的一个小区，批次合计按不重复的警情。"
+        "校正：无（每批一次检验）。注意：没有对照组，全街道的共同趋势也会算进来；变化不等于整治的因果效果。合成数据。",
+        "Method: data months {start} to {end}; the window is the ledger's rectification period (inclusive); monthly rates before and after it "
+        "(conditional binomial test); each incident counts for the nearest estate within {radius} m, batch totals count distinct incidents. "
+        "Correction: none (one test per batch). Caveat: no comparison group, so a district-wide trend counts too; a change is not proof that rectification caused it. Synthetic data.",
     ),
+    "did_caption": (
+        "双重差分（以尚未开始整治的后续批次为对照，置换检验，Benjamini-Hochberg 校正；假定两组趋势平行，仍非因果证明）：{rows}",
+        "Difference-in-differences (later batches before their own windows as the control, placebo-permutation p, Benjamini-Hochberg correction; "
+        "assumes parallel trends, still not proof of cause): {rows}",
+    ),
+    "did_row": ("{batch}批 {change}（p {p}）", "batch {batch} {change} (p {p})"),
+    "did_too_short": ("{batch}批 对照期太短", "batch {batch} too short a comparison"),
+    "did_no_control": ("{batch}批 无对照批次", "batch {batch} has no later batch to compare with"),
     "effect_per_estate": ("各小区整治前后（合成数据）", "Before and after per estate (synthetic data)"),
     "downloads_caption": (
         "报告与 GeoJSON 仅含筛选后的小区；HTML 地图为单一文件，断网也能打开。位置为近似，路线为演示数据。",
@@ -205,7 +226,11 @@ TEXTS.update({
     ),
     "heat_filters": ("警情图层与筛选（合成数据）", "Incident layers and filters (synthetic data)"),
     "hotspots": ("热点网格（Gi*）", "Hot spots (Gi*)"),
-    "hotspots_help": ("Getis-Ord Gi* 显著的热点与冷点网格（200米）。", "Cells of 200 m that are significant Gi* hot or cold spots."),
+    "hotspots_help": (
+        "Getis-Ord Gi* 热点与冷点网格（200米）：经 Benjamini-Hochberg 错误发现率（FDR 5%）校正后仍显著的网格；冷点只在周边期望警情足够（≥5起）处判断。只说明警情在哪里聚集，不说明原因。",
+        "Gi* hot and cold cells of 200 m that stay significant after Benjamini-Hochberg false-discovery-rate control (FDR 5 %); "
+        "cold only where a neighbourhood expects at least 5 incidents. Where incidents gather, not why.",
+    ),
     "heat_night": ("只看夜间（20:00–06:00）", "Night only (20:00–06:00)"),
     "heat_note": ("警情为合成演示数据", "incidents are synthetic demo data"),
     "heat_caption": ("热力图：{n} 起警情，{kind}，发送 {kb:.0f} KB（合成数据）", "Heat layer: {n} incidents, {kind}, {kb:.0f} KB sent (synthetic data)"),
@@ -238,6 +263,10 @@ TEXTS.update({
     "lines_found": ("已读取 {n} 条线。", "{n} line(s) read."),
     "team_mode": ("队伍", "Team"),
     "team_existing": ("现有队伍", "Existing team"),
+    "new_route_shift": ("新路线班次", "Shift of the new route"),
+    "new_route_shift_help": ("该队伍现有路线的班次：{shifts}", "Shifts of the team's current routes: {shifts}"),
+    "pick_shift": ("请选择班次", "Choose a shift"),
+    "pick_shift_needed": ("该队伍有多个班次的路线，请选择新路线的班次。", "This team has routes in several shifts: choose the new route's shift."),
     "team_new": ("新队伍", "New team"),
     "new_team_id": ("新队伍编号", "New team id"),
     "new_team_name": ("新队伍名称", "New team name"),
@@ -267,6 +296,100 @@ TEXTS.update({
     "overrides_file": ("实测坐标表（data/geocode_overrides.csv）", "Surveyed positions (data/geocode_overrides.csv)"),
     "no_overrides": ("尚无实测坐标。", "No surveyed positions yet."),
     "load_error": ("数据文件有问题：", "A data file has a problem:"),
+})
+
+
+# Plan versus reality (ui/tracks.py).
+TEXTS.update({
+    "presence_layer": ("实际巡逻（按格汇总）", "Actual patrols (per cell)"),
+    "presence_tip": ("本格巡逻 {minutes} 分钟 · {teams} 支队伍", "{minutes} min of patrol in this cell · {teams} team(s)"),
+    "raw_layer": ("原始轨迹（近 {days} 天，仅编辑）", "Raw tracks (last {days} days, editors only)"),
+    "visits_title": ("到访记录（GPS轨迹）", "Visits (GPS tracks)"),
+    "synthetic_tracks_short": ("合成轨迹", "synthetic tracks"),
+    "no_visits": ("轨迹中没有队伍到过本小区覆盖距离之内。", "No team came within the cover distance of this estate in the tracks."),
+    "col_minutes": ("分钟", "Minutes"),
+    "col_day": ("日期", "Day"),
+    "col_start": ("到达", "Arrived"),
+    "col_night": ("夜间", "Night"),
+    "col_stop": ("停留{lo}-{hi}分钟", "Stop {lo}-{hi} min"),
+    "visits_caption": (
+        "共 {n} 次到访，其中停留 {lo:g}-{hi:g} 分钟 {stops} 次、夜间 {night} 次；距最近一次到访 {hours} 小时（截至最后一个定位点）。",
+        "{n} visits, {stops} stops of {lo:g}-{hi:g} minutes, {night} at night; {hours} h since the last visit (at the last fix).",
+    ),
+    "plan_actual": ("计划与实际", "Plan vs actual"),
+    "no_tracks": ("尚无巡逻轨迹：用 python -m geo tracks import 导入。", "No patrol tracks yet: import them with python -m geo tracks import."),
+    "synthetic_tracks": (
+        "巡逻轨迹为合成演示数据（scripts/make_demo_tracks.py），不代表真实巡逻情况。",
+        "The patrol tracks are synthetic demonstration data (scripts/make_demo_tracks.py), not real patrols.",
+    ),
+    "col_planned_m": ("计划路线长度（米）", "Planned route (m)"),
+    "col_patrolled_day": ("日均实际巡逻（米）", "Patrolled per day (m)"),
+    "col_route_share": ("路线走到比例（%）", "Route covered (%)"),
+    "col_obligations": ("应到小区已到", "Estates owed, visited"),
+    "col_unmet": ("未到小区", "Not visited"),
+    "plan_actual_caption": (
+        "路线走到：轨迹经过路线 {tol} 米以内的部分；应到小区：路线覆盖及1公里规则要求纳入的小区，{days} 天内进入其 {cover} 米以内即算已到。",
+        "Route covered: the part of each route the team's tracks passed within {tol} m; estates owed: those its routes cover or the 1-km rule obliges it to take in, visited when the team came within {cover} m in the {days} days.",
+    ),
+    "unvisited_nights": ("计划覆盖但近 {nights} 晚无人夜间到访的小区：{ids}", "Covered by the plan but no night visit in the last {nights} nights: {ids}"),
+})
+
+
+TEXTS.update({
+    "view_progress": ("整治进度", "Rectification progress"),
+    "as_of": ("统计截至", "Figures as of"),
+    "rect_synthetic": ("整治记录为演示数据（合成），不是真实工作记录。", "The rectification records are demo data (synthetic), not real work records."),
+    "measures_verified": ("已验收措施", "Measures verified"),
+    "measures_overdue": ("逾期措施", "Measures overdue"),
+    "meetings_valid": ("达标会议", "Valid meetings"),
+    "meetings_invalid": ("不达标会议", "Meetings below the minimum"),
+    "progress_caption": (
+        "口径：措施逾期＝过了完成时限仍为计划或推进中；居民群众会议参会不少于{n}人为达标，不达标的会议保留并标注；"
+        "批次时限过后仍无达标会议记为逾期事项；未整改问题＝最近一次排查发现、尚无已完成措施的问题。",
+        "Method: a measure is overdue when its due date has passed and it is still planned or in progress; a residents' meeting is valid "
+        "with at least {n} people, smaller meetings are kept and flagged; an estate without a valid meeting after its batch deadline has an "
+        "overdue item; open problems are findings of the latest survey without a done measure.",
+    ),
+    "overdue_items": ("逾期事项（按逾期天数）", "Overdue items (most overdue first)"),
+    "none_overdue": ("没有逾期事项。", "Nothing is overdue."),
+    "invalid_meetings": ("不达标的居民群众会议（少于{n}人）", "Residents' meetings below the minimum ({n} people)"),
+    "per_estate_progress": ("各小区进展", "Progress per estate"),
+    "briefing": ("领导小组简报", "Briefing for the leading group"),
+    "download_briefing_docx": ("下载简报（Word）", "Download the briefing (Word)"),
+    "download_briefing_xlsx": ("下载简报表格（Excel）", "Download the briefing tables (Excel)"),
+    "template_kind": ("记录类型", "Kind of record"),
+    "download_template": ("下载导入模板", "Download the import template"),
+    "rect_record": ("录入整治记录", "Record rectification work"),
+    "tab_meeting": ("居民群众会议", "Residents' meeting"),
+    "tab_survey": ("排查", "Survey"),
+    "tab_measure": ("整治措施", "Measure"),
+    "tab_status": ("措施进度与验收", "Measure status and verification"),
+    "tab_import": ("批量导入", "Import a file"),
+    "estate": ("小区", "Estate"),
+    "date": ("日期", "Date"),
+    "topic": ("会议主题", "Topic"),
+    "attendance": ("参会人数", "Attendance"),
+    "minutes": ("会议纪要", "Minutes"),
+    "rect_author": ("填报人", "Recorded by"),
+    "surveyor": ("排查人", "Surveyed by"),
+    "record": ("保存记录", "Save the record"),
+    "recorded": ("已保存 {id}", "Saved {id}"),
+    "meeting_below": (
+        "已保存 {id}：参会{n}人，少于{min}人，标注为不达标（记录保留）。",
+        "Saved {id}: {n} people attended, fewer than {min}; kept and flagged as not meeting the plan.",
+    ),
+    "no_measures": ("尚无整治措施。", "No measures yet."),
+    "measure": ("措施", "Measure"),
+    "new_status": ("新状态（一次前进一步；退回须说明原因）", "New status (one step forward at a time; a step back needs a reason)"),
+    "verified_by": ("验收人", "Verified by"),
+    "rect_reason": ("原因或说明", "Reason or note"),
+    "evidence": ("佐证材料（照片 JPEG/PNG 或 PDF）", "Evidence (photo JPEG/PNG or PDF)"),
+    "rect_save": ("保存", "Save"),
+    "import_file": ("CSV 或 XLSX 文件（模板表头）", "CSV or XLSX file (template headers)"),
+    "import": ("导入", "Import"),
+    "rejected_rows": ("{n} 行有问题，未导入任何记录：", "{n} rows have problems; nothing was imported:"),
+    "row": ("行", "Row"),
+    "imported": ("已导入 {n} 条记录", "Imported {n} records"),
 })
 
 

@@ -85,11 +85,13 @@ def coverage_map(
     hotspot_cells=None,
     draw: bool = False,
     extra_lines: list | None = None,
+    extra_layers: list | None = None,
 ) -> folium.Map:
     """Build the localized map (a new object on every call; see :func:`ui.data.localized`).
 
     ``routes_text`` is the GeoJSON of ``routes``: it keys the cached bands.
     ``extra_lines`` (WGS-84) are drawn as a draft, shifted to GCJ-02 on the AMap basemap.
+    ``extra_layers`` (folium layers already in the basemap's datum) are added as they are.
     """
     inputs = map_inputs(cov, routes, shown["estate_id"], filters.rule, routes_text=routes_text)
     notes = []
@@ -108,6 +110,8 @@ def coverage_map(
                 folium.PolyLine([[y, x] for x, y in coords[:, :2]], color="#d81b60", weight=5, dash_array="2 8",
                                 class_name="draft-line", tooltip=t("draft_layer")).add_to(group)
         group.add_to(m)
+    for layer in extra_layers or []:
+        layer.add_to(m)
     if draw:
         Draw(
             export=False, position="topleft",

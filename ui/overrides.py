@@ -22,6 +22,8 @@ from geo.crs import normalize_datum
 from geo.errors import GeocodeError
 
 COLUMNS = ("estate_id", "address", "lon", "lat", "datum", "note")
+#: Layer of the store that holds the overrides.
+LAYER = "geocode_overrides"
 
 
 def read_overrides(path: str | Path) -> pd.DataFrame:
@@ -37,7 +39,7 @@ def read_overrides(path: str | Path) -> pd.DataFrame:
 
 
 def record_override(path: str | Path, estate_id: str, lon: float, lat: float, *, datum: str = "wgs84", note: str = "",
-                    address: str = "") -> pd.DataFrame:
+                    address: str = "", author: str = "", store=None) -> pd.DataFrame:
     """Record (or replace) the surveyed position of one estate.
 
     Parameters
@@ -54,6 +56,13 @@ def record_override(path: str | Path, estate_id: str, lon: float, lat: float, *,
         Who surveyed, how, when.
     address
         The estate's address (kept for reference).
+    author
+        Who records it (for the store's audit trail; default "(register view)").
+    store
+        The store in use (default :func:`geo.store.api.active_store` of the file's folder).
+        With a store, the table is read from and saved to its ``geocode_overrides``
+        layer with the version it was read at, so two people recording at once
+        cannot lose either's row: the later one gets "someone else saved; reload".
 
     Returns
     -------
@@ -69,7 +78,20 @@ def record_override(path: str | Path, estate_id: str, lon: float, lat: float, *,
     path = Path(path)
     datum = normalize_datum(datum)
     with store_lock(path):  # another recorder waits, then reads what this one wrote
-        table = read_overrides(path)
+        if store is None:
+            from geo.store.api import active_store
+
+            store = active_store(path.parent)
+        base = None
+        if store is not None and store.layer_version(LAYER):
+            stored, base = store.read_layer(LAYER)
+            table = stored.fillna("").astype(str)
+            for col in COLUMNS:
+                if col not in table.columns:
+                    table[col] = ""
+        else:
+            table = read_overrides(path)
+            base = 0 if store is not None else None
         table = table[table["estate_id"].astype(str) != str(estate_id)]
         row = {"estate_id": str(estate_id), "address": str(address or ""), "lon": f"{float(lon):.7f}", "lat": f"{float(lat):.7f}",
                "datum": datum, "note": str(note or "")}
@@ -83,6 +105,11 @@ def record_override(path: str | Path, estate_id: str, lon: float, lat: float, *,
         if reason or str(estate_id) not in checked.by_id:
             msg = f"{path.name}: the position of {estate_id} was not recorded: {reason or 'the row was not accepted'}"
             raise GeocodeError(msg)
+        if store is not None:
+            saved = pd.DataFrame({c: table[c].where(table[c] != "", None) for c in table.columns})
+            saved.attrs["metadata"] = {}
+            store.replace_layer(LAYER, saved, base_version=base, author=author.strip() or "(register view)",
+                                reason=f"surveyed position of {estate_id}: {note}".strip().rstrip(":"))
         io.write_table(table, path)
     return table
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 import streamlit as st
 
 from geo import report
 from ui import data, downloads, sidebar, tables
+from ui import tracks as tracks_ui
 from ui.context import Context
 from ui.i18n import lang, status_label, t
 
@@ -23,6 +26,7 @@ def render(ctx: Context) -> None:
         col.metric(status_label(s), counts[s])
     st.caption(t("rule_caption", radius=f"{ctx.filters.rule.radius_m:g}", cover=sidebar.cover_text(ctx.filters.rule.cover_m),
                  mode=t("mode_strict") if ctx.filters.rule.strict else t("mode_default"), shift=t(f"shift_{ctx.filters.rule.shift or 'any'}")))
+    _both_readings(ctx, shown)
 
     summary = report.status_summary(shown)
     left, right = st.columns(2)
@@ -43,9 +47,23 @@ def render(ctx: Context) -> None:
     else:
         st.success(t("all_covered"))
 
+    tracks_ui.plan_actual_section(ctx)
     _incidents(ctx)
     _ranking(ctx)
     downloads.render(ctx)
+
+
+def _both_readings(ctx: Context, shown: pd.DataFrame) -> None:
+    """Counts of the shown estates under the default and the strict reading of 都应, side by side."""
+    rule = ctx.filters.rule
+    other = data.compute_coverage(str(ctx.estates_path), ctx.estates_mtime, ctx.routes_text, replace(rule, strict=not rule.strict))
+    tables = (other.table, ctx.cov.table) if rule.strict else (ctx.cov.table, other.table)
+    counts = report.status_counts_by_reading(*tables, estate_ids=shown["estate_id"])
+    st.subheader(t("both_readings"))
+    st.dataframe(pd.DataFrame({t("col_status"): [status_label(s) for s in counts.index],
+                               t("reading_default"): counts["default"].to_numpy(), t("reading_strict"): counts["strict"].to_numpy()}),
+                 hide_index=True, width="content")
+    st.caption(t("readings_caption"))
 
 
 def _incidents(ctx: Context) -> None:
@@ -67,19 +85,36 @@ def _incidents(ctx: Context) -> None:
             t("col_rate_before"): per_batch["rate_before"].map(tables.number_text),
             t("col_rate_after"): per_batch["rate_after"].map(tables.number_text),
             t("col_change"): per_batch["change_pct"].map(lambda v: tables.number_text(v, ".1f")),
-            t("col_p"): per_batch["p_value"].map(lambda p: tables.number_text(p, ".3g")),
+            t("col_p"): per_batch["p_value"].map(tables.p_text),
             t("col_verdict"): per_batch.apply(tables.verdict_label, axis=1),
         })
         st.dataframe(show, hide_index=True, width="stretch")
         st.caption(t("effect_caption", start=per_estate.attrs.get("data_months", ("?", "?"))[0],
-                     end=per_estate.attrs.get("data_months", ("?", "?"))[1]))
+                     end=per_estate.attrs.get("data_months", ("?", "?"))[1], radius=f"{per_estate.attrs.get('radius_m', 0):g}"))
+        did = data.did_batches(str(ctx.incidents_path), ctx.incidents_mtime, str(ctx.estates_path), ctx.estates_mtime)
+        st.caption(t("did_caption", rows=("；" if lang() == "zh" else "; ").join(_did_rows(did))))
         with st.expander(t("effect_per_estate")):
             keep = ["estate_id", "name", "community", "batch_year", "n_before", "rate_before", "n_after", "rate_after", "change_pct", "verdict"]
             table = per_estate[[c for c in keep if c in per_estate.columns]].round(2)
             st.dataframe(table.assign(verdict=per_estate.loc[table.index].apply(tables.verdict_label, axis=1)), hide_index=True, width="stretch")
 
 
-_COMPONENTS_ZH = {"theft": "盗窃", "property": "侵财", "criminal": "刑事", "disputes": "矛盾纠纷", "calls_110": "110警情"}
+def _did_rows(did: pd.DataFrame) -> list[str]:
+    """One short phrase per batch of the difference-in-differences (change and p, or why there is none)."""
+    out = []
+    for _, row in did.iterrows():
+        batch = str(row["batch"])[:4]
+        code = row["verdict_code"]
+        if code == "too_short":
+            out.append(t("did_too_short", batch=batch))
+        elif code in ("no_control", "no_batch_year"):
+            out.append(t("did_no_control", batch=batch))
+        else:
+            out.append(t("did_row", batch=batch, change=f"{row['change_pct']:+.0f}%", p=tables.p_text(row["q_value"])))
+    return out
+
+
+_COMPONENTS_ZH = {"theft": "盗窃", "other_property": "其他侵财", "other_criminal": "其他刑事", "disputes": "矛盾纠纷", "other_calls": "其他110警情"}
 _AGREEMENT = {"same": ("一致", "same batch"), "plan later": ("方案排得更晚", "plan is later"), "plan earlier": ("方案排得更早", "plan is earlier")}
 
 
@@ -99,10 +134,10 @@ def _ranking(ctx: Context) -> None:
         t("col_name"): ranking["name"].astype(str),
         t("col_community"): ranking["community"].astype(str),
         "盗窃" if zh else "theft": ranking["theft"].astype(int),
-        "侵财" if zh else "property crime": ranking["property"].astype(int),
-        "刑事" if zh else "criminal": ranking["criminal"].astype(int),
+        "其他侵财" if zh else "other property crime": ranking["other_property"].astype(int),
+        "其他刑事" if zh else "other criminal": ranking["other_criminal"].astype(int),
         "矛盾纠纷" if zh else "disputes": ranking["disputes"].astype(int),
-        "110警情" if zh else "110 calls": ranking["calls_110"].astype(int),
+        "其他110警情" if zh else "other 110 calls": ranking["other_calls"].astype(int),
         t("col_score"): ranking["score"].round(2),
         t("col_proposed"): ranking["proposed_year"],
         t("col_plan_year"): ranking["plan_year"],

@@ -11,7 +11,8 @@ import streamlit as st
 from geo import crs as _crs
 from geo.incidents.taxonomy import CATEGORY_NAMES, SOURCE_NAMES, SOURCES
 from geo.incidents.times import NIGHT_HOURS
-from ui import data, downloads, maps, state, tables
+from ui import auth, data, downloads, maps, state, tables
+from ui import tracks as tracks_ui
 from ui.context import Context
 from ui.i18n import status_label, t
 from ui.tables import md
@@ -74,8 +75,10 @@ def render(ctx: Context) -> None:
         st.caption(t("heat_caption", n=heat.n_incidents, kind=kind, kb=heat.bytes / 1000))
     f = ctx.filters
     key = maps.digest("planner", ctx.routes_text, ctx.estates_mtime, f, tuple(shown["estate_id"]), inc_key if (heat or cells is not None) else None,
-                      cats, srcs, years, hours, heat_on, hot_on, st.session_state.get(state.CLICK_GEN, 0))
-    m = maps.coverage_map(ctx.cov, ctx.routes, shown, f, routes_text=ctx.routes_text, heat=heat, hotspot_cells=cells)
+                      cats, srcs, years, hours, heat_on, hot_on, st.session_state.get(state.CLICK_GEN, 0), tracks_ui.store_key(),
+                      auth.is_editor())
+    layers = [g for g in (tracks_ui.presence_layer(f.basemap), tracks_ui.raw_layer(f.basemap)) if g is not None]
+    m = maps.coverage_map(ctx.cov, ctx.routes, shown, f, routes_text=ctx.routes_text, heat=heat, hotspot_cells=cells, extra_layers=layers)
     out = maps.show(m, key=f"planner_map_{key}", returned=["last_object_clicked"])
     _apply_click(out.get("last_object_clicked"), shown, f.basemap)
 
@@ -151,4 +154,5 @@ def _estate_detail(ctx: Context, estate_id: str) -> None:
                 cols = [x for x in CATEGORY_NAMES if x in c.index]
                 st.caption(t("incidents_near", r=f"{counts.attrs.get('radius_m', 300):g}") + " · "
                            + "，".join(f"{x} {int(c[x])}" for x in cols) + f" · {t('total')} {int(c['total'])}")
+        tracks_ui.estate_timeline(ctx, estate_id)
 

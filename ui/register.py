@@ -45,7 +45,7 @@ def _record(ctx: Context, estate_id: str, address: str) -> None:
     note = st.session_state.get(state.REG_NOTE, "")
     try:
         overrides.record_override(data.path_of("geocode_overrides.csv"), estate_id, float(lon), float(lat), datum=datum, note=note,
-                                  address=address)
+                                  address=address, author=st.session_state.get(state.AUTHOR, ""))
         gdf = overrides.rebuild_estates(data.path_of("ledger.csv"), ctx.estates_path)
     except GeoError as exc:
         st.session_state[state.REG_RESULT] = ("error", error_text(exc))

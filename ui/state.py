@@ -53,6 +53,7 @@ REG_NOTE = "reg_note"
 REG_RESULT = "reg_result"
 AUTHOR_KEEP = "edit_author_kept"
 PREVIEW_MAP = "preview_map_on"
+TEAM_SHIFT = "team_route_shift"
 
 #: Widgets whose option labels depend on the interface language. When the
 #: language changes their values are set again, so the browser shows the
@@ -61,3 +62,6 @@ TRANSLATED: tuple[str, ...] = (
     VIEW, BATCHES, STATUSES, SHIFT, BASEMAP, HEAT_SOURCES,
     DRAFT_DATUM, TEAM_MODE, NEW_TEAM_ORG, NEW_TEAM_SHIFT, ROUTE_MODE, REG_DATUM,
 )
+RECT_GENERATION = "rect_generation"
+RECT_AS_OF = "rect_as_of"
+RECT_TEMPLATE_KIND = "rect_template_kind"

@@ -175,6 +175,16 @@ def number_text(value, fmt: str = ".2f") -> str:
     return "—" if math.isnan(v) else format(v, fmt)
 
 
+def p_text(value) -> str:
+    """A p-value as the command line writes it (``< 0.001``; :func:`geo.incidents.reporting.format_p`)."""
+    from geo.incidents.reporting import format_p
+
+    try:
+        return format_p(value)
+    except ValueError:
+        return "—"
+
+
 _VERDICTS_ZH = {
     "fewer": "明显下降",
     "more": "明显上升",

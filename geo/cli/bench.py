@@ -11,7 +11,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add ``bench`` to the command line."""
     p = sub.add_parser(
         "bench",
-        help="benchmark coverage, route edits, heat layers and imports on synthetic data",
+        help="benchmark coverage, route edits, heat layers, imports and (--tracks) track dosage on synthetic data",
         description="Generate seeded synthetic estates, routes and incidents (every coordinate invented) and time the engine "
         "against a buffer-and-join baseline and, with --postgis, PostGIS ST_DWithin. The answers are checked to agree before "
         "any timing is printed. Each case runs in a forked child process; peak memory is that child's peak resident set.",
@@ -26,7 +26,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--seed", type=int, default=2022, help="seed of the synthetic data (default: 2022)")
     p.add_argument("--import-rows", type=_positive, default=1_000_000, help="rows of the incident CSV import case (default: 1000000)")
+    p.add_argument("--tracks", action="store_true", help="run the track dosage benchmark (a year of synthetic fixes streamed into dosage per estate) instead")
+    p.add_argument("--track-teams", type=_positive, default=50, help="teams of the track benchmark (default: 50)")
+    p.add_argument("--track-days", type=_positive, default=365, help="days of tracks (default: 365)")
+    p.add_argument("--track-step-s", type=_positive, default=10, help="seconds between fixes (default: 10)")
+    p.add_argument("--track-fraction", type=_fraction, default=1.0,
+                   help="run this fraction of the days and extrapolate to all of them (default: 1, the whole year)")
     p.set_defaults(func=_bench)
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0.0 < value <= 1.0:
+        msg = f"{text!r} is not a fraction in (0, 1]"
+        raise argparse.ArgumentTypeError(msg)
+    return value
 
 
 def _positive(text: str) -> int:
@@ -45,5 +62,11 @@ def _bench(args: argparse.Namespace) -> int:
 
     for k, v in machine_description().items():
         print(f"{k}: {v}")
+    if args.tracks:
+        from benchmarks.tracks import run_tracks_benchmark
+
+        run_tracks_benchmark(teams=args.track_teams, days=args.track_days, step_s=args.track_step_s, fraction=args.track_fraction,
+                             seed=args.seed)
+        return 0
     run_benchmark(args.size, repeats=args.repeats, postgis=args.postgis, seed=args.seed, import_rows=args.import_rows)
     return 0

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+import unicodedata
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -13,7 +15,16 @@ from geo._outputs import check_output
 from geo.coverage.model import CoverageModel, solved_model
 from geo.coverage.rule import STATUS_LABELS_ZH, Rule
 from geo.errors import DataFileError
-from geo.report import approximate_positions, coverage_table, report_columns, status_summary, synthetic_flags
+from geo.report import (
+    READINGS_NOTE,
+    approximate_positions,
+    coverage_table,
+    report_columns,
+    status_counts_by_reading,
+    status_summary,
+    synthetic_flags,
+    team_obligations_by_reading,
+)
 from geo.routes.load import load_routes
 
 #: Ids listed in a note before it says "and N more".
@@ -42,7 +53,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--strict", action="store_true", help="strict reading: an estate is covered only when every nearby team covers it")
     p.add_argument("--shift", choices=["day", "night"], help="only routes of this shift (routes with shift 'all' count for both)")
     p.add_argument("--network", type=Path, help="road network GeoJSON (e.g. data/gazetteer.geojson): measure extensions along roads")
-    p.add_argument("--out", type=Path, help="write the report: .csv (UTF-8 with BOM), .xlsx or .geojson")
+    p.add_argument(
+        "--by",
+        choices=["estate", "team"],
+        default="estate",
+        help="estate (default): one row per estate; team: each team's obligations (estates it must bring in, metres) "
+        "under the default and the strict reading side by side",
+    )
+    p.add_argument("--out", type=Path, help="write the report: .csv (UTF-8 with BOM), .xlsx or .geojson (.geojson only with --by estate)")
     p.set_defaults(func=_coverage)
 
 
@@ -53,12 +71,15 @@ def _coverage(args: argparse.Namespace) -> int:
     routes = load_routes(args.routes, datum=args.datum)
     for notice in list(estates.attrs.get("notices", [])) + list(routes.attrs.get("notices", [])):
         print(f"note: {notice}", file=sys.stderr)
+    for note in data_notes(estates, routes):
+        print(f"note: {note}", file=sys.stderr)
     rule = Rule(radius_m=args.radius_m, cover_m=args.cover_m, strict=args.strict, shift=args.shift)
+    if args.by == "team":
+        return _by_team(args, estates, routes, rule)
     model = solved_model(estates, routes, rule=rule)
     table = coverage_table(estates, routes, network=args.network, model=model)
     table["approximate_position"] = approximate_positions(estates).to_numpy()
-    for note in data_notes(estates, routes):
-        print(f"note: {note}", file=sys.stderr)
+    other = solved_model(estates, routes, rule=replace(rule, strict=not rule.strict)).table()
     cols = report_columns(table)
     if args.out is not None:
         suffix = args.out.suffix.lower()
@@ -77,8 +98,85 @@ def _coverage(args: argparse.Namespace) -> int:
         print(f"{args.out}: {len(table)} estates written")
     else:
         _print_table(table[cols])
-    _print_summary(table, model)
+    print(method_line(model.radius_m, args.cover_m, "strict" if model.strict else "default"))
+    readings = status_counts_by_reading(other, table) if model.strict else status_counts_by_reading(table, other)
+    _print_summary(table, model, readings)
     return 0
+
+
+#: Columns of the team report, in order.
+TEAM_COLUMNS = [
+    "team_id",
+    "team",
+    "org_type",
+    "route_ids",
+    "covered_count",
+    "nearby_count",
+    "default_obliged_count",
+    "default_obliged_estate_ids",
+    "default_extension_m",
+    "strict_obliged_count",
+    "strict_obliged_estate_ids",
+    "strict_extension_m",
+]
+
+
+def method_line(radius_m: float, cover_m: float | None, reading: str) -> str:
+    """The method and caveat of the estate table, in one line."""
+    cover = f"{cover_m:g} m" if cover_m is not None else f"{settings.cover_distance_m:g} m ({settings.cover_distance_polygon_m:g} m for footprints)"
+    return (
+        f"method: smallest planar distance (EPSG:4545) from each team's routes to the estate; nearby <= {radius_m:g} m, covers <= {cover}, "
+        f"inclusive with a {settings.distance_tolerance_m * 100:g} cm allowance; {reading} reading. "
+        "caveat: distances are only as good as the positions (approximate unless surveyed), so an estate near a threshold may change status"
+    )
+
+
+def team_method_line(radius_m: float) -> str:
+    """The method and caveat of the team table, in one line."""
+    return (
+        f"method: a team is obliged for each estate within {radius_m:g} m of its routes that it does not cover and that is coverable in that "
+        "reading; ext_m = extra metres there and back to take them all. caveat: each estate's extension is counted on its own "
+        "(a detour shared by two estates counts twice) and positions are approximate unless surveyed"
+    )
+
+
+def _by_team(args: argparse.Namespace, estates: pd.DataFrame, routes: pd.DataFrame, rule: Rule) -> int:
+    teams = team_obligations_by_reading(estates, routes, rule=rule, network=args.network)
+    teams = teams[[c for c in TEAM_COLUMNS if c in teams.columns]]
+    radius_m = settings.rule_radius_m if args.radius_m is None else args.radius_m
+    if args.out is not None:
+        suffix = args.out.suffix.lower()
+        if suffix not in {".csv", ".xlsx"}:
+            msg = f"{args.out}: unsupported report type {suffix!r} for --by team (a team table has no geometry); use .csv or .xlsx"
+            raise DataFileError(msg)
+        io.write_table(teams.round({"default_extension_m": 2, "strict_extension_m": 2}), args.out)
+        print(f"{args.out}: {len(teams)} teams written")
+    else:
+        view = pd.DataFrame(
+            {
+                "team": teams["team_id"],
+                "name": teams["team"],
+                "covers": teams["covered_count"],
+                "nearby": teams["nearby_count"],
+                "default: must bring in": teams["default_obliged_estate_ids"].map(_ids_text),
+                "default ext_m": teams["default_extension_m"].map(lambda v: f"{v:.0f}"),
+                "strict: must bring in": teams["strict_obliged_estate_ids"].map(_ids_text),
+                "strict ext_m": teams["strict_extension_m"].map(lambda v: f"{v:.0f}"),
+            }
+        )
+        with pd.option_context("display.max_rows", None, "display.width", 250, "display.max_colwidth", 200, "display.unicode.east_asian_width", True):
+            print(view.to_string(index=False))
+    shift = args.shift or "any shift"
+    print(f"\nteams ({shift}, radius {radius_m:g} m): estates to bring in, default {int(teams['default_obliged_count'].sum())}, "
+          f"strict {int(teams['strict_obliged_count'].sum())} (an estate counts once per obliged team)")
+    print(f"  {READINGS_NOTE}")
+    print(team_method_line(radius_m))
+    return 0
+
+
+def _ids_text(ids: str) -> str:
+    """Ids joined with ';' as a short list for the terminal."""
+    return ", ".join(i for i in str(ids).split(";") if i) or "-"
 
 
 def _ids(values) -> str:
@@ -123,17 +221,27 @@ def _print_table(table: pd.DataFrame) -> None:
     print("teams = covering/nearby; ext_m = extra metres there and back for the recommended team")
 
 
-def _print_summary(table: pd.DataFrame, model: CoverageModel) -> None:
+def _display_width(text: str) -> int:
+    """Terminal columns of a text: Chinese characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _print_summary(table: pd.DataFrame, model: CoverageModel, readings: pd.DataFrame) -> None:
     mode = "strict" if model.strict else "default"
     shift = model.shift or "any shift"
-    print(f"\nsummary ({mode} mode, {shift}, radius {model.radius_m:g} m):")
-    parts = status_summary(table)
-    total = parts["total"].iloc[0]
-    print("  " + ", ".join(f"{s} {STATUS_LABELS_ZH[s]}: {int(total[s])}" for s in total.index))
+    print(f"\nsummary ({shift}, radius {model.radius_m:g} m), both readings of the rule:")
+    labels = {s: f"{s} {STATUS_LABELS_ZH[s]}" for s in readings.index}
+    width = max(_display_width(v) for v in labels.values()) + 2
+    print("  " + " " * width + "".join(f"{c:>8}" for c in readings.columns))
+    for s in readings.index:
+        pad = " " * (width - _display_width(labels[s]))
+        print("  " + labels[s] + pad + "".join(f"{int(readings.loc[s, c]):>8}" for c in readings.columns))
+    print(f"  {READINGS_NOTE}")
     cross = int((table["covering_count"] >= 2).sum())
     print(f"  cross-patrolled (2+ teams cover): {cross}")
+    parts = status_summary(table)
     for key, title in (("community", "per community"), ("batch_year", "per batch")):
         if key in parts:
-            print(f"  {title}:")
+            print(f"  {title} ({mode} reading):")
             with pd.option_context("display.unicode.east_asian_width", True):
                 print("    " + parts[key].to_string().replace("\n", "\n    "))

@@ -20,11 +20,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="place one Shahe address (approximate unless surveyed)",
         description="Parse and geocode one address. Overrides (data/geocode_overrides.csv) win; then the provider: "
         "offline (the shipped, approximate gazetteer), amap (needs AMAP_KEY) or tianditu (needs TIANDITU_KEY). "
+        "A range (凤仙路431-441号) is placed at its middle; words after the number (旁, 对面, 3栋2单元) are named in the note "
+        "and give quality 'partial'; an estate name without a number (和谐小区) is placed at the ledger's address for it "
+        "(a name at several addresses is refused with the list; --id picks one). "
         "Output is WGS-84. Exit 1 when the address cannot be placed.",
     )
     g.add_argument("address", help="e.g. 凤仙路457号附1号")
     g.add_argument("--provider", choices=_geocode.PROVIDERS, default=None, help="geocoder (default: settings.geocode_provider, offline)")
-    g.add_argument("--id", dest="estate_id", default=None, help="estate id, to find an override by id")
+    g.add_argument("--id", dest="estate_id", default=None, help="estate id, to find an override by id or pick one of several estates of a name")
     g.add_argument("--json", action="store_true", help="print JSON with lon, lat, quality, source, road, number, sub_number, note")
     g.set_defaults(func=_run_geocode)
 

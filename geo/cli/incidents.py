@@ -41,29 +41,44 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     _common(r)
     r.add_argument("--window", help="years counted, FIRST-LAST (default settings.risk_window, 2019-2021)")
-    r.add_argument("--weights", help="component weights, e.g. theft=2,property=1,criminal=1,disputes=1,calls_110=0.5")
+    r.add_argument("--weights", help="component weights, e.g. theft=2,other_property=1,other_criminal=1,disputes=1,other_calls=0.5")
     r.add_argument("--normalisation", choices=["z", "rank"], default="z", help="z-score (default) or rank scaled to 0..1")
     r.add_argument("--per-units", action="store_true", help="score rates per 100 units instead of counts")
     r.set_defaults(func=_rank)
 
     e = sub.add_parser(
         "effect",
-        help="incidents per month before and after each estate's rectification window",
-        description="Compare monthly incident rates before and after each estate's batch window (the ledger's batch_period, e.g. 2022年1月至2022年11月; Jan-Nov of batch_year when blank) "
-        "with a conditional binomial test; summarise per batch and per community.",
+        help="did incidents drop after each estate's rectification window? (difference-in-differences or before/after)",
+        description="Difference-in-differences (default): each estate's change after its window (the ledger's batch_period; Jan-Nov of batch_year when blank) "
+        "against the estates of later batches before their own windows, with placebo-permutation p-values corrected by Benjamini-Hochberg, "
+        "and the change in a ring around each estate beside it (displacement). --method before-after compares each estate's monthly rates "
+        "before and after its window alone (conditional binomial test). Each incident counts for the nearest estate within the radius.",
     )
     _common(e)
+    e.add_argument("--method", choices=["did", "before-after"], default="did", help="difference-in-differences (default) or before/after")
+    e.add_argument("--placebo", type=int, help="placebo permutations of the did test (default settings.effect_placebo_permutations)")
+    e.add_argument("--seed", type=int, help="seed of the placebo permutations (default settings.effect_seed)")
+    e.add_argument("--ring-outer-m", type=float, help="outer distance of the displacement ring, metres (default settings.displacement_outer_m)")
     e.add_argument("--category", action="append", help="count only this category (repeatable; default all)")
-    e.add_argument("--by", choices=["estate", "batch_year", "community"], default="estate", help="table per estate (default), batch or community")
+    e.add_argument("--by", choices=["estate", "batch", "batch_year", "community"], default="estate",
+                   help="table per estate (default) or pooled: batch (did, before-after), community (before-after)")
+    e.add_argument("--event-study", action="store_true", help="also print incidents per estate-month relative to each window, treated beside control")
     e.set_defaults(func=_effect)
 
-    h = sub.add_parser("hotspots", help="Getis-Ord Gi* hot spots of incidents on a metric grid", description="Gi* on a grid of incident counts.")
+    h = sub.add_parser(
+        "hotspots",
+        help="Getis-Ord Gi* hot spots of incidents on a metric grid (false discovery rate controlled)",
+        description="Gi* on a grid of incident counts; cells tested by total randomisation and corrected with Benjamini-Hochberg (FDR) by default. "
+        "Cold spots only where a neighbourhood expects enough incidents (settings.hotspot_cold_min_expected).",
+    )
     h.add_argument("--incidents", type=Path, help="incident store (default data/incidents.csv)")
     h.add_argument("--cell-m", type=float, help="cell size in metres (default settings.hotspot_cell_m)")
     h.add_argument("--category", action="append", help="only this category (repeatable)")
     h.add_argument("--start", help="first year or month, e.g. 2022 or 2022-03")
     h.add_argument("--end", help="last year or month (inclusive)")
     h.add_argument("--out", type=Path, help="write the cells as GeoJSON")
+    h.add_argument("--correction", choices=["fdr", "none"], default="fdr", help="Benjamini-Hochberg FDR (default) or none (expect false positives)")
+    h.add_argument("--alpha", type=float, help="false discovery rate, or per-cell level with --correction none (default settings.effect_alpha)")
     h.set_defaults(func=_hotspots)
 
 
@@ -115,7 +130,7 @@ def _show(table: pd.DataFrame, out: Path | None, columns: list[str]) -> None:
 
 
 def _rank(args: argparse.Namespace) -> int:
-    from geo.incidents.risk import COMPONENTS, risk_table
+    from geo.incidents.risk import COMPONENTS, risk_method, risk_table
 
     inc = _load(args)
     estates = io.read_estates(args.estates)
@@ -124,8 +139,9 @@ def _rank(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise GeoError(str(exc)) from exc
     a = t.attrs
-    print(f"window {a['window'][0]}-{a['window'][1]}, radius {a['radius_m']:g} m ({a['mode']}), normalisation {a['normalisation']}, "
-          f"weights {', '.join(f'{k}={v:g}' for k, v in a['weights'].items())}")
+    print(risk_method(a))
+    if a.get("missing_units"):
+        print(f"no unit count, so no rate and no rank: {', '.join(a['missing_units'])} (add their 单元 counts to the ledger)")
     vals = [f"{k}_per100u" if args.per_units else k for k in COMPONENTS]
     _show(t, args.out, ["rank", "estate_id", "name", *vals, "score", "proposed_year", "plan_year", "agreement", "why"])
     same = int((t["agreement"] == "same").sum())
@@ -133,27 +149,72 @@ def _rank(args: argparse.Namespace) -> int:
     return 0
 
 
+def _p_columns(table: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Copy of the table with p-value columns written as :func:`geo.incidents.reporting.format_p` does."""
+    from geo.incidents.reporting import format_p
+
+    out = table.copy()
+    for col in columns:
+        if col in out.columns:
+            out[col] = out[col].map(format_p)
+    return out
+
+
 def _effect(args: argparse.Namespace) -> int:
+    from geo.incidents.did import did_table, event_study
     from geo.incidents.effect import effect_summary, effect_table
 
     inc = _load(args)
     estates = io.read_estates(args.estates)
+    by = "batch_year" if args.by == "batch" and args.method == "before-after" else args.by
+    by = "batch" if by == "batch_year" and args.method == "did" else by
+    if args.method == "did" and by not in ("estate", "batch"):
+        raise GeoError(f"--by {args.by} is for --method before-after; the difference-in-differences pools per batch (--by batch)")
     try:
-        t = effect_table(inc, estates, categories=args.category, radius_m=args.radius_m, mode=args.mode)
+        if args.method == "did":
+            t = did_table(inc, estates, categories=args.category, radius_m=args.radius_m, mode=args.mode, permutations=args.placebo,
+                          seed=args.seed, ring_outer_m=args.ring_outer_m, by=by)
+        else:
+            t = effect_table(inc, estates, categories=args.category, radius_m=args.radius_m, mode=args.mode)
     except ValueError as exc:
         raise GeoError(str(exc)) from exc
     first, last = t.attrs["data_months"]
-    print(f"data {first} to {last}; window = batch_period (Jan-Nov of batch_year when blank); rates per month; "
-          "p from a conditional binomial test")
     for warning in t.attrs.get("warnings", []):
         print(f"warning: {warning}", file=sys.stderr)
+    print(f"data {first} to {last}; window = batch_period (Jan-Nov of batch_year when blank)")
+    print(f"attribution: {t.attrs['attribution']}")
+    if args.method == "did":
+        print(t.attrs["method"])
+        t = t.assign(verdict=t["verdict_code"].map(_DID_VERDICTS))
+        cols = ["window", "controls", "post_months", "n_pre", "n_post", "irr", "change_pct", "p_value", "q_value", "verdict",
+                "ring_n_pre", "ring_n_post", "ring_change_pct", "ring_p_value"]
+        head = ["estate_id", "name"] if by == "estate" else ["batch", "estates"]
+        cols = cols if by == "estate" else cols[1:]
+        if args.out is not None:
+            io.write_table(t, args.out)
+            print(f"{args.out}: {len(t)} rows written")
+        _show(_p_columns(t.round(3), ["p_value", "q_value", "ring_p_value"]), None, [*head, *cols])
+        if args.event_study:
+            es = event_study(inc, estates, categories=args.category, radius_m=args.radius_m, mode=args.mode)
+            print("event study: incidents per estate-month by month relative to the window start (0), treated beside not-yet-rectified controls")
+            with pd.option_context("display.max_rows", 1000, "display.width", 200):
+                print(es.round(3).to_string(index=False))
+        return 0
+    print(t.attrs["method"])
     cols = ["months_before", "n_before", "rate_before", "months_after", "n_after", "rate_after", "change_pct", "p_value", "verdict"]
-    if args.by == "estate":
-        _show(t.round(3), args.out, ["estate_id", "name", "batch_year", "window_start", "window_end", *cols])
-    else:
-        s = effect_summary(t, by=args.by)
-        _show(s.round(3), args.out, [args.by, "estates", *cols])
+    table = t if by == "estate" else effect_summary(t, by=by)
+    if args.out is not None:
+        io.write_table(table, args.out)
+        print(f"{args.out}: {len(table)} rows written")
+    head = ["estate_id", "name", "batch_year", "window_start", "window_end"] if by == "estate" else [by, "estates"]
+    _show(_p_columns(table.round(3), ["p_value"]), None, [*head, *cols])
     return 0
+
+
+_DID_VERDICTS = {
+    "fewer": "fewer", "more": "more", "no_clear_change": "no clear change", "too_short": "too short: fewer post months with a control than required",
+    "no_control": "no control: no later batch left to compare with", "no_batch_year": "no batch year", "no_incidents": "no incidents",
+}
 
 
 def _hotspots(args: argparse.Namespace) -> int:
@@ -161,16 +222,20 @@ def _hotspots(args: argparse.Namespace) -> int:
 
     inc = _load(args)
     try:
-        cells = hotspot_cells(inc, cell_m=args.cell_m, categories=args.category, start=args.start, end=args.end)
+        cells = hotspot_cells(inc, cell_m=args.cell_m, categories=args.category, start=args.start, end=args.end, correction=args.correction, alpha=args.alpha)
     except ValueError as exc:
         raise GeoError(str(exc)) from exc
+    a = cells.attrs
     if args.out is not None:
-        io.write_geojson(cells, args.out, metadata={"note": "Getis-Ord Gi* cells", "cell_m": cells.attrs["cell_m"]})
+        io.write_geojson(cells, args.out, metadata={"note": "Getis-Ord Gi* cells", "cell_m": a["cell_m"], "method": a["method"]})
         print(f"{args.out}: {len(cells)} cells written")
     t = hotspot_table(cells)
-    a = cells.attrs
+    print(a["method"])
+    if a.get("resolution_note"):
+        print(f"note: {a['resolution_note']}")
+    raw_hot, raw_cold = int((cells["label_uncorrected"] == "hot").sum()), int((cells["label_uncorrected"] == "cold").sum())
     print(f"{len(cells)} cells of {a['cell_m']:g} m; {int((cells['label'] == 'hot').sum())} hot, {int((cells['label'] == 'cold').sum())} cold "
-          f"(alpha {a['alpha']}, {a['permutations']} permutations, seed {a['seed']})")
+          f"({a['correction']} at {a['alpha']:g}; without correction {raw_hot} hot, {raw_cold} cold)")
     with pd.option_context("display.max_rows", 100, "display.width", 200):
-        print(t[["count", "gi_z", "p_sim", "label", "lon", "lat"]].round(5).head(30).to_string(index=False))
+        print(_p_columns(t[["count", "expected", "gi_z", "p_value", "q_value", "label", "lon", "lat"]].round(5), ["p_value", "q_value"]).head(30).to_string(index=False))
     return 0

@@ -22,7 +22,10 @@ COMMAND_MODULES: tuple[str, ...] = (
     "geo.cli.routes",
     "geo.cli.map",
     "geo.cli.incidents",
+    "geo.cli.tracks",
+    "geo.cli.rectification",
     "geo.cli.bench",
+    "geo.cli.store",
 )
 
 

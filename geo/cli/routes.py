@@ -13,9 +13,9 @@ from geo import io, settings
 from geo.coverage.rule import STATUS_LABELS_ZH, Rule
 from geo.errors import DataFileError, SchemaError
 from geo.report import coverage_table
-from geo.routes.edits import Team, check_new_team, lines_from_upload, make_draft, status_changes, status_counts
+from geo.routes.edits import Team, check_new_team, existing_team, lines_from_upload, make_draft, status_changes, status_counts
 from geo.routes.load import load_routes
-from geo.routes.store import RouteStore
+from geo.routes.shared import open_route_store
 from geo.schemas import ORG_TYPES, SHIFTS
 
 _DATUMS = ("wgs84", "gcj02", "bd09")
@@ -45,8 +45,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--team-id", required=True, help="team that gets the lines: an existing team id, or a new one (1-40 letters, digits, '-', '_', '.')")
     a.add_argument("--team", help="team name (required for a new team; for an existing team it must match the routes file)")
     a.add_argument("--org-type", choices=ORG_TYPES, help="organisation type of a new team")
-    a.add_argument("--shift", choices=SHIFTS, help="shift of a new team")
-    a.add_argument("--schedule", help="schedule text of the new routes, e.g. '每日 20:00-22:00'")
+    a.add_argument("--shift", choices=SHIFTS, help="shift of the new routes: required for a new team and for a team whose routes have several shifts")
+    a.add_argument("--schedule", help="schedule text of the new routes, e.g. '每日 20:00-22:00' (default none; never copied from another route)")
     a.add_argument("--replace", action="store_true", help="drop the team's current routes first (a redrawn route); default adds")
     a.add_argument("--remove", default="", metavar="R1,R2", help="route ids to delete, comma-separated")
     _common(a)
@@ -108,7 +108,7 @@ def _add(args: argparse.Namespace) -> int:
         if missing:
             msg = f"--save needs {' and '.join(missing)}: say who saves the routes and why"
             raise SchemaError(msg)
-    store = RouteStore(routes_path)
+    store = open_route_store(routes_path)
     base_sha256 = store.current_sha256()  # a save is refused if someone else saves meanwhile
     routes = load_routes(routes_path)
     estates = io.read_estates(args.estates)
@@ -169,20 +169,14 @@ def _add(args: argparse.Namespace) -> int:
 def _team(args: argparse.Namespace, routes) -> tuple[Team, bool]:
     """The team of the new lines and whether it is new; refuse fields that contradict the routes file."""
     team_id = str(args.team_id).strip()
-    mine = routes[routes["team_id"].astype(str) == team_id]
-    if len(mine):
-        row = mine.iloc[0]
-        given = {"team": args.team, "org_type": args.org_type, "shift": args.shift}
-        known = {"team": str(row["team"]), "org_type": str(row["org_type"]), "shift": str(row["shift"])}
-        clash = [f"--{k.replace('_', '-')} {v!r} (the file has {known[k]!r})" for k, v in given.items() if v is not None and v.strip() != known[k]]
-        if clash:
-            msg = (f"team {team_id} exists with other fields: {'; '.join(clash)}; leave these options out to use the "
-                   f"existing team, or give a new --team-id for a new team")
-            raise SchemaError(msg)
-        schedule = args.schedule
-        if schedule is None and "schedule" in mine.columns and pd.notna(row["schedule"]):
-            schedule = str(row["schedule"])
-        return Team(team_id, known["team"], known["org_type"], known["shift"], schedule or ""), False
+    try:
+        team = existing_team(routes, team_id, team=args.team, org_type=args.org_type, shift=args.shift, schedule=args.schedule)
+    except SchemaError as exc:  # name the options, not the fields
+        msg = str(exc).replace("field 'org_type'", "--org-type").replace("field 'team'", "--team").replace("field 'shift'", "--shift")
+        msg = msg.replace("choose the shift of the new lines", "give --shift for the new lines")
+        raise SchemaError(msg) from None
+    if team is not None:
+        return team, False
     missing = [f"--{k}" for k in ("team", "org_type", "shift") if not str(getattr(args, k) or "").strip()]
     if missing:
         msg = (f"--team-id {team_id!r} is not in the routes file, so it is a new team and needs "
@@ -200,7 +194,7 @@ def _team(args: argparse.Namespace, routes) -> tuple[Team, bool]:
 
 
 def _history(args: argparse.Namespace) -> int:
-    store = RouteStore(_routes_path(args))
+    store = open_route_store(_routes_path(args))
     versions = store.versions()
     if not versions:
         print(f"{store.path}: no saved versions yet (the first save keeps the current file as version 1)")
@@ -230,7 +224,7 @@ def _restore(args: argparse.Namespace) -> int:
     if not str(args.author).strip():
         msg = "--author is empty: say who restores the routes"
         raise SchemaError(msg)
-    store = RouteStore(_routes_path(args))
+    store = open_route_store(_routes_path(args))
     version = store.restore(args.number, author=args.author, reason=args.reason)
     print(f"restored version {args.number} as version {version.number} of {store.path} ({version.n_routes} routes)")
     return 0

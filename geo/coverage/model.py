@@ -7,9 +7,10 @@ Definitions (see the README section "The 1-km rule, made exact"):
   and the estate's geometry (address point or footprint polygon).
 * A team is **nearby** when ``distance <= radius_m`` and **covers** the estate
   when ``distance <= cover_m``. Both tests are inclusive and allow
-  :data:`geo.settings.distance_tolerance_m` (1 mm) for floating point, so a
-  pair built exactly at the radius counts as nearby after any projection
-  round trip.
+  :data:`geo.settings.distance_tolerance_m` (2 cm, the most that storing
+  positions with 7 decimals can move a distance), so a pair built exactly at
+  the radius counts as nearby after a projection round trip and after being
+  written to GeoJSON and read back.
 * ``cover_m`` defaults to :data:`geo.settings.cover_distance_m` for address
   points and :data:`geo.settings.cover_distance_polygon_m` for footprints.
 * Default statuses: **covered** (at least one team covers), **coverable** (no

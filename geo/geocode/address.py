@@ -5,8 +5,11 @@ An address of the plan's ledger reads, from large to small::
     [重庆市][万州区][沙河街道][凤仙路社区] 凤仙路 457号 附1号
 
 that is an optional administrative prefix, a road name ending in 路, 大道,
-街, 巷 or 道, a house number and an optional sub-number (附N号, 附1、2、3号,
-457-3, 457号之3). :func:`normalize_address` folds full-width digits and
+街, 巷 or 道, a house number or a range of them (431-441号, 1-5号) and an
+optional sub-number (附N号, 附1、2、3号, 附1-3号, 457-3, 457号之3). ``N-M``
+after the road is a range when M is larger than N and a sub-number when it is
+not (457-3 is 457号附3号). Words after the number (旁, 对面, 3栋2单元, a
+landmark) are kept in ``extra``, never dropped. :func:`normalize_address` folds full-width digits and
 punctuation to ASCII and drops spaces, so variants typed by hand parse to the
 same parts. :func:`parse_address` raises :class:`~geo.errors.GeocodeError`
 naming the part it could not find; it never guesses.
@@ -20,7 +23,7 @@ from dataclasses import dataclass
 from geo._validate import ascii_text
 from geo.errors import GeocodeError
 
-__all__ = ["ParsedAddress", "normalize_address", "outside_reason", "parse_address"]
+__all__ = ["ParsedAddress", "admin_tokens", "describe_ignored", "normalize_address", "outside_reason", "parse_address"]
 
 #: Suffixes that end a road name, longest first.
 ROAD_SUFFIXES: tuple[str, ...] = ("大道", "大街", "路", "街", "巷", "道")
@@ -46,15 +49,20 @@ _ROAD_NUMBER = re.compile(rf"(?P<road>.*?(?:{_ROAD_SUFFIX_RE}))(?P<number>\d+)")
 _TAIL = re.compile(
     r"""^(?P<number>\d+)
         (?:
-            号?(?:附|之)(?P<subs>\d+(?:、\d+)*)号?     # 457号附1号, 457号附1、2、3号, 457号之3
-          | -(?P<dash>\d+)号?                        # 457-3, 457-3号
+            号?(?:附|之)(?P<subs>\d+(?:、\d+)*)(?:-(?P<subs_to>\d+))?号?   # 附1号, 附1、2、3号, 之3, 附1-3号
+          | 号?-(?P<dash>\d+)号?                      # 457-3 (sub-number), 431-441号 (range)
           | 号                                       # 457号
         )?
         (?P<extra>.*)$""",
     re.VERBOSE,
 )
 
-_DASHES = dict.fromkeys(map(ord, "－—–‐‑﹣−"), "-")
+#: Longest sub-number range spelt out (附1-3号 -> 1, 2, 3).
+_MAX_SUB_RANGE = 99
+
+_DASHES = dict.fromkeys(map(ord, "－—–‐‑﹣−~〜"), "-")
+# 431至441号 is a range like 431-441号.
+_RANGE_WORD = re.compile(r"(?<=\d)号?至(?=\d)")
 _LIST_SEPARATORS = dict.fromkeys(map(ord, ",，;；/／"), "、")
 
 
@@ -73,11 +81,16 @@ class ParsedAddress:
     road
         Road name including its suffix, e.g. ``"凤仙路"``.
     number
-        House number (门牌号) as an integer.
+        House number (门牌号) as an integer; the first of a range.
     sub_numbers
-        Sub-numbers (附N号) in the order given; empty when there is none.
+        Sub-numbers (附N号) in the order given, a range 附1-3号 spelt out as
+        ``(1, 2, 3)``; empty when there is none.
     extra
-        Text after the number that is not a sub-number (e.g. a building name), kept as given.
+        Text after the number that is not a sub-number (旁, 对面, 3栋2单元, a
+        landmark), kept as given; the geocoder places the number and says it
+        ignored these words.
+    number_to
+        Last house number of a range (441 in 431-441号), or None.
     """
 
     raw: str
@@ -87,6 +100,17 @@ class ParsedAddress:
     number: int
     sub_numbers: tuple[int, ...] = ()
     extra: str = ""
+    number_to: int | None = None
+
+    @property
+    def is_range(self) -> bool:
+        """True for a range of house numbers (431-441号)."""
+        return self.number_to is not None
+
+    @property
+    def number_text(self) -> str:
+        """House number as text: ``"457"``, or ``"431-441"`` for a range."""
+        return f"{self.number}-{self.number_to}" if self.is_range else str(self.number)
 
     @property
     def sub_number(self) -> str | None:
@@ -101,7 +125,7 @@ class ParsedAddress:
     @property
     def canonical(self) -> str:
         """Road, number and sub-number in the ledger's spelling, e.g. ``凤仙路457号附1、2号``."""
-        text = f"{self.road}{self.number}号"
+        text = f"{self.road}{self.number_text}号"
         if self.sub_numbers:
             text += f"附{self.sub_number}号"
         return text
@@ -125,7 +149,7 @@ def normalize_address(text: str) -> str:
     """
     folded = ascii_text(str(text))
     folded = folded.translate(_DASHES).translate(_LIST_SEPARATORS)
-    return re.sub(r"\s+", "", folded)
+    return _RANGE_WORD.sub("-", re.sub(r"\s+", "", folded))
 
 
 def _strip_prefix(text: str) -> tuple[tuple[str, ...], str]:
@@ -146,6 +170,33 @@ def _strip_prefix(text: str) -> tuple[tuple[str, ...], str]:
         for pattern, full in _PREFIX_ALIASES:
             text = pattern.sub(full, text, count=1)
     return tuple(tokens), text
+
+
+def admin_tokens(text: str) -> tuple[str, ...] | None:
+    """Split text made only of administrative names into them.
+
+    Parameters
+    ----------
+    text
+        Normalized text, e.g. ``"重庆万州沙河街道凤仙路社区"``.
+
+    Returns
+    -------
+    tuple of str or None
+        The names with short forms folded (``("重庆市", "万州区", "沙河街道", "凤仙路社区")``),
+        ``()`` for empty text, None when anything else is left.
+    """
+    tokens: list[str] = []
+    rest = text
+    while rest:
+        for pattern, full in _PREFIX_ALIASES:
+            rest = pattern.sub(full, rest, count=1)
+        m = _PREFIX_TOKEN.match(rest)
+        if m is None:
+            return None
+        tokens.append(m.group("tok"))
+        rest = rest[m.end() :]
+    return tuple(tokens)
 
 
 def parse_address(address: str) -> ParsedAddress:
@@ -190,8 +241,20 @@ def parse_address(address: str) -> ParsedAddress:
         msg = f"address {address!r}: cannot read the house number"
         raise GeocodeError(msg)
     number = int(tail.group("number"))
+    number_to = None
     if tail.group("subs"):
         subs = tuple(int(s) for s in tail.group("subs").split("、"))
+        if tail.group("subs_to"):
+            first, last = subs[-1], int(tail.group("subs_to"))
+            if last <= first:
+                msg = f"address {address!r}: sub-number range 附{first}-{last} does not run upwards; write it as 附{min(first, last)}-{max(first, last)}号"
+                raise GeocodeError(msg)
+            if last - first > _MAX_SUB_RANGE:
+                msg = f"address {address!r}: sub-number range 附{first}-{last} spans more than {_MAX_SUB_RANGE} numbers; give the sub-number of one building"
+                raise GeocodeError(msg)
+            subs = subs[:-1] + tuple(range(first, last + 1))
+    elif tail.group("dash") and int(tail.group("dash")) > number:
+        number_to, subs = int(tail.group("dash")), ()
     elif tail.group("dash"):
         subs = (int(tail.group("dash")),)
     else:
@@ -207,16 +270,17 @@ def parse_address(address: str) -> ParsedAddress:
         number=number,
         sub_numbers=subs,
         extra=tail.group("extra") or "",
+        number_to=number_to,
     )
 
 
-def outside_reason(parsed: ParsedAddress) -> str | None:
+def outside_reason(parsed: ParsedAddress | tuple[str, ...]) -> str | None:
     """Return why an address's prefix puts it outside Shahe subdistrict, or None.
 
     Parameters
     ----------
     parsed
-        A parsed address.
+        A parsed address, or its administrative prefix tokens.
 
     Returns
     -------
@@ -224,7 +288,8 @@ def outside_reason(parsed: ParsedAddress) -> str | None:
         A sentence naming the foreign province, city, district or
         subdistrict; None when the prefix is empty or names Shahe's own units.
     """
-    for tok in parsed.prefix:
+    prefix = parsed if isinstance(parsed, tuple) else parsed.prefix
+    for tok in prefix:
         if tok.endswith(("省", "自治区")):
             return f"the address is in {tok}, not in {CITY}{DISTRICT}{SUBDISTRICT}"
         if tok.endswith("市") and tok != CITY:
@@ -234,3 +299,37 @@ def outside_reason(parsed: ParsedAddress) -> str | None:
         if tok.endswith(("街道", "镇", "乡")) and tok != SUBDISTRICT:
             return f"the address is in {tok}, not in {SUBDISTRICT}"
     return None
+
+
+# Words after a house number that the geocoder recognises but cannot place, and what they mean.
+_IGNORED_KINDS = (
+    ("对面", "opposite: the place is across the road"),
+    ("旁", "beside"),
+    ("附近", "near"),
+    ("单元", "stairwell unit"),
+    ("栋", "building"),
+    ("幢", "building"),
+    ("楼", "building or floor"),
+    ("室", "flat"),
+)
+
+
+def describe_ignored(extra: str) -> str:
+    """Say what the words after a house number mean, for the note of a point that does not use them.
+
+    Parameters
+    ----------
+    extra
+        :attr:`ParsedAddress.extra`, e.g. ``"3栋2单元"``, ``"对面"``, ``"沙河小学旁"``.
+
+    Returns
+    -------
+    str
+        E.g. ``"words '3栋2单元' (stairwell unit, building) ignored"``; a
+        landmark (text without a known word) is named as such.
+    """
+    found = sorted((extra.find(word), meaning) for word, meaning in _IGNORED_KINDS if word in extra)
+    kinds = [meaning for _, meaning in found]
+    if not kinds or re.sub("|".join(w for w, _ in _IGNORED_KINDS) + r"|\d", "", extra):
+        kinds.append("a landmark or other words")
+    return f"words {extra!r} ({', '.join(dict.fromkeys(kinds))}) ignored"

@@ -16,7 +16,7 @@ from geo import io, settings
 from geo._validate import is_blank as _blank
 from geo.errors import DataFileError
 from geo.geocode.address import ParsedAddress
-from geo.geocode.result import GeocodeResult, address_parts, failed_result
+from geo.geocode.result import GeocodeResult, address_parts, failed_result, in_extent
 from geo.schemas import ROADS
 
 # --- offline gazetteer ------------------------------------------------------------------
@@ -30,12 +30,14 @@ class _Segment:
     left: tuple[int, int] | None
     right: tuple[int, int] | None
 
-    def side_for(self, number: int) -> str | None:
+    def side_for(self, number: float, *, parity_of: int | None = None) -> str | None:
+        """The side whose range spans ``number`` and has the parity of ``parity_of`` (default ``number``)."""
+        parity_of = number if parity_of is None else parity_of
         for side, rng in (("left", self.left), ("right", self.right)):
             if rng is None:
                 continue
             lo, hi = min(rng), max(rng)
-            if lo <= number <= hi and (number - rng[0]) % 2 == 0:
+            if lo <= number <= hi and (parity_of - rng[0]) % 2 == 0:
                 return side
         return None
 
@@ -140,32 +142,41 @@ class Gazetteer:
                                      sides["left"], sides["right"]))
         return cls(segments, name=path.name, version=str(roads.attrs["metadata"].get("version", "?")))
 
-    def locate(self, parsed: ParsedAddress, *, side_offset_m: float | None = None, sub_setback_m: float | None = None) -> GeocodeResult:
+    def locate(self, parsed: ParsedAddress, *, side_offset_m: float | None = None, sub_setback_m: float | None = None,
+               max_setback_m: float | None = None) -> GeocodeResult:
         """Place an address by interpolating its house number along its road.
 
         The point lies at the fraction ``(n - from) / (to - from)`` of the
         segment whose range on one side holds ``n``, moved ``side_offset_m``
         to that side, plus ``sub_setback_m`` per sub-number (附N号 stand behind
-        the street front; for a list 附1、2、3 the mean is used).
+        the street front; for a list 附1、2、3 the mean is used), the setback
+        capped at ``max_setback_m``. A range 431-441号 is placed at its middle
+        number, ``n = (431 + 441) / 2 = 436``, on the side of its ends (on the
+        centreline when its ends are on opposite sides, e.g. 12-13号). Every
+        point is checked against :data:`geo.settings.shahe_bounds`.
 
         Parameters
         ----------
         parsed
             The parsed address.
-        side_offset_m, sub_setback_m
-            Metres; defaults from :mod:`geo.settings`.
+        side_offset_m, sub_setback_m, max_setback_m
+            Metres; defaults from :mod:`geo.settings` (``geocode_side_offset_m``,
+            ``geocode_sub_setback_m``, ``geocode_max_setback_m``).
 
         Returns
         -------
         GeocodeResult
-            ``interpolated`` when a range holds the number, ``road`` (middle of
-            the road) when the road is known but no range holds it, ``failed``
-            when the road is not in the gazetteer.
+            ``interpolated`` when a range holds the number, ``partial`` when
+            the setback was capped, ``road`` (middle of the road) when the road
+            is known but no range holds the number, ``failed`` when the road is
+            not in the gazetteer or the point falls outside Shahe's extent.
         """
         if side_offset_m is None:
             side_offset_m = settings.geocode_side_offset_m
         if sub_setback_m is None:
             sub_setback_m = settings.geocode_sub_setback_m
+        if max_setback_m is None:
+            max_setback_m = settings.geocode_max_setback_m
         segs = self.by_road.get(parsed.road)
         if not segs:
             known = "、".join(sorted(self.by_road))
@@ -174,23 +185,72 @@ class Gazetteer:
                 f"road {parsed.road!r} is not in the gazetteer {self.name} (it has {known}); add the road there or the point to the overrides file",
                 parsed,
             )
-        for seg in segs:
-            side = seg.side_for(parsed.number)
-            if side is None:
-                continue
-            lo, hi = getattr(seg, side)
-            t = 0.5 if lo == hi else (parsed.number - lo) / (hi - lo)
-            sub_k = float(np.mean(parsed.sub_numbers)) if parsed.sub_numbers else 0.0
-            offset = side_offset_m + sub_setback_m * sub_k
-            x, y = _offset_point(seg.line_m, t, offset, left=(side == "left"))
-            lon, lat = self._to_lonlat.transform(x, y)
-            sub = f"; 附{parsed.sub_number}号 set back {sub_setback_m * sub_k:g} m behind the street front" if parsed.sub_numbers else ""
-            note = (
-                f"interpolated between numbers {lo} and {hi} on the {side} side of segment {seg.segment_id}, "
-                f"{side_offset_m:g} m from the centreline{sub}; road position approximate, not surveyed"
-            )
-            return GeocodeResult(float(lon), float(lat), "interpolated", self.source, note=note, **address_parts(parsed))
-        # Road known, number not in any range: the middle of the road, said plainly.
+        anchors, lead, quality = self._find(parsed)
+        if not anchors:
+            return self._road_middle(parsed, segs)
+        both_sides = parsed.is_range and (parsed.number_to - parsed.number) % 2 == 1
+        sub_k = float(np.mean(parsed.sub_numbers)) if parsed.sub_numbers else 0.0
+        setback = sub_setback_m * sub_k
+        capped = setback > max_setback_m
+        if capped:
+            wanted, setback, quality = setback, max_setback_m, "partial"
+        offset = 0.0 if both_sides else side_offset_m + setback
+        points, parts = [], []
+        for seg, side, (lo, hi), n in anchors:
+            t = 0.5 if lo == hi else (n - lo) / (hi - lo)
+            points.append(_offset_point(seg.line_m, t, offset, left=(side == "left")))
+            if both_sides:
+                where = f"on the centreline of segment {seg.segment_id}, since the range has numbers on both sides of the road"
+            else:
+                where = f"on the {side} side of segment {seg.segment_id}, {side_offset_m:g} m from the centreline"
+            parts.append(f"between numbers {lo} and {hi} {where}")
+        x, y = np.mean(points, axis=0)
+        lon, lat = self._to_lonlat.transform(x, y)
+        sub = ""
+        if parsed.sub_numbers and capped:
+            sub = (f"; 附{parsed.sub_number}号 would stand {wanted:g} m behind the street front ({sub_setback_m:g} m per sub-number); "
+                   f"set back only {max_setback_m:g} m, the cap (settings.geocode_max_setback_m): check the sub-number")
+        elif parsed.sub_numbers and not both_sides:
+            sub = f"; 附{parsed.sub_number}号 set back {setback:g} m behind the street front"
+        note = f"{lead}interpolated {' and '.join(parts)}{sub}; road position approximate, not surveyed"
+        return self._checked(float(lon), float(lat), quality, note, parsed)
+
+    def _find(self, parsed: ParsedAddress) -> tuple[list[tuple], str, str]:
+        """Where to interpolate: (segment, side, range, number) per anchor point, a note on a range, and the quality.
+
+        A single number has one anchor. A range has its middle number as anchor;
+        when no segment spans the middle (it falls between two segments), the
+        point is halfway between its two ends; when only one end is in the
+        gazetteer, that end, with quality ``partial``.
+        """
+        road = parsed.road
+        if not parsed.is_range:
+            hit = self._holding(road, parsed.number, parsed.number)
+            return ([] if hit is None else [(*hit, parsed.number)]), "", "interpolated"
+        a, b = parsed.number, parsed.number_to
+        middle = (a + b) / 2.0
+        hit = self._holding(road, middle, a)
+        if hit is not None:
+            return [(*hit, middle)], f"range {a}-{b} placed at its middle number {middle:g}: ", "interpolated"
+        ends = [(*h, end) for end in (a, b) if (h := self._holding(road, end, end)) is not None]
+        if len(ends) == 2:
+            return ends, f"range {a}-{b} placed halfway between the points of {a} and {b} (no segment spans its middle {middle:g}): ", "interpolated"
+        if ends:
+            end = ends[0][-1]
+            why = f"range {a}-{b} runs beyond the numbers of {road} in the gazetteer, so placed at {end}, the end it has: "
+            return ends, why, "partial"
+        return [], "", "interpolated"
+
+    def _holding(self, road: str, number: float, parity_of: int) -> tuple[_Segment, str, tuple[int, int]] | None:
+        """The first segment side of ``road`` whose numbers, of the parity of ``parity_of``, span ``number``."""
+        for seg in self.by_road.get(road, []):
+            side = seg.side_for(number, parity_of=parity_of)
+            if side is not None:
+                return seg, side, getattr(seg, side)
+        return None
+
+    def _road_middle(self, parsed: ParsedAddress, segs: list[_Segment]) -> GeocodeResult:
+        """Road known, number not in any range: the middle of the road, said plainly."""
         ranges = sorted(r for s in segs for r in (s.left, s.right) if r is not None)
         total = sum(s.line_m.length for s in segs)
         half, acc = total / 2.0, 0.0
@@ -202,10 +262,22 @@ class Gazetteer:
         lon, lat = self._to_lonlat.transform(pt.x, pt.y)
         if ranges:
             span = f"{min(min(r) for r in ranges)}–{max(max(r) for r in ranges)}"
-            why = f"number {parsed.number} is outside the numbered ranges of {parsed.road} in the gazetteer ({span})"
+            why = f"number {parsed.number_text} is outside the numbered ranges of {parsed.road} in the gazetteer ({span})"
         else:
             why = f"{parsed.road} has no house numbers in the gazetteer"
-        return GeocodeResult(float(lon), float(lat), "road", self.source, note=f"{why}; placed at the middle of the road", **address_parts(parsed))
+        return self._checked(float(lon), float(lat), "road", f"{why}; placed at the middle of the road", parsed)
+
+    def _checked(self, lon: float, lat: float, quality: str, note: str, parsed: ParsedAddress) -> GeocodeResult:
+        """The result, or ``failed`` with the reason when the point lies outside Shahe's extent."""
+        if not in_extent(lon, lat, margin_deg=0.0):
+            west, south, east, north = settings.shahe_bounds
+            return failed_result(
+                self.source,
+                f"the point found ({lon:.6f}, {lat:.6f}) lies outside Shahe's extent ({west}-{east} E, {south}-{north} N; "
+                f"settings.shahe_bounds), so it is not used: {note}. Check the gazetteer {self.name} or add the point to the overrides file",
+                parsed,
+            )
+        return GeocodeResult(lon, lat, quality, self.source, note=note, **address_parts(parsed))
 
 
 def _offset_point(line: LineString, t: float, offset_m: float, *, left: bool) -> tuple[float, float]:

@@ -17,7 +17,8 @@ from shapely.geometry import Point
 
 from geo import io, settings
 from geo.errors import DataFileError, GeocodeError, GeoError
-from geo.geocode.address import outside_reason, parse_address
+from geo.geocode.address import describe_ignored, outside_reason, parse_address
+from geo.geocode.names import EstateNames
 from geo.geocode.online import make_provider
 from geo.geocode.overrides import Overrides, load_overrides
 from geo.geocode.result import APPROXIMATE_NOTE, GeocodeResult, address_parts, failed_result
@@ -37,26 +38,44 @@ class Geocoder:
         :data:`geo.settings.geocode_provider`.
     overrides
         An :class:`Overrides`, a path, or None for the default file.
+    names
+        Estate names for an address without a house number: an
+        :class:`~geo.geocode.names.EstateNames`, a ledger path, or None for
+        ``data/ledger.csv`` (read when first needed).
     """
 
-    def __init__(self, provider=None, *, overrides: Overrides | str | os.PathLike | None = None):
+    def __init__(self, provider=None, *, overrides: Overrides | str | os.PathLike | None = None,
+                 names: EstateNames | str | os.PathLike | None = None):
         self.provider = make_provider(provider) if provider is None or isinstance(provider, str) else provider
         self.overrides = overrides if isinstance(overrides, Overrides) else load_overrides(overrides)
+        self._names = names
         self._memo: dict[str, GeocodeResult] = {}
+
+    @property
+    def names(self) -> EstateNames:
+        """The ledger's estate names (read on first use)."""
+        if not isinstance(self._names, EstateNames):
+            self._names = EstateNames.from_ledger(self._names)
+        return self._names
 
     @property
     def problems(self) -> list[str]:
         """Rejected override rows, one message each."""
         return list(self.overrides.problems)
 
-    def geocode(self, address: str, *, estate_id: str | None = None, strict: bool = False) -> GeocodeResult:
-        """Geocode one address; see :func:`geocode_address`."""
+    def geocode(self, address: str, *, estate_id: str | None = None, strict: bool = False, by_name: bool = True) -> GeocodeResult:
+        """Geocode one address; see :func:`geocode_address` (``by_name=False``: no fallback to the ledger's names)."""
         address = "" if address is None or (isinstance(address, float) and math.isnan(address)) else str(address)
         ov, rejected = self.overrides.find(address, estate_id)
         try:
             parsed = parse_address(address)
         except GeocodeError as exc:
             if ov is None:
+                named = self._by_name(address, str(exc), estate_id=estate_id) if by_name else None
+                if named is not None and (named.ok or not strict):
+                    return named
+                if strict and named is not None:
+                    raise GeocodeError(named.note) from exc
                 if strict:
                     raise
                 return failed_result("parser", str(exc), address=address, estate_id=estate_id)
@@ -75,11 +94,38 @@ class Geocoder:
         if key not in self._memo:
             self._memo[key] = self.provider.geocode(parsed)
         result = replace(self._memo[key], address=address, estate_id=estate_id)
+        if parsed.extra and result.ok:
+            result = _ignoring(result, parsed.extra, parsed.canonical)
         if rejected:
             result = replace(result, note=f"{result.note}; override ignored: {rejected}")
         if strict and not result.ok:
             raise GeocodeError(f"address {address!r}: {result.note}")
         return result
+
+    def _by_name(self, address: str, reason: str, *, estate_id: str | None) -> GeocodeResult | None:
+        """An address without a house number that names a ledger estate: that estate's address, said so; None when no name matches.
+
+        A name at several addresses is refused with the list, unless ``estate_id`` picks one of them.
+        """
+        match = self.names.match(address)
+        if match is None:
+            return None
+        where = outside_reason(match.prefix)
+        if where:
+            return failed_result("parser", f"{where}; this tool geocodes Shahe addresses only", address=address, estate_id=estate_id)
+        rows = [r for r in match.rows if r[0] == estate_id] or list(match.rows)
+        if len(rows) > 1:
+            listed = "; ".join(f"{eid} {addr}" for eid, addr in rows)
+            note = (f"{reason}. The name {match.name} stands at {len(rows)} addresses in {self.names.source}: {listed}; "
+                    "give the address (or the estate id) of the one you mean")
+            return failed_result(f"names:{self.names.source}", note, address=address, estate_id=estate_id)
+        eid, ledger_address = rows[0]
+        found = self.geocode(ledger_address, estate_id=eid, by_name=False)
+        said = f"{address!r} gives no road and house number; {self.names.source} lists {match.name} ({eid}) at {ledger_address}, so "
+        if not found.ok:
+            return replace(found, address=address, estate_id=estate_id, note=f"{said}that address was tried and failed: {found.note}")
+        found = replace(found, address=address, estate_id=estate_id, note=f"{said}placed at that address: {found.note}")
+        return _ignoring(found, match.extra, ledger_address) if match.extra else found
 
     def geocode_many(self, addresses: Iterable[str], *, ids: Iterable[str | None] | None = None, progress: bool = False) -> list[GeocodeResult]:
         """Geocode a batch; a bad address gives a failed result and the batch goes on."""
@@ -97,6 +143,16 @@ class Geocoder:
             except GeoError as exc:  # a broken provider file etc. is reported on the row, not raised
                 results.append(failed_result(getattr(self.provider, "source", "?"), str(exc), address=str(addr), estate_id=eid))
         return results
+
+
+#: Quality of a point that leaves words of its address unused.
+_LOWERED = {"exact": "partial", "interpolated": "partial"}
+
+
+def _ignoring(result: GeocodeResult, extra: str, placed: str) -> GeocodeResult:
+    """The result with its quality lowered and a note naming the words it did not use."""
+    note = f"{result.note}; {describe_ignored(extra)}: the point is that of {placed}, not of the place these words describe"
+    return replace(result, quality=_LOWERED.get(result.quality, result.quality), note=note)
 
 
 def geocode_address(address: str, *, provider=None, estate_id: str | None = None, strict: bool = False) -> GeocodeResult:
@@ -129,7 +185,7 @@ def geocode_address(address: str, *, provider=None, estate_id: str | None = None
 
 
 def geocode_many(addresses: Iterable[str], *, provider=None, ids: Iterable[str | None] | None = None, progress: bool = False,
-                 on_problem: Callable[[str], None] | None = None) -> list[GeocodeResult]:
+                 on_problem: Callable[[str], None] | None = None, names: EstateNames | str | os.PathLike | None = None) -> list[GeocodeResult]:
     """Geocode many addresses with one provider; never raises on a single address.
 
     Parameters
@@ -145,13 +201,15 @@ def geocode_many(addresses: Iterable[str], *, provider=None, ids: Iterable[str |
     on_problem
         Called with each rejected override row's message (default: ignored;
         the affected rows' notes say so too).
+    names
+        Estate names for addresses without a house number (see :class:`Geocoder`).
 
     Returns
     -------
     list of GeocodeResult
         One per address, in order.
     """
-    geocoder = Geocoder(provider)
+    geocoder = Geocoder(provider, names=names)
     for p in geocoder.problems:
         if on_problem is not None:
             on_problem(p)
@@ -201,7 +259,10 @@ def build_estates(ledger_path: str | os.PathLike | None = None, out_path: str | 
         if col not in df.columns:
             msg = f"{ledger_path}: no '{col}' column; the ledger needs estate_id and address"
             raise DataFileError(msg)
-    results = geocode_many(df["address"].tolist(), provider=provider, ids=df["estate_id"].tolist(), progress=progress, on_problem=on_problem)
+    # A row without a house number may stand at the address of another row of the same name in this ledger.
+    names = EstateNames.from_frame(df, source=ledger_path.name)
+    results = geocode_many(df["address"].tolist(), provider=provider, ids=df["estate_id"].tolist(), progress=progress, on_problem=on_problem,
+                           names=names)
     failed = [f"row {i} ({r.estate_id}, {r.address}): {r.note}" for i, r in enumerate(results, start=2) if not r.ok]
     if failed:
         msg = f"{ledger_path}: {len(failed)} of {len(results)} addresses could not be placed; add them to the overrides file or fix the gazetteer"

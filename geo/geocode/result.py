@@ -38,7 +38,7 @@ class GeocodeResult:
     source
         Provider and file/version that produced the point.
     road, number, sub_number
-        Parsed parts (number and sub-number as text, e.g. ``"457"``, ``"1、2、3"``), None when unknown.
+        Parsed parts (number and sub-number as text, e.g. ``"457"``, ``"431-441"``, ``"1、2、3"``), None when unknown.
     note
         Why the point is where it is, or why there is none.
     address
@@ -75,7 +75,7 @@ def failed_result(source: str, note: str, parsed: ParsedAddress | None = None, *
 def address_parts(parsed: ParsedAddress | None) -> dict:
     if parsed is None:
         return {"road": None, "number": None, "sub_number": None}
-    return {"road": parsed.road, "number": str(parsed.number), "sub_number": parsed.sub_number}
+    return {"road": parsed.road, "number": parsed.number_text, "sub_number": parsed.sub_number}
 
 
 def in_extent(lon: float, lat: float, *, margin_deg: float | None = None) -> bool:

@@ -8,7 +8,11 @@ year-month, both inclusive; see :func:`parse_batch_period`). An estate with no
 ``attrs["warnings"]`` of the table (estate id and value), so one mistyped cell
 does not stop the comparison of the other estates; callers show the warnings.
 *Before* is every whole month of the data before the window, *after* every
-month after it. Incidents are given to estates as in :mod:`geo.risk`.
+month after it. Each incident counts for the nearest estate within the radius
+(:data:`geo.settings.effect_assign_mode`; see :func:`geo.incidents.attribution.assign_incidents`),
+so pooled figures (:func:`effect_summary`) add distinct incidents; with
+``mode="radius"`` an incident near several estates of one group still counts
+once for the group.
 
 The test is the conditional binomial test of two Poisson rates: given
 ``n = n_before + n_after`` incidents, under "no change" each falls after the
@@ -29,21 +33,21 @@ a ``too_short`` verdict refers to.
 
 from __future__ import annotations
 
-import re
-
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 from scipy.stats import binomtest
 
 from geo import settings
-from geo._validate import ascii_text
 from geo.incidents.attribution import assign_incidents
+from geo.incidents.reporting import method_line
 from geo.incidents.store import as_arrays
 from geo.incidents.taxonomy import CATEGORY_NAMES
 from geo.incidents.times import month_index, period_bounds
+from geo.plan import parse_batch_period
 
 _EPOCH_YEAR = 1970
+CAVEAT = "constant rates before and after, no comparison group; a change is not proof that rectification caused it"
 
 
 def _month_of(value, *, is_end: bool) -> int:
@@ -105,53 +109,6 @@ def _verdict(n_before: int, n_after: int, months_before: int, months_after: int,
     return "no_clear_change"
 
 
-_YM = r"(\d{4})\s*[年./-]\s*(\d{1,2})\s*月?"
-_PERIOD_RE = re.compile(rf"^{_YM}\s*(?:至|到|~|-|—|–)\s*(?:(\d{{4}})\s*[年./-]\s*)?(\d{{1,2}})\s*月?$")
-
-
-def parse_batch_period(text) -> tuple[int, int] | None:
-    """Months of a rectification window such as ``2022年1月至2022年11月``.
-
-    Also accepted: ``2022年1月-11月`` (end year omitted: the start's),
-    ``2022-01至2022-11``, ``2022.1-2022.11``, full-width digits.
-
-    Parameters
-    ----------
-    text
-        The ledger's ``batch_period`` cell.
-
-    Returns
-    -------
-    (first, last) or None
-        Month indices since 1970-01 (as :func:`geo.incidents.month_index`), both
-        inclusive; None for a blank cell.
-
-    Raises
-    ------
-    ValueError
-        With the reason, when the text is not such a period, a month is not
-        1-12 or the end comes before the start.
-    """
-    if text is None or (isinstance(text, float) and np.isnan(text)) or text is pd.NA:
-        return None
-    clean = ascii_text(str(text)).strip()
-    if not clean:
-        return None
-    m = _PERIOD_RE.match(clean)
-    if not m:
-        msg = f"{text!r} is not a period; write it like 2022年1月至2022年11月"
-        raise ValueError(msg)
-    y0, m0, y1, m1 = int(m.group(1)), int(m.group(2)), int(m.group(3) or m.group(1)), int(m.group(4))
-    if not (1 <= m0 <= 12 and 1 <= m1 <= 12):
-        msg = f"{text!r} has a month outside 1-12"
-        raise ValueError(msg)
-    first, last = (y0 - _EPOCH_YEAR) * 12 + m0 - 1, (y1 - _EPOCH_YEAR) * 12 + m1 - 1
-    if last < first:
-        msg = f"{text!r} ends before it starts"
-        raise ValueError(msg)
-    return first, last
-
-
 def _windows(estates: gpd.GeoDataFrame, year: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
     """First and last month of each estate's window, whether it has one, and warnings."""
     has_year = np.isfinite(year)
@@ -187,6 +144,46 @@ def rate_test(n_before: int, months_before: float, n_after: int, months_after: f
     if months_before <= 0 or months_after <= 0 or n == 0:
         return float("nan")
     return float(binomtest(int(n_after), n, months_after / (months_before + months_after)).pvalue)
+
+
+def window_months(estates: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """First and last month (inclusive) of each estate's window, whether it has one, and warnings.
+
+    Raises
+    ------
+    ValueError
+        If the estates have no ``batch_year`` column.
+    """
+    if "batch_year" not in estates.columns:
+        msg = "estates need a 'batch_year' column (the plan's rectification year) for a before/after comparison"
+        raise ValueError(msg)
+    year = pd.to_numeric(estates["batch_year"], errors="coerce").to_numpy(dtype=float)
+    return _windows(estates, year)
+
+
+def prepare_months(incidents, *, categories=None, data_start=None, data_end=None):
+    """Incidents of the chosen categories within the data's months, their month indices and the first and last month.
+
+    Returns
+    -------
+    (IncidentArrays, months, first_month, last_month)
+    """
+    inc = as_arrays(incidents)
+    months = month_index(inc.time_s)
+    if data_start is None and len(inc) == 0:
+        msg = "no incidents and no data_start/data_end: the data's months are unknown"
+        raise ValueError(msg)
+    ds = _month_of(data_start, is_end=False) if data_start is not None else int(months.min())
+    de = _month_of(data_end, is_end=True) if data_end is not None else int(months.max())
+    keep = (months >= ds) & (months <= de)
+    if categories is not None:
+        cats = [categories] if isinstance(categories, str) else list(categories)
+        unknown = [c for c in cats if c not in CATEGORY_NAMES]
+        if unknown:
+            msg = f"unknown categories {unknown}; use {', '.join(CATEGORY_NAMES)}"
+            raise ValueError(msg)
+        keep &= np.isin(inc.category, [CATEGORY_NAMES.index(c) for c in cats])
+    return inc.subset(keep), months[keep], ds, de
 
 
 def effect_table(
@@ -233,31 +230,13 @@ def effect_table(
         ``attrs["data_months"]`` is ``("YYYY-MM", "YYYY-MM")``; ``attrs["warnings"]``
         lists ``batch_period`` values that did not parse (estate id, value, fallback).
     """
-    inc = as_arrays(incidents)
     alpha = settings.effect_alpha if alpha is None else alpha
     min_after = settings.effect_min_months_after if min_months_after is None else int(min_months_after)
-    if "batch_year" not in estates.columns:
-        msg = "estates need a 'batch_year' column (the plan's rectification year) for a before/after comparison"
-        raise ValueError(msg)
-    months = month_index(inc.time_s)
-    if data_start is None and len(inc) == 0:
-        msg = "no incidents and no data_start/data_end: the data's months are unknown"
-        raise ValueError(msg)
-    ds = _month_of(data_start, is_end=False) if data_start is not None else int(months.min())
-    de = _month_of(data_end, is_end=True) if data_end is not None else int(months.max())
-    keep = (months >= ds) & (months <= de)
-    if categories is not None:
-        cats = [categories] if isinstance(categories, str) else list(categories)
-        unknown = [c for c in cats if c not in CATEGORY_NAMES]
-        if unknown:
-            msg = f"unknown categories {unknown}; use {', '.join(CATEGORY_NAMES)}"
-            raise ValueError(msg)
-        keep &= np.isin(inc.category, [CATEGORY_NAMES.index(c) for c in cats])
-    inc = inc.subset(keep)
-    months = months[keep]
+    inc, months, ds, de = prepare_months(incidents, categories=categories, data_start=data_start, data_end=data_end)
+    mode = mode or settings.effect_assign_mode
     ii, ee = assign_incidents(inc, estates, radius_m=radius_m, mode=mode)
+    win_start, win_end, has_window, warnings = window_months(estates)
     year = pd.to_numeric(estates["batch_year"], errors="coerce").to_numpy(dtype=float)
-    win_start, win_end, has_window, warnings = _windows(estates, year)
     n_est = len(estates)
     m = months[ii]
     before = m < win_start[ee]
@@ -281,7 +260,20 @@ def effect_table(
     _finish(out, alpha, min_after, months_col="months_after")
     out.loc[~has_window, "verdict_code"] = "no_batch_year"
     out.loc[~has_window, "verdict"] = verdict_text("no_batch_year")
-    out.attrs.update(data_months=(_month_label(ds), _month_label(de)), alpha=alpha, min_months_after=min_after, warnings=warnings)
+    radius = float(settings.incident_radius_m if radius_m is None else radius_m)
+    attribution = f"each incident to the nearest estate within {radius:g} m" if mode == "nearest" else f"every estate within {radius:g} m"
+    # For pooled rows: each incident once per group, whatever the attribution (see effect_summary).
+    distinct = {}
+    for by in ("batch_year", "community"):
+        key = out[by].astype(str).to_numpy()[ee]
+        pairs = pd.DataFrame({"group": key, "incident": ii, "before": before, "after": after})[has_window[ee]]
+        distinct[by] = {
+            str(g): [int(f[f["before"]]["incident"].nunique()), int(f[f["after"]]["incident"].nunique())] for g, f in pairs.groupby("group")
+        }
+    out.attrs.update(data_months=(_month_label(ds), _month_label(de)), alpha=alpha, min_months_after=min_after, warnings=warnings, mode=mode,
+                     radius_m=radius, attribution=attribution,
+                     method=method_line(f"before/after rates per month, conditional binomial test; attribution: {attribution}", "none (one test per estate)", CAVEAT),
+                     distinct=distinct)
     return out
 
 
@@ -336,6 +328,11 @@ def effect_summary(table: pd.DataFrame, *, by: str = "batch_year", alpha: float 
         n_after=("n_after", "sum"),
         shortest_after=("months_after", "min"),
     ).reset_index()
+    distinct = table.attrs.get("distinct", {}).get(by)
+    if distinct is not None:
+        # Distinct incidents per group: an incident near two estates of one group counts once.
+        for j, col in enumerate(("n_before", "n_after")):
+            out[col] = [int(distinct.get(str(g), [0, 0])[j]) for g in out[by]]
     out["rate_before"] = np.where(out["months_before"] > 0, out["n_before"] / out["months_before"].clip(lower=1), np.nan)
     out["rate_after"] = np.where(out["months_after"] > 0, out["n_after"] / out["months_after"].clip(lower=1), np.nan)
     _finish(out, alpha, min_after, months_col="shortest_after", pooled=True)

@@ -12,24 +12,33 @@ the nearest estate within that distance (mode ``"nearest"``: every incident
 counts once). Distances are planar metres in the metric CRS of
 :func:`geo.crs.to_metric`.
 
-Components of the score (:data:`COMPONENTS`), nested as the plan counts them:
+Components of the score (:data:`COMPONENTS`): one per category, so every
+incident counts in exactly one component (nested components, "property crime
+including theft", "all criminal offences", made a theft count three times):
 
 * ``theft``: 盗窃;
-* ``property``: 侵财 including theft (the plan lists 入室盗窃 and 盗窃车内物品 among 侵财类案件);
-* ``criminal``: all criminal offences (盗窃 + 侵财 + 刑事);
+* ``other_property``: other property crime (侵财 other than theft);
+* ``other_criminal``: other criminal offences (刑事);
 * ``disputes``: 矛盾纠纷;
-* ``calls_110``: every incident whose source is a 110 call, whatever its category.
+* ``other_calls``: other 110 calls (其他警情).
+
+Default weights (:data:`geo.settings.risk_weights`): theft 2 (the plan names
+burglary and theft from cars first among the problems rectification answers),
+other property crime 1, other criminal 1, disputes 1, other calls 0.5 (the
+least specific of the five). With components that no longer nest, theft
+weighs 2 instead of the 3 it weighed implicitly before.
 
 Score. Each component's counts are normalised across the estates, then
 ``score = sum(weight[k] * normalised[k])`` with :data:`geo.settings.risk_weights`.
 Normalisation ``"z"`` (default) is the z-score (population standard deviation;
 a component equal for every estate contributes 0); ``"rank"`` is the average
-rank scaled to 0..1, which no single extreme estate can dominate. Because a
-theft is also a property crime and a criminal offence, theft weighs in three
-components at once: that is the plan's own emphasis, and the weights adjust it.
+rank scaled to 0..1, which no single extreme estate can dominate.
 Counts are used by default, as the plan speaks of totals (总量); ``per_units=True``
 uses rates per 100 stairwell units (单元) of the ledger instead, which is fairer
-between large and small estates.
+between large and small estates. An estate without a unit count has no rate:
+it is left out of the normalisation and the ranking (``rank`` empty,
+``why`` says so, ``attrs["missing_units"]`` lists it), never taken as zero,
+which would rank it safest.
 
 Batches. Estates are ordered by score (worst first; ties by estate id) and cut
 into thirds: the first third is proposed for the first batch year, and so on.
@@ -44,16 +53,16 @@ import pandas as pd
 from geo import settings
 from geo.incidents.attribution import assign_incidents
 from geo.incidents.store import IncidentArrays, as_arrays
-from geo.incidents.taxonomy import CATEGORY_NAMES, SOURCE_NAMES
+from geo.incidents.taxonomy import CATEGORY_NAMES
 from geo.incidents.times import period_bounds
 
-#: Score components: name -> (Chinese label, category names counted, or None for "source is 110").
-COMPONENTS: dict[str, tuple[str, tuple[str, ...] | None]] = {
+#: Score components: name -> (Chinese label, category names counted); each category in exactly one.
+COMPONENTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "theft": ("盗窃", ("盗窃",)),
-    "property": ("侵财", ("盗窃", "侵财")),
-    "criminal": ("刑事", ("盗窃", "侵财", "刑事")),
+    "other_property": ("其他侵财", ("侵财",)),
+    "other_criminal": ("其他刑事", ("刑事",)),
     "disputes": ("矛盾纠纷", ("矛盾纠纷",)),
-    "calls_110": ("110警情", None),
+    "other_calls": ("其他110警情", ("其他警情",)),
 }
 NORMALISATIONS = ("z", "rank")
 
@@ -61,10 +70,7 @@ NORMALISATIONS = ("z", "rank")
 def _component_masks(inc: IncidentArrays) -> dict[str, np.ndarray]:
     out = {}
     for name, (_, cats) in COMPONENTS.items():
-        if cats is None:
-            out[name] = inc.source == SOURCE_NAMES.index("110")
-        else:
-            out[name] = np.isin(inc.category, [CATEGORY_NAMES.index(c) for c in cats])
+        out[name] = np.isin(inc.category, [CATEGORY_NAMES.index(c) for c in cats])
     return out
 
 
@@ -251,20 +257,24 @@ def risk_table(
     m = estate_measures(incidents, estates, radius_m=radius_m, mode=mode, start=first, end=last)
     value_cols = [f"{k}_per100u" if per_units else k for k in COMPONENTS]
     values = m[value_cols].to_numpy(dtype=float)
-    if per_units:
-        values = np.where(np.isfinite(values), values, 0.0)
-    norm = np.column_stack([normalise(values[:, j], normalisation) for j in range(len(COMPONENTS))]) if len(m) else np.zeros((0, len(COMPONENTS)))
+    n = len(m)
+    ids = m.index.to_numpy()
+    ranked = np.isfinite(values).all(axis=1) if per_units else np.ones(n, dtype=bool)
+    norm = np.full(values.shape, np.nan)
+    if ranked.any():
+        norm[ranked] = np.column_stack([normalise(values[ranked, j], normalisation) for j in range(len(COMPONENTS))])
     wv = np.array([w[k] for k in COMPONENTS])
     contrib = norm * wv
     score = contrib.sum(axis=1)
-    n = len(m)
-    ids = m.index.to_numpy()
-    order = np.lexsort((ids, -score))
-    rank = np.empty(n, dtype=np.int64)
-    rank[order] = np.arange(1, n + 1)
-    batch = (rank - 1) * 3 // max(n, 1) + 1
+    n_ranked = int(ranked.sum())
+    order = np.lexsort((ids[ranked], -score[ranked]))
+    rank_r = np.empty(n_ranked, dtype=np.int64)
+    rank_r[order] = np.arange(1, n_ranked + 1)
+    rank = np.full(n, -1, dtype=np.int64)
+    rank[ranked] = rank_r
+    batch = np.where(ranked, (rank - 1) * 3 // max(n_ranked, 1) + 1, 0)
     years = sorted({int(y) for y in pd.to_numeric(estates.get("batch_year", pd.Series(dtype=float)), errors="coerce").dropna()})
-    out = pd.DataFrame({"rank": rank, "estate_id": ids})
+    out = pd.DataFrame({"rank": pd.array([int(r) if r > 0 else pd.NA for r in rank], dtype="Int64"), "estate_id": ids})
     for col in ("name", "community"):
         out[col] = estates[col].astype(str).to_numpy() if col in estates.columns else ""
     out["units"] = m["units"].to_numpy()
@@ -272,15 +282,30 @@ def risk_table(
         out[value_cols[j]] = values[:, j]
         out[f"{k}_norm"] = norm[:, j]
     out["score"] = score
-    out["proposed_batch"] = batch
-    out["proposed_year"] = [years[b - 1] if len(years) == 3 else pd.NA for b in batch]
+    out["proposed_batch"] = pd.array([int(b) if b > 0 else pd.NA for b in batch], dtype="Int64")
+    out["proposed_year"] = [years[b - 1] if len(years) == 3 and b > 0 else pd.NA for b in batch]
     plan = pd.to_numeric(estates["batch_year"], errors="coerce").to_numpy() if "batch_year" in estates.columns else np.full(n, np.nan)
     out["plan_year"] = pd.array([int(p) if np.isfinite(p) else pd.NA for p in plan], dtype="Int64")
     out["agreement"] = [_agreement(p, q) for p, q in zip(out["plan_year"], out["proposed_year"], strict=True)]
-    out["why"] = [_why(contrib[i], norm[i], values[i], value_cols, rank[i], n, score[i]) for i in range(n)]
-    out = out.sort_values("rank").reset_index(drop=True)
-    out.attrs.update(weights=w, window=(first, last), normalisation=normalisation, per_units=per_units, radius_m=m.attrs["radius_m"], mode=m.attrs["mode"])
+    out["why"] = [_why(contrib[i], norm[i], values[i], value_cols, rank[i], n_ranked, score[i]) if ranked[i]
+                  else "no unit count in the ledger: no rate, not ranked (add the estate's 单元 count)" for i in range(n)]
+    out = out.assign(_key=np.where(ranked, rank, n + 1)).sort_values(["_key", "estate_id"]).drop(columns="_key").reset_index(drop=True)
+    out.attrs.update(missing_units=[str(i) for i in ids[~ranked]], weights=w, window=(first, last), normalisation=normalisation, per_units=per_units, radius_m=m.attrs["radius_m"], mode=m.attrs["mode"])
     return out
+
+
+def risk_method(attrs: dict) -> str:
+    """The one-line method note of a :func:`risk_table` (from its ``attrs``)."""
+    from geo.incidents.reporting import method_line
+
+    weights = ", ".join(f"{k}={v:g}" for k, v in attrs["weights"].items())
+    what = "rates per 100 units" if attrs.get("per_units") else "counts"
+    return method_line(
+        f"weighted sum of {attrs['normalisation']}-normalised {what} of five non-overlapping components ({weights}), "
+        f"{attrs['window'][0]}-{attrs['window'][1]}, incidents within {attrs['radius_m']:g} m ({attrs['mode']})",
+        "none (a ranking, not a test)",
+        "the weights are a policy choice; counts follow where people live and report",
+    )
 
 
 def parse_window(window) -> tuple[int, int]:

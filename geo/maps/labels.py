@@ -54,6 +54,7 @@ QUALITY_LABELS = {
     "surveyed": "实测",
     "exact": "门牌精确",
     "interpolated": "门牌插值（近似）",
+    "partial": "部分地址未用（近似）",
     "road": "道路级（近似）",
     "failed": "未能定位（近似）",
 }

@@ -20,7 +20,7 @@ import shapely
 
 from geo import io, settings
 from geo._validate import check_line_caps
-from geo.errors import DataFileError
+from geo.errors import DataFileError, SchemaError
 from geo.routes.load import check_teams, metadata_for, read_gpx
 from geo.schemas import ORG_TYPES, SHIFTS
 
@@ -149,6 +149,63 @@ def check_new_team(team: Team, routes: gpd.GeoDataFrame) -> list[str]:
     if team.shift not in SHIFTS:
         problems.append(f"field 'shift': {team.shift!r} is not one of {', '.join(SHIFTS)}")
     return problems
+
+
+def existing_team(
+    routes: gpd.GeoDataFrame,
+    team_id: str,
+    *,
+    team: str | None = None,
+    org_type: str | None = None,
+    shift: str | None = None,
+    schedule: str | None = None,
+) -> Team | None:
+    """The :class:`Team` that new lines of an existing team get, or None when ``team_id`` has no route.
+
+    The team's name and type are the team's own (``team`` and ``org_type``,
+    when given, must match them). The shift belongs to each route, not to the
+    team: any shift of :data:`geo.schemas.SHIFTS` may be given; without one the
+    team's shift is used when all its routes share it, and the choice is
+    refused when they do not (a police team with a night and an all-day route
+    gets no silent "night"). The schedule is ``schedule`` or empty: another
+    route's schedule text is never copied onto a new line.
+
+    Raises
+    ------
+    SchemaError
+        Naming each field that contradicts the routes file, an unknown shift,
+        or a missing shift for a team with several.
+    """
+    team_id = str(team_id).strip()
+    mine = routes[routes["team_id"].astype(str) == team_id] if routes is not None and len(routes) else routes.iloc[0:0]
+    if not len(mine):
+        return None
+    row = mine.iloc[0]
+    known = {"team": str(row["team"]), "org_type": str(row["org_type"])}
+    given = {"team": team, "org_type": org_type}
+    clash = [f"field {k!r}: {v.strip()!r} (the file has {known[k]!r})" for k, v in given.items() if v is not None and v.strip() != known[k]]
+    if clash:
+        msg = f"team {team_id} exists with other fields: {'; '.join(clash)}; leave them out to use the existing team, or give a new team id"
+        raise SchemaError(msg)
+    shifts = [s for s in SHIFTS if s in set(mine["shift"].astype(str))]
+    if shift is None or not str(shift).strip():
+        if len(shifts) != 1:
+            msg = (f"team {team_id} has routes of several shifts ({', '.join(shifts)}): choose the shift of the new lines "
+                   f"(one of {', '.join(SHIFTS)})")
+            raise SchemaError(msg)
+        shift = shifts[0]
+    shift = str(shift).strip()
+    if shift not in SHIFTS:
+        msg = f"field 'shift': {shift!r} is not one of {', '.join(SHIFTS)}"
+        raise SchemaError(msg)
+    return Team(team_id, known["team"], known["org_type"], shift, (schedule or "").strip())
+
+
+def team_shifts(routes: gpd.GeoDataFrame, team_id: str) -> list[str]:
+    """The shifts of ``team_id``'s routes, in the order of :data:`geo.schemas.SHIFTS`."""
+    mine = routes[routes["team_id"].astype(str) == str(team_id)]
+    present = set(mine["shift"].astype(str))
+    return [s for s in SHIFTS if s in present]
 
 
 def _next_ids(existing: set[str], team_id: str, n: int) -> list[str]:

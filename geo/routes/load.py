@@ -8,7 +8,9 @@
 * reports self-crossing lines as notices in ``gdf.attrs["notices"]``
   (:func:`self_crossing_notices`): a patrol loop may cross itself, but a GPS
   track that crosses itself many times is suspect. These are reported, not refused;
-* reads GPX tracks (:func:`read_gpx`), e.g. a patrol's phone or radio GPS log.
+* reads GPX tracks (:func:`read_gpx`), e.g. a patrol's phone or radio GPS log;
+  :func:`read_gpx_points` gives the same file's points with their times, for
+  the track store of :mod:`geo.tracks`.
 
 GCJ-02 (AMap, Tencent) or BD-09 (Baidu) sources are read with ``datum="gcj02"``
 or a top-level ``"datum"`` member in the GeoJSON; they are converted to WGS-84
@@ -30,7 +32,7 @@ from geo import io, settings
 from geo.errors import DataFileError, SchemaError
 from geo.io import Source
 
-__all__ = ["check_teams", "count_self_crossings", "load_routes", "read_gpx", "self_crossing_notices"]
+__all__ = ["check_teams", "count_self_crossings", "load_routes", "read_gpx", "read_gpx_points", "self_crossing_notices"]
 
 
 def check_teams(routes: gpd.GeoDataFrame, *, source: str | None = None) -> None:
@@ -237,16 +239,8 @@ def read_gpx(
     SchemaError
         If a track has fewer than two points, or a property is invalid.
     """
-    import gpxpy
-    import gpxpy.gpx
-
     path = io.as_input(path, name=name)
-    try:
-        with path.open() as fh:
-            doc = gpxpy.parse(fh.read().decode("utf-8-sig"))
-    except (gpxpy.gpx.GPXException, ValueError, UnicodeDecodeError) as exc:
-        msg = f"{path}: not a readable GPX file ({exc})"
-        raise DataFileError(msg) from exc
+    doc = _parse_gpx(path)
     lines: list[list[list[tuple[float, float]]]] = []
     names: list[str | None] = []
     for trk in doc.tracks:
@@ -336,3 +330,55 @@ def metadata_for(routes: gpd.GeoDataFrame, base_metadata: dict | None) -> dict:
     meta.pop("synthetic", None)
     meta.pop("note", None)
     return meta
+
+
+def _parse_gpx(path: io.Input):
+    """Parse a GPX input with gpxpy; a malformed file is a :class:`DataFileError`."""
+    import gpxpy
+    import gpxpy.gpx
+
+    try:
+        with path.open() as fh:
+            return gpxpy.parse(fh.read().decode("utf-8-sig"))
+    except (gpxpy.gpx.GPXException, ValueError, UnicodeDecodeError) as exc:
+        msg = f"{path}: not a readable GPX file ({exc})"
+        raise DataFileError(msg) from exc
+
+
+def read_gpx_points(path: Source):
+    """Read every track point of a GPX file with its time, as recorded (no datum conversion).
+
+    Parameters
+    ----------
+    path
+        The GPX file.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per ``<trkpt>`` in file order: ``track`` and ``segment``
+        (1-based), ``point`` (1-based position in the file's track points),
+        ``name`` (the track's name or ""), ``lon``, ``lat`` and ``time`` (the
+        ``<time>`` as gpxpy reads it, a datetime or None).
+        ``attrs["waypoints"]`` and ``attrs["route_points"]`` count the
+        ``<wpt>`` and ``<rtept>`` elements, which carry no track.
+
+    Raises
+    ------
+    DataFileError
+        If the file is missing or not GPX.
+    """
+    import pandas as pd
+
+    doc = _parse_gpx(io.as_input(path))
+    rows = []
+    k = 0
+    for ti, trk in enumerate(doc.tracks, start=1):
+        for si, seg in enumerate(trk.segments, start=1):
+            for p in seg.points:
+                k += 1
+                rows.append((ti, si, k, trk.name or "", p.longitude, p.latitude, p.time))
+    df = pd.DataFrame(rows, columns=["track", "segment", "point", "name", "lon", "lat", "time"])
+    df.attrs["waypoints"] = len(doc.waypoints)
+    df.attrs["route_points"] = sum(len(r.points) for r in doc.routes)
+    return df

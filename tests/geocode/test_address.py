@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from geo import settings
 from geo.errors import GeocodeError
-from geo.geocode.address import normalize_address, outside_reason, parse_address
+from geo.geocode.address import describe_ignored, normalize_address, outside_reason, parse_address
 
 
 @pytest.fixture(scope="module")
@@ -171,3 +171,54 @@ class TestOutside:
     def test_foreign_prefix_is_named(self, text, place):
         reason = outside_reason(parse_address(text))
         assert reason is not None and place in reason
+
+
+class TestRangesAndExtraWords:
+    @pytest.mark.parametrize(
+        ("text", "number", "number_to", "subs", "number_text"),
+        [
+            ("凤仙路431-441号", 431, 441, (), "431-441"),
+            ("凤仙路1-5号", 1, 5, (), "1-5"),
+            ("凤仙路431号-441号", 431, 441, (), "431-441"),
+            ("凤仙路431至441号", 431, 441, (), "431-441"),
+            ("凤仙路４３１～４４１号", 431, 441, (), "431-441"),
+            ("凤仙路457-3", 457, None, (3,), "457"),  # smaller second number: a sub-number, as before
+            ("凤仙路457号附1-3号", 457, None, (1, 2, 3), "457"),
+            ("凤仙路457号附1、2-4号", 457, None, (1, 2, 3, 4), "457"),
+        ],
+    )
+    def test_ranges(self, text, number, number_to, subs, number_text):
+        p = parse_address(text)
+        assert (p.road, p.number, p.number_to, p.sub_numbers, p.number_text) == ("凤仙路", number, number_to, subs, number_text)
+        assert p.is_range == (number_to is not None)
+        assert p.extra == ""
+
+    def test_range_canonical_form(self):
+        assert parse_address("凤仙路431至441号").canonical == "凤仙路431-441号"
+        assert parse_address("凤仙路457号附1-3号").canonical == "凤仙路457号附1、2、3号"
+
+    def test_backwards_or_huge_sub_range_is_refused(self):
+        with pytest.raises(GeocodeError, match="附1-3号"):
+            parse_address("凤仙路457号附3-1号")
+        with pytest.raises(GeocodeError, match="spans more than"):
+            parse_address("凤仙路457号附1-5000号")
+
+    @pytest.mark.parametrize("extra", ["旁", "对面", "3栋2单元", "沙河小学旁"])
+    def test_words_after_the_number_are_kept(self, extra):
+        p = parse_address(f"凤仙路457号{extra}")
+        assert (p.number, p.sub_numbers, p.extra) == (457, (), extra)
+
+    @pytest.mark.parametrize(
+        ("extra", "meanings"),
+        [
+            ("旁", ["beside"]),
+            ("对面", ["opposite"]),
+            ("3栋2单元", ["building", "stairwell unit"]),
+            ("沙河小学旁", ["beside", "landmark"]),
+        ],
+    )
+    def test_describe_ignored_names_each_kind(self, extra, meanings):
+        text = describe_ignored(extra)
+        assert repr(extra) in text
+        positions = [text.index(m) for m in meanings]
+        assert positions == sorted(positions)

@@ -20,7 +20,7 @@ COMMANDS = {
     "validate": ["validate", "{f}"],
     "validate_routes": ["validate", "{f}", "--kind", "routes"],
     "convert": ["convert", "--in", "{f}", "--out", "{o}/c.geojson", "--from", "wgs84", "--to", "gcj02"],
-    "routes_add": ["routes", "add", "{f}", "--team-id", "PS-SMB", "--save", "--author", "a", "--reason", "r"],
+    "routes_add": ["routes", "add", "{f}", "--team-id", "PS-SMB", "--shift", "night", "--save", "--author", "a", "--reason", "r"],
     "import": ["incidents", "import", "{f}", "--source", "110", "--rejects", "{o}/rejects.csv"],
     "coverage_estates": ["coverage", "--estates", "{f}"],
     "coverage_routes": ["coverage", "--routes", "{f}"],

@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo.incidents.effect import VERDICT_CODES, effect_summary, effect_table, parse_batch_period, rate_test
+from geo.incidents.effect import VERDICT_CODES, effect_summary, effect_table, rate_test
+from geo.plan import parse_batch_period
 
 A = (108.360, 30.840)
 B = (108.370, 30.840)  # about 950 m east of A
@@ -134,7 +135,7 @@ def test_cli_effect_by_batch(tmp_path, data, capsys, monkeypatch):
         x_geocode_quality="given",
     )[list(STORE_COLUMNS)]
     write_store(store, tmp_path / "incidents.csv")
-    assert main(["effect", "--by", "batch_year", "--radius-m", "100", "--out", str(tmp_path / "e.csv")]) == 0
+    assert main(["effect", "--method", "before-after", "--by", "batch_year", "--radius-m", "100", "--out", str(tmp_path / "e.csv")]) == 0
     out = capsys.readouterr().out
     assert "too short" in out
     table = pd.read_csv(tmp_path / "e.csv", encoding="utf-8-sig")

@@ -70,7 +70,9 @@ class TestMeasures:
         est, inc = three
         m = estate_measures(inc, est, radius_m=300, start=2021, end=2021)
         assert m.loc["A", "盗窃"] == 3 and m.loc["B", "矛盾纠纷"] == 2 and m.loc["C", "total"] == 0
-        assert m.loc["A", "property"] == 3 and m.loc["A", "criminal"] == 3 and m.loc["A", "calls_110"] == 0
+        # Components do not nest: three thefts are three thefts and nothing else.
+        assert m.loc["A", "theft"] == 3 and m.loc["A", "other_property"] == 0 and m.loc["A", "other_criminal"] == 0 and m.loc["A", "other_calls"] == 0
+        assert (m[list(COMPONENTS)].sum(axis=1) == m["total"]).all()
         assert m.loc["A", "theft_per100u"] == pytest.approx(3 / 4 * 100)
         assert list(m.index) == ["A", "B", "C"]
 
@@ -134,12 +136,12 @@ class TestScore:
     def test_hand_computed_ranking(self, three):
         est, inc = three
         t = risk_table(inc, est, window=(2021, 2021), radius_m=300).set_index("estate_id")
-        # theft = property = criminal = [3, 0, 0], disputes = [0, 2, 0], calls_110 = 0:
-        # z([3,0,0]) = [+sqrt2, -1/sqrt2, -1/sqrt2]; weights 1, 1, 1, 1, 0.5.
+        # theft = [3, 0, 0], disputes = [0, 2, 0], the other three components 0 everywhere (z = 0):
+        # z([3,0,0]) = [+sqrt2, -1/sqrt2, -1/sqrt2]; weights theft 2, disputes 1.
         r2, h = np.sqrt(2), 1 / np.sqrt(2)
-        assert t.loc["A", "score"] == pytest.approx(3 * r2 - h)
-        assert t.loc["B", "score"] == pytest.approx(-3 * h + r2)
-        assert t.loc["C", "score"] == pytest.approx(-3 * h - h)
+        assert t.loc["A", "score"] == pytest.approx(2 * r2 - h)
+        assert t.loc["B", "score"] == pytest.approx(-2 * h + r2)
+        assert t.loc["C", "score"] == pytest.approx(-2 * h - h)
         assert t["rank"].to_dict() == {"A": 1, "B": 2, "C": 3}
         assert t["proposed_year"].to_dict() == {"A": 2022, "B": 2023, "C": 2024}
         assert t["agreement"].to_dict() == {"A": "plan later", "B": "same", "C": "plan earlier"}
@@ -148,7 +150,7 @@ class TestScore:
 
     def test_weights_change_the_order_and_ties_go_by_id(self, three):
         est, inc = three
-        t = risk_table(inc, est, window="2021-2021", radius_m=300, weights="theft=0,property=0,criminal=0,disputes=1")
+        t = risk_table(inc, est, window="2021-2021", radius_m=300, weights="theft=0,other_property=0,other_criminal=0,disputes=1")
         assert list(t["estate_id"]) == ["B", "A", "C"]
         assert t.attrs["weights"]["disputes"] == 1.0
 
@@ -157,6 +159,19 @@ class TestScore:
         t = risk_table(inc, est, window=(2021, 2021), radius_m=300, per_units=True).set_index("estate_id")
         assert t.loc["A", "theft_per100u"] == pytest.approx(75.0)
         assert t.loc["B", "disputes_per100u"] == pytest.approx(100.0)
+
+    def test_missing_unit_count_gets_no_rate_and_no_rank(self, three):
+        est, inc = three
+        est = est.assign(units=[4, np.nan, 10])
+        t = risk_table(inc, est, window=(2021, 2021), radius_m=300, per_units=True)
+        assert t.attrs["missing_units"] == ["B"]
+        assert list(t["estate_id"]) == ["A", "C", "B"]
+        b = t.set_index("estate_id").loc["B"]
+        assert pd.isna(b["rank"]) and pd.isna(b["disputes_per100u"]) and pd.isna(b["score"]) and "no unit count" in b["why"]
+        # A and C ranked between themselves: theft per 100 units [75, 0] -> z [+1, -1], weight 2; the rest 0.
+        r = t.set_index("estate_id")
+        assert r.loc["A", "score"] == pytest.approx(2.0) and r.loc["C", "score"] == pytest.approx(-2.0)
+        assert r.loc["A", "rank"] == 1 and r.loc["C", "rank"] == 2
 
     def test_thirds(self):
         pts = [offset(A, 90, 1000 * i) for i in range(6)]

@@ -251,14 +251,43 @@ class TestRoutesAdd:
         team_id = str(routes["team_id"].iloc[0])
         theirs = routes[routes["team_id"] == team_id]
         line = _line_near(data, GAP)
-        rc, out, _ = _run(capsys, *_add(data, line, "--team-id", team_id, "--replace", "--save", "--author", "a", "--reason", "redrawn"))
+        shift = str(theirs["shift"].iloc[-1])  # the team patrols in two shifts: the new line's shift is named
+        rc, out, _ = _run(capsys, *_add(data, line, "--team-id", team_id, "--shift", shift, "--replace", "--save", "--author", "a", "--reason", "redrawn"))
         assert rc == 0
         for rid in theirs["route_id"]:
             assert f"  - {rid}" in out
         saved = gio.read_routes(data / "patrol_routes.geojson")
         mine = saved[saved["team_id"] == team_id]
         assert len(mine) == 1
-        assert (mine["team"].iloc[0], mine["org_type"].iloc[0], mine["shift"].iloc[0]) == tuple(theirs[["team", "org_type", "shift"]].iloc[0])
+        assert (mine["team"].iloc[0], mine["org_type"].iloc[0], mine["shift"].iloc[0]) == (theirs["team"].iloc[0], theirs["org_type"].iloc[0], shift)
+
+    def test_existing_team_route_of_its_all_day_shift(self, data, capsys):
+        # PS-SMB has a night route and an all-day route; a new all-day route is what the planner asks for.
+        routes = gio.read_routes(data / "patrol_routes.geojson")
+        assert set(routes.loc[routes["team_id"] == "PS-SMB", "shift"]) == {"night", "all"}
+        rc, _, err = _run(capsys, *_add(data, _line_near(data, GAP), "--team-id", "PS-SMB", "--shift", "all", "--save", "--author", "a", "--reason", "r"))
+        assert rc == 0, err
+        saved = gio.read_routes(data / "patrol_routes.geojson")
+        new = saved[~saved["route_id"].isin(routes["route_id"])]
+        assert len(new) == 1
+        assert new["shift"].iloc[0] == "all"
+        # No schedule was given: none is invented or copied from the team's other routes.
+        assert "schedule" not in new.columns or new["schedule"].isna().all() or set(new["schedule"].fillna("")) == {""}
+
+    def test_existing_team_of_two_shifts_needs_a_shift(self, data, capsys):
+        before = _snapshot(data)
+        rc, _, err = _run(capsys, *_add(data, _line_near(data, GAP), "--team-id", "PS-SMB", "--save", "--author", "a", "--reason", "r"))
+        assert rc == 2
+        assert "several shifts (night, all)" in err and "--shift" in err
+        assert _snapshot(data) == before
+
+    def test_existing_team_schedule_is_the_one_given(self, data, capsys):
+        rc, _, err = _run(capsys, *_add(data, _line_near(data, GAP), "--team-id", "PM-HX", "--schedule", "每日 18:00-22:00",
+                                         "--save", "--author", "a", "--reason", "r"))
+        assert rc == 0, err
+        saved = gio.read_routes(data / "patrol_routes.geojson")
+        new = saved[saved["route_id"] == "R-PM-HX-1"]
+        assert (new["shift"].iloc[0], new["schedule"].iloc[0]) == ("day", "每日 18:00-22:00")  # PM-HX patrols only by day
 
     def test_remove_routes(self, data, capsys):
         routes = gio.read_routes(data / "patrol_routes.geojson")

@@ -59,7 +59,7 @@ def test_same_message_from_validate_routes_add_and_upload(case, data_copy, tmp_p
     validate_text = out.out + out.err
     assert fragment in validate_text and "Traceback" not in validate_text
 
-    assert main(["routes", "add", str(path), "--team-id", "PS-SMB", "--save", "--author", "a", "--reason", "r"]) == 2
+    assert main(["routes", "add", str(path), "--team-id", "PS-SMB", "--shift", "night", "--save", "--author", "a", "--reason", "r"]) == 2
     add_text = capsys.readouterr().err
     assert fragment in add_text and "Traceback" not in add_text
     assert "我的路线.geojson" in add_text  # the user's file, never a temporary copy
@@ -84,7 +84,7 @@ def test_metres_with_a_crs_member_are_reprojected_not_zero_length(data_copy, tmp
     path = tmp_path / "metres.geojson"
     path.write_bytes(data)
     assert main(["validate", str(path), "--kind", "routes"]) == 0
-    assert main(["routes", "add", str(path), "--team-id", "PS-SMB"]) == 0
+    assert main(["routes", "add", str(path), "--team-id", "PS-SMB", "--shift", "night"]) == 0
     capsys.readouterr()
 
 

@@ -97,6 +97,25 @@ class TestOverview:
         assert len(uncovered) == int((expected.index != "covered").astype(int) @ expected.to_numpy())
         assert any("合成" in w.value for w in at.warning)  # incident figures are labelled synthetic
 
+    def test_both_readings_side_by_side(self, data_dir):
+        at = _run(_app())
+        both = _frame(at, "一般解读", "严格解读（都应）").set_index("覆盖状态")
+        for column, strict in (("一般解读", False), ("严格解读（都应）", True)):
+            expected = _expected_table(strict=strict)["status"].value_counts()
+            assert both.loc["已覆盖", column] == expected.get("covered", 0)
+            assert both.loc["应延伸覆盖", column] == expected.get("coverable", 0)
+            assert both.loc["盲区", column] == expected.get("gap", 0)
+        assert any("都应" in c.value and "每支队伍" in c.value for c in at.caption)
+        at.sidebar.multiselect(key="f_communities").set_value(["申明社区"])  # the counts follow the filters
+        _run(at)
+        both = _frame(at, "一般解读", "严格解读（都应）")
+        ledger = gio.read_table(data_dir / "ledger.csv")
+        assert both["一般解读"].sum() == both["严格解读（都应）"].sum() == int((ledger["community"] == "申明社区").sum())
+        at.button_group(key="lang").set_value("en")
+        _run(at)
+        assert len(_frame(at, "Default reading", "Strict reading (都应)")) == 3
+        assert any("every team within the rule radius" in c.value for c in at.caption)
+
     def test_risk_ranking_beside_the_plan(self, data_dir):
         from geo import incidents
         from geo.incidents import risk
@@ -576,6 +595,13 @@ class TestReviewFixes:
         at.text_area(key="draft_geojson_text").set_value(json.dumps(line))
         at.text_input(key="edit_author").set_value("张警官")
         at.text_input(key="edit_reason").set_value("覆盖盲区")
+        _run(at)
+        assert at.selectbox(key="team_existing").value == "PS-SMB"
+        # PS-SMB patrols at night and all day: the new route's shift is asked for, never taken silently.
+        assert at.selectbox(key="team_route_shift_PS-SMB").value is None
+        assert any("多个班次" in w.value for w in at.warning)
+        assert not [b for b in at.button if b.key == "save_routes" and not b.disabled]
+        at.selectbox(key="team_route_shift_PS-SMB").set_value("all")
         _run(at)
         assert list(_frame(at, "调整前")["编号"]) == [gap]
         doc = json.loads(routes_path.read_text(encoding="utf-8"))  # someone else changes the file meanwhile

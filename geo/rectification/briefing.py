@@ -1,0 +1,311 @@
+"""The leading group's briefing (领导小组简报): progress, overdue items, invalid meetings, coverage and incidents.
+
+:func:`build_briefing` gathers the figures once; :func:`write_docx` writes them
+as a Word document (python-docx; opens in WPS and Word) with a map picture, and
+:func:`write_xlsx` as a workbook with one sheet per table. Everything is in
+Chinese; every figure drawn from synthetic or approximate data says so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io as _stdio
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from geo import settings
+from geo._atomic import atomic_write
+from geo.rectification.progress import (
+    COLUMN_LABELS,
+    PROGRESS_LABELS_ZH,
+    PROGRESS_STATES,
+    invalid_meetings,
+    overdue_items,
+    progress_summary,
+    progress_table,
+)
+from geo.rectification.records import VALUE_LABELS_ZH
+
+__all__ = ["Briefing", "build_briefing", "progress_map_png", "write_docx", "write_xlsx"]
+
+#: Colour-blind-safe colours (Okabe-Ito) and marker shapes of the progress states.
+STATE_STYLE: dict[str, tuple[str, str]] = {
+    "complete": ("#009E73", "o"),
+    "in_progress": ("#0072B2", "s"),
+    "overdue": ("#D55E00", "^"),
+    "not_started": ("#7F7F7F", "X"),
+}
+
+#: Where Debian's fonts-noto-cjk puts the font that draws Chinese in pictures.
+CJK_FONT_PATHS: tuple[str, ...] = (
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
+)
+
+
+@dataclass
+class Briefing:
+    """Figures of one briefing, computed on ``as_of``."""
+
+    as_of: dt.date
+    table: pd.DataFrame
+    by_batch: pd.DataFrame
+    by_community: pd.DataFrame
+    overdue: pd.DataFrame
+    invalid_meetings: pd.DataFrame
+    coverage_counts: dict[str, int] = field(default_factory=dict)
+    coverage_fixes: pd.DataFrame | None = None
+    incidents_by_year: pd.DataFrame | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def build_briefing(
+    estates,
+    records: dict[str, pd.DataFrame],
+    *,
+    as_of: dt.date | None = None,
+    coverage: pd.DataFrame | None = None,
+    routes_synthetic: bool = False,
+    incidents: pd.DataFrame | None = None,
+) -> Briefing:
+    """Compute every figure of the briefing.
+
+    Parameters
+    ----------
+    estates
+        The register with positions (GeoDataFrame of ``estates.geojson``).
+    records
+        ``surveys``, ``measures``, ``meetings``, ``visits`` tables.
+    as_of
+        The day the figures are for (default today).
+    coverage
+        The coverage report (:func:`geo.report.coverage_table`), or None to leave coverage out.
+    routes_synthetic
+        Whether any patrol route behind ``coverage`` is synthetic (said in the notes).
+    incidents
+        Incidents with ``time`` and ``category``, or None to leave them out.
+    """
+    as_of = as_of or dt.date.today()
+    table = progress_table(estates, **{k: records.get(k) for k in ("surveys", "measures", "meetings", "visits")}, as_of=as_of)
+    notes = []
+    if any(bool(pd.Series(df.get("synthetic", pd.Series(dtype=bool))).fillna(False).astype(bool).any())
+           for df in records.values() if df is not None and len(df)):
+        notes.append("本简报的整治记录含演示数据（synthetic），不是真实工作记录。")
+    if "synthetic" in estates and estates["synthetic"].fillna(False).astype(bool).any():
+        notes.append("小区位置为近似位置（未实测），地图仅示意。")
+    b = Briefing(
+        as_of=as_of, table=table, by_batch=progress_summary(table, "batch_year"), by_community=progress_summary(table, "community"),
+        overdue=overdue_items(estates, records.get("measures"), records.get("meetings"), as_of=as_of),
+        invalid_meetings=invalid_meetings(records.get("meetings"), estates), notes=notes,
+    )
+    if coverage is not None:
+        counts = coverage["status"].value_counts()
+        b.coverage_counts = {s: int(counts.get(s, 0)) for s in ("covered", "coverable", "gap")}
+        fixes = coverage[coverage["status"] != "covered"]
+        b.coverage_fixes = fixes[["estate_id", "name", "status", "recommended_team_id", "recommended_extension_m"]].reset_index(drop=True)
+        if routes_synthetic:
+            notes.append("巡逻路线为合成的演示数据，覆盖情况仅示意。")
+    if incidents is not None and len(incidents):
+        years = pd.to_datetime(incidents["time"], utc=True).dt.tz_convert("Asia/Shanghai").dt.year
+        b.incidents_by_year = incidents.assign(年份=years).pivot_table(index="年份", columns="category", values="time", aggfunc="count",
+                                                                       fill_value=0)
+        if "synthetic" in incidents and incidents["synthetic"].astype(str).str.lower().eq("true").any():
+            notes.append("警情数据含合成的演示数据，不是真实警情。")
+    return b
+
+
+def _cjk_font():
+    from matplotlib import font_manager
+
+    for path in CJK_FONT_PATHS:
+        if Path(path).exists():
+            font_manager.fontManager.addfont(path)
+            return font_manager.FontProperties(fname=path).get_name()
+    return None
+
+
+def progress_map_png(estates, table: pd.DataFrame, *, data_dir: Path | None = None, dpi: int = 150) -> bytes:
+    """A map picture of the estates coloured by progress state over the offline basemap; PNG bytes.
+
+    Drawn on the server with matplotlib, with no internet. Chinese needs Debian's
+    ``fonts-noto-cjk``; without it the labels fall back to estate ids.
+    """
+    import geopandas as gpd
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    font = _cjk_font()
+    if font:
+        plt.rcParams["font.family"] = font
+    data_dir = Path(data_dir or settings.data_dir)
+    metric = settings.metric_crs
+    fig, ax = plt.subplots(figsize=(8, 6.5), dpi=dpi)
+    base = data_dir / "basemap.geojson"
+    if base.exists():
+        bm = gpd.read_file(base).to_crs(metric)
+        bm[bm["kind"] == "outline"].boundary.plot(ax=ax, color="#555555", linewidth=1.0)
+        bm[bm["kind"].isin(["water", "river"])].plot(ax=ax, color="#cfe3f3", edgecolor="#9cc3e0", linewidth=0.5)
+    roads = data_dir / "gazetteer.geojson"
+    if roads.exists():
+        gpd.read_file(roads).to_crs(metric).plot(ax=ax, color="#bbbbbb", linewidth=0.8)
+    pts = estates.to_crs(metric).merge(table[["estate_id", "state"]], on="estate_id", how="left")
+    pts["state"] = pts["state"].fillna("not_started")
+    for state in PROGRESS_STATES:
+        sub = pts[pts["state"] == state]
+        colour, marker = STATE_STYLE[state]
+        label = f"{PROGRESS_LABELS_ZH[state]}（{len(sub)}）" if font else f"{state} ({len(sub)})"
+        ax.scatter(sub.geometry.x, sub.geometry.y, c=colour, marker=marker, s=70, edgecolors="black", linewidths=0.6, label=label, zorder=3)
+    for x, y, text in _group_labels(pts):
+        ax.annotate(text, (x, y), xytext=(5, 5), textcoords="offset points", fontsize=7, zorder=4,
+                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8})
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+    ax.legend(loc="upper left", fontsize=8, frameon=True, title="整治进度" if font else "progress")
+    title = "沙河街道老旧小区整治进度（位置为近似）" if font else "Shahe old estates: rectification progress (approximate positions)"
+    ax.set_title(title, fontsize=11)
+    buf = _stdio.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def _group_labels(pts, *, within_m: float = 100.0) -> list[tuple[float, float, str]]:
+    """One label per group of estates within ``within_m`` of the group's first one: its id, or the ids and a count."""
+    groups: list[list] = []
+    for eid, x, y in zip(pts["estate_id"], pts.geometry.x, pts.geometry.y, strict=True):
+        for g in groups:
+            if (g[0][1] - x) ** 2 + (g[0][2] - y) ** 2 <= within_m**2:
+                g.append((eid, x, y))
+                break
+        else:
+            groups.append([(eid, x, y)])
+    out = []
+    for g in groups:
+        ids = sorted(e.replace("SH-", "") for e, _x, _y in g)
+        text = ids[0] if len(ids) == 1 else (",".join(ids) if len(ids) <= 3 else f"{ids[0]}–{ids[-1]} ×{len(ids)}")
+        out.append((max(x for _e, x, _y in g), max(y for _e, _x, y in g), text))
+    return out
+
+
+def _zh_table(df: pd.DataFrame, columns) -> pd.DataFrame:
+    out = df[list(columns)].rename(columns={c: COLUMN_LABELS[c][0] for c in columns}).copy()
+    for col in out.columns:
+        if out[col].dtype == object:
+            out[col] = out[col].map(lambda v: PROGRESS_LABELS_ZH.get(v) or VALUE_LABELS_ZH.get(v, v) if isinstance(v, str) else v)
+    return out
+
+
+_BATCH_COLUMNS = ("batch_year", "estates", "complete", "overdue_estates", "measures", "measures_done", "measures_verified",
+                  "measures_overdue", "meetings", "meetings_valid", "estates_without_valid_meeting", "problems_open")
+_COMMUNITY_COLUMNS = ("community", *_BATCH_COLUMNS[1:])
+_OVERDUE_COLUMNS = ("estate_id", "name", "what", "responsible_unit", "due_date", "days_overdue", "status")
+_MEETING_COLUMNS = ("estate_id", "name", "date", "topic", "attendance", "shortfall")
+_ESTATE_COLUMNS = ("estate_id", "name", "community", "batch_year", "deadline", "measures", "measures_verified", "measures_overdue",
+                   "meetings_valid", "problems_open", "state")
+
+
+def key_figures(b: Briefing) -> list[str]:
+    """The briefing's headline sentences, in Chinese."""
+    t = b.table
+    total = b.by_batch.iloc[-1]
+    lines = [
+        f"截至{b.as_of:%Y年%m月%d日}，{len(t)}个老旧小区中已完成整治{int((t['state'] == 'complete').sum())}个，"
+        f"推进中{int((t['state'] == 'in_progress').sum())}个，有逾期事项{int((t['state'] == 'overdue').sum())}个，"
+        f"未启动{int((t['state'] == 'not_started').sum())}个。",
+        f"整治措施{int(total['measures'])}项，已完成{int(total['measures_done'])}项，已验收{int(total['measures_verified'])}项，"
+        f"逾期未完成{int(total['measures_overdue'])}项；未整改问题{int(total['problems_open'])}个。",
+        f"召开居民群众会议{int(total['meetings'])}次，其中参会不少于{settings.meeting_min_attendance}人的达标会议"
+        f"{int(total['meetings_valid'])}次，不达标{len(b.invalid_meetings)}次；"
+        f"{int(total['estates_without_valid_meeting'])}个小区尚无达标会议。",
+    ]
+    if b.coverage_counts:
+        c = b.coverage_counts
+        lines.append(f"巡防覆盖（1公里规则）：已覆盖{c['covered']}个，应延伸覆盖{c['coverable']}个，盲区{c['gap']}个。")
+    return lines
+
+
+def write_docx(b: Briefing, path: str | Path | None, *, map_png: bytes | None = None) -> Path | bytes:
+    """Write the briefing as a Word document (atomically) and return the path; with ``path=None`` return its bytes."""
+    from docx import Document
+    from docx.oxml.ns import qn
+    from docx.shared import Cm, Pt
+
+    doc = Document()
+    style = doc.styles["Normal"]
+    style.font.name = "SimSun"
+    style.font.size = Pt(10.5)
+    style.element.rPr.rFonts.set(qn("w:eastAsia"), "宋体")
+    doc.add_heading("沙河街道老旧小区突出治安问题排查整治工作简报", level=0)
+    doc.add_paragraph(f"依据：万州沙委发〔2022〕5号；数据截至 {b.as_of.isoformat()}。")
+    for note in b.notes:
+        doc.add_paragraph(f"说明：{note}")
+    doc.add_heading("一、总体进展", level=1)
+    for line in key_figures(b):
+        doc.add_paragraph(line, style="List Bullet")
+    if map_png:
+        doc.add_picture(_stdio.BytesIO(map_png), width=Cm(15))
+    sections = [
+        ("二、分批次进展", _zh_table(b.by_batch, _BATCH_COLUMNS)),
+        ("三、逾期事项（按逾期天数）", _zh_table(b.overdue, _OVERDUE_COLUMNS)),
+        (f"四、不达标的居民群众会议（少于{settings.meeting_min_attendance}人）", _zh_table(b.invalid_meetings, _MEETING_COLUMNS)),
+        ("五、各小区进展", _zh_table(b.table, _ESTATE_COLUMNS)),
+    ]
+    if b.coverage_fixes is not None:
+        fixes = b.coverage_fixes.assign(status=b.coverage_fixes["status"].map({"coverable": "应延伸覆盖", "gap": "盲区"}))
+        sections.append(("六、巡防覆盖待解决的小区", fixes.rename(columns={
+            "estate_id": "编号", "name": "小区", "status": "状态", "recommended_team_id": "建议延伸队伍", "recommended_extension_m": "延伸米数"})))
+    if b.incidents_by_year is not None:
+        sections.append(("七、警情按年份统计", b.incidents_by_year.reset_index()))
+    for title, df in sections:
+        doc.add_heading(title, level=1)
+        if not len(df):
+            doc.add_paragraph("无。")
+            continue
+        table = doc.add_table(rows=1, cols=len(df.columns))
+        table.style = "Table Grid"
+        for cell, name in zip(table.rows[0].cells, df.columns, strict=True):
+            cell.text = str(name)
+        for row in df.itertuples(index=False):
+            cells = table.add_row().cells
+            for cell, value in zip(cells, row, strict=True):
+                cell.text = _cell_text(value)
+    buf = _stdio.BytesIO()
+    doc.save(buf)
+    if path is None:
+        return buf.getvalue()
+    atomic_write(path, buf.getvalue())
+    return Path(path)
+
+
+def _cell_text(value) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    if isinstance(value, float):
+        return f"{value:.0f}"
+    return str(value)
+
+
+def write_xlsx(b: Briefing, path: str | Path | None) -> Path | bytes:
+    """Write the briefing's tables as a workbook, one sheet each (atomically) and return the path; with ``path=None`` return its bytes."""
+    from geo.io import guard_formulas
+
+    sheets = {
+        "总体": pd.DataFrame({"要点": key_figures(b) + [f"说明：{n}" for n in b.notes]}),
+        "分批次": _zh_table(b.by_batch, _BATCH_COLUMNS),
+        "分社区": _zh_table(b.by_community, _COMMUNITY_COLUMNS),
+        "逾期事项": _zh_table(b.overdue, _OVERDUE_COLUMNS),
+        "不达标会议": _zh_table(b.invalid_meetings, _MEETING_COLUMNS),
+        "各小区": _zh_table(b.table, _ESTATE_COLUMNS),
+    }
+    buf = _stdio.BytesIO()
+    with pd.ExcelWriter(buf, engine="openpyxl") as writer:
+        for name, df in sheets.items():
+            guard_formulas(df).to_excel(writer, sheet_name=name, index=False)
+    if path is None:
+        return buf.getvalue()
+    atomic_write(path, buf.getvalue())
+    return Path(path)

@@ -1,0 +1,19 @@
+"""One store for everything users edit: embedded GeoPackage by default, PostGIS when shared.
+
+:func:`open_store` picks the backend (``SHAHE_STORE`` or ``--store``: a
+``postgresql://`` URL or a ``.gpkg`` file; default ``shahe.gpkg`` in the data
+folder, created and filled from the shipped files on first open). Both
+backends run the same code (:mod:`geo.store.api`, :mod:`geo.store.layers`):
+versioned records and layers, a stale write refused with
+:class:`~geo.errors.ConflictError`, every change in the append-only audit trail.
+
+Modules: ``api`` (Store, TableSpec, records), ``layers`` (layers, audit,
+restore, heat grid), ``values`` (column kinds, frame <-> rows), ``schema``
+(the store's own tables), ``migrations``, ``sqlite`` (GeoPackage backend),
+``postgis`` (PostGIS backend), ``files`` (import/export of the data folder).
+"""
+
+from geo.errors import ConflictError
+from geo.store.api import EMBEDDED_NAME, Store, TableSpec, open_store
+
+__all__ = ["EMBEDDED_NAME", "ConflictError", "Store", "TableSpec", "open_store"]
