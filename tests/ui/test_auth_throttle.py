@@ -41,8 +41,10 @@ def app_data(tmp_path, monkeypatch):
     auth._PROCESS.succeeded()
 
 
-def test_fourth_try_in_a_session_is_not_even_checked(app_data):
+def test_fourth_try_in_a_session_is_not_even_checked(app_data, monkeypatch):
     from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setattr(auth, "FIRST_WAIT_S", 600.0)  # longer than any rerun of the test app, however slow the machine
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.run()
