@@ -54,7 +54,7 @@ def run(url: str, n: int, *, cell_m: float = 50.0) -> list[str]:
     t_heat = time.perf_counter() - t0
     t0 = time.perf_counter()
     x, y = project_lonlat(back.geometry.x.to_numpy(), back.geometry.y.to_numpy())
-    cx, cy, total = aggregate_grid(np.asarray(x), np.asarray(y), cell_m)
+    cx, _cy, total = aggregate_grid(np.asarray(x), np.asarray(y), cell_m)
     t_py = time.perf_counter() - t0
     if len(cx) != len(cells) or int(total.sum()) != int(cells["count"].sum()) != n:
         lines.append(f"MISMATCH: store {len(cells)} cells / {int(cells['count'].sum())} incidents, Python {len(cx)} / {int(total.sum())}")
