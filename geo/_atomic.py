@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
@@ -77,6 +79,49 @@ def atomic_write(path: str | os.PathLike, data: str | bytes, *, encoding: str = 
     else:
         with atomic_writer(path, "w", encoding=encoding, newline="") as fh:
             fh.write(data)
+
+
+#: Names of :func:`atomic_writer`'s temporary files: ``.NAME.`` + 8 random characters + ``.tmp``.
+_TMP_NAME = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")
+
+
+def clean_leftovers(folder: str | os.PathLike, *, min_age_s: float = 60.0, subfolders: tuple[str, ...] = ("route_history",)) -> list[Path]:
+    """Remove temporary files that a killed atomic write left behind.
+
+    Only names of :func:`atomic_writer`'s own pattern (``.NAME.xxxxxxxx.tmp``)
+    are removed, and only when older than ``min_age_s`` (a write in progress
+    elsewhere is never touched). Called at the start of the command line and
+    of the app.
+
+    Parameters
+    ----------
+    folder
+        The data folder.
+    min_age_s
+        Seconds since the file was last written.
+    subfolders
+        Folders inside ``folder`` to clean too.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files removed.
+    """
+    removed = []
+    now = time.time()
+    for where in (Path(folder), *(Path(folder) / s for s in subfolders)):
+        try:
+            entries = list(where.iterdir())
+        except OSError:
+            continue
+        for p in entries:
+            if not _TMP_NAME.match(p.name):
+                continue
+            with contextlib.suppress(OSError):
+                if p.is_file() and not p.is_symlink() and now - p.stat().st_mtime >= min_age_s:
+                    p.unlink()
+                    removed.append(p)
+    return removed
 
 
 def _umask() -> int:

@@ -180,6 +180,90 @@ def describe_reason(reason: str) -> str:
     return f"{m['what']} at lon {m['x']}, lat {m['y']}"
 
 
+_DIMENSIONS = re.compile(r"dimension should be 2 or 3, got (\d+)")
+
+
+def geometry_from_geojson(geom, where: str) -> tuple[shapely.Geometry | None, str | None]:
+    """Build a shapely geometry from a GeoJSON geometry object, or say in one line why it cannot be built.
+
+    The one builder behind every reader of GeoJSON geometries (files checked by
+    ``validate``, lines added with ``routes add``, uploads, pastes and drawings
+    in the app), so the same geometry always gets the same message.
+
+    Parameters
+    ----------
+    geom
+        The ``geometry`` member (a dict).
+    where
+        Location for the message, e.g. ``"routes.geojson, feature 3"``.
+
+    Returns
+    -------
+    (geometry, None) or (None, problem)
+    """
+    if not isinstance(geom, dict) or not isinstance(geom.get("type"), str):
+        return None, f"{where}: the geometry is not a GeoJSON geometry object ({{\"type\": ..., \"coordinates\": [...]}})"
+    kind = geom["type"]
+    coords = geom.get("coordinates")
+    if kind in ("Polygon", "MultiPolygon") and isinstance(coords, list):
+        polygons = coords if kind == "MultiPolygon" else [coords]
+        for p_i, rings in enumerate(polygons):
+            for r_i, ring in enumerate(rings if isinstance(rings, list) else []):
+                if isinstance(ring, list) and len(ring) >= 2 and ring[0] != ring[-1]:
+                    part = f"polygon {p_i}, " if kind == "MultiPolygon" else ""
+                    return None, (f"{where}: {part}ring {r_i} is not closed (its first point {ring[0]} differs from its last {ring[-1]}); "
+                                  "close it (repeat the first point at the end) in a GIS and save again")
+    if kind == "MultiLineString" and isinstance(coords, list):
+        for k, part in enumerate(coords):
+            if isinstance(part, list) and len(part) < 2:
+                return None, (f"{where}: part {k} of the MultiLineString has {len(part)} point(s); "
+                              "give every part at least two points or remove it")
+    if kind == "LineString" and isinstance(coords, list) and len(coords) < 2:
+        return None, f"{where}: the line has {len(coords)} point(s); a line needs at least two different points"
+    try:
+        return shapely.geometry.shape(geom), None
+    except RecursionError:
+        return None, f"{where}: the coordinates are nested too deeply to be a {kind}; give [lon, lat] pairs"
+    except OverflowError:
+        return None, f"{where}: a coordinate is too large a number; give degrees of longitude and latitude"
+    except Exception as exc:  # noqa: BLE001 - shapely raises several types on malformed coordinates
+        dims = _DIMENSIONS.search(str(exc))
+        if dims:
+            return None, f"{where}: every point has {dims.group(1)} numbers; give [lon, lat] (or [lon, lat, height])"
+        return None, f"{where}: the geometry cannot be built ({type(exc).__name__}: {exc}); check its 'type' and 'coordinates'"
+
+
+def check_line_caps(lines, source: str) -> None:
+    """Refuse route lines beyond :data:`geo.settings.route_max_vertices_per_line` / ``_per_input``.
+
+    Parameters
+    ----------
+    lines
+        Shapely lines of one input.
+    source
+        The input's name for the message.
+
+    Raises
+    ------
+    SchemaError
+        Naming the first line over the cap, or the total.
+    """
+    from geo.errors import SchemaError
+
+    counts = shapely.get_num_coordinates(np.asarray(list(lines), dtype=object)) if len(lines) else np.zeros(0, dtype=int)
+    per_line, per_input = settings.route_max_vertices_per_line, settings.route_max_vertices_per_input
+    over = np.flatnonzero(counts > per_line)
+    if len(over):
+        i = int(over[0])
+        msg = (f"{source}, feature {i}: the line has {int(counts[i]):,} vertices, more than {per_line:,}; "
+               "simplify it (e.g. QGIS Simplify, 1-2 m tolerance) or thin the GPS track before adding it")
+        raise SchemaError(msg)
+    if counts.sum() > per_input:
+        msg = (f"{source}: {int(counts.sum()):,} vertices in all, more than {per_input:,} in one input; "
+               "add the lines in several files or simplify them")
+        raise SchemaError(msg)
+
+
 def check_geometries(geoms, labels: list[str], schema: Schema) -> list[str]:
     """Return the problems of an array of geometries (already built), in feature order.
 

@@ -130,6 +130,27 @@ geocode_bounds_margin_deg: float = 0.02
 #: Rows read per chunk when importing an incident file (bounds memory).
 incident_import_chunksize: int = 50_000
 
+# --- input caps (what any viewer's upload, paste or drawing may cost) -------
+
+#: Most vertices one route line may have (a 1-second GPS track of 5 hours is 18,000); more is refused.
+route_max_vertices_per_line: int = 20_000
+
+#: Most vertices of all lines of one input (an upload, a paste, a drawing, ``routes add FILE``).
+route_max_vertices_per_input: int = 50_000
+
+#: Largest route input in bytes, whatever the channel (upload, paste, drawing, ``routes add FILE``).
+route_max_input_bytes: int = 5_000_000
+
+#: Most vertices (current routes plus the draft) the app's preview map draws; beyond it the preview is refused.
+preview_max_vertices: int = 60_000
+
+#: Seconds a preview map should take; a slower one is reported with advice to simplify.
+preview_budget_s: float = 10.0
+
+#: Tolerance in metres of the simplified lines that display bands are buffered from (maps only;
+#: the coverage always uses the full geometry).
+display_simplify_m: float = 2.0
+
 #: An incident counts for an estate within this many metres of it (inclusive).
 incident_radius_m: float = 300.0
 

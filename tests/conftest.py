@@ -82,3 +82,28 @@ def incident_store(tmp_path):
         return write_store(store, path or tmp_path / "incidents.csv")
 
     return write
+
+
+# --- a private copy of the shipped data folder ------------------------------------------
+
+def folder_digest(folder: Path) -> dict[str, str]:
+    """sha256 of every file under ``folder`` (lock files, which carry no data, left out)."""
+    import hashlib
+
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and not p.name.endswith(".lock")
+    }
+
+
+@pytest.fixture
+def data_copy(tmp_path, monkeypatch):
+    """A copy of the shipped data folder that the engine uses as its data folder (``SHAHE_DATA_DIR`` too)."""
+    from geo import settings
+
+    folder = tmp_path / "data"
+    shutil.copytree(SHIPPED_DATA, folder)
+    monkeypatch.setattr(settings, "data_dir", folder)
+    monkeypatch.setenv("SHAHE_DATA_DIR", str(folder))
+    return folder

@@ -18,6 +18,7 @@ import pandas as pd
 import streamlit as st
 
 from geo import extensions, geocode, incidents, io, report, routes
+from geo._atomic import clean_leftovers
 from geo.coverage.model import solved_model
 from geo.coverage.rule import Rule, patrols_in
 from geo.incidents import effect, heat, hotspots, risk
@@ -35,7 +36,15 @@ def data_dir() -> Path:
     The app passes this folder's files to every engine function it calls; it
     sets no engine setting.
     """
-    return Path(os.environ.get("SHAHE_DATA_DIR") or DEFAULT_DATA_DIR)
+    path = Path(os.environ.get("SHAHE_DATA_DIR") or DEFAULT_DATA_DIR)
+    _clean_once(str(path))
+    return path
+
+
+@st.cache_resource(show_spinner=False)
+def _clean_once(folder: str) -> int:
+    """Remove temporary files of writes killed earlier, once per app process and data folder."""
+    return len(clean_leftovers(folder))
 
 
 def path_of(name: str) -> Path:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pandas as pd
+import shapely
 import streamlit as st
 
+from geo import settings
 from geo.errors import ConflictError, GeoError
 from geo.routes import edits
 from geo.routes.shared import open_route_store
@@ -247,9 +250,17 @@ def _preview(ctx: Context, draft_text: str, lines: list) -> None:
         st.info(t("no_change"))
     if st.toggle(t("preview_map"), key=state.PREVIEW_MAP):  # a map in a closed expander would load hidden
         routes_after = data.routes_from_text(draft_text)
+        n_vertices = int(shapely.get_num_coordinates(routes_after.geometry.values).sum())
+        if n_vertices > settings.preview_max_vertices:  # the budget of a preview: refused before any work
+            st.warning(t("preview_too_big", n=f"{n_vertices:,}", cap=f"{settings.preview_max_vertices:,}"))
+            return
         key = maps.digest("preview", draft_text, ctx.estates_mtime, ctx.filters)
+        started = time.monotonic()
         m = maps.coverage_map(after, routes_after, after.table, ctx.filters, routes_text=draft_text, extra_lines=lines)
         maps.show(m, key=f"preview_map_{key}", returned=[])
+        elapsed_s = time.monotonic() - started
+        if elapsed_s > settings.preview_budget_s:
+            st.caption(t("preview_slow", s=f"{elapsed_s:.0f}"))
 
 
 def _history(ctx: Context, editor: bool) -> None:

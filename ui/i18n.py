@@ -122,6 +122,7 @@ TEXTS: dict[str, tuple[str, str]] = {
         "No editor password is set: the administrator sets editor_password in .streamlit/secrets.toml or SHAHE_EDITOR_PASSWORD first.",
     ),
     "wrong_password": ("口令错误", "Wrong password"),
+    "login_wait": ("口令错误次数过多，请 {s} 秒后再试。", "Too many wrong passwords; try again in {s} s."),
     "draw_hint": (
         "在地图上用左侧工具画线（新路线或延伸段），或上传 GeoJSON/GPX 文件；然后指定队伍并预览覆盖变化。",
         "Draw a line on the map (a new route or an extension) or upload a GeoJSON/GPX file; then assign a team and preview the change.",
@@ -319,6 +320,10 @@ TEXTS.update({
     "route_replace": ("替换该队伍全部路线", "replacing the team's routes"),
     "remove_routes": ("删除路线", "Delete routes"),
     "preview_map": ("预览地图", "Preview map"),
+    "preview_too_big": ("路线共 {n} 个折点，超过预览上限 {cap}；请先简化路线再预览（覆盖统计不受影响）。",
+                        "The routes have {n} vertices, more than the preview's {cap}; simplify them to preview (the coverage counts above are unaffected)."),
+    "preview_slow": ("预览用时 {s} 秒，超过时间预算；路线很密时请先简化，或关闭预览。",
+                     "The preview took {s} s, over its time budget; simplify dense lines or turn the preview off."),
     "save_needs": ("填写修改人和修改原因后才能保存。", "Give your name and a reason to save."),
     "restore_pick": ("选择版本", "Version"),
     "restore_reason": ("恢复到第 {n} 版", "restore version {n}"),

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from geo import io, settings
+from geo._outputs import check_output
 from geo.coverage.model import CoverageModel, solved_model
 from geo.coverage.rule import STATUS_LABELS_ZH, Rule
 from geo.errors import DataFileError
@@ -63,6 +64,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _coverage(args: argparse.Namespace) -> int:
+    check_output(args.out, reads=(args.estates or settings.data_path("estates.geojson"),
+                                  args.routes or settings.data_path("patrol_routes.geojson"), args.network))
     estates = io.read_estates(args.estates)
     routes = load_routes(args.routes, datum=args.datum)
     for notice in list(estates.attrs.get("notices", [])) + list(routes.attrs.get("notices", [])):

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from geo import crs as _crs
 from geo import io
+from geo._outputs import check_output
 from geo.errors import DataFileError, GeoError, SchemaError
 from geo.schemas import SCHEMAS
 
@@ -63,7 +64,7 @@ def guess_kind(path: Path) -> str:
             for feat in (doc.get("features") or [])[:50] if isinstance(doc, dict) else []:
                 if isinstance(feat, dict) and isinstance(feat.get("properties"), dict):
                     names.update(feat["properties"])
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             return "estates"  # the reader reports the real problem
     elif suffix in {".csv", ".txt", ".xlsx", ".xlsm"}:
         try:
@@ -131,6 +132,7 @@ def _convert(args: argparse.Namespace) -> int:
     if args.outfile.suffix.lower() not in {".geojson", ".json"}:
         print(f"error: {args.outfile}: --out writes GeoJSON; give it a .geojson name", file=sys.stderr)
         return 2
+    check_output(args.outfile, reads=(args.infile,))
     kind = guess_kind(args.infile) if args.kind == "auto" else args.kind
     try:
         gdf = io.read_features(args.infile, SCHEMAS[kind], datum=src)

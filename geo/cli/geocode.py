@@ -9,6 +9,7 @@ from pathlib import Path
 
 from geo import geocode as _geocode
 from geo import settings
+from geo._outputs import check_output
 from geo.schemas import GEOCODE_QUALITIES
 
 
@@ -66,6 +67,8 @@ def _run_geocode(args: argparse.Namespace) -> int:
 
 def _run_build(args: argparse.Namespace) -> int:
     out = args.out or settings.data_path("estates.geojson")
+    check_output(out, reads=(args.ledger or settings.data_path("ledger.csv"), settings.data_path("geocode_overrides.csv"),
+                             settings.data_path("gazetteer.geojson")), owns=("estates.geojson",))
 
     def warn(p: str) -> None:
         print(f"warning: override ignored: {p}", file=sys.stderr)

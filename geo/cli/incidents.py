@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from geo import io
+from geo import io, settings
+from geo._outputs import check_output
 from geo.errors import GeoError
 
 
@@ -111,8 +112,15 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, help="write the table as CSV or XLSX")
 
 
+def _check_out(args) -> None:
+    check_output(getattr(args, "out", None), reads=(args.incidents or settings.data_path("incidents.csv"),
+                                                    getattr(args, "estates", None) or settings.data_path("estates.geojson")))
+
+
 def _load(args):
     from geo.incidents.store import load_incidents
+
+    _check_out(args)
 
     inc = load_incidents(args.incidents)
     if inc.attrs.get("synthetic"):

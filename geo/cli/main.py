@@ -52,6 +52,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if getattr(args, "global_store", None):
         os.environ["SHAHE_STORE"] = args.global_store  # read by geo.store.open_store/active_store wherever a command saves
+    from geo import settings
+    from geo._atomic import clean_leftovers
+
+    clean_leftovers(settings.data_dir)  # temporary files of writes killed earlier
     try:
         return int(args.func(args) or 0)
     except SchemaError as exc:

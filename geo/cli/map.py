@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from geo import io, settings
+from geo._outputs import check_output
 from geo.errors import DataFileError
 from geo.maps.basemaps import BASEMAPS
 
@@ -35,6 +36,7 @@ def _map(args: argparse.Namespace) -> int:
     from geo.maps.export import add_coverage, write_map
 
     estates_path = args.estates or settings.data_path("estates.geojson")
+    check_output(args.out, reads=(estates_path, args.routes or settings.data_path("patrol_routes.geojson")))
     if not Path(estates_path).exists():
         msg = f"{estates_path}: no estates file; geocode the ledger first or give --estates FILE"
         raise DataFileError(msg)

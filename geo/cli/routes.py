@@ -244,6 +244,8 @@ def _history(args: argparse.Namespace) -> int:
                 "restored_from": ["" if v.restored_from is None else str(v.restored_from) for v in versions],
             }
         )
+        if any(v.note for v in versions):
+            view["note"] = [v.note or "" for v in versions]
         with pd.option_context("display.max_rows", None, "display.width", 200, "display.max_colwidth", 60,
                                "display.unicode.east_asian_width", True):
             print(view.to_string(index=False))

@@ -11,6 +11,7 @@ import pandas as pd
 
 from geo import crs as _crs
 from geo import io, settings
+from geo._lock import store_lock
 from geo._validate import is_blank, lonlat_problem, parse_degrees
 from geo.errors import DatumError, GeocodeError
 from geo.geocode.address import normalize_address, parse_address
@@ -210,34 +211,35 @@ def record_override(path: str | os.PathLike, estate_id: str, lon: float, lat: fl
 
     path = Path(path)
     datum = _crs.normalize_datum(datum)
-    if store is None:
-        store = active_store(path.parent)
-    base = None
-    if store is not None and store.layer_version(OVERRIDES_LAYER):
-        stored, base = store.read_layer(OVERRIDES_LAYER)
-        table = stored.fillna("").astype(str)
-        for col in OVERRIDE_COLUMNS:
-            if col not in table.columns:
-                table[col] = ""
-    else:
-        table = read_override_table(path)
-        base = 0 if store is not None else None
-    table = table[table["estate_id"].astype(str) != str(estate_id)]
-    row = {"estate_id": str(estate_id), "address": str(address or ""), "lon": f"{float(lon):.7f}", "lat": f"{float(lat):.7f}",
-           "datum": datum, "note": str(note or "")}
-    extra = [c for c in table.columns if c not in OVERRIDE_COLUMNS]
-    table = pd.concat([table, pd.DataFrame([row])], ignore_index=True)[[*OVERRIDE_COLUMNS, *extra]]
-    table = table.fillna("").astype(str)
-    suffix = path.suffix.lower() if path.suffix.lower() in {".csv", ".xlsx"} else ".csv"
-    checked = load_overrides(io.table_bytes(table, suffix, name=path.name), name=path.name)
-    reason = checked.rejected.get(str(estate_id))
-    if reason or str(estate_id) not in checked.by_id:
-        msg = f"{path.name}: the position of {estate_id} was not recorded: {reason or 'the row was not accepted'}"
-        raise GeocodeError(msg)
-    if store is not None:
-        saved = pd.DataFrame({c: table[c].where(table[c] != "", None) for c in table.columns})
-        saved.attrs["metadata"] = {}
-        store.replace_layer(OVERRIDES_LAYER, saved, base_version=base, author=author.strip() or "(register view)",
-                            reason=f"surveyed position of {estate_id}: {note}".strip().rstrip(":"))
-    io.write_table(table, path)
+    with store_lock(path):  # another recorder waits, then reads what this one wrote
+        if store is None:
+            store = active_store(path.parent)
+        base = None
+        if store is not None and store.layer_version(OVERRIDES_LAYER):
+            stored, base = store.read_layer(OVERRIDES_LAYER)
+            table = stored.fillna("").astype(str)
+            for col in OVERRIDE_COLUMNS:
+                if col not in table.columns:
+                    table[col] = ""
+        else:
+            table = read_override_table(path)
+            base = 0 if store is not None else None
+        table = table[table["estate_id"].astype(str) != str(estate_id)]
+        row = {"estate_id": str(estate_id), "address": str(address or ""), "lon": f"{float(lon):.7f}", "lat": f"{float(lat):.7f}",
+               "datum": datum, "note": str(note or "")}
+        extra = [c for c in table.columns if c not in OVERRIDE_COLUMNS]
+        table = pd.concat([table, pd.DataFrame([row])], ignore_index=True)[[*OVERRIDE_COLUMNS, *extra]]
+        table = table.fillna("").astype(str)
+        suffix = path.suffix.lower() if path.suffix.lower() in {".csv", ".xlsx"} else ".csv"
+        checked = load_overrides(io.table_bytes(table, suffix, name=path.name), name=path.name)
+        reason = checked.rejected.get(str(estate_id))
+        if reason or str(estate_id) not in checked.by_id:
+            msg = f"{path.name}: the position of {estate_id} was not recorded: {reason or 'the row was not accepted'}"
+            raise GeocodeError(msg)
+        if store is not None:
+            saved = pd.DataFrame({c: table[c].where(table[c] != "", None) for c in table.columns})
+            saved.attrs["metadata"] = {}
+            store.replace_layer(OVERRIDES_LAYER, saved, base_version=base, author=author.strip() or "(register view)",
+                                reason=f"surveyed position of {estate_id}: {note}".strip().rstrip(":"))
+        io.write_table(table, path)
     return table

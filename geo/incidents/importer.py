@@ -21,12 +21,15 @@ import pandas as pd
 from geo import crs as _crs
 from geo import settings
 from geo._atomic import atomic_writer
+from geo._lock import store_lock
+from geo._outputs import check_output
 from geo._validate import ascii_text, is_blank, lonlat_problem, parse_degrees
 from geo.errors import DataFileError, DatumError, GeoError, SchemaError
 from geo.incidents.store import STORE_COLUMNS, check_store_header, ends_with_newline
 from geo.incidents.taxonomy import classify, map_source, parse_label_table
 from geo.incidents.times import TIME_ONLY_RE, format_time, parse_time
 from geo.io.tables import TABLE_SUFFIXES, Input, Source, as_input, iter_records
+from geo.io.writers import guard_cell
 
 # --- import ---------------------------------------------------------------------
 
@@ -364,15 +367,15 @@ def _process_chunk(chunk: pd.DataFrame, first_row: int, ctx: _Context, result: I
         prec = settings.coordinate_precision
         out_rows.append(
             [
-                p["incident_id"],
+                guard_cell(p["incident_id"]),
                 p["time"],
                 p["category"],
                 p["subcategory"],
                 p["source"],
                 f"{p['lon']:.{prec}f}",
                 f"{p['lat']:.{prec}f}",
-                p["address"],
-                p["text"],
+                guard_cell(p["address"]),
+                guard_cell(p["text"]),
                 p["synthetic"],
                 p["quality"],
             ]
@@ -502,6 +505,8 @@ def import_incidents(
     path = as_input(path, name=name)
     out = Path(out) if out is not None else settings.data_path("incidents.csv")
     rejects_path = Path(rejects) if rejects is not None else out.parent / f"{Path(path.label).stem}_rejects.csv"
+    check_output(out, reads=(path.path,), owns=("incidents.csv",))
+    check_output(rejects_path, reads=(path.path, out), option="--rejects")
     datum = _crs.normalize_datum(datum) if datum else "wgs84"
     if source is not None:
         src = map_source(source)
@@ -522,42 +527,43 @@ def import_incidents(
         msg = f"{path}: {exc.summary}"
         raise SchemaError(msg, exc.problems) from None
 
-    existing: set[str] = set()
-    store_total = 0
-    if out.exists() and out.stat().st_size > 0:
-        check_store_header(out)
-        ids = pd.read_csv(out, encoding="utf-8-sig", usecols=["incident_id"], dtype=str, keep_default_na=False)["incident_id"]
-        existing = set(ids)
-        store_total = len(ids)
-    result = ImportResult(out=out)
-    ctx = _Context(columns, datum, source, geocoder or _default_geocoder, existing, labels)
-    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as rej_tmp:
-        rej_writer = csv.writer(rej_tmp)
-        with atomic_writer(out, "w", encoding="utf-8", newline="") as fh:
-            if store_total or existing:
-                with open(out, encoding="utf-8", newline="") as old:
-                    shutil.copyfileobj(old, fh)
-                fh.seek(0, os.SEEK_END)
-                if not ends_with_newline(out):
-                    fh.write("\r\n")
-                writer = csv.writer(fh)
-            else:
-                fh.write("\ufeff")
-                writer = csv.writer(fh)
-                writer.writerow(STORE_COLUMNS)
-            row = 2
-            for chunk in chunks:
-                rows = _process_chunk(chunk, row, ctx, result, rej_writer)
-                if synthetic is not None:
-                    for r in rows:
-                        r[9] = "true" if synthetic else "false"
-                writer.writerows(rows)
-                row += len(chunk)
-        if result.rejected:
-            rej_tmp.seek(0)
-            with atomic_writer(rejects_path, "w", encoding="utf-8-sig", newline="") as rf:
-                csv.writer(rf).writerow(["row", "reason", "values"])
-                shutil.copyfileobj(rej_tmp, rf)
-            result.rejects_path = rejects_path
+    with store_lock(out):  # a second import waits, then appends to what the first wrote
+        existing: set[str] = set()
+        store_total = 0
+        if out.exists() and out.stat().st_size > 0:
+            check_store_header(out)
+            ids = pd.read_csv(out, encoding="utf-8-sig", usecols=["incident_id"], dtype=str, keep_default_na=False)["incident_id"]
+            existing = set(ids)
+            store_total = len(ids)
+        result = ImportResult(out=out)
+        ctx = _Context(columns, datum, source, geocoder or _default_geocoder, existing, labels)
+        with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as rej_tmp:
+            rej_writer = csv.writer(rej_tmp)
+            with atomic_writer(out, "w", encoding="utf-8", newline="") as fh:
+                if store_total or existing:
+                    with open(out, encoding="utf-8", newline="") as old:
+                        shutil.copyfileobj(old, fh)
+                    fh.seek(0, os.SEEK_END)
+                    if not ends_with_newline(out):
+                        fh.write("\r\n")
+                    writer = csv.writer(fh)
+                else:
+                    fh.write("\ufeff")
+                    writer = csv.writer(fh)
+                    writer.writerow(STORE_COLUMNS)
+                row = 2
+                for chunk in chunks:
+                    rows = _process_chunk(chunk, row, ctx, result, rej_writer)
+                    if synthetic is not None:
+                        for r in rows:
+                            r[9] = "true" if synthetic else "false"
+                    writer.writerows(rows)
+                    row += len(chunk)
+            if result.rejected:
+                rej_tmp.seek(0)
+                with atomic_writer(rejects_path, "w", encoding="utf-8-sig", newline="") as rf:
+                    csv.writer(rf).writerow(["row", "reason", "values"])
+                    shutil.copyfileobj(rej_tmp, rf)
+                result.rejects_path = rejects_path
     result.store_total = store_total + result.imported
     return result

@@ -15,9 +15,11 @@ import pandas as pd
 
 from geo import settings
 from geo._atomic import atomic_writer
+from geo._lock import _UNSET, store_lock
 from geo.errors import DataFileError, SchemaError
 from geo.incidents.taxonomy import CATEGORY_NAMES, SOURCE_NAMES, SUBCATEGORY_NAMES
 from geo.incidents.times import TIMEZONE, local_seconds, parse_time
+from geo.io.writers import guard_formulas
 
 #: Columns of the incident store, in order.
 STORE_COLUMNS: tuple[str, ...] = (
@@ -214,14 +216,18 @@ def load_incidents(path: str | os.PathLike | None = None) -> IncidentArrays:
         msg = f"{path}: no incident store; import one with 'python -m geo incidents import FILE' or make the demo with scripts/make_demo_incidents.py"
         raise DataFileError(msg)
     check_store_header(path)
-    df = pd.read_csv(
-        path,
-        encoding="utf-8-sig",
-        usecols=["incident_id", "time", "category", "subcategory", "source", "lon", "lat", "synthetic"],
-        dtype={"incident_id": str, "time": str, "category": str, "subcategory": str, "source": str, "synthetic": str},
-        keep_default_na=False,
-        na_values=[""],
-    )
+    try:
+        df = pd.read_csv(
+            path,
+            encoding="utf-8-sig",
+            usecols=["incident_id", "time", "category", "subcategory", "source", "lon", "lat", "synthetic"],
+            dtype={"incident_id": str, "time": str, "category": str, "subcategory": str, "source": str, "synthetic": str},
+            keep_default_na=False,
+            na_values=[""],
+        )
+    except (UnicodeDecodeError, pd.errors.ParserError, ValueError) as exc:
+        msg = f"{path}: the incident store is damaged ({str(exc).splitlines()[0]}); restore it from a backup or import the source files again"
+        raise DataFileError(msg) from exc
     try:
         arrays = IncidentArrays.from_frame(df)
     except SchemaError as exc:
@@ -236,8 +242,12 @@ def load_incidents(path: str | os.PathLike | None = None) -> IncidentArrays:
 
 
 def check_store_header(path: Path) -> None:
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        header = next(csv.reader(fh), [])
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            header = next(csv.reader(fh), [])
+    except (UnicodeDecodeError, csv.Error) as exc:
+        msg = f"{path}: not an incident store (not a UTF-8 CSV table: {exc}); give the store written by 'python -m geo incidents import'"
+        raise DataFileError(msg) from exc
     if tuple(header) != STORE_COLUMNS:
         msg = f"{path}: not an incident store (its header is {header[:6]}...); the store's columns are {', '.join(STORE_COLUMNS)}"
         raise DataFileError(msg)
@@ -253,8 +263,11 @@ def ends_with_newline(path: Path) -> bool:
         return fh.read(1) == b"\n"
 
 
-def write_store(df: pd.DataFrame, path: str | os.PathLike) -> Path:
-    """Write a frame with :data:`STORE_COLUMNS` as an incident store (UTF-8 with BOM, atomic).
+def write_store(df: pd.DataFrame, path: str | os.PathLike, *, expected_sha256: str | object | None = _UNSET) -> Path:
+    """Write a frame with :data:`STORE_COLUMNS` as an incident store (UTF-8 with BOM, atomic, locked).
+
+    Text cells that a spreadsheet would run as a formula (``=HYPERLINK(...)``)
+    are guarded with a leading apostrophe (:func:`geo.io.writers.guard_formulas`).
 
     Parameters
     ----------
@@ -262,6 +275,14 @@ def write_store(df: pd.DataFrame, path: str | os.PathLike) -> Path:
         Columns of :data:`STORE_COLUMNS`; ``time`` as store text.
     path
         Destination.
+    expected_sha256
+        :func:`geo._lock.fingerprint` of the store the frame was built from
+        (None: there was no store); omitted: no stale-write check.
+
+    Raises
+    ------
+    ConflictError
+        If ``expected_sha256`` is given and the store changed since; nothing is written.
 
     Returns
     -------
@@ -272,9 +293,9 @@ def write_store(df: pd.DataFrame, path: str | os.PathLike) -> Path:
         msg = f"cannot write an incident store: columns {missing} are missing"
         raise SchemaError(msg)
     buf = _stdio.StringIO()
-    df.loc[:, list(STORE_COLUMNS)].to_csv(buf, index=False, lineterminator="\r\n")
+    guard_formulas(df.loc[:, list(STORE_COLUMNS)]).to_csv(buf, index=False, lineterminator="\r\n")
     path = Path(path)
-    with atomic_writer(path, "w", encoding="utf-8-sig", newline="") as fh:
+    with store_lock(path, expected=expected_sha256), atomic_writer(path, "w", encoding="utf-8-sig", newline="") as fh:
         fh.write(buf.getvalue())
     return path
 

@@ -15,7 +15,7 @@ import shapely
 
 from geo import crs as _crs
 from geo import settings
-from geo._validate import check_frame, is_blank, parse_degrees
+from geo._validate import check_frame, check_geometries, check_line_caps, geometry_from_geojson, is_blank, parse_degrees
 from geo.errors import DataFileError, DatumError, SchemaError
 from geo.io.tables import LAT_COLUMNS, LON_COLUMNS, TABLE_SUFFIXES, Input, Source, as_input, count_problems, read_table_problems
 from geo.io.writers import RESERVED_MEMBERS
@@ -37,6 +37,9 @@ def _read_geojson(path: Input) -> _Parts:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         msg = f"{path}: malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+        raise DataFileError(msg) from exc
+    except RecursionError as exc:
+        msg = f"{path}: the JSON is nested too deeply to be GeoJSON; give a Feature or FeatureCollection with [lon, lat] coordinates"
         raise DataFileError(msg) from exc
     parts = _Parts()
     if isinstance(doc, dict) and doc.get("type") == "Feature":
@@ -109,11 +112,11 @@ def _build_geometries(raw: list, locations: list[str], problems: list[str]) -> l
             line_xy.extend(coords)
             line_len.append(len(coords))
             continue
-        try:
-            out[i] = shapely.geometry.shape(g)
-        except Exception as exc:  # noqa: BLE001 - shapely raises several types on malformed coordinates
-            problems.append(f"{locations[i]}: geometry cannot be built ({type(exc).__name__}: {exc}); check its 'type' and 'coordinates'")
-            out[i] = _BROKEN
+        geom, problem = geometry_from_geojson(g, locations[i])  # the one builder: same message as every other reader
+        if problem is not None:
+            problems.append(problem)
+            geom = _BROKEN
+        out[i] = geom
     if point_at:
         for i, geom in zip(point_at, shapely.points(np.asarray(point_xy, dtype=float)).tolist(), strict=True):
             out[i] = geom
@@ -307,6 +310,8 @@ def read_features(
         msg = f"{path}: unsupported file type {suffix!r}; use .geojson, .gpkg, .csv or .xlsx"
         raise DataFileError(msg)
     problems, notices = parts.problems, parts.notices
+    if schema is ESTATES and not parts.geoms and not problems:
+        problems.append(f"file: no estates in it; an estates file needs one feature or row per estate ({schema.id_field} SH-01, ...)")
 
     src_datum = _source_datum(datum, parts.datum, problems)
     geoms = parts.geoms
@@ -331,6 +336,61 @@ def read_features(
     gdf.attrs["source"] = str(path)
     gdf.attrs["metadata"] = parts.metadata
     return gdf
+
+
+def read_lines(path: Source | Input, *, datum: str | None = None, name: str | None = None) -> list[shapely.Geometry]:
+    """Read the lines of a GeoJSON file (or its bytes) with the checks ``validate`` applies to a routes file.
+
+    The one path for route lines from any source: ``routes add``, the app's
+    upload, paste and drawing (:func:`geo.routes.edits.lines_from_geojson`).
+    Geometries are built by :func:`geo._validate.geometry_from_geojson` and
+    checked by :func:`geo._validate.check_geometries`, as :func:`read_features`
+    does, so the same file always gets the same message.
+
+    Parameters
+    ----------
+    path
+        GeoJSON FeatureCollection or Feature: a path, bytes or a file object.
+    datum
+        Datum of the coordinates when the file does not declare one (default
+        wgs84); a file's own ``datum`` member wins.
+    name
+        The user's name of the file, for messages.
+
+    Returns
+    -------
+    list of shapely LineString / MultiLineString in WGS-84 degrees.
+
+    Raises
+    ------
+    DataFileError
+        If the file is not JSON or not GeoJSON.
+    SchemaError
+        With every problem (feature numbered from 0), or when there is no line.
+    """
+    path = as_input(path, name=name)
+    parts = _read_geojson(path)
+    problems = parts.problems
+    src_datum = _source_datum(None, parts.datum, problems) if parts.datum is not None else _crs.normalize_datum(datum or "wgs84")
+    geoms = parts.geoms
+    if parts.crs is not None:
+        geoms = _reproject(geoms, parts.crs)
+    usable = [i for i, g in enumerate(geoms) if g is not _BROKEN]
+    arr = np.empty(len(usable), dtype=object)
+    arr[:] = [geoms[i] for i in usable]
+    problems.extend(check_geometries(arr, [f"{path}, {parts.locations[i]}" for i in usable], ROUTES))
+    problems = [p if p.startswith(str(path)) else f"{path}, {p}" for p in problems]
+    if problems:
+        msg = f"{path}: {count_problems(problems)}; no line was taken"
+        raise SchemaError(msg, problems)
+    lines = [geoms[i] for i in usable]
+    check_line_caps(lines, str(path))
+    if not lines:
+        msg = f"{path}: no line found"
+        raise SchemaError(msg, [f"{path}: draw or give at least one LineString"])
+    if src_datum != "wgs84":
+        lines = list(_crs.convert_geometries(lines, src=src_datum, dst="wgs84"))
+    return lines
 
 
 _LOCATION = re.compile(r"^(row|feature) (\d+)\b")

@@ -128,11 +128,13 @@ def as_input(source: Source | Input, *, name: str | None = None) -> Input:
 
 
 def detect_encoding(path: Source | Input, *, sample_bytes: int = 1 << 20, name: str | None = None) -> str:
-    """Detect the text encoding of a CSV file: UTF-8 (with or without BOM), UTF-16 or GB18030.
+    """Detect the text encoding of a CSV file: UTF-8 (with or without BOM), UTF-16, GB18030 or Big5.
 
     GB18030 is a superset of GBK and GB2312, so files saved by Excel or WPS
     on a Chinese Windows machine decode with it. UTF-16 with a BOM is what
-    Excel's "Unicode text" export writes.
+    Excel's "Unicode text" export writes; UTF-16 without a BOM is told by its
+    zero bytes. Big5 (Traditional Chinese) also decodes as GB18030, into rare
+    characters; it is told by how few of them are common GB2312 characters.
 
     Parameters
     ----------
@@ -146,12 +148,14 @@ def detect_encoding(path: Source | Input, *, sample_bytes: int = 1 << 20, name: 
     Returns
     -------
     str
-        ``"utf-8-sig"`` (BOM present), ``"utf-16"``, ``"utf-8"`` or ``"gb18030"``.
+        ``"utf-8-sig"`` (BOM present), ``"utf-16"``, ``"utf-16-le"``/``"utf-16-be"``
+        (no BOM), ``"utf-8"``, ``"gb18030"`` or ``"cp950"`` (Big5).
 
     Raises
     ------
     DataFileError
-        If the file is neither UTF-8 nor GB18030.
+        If the file is neither UTF-8, UTF-16, GB18030 nor Big5, or holds NUL bytes
+        without being UTF-16.
     """
     inp = as_input(path, name=name)
     with inp.open() as fh:
@@ -161,15 +165,57 @@ def detect_encoding(path: Source | Input, *, sample_bytes: int = 1 << 20, name: 
         return "utf-8-sig"
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
+    if b"\x00" in raw:
+        return _utf16_without_bom(raw, inp)
     for enc in ("utf-8", "gb18030"):
         try:
             # A sample cut in the middle of a multi-byte character is fine.
-            codecs.getincrementaldecoder(enc)().decode(raw, final=not more)
+            text = codecs.getincrementaldecoder(enc)().decode(raw, final=not more)
         except UnicodeDecodeError:
             continue
+        if enc == "gb18030" and _looks_like_big5(raw, text, final=not more):
+            return "cp950"
         return enc
     msg = f"{inp}: the text is neither UTF-8 nor GB18030/GBK; save it as UTF-8 (CSV UTF-8 in Excel/WPS)"
     raise DataFileError(msg)
+
+
+def _utf16_without_bom(raw: bytes, inp: Input) -> str:
+    """UTF-16 saved without its byte-order mark: most ASCII characters have a zero byte on one side."""
+    even, odd = raw[0::2], raw[1::2]
+    zeros_even, zeros_odd = even.count(0) / max(len(even), 1), odd.count(0) / max(len(odd), 1)
+    if zeros_odd >= 0.3 and zeros_even < 0.05:
+        return "utf-16-le"
+    if zeros_even >= 0.3 and zeros_odd < 0.05:
+        return "utf-16-be"
+    msg = f"{inp}: contains NUL bytes, so it is not a text CSV (a binary file, or a damaged export); save it as CSV UTF-8"
+    raise DataFileError(msg)
+
+
+def _looks_like_big5(raw: bytes, gb_text: str, *, final: bool) -> bool:
+    """True when bytes that decode as GB18030 are really Big5 (Traditional Chinese, Taiwan/Hong Kong exports).
+
+    Big5 text read as GB18030 turns into rare GBK extension characters: about
+    half of Big5's second bytes lie below 0x7F, outside GB2312. Real GB text is
+    nearly all GB2312 characters.
+    """
+    hanzi = [c for c in gb_text if "\u3400" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff"]
+    if len(hanzi) < 4:
+        return False
+    common = 0
+    for c in hanzi:
+        try:
+            c.encode("gb2312")
+            common += 1
+        except UnicodeEncodeError:
+            pass
+    if common / len(hanzi) >= 0.8:
+        return False
+    try:
+        codecs.getincrementaldecoder("cp950")().decode(raw, final=final)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def read_table(path: Source | Input, *, nrows: int | None = None, name: str | None = None) -> pd.DataFrame:

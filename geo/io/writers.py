@@ -252,6 +252,26 @@ def table_bytes(df: pd.DataFrame, suffix: str, *, name: str = "table") -> bytes:
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
+def is_formula_like(value: object) -> bool:
+    """True when a spreadsheet would run ``value`` as a formula.
+
+    Excel and WPS skip leading spaces, no-break spaces, line breaks and other
+    control characters before looking for a trigger, so ``' =1+1'``,
+    ``'\\n=1+1'`` and ``'\\xa0=1+1'`` count as formulas too.
+    """
+    if not isinstance(value, str) or not value:
+        return False
+    if value.startswith(FORMULA_TRIGGERS):
+        return True
+    stripped = value.lstrip("".join(chr(c) for c in range(33)) + "\x7f\xa0\u3000\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u200b\u202f\u205f\ufeff")
+    return stripped != value and stripped.startswith(FORMULA_TRIGGERS)
+
+
+def guard_cell(value: object) -> object:
+    """Return ``value`` prefixed by ``'`` when a spreadsheet would run it as a formula (:func:`is_formula_like`)."""
+    return f"'{value}" if is_formula_like(value) else value
+
+
 def guard_formulas(df: pd.DataFrame) -> pd.DataFrame:
     """Return ``df`` with every text cell that a spreadsheet would run as a formula prefixed by ``'``.
 
@@ -266,7 +286,7 @@ def guard_formulas(df: pd.DataFrame) -> pd.DataFrame:
         if not (series.dtype == object or isinstance(series.dtype, pd.StringDtype)):
             continue
         values = series.to_numpy(dtype=object)
-        risky = [isinstance(v, str) and v.startswith(FORMULA_TRIGGERS) for v in values]
+        risky = [is_formula_like(v) for v in values]
         if any(risky):
             if out is None:
                 out = df.copy()

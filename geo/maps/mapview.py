@@ -81,7 +81,9 @@ def route_bands(routes: gpd.GeoDataFrame, *, radius_m: float | None = None, cove
     """Return each team's rule band and cover band around its routes, in WGS-84.
 
     Buffers are taken in the metric CRS of :func:`geo.crs.to_metric` and merged
-    per team.
+    per team. The lines are first simplified to :data:`geo.settings.display_simplify_m`
+    (2 m): the bands are for display, so a 200,000-vertex GPS track costs about
+    what its shape needs; the coverage itself always uses the full geometry.
 
     Parameters
     ----------
@@ -109,7 +111,8 @@ def route_bands(routes: gpd.GeoDataFrame, *, radius_m: float | None = None, cove
     metric = _crs.to_metric(routes)
     rows = []
     for team_id, group in metric.groupby("team_id", sort=True):
-        merged = shapely.union_all(group.geometry.values)
+        # drawn only: a dense line (a raw GPS track) is simplified first, so its bands cost little; the coverage uses the full lines
+        merged = shapely.simplify(shapely.union_all(group.geometry.values), settings.display_simplify_m)
         first = group.iloc[0]
         for band, dist in (("rule", float(radius_m)), ("cover", float(cover_m))):
             rows.append({

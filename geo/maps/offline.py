@@ -28,6 +28,7 @@ import json
 import mimetypes
 import posixpath
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -272,11 +273,51 @@ def inline_css(css: str, folder: Path) -> str:
 
 # --- checking a page --------------------------------------------------------------
 
-_ABS_URL = re.compile(r"(?i)\b(?:https?|wss?|ftp)://[^\s\"'<>()\\`]+")
-_PROTO_RELATIVE = re.compile(r"""(?i)(?:\b(?:src|href|action|poster)\s*=\s*["']?|url\(\s*["']?)(//[^\s"'<>()\\]+)""")
-# XML namespace names are identifiers, never fetched.
-_NAMESPACE_URLS = ("http://www.w3.org/2000/svg", "http://www.w3.org/1999/xhtml", "http://www.w3.org/1999/xlink",
-                   "http://www.w3.org/XML/1998/namespace", "http://www.w3.org/2000/xmlns/")
+#: Attributes through which an element makes the browser load something (``<a href>`` is only a link).
+_LOADING_ATTRS: dict[str, tuple[str, ...]] = {
+    "script": ("src",), "link": ("href",), "img": ("src", "srcset"), "iframe": ("src",), "frame": ("src",),
+    "embed": ("src",), "source": ("src", "srcset"), "track": ("src",), "audio": ("src",), "video": ("src", "poster"),
+    "object": ("data",), "input": ("src",), "image": ("href", "xlink:href"), "use": ("href", "xlink:href"),
+}
+_CSS_LOAD = re.compile(r"""(?i)url\(\s*["']?([^"')\s]+)|@import\s+["']([^"']+)""")
+# In inline scripts: a URL string passed as the first argument of a call, e.g. L.tileLayer("https://...").
+_JS_CALL_URL = re.compile(r"""\(\s*(["'`])((?:https?:|wss?:|ftp:)?//[^"'`\s]+)\1""", re.I)
+
+
+class _LoadFinder(HTMLParser):
+    """Collects what a page loads: element sources, CSS ``url()``, URL arguments of script calls."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.urls: list[str] = []
+        self._in: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if value is None:
+                continue
+            if name in _LOADING_ATTRS.get(tag, ()):
+                parts = [c.strip().split()[0] for c in value.split(",") if c.strip()] if name == "srcset" else [value]
+                self.urls.extend(parts)
+            elif name == "style":
+                self._css(value)
+        self._in = tag if tag in ("script", "style") else None
+
+    def handle_endtag(self, tag):
+        self._in = None
+
+    def handle_data(self, data):
+        if self._in == "style":
+            self._css(data)
+        elif self._in == "script":
+            self.urls.extend(m.group(2) for m in _JS_CALL_URL.finditer(data))
+            inner = _LoadFinder()  # elements written as HTML inside the script's strings (popup templates)
+            inner.feed(data)
+            inner.close()
+            self.urls.extend(inner.urls)
+
+    def _css(self, css: str) -> None:
+        self.urls.extend(m.group(1) or m.group(2) for m in _CSS_LOAD.finditer(css))
 
 
 def _host(url: str) -> str:
@@ -306,10 +347,14 @@ def is_local_url(url: str) -> bool:
 def find_remote_urls(html: str, *, allow_hosts: tuple[str, ...] | list[str] = ()) -> list[str]:
     """List every URL in a page that points at another machine.
 
-    Looks for absolute ``http(s)://`` (and ``ws``/``ftp``) URLs anywhere in the
-    text, and protocol-relative ``//host/...`` URLs in ``src``/``href``
-    attributes and CSS ``url()``. Loopback hosts and XML namespace names are
-    not reported. Files embedded as base64 ``data:`` URIs are not decoded.
+    Looks at what the page loads, not at its text: the sources of elements
+    (``script src``, ``link href``, ``img src``/``srcset``, ``iframe``,
+    ``video``, ...), CSS ``url()`` and ``@import`` in ``<style>`` and ``style``
+    attributes, URL arguments of calls in inline scripts (``L.tileLayer("https://...")``)
+    and elements written as HTML inside inline scripts (popup templates). A URL
+    in escaped popup text or in a link (``<a href>``) is not loaded and not
+    reported. Loopback hosts are not reported; files embedded as base64
+    ``data:`` URIs are not decoded.
 
     Parameters
     ----------
@@ -329,14 +374,13 @@ def find_remote_urls(html: str, *, allow_hosts: tuple[str, ...] | list[str] = ()
     def ok(host: str) -> bool:
         return any(host == a or (a.startswith("*.") and host.endswith(a[1:])) for a in allowed)
 
+    finder = _LoadFinder()
+    finder.feed(html)
+    finder.close()
     found: dict[str, None] = {}
-    candidates = [(m.start(), m.group(0)) for m in _ABS_URL.finditer(html)]
-    candidates += [(m.start(1), m.group(1)) for m in _PROTO_RELATIVE.finditer(html)]
-    for _, url in sorted(candidates):
-        url = url.rstrip(".,;")
-        if url.startswith(_NAMESPACE_URLS) or is_local_url(url):
-            continue
-        if ok(_host(url)):
+    for url in finder.urls:
+        url = url.strip()
+        if is_local_url(url) or ok(_host(url)):
             continue
         found.setdefault(url, None)
     return list(found)

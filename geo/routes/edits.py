@@ -17,10 +17,9 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import shapely
-from shapely.geometry import shape
 
-from geo import crs as _crs
 from geo import io, settings
+from geo._validate import check_line_caps
 from geo.errors import DataFileError, SchemaError
 from geo.routes.load import check_teams, metadata_for, read_gpx
 from geo.schemas import ORG_TYPES, SHIFTS
@@ -84,41 +83,38 @@ def lines_from_geojson(doc, *, datum: str = "wgs84", source: str = "GeoJSON") ->
         line at all.
     """
     if isinstance(doc, (str, bytes)):
+        check_input_size(len(doc.encode("utf-8")) if isinstance(doc, str) else len(doc), source)
         try:
             doc = json.loads(doc)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             msg = f"{source}: not valid JSON ({exc}); paste a GeoJSON Feature or FeatureCollection"
             raise DataFileError(msg) from exc
-    if isinstance(doc, dict) and doc.get("datum"):
-        datum = str(doc["datum"])
-    datum = _crs.normalize_datum(datum)
-    lines, problems = [], []
-    for i, geom in enumerate(_geometries(doc)):  # "feature N" from 0, as geo.io numbers features
-        kind = geom.get("type")
-        if kind not in LINE_TYPES:
-            problems.append(f"{source}, feature {i}: a {kind} is not a route; draw routes as lines")
-            continue
-        coords = geom.get("coordinates")
-        parts = coords if kind == "MultiLineString" and isinstance(coords, list) else [coords]
-        if any(isinstance(p, list) and len(p) < 2 for p in parts):  # GEOS refuses a one-point line with an exception
-            problems.append(f"{source}, feature {i}: the line needs at least two different points")
-            continue
-        try:
-            g = shape(geom)
-        except (ValueError, TypeError, AttributeError, IndexError, shapely.errors.GEOSException) as exc:
-            problems.append(f"{source}, feature {i}: unreadable coordinates ({exc})")
-            continue
-        if g.is_empty or not g.length > 0:
-            problems.append(f"{source}, feature {i}: the line needs at least two different points")
-            continue
-        lines.append(g)
-    if problems:
-        raise SchemaError(f"{source}: {len(problems)} feature(s) cannot be used as routes", problems)
-    if not lines:
-        raise SchemaError(f"{source}: no line found", [f"{source}: draw or give at least one LineString"])
-    if datum != "wgs84":
-        lines = list(_crs.convert_geometries(lines, src=datum, dst="wgs84"))
-    return lines
+        except RecursionError as exc:
+            msg = f"{source}: the JSON is nested too deeply to be GeoJSON; give a Feature or FeatureCollection with [lon, lat] coordinates"
+            raise DataFileError(msg) from exc
+    try:
+        geometries = _geometries(doc)
+    except RecursionError as exc:
+        msg = f"{source}: the GeoJSON is nested too deeply; give a Feature or FeatureCollection"
+        raise DataFileError(msg) from exc
+    collection = {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": g} for g in geometries]}
+    if isinstance(doc, dict):
+        collection.update({k: doc[k] for k in ("datum", "crs") if k in doc})
+    try:
+        text = json.dumps(collection).encode("utf-8")
+    except (ValueError, RecursionError) as exc:
+        msg = f"{source}: the GeoJSON cannot be read ({exc}); give a Feature or FeatureCollection with [lon, lat] coordinates"
+        raise DataFileError(msg) from exc
+    check_input_size(len(text), source)  # a drawing arrives as objects: measured as its text
+    return io.read_lines(text, datum=datum, name=source)
+
+
+def check_input_size(n_bytes: int, source: str) -> None:
+    """Refuse a route input over :data:`geo.settings.route_max_input_bytes`, whatever its channel."""
+    cap = settings.route_max_input_bytes
+    if n_bytes > cap:
+        msg = f"{source}: {n_bytes / 1e6:.1f} MB, more than the {cap / 1e6:.1f} MB a route input may have; simplify the lines or split the file"
+        raise DataFileError(msg)
 
 
 def lines_from_upload(name: str, data: bytes, *, datum: str = "wgs84") -> list[shapely.Geometry]:
@@ -127,9 +123,12 @@ def lines_from_upload(name: str, data: bytes, *, datum: str = "wgs84") -> list[s
     GPX tracks are read with :func:`geo.routes.read_gpx` (each track one line).
     """
     suffix = Path(name).suffix.lower()
+    check_input_size(len(data), name)
     if suffix == ".gpx":
         gdf = read_gpx(data, name=name, team_id="upload", team="upload", org_type="police", datum=datum)
-        return list(gdf.geometry.values)
+        lines = list(gdf.geometry.values)
+        check_line_caps(lines, name)
+        return lines
     if suffix in (".geojson", ".json"):
         return lines_from_geojson(data, datum=datum, source=name)
     msg = f"{name}: unknown file type {suffix or '(none)'}; upload a .geojson or .gpx file"

@@ -182,6 +182,11 @@ def load_routes(path: Source | None = None, *, datum: str | None = None, name: s
     """
     path = io.as_input(settings.data_path("patrol_routes.geojson") if path is None else path, name=name)
     if path.suffix == ".gpx":
+        missing = [k for k in ("team_id", "team", "org_type") if not gpx_fields.get(k)]
+        if missing:
+            msg = (f"{path}: a GPX track carries no team; add it to the routes with "
+                   f"'python -m geo routes add {path.label} --team-id ...' (it needs {', '.join(missing)})")
+            raise DataFileError(msg)
         gdf = read_gpx(path, datum=datum, **gpx_fields)
     else:
         if gpx_fields:

@@ -176,7 +176,7 @@ class TestGeoJSONReading:
             _estate("SH-03", {"type": "Point", "coordinates": [108.37, float("nan")]}),
         ]
         problems = _problems(_write_doc(tmp_path / "g.geojson", feats))
-        assert problems[0].startswith("feature 0: geometry cannot be built")
+        assert problems[0].startswith("feature 0: ring 0 is not closed")
         assert problems[1].startswith("feature 1 (SH-02): has an empty geometry")
         assert problems[2].startswith("feature 2 (SH-03): geometry has a missing (NaN) or infinite coordinate")
 

@@ -135,8 +135,9 @@ class TestRenderOfflineHtml:
 
 class TestFindRemoteUrls:
     def test_remote_and_protocol_relative(self):
-        page = '<script src="//cdn.example.org/a.js"></script><link href="https://x.example.com/b.css"><p>http://y.example.net/c</p>'
-        assert offline.find_remote_urls(page) == ["//cdn.example.org/a.js", "https://x.example.com/b.css", "http://y.example.net/c"]
+        page = ('<script src="//cdn.example.org/a.js"></script><link href="https://x.example.com/b.css"><p>http://y.example.net/c</p>'
+                '<div style="background: url(\'https://z.example.com/bg.png\')"></div>')
+        assert offline.find_remote_urls(page) == ["//cdn.example.org/a.js", "https://x.example.com/b.css", "https://z.example.com/bg.png"]
 
     def test_local_and_namespaces_pass(self):
         page = (
@@ -147,9 +148,24 @@ class TestFindRemoteUrls:
         assert offline.find_remote_urls(page) == []
 
     def test_allow_hosts(self):
-        page = "L.tileLayer('https://webrd0{s}.is.autonavi.com/appmaptile?x={x}'); fetch('https://evil.example.org/')"
+        page = "<script>L.tileLayer('https://webrd0{s}.is.autonavi.com/appmaptile?x={x}'); fetch('https://evil.example.org/')</script>"
         assert offline.find_remote_urls(page, allow_hosts=["webrd0{s}.is.autonavi.com"]) == ["https://evil.example.org/"]
-        assert offline.find_remote_urls("https://a.tiles.example.org/1", allow_hosts=["*.example.org"]) == []
+        assert offline.find_remote_urls('<img src="https://a.tiles.example.org/1">', allow_hosts=["*.example.org"]) == []
+
+    def test_url_in_popup_text_is_not_a_load(self):
+        """Finding 12: an office's intranet address in a route's schedule must not block the offline export."""
+        m = folium.Map(location=[30.84, 108.37], tiles=None)
+        folium.Marker([30.84, 108.37], popup=folium.Popup("巡逻表见 http://intranet.example/schedule", parse_html=True)).add_to(m)
+        feature = {"type": "Feature", "properties": {"schedule": "http://intranet.example/s"},
+                   "geometry": {"type": "Point", "coordinates": [108.37, 30.84]}}
+        folium.GeoJson({"type": "FeatureCollection", "features": [feature]}, tooltip=folium.GeoJsonTooltip(["schedule"])).add_to(m)
+        page = m.get_root().render()
+        assert not [u for u in offline.find_remote_urls(page) if "intranet" in u]
+        assert any("leaflet" in u for u in offline.find_remote_urls(page))  # what the page does load is still found
+
+    def test_element_inside_a_popup_template_is_a_load(self):
+        page = '<script>var html = $(`<div><img src="https://tracker.example.org/p.gif"></div>`)[0];</script>'
+        assert offline.find_remote_urls(page) == ["https://tracker.example.org/p.gif"]
 
     @pytest.mark.parametrize("url", ["data:text/css;base64,xx", "blob:abc", "vendor/a.js", "http://[::1]:8000/a", "http://127.0.0.2/a"])
     def test_is_local(self, url):

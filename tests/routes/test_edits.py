@@ -96,12 +96,13 @@ class TestLines:
 
     def test_every_bad_feature_is_listed(self):
         doc = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [1, 2]}},
-               {"type": "Feature", "geometry": {"type": "LineString", "coordinates": [[1, 2], [1, 2]]}}]
+               {"type": "Feature", "geometry": {"type": "LineString", "coordinates": [[108.36, 30.84], [108.36, 30.84]]}}]
         with pytest.raises(SchemaError) as err:
             edits.lines_from_geojson(doc)
         assert len(err.value.problems) == 2
-        assert err.value.problems[0].startswith("GeoJSON, feature 0: a Point")  # numbered from 0, as geo.io does
-        assert err.value.problems[1].startswith("GeoJSON, feature 1: the line needs")
+        # numbered from 0, and worded as `validate` words them (one path for every route input)
+        assert err.value.problems[0].startswith("GeoJSON, feature 0: geometry is a Point; this file takes LineString or MultiLineString")
+        assert err.value.problems[1].startswith("GeoJSON, feature 1: the line has zero length")
 
     def test_one_point_line_is_a_problem_not_a_crash(self):
         for doc in ({"type": "LineString", "coordinates": [[108.37, 30.84]]}, {"type": "MultiLineString", "coordinates": [[[108.37, 30.84]]]}):

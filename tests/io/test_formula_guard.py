@@ -1,0 +1,38 @@
+"""Formula guarding with leading blanks and control characters (finding 15 of the attack)."""
+
+from __future__ import annotations
+
+import csv
+
+import pandas as pd
+import pytest
+
+from geo.incidents.importer import import_incidents
+from geo.io.writers import guard_formulas
+
+
+@pytest.mark.parametrize("value", [" =1+1", "\n=1+1", "\xa0=1+1", "\t\t@SUM(A1)", "\u3000+1", "=1+1", "-2+3"])
+def test_leading_blank_then_trigger_is_guarded(value):
+    out = guard_formulas(pd.DataFrame({"name": [value]}))
+    assert out["name"].iloc[0] == "'" + value
+
+
+@pytest.mark.parametrize("value", ["安居小区", "a =1", " plain", "1+1", ""])
+def test_harmless_text_is_kept(value):
+    assert guard_formulas(pd.DataFrame({"name": [value]}))["name"].iloc[0] == value
+
+
+def test_incident_store_never_keeps_a_raw_hyperlink(tmp_path):
+    src = tmp_path / "calls.csv"
+    src.write_text(
+        "id,time,category,source,lon,lat,address,description\n"
+        'X-1,2022-01-10 08:30,theft,110,108.36,30.85," =HYPERLINK(""http://evil"")","=HYPERLINK(""http://evil"",""click"")"\n',
+        encoding="utf-8",
+    )
+    store = tmp_path / "incidents.csv"
+    res = import_incidents(src, out=store, geocoder=lambda a: None)
+    assert res.imported == 1
+    with open(store, encoding="utf-8-sig", newline="") as fh:
+        row = next(iter(csv.DictReader(fh)))
+    assert row["text"] == "'=HYPERLINK(\"http://evil\",\"click\")"
+    assert row["address"].startswith("'")
