@@ -11,7 +11,7 @@ import numpy as np
 from folium.plugins import Draw
 
 from geo import crs as _crs
-from geo.maps import mapview
+from geo.maps import controls, mapview
 from ui import data
 from ui.i18n import lang, t
 from ui.sidebar import Filters
@@ -115,7 +115,7 @@ def coverage_map(
         tianditu_key=filters.tianditu_key or None, notes=notes, extra_layers=extra, lang=lang(),
     )
     if draw:
-        m.add_child(mapview.DrawLocale(lang()))
+        m.add_child(controls.DrawLocale(lang()))
         Draw(
             export=False, position="topleft",
             draw_options={"polyline": {"shapeOptions": {"color": "#d81b60", "weight": 5}}, "polygon": False, "rectangle": False,

@@ -35,6 +35,7 @@ from geo import settings
 from geo._validate import is_blank
 from geo.maps import texts
 from geo.maps.basemaps import BASEMAPS, ONLINE_BASEMAPS
+from geo.maps.controls import Attribution, FitBounds, FocusWithoutScroll, MetricScale
 from geo.maps.labels import (
     ORG_STYLE,
     OTHER_ORG,
@@ -420,7 +421,7 @@ def build_map(
             gazetteer_path=Path(gazetteer_path) if gazetteer_path else settings.data_path("gazetteer.geojson"),
             datum=datum, lang=lang,
         )
-        m.add_child(_Attribution(tx("attribution", lang)))
+        m.add_child(Attribution(tx("attribution", lang)))
     else:
         spec = ONLINE_BASEMAPS[basemap]
         for i, url in enumerate(spec["tiles"]):
@@ -544,80 +545,14 @@ def build_map(
 
     m.add_child(_Legend(_legend_html(statuses, org_types, notes=legend_notes, has_status=bool(has_status), radius_m=radius_m,
                                     lang=lang, layers=legend_layers)))
-    m.add_child(_MetricScale())
+    m.add_child(MetricScale())
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
-    m.add_child(_FocusWithoutScroll())
+    m.add_child(FocusWithoutScroll())
     if frames:
-        m.add_child(_FitBounds([[south, west], [north, east]], padding_px=20))
+        m.add_child(FitBounds([[south, west], [north, east]], padding_px=20))
     return m
 
 
-class _FocusWithoutScroll(MacroElement):
-    """Let the first press on the map focus it without scrolling its frame.
-
-    Leaflet's keyboard handler focuses the map on the first mouse press; the
-    focus scrolled the map's frame, so the press and the release landed on
-    different elements, the browser sent the click to their common parent and
-    the first click on an estate was lost. Keyboard panning and zooming stay.
-    """
-
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-        (function() {
-            var kb = {{ this._parent.get_name() }}.keyboard;
-            if (!kb) return;
-            kb.disable();
-            kb._onMouseDown = function() { if (!this._focused) { this._map.getContainer().focus({preventScroll: true}); } };
-            kb.enable();
-        })();
-        {% endmacro %}
-        """
-    )
-
-    def __init__(self):
-        super().__init__()
-        self._name = "FocusWithoutScroll"
-
-
-class _FitBounds(MacroElement):
-    """Fit the map to bounds now, and again whenever its frame is resized until the user pans or zooms.
-
-    A map created while its frame has no size yet (a frame being replaced when
-    a layer is switched on) would otherwise stay zoomed out to a blob in one
-    corner once the frame gets its size; fitting a zero-size map also yields
-    NaN coordinates.
-    """
-
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-        (function() {
-            var map = {{ this._parent.get_name() }}, box = map.getContainer(), bounds = {{ this.bounds|tojson }};
-            var opts = {padding: [{{ this.padding }}, {{ this.padding }}]}, touched = false;
-            function fit() {
-                if (touched || !box.clientWidth || !box.clientHeight) return;
-                map.invalidateSize({pan: false});
-                map.fitBounds(bounds, opts);
-            }
-            ['mousedown', 'wheel', 'touchstart', 'keydown'].forEach(function(ev) {
-                box.addEventListener(ev, function() { touched = true; }, {passive: true});
-            });
-            fit();
-            if (window.ResizeObserver) { new ResizeObserver(fit).observe(box); }
-        })();
-        {% endmacro %}
-        """
-    )
-
-    def __init__(self, bounds, *, padding_px: int = 20):
-        super().__init__()
-        self._name = "FitBounds"
-        self.bounds = [[float(v) for v in corner] for corner in bounds]
-        self.padding = int(padding_px)
-
-
-#: Hot-spot cell columns shown in the tooltip -> text keys.
 _CELL_FIELDS = (("cell_id", "p_cell"), ("category", "p_category"), ("count", "p_count"), ("z", "p_z"), ("gi_z", "p_z"),
                 ("p", "p_p"), ("p_value", "p_p"))
 
@@ -635,62 +570,6 @@ def _cell_value(column: str, value, lang: str) -> str:
         p = float(value)
         return "&lt; 0.001" if p < 0.001 else f"{p:.3f}"
     return safe_text(value)
-
-
-class _MetricScale(MacroElement):
-    """A metric-only scale bar (Leaflet's default also shows feet and miles)."""
-
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-        L.control.scale({imperial: false, metric: true}).addTo({{ this._parent.get_name() }});
-        {% endmacro %}
-        """
-    )
-
-    def __init__(self):
-        super().__init__()
-        self._name = "MetricScale"
-
-
-class DrawLocale(MacroElement):
-    """Leaflet.draw's toolbar and hints in Chinese (``lang="zh"``); English is Leaflet.draw's own text.
-
-    Add it to the map before the :class:`folium.plugins.Draw` control.
-    """
-
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-        (function() {
-            function merge(dst, src) { for (var k in src) { if (src[k] && typeof src[k] === 'object') { dst[k] = dst[k] || {}; merge(dst[k], src[k]); } else { dst[k] = src[k]; } } }
-            if (window.L && L.drawLocal) { merge(L.drawLocal, {{ this.strings|tojson }}); }
-        })();
-        {% endmacro %}
-        """
-    )
-
-    def __init__(self, lang: str = "zh"):
-        super().__init__()
-        self._name = "DrawLocale"
-        self.strings = texts.DRAW_ZH if lang == "zh" else {}
-
-
-class _Attribution(MacroElement):
-    """Add a fixed attribution text to the map's attribution control."""
-
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-        {{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.text|tojson }});
-        {% endmacro %}
-        """
-    )
-
-    def __init__(self, text: str):
-        super().__init__()
-        self._name = "Attribution"
-        self.text = safe_text(text)
 
 
 def _hotspot_colour(row: pd.Series) -> str:
