@@ -54,7 +54,7 @@ def run(url: str, n: int, *, cell_m: float = 50.0) -> list[str]:
     t_heat = time.perf_counter() - t0
     t0 = time.perf_counter()
     x, y = project_lonlat(back.geometry.x.to_numpy(), back.geometry.y.to_numpy())
-    cx, _cy, total = aggregate_grid(np.asarray(x), np.asarray(y), cell_m)
+    cx, cy, total = aggregate_grid(np.asarray(x), np.asarray(y), cell_m)
     t_py = time.perf_counter() - t0
     order = np.lexsort((cy, cx))
     same = len(cx) == len(cells) and np.allclose(cx[order], cells["x_m"]) and np.allclose(cy[order], cells["y_m"]) \
