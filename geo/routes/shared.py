@@ -31,7 +31,7 @@ from geo import io, settings
 from geo._atomic import atomic_write
 from geo.errors import ConflictError, DataFileError
 from geo.routes.edits import metadata_for
-from geo.routes.store import RouteStore, Version, _render
+from geo.routes.store import RouteStore, Version, render_routes
 
 __all__ = ["LAYER", "StoreRoutes", "open_route_store"]
 
@@ -68,7 +68,7 @@ def _sha(data: bytes) -> str:
 
 def _payload_and_frame(routes: gpd.GeoDataFrame, metadata: dict) -> tuple[bytes, gpd.GeoDataFrame]:
     """The bytes of the routes file, and the frame the validating reader gives back from them."""
-    payload = _render(routes, metadata)
+    payload = render_routes(routes, metadata)
     with tempfile.TemporaryDirectory() as tmp:
         p = Path(tmp) / "routes.geojson"
         p.write_bytes(payload)
@@ -92,7 +92,7 @@ class StoreRoutes(RouteStore):
         return self.store.read_layer(LAYER)
 
     def _bytes_of(self, frame: gpd.GeoDataFrame) -> bytes:
-        return _render(frame, frame.attrs.get("metadata") or {})
+        return render_routes(frame, frame.attrs.get("metadata") or {})
 
     def current_sha256(self) -> str | None:
         """sha256 of the store's current routes written as the routes file (None before the first save)."""
@@ -113,9 +113,9 @@ class StoreRoutes(RouteStore):
         return out
 
     def _frame(self, number: int, after: dict) -> gpd.GeoDataFrame:
-        from geo.store.layers import _frame_from_payload
+        from geo.store.layers import frame_from_payload
 
-        return _frame_from_payload(after)
+        return frame_from_payload(after)
 
     def read_version(self, number: int) -> gpd.GeoDataFrame:
         """The routes of version ``number``."""
@@ -203,7 +203,7 @@ def sync_routes_file(path: str | os.PathLike | None = None) -> str | None:
         if store.layer_version(LAYER) == 0:
             return None
         frame, version = store.read_layer(LAYER)
-        payload = _render(frame, frame.attrs.get("metadata") or {})
+        payload = render_routes(frame, frame.attrs.get("metadata") or {})
         old = path.read_bytes() if path.exists() else None
         if old == payload:
             return None

@@ -318,7 +318,7 @@ class RouteStore:
         """
         if metadata is None:
             metadata = self._current_metadata()
-        payload = _render(routes, metadata_for(routes, metadata))
+        payload = render_routes(routes, metadata_for(routes, metadata))
         return self._commit(payload, author=author, reason=reason, expected_sha256=expected_sha256)
 
     def restore(self, number: int, *, author: str, reason: str = "", expected_sha256: str | None = None) -> Version:
@@ -481,7 +481,7 @@ def _count_features(payload: bytes) -> int:
     return len(features) if isinstance(features, list) else 0
 
 
-def _render(routes: gpd.GeoDataFrame, metadata: dict) -> bytes:
+def render_routes(routes: gpd.GeoDataFrame, metadata: dict) -> bytes:
     """Validate routes through the same reader users' files go through, and return the bytes to write."""
     payload = io.geojson_text(routes, metadata=metadata).encode("utf-8")
     written = io.read_features(payload, ROUTES, name="routes to save.geojson")  # raises SchemaError with every problem

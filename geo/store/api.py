@@ -33,9 +33,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
+import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -48,55 +47,13 @@ from geo.store import values as _v
 from geo.store.layers import LayersMixin, now
 from geo.store.migrations import SCHEMA_VERSION, migrate, schema_version
 from geo.store.schema import AUDIT, TABLES
+from geo.store.spec import TableSpec
 
 __all__ = ["EMBEDDED_NAME", "Store", "TableSpec", "active_store", "open_store"]
 
 #: File name of the embedded store inside the data folder.
 EMBEDDED_NAME = "shahe.gpkg"
 
-_NAME = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
-_RESERVED = {"fid", "geometry", "version", "updated_at", "updated_by"}
-
-
-@dataclass(frozen=True)
-class TableSpec:
-    """A record table declared by its user.
-
-    Attributes
-    ----------
-    name
-        Table name: lower-case letters, digits and ``_``, starting with a letter
-        (not ``store_``/``gpkg_``).
-    key
-        Name of the key column (text, unique).
-    columns
-        Column name -> type: ``str``, ``int``, ``float``, ``bool``, or ``dict``/``list``
-        (stored as JSON). Every column may be empty (None).
-    geometry
-        Geometry type of the ``geometry`` column (``"POINT"``, ``"POLYGON"``,
-        ``"GEOMETRY"``, ...), WGS-84; None for a table without geometry.
-    """
-
-    name: str
-    key: str
-    columns: dict[str, type] = field(default_factory=dict)
-    geometry: str | None = None
-
-    def kinds(self) -> list[tuple[str, str]]:
-        """``[(column, kind), ...]`` of the declared columns, the key first."""
-        where = f"table {self.name!r}"
-        for n in (self.name, self.key, *self.columns):
-            if not _NAME.match(n):
-                msg = f"{where}: name {n!r} must be lower-case letters, digits and '_' starting with a letter (at most 41)"
-                raise SchemaError(msg)
-        if self.name.startswith(("store_", "gpkg_", "rtree_")):
-            msg = f"{where}: names starting with store_, gpkg_ or rtree_ are the store's own; choose another"
-            raise SchemaError(msg)
-        clash = sorted(_RESERVED & {self.key, *self.columns})
-        if clash or self.key in self.columns:
-            msg = f"{where}: column(s) {clash or [self.key]} are reserved or repeat the key; rename them"
-            raise SchemaError(msg)
-        return [(self.key, "text")] + [(c, _v.kind_of(t, where=f"{where}, column {c!r}")) for c, t in self.columns.items()]
 
 
 def open_store(url: str | os.PathLike | None = None, *, data_dir: str | os.PathLike | None = None, migrate: bool = False) -> Store:
@@ -134,8 +91,6 @@ def open_store(url: str | os.PathLike | None = None, *, data_dir: str | os.PathL
     from geo.store.sqlite import SqliteBackend
 
     if not path.exists():
-        from geo.store.files import create_embedded
-
         create_embedded(path, folder)
     return Store(SqliteBackend(path), auto_migrate=True)
 
@@ -497,3 +452,37 @@ class Store(LayersMixin):
             self._audit(conn, table=table, key=key, version=version, action="delete", before=self._audit_form(before), after=None,
                         author=author, reason=reason)
             return version
+
+
+def create_embedded(path: Path, data_dir: Path) -> None:
+    """Create the embedded store at ``path``, filled from the files of ``data_dir``.
+
+    The store is built in a temporary file beside ``path`` and linked into place
+    only when complete, so a crash leaves no half-filled store and two processes
+    starting at once end with one store (the second discards its own).
+    """
+    from geo.store.files import LAYER_FILES, import_dir
+    from geo.store.sqlite import SqliteBackend
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        os.close(fd)
+        os.unlink(tmp)  # SQLite creates the file itself
+    except OSError as exc:
+        msg = f"{path}: the store cannot be created ({exc.strerror or exc}); check that the folder is writable, or set SHAHE_STORE"
+        raise StoreError(msg) from exc
+    tmp_path = Path(tmp)
+    try:
+        store = Store(SqliteBackend(tmp_path), auto_migrate=True)
+        try:
+            if any((data_dir / s.file).is_file() for s in LAYER_FILES):
+                import_dir(store, data_dir, author="(shipped files)", reason=f"first start: filled from {data_dir}")
+        finally:
+            store.close()
+        with contextlib.suppress(FileExistsError):
+            os.link(tmp_path, path)
+    finally:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(f"{tmp_path}{suffix}")

@@ -14,10 +14,8 @@ layer that changed, with an audit entry saying where it came from.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +28,7 @@ from geo import io
 from geo._atomic import atomic_write
 from geo.errors import SchemaError, StoreError
 
-__all__ = ["LAYER_FILES", "LayerFile", "create_embedded", "export_dir", "import_dir", "read_layer_file"]
+__all__ = ["LAYER_FILES", "LayerFile", "export_dir", "import_dir", "read_layer_file"]
 
 
 @dataclass(frozen=True)
@@ -185,7 +183,7 @@ def _read_records(path: Path) -> dict:
 
 def import_records(store, doc: dict, *, author: str, reason: str, where: str) -> int:
     """Insert the records of an exported table that the store lacks and update those that differ; return how many changed."""
-    from geo.store.api import TableSpec
+    from geo.store.spec import TableSpec
 
     t = doc["table"]
     kinds = [tuple(k) for k in t["columns"]]
@@ -232,35 +230,3 @@ def _same(a: pd.DataFrame, b: pd.DataFrame) -> bool:
     return rows_from_frame(a, kinds, where="a") == rows_from_frame(b, kinds, where="b")
 
 
-def create_embedded(path: Path, data_dir: Path) -> None:
-    """Create the embedded store at ``path``, filled from the files of ``data_dir``.
-
-    The store is built in a temporary file beside ``path`` and linked into place
-    only when complete, so a crash leaves no half-filled store and two processes
-    starting at once end with one store (the second discards its own).
-    """
-    from geo.store.api import Store
-    from geo.store.sqlite import SqliteBackend
-
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        os.close(fd)
-        os.unlink(tmp)  # SQLite creates the file itself
-    except OSError as exc:
-        msg = f"{path}: the store cannot be created ({exc.strerror or exc}); check that the folder is writable, or set SHAHE_STORE"
-        raise StoreError(msg) from exc
-    tmp_path = Path(tmp)
-    try:
-        store = Store(SqliteBackend(tmp_path), auto_migrate=True)
-        try:
-            if any((data_dir / s.file).is_file() for s in LAYER_FILES):
-                import_dir(store, data_dir, author="(shipped files)", reason=f"first start: filled from {data_dir}")
-        finally:
-            store.close()
-        with contextlib.suppress(FileExistsError):
-            os.link(tmp_path, path)
-    finally:
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(f"{tmp_path}{suffix}")

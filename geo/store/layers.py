@@ -50,7 +50,7 @@ def _payload(frame: pd.DataFrame, kinds, meta: dict) -> dict:
     return {"meta": meta, "columns": [list(k) for k in kinds], "geometry": isinstance(frame, gpd.GeoDataFrame), "rows": rows}
 
 
-def _frame_from_payload(payload: dict) -> pd.DataFrame:
+def frame_from_payload(payload: dict) -> pd.DataFrame:
     kinds = [tuple(k) for k in payload["columns"]]
     rows = payload["rows"]
     data = {c: [r.get(c) if k != "json" or r.get(c) is None else _v.dumps(r[c]) for r in rows] for c, k in kinds}
@@ -298,7 +298,7 @@ class LayersMixin:
             if not after or "rows" not in after or not isinstance(after["rows"], list):
                 msg = f"layer {table!r}: version {version} was not kept (the layer keeps no history); nothing to restore"
                 raise DataFileError(msg)
-            frame = _frame_from_payload(after)
+            frame = frame_from_payload(after)
             base = self.layer_version(table) if base_version is None else base_version
             return self.replace_layer(table, frame, base_version=base, author=author, reason=reason, metadata=after["meta"], action="restore",
                                       restored_from=version)
