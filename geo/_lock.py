@@ -27,7 +27,7 @@ from geo.errors import ConflictError, DataFileError
 
 __all__ = ["fingerprint", "lock_path_for", "store_lock"]
 
-_UNSET = object()
+UNSET = object()
 
 
 def fingerprint(path: str | os.PathLike) -> str | None:
@@ -60,7 +60,7 @@ def lock_path_for(path: str | os.PathLike) -> Path:
 
 
 @contextlib.contextmanager
-def store_lock(path: str | os.PathLike, *, expected: str | object | None = _UNSET, lock_file: str | os.PathLike | None = None) -> Iterator[None]:
+def store_lock(path: str | os.PathLike, *, expected: str | object | None = UNSET, lock_file: str | os.PathLike | None = None) -> Iterator[None]:
     """Hold the exclusive lock of the store ``path`` (blocks until other writers finish).
 
     Parameters
@@ -92,7 +92,7 @@ def store_lock(path: str | os.PathLike, *, expected: str | object | None = _UNSE
         raise DataFileError(msg) from exc
     try:
         fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-        if expected is not _UNSET and fingerprint(path) != expected:
+        if expected is not UNSET and fingerprint(path) != expected:
             what = "has been removed" if not path.exists() else "has been changed by someone else"
             msg = f"{path}: {what} since this change began; nothing was written; reload it and redo the change"
             raise ConflictError(msg)

@@ -121,7 +121,7 @@ def coerce(value, kind: str):
     """
     if isinstance(value, (dict, list, tuple)):
         what = "a JSON object" if isinstance(value, dict) else "a JSON list"
-        msg = f"is {what}, not {_KIND_WORDS[kind]}"
+        msg = f"is {what}, not {KIND_WORDS[kind]}"
         raise ValueError(msg)
     if kind == "str":
         if isinstance(value, str):
@@ -159,7 +159,7 @@ def coerce(value, kind: str):
     raise AssertionError(msg)
 
 
-_KIND_WORDS = {"str": "text", "int": "a whole number", "float": "a number", "bool": "true/false"}
+KIND_WORDS = {"str": "text", "int": "a whole number", "float": "a number", "bool": "true/false"}
 
 
 def _to_float(value, reason: str) -> float:
@@ -445,7 +445,7 @@ def check_frame(
                 try:
                     typed = coerce(value, f.kind)
                 except ValueError as exc:
-                    problems.append(f"{labels[i]}, field '{f.name}': {value!r} {exc}; expected {_KIND_WORDS[f.kind]}")
+                    problems.append(f"{labels[i]}, field '{f.name}': {value!r} {exc}; expected {KIND_WORDS[f.kind]}")
                     continue
             if f.choices is not None and typed not in f.choices:
                 problems.append(f"{labels[i]}, field '{f.name}': {typed!r} is not allowed; use one of {', '.join(map(str, f.choices))}")

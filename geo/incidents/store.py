@@ -15,7 +15,7 @@ import pandas as pd
 
 from geo import settings
 from geo._atomic import atomic_writer
-from geo._lock import _UNSET, store_lock
+from geo._lock import UNSET, store_lock
 from geo.errors import DataFileError, SchemaError
 from geo.incidents.taxonomy import CATEGORY_NAMES, SOURCE_NAMES, SUBCATEGORY_NAMES
 from geo.incidents.times import TIMEZONE, local_seconds, parse_time
@@ -263,7 +263,7 @@ def ends_with_newline(path: Path) -> bool:
         return fh.read(1) == b"\n"
 
 
-def write_store(df: pd.DataFrame, path: str | os.PathLike, *, expected_sha256: str | object | None = _UNSET) -> Path:
+def write_store(df: pd.DataFrame, path: str | os.PathLike, *, expected_sha256: str | object | None = UNSET) -> Path:
     """Write a frame with :data:`STORE_COLUMNS` as an incident store (UTF-8 with BOM, atomic, locked).
 
     Text cells that a spreadsheet would run as a formula (``=HYPERLINK(...)``)

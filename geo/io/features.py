@@ -61,14 +61,14 @@ def _read_geojson(path: Input) -> _Parts:
         where = f"feature {i}"
         if not isinstance(feat, dict) or feat.get("type") != "Feature":
             parts.problems.append(f"{where}: not a GeoJSON Feature object ({{\"type\": \"Feature\", \"properties\": ..., \"geometry\": ...}})")
-            parts.add({}, _BROKEN, where)
+            parts.add({}, BROKEN, where)
             continue
         p = feat.get("properties")
         if p is not None and not isinstance(p, dict):
             parts.problems.append(f"{where}: 'properties' is {type(p).__name__}, not a JSON object; write it as {{\"name\": value, ...}}")
             p = None
         parts.add(p or {}, feat.get("geometry"), where)
-    parts.geoms = _build_geometries(parts.geoms, parts.locations, parts.problems)
+    parts.geoms = build_geometries(parts.geoms, parts.locations, parts.problems)
     return parts
 
 
@@ -80,7 +80,7 @@ def _plain_xy(pair) -> bool:
     )
 
 
-def _build_geometries(raw: list, locations: list[str], problems: list[str]) -> list:
+def build_geometries(raw: list, locations: list[str], problems: list[str]) -> list:
     """Build the geometries of GeoJSON features in bulk.
 
     Plain 2-D points and line strings (the bulk of any real file) are built
@@ -99,7 +99,7 @@ def _build_geometries(raw: list, locations: list[str], problems: list[str]) -> l
     point_at, point_xy = [], []
     line_at, line_xy, line_len = [], [], []
     for i, g in enumerate(raw):
-        if g is None or g is _BROKEN:
+        if g is None or g is BROKEN:
             continue
         kind = g.get("type") if type(g) is dict else None
         coords = g.get("coordinates") if kind is not None else None
@@ -115,7 +115,7 @@ def _build_geometries(raw: list, locations: list[str], problems: list[str]) -> l
         geom, problem = geometry_from_geojson(g, locations[i])  # the one builder: same message as every other reader
         if problem is not None:
             problems.append(problem)
-            geom = _BROKEN
+            geom = BROKEN
         out[i] = geom
     if point_at:
         for i, geom in zip(point_at, shapely.points(np.asarray(point_xy, dtype=float)).tolist(), strict=True):
@@ -147,7 +147,7 @@ class _Broken:
     """Marker for a geometry that could not be built (already reported)."""
 
 
-_BROKEN = _Broken()
+BROKEN = _Broken()
 
 
 class _Parts:
@@ -201,14 +201,14 @@ def _read_table_parts(path: Input, id_field: str) -> _Parts:
         where = loc if is_blank(rec.get(id_field)) else f"{loc} ({rec[id_field]})"
         props = {c: (None if is_blank(v) else v) for c, v in rec.items() if c not in coord_cols}
         if not parts.check_coordinates:
-            parts.add(props, _BROKEN, loc)
+            parts.add(props, BROKEN, loc)
         elif wkt_col is not None:
             text = rec.get(wkt_col)
             try:
                 geom = None if is_blank(text) else shapely.from_wkt(str(text))
             except shapely.errors.GEOSException as exc:
                 parts.problems.append(f"{where}, field '{wkt_col}': not valid WKT ({exc})")
-                geom = _BROKEN
+                geom = BROKEN
             parts.add(props, geom, loc)
         else:
             raw_lon, raw_lat = rec.get(lon_col), rec.get(lat_col)
@@ -220,7 +220,7 @@ def _read_table_parts(path: Input, id_field: str) -> _Parts:
                     if val is None:
                         what = "is empty" if is_blank(raw) else f"{raw!r} is not a number of degrees"
                         parts.problems.append(f"{where}, field '{col}': {what}; give decimal degrees such as 108.3712")
-                geom = _BROKEN
+                geom = BROKEN
             else:
                 geom = shapely.Point(lon, lat)
             parts.add(props, geom, loc)
@@ -320,7 +320,7 @@ def read_features(
         notices.append(f"{path}: coordinates were in {parts.crs.name} ({parts.crs.to_string()}) and were reprojected to WGS-84 lon/lat")
 
     frame_problems, gdf = check_frame(
-        parts.props, geoms, schema, broken=_BROKEN, locations=parts.locations, check_coordinates=parts.check_coordinates
+        parts.props, geoms, schema, broken=BROKEN, locations=parts.locations, check_coordinates=parts.check_coordinates
     )
     problems.extend(frame_problems)
     if extra_checks is not None:
@@ -375,7 +375,7 @@ def read_lines(path: Source | Input, *, datum: str | None = None, name: str | No
     geoms = parts.geoms
     if parts.crs is not None:
         geoms = _reproject(geoms, parts.crs)
-    usable = [i for i, g in enumerate(geoms) if g is not _BROKEN]
+    usable = [i for i, g in enumerate(geoms) if g is not BROKEN]
     arr = np.empty(len(usable), dtype=object)
     arr[:] = [geoms[i] for i in usable]
     problems.extend(check_geometries(arr, [f"{path}, {parts.locations[i]}" for i in usable], ROUTES))
@@ -427,7 +427,7 @@ def _reproject(geoms: list, crs: pyproj.CRS) -> list:
         x, y = transformer.transform(coords[:, 0], coords[:, 1])
         return np.column_stack([x, y])
 
-    return [g if g is None or g is _BROKEN else shapely.transform(g, _transform) for g in geoms]
+    return [g if g is None or g is BROKEN else shapely.transform(g, _transform) for g in geoms]
 
 
 def _read_gpkg(path: Input, layer: str | None) -> _Parts:

@@ -670,7 +670,8 @@ class TestBulkReading:
     )
 
     def test_geometries_and_problems_equal_those_built_one_by_one(self):
-        from geo.io.features import _BROKEN, _build_geometries
+        from geo._validate import geometry_from_geojson
+        from geo.io.features import BROKEN, build_geometries
 
         locations = [f"feature {i}" for i in range(len(self.RAW))]
         want_geoms, want_problems = [], []
@@ -678,16 +679,16 @@ class TestBulkReading:
             if g is None:
                 want_geoms.append(None)
                 continue
-            try:
-                want_geoms.append(shapely.geometry.shape(g))
-            except Exception as exc:  # noqa: BLE001 - the reference: every failure of the one-by-one path
-                want_problems.append(f"{where}: geometry cannot be built ({type(exc).__name__}: {exc}); check its 'type' and 'coordinates'")
-                want_geoms.append(_BROKEN)
+            geom, problem = geometry_from_geojson(g, where)  # the reference: the one-by-one builder every reader shares
+            if problem is not None:
+                want_problems.append(problem)
+                geom = BROKEN
+            want_geoms.append(geom)
         problems: list[str] = []
-        got = _build_geometries(list(self.RAW), locations, problems)
+        got = build_geometries(list(self.RAW), locations, problems)
         assert problems == want_problems and len(want_problems) >= 3
         for i, (a, b) in enumerate(zip(got, want_geoms, strict=True)):
-            if b is None or b is _BROKEN:
+            if b is None or b is BROKEN:
                 assert a is b, i
             else:
                 assert a.geom_type == b.geom_type and a.wkt == b.wkt and a.has_z == b.has_z, i
@@ -702,7 +703,7 @@ class TestBulkReading:
         ],
     )
     def test_values_typed_and_reported_as_the_slow_helpers_do(self, field, values):
-        from geo._validate import _KIND_WORDS, coerce, is_blank
+        from geo._validate import KIND_WORDS, coerce, is_blank
 
         spec = ESTATES.field_index[field]
         base = {"estate_id": "E1", "name": "甲", "community": "社区", "address": "路1号", "batch_year": 2022}
@@ -717,7 +718,7 @@ class TestBulkReading:
             try:
                 typed = coerce(value, spec.kind)
             except ValueError as exc:
-                assert problems == [f"{label}, field '{field}': {value!r} {exc}; expected {_KIND_WORDS[spec.kind]}"], value
+                assert problems == [f"{label}, field '{field}': {value!r} {exc}; expected {KIND_WORDS[spec.kind]}"], value
                 continue
             if spec.choices is not None and typed not in spec.choices:
                 assert problems == [f"{label}, field '{field}': {typed!r} is not allowed; use one of {', '.join(map(str, spec.choices))}"]
