@@ -567,6 +567,8 @@ def _cell_value(column: str, value, lang: str) -> str:
     if column in ("z", "gi_z"):
         return f"{float(value):.2f}"
     if column in ("p", "p_value"):
+        if isinstance(value, str):  # already written for people, e.g. '< 0.001'
+            return safe_text(value)
         p = float(value)
         return "&lt; 0.001" if p < 0.001 else f"{p:.3f}"
     return safe_text(value)
