@@ -62,15 +62,39 @@ def assign_incidents(incidents, estates: gpd.GeoDataFrame, *, radius_m: float | 
     if mode not in ASSIGN_MODES:
         msg = f"unknown assignment mode {mode!r}; use one of {', '.join(ASSIGN_MODES)}"
         raise ValueError(msg)
-    em = to_metric(estates, crs=settings.metric_crs) if estates.crs is not None else to_metric(estates)
-    ok = np.flatnonzero(np.isfinite(inc.lon) & np.isfinite(inc.lat))
+    ok, points, em = _metric_points(inc, estates)
     if len(ok) == 0 or len(em) == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    x, y = project_lonlat(inc.lon[ok], inc.lat[ok], em.crs)
-    points = shapely.points(x, y)
     tree = shapely.STRtree(em.geometry.values)
     if mode == "radius":
         pairs = tree.query(points, predicate="dwithin", distance=radius_m)
     else:
         pairs = tree.query_nearest(points, max_distance=radius_m, all_matches=False)
     return ok[pairs[0]].astype(np.int64), pairs[1].astype(np.int64)
+
+
+def _metric_points(inc, estates: gpd.GeoDataFrame):
+    """Positions of the incidents with coordinates, their points and the estates, both in the metric CRS."""
+    em = to_metric(estates, crs=settings.metric_crs) if estates.crs is not None else to_metric(estates)
+    ok = np.flatnonzero(np.isfinite(inc.lon) & np.isfinite(inc.lat))
+    if len(ok) == 0 or len(em) == 0:
+        return ok, shapely.points(np.zeros((0, 2))), em
+    x, y = project_lonlat(inc.lon[ok], inc.lat[ok], em.crs)
+    return ok, shapely.points(x, y), em
+
+
+def ring_incidents(incidents, estates: gpd.GeoDataFrame, *, inner_m: float, outer_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """Incidents in the ring around estates: farther than ``inner_m`` from every estate, within ``outer_m`` of one.
+
+    Returns ``(incident_index, estate_index)``, each incident given to its nearest estate.
+    """
+    inc = as_arrays(incidents)
+    if not outer_m > inner_m:
+        msg = f"the ring's outer distance ({outer_m:g} m) must exceed its inner one ({inner_m:g} m)"
+        raise ValueError(msg)
+    ok, pts, em = _metric_points(inc, estates)
+    if len(ok) == 0 or len(em) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    pairs, dist = shapely.STRtree(em.geometry.values).query_nearest(pts, max_distance=outer_m, all_matches=False, return_distance=True)
+    keep = dist > inner_m
+    return ok[pairs[0][keep]].astype(np.int64), pairs[1][keep].astype(np.int64)

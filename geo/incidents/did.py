@@ -59,37 +59,16 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from geo import settings
-from geo.crs import project_lonlat, to_metric
-from geo.incidents.attribution import assign_incidents
+from geo.incidents.attribution import assign_incidents, ring_incidents
 from geo.incidents.effect import month_label, prepare_months, window_months
 from geo.incidents.fdr import correct
 from geo.incidents.reporting import method_line
-from geo.incidents.store import as_arrays
 
 CAVEAT = "association under parallel trends with not-yet-rectified estates; not proof of cause"
 
 
-def ring_incidents(incidents, estates: gpd.GeoDataFrame, *, inner_m: float, outer_m: float) -> tuple[np.ndarray, np.ndarray]:
-    """Incidents in the ring around estates: farther than ``inner_m`` from every estate, within ``outer_m`` of one.
-
-    Returns ``(incident_index, estate_index)``, each incident given to its nearest estate.
-    """
-    inc = as_arrays(incidents)
-    if not outer_m > inner_m:
-        msg = f"the ring's outer distance ({outer_m:g} m) must exceed its inner one ({inner_m:g} m)"
-        raise ValueError(msg)
-    em = to_metric(estates, crs=settings.metric_crs) if estates.crs is not None else to_metric(estates)
-    ok = np.flatnonzero(np.isfinite(inc.lon) & np.isfinite(inc.lat))
-    if len(ok) == 0 or len(em) == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    x, y = project_lonlat(inc.lon[ok], inc.lat[ok], em.crs)
-    pts = shapely.points(x, y)
-    pairs, dist = shapely.STRtree(em.geometry.values).query_nearest(pts, max_distance=outer_m, all_matches=False, return_distance=True)
-    keep = dist > inner_m
-    return ok[pairs[0][keep]].astype(np.int64), pairs[1][keep].astype(np.int64)
 
 
 def _matrix(months: np.ndarray, ii: np.ndarray, ee: np.ndarray, n_est: int, ds: int, de: int) -> np.ndarray:

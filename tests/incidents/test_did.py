@@ -11,7 +11,8 @@ import pyproj
 import pytest
 import shapely
 
-from geo.incidents.did import did_table, event_study, placebo_p, ring_incidents
+from geo.incidents.attribution import ring_incidents
+from geo.incidents.did import did_table, event_study, placebo_p
 
 GEOD = pyproj.Geod(ellps="WGS84")
 A = (108.360, 30.840)
