@@ -25,7 +25,10 @@ DATUMS = ("wgs84", "gcj02", "bd09")
 #: Engine phrases of refused route input -> the interface text that says the same in one sentence.
 _INPUT_PROBLEMS = (
     ("needs at least two different points", "bad_line_points"),
+    ("give every part at least two points", "bad_line_points"),
+    ("the line has zero length", "bad_line_points"),
     ("is not a route", "bad_line_kind"),
+    ("this file takes LineString", "bad_line_kind"),
     ("not valid JSON", "bad_json"),
     ("has no track", "bad_gpx_waypoints"),
     ("not a readable GPX", "bad_gpx"),

@@ -72,12 +72,16 @@ def _read_geojson(path: Input) -> _Parts:
     return parts
 
 
+def _plain_number(value) -> bool:
+    """A finite float, or an int a float can hold exactly enough (huge ints take the one-by-one path and its message)."""
+    if type(value) is float:
+        return math.isfinite(value)
+    return type(value) is int and abs(value) <= 10**15
+
+
 def _plain_xy(pair) -> bool:
     """True for a GeoJSON position of exactly two finite JSON numbers (``[lon, lat]``)."""
-    return (
-        type(pair) is list and len(pair) == 2 and type(pair[0]) in (float, int) and type(pair[1]) in (float, int)
-        and math.isfinite(pair[0]) and math.isfinite(pair[1])
-    )
+    return type(pair) is list and len(pair) == 2 and _plain_number(pair[0]) and _plain_number(pair[1])
 
 
 def build_geometries(raw: list, locations: list[str], problems: list[str]) -> list:

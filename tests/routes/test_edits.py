@@ -105,10 +105,15 @@ class TestLines:
         assert err.value.problems[1].startswith("GeoJSON, feature 1: the line has zero length")
 
     def test_one_point_line_is_a_problem_not_a_crash(self):
-        for doc in ({"type": "LineString", "coordinates": [[108.37, 30.84]]}, {"type": "MultiLineString", "coordinates": [[[108.37, 30.84]]]}):
+        cases = (
+            ({"type": "LineString", "coordinates": [[108.37, 30.84]]}, "the line has 1 point(s); a line needs at least two different points"),
+            ({"type": "MultiLineString", "coordinates": [[[108.37, 30.84]]]},
+             "part 0 of the MultiLineString has 1 point(s); give every part at least two points or remove it"),
+        )
+        for doc, message in cases:
             with pytest.raises(SchemaError) as err:
                 edits.lines_from_geojson(doc)
-            assert err.value.problems == ["GeoJSON, feature 0: the line needs at least two different points"]
+            assert err.value.problems == [f"GeoJSON, feature 0: {message}"]
 
     def test_gpx_of_waypoints_only_is_refused(self):
         gpx = b'<?xml version="1.0"?><gpx version="1.1" xmlns="http://www.topografix.com/GPX/1/1"><wpt lat="30.84" lon="108.37"/></gpx>'
