@@ -2,73 +2,19 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from geo import io as gio
-from geo.maps import offline
 from geo.report import coverage_table
 
 ROOT = Path(__file__).resolve().parents[2]
-PASSWORD = "plan-test-pw"
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.slow,
-    pytest.mark.skipif(not (offline.VENDOR_DIR / offline.MANIFEST_NAME).exists(), reason="map assets not vendored (run ./run setup)"),
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def server(tmp_path):
-    """`streamlit run app.py` on a free port against a copy of data/; killed afterwards."""
-    data = tmp_path / "data"
-    shutil.copytree(ROOT / "data", data, ignore=shutil.ignore_patterns("route_history", "shahe.gpkg*"))
-    port = _free_port()
-    env = {**os.environ, "SHAHE_DATA_DIR": str(data), "SHAHE_EDITOR_PASSWORD": PASSWORD}
-    log = open(tmp_path / "server.log", "wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.flush()
-                pytest.fail(f"the app did not start:\n{(tmp_path / 'server.log').read_text(errors='replace')[-3000:]}")
-            time.sleep(0.5)
-        yield url, data
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-        log.close()
 
 
 def _settle(page) -> None:
@@ -79,7 +25,7 @@ def _settle(page) -> None:
     page.wait_for_timeout(300)
 
 
-def test_plan_flows_through_preview_and_save(browser, server):
+def test_plan_flows_through_preview_and_save(browser, server, driver):
     url, data = server
     routes_path = data / "patrol_routes.geojson"
     original = routes_path.read_bytes()
@@ -94,7 +40,7 @@ def test_plan_flows_through_preview_and_save(browser, server):
         page.locator('[data-testid="stSidebar"]').get_by_text("路线调整", exact=True).click()
         page.wait_for_selector('h2:has-text("路线调整")', timeout=60000)
         _settle(page)
-        page.get_by_label("编辑口令").fill(PASSWORD)
+        page.get_by_label("编辑口令").fill(driver.password)
         page.get_by_role("button", name="登录编辑").click()
         page.wait_for_selector("text=已登录编辑权限", timeout=30000)
         _settle(page)
