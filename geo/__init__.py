@@ -10,8 +10,10 @@ Data and coordinates
     ``settings`` (defaults read at call time), ``errors``, ``schemas``, ``crs``
     (metric projection; WGS-84, GCJ-02 and BD-09), ``io`` (``tables``,
     ``features``, ``writers``: validating readers that take a path, bytes or a
-    file object, atomic writers); ``_validate`` and ``_atomic`` hold the shared
-    helpers.
+    file object, atomic writers); ``_validate``, ``_atomic``, ``_lock`` and
+    ``_outputs`` hold the shared helpers (validation, atomic writes, the store
+    lock, output guards); ``store`` is the embedded or PostGIS store with its
+    audit trail.
 Estates
     ``geocode`` (address parsing, offline gazetteer, online providers,
     surveyed overrides, building ``estates.geojson``).
@@ -20,12 +22,19 @@ Patrol coverage
     ``pairs``: the pair queries; ``kernels``; ``model``: :class:`CoverageModel`),
     ``report`` (tables for users and the report columns), ``extensions``
     (route-extension proposals; coverage never imports it), ``routes``
-    (``load`` with GPX, ``edits`` for drafts, ``store`` for versioned saves).
+    (``load`` with GPX, ``edits`` for drafts, ``store`` for versioned saves),
+    ``optimise`` (optimal route extensions), ``response`` (1-3-5 minute tiers),
+    ``tracks`` (patrol tracks, check-ins, dosage, plan against actual).
 Incidents
     ``incidents`` (taxonomy, times, store, importer, attribution, filters,
-    risk, effect, heat, hot spots).
+    risk, effect, difference-in-differences, FDR, hot spots, emerging hot
+    spots, near repeat, heat).
+Carrying out the plan
+    ``plan`` (batch windows), ``rectification`` (surveys, measures, meetings,
+    visits, progress, the leading group's briefing).
 Maps
-    ``maps`` (``mapview``: folium maps, ``labels``: colours and popups,
+    ``maps`` (``mapview``: folium maps, ``texts``: both languages, ``labels``:
+    colours and popups, ``controls``: Leaflet behaviours, ``basemaps``,
     ``offline``: assets, ``export``: self-contained HTML).
 
 The command line is ``python -m geo`` (:mod:`geo.cli`). Synthetic layouts, the
