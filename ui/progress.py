@@ -12,7 +12,7 @@ from geo import io, settings
 from geo.errors import GeoError
 from geo.rectification import repository
 from geo.rectification.briefing import build_briefing, progress_map_png, write_docx, write_xlsx
-from geo.rectification.progress import COLUMN_LABELS, PROGRESS_LABELS_ZH, TOTAL_LABELS, progress_summary
+from geo.rectification.progress import COLUMN_LABELS, PROGRESS_LABELS_ZH, TOTAL_LABELS
 from geo.rectification.records import KINDS, MEASURE_STATUSES, VALUE_LABELS_ZH
 from geo.rectification.validation import validate_rows
 from ui import auth, data, state
@@ -53,15 +53,14 @@ def render(ctx: Context) -> None:
     estates = data.load_estates(str(ctx.estates_path), ctx.estates_mtime)
     as_of = st.date_input(t("as_of"), value=dt.date.today(), key=state.RECT_AS_OF)
     routes_synthetic = bool(ctx.routes["synthetic"].fillna(False).astype(bool).any()) if "synthetic" in ctx.routes else False
-    b = build_briefing(estates, records, as_of=as_of, coverage=ctx.cov.table, routes_synthetic=routes_synthetic)
+    b = build_briefing(estates, records, as_of=as_of, coverage=ctx.cov.table, routes_synthetic=routes_synthetic,
+                       total_label=TOTAL_LABELS[0 if lang() == "zh" else 1])
     if any(records[k]["synthetic"].fillna(False).astype(bool).any() for k in records if len(records[k])):
         st.warning(t("rect_synthetic"))
     table = b.table
     cols = st.columns(4)
     for col, s in zip(cols, ("complete", "in_progress", "overdue", "not_started"), strict=True):
         col.metric(_label(s), int((table["state"] == s).sum()))
-    total_label = TOTAL_LABELS[0 if lang() == "zh" else 1]
-    by_batch, by_community = (progress_summary(table, by, total_label=total_label) for by in ("batch_year", "community"))
     total = b.by_batch.iloc[-1]
     cols = st.columns(4)
     cols[0].metric(t("measures_verified"), f"{int(total['measures_verified'])} / {int(total['measures'])}")
@@ -75,9 +74,9 @@ def render(ctx: Context) -> None:
         st.image(_map_png(str(ctx.estates_path), ctx.estates_mtime, table, lang()), width="stretch")
     with right:
         st.subheader(t("by_batch"))
-        st.dataframe(_frame(by_batch), hide_index=True, width="stretch")
+        st.dataframe(_frame(b.by_batch), hide_index=True, width="stretch")
         st.subheader(t("by_community"))
-        st.dataframe(_frame(by_community), hide_index=True, width="stretch")
+        st.dataframe(_frame(b.by_community), hide_index=True, width="stretch")
 
     st.subheader(t("overdue_items"))
     if len(b.overdue):

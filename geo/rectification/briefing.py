@@ -21,6 +21,7 @@ from geo.rectification.progress import (
     COLUMN_LABELS,
     PROGRESS_LABELS_ZH,
     PROGRESS_STATES,
+    TOTAL_LABELS,
     invalid_meetings,
     overdue_items,
     progress_summary,
@@ -69,6 +70,7 @@ def build_briefing(
     coverage: pd.DataFrame | None = None,
     routes_synthetic: bool = False,
     incidents: pd.DataFrame | None = None,
+    total_label: str = TOTAL_LABELS[0],
 ) -> Briefing:
     """Compute every figure of the briefing.
 
@@ -86,6 +88,8 @@ def build_briefing(
         Whether any patrol route behind ``coverage`` is synthetic (said in the notes).
     incidents
         Incidents with ``time`` and ``category``, or None to leave them out.
+    total_label
+        Label of the total rows of the per-batch and per-community tables.
     """
     as_of = as_of or dt.date.today()
     table = progress_table(estates, **{k: records.get(k) for k in ("surveys", "measures", "meetings", "visits")}, as_of=as_of)
@@ -96,8 +100,9 @@ def build_briefing(
     if "synthetic" in estates and estates["synthetic"].fillna(False).astype(bool).any():
         notes.append("小区位置为近似位置（未实测），地图仅示意。")
     b = Briefing(
-        as_of=as_of, table=table, by_batch=progress_summary(table, "batch_year"), by_community=progress_summary(table, "community"),
-        overdue=overdue_items(estates, records.get("measures"), records.get("meetings"), as_of=as_of),
+        as_of=as_of, table=table, by_batch=progress_summary(table, "batch_year", total_label=total_label),
+        by_community=progress_summary(table, "community", total_label=total_label),
+        overdue=overdue_items(estates, records.get("measures"), records.get("meetings"), as_of=as_of, table=table),
         invalid_meetings=invalid_meetings(records.get("meetings"), estates), notes=notes,
     )
     if coverage is not None:
@@ -196,11 +201,15 @@ def _group_labels(pts, *, within_m: float = 100.0) -> list[tuple[float, float, s
     return out
 
 
+#: Chinese of every value the briefing's tables may hold in English (states, choices, the total row).
+_ZH_VALUES: dict[str, str] = {**VALUE_LABELS_ZH, **PROGRESS_LABELS_ZH, TOTAL_LABELS[1]: TOTAL_LABELS[0]}
+
+
 def _zh_table(df: pd.DataFrame, columns) -> pd.DataFrame:
     out = df[list(columns)].rename(columns={c: COLUMN_LABELS[c][0] for c in columns}).copy()
     for col in out.columns:
         if out[col].dtype == object:
-            out[col] = out[col].map(lambda v: PROGRESS_LABELS_ZH.get(v) or VALUE_LABELS_ZH.get(v, v) if isinstance(v, str) else v)
+            out[col] = out[col].map(lambda v: _ZH_VALUES.get(v, v) if isinstance(v, str) else v)
     return out
 
 

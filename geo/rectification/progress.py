@@ -145,7 +145,8 @@ def progress_summary(table: pd.DataFrame, by: str, *, total_label: str = TOTAL_L
 
 
 def overdue_items(
-    estates: pd.DataFrame, measures: pd.DataFrame | None, meetings: pd.DataFrame | None, *, as_of: dt.date | None = None
+    estates: pd.DataFrame, measures: pd.DataFrame | None, meetings: pd.DataFrame | None, *, as_of: dt.date | None = None,
+    table: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Every overdue item: measures past due and not done, and estates past their deadline without a valid meeting.
 
@@ -165,7 +166,8 @@ def overdue_items(
         rows.append({"estate_id": m["estate_id"], "name": names.get(m["estate_id"]), "item": m["measure_id"], "what": m["description"],
                      "responsible_unit": m["responsible_unit"], "due_date": due.isoformat(), "days_overdue": (as_of - due).days,
                      "status": m["status"]})
-    table = progress_table(estates, meetings=meetings, as_of=as_of)
+    if table is None:  # the estates' deadlines and meetings, unless the caller has the progress table already
+        table = progress_table(estates, meetings=meetings, as_of=as_of)
     for r in table[table["meeting_overdue"]].to_dict("records"):
         due = dt.date.fromisoformat(r["deadline"])
         rows.append({"estate_id": r["estate_id"], "name": r["name"], "item": "meeting",
