@@ -17,7 +17,18 @@ each incident around its origin and gives it an hour of day:
 * **Rectification.** About half of the estates of each batch are marked
   *effective* (seeded): after their window (from December of the batch year)
   their rates are multiplied by :attr:`DemoParams.effective_drop`; the others
-  carry on unchanged. ``frame.attrs["effective"]`` lists them.
+  carry on unchanged. ``frame.attrs["effective"]`` lists them. Estates of one
+  batch within :attr:`DemoParams.compound_m` (90 m, the incidents' spread) of
+  each other are one compound under neighbouring house numbers (渝万钢门窗宿舍 at
+  申明中路206号 and 208号, 10 m apart; the 花园小区 rows along 凤仙路) and are
+  rectified as one job: they all take the draw of the compound's first estate.
+  An effect planted at one of them only would be neither realistic nor
+  identifiable: their incidents come from one cloud, and no method that
+  places incidents can tell whose they are. Estates farther apart (滨湖公寓
+  and 和福小区, 175 m) are drawn on their own; an effect at one of them shows
+  partly at the other whenever incidents are attributed by distance, which is
+  why :func:`geo.incidents.did.did_table` reports estates within the
+  attribution radius of each other as one site.
 
 Every row has ``synthetic = true``.
 """
@@ -67,6 +78,9 @@ class DemoParams:
     #: Rate multiplier after the window for estates marked effective.
     effective_drop: float = 0.45
     effective_share: float = 0.5
+    #: Estates of one batch this close (metres, single linkage) are one compound, rectified as one job:
+    #: they share one draw of "effective" (see the module docstring).
+    compound_m: float = 90.0
     #: How much more likely a theft is per night hour than per day hour.
     night_theft_factor: float = 3.0
 
@@ -105,6 +119,8 @@ def make_demo_incidents(estates: gpd.GeoDataFrame, *, params: DemoParams | None 
     for y in np.unique(batch[np.isfinite(batch)]):
         members = np.flatnonzero(batch == y)
         effective[rng.choice(members, size=round(len(members) * p.effective_share), replace=False)] = True
+    compound = compounds(cx, cy, batch, p.compound_m)
+    effective = effective[compound]  # one rectification per compound: its estates take its first estate's draw
 
     months = np.arange((p.first_year - 1970) * 12, (p.last_year - 1970 + 1) * 12)
     win_end = np.where(np.isfinite(batch), (np.nan_to_num(batch) - 1970) * 12 + 10, np.iinfo(np.int64).max)
@@ -156,6 +172,19 @@ def make_demo_incidents(estates: gpd.GeoDataFrame, *, params: DemoParams | None 
     out.attrs["effective"] = sorted(ids[effective].tolist())
     out.attrs["params"] = p
     return out
+
+
+def compounds(x: np.ndarray, y: np.ndarray, batch: np.ndarray, within_m: float) -> np.ndarray:
+    """Index of each estate's compound: its first estate among those of its batch linked by steps of at most ``within_m``."""
+    n = len(x)
+    label = np.arange(n)
+    near = (np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :]) <= within_m) & (batch[:, None] == batch[None, :])
+    for i in range(n):
+        for j in np.flatnonzero(near[i]):
+            a, b = label[i], label[j]
+            if a != b:
+                label[label == max(a, b)] = min(a, b)
+    return label
 
 
 def _place(rng, cat: str, months: np.ndarray, x0: np.ndarray, y0: np.ndarray, spread_m: float, origin: np.ndarray) -> pd.DataFrame:

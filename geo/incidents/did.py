@@ -11,6 +11,19 @@ Attribution. Each incident counts for the nearest estate within
 :data:`geo.settings.effect_assign_mode`), so it counts once, and pooled figures
 add distinct incidents.
 
+Sites. Estates of one window whose geometries lie within ``site_m`` of each
+other (default: the attribution radius; linked step by step) are one *site*,
+tested as one unit with their incidents added (each incident still once).
+Within the radius an incident could belong to either estate, and with
+incidents scattered around an estate (the demo's spread 90 m) nearest-estate
+attribution hands part of one estate's incidents to its neighbour: an effect
+at one shows, diluted, at the other (the neighbour false positives of
+per-estate tests). So the table says what the data can show: a row
+``SH-01+SH-03`` with ``separable`` false reports the site, never one of its
+estates. For the same reason an estate within ``site_m`` of a treated site is
+not used as its control (its counts share the treated estates' incidents),
+though it may be tested itself.
+
 Estimate. For a treated estate (or a batch of estates sharing a window) with
 window ``[s, e]``: the *pre* months are the data's months before ``s``, the
 *post* months those after ``e`` in which at least one control estate has not
@@ -59,8 +72,10 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from geo import settings
+from geo.crs import to_metric
 from geo.incidents.attribution import assign_incidents, ring_incidents
 from geo.incidents.effect import month_label, prepare_months, window_months
 from geo.incidents.fdr import correct
@@ -76,12 +91,19 @@ def _matrix(months: np.ndarray, ii: np.ndarray, ee: np.ndarray, n_est: int, ds: 
     return np.bincount(ee * n_m + (months[ii] - ds), minlength=n_est * n_m).reshape(n_est, n_m).astype(float)
 
 
-def _design(counts: np.ndarray, treated: np.ndarray, start: np.ndarray, end: np.ndarray, has: np.ndarray, s: int, e: int, ds: int):
-    """Months, the treated series, the control index and the pre/post masks of one window ``[s, e]``."""
+def _design(counts: np.ndarray, treated: np.ndarray, start: np.ndarray, end: np.ndarray, has: np.ndarray, s: int, e: int, ds: int,
+            exclude: np.ndarray | None = None):
+    """Months, the treated series, the control index and the pre/post masks of one window ``[s, e]``.
+
+    ``exclude`` marks estates that may not serve as controls (within the radius of a treated estate).
+    """
     n_m = counts.shape[1]
     t = np.arange(n_m) + ds
     pre = t < s
-    controls = np.flatnonzero(has & (start > e) & ~treated)
+    usable = has & (start > e) & ~treated
+    if exclude is not None:
+        usable &= ~exclude
+    controls = np.flatnonzero(usable)
     if pre.sum() == 0 or len(controls) == 0:
         return None
     mu = counts[controls][:, pre].mean(axis=1)
@@ -139,6 +161,7 @@ def did_table(
     seed: int | None = None,
     min_months_after: int | None = None,
     ring_outer_m: float | None = None,
+    site_m: float | None = None,
     by: str = "estate",
 ) -> pd.DataFrame:
     """Difference-in-differences of each estate (or batch) against not-yet-rectified estates.
@@ -158,13 +181,19 @@ def did_table(
         Fewer post months with a control: "too short".
     ring_outer_m
         Outer distance of the displacement ring (default :data:`geo.settings.displacement_outer_m`).
+    site_m
+        Estates of one window this close to each other (metres, inclusive, single linkage) form one site
+        (default: the attribution radius); see the module docstring.
     by
-        ``"estate"`` (one row per estate) or ``"batch"`` (estates sharing a window pooled, distinct incidents).
+        ``"estate"`` (one row per site: an estate, or estates that cannot be separated) or ``"batch"``
+        (estates sharing a window pooled, distinct incidents).
 
     Returns
     -------
     pandas.DataFrame
-        One row per estate or batch: ``estate_id``/``batch``, ``window``,
+        One row per site or batch: ``estate_id`` (the site's estates joined by ``+``) or ``batch``,
+        ``estates`` (how many), ``separable`` (False when a site holds several estates: its figures
+        are the site's, not any one estate's), ``window``,
         ``controls`` (number of control estates), ``months_pre``, ``months_post``,
         ``post_months`` (first-last), ``n_pre``, ``n_post``, ``irr``,
         ``change_pct``, ``p_value`` (placebo), ``q_value`` (BH across rows),
@@ -181,6 +210,7 @@ def did_table(
     mode = mode or settings.effect_assign_mode
     radius = float(settings.incident_radius_m if radius_m is None else radius_m)
     outer = float(settings.displacement_outer_m if ring_outer_m is None else ring_outer_m)
+    site = radius if site_m is None else float(site_m)
     if by not in ("estate", "batch"):
         msg = f"by must be 'estate' or 'batch', not {by!r}"
         raise ValueError(msg)
@@ -194,24 +224,27 @@ def did_table(
     ri, re_ = ring_incidents(inc, estates, inner_m=radius, outer_m=outer)
     ring = _matrix(months, ri, re_, n_est, ds, de)
     ids = estates["estate_id"].astype(str).to_numpy()
+    near = estate_distances(estates) <= site
     groups: list[tuple[str, np.ndarray]] = []
     if by == "estate":
-        groups = [(ids[i], np.eye(n_est, dtype=bool)[i]) for i in range(n_est)]
+        site_of = site_labels(near, start, end, has)
+        groups = [("+".join(ids[site_of == g]), site_of == g) for g in np.unique(site_of)]
     else:
         keys = sorted({(int(start[i]), int(end[i])) for i in range(n_est) if has[i]})
         groups = [(f"{month_label(s)}..{month_label(e)}", has & (start == s) & (end == e)) for s, e in keys]
         groups += [("no window", ~has)] if (~has).any() else []
     rows = []
     for k, (name, members) in enumerate(groups):
-        row = {"estate_id" if by == "estate" else "batch": name, "estates": int(members.sum())}
+        row = {"estate_id" if by == "estate" else "batch": name, "estates": int(members.sum()), "separable": by == "batch" or members.sum() == 1}
         idx = np.flatnonzero(members)
         if not has[idx].all() or len(idx) == 0:
             rows.append({**row, "window": "", "verdict_code": "no_batch_year"})
             continue
         s, e = int(start[idx[0]]), int(end[idx[0]])
         row["window"] = f"{month_label(s)}..{month_label(e)}"
-        c = _pool(counts, members, pairs, months, ds, de) if mode == "radius" and by == "batch" else counts
-        d = _design(c, members, start, end, has, s, e, ds)
+        c = _pool(counts, members, pairs, months, ds, de) if mode == "radius" and members.sum() > 1 else counts
+        buffer = near[members].any(axis=0) & ~members  # controls this close share the treated estates' incidents
+        d = _design(c, members, start, end, has, s, e, ds, exclude=buffer)
         if d is None:
             rows.append({**row, "controls": 0, "verdict_code": "no_control"})
             continue
@@ -225,7 +258,7 @@ def did_table(
             continue
         row["irr"] = _irr(n, r, post, pre)
         row["p_value"] = placebo_p(n, r, pre, post, permutations=permutations, seed=seed + k)
-        rd = _design(ring, members, start, end, has, s, e, ds)
+        rd = _design(ring, members, start, end, has, s, e, ds, exclude=buffer)
         if rd is not None:
             rn, rr, rpre, rpost, _ = rd
             row.update(ring_n_pre=int(rn[rpre].sum()), ring_n_post=int(rn[rpost].sum()), ring_irr=_irr(rn, rr, rpost, rpre),
@@ -244,18 +277,42 @@ def did_table(
     tested = out["verdict_code"] == "tested"
     out.loc[tested, "verdict_code"] = np.where(sig[tested], np.where(out.loc[tested, "irr"] < 1, "fewer", "more"), "no_clear_change")
     if by == "estate":
-        for col in ("name", "community"):
-            out.insert(1, col, estates[col].astype(str).to_numpy() if col in estates.columns else "")
+        for col in ("community", "name"):
+            values = estates[col].astype(str).to_numpy() if col in estates.columns else np.full(n_est, "", dtype=object)
+            out.insert(1, col, ["/".join(dict.fromkeys(values[m])) for _, m in groups])
     attribution = f"each incident to the nearest estate within {radius:g} m" if mode == "nearest" else f"every estate within {radius:g} m (pooled rows count distinct incidents)"
     method = method_line(
         f"difference-in-differences against not-yet-rectified estates (rate ratio), placebo p from {permutations} random post-month draws (seed {seed}); "
-        f"attribution: {attribution}; ring {radius:g}-{outer:g} m for displacement",
+        f"attribution: {attribution}; estates of one window within {site:g} m of each other are one site (their incidents cannot be separated), "
+        f"no control within {site:g} m of a treated site; ring {radius:g}-{outer:g} m for displacement",
         f"Benjamini-Hochberg FDR at {alpha:g} across the {int(tested.sum())} tested rows",
         CAVEAT,
     )
     out.attrs.update(data_months=(month_label(ds), month_label(de)), alpha=alpha, permutations=permutations, seed=seed, mode=mode, radius_m=radius,
-                     ring_outer_m=outer, attribution=attribution, warnings=warnings, method=method, min_months_after=min_after)
+                     ring_outer_m=outer, site_m=site, attribution=attribution, warnings=warnings, method=method, min_months_after=min_after)
     return out
+
+
+def estate_distances(estates: gpd.GeoDataFrame) -> np.ndarray:
+    """Planar distances (metres, metric CRS) between every two estates' geometries; a square matrix."""
+    g = to_metric(estates, crs=settings.metric_crs).geometry.to_numpy()
+    return shapely.distance(g[:, None], g[None, :])
+
+
+def site_labels(near: np.ndarray, start: np.ndarray, end: np.ndarray, has: np.ndarray) -> np.ndarray:
+    """Site number of each estate: connected components of ``near`` among estates of the same window.
+
+    Estates without a window stay on their own.
+    """
+    n = len(near)
+    label = np.arange(n)
+    same = near & has[:, None] & has[None, :] & (start[:, None] == start[None, :]) & (end[:, None] == end[None, :])
+    for i in range(n):  # union by relabelling: n is the number of estates (tens)
+        for j in np.flatnonzero(same[i]):
+            a, b = label[i], label[j]
+            if a != b:
+                label[label == max(a, b)] = min(a, b)
+    return label
 
 
 def _pool(counts: np.ndarray, members: np.ndarray, pairs, months: np.ndarray, ds: int, de: int) -> np.ndarray:
@@ -270,8 +327,16 @@ def _pool(counts: np.ndarray, members: np.ndarray, pairs, months: np.ndarray, ds
     return out
 
 
-def event_study(incidents, estates: gpd.GeoDataFrame, *, categories=None, data_start=None, data_end=None, radius_m: float | None = None, mode: str | None = None) -> pd.DataFrame:
-    """Incidents per estate-month by month relative to each batch's window start, treated beside control.
+def event_study(incidents, estates: gpd.GeoDataFrame, *, categories=None, data_start=None, data_end=None, radius_m: float | None = None,
+                mode: str | None = None, site_m: float | None = None, level: float = 0.95) -> pd.DataFrame:
+    """Incidents by month relative to each batch's window start, treated beside control, and their ratio to expectation.
+
+    The expectation of month ``t`` is what the treated estates would have had if they had followed the
+    controls: their pre-window incidents per unit of the control index, times the index ``r(t)`` (as in
+    :func:`did_table`, controls within ``site_m`` of a treated estate left out). ``ratio`` is observed over
+    expected: about 1 before the window when trends are parallel, below 1 after it when incidents fell.
+    The band is the exact (Garwood) Poisson interval of the month's count over the expectation; it takes the
+    control index as known, so it is somewhat too narrow.
 
     Returns
     -------
@@ -279,13 +344,21 @@ def event_study(incidents, estates: gpd.GeoDataFrame, *, categories=None, data_s
         One row per batch window and relative month ``rel_month`` (0 = the
         window's first month; negative before): ``month`` (calendar), ``treated``
         (incidents per treated estate that month), ``control`` (per control
-        estate not yet started that month; NaN when none), ``controls``.
+        estate not yet started that month; NaN when none), ``controls``,
+        ``n_treated`` (the treated estates' incidents), ``expected``, ``ratio``,
+        ``ratio_low``, ``ratio_high`` (NaN where no control is left) and ``phase``
+        (``before``, ``window``, ``after``). ``attrs["level"]`` is the band's level.
     """
+    from scipy.stats import chi2
+
     inc, months, ds, de = prepare_months(incidents, categories=categories, data_start=data_start, data_end=data_end)
     start, end, has, _ = window_months(estates)
-    ii, ee = assign_incidents(inc, estates, radius_m=radius_m, mode=mode or settings.effect_assign_mode)
+    radius = float(settings.incident_radius_m if radius_m is None else radius_m)
+    ii, ee = assign_incidents(inc, estates, radius_m=radius, mode=mode or settings.effect_assign_mode)
     counts = _matrix(months, ii, ee, len(estates), ds, de)
+    near = estate_distances(estates) <= (radius if site_m is None else float(site_m))
     t = np.arange(ds, de + 1)
+    tail = (1.0 - level) / 2.0
     rows = []
     for s, e in sorted({(int(start[i]), int(end[i])) for i in range(len(estates)) if has[i]}):
         treated = has & (start == s) & (end == e)
@@ -295,7 +368,23 @@ def event_study(incidents, estates: gpd.GeoDataFrame, *, categories=None, data_s
         with np.errstate(invalid="ignore", divide="ignore"):
             control = np.where(n_active > 0, (counts[ctrl] * active).sum(axis=0) / n_active, np.nan)
         treated_rate = counts[treated].mean(axis=0)
+        n = counts[treated].sum(axis=0)
+        expected = np.full(len(t), np.nan)
+        d = _design(counts, treated, start, end, has, s, e, ds, exclude=near[treated].any(axis=0) & ~treated)
+        if d is not None:
+            _, r, pre, _, _ = d
+            if r[pre].sum() > 0:
+                expected = r * (n[pre].sum() / r[pre].sum())
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ok = np.isfinite(expected) & (expected > 0)
+            low = np.where(ok, np.where(n > 0, chi2.ppf(tail, 2 * n) / 2.0, 0.0) / expected, np.nan)
+            high = np.where(ok, chi2.ppf(1.0 - tail, 2 * n + 2) / 2.0 / expected, np.nan)
+            ratio = np.where(ok, n / expected, np.nan)
         for j, m in enumerate(t):
             rows.append({"window": f"{month_label(s)}..{month_label(e)}", "rel_month": int(m - s), "month": month_label(int(m)),
-                         "treated": float(treated_rate[j]), "control": float(control[j]), "controls": int(n_active[j])})
-    return pd.DataFrame(rows)
+                         "treated": float(treated_rate[j]), "control": float(control[j]), "controls": int(n_active[j]),
+                         "n_treated": int(n[j]), "expected": float(expected[j]), "ratio": float(ratio[j]), "ratio_low": float(low[j]),
+                         "ratio_high": float(high[j]), "phase": "before" if m < s else ("window" if m <= e else "after")})
+    out = pd.DataFrame(rows)
+    out.attrs["level"] = level
+    return out
