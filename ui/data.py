@@ -140,10 +140,11 @@ def hotspot_layer(path: str, mtime: int, categories: tuple, sources: tuple, year
     except ValueError as exc:
         return None, str(exc)
     sig = cells[cells["label"] != "not significant"].reset_index(drop=True)
-    # The map's tooltip shows the p-value written as everywhere else (< 0.001).
+    # The map's tooltip shows the class and the corrected value (q after Benjamini-Hochberg), written as
+    # everywhere else (< 0.001); the uncorrected p-value is left out so it cannot be read as the finding.
     from geo.incidents.reporting import format_p
 
-    sig = sig.assign(p_value=sig["p_value"].map(format_p))
+    sig = sig.drop(columns=["p_value", "p_sim"]).assign(category=sig["label"], q_value=sig["q_value"].map(format_p))
     return sig, ""
 
 

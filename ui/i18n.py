@@ -257,13 +257,30 @@ TEXTS.update({
         "Correction: none (one test per batch). Caveat: no comparison group, so a district-wide trend counts too; a change is not proof that rectification caused it. Synthetic data.",
     ),
     "did_caption": (
-        "双重差分（以尚未开始整治的后续批次为对照，置换检验，Benjamini-Hochberg 校正；假定两组趋势平行，仍非因果证明）：{rows}",
-        "Difference-in-differences (later batches before their own windows as the control, placebo-permutation p, Benjamini-Hochberg correction; "
-        "assumes parallel trends, still not proof of cause): {rows}",
+        "双重差分（以尚未开始整治的后续批次为对照，距该批小区 300 米内的小区不作对照，警情各计入最近一个小区且只计一次；置换检验，Benjamini-Hochberg 校正；"
+        "假定两组趋势平行，仍非因果证明）：{rows}",
+        "Difference-in-differences (later batches before their own windows as the control, none within 300 m of the batch's estates; each incident "
+        "counted once, for its nearest estate; placebo-permutation p, Benjamini-Hochberg correction; assumes parallel trends, still not proof of cause): {rows}",
     ),
-    "did_row": ("{batch}批 {change}（p {p}）", "batch {batch} {change} (p {p})"),
+    "did_row": ("{batch}批 {change}（FDR校正后 q {p}）", "batch {batch} {change} (q {p} after FDR)"),
     "did_too_short": ("{batch}批 对照期太短", "batch {batch} too short a comparison"),
     "did_no_control": ("{batch}批 无对照批次", "batch {batch} has no later batch to compare with"),
+    "es_title": ("事件研究：整治窗口前后每月警情（合成数据）", "Event study: incidents by month around the rectification window (synthetic data)"),
+    "es_x": ("相对整治开始的月份（0 = 窗口首月）", "Months from the window start (0 = first month)"),
+    "es_y": ("实际 / 按对照推算（1 = 无变化）", "Observed / expected from controls (1 = no change)"),
+    "es_observed": ("实际警情", "Observed incidents"),
+    "es_expected": ("按对照推算", "Expected from controls"),
+    "es_none": ("没有哪个批次在窗口之后还有尚未整治的对照批次，无法画事件研究。", "No batch has a not-yet-rectified batch to compare with after its window; no event study."),
+    "es_caption": (
+        "窗口 {window}（灰色）。方法：该批小区每月警情除以按尚未整治批次走势推算的数量（交错双重差分的事件研究；每起警情只计入 300 米内最近的小区，"
+        "相距 300 米内的同批小区合为一处，对照不取距其 300 米内的小区）；阴影带为 {level}% 精确泊松区间（把对照当作已知，偏窄）。"
+        "校正：无（这是图示；上面的批次结论已作 Benjamini-Hochberg 校正）。注意：假定两组趋势平行，窗口前应在 1 附近；仍非因果证明。合成数据。",
+        "Window {window} (grey). Method: the batch's incidents per month over what the not-yet-rectified batches' course predicts "
+        "(event study of the staggered difference-in-differences; each incident to the nearest estate within 300 m, estates of one batch within "
+        "300 m of each other one site, no control within 300 m); band: exact {level}% Poisson interval (controls taken as known, so too narrow). "
+        "Correction: none (a picture; the batch findings above are Benjamini-Hochberg corrected). Caveat: assumes parallel trends, so the line "
+        "should stay near 1 before the window; not proof of cause. Synthetic data.",
+    ),
     "effect_per_estate": ("各小区整治前后（合成数据）", "Before and after per estate (synthetic data)"),
     "downloads_caption": (
         "报告与 GeoJSON 仅含筛选后的小区；HTML 地图为单一文件，断网也能打开。位置为近似，路线为演示数据。",

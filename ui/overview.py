@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from geo import report
-from ui import data, downloads, maps, sidebar, state, tables
+from ui import data, downloads, event_study, maps, sidebar, state, tables
 from ui import tracks as tracks_ui
 from ui.context import Context
 from ui.i18n import lang, status_label, t
@@ -114,6 +114,7 @@ def _incidents(ctx: Context) -> None:
                      end=per_estate.attrs.get("data_months", ("?", "?"))[1], radius=f"{per_estate.attrs.get('radius_m', 0):g}"))
         did = data.did_batches(str(ctx.incidents_path), ctx.incidents_mtime, str(ctx.estates_path), ctx.estates_mtime)
         st.caption(t("did_caption", rows=("；" if lang() == "zh" else "; ").join(_did_rows(did))))
+        event_study.render(ctx)
         with st.expander(t("effect_per_estate")):
             keep = ["estate_id", "name", "community", "batch_year", "n_before", "rate_before", "n_after", "rate_after", "change_pct", "verdict"]
             table = per_estate[[c for c in keep if c in per_estate.columns]].round(2)

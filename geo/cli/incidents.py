@@ -68,7 +68,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     h = sub.add_parser(
         "hotspots",
         help="Getis-Ord Gi* hot spots of incidents on a metric grid (false discovery rate controlled)",
-        description="Gi* on a grid of incident counts; cells tested by total randomisation and corrected with Benjamini-Hochberg (FDR) by default. "
+        description="Gi* (esda, star) on a grid of Anscombe-stabilised incident counts; analytical z, corrected with Benjamini-Hochberg (FDR) by default. "
         "Cold spots only where a neighbourhood expects enough incidents (settings.hotspot_cold_min_expected).",
     )
     h.add_argument("--incidents", type=Path, help="incident store (default data/incidents.csv)")

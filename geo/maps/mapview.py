@@ -339,7 +339,8 @@ def build_map(
         Incident points as ``[lat, lon, weight]`` in WGS-84 for a heat layer.
     hotspots
         Hot-spot cells (polygons, WGS-84); a ``category`` column of
-        ``hot``/``cold`` (or a signed ``z``/``gi_z``) sets the colour.
+        ``hot``/``cold`` (or a signed ``z``/``gi_z``) sets the colour. The tooltip shows
+        ``count``, ``gi_z``, ``p_value`` and ``q_value`` (the FDR-corrected value) when present.
     bands
         Bands from :func:`route_bands`; computed from ``routes`` when omitted.
     basemap
@@ -460,7 +461,8 @@ def build_map(
             folium.GeoJson(
                 shapely.geometry.mapping(row.geometry),
                 style_function=lambda _f, c=colour: {"color": c, "weight": 1, "fillColor": c, "fillOpacity": 0.35},
-                tooltip=folium.Tooltip(popup_table((k, safe_text(v)) for k, v in shown)),
+                tooltip=folium.Tooltip(popup_table(shown)),  # _cell_value escapes: '< 0.001' must not become '&amp;lt;'
+
             ).add_to(group)
         group.add_to(m)
 
@@ -554,7 +556,7 @@ def build_map(
 
 
 _CELL_FIELDS = (("cell_id", "p_cell"), ("category", "p_category"), ("count", "p_count"), ("z", "p_z"), ("gi_z", "p_z"),
-                ("p", "p_p"), ("p_value", "p_p"))
+                ("p", "p_p"), ("p_value", "p_p"), ("q_value", "p_q"))
 
 
 def _cell_value(column: str, value, lang: str) -> str:
@@ -566,7 +568,7 @@ def _cell_value(column: str, value, lang: str) -> str:
         return safe_text(texts.text(key, lang) if key else value)
     if column in ("z", "gi_z"):
         return f"{float(value):.2f}"
-    if column in ("p", "p_value"):
+    if column in ("p", "p_value", "q_value"):
         if isinstance(value, str):  # already written for people, e.g. '< 0.001'
             return safe_text(value)
         p = float(value)

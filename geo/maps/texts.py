@@ -53,6 +53,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "p_count": ("警情数", "Incidents"),
     "p_z": ("Gi* z 值", "Gi* z"),
     "p_p": ("p 值", "p-value"),
+    "p_q": ("q 值（FDR 校正后）", "q-value (after FDR correction)"),
     "none": ("无", "none"),
     "metres": ("{m:,.0f} 米", "{m:,.0f} m"),
     "approx_position": ("位置为近似", "approximate position"),

@@ -168,6 +168,14 @@ class TestBuildMap:
         assert "L.heatLayer" in page
         assert '"dashArray": "8 6"' in page
 
+    def test_hot_cell_tooltip_shows_the_corrected_value(self, estates):
+        hot = gpd.GeoDataFrame({"category": ["hot"], "count": [7], "gi_z": [4.1], "q_value": [0.0004]},
+                               geometry=[shapely.box(108.369, 30.841, 108.371, 30.843)], crs="EPSG:4326")
+        page = _script(mapview.build_map(estates, hotspots=hot, show_bands=False))
+        assert _has(page, "q 值（FDR 校正后）") and "&lt; 0.001" in page and not _has(page, "p 值")
+        page = _script(mapview.build_map(estates, hotspots=hot, show_bands=False, lang="en"))
+        assert _has(page, "q-value (after FDR correction)")
+
     def test_unknown_basemap_and_missing_key(self, estates):
         with pytest.raises(ValueError, match="unknown basemap"):
             mapview.build_map(estates, basemap="google")

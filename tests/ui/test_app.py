@@ -128,6 +128,29 @@ class TestOverview:
         assert (shown["方案批次"] == shown["编号"].map(ledger)).all()
         assert set(shown["与方案比较"]) <= {"一致", "方案排得更晚", "方案排得更早"}
 
+    def test_event_study_chart_with_method_and_caveat(self, data_dir):
+        import json
+
+        from geo import incidents
+        from geo.incidents.did import event_study
+
+        at = _run(_app())
+        charts = [json.loads(e.proto.spec) for e in at.get("vega_lite_chart")]
+        es_charts = [c for c in charts if "ratio_low" in json.dumps(c)]
+        # Only the 2022 batch has enough months after its window with a not-yet-rectified comparison.
+        assert len(es_charts) == 1
+        fields = json.dumps(es_charts[0])
+        assert all(f in fields for f in ('"rel_month"', '"ratio"', '"ratio_low"', '"ratio_high"'))
+        expected = event_study(incidents.load_incidents(settings.data_path("incidents.csv")), _estates())
+        after = expected[(expected["window"] == "2022-01..2022-11") & (expected["phase"] == "after")]["ratio"].dropna()
+        assert len(after) == 13 and after.mean() < 1  # the chart's data: the 2022 batch fell below its controls' course
+        caption = next(c.value for c in at.caption if c.value.startswith("窗口 2022-01..2022-11"))
+        assert "方法" in caption and "校正" in caption and "注意" in caption and "泊松" in caption
+        at.button_group(key="lang").set_value("en")
+        _run(at)
+        caption = next(c.value for c in at.caption if c.value.startswith("Window 2022-01..2022-11"))
+        assert "Method:" in caption and "Correction:" in caption and "Caveat:" in caption and "parallel trends" in caption
+
     def test_english_switch(self, data_dir):
         at = _run(_app())
         at.button_group(key="lang").set_value("en")

@@ -66,6 +66,10 @@ def test_app_end_to_end_offline(browser, server, driver):
         page.wait_for_selector("text=覆盖率", timeout=90000)
         page.wait_for_timeout(1500)
         page.screenshot(path="/tmp/app_overview.png")
+        # The overview's event study of the difference-in-differences: its title, a drawn chart and the method line.
+        page.get_by_text("事件研究", exact=False).first.wait_for(timeout=90000)
+        page.locator('[data-testid="stVegaLiteChart"]').nth(1).wait_for(timeout=90000)  # the incident trend, then the event study
+        assert page.get_by_text("窗口 2022-01..2022-11", exact=False).count() >= 1
 
         # Planner: the map inside the component's iframe.
         driver.pick_view(page, "巡防地图")
