@@ -162,6 +162,28 @@ class TestErrorControl:
         flagged = cells["label"] != "not significant"
         assert (cells.loc[flagged, "q_value"] <= 0.05).all()
 
+    def test_one_bh_family_over_the_tested_cells_by_hand(self):
+        # 4 x 4 grid, one busy corner. Expected neighbourhood counts: mean 2.5 times 4, 6 or 9 cells. With a threshold of
+        # 20, only the four inner cells (9 cells: 22.5) may be cold; cold-looking cells elsewhere are not tested at all
+        # (q NaN) and do not count among the m tests of Benjamini-Hochberg.
+        from scipy.stats import false_discovery_control, norm
+
+        from geo.incidents.hotspots import test_cells
+
+        counts = np.array([25.0, 5, 0, 0, 5, 3, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0])
+        r = test_cells(counts, 4, 4, alpha=0.05, cold_min_expected=20)
+        z = gi_star_brute_force(counts, 4, 4)
+        inner = np.zeros(16, dtype=bool)
+        inner[[5, 6, 9, 10]] = True
+        tested = (z > 0) | ((z < 0) & inner)
+        np.testing.assert_array_equal(r["tested"], tested)
+        p = np.minimum(1, 2 * norm.sf(np.abs(z)))
+        q = np.full(16, np.nan)
+        q[tested] = false_discovery_control(p[tested], method="bh")
+        np.testing.assert_allclose(r["q_value"], q, rtol=1e-9)
+        assert np.isnan(r["q_value"][~tested]).all()
+        assert ((r["label"] == "hot") == ((q <= 0.05) & (z > 0))).all()
+
     def test_cold_spots_need_enough_expected_incidents(self):
         sparse = make(n_background=60, n_spot=300)
         c = hotspot_cells(sparse, cell_m=400)

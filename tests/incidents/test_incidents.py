@@ -479,6 +479,24 @@ class TestDemoGenerator:
         rest = np.mean([r for e, r in ratios.items() if e not in effective])
         assert eff < 0.7 < 0.8 < rest
 
+    def test_one_compound_shares_one_draw(self):
+        # A and B (same batch) 10 m apart are one compound; C 60 m from B links in (steps of at most 90 m); D is 10 m
+        # from A but of another batch; E is 500 m away. compounds() labels each with its compound's first estate.
+        import shapely
+
+        from benchmarks.demo_incidents import DemoParams, compounds, make_demo_incidents
+
+        x = np.array([0.0, 10.0, 70.0, 0.0, 500.0])
+        y = np.zeros(5)
+        batch = np.array([2022.0, 2022, 2022, 2023, 2022])
+        assert compounds(x, y, batch, 90.0).tolist() == [0, 0, 0, 3, 4]
+        est = demo_estates(3, [2, 2, 2], [2022, 2022, 2022])
+        pts = [est.geometry.iloc[0], shapely.Point(est.geometry.iloc[0].x + 0.0001, est.geometry.iloc[0].y), est.geometry.iloc[2]]
+        est = est.set_geometry(pts)  # T-00 and T-01 about 10 m apart
+        for seed in range(6):
+            eff = set(make_demo_incidents(est, params=DemoParams(seed=seed, first_year=2021, last_year=2023)).attrs["effective"])
+            assert ("T-00" in eff) == ("T-01" in eff)
+
     def test_disputes_grow_with_units(self, demo):
         _, df = demo
         disputes = df[df["category"] == "矛盾纠纷"]["origin"].value_counts()
