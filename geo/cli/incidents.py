@@ -59,6 +59,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--placebo", type=int, help="placebo permutations of the did test (default settings.effect_placebo_permutations)")
     e.add_argument("--seed", type=int, help="seed of the placebo permutations (default settings.effect_seed)")
     e.add_argument("--ring-outer-m", type=float, help="outer distance of the displacement ring, metres (default settings.displacement_outer_m)")
+    e.add_argument("--site-m", type=float, help="did: estates of one window within this distance (m) of each other are one site, and no control "
+                   "lies this close to a treated site (default: the radius; smaller splits sites whose incidents overlap, at the risk of "
+                   "an effect at one estate showing at its neighbour)")
     e.add_argument("--category", action="append", help="count only this category (repeatable; default all)")
     e.add_argument("--by", choices=["estate", "batch", "batch_year", "community"], default="estate",
                    help="table per estate (default) or pooled: batch (did, before-after), community (before-after)")
@@ -195,7 +198,7 @@ def _effect(args: argparse.Namespace) -> int:
     try:
         if args.method == "did":
             t = did_table(inc, estates, categories=args.category, radius_m=args.radius_m, mode=args.mode, permutations=args.placebo,
-                          seed=args.seed, ring_outer_m=args.ring_outer_m, by=by)
+                          seed=args.seed, ring_outer_m=args.ring_outer_m, site_m=args.site_m, by=by)
         else:
             t = effect_table(inc, estates, categories=args.category, radius_m=args.radius_m, mode=args.mode)
     except ValueError as exc:
@@ -210,14 +213,14 @@ def _effect(args: argparse.Namespace) -> int:
         t = t.assign(verdict=t["verdict_code"].map(_DID_VERDICTS))
         cols = ["window", "controls", "post_months", "n_pre", "n_post", "irr", "change_pct", "p_value", "q_value", "verdict",
                 "ring_n_pre", "ring_n_post", "ring_change_pct", "ring_p_value"]
-        head = ["estate_id", "name"] if by == "estate" else ["batch", "estates"]
+        head = ["estate_id", "name", "separable"] if by == "estate" else ["batch", "estates"]
         cols = cols if by == "estate" else cols[1:]
         if args.out is not None:
             io.write_table(t, args.out)
             print(f"{args.out}: {len(t)} rows written")
         _show(_p_columns(t.round(3), ["p_value", "q_value", "ring_p_value"]), None, [*head, *cols])
         if args.event_study:
-            es = event_study(inc, estates, categories=args.category, radius_m=args.radius_m, mode=args.mode)
+            es = event_study(inc, estates, categories=args.category, radius_m=args.radius_m, mode=args.mode, site_m=args.site_m)
             print("event study: incidents per estate-month by month relative to the window start (0), treated beside not-yet-rectified controls")
             with pd.option_context("display.max_rows", 1000, "display.width", 200):
                 print(es.round(3).to_string(index=False))

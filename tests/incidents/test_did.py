@@ -247,3 +247,5 @@ def test_cli_effect_did_states_method_attribution_and_caveat(tmp_path, two, caps
     table = pd.read_csv(tmp_path / "did.csv", encoding="utf-8-sig")
     assert table.set_index("estate_id").loc["T", "irr"] == pytest.approx(0.25)
     assert main(["effect", "--by", "community", "--radius-m", "100"]) == 2
+    assert main(["effect", "--radius-m", "100", "--placebo", "99", "--site-m", "50"]) == 0
+    assert "estates of one window within 50 m of each other are one site" in capsys.readouterr().out
