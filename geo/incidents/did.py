@@ -52,9 +52,14 @@ observed one, ``(1 + k) / (draws + 1)``. Contiguous placebo windows are too
 few to test with (36 months before the 2022 window leave about a dozen), so
 months are drawn freely; that assumes months are exchangeable once the
 control index is divided out (no trend the controls do not share, no
-autocorrelation). Estates are tested one by one; their p-values are
-corrected with Benjamini-Hochberg across the estates of the table
+autocorrelation). Sites are tested one by one; their p-values are
+corrected with Benjamini-Hochberg across the rows of the table
 (``q_value``), and a verdict needs ``q_value`` below alpha.
+
+Power on the demo. Over seeds 0-39 of :mod:`benchmarks.demo_incidents`, the
+2022 sites whose estates were all effective (a 55 % drop) were found 86 times
+in 108 and the sites with none flagged 3 times in 108; an effect diluted in a
+mixed site (one effective estate beside one that is not) is found less often.
 
 Displacement. The same estimate for the ring around each estate (incidents
 farther than ``incident_radius_m`` from every estate and within
@@ -82,8 +87,6 @@ from geo.incidents.fdr import correct
 from geo.incidents.reporting import method_line
 
 CAVEAT = "association under parallel trends with not-yet-rectified estates; not proof of cause"
-
-
 
 
 def _matrix(months: np.ndarray, ii: np.ndarray, ee: np.ndarray, n_est: int, ds: int, de: int) -> np.ndarray:
