@@ -11,7 +11,7 @@ import numpy as np
 from folium.plugins import Draw
 
 from geo import crs as _crs
-from geo.maps import controls, mapview
+from geo.maps import controls, heat_layer, mapview
 from ui import data
 from ui.i18n import lang, t
 from ui.sidebar import Filters
@@ -94,11 +94,16 @@ def coverage_map(
     ``routes_text`` is the GeoJSON of ``routes``: it keys the cached bands.
     ``extra_lines`` (WGS-84) are drawn as a draft, shifted to GCJ-02 on the AMap basemap.
     ``extra_layers`` (folium layers already in the basemap's datum) are added as they are.
+    ``heat`` is ``(cube, area)`` from :func:`ui.data.heat_density`: the density layer with its year slider and
+    category menu, which switch in the browser without rebuilding the map.
     """
     inputs = map_inputs(cov, routes, shown["estate_id"], filters.rule, routes_text=routes_text)
     notes = []
-    if heat is not None and heat.n_incidents:
+    heat_grid = None
+    if heat is not None and heat[0].n_incidents:
         notes.append(t("heat_note"))
+        datum = "gcj02" if filters.basemap == "amap" else "wgs84"
+        heat_grid = heat_layer.heat_payload(heat[0], heat[1], datum=datum, lang=lang())
     extra = []
     if extra_lines:
         group = folium.FeatureGroup(name=t("draft_layer"), show=True)
@@ -110,7 +115,7 @@ def coverage_map(
         extra.append(group)
     extra += list(extra_layers or [])  # before the layer control, which must be declared after every layer it names
     m = build(
-        _estates_for_map(cov, shown), inputs, filters.rule, heat=heat.data if heat is not None and heat.n_incidents else None,
+        _estates_for_map(cov, shown), inputs, filters.rule, heat_grid=heat_grid,
         hotspots=hotspot_cells, basemap=filters.basemap, show_bands=filters.show_bands,
         tianditu_key=filters.tianditu_key or None, notes=notes, extra_layers=extra, lang=lang(),
     )
