@@ -11,7 +11,8 @@ Both are recomputed in the browser at every zoom level, from the markers :mod:`g
 * **Labels**: every visible symbol gets its label ("SH-09 花园小区", or "花园小区（8处）" for a group) at the
   first of eight positions around it (right, left, above, below, then the corners) whose box overlaps
   no label placed before it and no other symbol; labels are placed in the same order of importance, and a
-  label that fits nowhere is left out at that zoom (the marker's tooltip still names the estate).
+  label that fits nowhere is left out at that zoom (the marker's tooltip still names the estate). Labels
+  keep clear of the basemap's place names where they can; where they cannot, the place name gives way.
 
 Labels sit in their own pane above the lines and below the markers, and take no clicks.
 """
@@ -89,8 +90,28 @@ _JS = r"""
         var same = g.members.every(function(e) { return e.n === g.seed.n; });
         return same ? fill(C.same, {name: g.seed.n, n: g.members.length}) : fill(C.mixed, {label: g.seed.t, n: g.members.length, more: g.members.length - 1});
     }
+    function basemapBoxes() {
+        // the basemap's place names: DivIcon markers whose html holds a .basemap-label; boxes from their anchor
+        var out = [];
+        map.eachLayer(function(l) {
+            var ic = l.options && l.options.icon && l.options.icon.options;
+            if (!ic || typeof ic.html !== 'string' || ic.html.indexOf('basemap-label') < 0 || !l._icon) return;
+            var el = l._icon.querySelector('.basemap-label'), range = document.createRange();
+            if (!el) return;
+            range.selectNodeContents(el);
+            var w = range.getBoundingClientRect().width, p = map.latLngToLayerPoint(l.getLatLng()), a = ic.iconAnchor || [0, 0];
+            var left = p.x - a[0], top = p.y - a[1];
+            out.push({el: el, b: [left, top, left + w, top + (ic.iconSize ? ic.iconSize[1] : 16)]});
+        });
+        return out;
+    }
     function overlaps(a, b) { return a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3]; }
-    function layout() {
+    var laid = null;
+    function layout(force) {
+        // every zoom and every view reset; a plain pan keeps the layout (it depends on layer pixels only)
+        var o = map.getPixelOrigin(), key = map.getZoom() + ':' + o.x + ':' + o.y + ':' + map.hasLayer(layer);
+        if (force !== true && key === laid) return;
+        laid = key;
         unspread();
         badges.clearLayers();
         box.innerHTML = '';
@@ -105,6 +126,7 @@ _JS = r"""
             g.p = p; g.r = r;
             symbols.push([p.x - r, p.y - r, p.x + r, p.y + r]);
         });
+        var base = basemapBoxes();
         gs.forEach(function(g, gi) {
             var el = L.DomUtil.create('div', 'estate-label estate-label-' + (g.seed.s || 'unknown'), box);
             el.textContent = g.text;
@@ -112,26 +134,39 @@ _JS = r"""
             var w = el.offsetWidth, h = el.offsetHeight, r = g.r + 3, x = g.p.x, y = g.p.y;
             var cands = [[x + r, y - h / 2], [x - r - w, y - h / 2], [x - w / 2, y - r - h], [x - w / 2, y + r],
                          [x + r * 0.7, y - r * 0.7 - h], [x + r * 0.7, y + r * 0.7], [x - r * 0.7 - w, y - r * 0.7 - h], [x - r * 0.7 - w, y + r * 0.7]];
+            function free(b, withBase) {
+                for (var t = 0; t < taken.length; t++) if (overlaps(b, taken[t])) return false;
+                for (var s = 0; s < symbols.length; s++) if (s !== gi && overlaps(b, symbols[s])) return false;
+                if (withBase) for (var q = 0; q < base.length; q++) if (overlaps(b, base[q].b)) return false;
+                return true;
+            }
             var spot = null;
-            for (var c = 0; c < cands.length && !spot; c++) {
-                var b = [cands[c][0], cands[c][1], cands[c][0] + w, cands[c][1] + h], ok = true;
-                for (var t = 0; t < taken.length && ok; t++) ok = !overlaps(b, taken[t]);
-                for (var s = 0; s < symbols.length && ok; s++) ok = s === gi || !overlaps(b, symbols[s]);
-                if (ok) spot = b;
+            // first around the basemap's own labels; failing that over them (they give way below)
+            for (var pass = 0; pass < 2 && !spot; pass++) {
+                for (var c = 0; c < cands.length && !spot; c++) {
+                    var b = [cands[c][0], cands[c][1], cands[c][0] + w, cands[c][1] + h];
+                    if (free(b, pass === 0)) spot = b;
+                }
             }
             if (!spot) { el.remove(); return; }
             taken.push(spot);
             L.DomUtil.setPosition(el, L.point(spot[0], spot[1]));
         });
+        base.forEach(function(q) {
+            var hit = taken.some(function(t) { return overlaps(q.b, t); });
+            q.el.style.visibility = hit ? 'hidden' : '';
+        });
         box.dataset.zoom = map.getZoom();
     }
     badges.addTo(layer);
     spider.addTo(map);
-    map.on('zoomend viewreset', layout);
-    layer.on('add', function() { setTimeout(layout, 0); });
-    layer.on('remove', function() { box.innerHTML = ''; unspread(); });
-    map.whenReady(function() { setTimeout(layout, 0); });
-    window.shaheEstateMarks = {layout: layout, groups: function() { return groups().map(function(g) {
+    map.on('zoomend viewreset moveend resize', layout);
+    layer.on('add', function() { setTimeout(function() { layout(true); }, 0); });
+    layer.on('remove', function() { box.innerHTML = ''; unspread(); laid = null; });
+    map.whenReady(function() { setTimeout(function() { layout(true); }, 0); });
+    // text sizes change once the CJK font is in: lay out again then
+    if (document.fonts && document.fonts.ready) { document.fonts.ready.then(function() { layout(true); }); }
+    window.shaheEstateMarks = {layout: function() { layout(true); }, groups: function() { return groups().map(function(g) {
         return {seed: g.seed.k, members: g.members.map(function(e) { return e.k; })}; }); }};
 })();
 """

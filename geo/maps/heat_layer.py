@@ -153,23 +153,23 @@ var {{ this.get_name() }} = (function() {
     var layer = new Heat();
     function num(v) { return v >= 100 ? Math.round(v).toLocaleString('en') : (v >= 10 ? v.toFixed(0) : v.toFixed(1)); }
     function legend() {
-        var s = P.scales[layer.cat], rows = [];
-        for (var c = P.colours.length; c >= 1; c--) {
-            var lo = P.breaks[c - 1] * s, hi = c < P.breaks.length ? P.breaks[c] * s : null;
-            rows.push('<div><span class="heat-sw" style="background:' + P.colours[c - 1] + ';opacity:' + P.opacity + '"></span>' +
-                      (hi === null ? '&ge; ' + num(lo) : num(lo) + '&ndash;' + num(hi)) + '</div>');
+        var s = P.scales[layer.cat], cells = '', ticks = '';
+        for (var c = 1; c <= P.colours.length; c++) {
+            cells += '<span class="heat-sw" style="background:' + P.colours[c - 1] + ';opacity:' + P.opacity + '"></span>';
+            ticks += '<span class="heat-tick">' + (c === P.colours.length ? '&ge;' : '') + num(P.breaks[c - 1] * s) + '</span>';
         }
-        var html = '<div class="heat-title">' + P.text.title + '<br><small>' + P.text.unit + '</small></div>' + rows.join('') +
+        var html = '<div class="heat-title">' + P.text.title + ' <small>' + P.text.unit + '</small></div>' +
+                   '<div class="heat-ramp">' + cells + '</div><div class="heat-ticks">' + ticks + '</div>' +
                    '<div class="heat-note">' + P.text.top_note + '</div>';
         var box = map.getContainer().querySelectorAll('.heat-legend');
-        for (var b = 0; b < box.length; b++) box[b].innerHTML = html;
+        for (var b = 0; b < box.length; b++) { box[b].innerHTML = html; box[b].dataset.scale = s; }
     }
     var ctl = L.control({position: 'bottomright'});
     ctl.onAdd = function() {
         var div = L.DomUtil.create('div', 'heat-control');
         var opts = P.cats.map(function(n, k) { return '<option value="' + k + '">' + n + '</option>'; }).join('');
         div.innerHTML = '<div class="heat-control-title">' + P.text.title + '</div>' +
-            '<label>' + P.text.period + ': <b class="heat-period-label"></b></label>' +
+            '<label>' + P.text.period + '<b class="heat-period-label"></b></label>' +
             '<input class="heat-period" type="range" min="0" max="' + P.years.length + '" step="1" value="0">' +
             '<label>' + P.text.category + ' <select class="heat-category">' + opts + '</select></label>';
         L.DomEvent.disableClickPropagation(div); L.DomEvent.disableScrollPropagation(div);
