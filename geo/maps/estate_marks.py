@@ -4,7 +4,8 @@ Both are recomputed in the browser at every zoom level, from the markers :mod:`g
 
 * **Grouping**: estates are taken in order of importance (gaps, then coverable, then covered, then the
   rest; the file's order within each); each estate not yet placed starts a group and takes every other
-  unplaced estate whose marker centre lies within :data:`GROUP_PX` screen pixels of it. A group of two or
+  unplaced estate within :data:`GROUP_M` metres of it (below zoom :data:`SPLIT_ZOOM`), or whose marker
+  centre lies within :data:`GROUP_PX` screen pixels of it at the current zoom. A group of two or
   more is drawn as one symbol at its first (most important) estate, in that estate's colour and ring, with
   the count inside; its member markers are hidden. Clicking the symbol zooms to the members; at the map's
   largest zoom, members still at one spot are spread on a ring around the symbol (with leader lines).
@@ -26,8 +27,12 @@ from jinja2 import Template
 
 from geo.maps import texts
 
-#: Estates whose markers lie within this many screen pixels of a group's first estate join the group.
-GROUP_PX = 18
+#: Estates within this many metres of a group's first estate always join the group ("at one spot")...
+GROUP_M = 70.0
+#: ...and so do those whose markers lie within this many screen pixels of it (markers drawn on top of each other).
+GROUP_PX = 10
+#: From this zoom on (1 m per pixel and closer) only the pixel rule holds, so a group opens as the user zooms in.
+SPLIT_ZOOM = 17
 #: Order of importance of the statuses (lower first).
 STATUS_RANK = {"gap": 0, "coverable": 1, "covered": 2}
 
@@ -52,7 +57,7 @@ _JS = r"""
     }
     function spreadOut(g) {
         unspread();
-        var c = map.latLngToLayerPoint(g.seed.ll), n = g.members.length, rad = Math.max(C.group_px * 1.6, n * 24 / (2 * Math.PI));
+        var c = map.latLngToLayerPoint(g.seed.ll), n = g.members.length, rad = Math.max(30, n * 24 / (2 * Math.PI));
         spread = g.members;
         g.members.forEach(function(e, k) {
             var a = 2 * Math.PI * k / n - Math.PI / 2, ll = map.layerPointToLatLng(c.add(L.point(rad * Math.cos(a), rad * Math.sin(a))));
@@ -68,7 +73,8 @@ _JS = r"""
             if (used[seed.k]) return;
             var members = [];
             order.forEach(function(e) {
-                if (!used[e.k] && pts[e.k].distanceTo(pts[seed.k]) <= C.group_px) { used[e.k] = true; members.push(e); }
+                if (used[e.k]) return;
+                if (pts[e.k].distanceTo(pts[seed.k]) <= C.group_px || (z < C.split_zoom && map.distance(e.ll, seed.ll) <= C.group_m)) { used[e.k] = true; members.push(e); }
             });
             out.push({seed: seed, members: members});
         });
@@ -211,13 +217,13 @@ class EstateMarks(MacroElement):
                          + "{% endmacro %}")
 
     def __init__(self, group, entries: list[dict], *, colours: dict[str, str], radius_px: dict[str, int], lang: str = "zh",
-                 group_px: int = GROUP_PX):
+                 group_px: int = GROUP_PX, group_m: float = GROUP_M):
         super().__init__()
         self._name = "EstateMarks"
         self.group_name = group.get_name()
         self.entries = [{"marker": e["marker"].get_name(), "halo": e["halo"].get_name() if e.get("halo") is not None else "null",
                          "status": e.get("status") or "", "rank": STATUS_RANK.get(e.get("status") or "", 3),
                          "label": str(e.get("label", "")), "name": str(e.get("name", ""))} for e in entries]
-        config = {"group_px": int(group_px), "colours": colours, "radius": radius_px,
+        config = {"group_px": int(group_px), "group_m": float(group_m), "split_zoom": SPLIT_ZOOM, "colours": colours, "radius": radius_px,
                   "same": texts.text("group_same", lang), "mixed": texts.text("group_mixed", lang)}
         self.config_json = json.dumps(config, ensure_ascii=False).replace("</", "<\\/")
