@@ -155,7 +155,8 @@ class DensityCube:
         Per first-axis entry: the robust scale (:func:`robust_scale`) of that category's cell values over all
         its years and the mean, so moving between years keeps one colour scale.
     n_incidents
-        Incidents that passed the filters and have coordinates.
+        Incidents that passed the filters and have coordinates (years and categories are theirs; those
+        farther than the bandwidth from every cell add nothing to the density).
     """
 
     grid: Grid
@@ -210,13 +211,20 @@ def density_cube(
     n = int(mask.sum())
     x, y = project_lonlat(inc.lon[mask], inc.lat[mask]) if n else (np.zeros(0), np.zeros(0))
     codes = inc.category[mask].astype(int)
+    times = inc.time_s[mask]
+    # only incidents within the bandwidth of the grid can reach a cell: a district's worth of others is skipped
+    west, south = grid.x0 - bandwidth_m, grid.y0 - bandwidth_m
+    east, north = grid.x0 + grid.nx * cell_m + bandwidth_m, grid.y0 + grid.ny * cell_m + bandwidth_m
+    near = (x >= west) & (x <= east) & (y >= south) & (y <= north)
+    x, y, near_codes, near_times = x[near], y[near], codes[near], times[near]
     cats = [c for k, c in enumerate(CATEGORY_NAMES) if (codes == k).any()]
-    year = inc.time_s[mask].astype("datetime64[s]").astype("datetime64[Y]").astype(int) + 1970
-    years = list(range(int(year.min()), int(year.max()) + 1)) if n else []
+    all_years = times.astype("datetime64[s]").astype("datetime64[Y]").astype(int) + 1970
+    years = list(range(int(all_years.min()), int(all_years.max()) + 1)) if n else []
+    year = near_times.astype("datetime64[s]").astype("datetime64[Y]").astype(int) + 1970
     ny = max(1, len(years))
     cat_index = np.full(len(CATEGORY_NAMES), -1)
     cat_index[[CATEGORY_NAMES.index(c) for c in cats]] = np.arange(len(cats))
-    group = cat_index[codes] * ny + (year - (years[0] if years else 0))
+    group = cat_index[near_codes] * ny + (year - (years[0] if years else 0))
     per = kernel_density(cx, cy, x, y, group, max(1, len(cats)) * ny, bandwidth_m=bandwidth_m)
     per = per.reshape(max(1, len(cats)), ny, len(cx))[: len(cats)]
     by_cat = np.concatenate([per.sum(axis=0, keepdims=True), per], axis=0)  # [0]: every category
