@@ -76,6 +76,14 @@ def build(estates: gpd.GeoDataFrame, inputs: MapInputs, rule: data.Rule, **kwarg
                              **kwargs)
 
 
+def heat_grid(heat, basemap: str) -> dict | None:
+    """The heat layer's payload for the map (in the basemap's datum and the page's language) from ``(cube, area)``
+    of :func:`ui.data.heat_density`; None when no incident passed the filters."""
+    if heat is None or not heat[0].n_incidents:
+        return None
+    return heat_layer.heat_payload(heat[0], heat[1], datum="gcj02" if basemap == "amap" else "wgs84", lang=lang())
+
+
 def coverage_map(
     cov: data.Coverage,
     routes: gpd.GeoDataFrame,
@@ -94,16 +102,13 @@ def coverage_map(
     ``routes_text`` is the GeoJSON of ``routes``: it keys the cached bands.
     ``extra_lines`` (WGS-84) are drawn as a draft, shifted to GCJ-02 on the AMap basemap.
     ``extra_layers`` (folium layers already in the basemap's datum) are added as they are.
-    ``heat`` is ``(cube, area)`` from :func:`ui.data.heat_density`: the density layer with its year slider and
-    category menu, which switch in the browser without rebuilding the map.
+    ``heat`` is a payload of :func:`heat_grid`: the density layer with its year slider and category menu,
+    which switch in the browser without rebuilding the map.
     """
     inputs = map_inputs(cov, routes, shown["estate_id"], filters.rule, routes_text=routes_text)
     notes = []
-    heat_grid = None
-    if heat is not None and heat[0].n_incidents:
+    if heat:
         notes.append(t("heat_note"))
-        datum = "gcj02" if filters.basemap == "amap" else "wgs84"
-        heat_grid = heat_layer.heat_payload(heat[0], heat[1], datum=datum, lang=lang())
     extra = []
     if extra_lines:
         group = folium.FeatureGroup(name=t("draft_layer"), show=True)
@@ -115,7 +120,7 @@ def coverage_map(
         extra.append(group)
     extra += list(extra_layers or [])  # before the layer control, which must be declared after every layer it names
     m = build(
-        _estates_for_map(cov, shown), inputs, filters.rule, heat_grid=heat_grid,
+        _estates_for_map(cov, shown), inputs, filters.rule, heat_grid=heat or None,
         hotspots=hotspot_cells, basemap=filters.basemap, show_bands=filters.show_bands,
         tianditu_key=filters.tianditu_key or None, notes=notes, extra_layers=extra, lang=lang(),
     )

@@ -13,7 +13,8 @@ Both are recomputed in the browser at every zoom level, from the markers :mod:`g
   first of eight positions around it (right, left, above, below, then the corners) whose box overlaps
   no label placed before it and no other symbol; labels are placed in the same order of importance, and a
   label that fits nowhere is left out at that zoom (the marker's tooltip still names the estate). Labels
-  keep clear of the basemap's place names where they can; where they cannot, the place name gives way.
+  keep clear of the basemap's place names and of the map's controls where they can; where they cannot, a
+  place name gives way (a control stays on top).
 
 Labels sit in their own pane above the lines and below the markers, and take no clicks.
 """
@@ -109,6 +110,14 @@ _JS = r"""
             var left = p.x - a[0], top = p.y - a[1];
             out.push({el: el, b: [left, top, left + w, top + (ic.iconSize ? ic.iconSize[1] : 16)]});
         });
+        // and the map's controls (layer list, legend, tools) where the view is now
+        var c = map.getContainer(), cr = c.getBoundingClientRect(), ctl = c.querySelectorAll('.leaflet-control');
+        for (var k = 0; k < ctl.length; k++) {
+            var r = ctl[k].getBoundingClientRect();
+            if (!r.width) continue;
+            var tl = map.containerPointToLayerPoint([r.left - cr.left, r.top - cr.top]);
+            out.push({el: null, b: [tl.x, tl.y, tl.x + r.width, tl.y + r.height]});
+        }
         return out;
     }
     function overlaps(a, b) { return a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3]; }
@@ -159,6 +168,7 @@ _JS = r"""
             L.DomUtil.setPosition(el, L.point(spot[0], spot[1]));
         });
         base.forEach(function(q) {
+            if (!q.el) return;
             var hit = taken.some(function(t) { return overlaps(q.b, t); });
             q.el.style.visibility = hit ? 'hidden' : '';
         });
