@@ -183,12 +183,29 @@ var {{ this.get_name() }} = (function() {
         setTimeout(update, 0);
         return div;
     };
-    map.on('overlayadd', function(e) { if (e.layer === layer) { ctl.addTo(map); } });
-    map.on('overlayremove', function(e) { if (e.layer === layer) { ctl.remove(); } });
+    function legendShown(on) {
+        var box = map.getContainer().querySelectorAll('.heat-legend');
+        for (var b = 0; b < box.length; b++) box[b].style.display = on ? '' : 'none';
+    }
+    map.on('overlayadd', function(e) { if (e.layer === layer) { ctl.addTo(map); legendShown(true); } });
+    map.on('overlayremove', function(e) { if (e.layer === layer) { ctl.remove(); legendShown(false); } });
     layer.on('add', function() { if (!ctl._map) ctl.addTo(map); });
     window.shaheHeat = {layer: layer, payload: P};
     return layer;
 })();
+"""
+
+
+_CSS = """
+<style>
+.heat-legend .heat-sw { display: inline-block; width: 36px; height: 10px; }
+.heat-legend .heat-tick { display: inline-block; width: 36px; font-size: 10px; color: #444; }
+.heat-legend .heat-ramp, .heat-legend .heat-ticks { white-space: nowrap; line-height: 1.2; }
+.heat-legend .heat-title { margin-top: 3px; } .heat-legend .heat-note { color: #555; font-size: 11px; }
+.heat-control { background: rgba(255,255,255,0.94); padding: 6px 9px; border-radius: 4px; font: 12px/1.5 sans-serif;
+  box-shadow: 0 1px 4px rgba(0,0,0,0.3); width: 190px; }
+.heat-control input[type=range] { width: 100%; margin: 2px 0 4px; } .heat-control-title { font-weight: bold; }
+</style>
 """
 
 
@@ -199,7 +216,8 @@ class HeatGridLayer(Layer):
     of class ``heat-legend`` inside the map.
     """
 
-    _template = Template("{% macro script(this, kwargs) %}" + _JS + "{% endmacro %}")
+    _template = Template("{% macro header(this, kwargs) %}" + _CSS + "{% endmacro %}{% macro script(this, kwargs) %}" + _JS
+                         + "{% endmacro %}")
 
     def __init__(self, payload: dict, *, name: str, show: bool = True):
         super().__init__(name=name, overlay=True, control=True, show=show)

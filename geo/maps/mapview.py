@@ -75,13 +75,6 @@ _CSS = """
 .map-popup th { text-align: left; padding-right: 8px; color: #555; font-weight: normal; white-space: nowrap; vertical-align: top; }
 .map-popup td { vertical-align: top; }
 .leaflet-overlay-pane > svg { pointer-events: none; }
-.heat-legend .heat-sw { display: inline-block; width: 36px; height: 10px; }
-.heat-legend .heat-tick { display: inline-block; width: 36px; font-size: 10px; color: #444; }
-.heat-legend .heat-ramp, .heat-legend .heat-ticks { white-space: nowrap; line-height: 1.2; }
-.heat-legend .heat-title { margin-top: 3px; } .heat-legend .heat-note { color: #555; font-size: 11px; }
-.heat-control { background: rgba(255,255,255,0.94); padding: 6px 9px; border-radius: 4px; font: 12px/1.5 sans-serif;
-  box-shadow: 0 1px 4px rgba(0,0,0,0.3); width: 190px; }
-.heat-control input[type=range] { width: 100%%; margin: 2px 0 4px; } .heat-control-title { font-weight: bold; }
 </style>
 """
 

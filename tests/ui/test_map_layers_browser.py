@@ -89,6 +89,14 @@ def test_heat_slider_and_category_keep_the_view(browser, server, driver):
         page.wait_for_timeout(1000)
         assert frame.evaluate("() => window.sameFrame === true")  # the map was not rebuilt or reloaded
         assert _view(frame) == before
+        # switched off in the layer list: the canvas, its controls and its legend rows go, the view stays
+        frame.locator(".leaflet-control-layers-overlays label", has_text="警情热力").locator("input").click()
+        assert frame.locator("canvas.heat-grid").count() == 0 and frame.locator(".heat-control").count() == 0
+        assert not frame.locator(".heat-legend").is_visible()
+        assert _view(frame) == before
+        frame.locator(".leaflet-control-layers-overlays label", has_text="警情热力").locator("input").click()
+        frame.wait_for_selector("canvas.heat-grid", state="attached", timeout=5000)
+        assert frame.locator(".heat-legend").is_visible()
         # the layer is masked: nothing drawn outside the subdistrict outline (a corner of the map frame is outside it)
         frame.evaluate(f"() => {{ const m = {_MAP}; m.setView([30.843, 108.372], 13, {{animate: false}}); }}")
         corner = frame.evaluate("""() => { const c = document.querySelector('canvas.heat-grid');
