@@ -70,12 +70,22 @@ _JS = r"""
     }
     function groups() {
         var z = map.getZoom(), pts = E.map(function(e) { return map.project(e.ll, z); }), used = {}, out = [];
+        // group_m in pixels at this zoom (Web Mercator: 40,075,016.686 m * cos(lat) per 256 * 2^z pixels)
+        var lat = map.getCenter().lat * Math.PI / 180, mpp = 40075016.686 * Math.cos(lat) / Math.pow(2, z + 8);
+        var reach = Math.max(C.group_px, z < C.split_zoom ? C.group_m / mpp : 0), cell = Math.max(reach, 1), grid = {};
+        E.forEach(function(e) {
+            var key = Math.floor(pts[e.k].x / cell) + ':' + Math.floor(pts[e.k].y / cell);
+            (grid[key] = grid[key] || []).push(e);
+        });
         order.forEach(function(seed) {
             if (used[seed.k]) return;
-            var members = [];
-            order.forEach(function(e) {
+            var members = [], p = pts[seed.k], gx = Math.floor(p.x / cell), gy = Math.floor(p.y / cell), near = [];
+            for (var dx = -1; dx <= 1; dx++) for (var dy = -1; dy <= 1; dy++) near = near.concat(grid[(gx + dx) + ':' + (gy + dy)] || []);
+            near.sort(function(a, b) { return a.r - b.r || a.k - b.k; });
+            near.forEach(function(e) {
                 if (used[e.k]) return;
-                if (pts[e.k].distanceTo(pts[seed.k]) <= C.group_px || (z < C.split_zoom && map.distance(e.ll, seed.ll) <= C.group_m)) { used[e.k] = true; members.push(e); }
+                var d = pts[e.k].distanceTo(p);
+                if (d <= C.group_px || (z < C.split_zoom && d <= reach && map.distance(e.ll, seed.ll) <= C.group_m)) { used[e.k] = true; members.push(e); }
             });
             out.push({seed: seed, members: members});
         });
@@ -142,11 +152,16 @@ _JS = r"""
             symbols.push([p.x - r, p.y - r, p.x + r, p.y + r]);
         });
         var base = basemapBoxes();
-        gs.forEach(function(g, gi) {
+        // every label into the page first, then every size read at once (one layout pass, not one per label)
+        var els = gs.map(function(g) {
             var el = L.DomUtil.create('div', 'estate-label estate-label-' + (g.seed.s || 'unknown'), box);
             el.textContent = g.text;
             if (g.members.length > 1) el.classList.add('estate-label-group');
-            var w = el.offsetWidth, h = el.offsetHeight, r = g.r + 3, x = g.p.x, y = g.p.y;
+            return el;
+        });
+        var sizes = els.map(function(el) { return [el.offsetWidth, el.offsetHeight]; });
+        gs.forEach(function(g, gi) {
+            var el = els[gi], w = sizes[gi][0], h = sizes[gi][1], r = g.r + 3, x = g.p.x, y = g.p.y;
             var cands = [[x + r, y - h / 2], [x - r - w, y - h / 2], [x - w / 2, y - r - h], [x - w / 2, y + r],
                          [x + r * 0.7, y - r * 0.7 - h], [x + r * 0.7, y + r * 0.7], [x - r * 0.7 - w, y - r * 0.7 - h], [x - r * 0.7 - w, y + r * 0.7]];
             function free(b, withBase) {
