@@ -28,14 +28,15 @@ Patrol coverage
 Incidents
     ``incidents`` (taxonomy, times, store, importer, attribution, filters,
     risk, effect, difference-in-differences, FDR, hot spots, emerging hot
-    spots, near repeat, heat).
+    spots, near repeat, heat, density).
 Carrying out the plan
     ``plan`` (batch windows), ``rectification`` (surveys, measures, meetings,
     visits, progress, the leading group's briefing).
 Maps
     ``maps`` (``mapview``: folium maps, ``texts``: both languages, ``labels``:
     colours and popups, ``controls``: Leaflet behaviours, ``basemaps``,
-    ``offline``: assets, ``export``: self-contained HTML).
+    ``offline``: assets, ``export``: self-contained HTML, ``heat_layer``: the
+    density layer and its year slider, ``estate_marks``: estate labels and groups).
 
 The command line is ``python -m geo`` (:mod:`geo.cli`). Synthetic layouts, the
 demo-data generators and the benchmark live outside the engine, in ``benchmarks/``.

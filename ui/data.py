@@ -17,12 +17,12 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from geo import extensions, geocode, incidents, io, report, routes
+from geo import extensions, geocode, incidents, io, report, routes, settings
 from geo._atomic import clean_leftovers
 from geo.coverage.model import solved_model
 from geo.coverage.rule import Rule, patrols_in
-from geo.incidents import effect, heat, hotspots, risk
-from geo.maps import mapview, offline
+from geo.incidents import density, effect, hotspots, risk
+from geo.maps import basemaps, mapview, offline
 from geo.routes.shared import open_route_store
 from ui import overrides
 
@@ -119,13 +119,21 @@ def compute_coverage(estates_path: str, estates_mtime: int, routes_text: str, ru
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def heat_layer(path: str, mtime: int, categories: tuple, sources: tuple, years: tuple, hours: tuple | None) -> heat.HeatPayload | None:
-    """The heat layer of the filtered incidents (never larger than the heat budget)."""
+def heat_density(path: str, mtime: int, categories: tuple, sources: tuple, years: tuple, hours: tuple | None,
+                 outline_path: str, outline_mtime: int):
+    """Density of the filtered incidents by category and year, masked to the subdistrict outline of the basemap
+    (the shipped area's box when the basemap has none), and that area: ``(cube, area)``, or None with no incidents."""
     inc = load_incidents(path, mtime)
     if inc is None or len(inc) == 0:
         return None
-    return heat.heat_payload(inc, categories=list(categories) or None, sources=list(sources) or None,
-                             start=years[0], end=years[1], hours=list(hours) if hours is not None else None)
+    area = basemaps.subdistrict_outline(Path(outline_path))
+    if area is None:
+        import shapely
+
+        area = shapely.box(*settings.shahe_bounds)
+    cube = density.density_cube(inc, area, categories=list(categories) or None, sources=list(sources) or None,
+                                start=years[0], end=years[1], hours=list(hours) if hours is not None else None)
+    return cube, area
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

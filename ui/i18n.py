@@ -296,6 +296,9 @@ TEXTS.update({
     "heat_night": ("只看夜间（20:00–06:00）", "Night only (20:00–06:00)"),
     "heat_note": ("警情为合成演示数据", "incidents are synthetic demo data"),
     "heat_caption": ("热力图：{n} 起警情，{kind}，发送 {kb:.0f} KB（合成数据）", "Heat layer: {n} incidents, {kind}, {kb:.0f} KB sent (synthetic data)"),
+    "heat_density_caption": ("热力图：{n} 起警情的核密度（{cell} 米网格，半径 {r} 米），只画街道范围内；在地图右下角切换年份和类别，地图不重载；发送 {kb:.0f} KB（合成数据）",
+                             "Heat layer: kernel density of {n} incidents ({cell} m grid, {r} m radius), drawn inside the subdistrict only; "
+                             "switch year and category at the map's lower right without reloading the map; {kb:.0f} KB sent (synthetic data)"),
     "heat_points": ("逐点显示", "as points"),
     "heat_grid": ("按 {cell} 米网格汇总", "summed on a {cell} m grid"),
     "select_help": ("也可以直接点击地图上的小区。", "Or click an estate on the map."),

@@ -11,7 +11,7 @@ import numpy as np
 from folium.plugins import Draw
 
 from geo import crs as _crs
-from geo.maps import controls, mapview
+from geo.maps import controls, heat_layer, mapview
 from ui import data
 from ui.i18n import lang, t
 from ui.sidebar import Filters
@@ -76,6 +76,14 @@ def build(estates: gpd.GeoDataFrame, inputs: MapInputs, rule: data.Rule, **kwarg
                              **kwargs)
 
 
+def heat_grid(heat, basemap: str) -> dict | None:
+    """The heat layer's payload for the map (in the basemap's datum and the page's language) from ``(cube, area)``
+    of :func:`ui.data.heat_density`; None when no incident passed the filters."""
+    if heat is None or not heat[0].n_incidents:
+        return None
+    return heat_layer.heat_payload(heat[0], heat[1], datum="gcj02" if basemap == "amap" else "wgs84", lang=lang())
+
+
 def coverage_map(
     cov: data.Coverage,
     routes: gpd.GeoDataFrame,
@@ -94,10 +102,12 @@ def coverage_map(
     ``routes_text`` is the GeoJSON of ``routes``: it keys the cached bands.
     ``extra_lines`` (WGS-84) are drawn as a draft, shifted to GCJ-02 on the AMap basemap.
     ``extra_layers`` (folium layers already in the basemap's datum) are added as they are.
+    ``heat`` is a payload of :func:`heat_grid`: the density layer with its year slider and category menu,
+    which switch in the browser without rebuilding the map.
     """
     inputs = map_inputs(cov, routes, shown["estate_id"], filters.rule, routes_text=routes_text)
     notes = []
-    if heat is not None and heat.n_incidents:
+    if heat:
         notes.append(t("heat_note"))
     extra = []
     if extra_lines:
@@ -110,7 +120,7 @@ def coverage_map(
         extra.append(group)
     extra += list(extra_layers or [])  # before the layer control, which must be declared after every layer it names
     m = build(
-        _estates_for_map(cov, shown), inputs, filters.rule, heat=heat.data if heat is not None and heat.n_incidents else None,
+        _estates_for_map(cov, shown), inputs, filters.rule, heat_grid=heat or None,
         hotspots=hotspot_cells, basemap=filters.basemap, show_bands=filters.show_bands,
         tianditu_key=filters.tianditu_key or None, notes=notes, extra_layers=extra, lang=lang(),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -9,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from geo import crs as _crs
+from geo.incidents import density
 from geo.incidents.taxonomy import CATEGORY_NAMES, SOURCE_NAMES, SOURCES
 from geo.incidents.times import NIGHT_HOURS
 from ui import auth, data, downloads, maps, state, tables
@@ -66,19 +68,22 @@ def render(ctx: Context) -> None:
     shown = ctx.shown
     heat_on, hot_on, cats, srcs, years, hours = _heat_filters(ctx)
     inc_key = (str(ctx.incidents_path), ctx.incidents_mtime)
-    heat = data.heat_layer(*inc_key, cats, srcs, years, hours) if heat_on and ctx.incidents is not None else None
+    outline = data.path_of("basemap.geojson")
+    heat = (data.heat_density(*inc_key, cats, srcs, years, hours, str(outline), data.mtime_ns(outline))
+            if heat_on and ctx.incidents is not None else None)
     cells, note = data.hotspot_layer(*inc_key, cats, srcs, years, hours) if hot_on and ctx.incidents is not None else (None, "")
     if note:
         st.warning(note)
+    grid = maps.heat_grid(heat, ctx.filters.basemap)
     if heat is not None:
-        kind = t("heat_points") if heat.kind == "points" else t("heat_grid", cell=f"{heat.cell_size_m:g}")
-        st.caption(t("heat_caption", n=heat.n_incidents, kind=kind, kb=heat.bytes / 1000))
+        kb = len(json.dumps(grid, ensure_ascii=False, separators=(",", ":")).encode("utf-8")) / 1000 if grid else 0.0
+        st.caption(t("heat_density_caption", n=heat[0].n_incidents, cell=f"{heat[0].grid.cell_m:g}", r=f"{density.BANDWIDTH_M:g}", kb=kb))
     f = ctx.filters
     key = maps.digest("planner", ctx.routes_text, ctx.estates_mtime, f, tuple(shown["estate_id"]), inc_key if (heat or cells is not None) else None,
                       cats, srcs, years, hours, heat_on, hot_on, st.session_state.get(state.CLICK_GEN, 0), tracks_ui.store_key(),
                       auth.is_editor())
     layers = [g for g in (tracks_ui.presence_layer(f.basemap), tracks_ui.raw_layer(f.basemap)) if g is not None]
-    m = maps.coverage_map(ctx.cov, ctx.routes, shown, f, routes_text=ctx.routes_text, heat=heat, hotspot_cells=cells, extra_layers=layers)
+    m = maps.coverage_map(ctx.cov, ctx.routes, shown, f, routes_text=ctx.routes_text, heat=grid, hotspot_cells=cells, extra_layers=layers)
     out = maps.show(m, key=f"planner_map_{key}", returned=["last_object_clicked"])
     _apply_click(out.get("last_object_clicked"), shown, f.basemap)
 

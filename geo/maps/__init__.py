@@ -1,1 +1,1 @@
-"""Maps: ``basemaps`` (the choices), ``mapview`` (folium maps), ``labels`` (colours, labels and popups), ``offline`` (local assets) and ``export`` (self-contained HTML)."""
+"""Maps: ``basemaps`` (the choices), ``mapview`` (folium maps), ``labels`` (colours, labels and popups), ``offline`` (local assets), ``export`` (self-contained HTML), ``heat_layer`` (the density heat layer) and ``estate_marks`` (estate labels and groups)."""

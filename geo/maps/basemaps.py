@@ -6,7 +6,10 @@ choices without importing folium.
 
 from __future__ import annotations
 
-__all__ = ["BASEMAPS", "ONLINE_BASEMAPS"]
+import json
+from pathlib import Path
+
+__all__ = ["BASEMAPS", "ONLINE_BASEMAPS", "read_geojson", "select_features", "subdistrict_outline"]
 
 #: Online basemaps: name -> (tile URL templates, attribution, subdomains, datum of the tiles).
 ONLINE_BASEMAPS: dict[str, dict] = {
@@ -41,3 +44,49 @@ ONLINE_BASEMAPS: dict[str, dict] = {
     },
 }
 BASEMAPS = ("offline", *ONLINE_BASEMAPS)
+
+
+def read_geojson(path: Path) -> dict | None:
+    """A GeoJSON FeatureCollection as a dict, or None when the file is missing or not one."""
+    try:
+        with open(path, encoding="utf-8-sig") as fh:
+            doc = json.load(fh)
+    except (OSError, ValueError):
+        return None
+    return doc if isinstance(doc, dict) and isinstance(doc.get("features"), list) else None
+
+
+def select_features(doc: dict | None, *, kinds: set[str] | None = None, key: str = "kind", geom_types: set[str]) -> list[dict]:
+    """The features of ``doc`` with a geometry of ``geom_types`` and (when given) ``properties[key]`` in ``kinds``."""
+    out = []
+    for feat in (doc or {}).get("features", []):
+        if not isinstance(feat, dict) or not isinstance(feat.get("geometry"), dict):
+            continue
+        props = feat.get("properties") or {}
+        if kinds is not None and props.get(key) not in kinds:
+            continue
+        if feat["geometry"].get("type") not in geom_types:
+            continue
+        out.append(feat)
+    return out
+
+
+def subdistrict_outline(path: Path):
+    """The subdistrict outline (``kind: outline`` polygons of the basemap file) as one WGS-84 geometry, or None.
+
+    A file that declares ``"datum": "gcj02"`` (or BD-09) is converted to WGS-84 first.
+    """
+    import shapely
+
+    from geo import crs as _crs
+
+    doc = read_geojson(path)
+    feats = select_features(doc, kinds={"outline"}, geom_types={"Polygon", "MultiPolygon"})
+    if not feats:
+        return None
+    geoms = [shapely.geometry.shape(f["geometry"]) for f in feats]
+    src = str(doc.get("datum") or "wgs84")
+    if _crs.normalize_datum(src) != "wgs84":
+        geoms = list(_crs.convert_geometries(geoms, src=src, dst="wgs84"))
+    area = shapely.union_all(geoms)
+    return None if area.is_empty else area

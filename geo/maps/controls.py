@@ -1,5 +1,5 @@
 """Leaflet behaviours and controls added to the project's maps: focus without scrolling, fitting bounds,
-a metric-only scale bar, Leaflet.draw in Chinese, and the attribution line."""
+a metric-only scale bar, Leaflet.draw in Chinese, the attribution line, and the measure and full-screen tools."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from jinja2 import Template
 from geo.maps import texts
 from geo.maps.labels import safe_text
 
-__all__ = ["Attribution", "DrawLocale", "FitBounds", "FocusWithoutScroll", "MetricScale"]
+__all__ = ["Attribution", "DrawLocale", "FitBounds", "FocusWithoutScroll", "MetricScale", "add_tools"]
 
 
 class FocusWithoutScroll(MacroElement):
@@ -134,3 +134,15 @@ class Attribution(MacroElement):
         super().__init__()
         self._name = "Attribution"
         self.text = safe_text(text)
+
+
+def add_tools(m, lang: str = "zh") -> None:
+    """Add the measure tool (metres and square metres, hectares for large areas; no feet, miles or acres) and the
+    full-screen button to ``m``, labelled in ``lang`` only. Their scripts are vendored (see :mod:`geo.maps.offline`)."""
+    from folium.plugins import Fullscreen, MeasureControl
+
+    texts.check_lang(lang)
+    MeasureControl(position="topleft", primary_length_unit="meters", secondary_length_unit="kilometers",
+                   primary_area_unit="sqmeters", secondary_area_unit="hectares", localization="cn" if lang == "zh" else "en",
+                   ).add_to(m)
+    Fullscreen(position="topleft", title=texts.text("fullscreen", lang), title_cancel=texts.text("fullscreen_exit", lang)).add_to(m)

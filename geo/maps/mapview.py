@@ -18,7 +18,6 @@ Pass the result through :func:`geo.offline.localize_map` (or
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -34,8 +33,10 @@ from geo import crs as _crs
 from geo import settings
 from geo._validate import is_blank
 from geo.maps import texts
-from geo.maps.basemaps import BASEMAPS, ONLINE_BASEMAPS
-from geo.maps.controls import Attribution, FitBounds, FocusWithoutScroll, MetricScale
+from geo.maps.basemaps import BASEMAPS, ONLINE_BASEMAPS, read_geojson, select_features
+from geo.maps.controls import Attribution, FitBounds, FocusWithoutScroll, MetricScale, add_tools
+from geo.maps.estate_marks import EstateMarks
+from geo.maps.heat_layer import HeatGridLayer
 from geo.maps.labels import (
     ORG_STYLE,
     OTHER_ORG,
@@ -54,6 +55,8 @@ from geo.report import is_approximate_position
 
 OFFLINE_ATTRIBUTION = texts.text("attribution", "zh")
 BACKGROUND_COLOUR = "#f3f1ea"
+#: Leaflet pane of the offline basemap (below the heat layer and the data).
+BASEMAP_PANE = "basemap"
 
 _CSS = """
 <style>
@@ -71,6 +74,7 @@ _CSS = """
 .map-popup table { border-collapse: collapse; font-size: 12px; }
 .map-popup th { text-align: left; padding-right: 8px; color: #555; font-weight: normal; white-space: nowrap; vertical-align: top; }
 .map-popup td { vertical-align: top; }
+.leaflet-overlay-pane > svg { pointer-events: none; }
 </style>
 """
 
@@ -188,6 +192,7 @@ def _legend_html(
                     f'<span class="bx" style="border-color:#1976d2;background:rgba(25,118,210,0.35)"></span>{safe_text(tx("cold", lang))}'
                     f' <small>{safe_text(tx("layer_hotspots", lang))}</small>',
         "heat": f'<span class="ramp"></span>{safe_text(tx("heat_scale", lang))}',
+        "heat_grid": '<div class="heat-legend"></div>',  # filled in the browser for the year and category shown
     }
     for layer in layers:
         if layer in swatches:
@@ -209,29 +214,6 @@ def _display(gdf: gpd.GeoDataFrame | None, datum: str) -> gpd.GeoDataFrame | Non
     return out
 
 
-def _read_geojson(path: Path) -> dict | None:
-    try:
-        with open(path, encoding="utf-8-sig") as fh:
-            doc = json.load(fh)
-    except (OSError, ValueError):
-        return None
-    return doc if isinstance(doc, dict) and isinstance(doc.get("features"), list) else None
-
-
-def _features(doc: dict | None, *, kinds: set[str] | None = None, key: str = "kind", geom_types: set[str]) -> list[dict]:
-    out = []
-    for feat in (doc or {}).get("features", []):
-        if not isinstance(feat, dict) or not isinstance(feat.get("geometry"), dict):
-            continue
-        props = feat.get("properties") or {}
-        if kinds is not None and props.get(key) not in kinds:
-            continue
-        if feat["geometry"].get("type") not in geom_types:
-            continue
-        out.append(feat)
-    return out
-
-
 def _to_gdf(features: list[dict], props: Sequence[str], *, src_datum: str = "wgs84") -> gpd.GeoDataFrame:
     """Features as a WGS-84 frame; a file declared GCJ-02 or BD-09 is converted first."""
     geoms = [shapely.geometry.shape(f["geometry"]) for f in features]
@@ -244,29 +226,32 @@ def _to_gdf(features: list[dict], props: Sequence[str], *, src_datum: str = "wgs
 def _add_offline_basemap(m: folium.Map, *, basemap_path: Path, gazetteer_path: Path, datum: str, lang: str = "zh") -> list[str]:
     """Draw the project's own basemap layers; return notes for the legend."""
     notes = []
-    doc = _read_geojson(basemap_path)
+    doc = read_geojson(basemap_path)
     group = folium.FeatureGroup(name=texts.text("layer_basemap", lang), control=True, show=True)
+    # Its own pane below the overlay pane, so the heat layer's canvas (pane 350) lies between the basemap and the data.
+    folium.map.CustomPane(BASEMAP_PANE, z_index=250, pointer_events=True).add_to(m)
     if doc is not None:
         src = str(doc.get("datum") or "wgs84")
-        outline = _features(doc, kinds={"outline"}, geom_types={"Polygon", "MultiPolygon"})
-        water = _features(doc, kinds={"water"}, geom_types={"Polygon", "MultiPolygon"})
-        rivers = _features(doc, kinds={"river"}, geom_types={"LineString", "MultiLineString"})
-        labels = _features(doc, kinds={"label"}, geom_types={"Point"})
+        outline = select_features(doc, kinds={"outline"}, geom_types={"Polygon", "MultiPolygon"})
+        water = select_features(doc, kinds={"water"}, geom_types={"Polygon", "MultiPolygon"})
+        rivers = select_features(doc, kinds={"river"}, geom_types={"LineString", "MultiLineString"})
+        labels = select_features(doc, kinds={"label"}, geom_types={"Point"})
         if outline:
             gdf = _display(_to_gdf(outline, ["name"], src_datum=src), datum)
             folium.GeoJson(
                 gdf.__geo_interface__, name="outline",
                 style_function=lambda _f: {"color": "#8c8577", "weight": 2, "dashArray": "6 4", "fill": True,
                                            "fillColor": "#fbfaf6", "fillOpacity": 0.7},
-                tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False), interactive=False,
+                tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False), interactive=False, pane=BASEMAP_PANE,
             ).add_to(group)
         if water:
             gdf = _display(_to_gdf(water, ["name"], src_datum=src), datum)
             folium.GeoJson(gdf.__geo_interface__, style_function=lambda _f: {"color": "#8fb8d8", "weight": 1, "fillColor": "#b7d4ea",
-                                                                             "fillOpacity": 0.9}).add_to(group)
+                                                                             "fillOpacity": 0.9}, pane=BASEMAP_PANE).add_to(group)
         if rivers:
             gdf = _display(_to_gdf(rivers, ["name"], src_datum=src), datum)
-            folium.GeoJson(gdf.__geo_interface__, style_function=lambda _f: {"color": "#8fb8d8", "weight": 4, "opacity": 0.9}).add_to(group)
+            folium.GeoJson(gdf.__geo_interface__, style_function=lambda _f: {"color": "#8fb8d8", "weight": 4, "opacity": 0.9},
+                            pane=BASEMAP_PANE).add_to(group)
         for feat in labels:
             lon, lat = feat["geometry"]["coordinates"][:2]
             lon, lat = _crs.convert(lon, lat, src=src, dst=datum)
@@ -277,8 +262,8 @@ def _add_offline_basemap(m: folium.Map, *, basemap_path: Path, gazetteer_path: P
             ).add_to(group)
         if doc.get("synthetic") or doc.get("approximate"):
             notes.append(texts.text("note_basemap", lang))
-    gaz = _read_geojson(gazetteer_path)
-    roads = _features(gaz, geom_types={"LineString", "MultiLineString"})
+    gaz = read_geojson(gazetteer_path)
+    roads = select_features(gaz, geom_types={"LineString", "MultiLineString"})
     roads = [f for f in roads if (f.get("properties") or {}).get("road")]
     if roads:
         gdf = _display(_to_gdf(roads, ["road"], src_datum=str(gaz.get("datum") or "wgs84")), datum)
@@ -286,7 +271,7 @@ def _add_offline_basemap(m: folium.Map, *, basemap_path: Path, gazetteer_path: P
             gdf.__geo_interface__, name="roads",
             style_function=lambda _f: {"color": "#c9c2b3", "weight": 5, "opacity": 0.9, "lineCap": "round"},
             highlight_function=lambda _f: {"color": "#a39a86"},
-            tooltip=folium.GeoJsonTooltip(fields=["road"], labels=False),
+            tooltip=folium.GeoJsonTooltip(fields=["road"], labels=False), pane=BASEMAP_PANE,
         ).add_to(group)
     group.add_to(m)
     return notes
@@ -309,6 +294,7 @@ def build_map(
     *,
     extensions: gpd.GeoDataFrame | None = None,
     heat: Sequence[Sequence[float]] | None = None,
+    heat_grid: dict | None = None,
     hotspots: gpd.GeoDataFrame | None = None,
     bands: gpd.GeoDataFrame | None = None,
     basemap: str = "offline",
@@ -321,6 +307,8 @@ def build_map(
     radius_m: float | None = None,
     extra_layers: Sequence[folium.FeatureGroup] = (),
     lang: str = "zh",
+    labels: bool = True,
+    tools: bool = True,
 ) -> folium.Map:
     """Build the coverage map.
 
@@ -336,7 +324,10 @@ def build_map(
         Proposed route extensions (lines); drawn dashed. Optional columns
         ``team_id, team, org_type, estate_id, name, length_m``.
     heat
-        Incident points as ``[lat, lon, weight]`` in WGS-84 for a heat layer.
+        Incident points as ``[lat, lon, weight]`` in WGS-84 for a blurred heat layer.
+    heat_grid
+        A density heat layer from :func:`geo.maps.heat_layer.heat_payload` (made for this map's datum): cells
+        masked to the subdistrict, a year slider and category menu in the map, its scale in the legend.
     hotspots
         Hot-spot cells (polygons, WGS-84); a ``category`` column of
         ``hot``/``cold`` (or a signed ``z``/``gi_z``) sets the colour. The tooltip shows
@@ -367,6 +358,11 @@ def build_map(
     lang
         ``"zh"`` (default) or ``"en"``: every label, popup, layer name,
         legend line and the scale bar (metric only) in that one language.
+    labels
+        Id and name labels on the estates that never overlap, and estates at one spot grouped into one
+        symbol with a count (:mod:`geo.maps.estate_marks`).
+    tools
+        The measure tool and the full-screen button.
 
     Returns
     -------
@@ -478,6 +474,10 @@ def build_map(
         HeatMap(pts.tolist(), radius=22, blur=18, min_opacity=0.3).add_to(group)
         group.add_to(m)
 
+    if heat_grid:
+        HeatGridLayer(heat_grid, name=tx("layer_heat", lang)).add_to(m)
+        legend_layers.append("heat_grid")
+
     org_types: list[str] = []
     team_names: dict[str, str] = {}
     if rts is not None and len(rts):
@@ -512,6 +512,7 @@ def build_map(
     has_status = est is not None and "status" in est.columns and est["status"].notna().any()
     if est is not None and len(est):
         group = folium.FeatureGroup(name=tx("layer_estates", lang), show=True)
+        marks = []
         for _, row in est.iterrows():
             status = row.get("status") if has_status else None
             status = None if is_blank(status) else str(status)
@@ -526,15 +527,21 @@ def build_map(
                                style_function=lambda _f, c=colour: {"color": c, "weight": 2, "fillColor": c, "fillOpacity": 0.2}).add_to(group)
                 geom = geom.representative_point()
             size, ring = STATUS_SHAPE.get(status or "", (7, None))
+            halo = None
             if ring is not None:  # a halo that makes gaps and coverable estates stand out (not clickable)
-                folium.CircleMarker([geom.y, geom.x], radius=size + 6, color=colour, weight=3, dash_array=ring or None, fill=True,
+                halo = folium.CircleMarker([geom.y, geom.x], radius=size + 6, color=colour, weight=3, dash_array=ring or None, fill=True,
                                     fill_color=colour, fill_opacity=0.15, interactive=False, class_name="estate-halo").add_to(group)
-            folium.CircleMarker(
+            marker = folium.CircleMarker(
                 [geom.y, geom.x], radius=size, color="#ffffff", weight=2, fill=True, fill_color=colour, fill_opacity=0.95,
                 class_name=f"estate-marker estate-{status or 'unknown'}",
                 popup=folium.Popup(popup, max_width=380), tooltip=folium.Tooltip(tip),
             ).add_to(group)
+            marks.append({"marker": marker, "halo": halo, "status": status or "", "name": row.get("name", ""),
+                          "label": f"{row.get('estate_id', '')} {row.get('name', '')}".strip()})
         group.add_to(m)
+        if labels and marks:
+            colours = {k: status_label(k, radius_m, lang)[1] for k in ("covered", "coverable", "gap")} | {"unknown": UNKNOWN_STATUS[2]}
+            m.add_child(EstateMarks(group, marks, colours=colours, radius_px={k: v[0] for k, v in STATUS_SHAPE.items()}, lang=lang))
         if any(is_approximate_position(r.get("geocode_quality"), r.get("synthetic")) for _, r in est.iterrows()):
             legend_notes.append(tx("note_estates", lang))
     if rts is not None and len(rts) and "synthetic" in rts.columns and rts["synthetic"].astype(str).str.lower().isin({"true", "1"}).any():
@@ -548,6 +555,8 @@ def build_map(
     m.add_child(_Legend(_legend_html(statuses, org_types, notes=legend_notes, has_status=bool(has_status), radius_m=radius_m,
                                     lang=lang, layers=legend_layers)))
     m.add_child(MetricScale())
+    if tools:
+        add_tools(m, lang)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     m.add_child(FocusWithoutScroll())
     if frames:

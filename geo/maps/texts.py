@@ -64,6 +64,17 @@ TEXTS: dict[str, tuple[str, str]] = {
     "note_amap": ("高德底图为GCJ-02，叠加图层已转换显示", "AMap tiles are GCJ-02; overlays are shifted to match"),
     "attribution": ("底图：本项目自绘（近似，非测绘数据）", "Basemap drawn by the project (approximate, not survey data)"),
     "labels_layer": ("注记", "labels"),
+    "heat_title": ("警情密度", "Incident density"),
+    "heat_unit": ("起/平方公里·年（核密度，半径300米）", "per km² per year (kernel density, 300 m radius)"),
+    "heat_top_note": ("最深色：高于全部网格的第95百分位", "darkest: at or above the 95th percentile of cells"),
+    "heat_all_years": ("全部年份（年均）", "all years (yearly mean)"),
+    "heat_all_categories": ("全部类别", "all categories"),
+    "heat_period": ("年份：", "Year: "),
+    "heat_category": ("类别：", "Category: "),
+    "fullscreen": ("全屏显示", "Full screen"),
+    "fullscreen_exit": ("退出全屏", "Exit full screen"),
+    "group_same": ("{name}（{n}处）", "{name} ({n} sites)"),
+    "group_mixed": ("{label} 等{n}处", "{label} and {more} more"),
 }
 
 ORG_LABELS: dict[str, tuple[str, str]] = {

@@ -194,14 +194,13 @@ class TestFilters:
         _run(at)
         inc = incidents.load_incidents(data_dir / "incidents.csv")
         hour = (inc.time_s // 3600) % 24
-        west, south, east, north = settings.heat_bounds or settings.shahe_bounds
-        inside = (inc.lon >= west) & (inc.lon <= east) & (inc.lat >= south) & (inc.lat <= north)
+        located = np.isfinite(inc.lon) & np.isfinite(inc.lat)
         night = (hour >= 20) | (hour < 6)
-        want = int((inside & night & (inc.category == incidents.CATEGORY_NAMES.index("盗窃"))).sum())
+        want = int((located & night & (inc.category == incidents.CATEGORY_NAMES.index("盗窃"))).sum())
         captions = [c.value for c in at.caption if c.value.startswith("热力图")]
         assert captions and f"{want} 起警情" in captions[0]
         kb = float(captions[0].split("发送 ")[1].split(" KB")[0])
-        assert kb * 1000 <= settings.heat_budget_bytes + 500
+        assert 1 <= kb <= 200  # every year and category as density classes per cell, never the raw incidents
 
     def test_estate_detail_escapes_names(self, data_dir):
         path = data_dir / "patrol_routes.geojson"

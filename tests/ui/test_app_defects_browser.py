@@ -115,7 +115,7 @@ def _spread(frame) -> tuple[float, float, float, float]:
     """Width and height of the box around the estate markers, and the map's width and height (CSS pixels)."""
     return frame.locator(".leaflet-container").evaluate(
         """c => { const r = c.getBoundingClientRect();
-                 const boxes = [...c.querySelectorAll('path.estate-marker')].map(p => p.getBoundingClientRect());
+                 const boxes = [...c.querySelectorAll('path.estate-marker')].map(p => p.getBoundingClientRect()).filter(b => b.width > 0);  // grouped markers are hidden
                  const xs = boxes.flatMap(b => [b.left, b.right]), ys = boxes.flatMap(b => [b.top, b.bottom]);
                  return [Math.max(...xs) - Math.min(...xs), Math.max(...ys) - Math.min(...ys), r.width, r.height]; }""")
 
