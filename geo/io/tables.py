@@ -362,20 +362,24 @@ def csv_frames(path: Source | Input, names: list[str], *, encoding: str, chunksi
 
     Raises
     ------
-    pandas.errors.ParserError, pandas.errors.ParserWarning, UnicodeDecodeError
-        While iterating, when a row has more cells than ``names`` or the text
-        cannot be decoded; :func:`iter_records` then reads the file and says
-        which row, with the rules of the one table reader.
+    pandas.errors.ParserError, UnicodeDecodeError
+        While iterating, when a row has cells beyond ``names`` that are not
+        blank or the text cannot be decoded; :func:`iter_records` then reads
+        the file and says which row, with the rules of the one table reader.
     """
     path = as_input(path)
     with io_.TextIOWrapper(path.open(), encoding=encoding, newline="") as fh:
         delimiter = csv_delimiter(fh.readline())
     source = path.path if path.path is not None else io_.BytesIO(path.data)
+    # Two spare columns catch cells beyond the header: pandas checks the number
+    # of cells on every row but the first of each chunk, which it cuts to the
+    # columns it knows without a word.
+    spare = [f"{_SPARE}{k}" for k in range(_SPARE_COLUMNS)]
     reader = pd.read_csv(
         source,
         sep=delimiter,
         header=0,
-        names=names,
+        names=[*names, *spare],
         index_col=False,
         dtype=str,
         keep_default_na=False,
@@ -384,6 +388,7 @@ def csv_frames(path: Source | Input, names: list[str], *, encoding: str, chunksi
         encoding=encoding,
         chunksize=chunksize,
     )
+    row = 2
     with reader:
         while True:
             with warnings.catch_warnings():
@@ -392,7 +397,19 @@ def csv_frames(path: Source | Input, names: list[str], *, encoding: str, chunksi
                     chunk = next(reader)
                 except StopIteration:
                     return
-            yield chunk
+                except pd.errors.ParserWarning as exc:
+                    raise pd.errors.ParserError(str(exc)) from exc
+            extra = chunk[spare].to_numpy(dtype=object)
+            for k, j in zip(*np.nonzero(~pd.isna(extra)), strict=True):
+                if not is_blank(extra[k, j]):
+                    msg = f"row {row + k} has cells beyond the header"
+                    raise pd.errors.ParserError(msg)
+            row += len(chunk)
+            yield chunk.drop(columns=spare)
+
+
+_SPARE = "\x00spare "
+_SPARE_COLUMNS = 2
 
 
 def _csv_rows(path: Input, encoding: str) -> Iterator[tuple]:
