@@ -143,10 +143,10 @@ def resolve_columns(headers: Iterable[str], mapping: dict[str, str] | None = Non
 def _iter_chunks(path: Input, chunksize: int, *, bulk_csv: bool = True) -> tuple[list[str], Iterator[pd.DataFrame]]:
     """Return the headers and an iterator of object DataFrames of at most ``chunksize`` rows.
 
-    A CSV file is read by pandas' C reader (:func:`geo.io.tables.csv_frames`)
-    when ``bulk_csv``; it raises on what the one table reader words (a row
-    with more cells than the header, undecodable text), and the import then
-    reads the file again with ``bulk_csv=False``. Otherwise rows come from
+    A CSV file is read by Arrow's reader (:func:`geo.io.tables.csv_frames`)
+    when ``bulk_csv``; it raises on a row that is not regular (more or fewer
+    cells than the header, an empty line, undecodable text), and the import
+    then reads the file again with ``bulk_csv=False``. Otherwise rows come from
     :func:`geo.io.tables.iter_records` (XLSX cells raw, so Excel dates stay
     dates; empty CSV cells None). ``chunk.attrs["text_only"]`` is True when
     every cell is text or missing.
@@ -469,8 +469,8 @@ def import_incidents(
 
         try:
             result = run(chunks)
-        except (pd.errors.ParserError, pd.errors.ParserWarning, UnicodeDecodeError):
-            # pandas' reader stopped on a row the one table reader words: read the file again with it.
+        except pd.errors.ParserError:
+            # Arrow's reader stopped on a row that is not regular: read the file again with the one table reader, which words it.
             result = run(_iter_chunks(path, chunksize, bulk_csv=False)[1])
     result.store_total = store_total + result.imported
     return result

@@ -214,3 +214,40 @@ class TestStructure:
         res, _ = import_to(tmp_path, src, "s", source="110")
         assert (res.read, res.empty, res.imported) == (4, 2, 1)
         assert res.rejects[0][0] == 5
+
+
+class TestBulkReader:
+    """geo.io.tables.csv_frames reads regular tables like iter_records and stops on anything else."""
+
+    def test_regular_table_reads_like_the_table_reader(self, tmp_path):
+        from geo.io.tables import csv_frames, iter_records
+
+        src = tmp_path / "export.csv"
+        write_export(src, 500, seed=3)
+        with open(src, "a", encoding="utf-8", newline="") as fh:
+            fh.write('"a, quoted ""cell""",x,,,,,,,"two\nlines",,true\r\n')
+        encoding, records = iter_records(src, raw=True)
+        header, *rows = list(records)
+        frames = list(csv_frames(src, list(header), encoding=encoding, chunksize=120))
+        assert [len(f) for f in frames] == [120, 120, 120, 120, 21]
+        got = [tuple(r) for f in frames for r in f.itertuples(index=False)]
+        assert got == [tuple(None if v == "" else v for v in r) for r in rows]
+
+    @pytest.mark.parametrize(
+        "tail", ["B,1,2,3,4,5\n", "B,1,2\n", "B,1,2,3,4,\n"], ids=["extra cell", "short row", "blank extra cell"]
+    )
+    def test_irregular_rows_stop_it(self, tmp_path, tail):
+        from geo.io.tables import csv_frames
+
+        src = tmp_path / "x.csv"
+        src.write_text("a,b,c,d,e\n" + "A,1,2,3,4\n" * 30 + tail + "A,1,2,3,4\n" * 30, encoding="utf-8")
+        with pytest.raises(pd.errors.ParserError):
+            list(csv_frames(src, list("abcde"), encoding="utf-8", chunksize=10))
+
+    def test_empty_lines_are_rows_of_missing_cells(self, tmp_path):
+        from geo.io.tables import csv_frames
+
+        src = tmp_path / "x.csv"
+        src.write_text("a,b,c\nA,1,2\n\nB,3,4\n\n", encoding="utf-8")
+        (frame,) = csv_frames(src, list("abc"), encoding="utf-8", chunksize=10)
+        assert frame.to_numpy().tolist() == [["A", "1", "2"], [None] * 3, ["B", "3", "4"], [None] * 3]
