@@ -114,12 +114,12 @@ def _spread(inverse: np.ndarray, uniques: list, call: Callable, errors) -> tuple
 def guard_texts(values: np.ndarray) -> np.ndarray:
     """:func:`geo.io.writers.guard_cell` of every cell; only cells whose first character could start a formula are looked at."""
     values = np.asarray(values, dtype=object)
-    first = pd.Series(values, dtype=object).str[:1].to_numpy(dtype=object)
-    risky = np.flatnonzero([f in _FORMULA_STARTS for f in first.tolist()])
-    if not len(risky):
+    starts = _FORMULA_STARTS
+    risky = [i for i, v in enumerate(values.tolist()) if v and v[0] in starts]
+    if not risky:
         return values
     out = values.copy()
-    for i in risky.tolist():
+    for i in risky:
         if is_formula_like(out[i]):
             out[i] = f"'{out[i]}"
     return out

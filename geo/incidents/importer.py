@@ -357,7 +357,9 @@ def _write(out: Path, rejects_path: Path, chunks: Iterator[pd.DataFrame], ctx: I
             row = 2
             for chunk in chunks:
                 # Cells come quoted as csv.writer would quote them, so a row is one join.
-                fh.write("".join([",".join(r) + "\r\n" for r in zip(*_process_chunk(chunk, row, ctx, result, rej_writer), strict=True)]))
+                lines = list(map(",".join, zip(*_process_chunk(chunk, row, ctx, result, rej_writer), strict=True)))
+                if lines:
+                    fh.write("\r\n".join(lines) + "\r\n")
                 row += len(chunk)
         if result.rejected:
             rej_tmp.seek(0)

@@ -384,17 +384,23 @@ def csv_frames(path: Source | Input, names: list[str], *, encoding: str, chunksi
                 column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=True, quoted_strings_can_be_null=True, null_values=[""]
             ),
         )
-        buffered: list[pd.DataFrame] = []
+        def frame(table) -> pd.DataFrame:
+            return pd.DataFrame({name: table.column(j).to_numpy(zero_copy_only=False) for j, name in enumerate(names)}, dtype=object)
+
+        buffered, held = [], 0
         for batch in reader:
-            frame = pd.DataFrame({name: batch.column(j).to_numpy(zero_copy_only=False) for j, name in enumerate(names)}, dtype=object)
-            buffered.append(frame)
-            while sum(map(len, buffered)) >= chunksize:
-                whole = pd.concat(buffered, ignore_index=True) if len(buffered) > 1 else buffered[0]
-                yield whole.iloc[:chunksize].reset_index(drop=True)
-                buffered = [whole.iloc[chunksize:].reset_index(drop=True)]
-        rest = [f for f in buffered if len(f)]
-        if rest:
-            yield pd.concat(rest, ignore_index=True)
+            buffered.append(batch)
+            held += batch.num_rows
+            if held < chunksize:
+                continue
+            table = pa.Table.from_batches(buffered)
+            start = 0
+            while held - start >= chunksize:
+                yield frame(table.slice(start, chunksize))
+                start += chunksize
+            buffered, held = table.slice(start).to_batches(), held - start
+        if held:
+            yield frame(pa.Table.from_batches(buffered, schema=reader.schema))
     except (pa.ArrowException, UnicodeDecodeError) as exc:
         msg = f"{path}: {exc}"
         raise pd.errors.ParserError(msg) from exc
