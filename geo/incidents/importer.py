@@ -24,8 +24,18 @@ from geo._outputs import check_output
 from geo._validate import is_blank
 from geo.errors import DataFileError, GeoError, SchemaError
 from geo.incidents import bulk
+from geo.incidents.archive import parquet_frames
 from geo.incidents.checks import HEADER_ALIASES, ImportContext, check_chunk
-from geo.incidents.store import STORE_COLUMNS, check_store_header, ends_with_newline
+from geo.incidents.store import (
+    PARQUET_SUFFIXES,
+    STORE_COLUMNS,
+    check_store_header,
+    ends_with_newline,
+    is_parquet,
+    read_parquet_store,
+    store_batches,
+    store_table,
+)
 from geo.incidents.taxonomy import map_source, parse_label_table
 from geo.io.tables import TABLE_SUFFIXES, Input, Source, as_input, csv_frames, iter_records
 
@@ -151,8 +161,10 @@ def _iter_chunks(path: Input, chunksize: int, *, bulk_csv: bool = True) -> tuple
     dates; empty CSV cells None). ``chunk.attrs["text_only"]`` is True when
     every cell is text or missing.
     """
+    if path.suffix in PARQUET_SUFFIXES:
+        return parquet_frames(path, chunksize)
     if path.suffix not in TABLE_SUFFIXES:
-        msg = f"{path}: unsupported file type {path.suffix!r}; import .csv or .xlsx"
+        msg = f"{path}: unsupported file type {path.suffix!r}; import .csv, .xlsx or .parquet"
         raise DataFileError(msg)
     if path.size() == 0:
         msg = f"{path}: the file is empty; it needs a header row"
@@ -214,7 +226,7 @@ def _header_names(row: tuple) -> list[str]:
 
 
 def _process_chunk(chunk: pd.DataFrame, first_row: int, ctx: ImportContext, result: ImportResult, rejects_out) -> list[list[str]]:
-    """Validate one chunk; return the store's columns as CSV cells (quoted where needed) and write rejects.
+    """Validate one chunk; return the store's columns (lists of text, formulas guarded) and write rejects.
 
     Row numbers count the header as row 1.
     """
@@ -282,17 +294,17 @@ def _process_chunk(chunk: pd.DataFrame, first_row: int, ctx: ImportContext, resu
     address = v["address"][keep]
     address[pd.isna(address)] = ""
     columns = [
-        bulk.csv_quoted(bulk.guard_texts(v["incident_id"][keep])),
+        bulk.guard_texts(v["incident_id"][keep]),
         v["time"][keep],
         v["category"][keep],
         v["subcategory"][keep],
         v["source"][keep],
         bulk.fixed(lon, prec),
         bulk.fixed(lat, prec),
-        bulk.csv_quoted(bulk.guard_texts(address)),
-        bulk.csv_quoted(bulk.guard_texts(v["text"][keep])),
+        bulk.guard_texts(address),
+        bulk.guard_texts(v["text"][keep]),
         synth,
-        bulk.csv_quoted(quality),
+        quality,
     ]
     result.imported += len(keep)
     return [c.tolist() if isinstance(c, np.ndarray) else c for c in columns]
@@ -344,23 +356,11 @@ def _write(out: Path, rejects_path: Path, chunks: Iterator[pd.DataFrame], ctx: I
     result = ImportResult(out=out)
     with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as rej_tmp:
         rej_writer = csv.writer(rej_tmp)
-        with atomic_writer(out, "w", encoding="utf-8", newline="") as fh:
-            if append:
-                with open(out, encoding="utf-8", newline="") as old:
-                    shutil.copyfileobj(old, fh)
-                fh.seek(0, os.SEEK_END)
-                if not ends_with_newline(out):
-                    fh.write("\r\n")
-            else:
-                fh.write("\ufeff")
-                csv.writer(fh).writerow(STORE_COLUMNS)
-            row = 2
-            for chunk in chunks:
-                # Cells come quoted as csv.writer would quote them, so a row is one join.
-                lines = list(map(",".join, zip(*_process_chunk(chunk, row, ctx, result, rej_writer), strict=True)))
-                if lines:
-                    fh.write("\r\n".join(lines) + "\r\n")
-                row += len(chunk)
+        checked = (_process_chunk(chunk, row, ctx, result, rej_writer) for chunk, row in _numbered(chunks))
+        if is_parquet(out):
+            _write_parquet(out, checked, append=append)
+        else:
+            _write_csv(out, checked, append=append)
         if result.rejected:
             rej_tmp.seek(0)
             with atomic_writer(rejects_path, "w", encoding="utf-8-sig", newline="") as rf:
@@ -368,6 +368,52 @@ def _write(out: Path, rejects_path: Path, chunks: Iterator[pd.DataFrame], ctx: I
                 shutil.copyfileobj(rej_tmp, rf)
             result.rejects_path = rejects_path
     return result
+
+
+def _numbered(chunks: Iterator[pd.DataFrame]) -> Iterator[tuple[pd.DataFrame, int]]:
+    """Each chunk with the file row number of its first row (the header is row 1)."""
+    row = 2
+    for chunk in chunks:
+        yield chunk, row
+        row += len(chunk)
+
+
+def _write_csv(out: Path, checked: Iterator[list], *, append: bool) -> None:
+    with atomic_writer(out, "w", encoding="utf-8", newline="") as fh:
+        if append:
+            with open(out, encoding="utf-8", newline="") as old:
+                shutil.copyfileobj(old, fh)
+            fh.seek(0, os.SEEK_END)
+            if not ends_with_newline(out):
+                fh.write("\r\n")
+        else:
+            fh.write("\ufeff")
+            csv.writer(fh).writerow(STORE_COLUMNS)
+        for columns in checked:
+            # Free-text cells quoted as csv.writer would quote them, so a row is one join.
+            for j in _FREE_TEXT:
+                columns[j] = bulk.csv_quoted(np.asarray(columns[j], dtype=object)).tolist()
+            lines = list(map(",".join, zip(*columns, strict=True)))
+            if lines:
+                fh.write("\r\n".join(lines) + "\r\n")
+
+
+#: Store columns that may hold any text (ids, addresses, descriptions, geocoder notes).
+_FREE_TEXT = tuple(STORE_COLUMNS.index(c) for c in ("incident_id", "address", "text", "x_geocode_quality"))
+
+
+def _write_parquet(out: Path, checked: Iterator[list], *, append: bool) -> None:
+    import pyarrow.parquet as pq
+
+    tables = (store_table(dict(zip(STORE_COLUMNS, columns, strict=True))) for columns in checked)
+    first = next(tables, None) or store_table({c: [] for c in STORE_COLUMNS})
+    with atomic_writer(out, "wb") as fh, pq.ParquetWriter(fh, first.schema, compression="zstd") as writer:
+        if append:
+            for batch in store_batches(out):
+                writer.write_batch(batch)
+        writer.write_table(first)
+        for table in tables:
+            writer.write_table(table)
 
 
 def import_incidents(
@@ -460,8 +506,11 @@ def import_incidents(
         existing: set[str] = set()
         store_total = 0
         if out.exists() and out.stat().st_size > 0:
-            check_store_header(out)
-            ids = pd.read_csv(out, encoding="utf-8-sig", usecols=["incident_id"], dtype=str, keep_default_na=False)["incident_id"]
+            if is_parquet(out):
+                ids = read_parquet_store(out, columns=["incident_id"])["incident_id"]
+            else:
+                check_store_header(out)
+                ids = pd.read_csv(out, encoding="utf-8-sig", usecols=["incident_id"], dtype=str, keep_default_na=False)["incident_id"]
             existing = set(ids)
             store_total = len(ids)
 
