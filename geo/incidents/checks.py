@@ -162,8 +162,7 @@ def check_chunk(chunk: pd.DataFrame, ctx: ImportContext, empty: np.ndarray) -> t
     Returns
     -------
     values : dict
-        One array per field: ``time`` (store text), ``iso`` (the time for content
-        ids), ``category``, ``subcategory``, ``source``, ``lon``, ``lat``, ``datum``,
+        One array per field: ``time`` (store text), ``category``, ``subcategory``, ``source``, ``lon``, ``lat``, ``datum``,
         ``address``, ``text``, ``synthetic``, ``incident_id`` (``lon``/``lat`` float, NaN when
         only an address was given; ``synthetic`` bool).
     reasons : numpy.ndarray of object
@@ -232,10 +231,8 @@ def check_chunk(chunk: pd.DataFrame, ctx: ImportContext, empty: np.ndarray) -> t
     flags, _ = bulk.map_unique(cells["synthetic"], lambda x: not is_blank(x) and str(x).strip().lower() in _TRUE_WORDS)
     v["synthetic"] = flags.astype(bool)
     v["time"] = np.full(n, None, dtype=object)
-    v["iso"] = np.full(n, None, dtype=object)
     fast = np.flatnonzero(ok)
     v["time"][fast] = format_times_bulk(t[fast])
-    v["iso"][fast] = [x[:19] for x in v["time"][fast].tolist()]
     reasons = np.full(n, None, dtype=object)
     # Rows the columns could not settle: checked one by one, which also words every rejection.
     slow = np.flatnonzero(~ok & ~empty)
@@ -246,12 +243,11 @@ def check_chunk(chunk: pd.DataFrame, ctx: ImportContext, empty: np.ndarray) -> t
             continue
         for fld, x in got.items():
             v[fld][i] = x
-        v["iso"][i] = None
     # Content ids of rows without one (fast rows only: _check_row made its own).
     need = np.flatnonzero(ok & (v["incident_id"] == None))  # noqa: E711
     for i in need.tolist():
         v["incident_id"][i] = content_id(
-            v["iso"][i], v["category"][i], v["subcategory"][i] or None, _cell(cells["lon"][i]), _cell(cells["lat"][i]), v["address"][i]
+            v["time"][i][:19], v["category"][i], v["subcategory"][i] or None, _cell(cells["lon"][i]), _cell(cells["lat"][i]), v["address"][i]
         )
     return v, reasons
 

@@ -238,7 +238,13 @@ def _process_chunk(chunk: pd.DataFrame, first_row: int, ctx: ImportContext, resu
     v, reasons = check_chunk(chunk, ctx, empty)
     # Duplicate ids, in file order: the first row with an id is kept.
     passed = (reasons == None) & ~empty  # noqa: E711 (element-wise)
-    for i in np.flatnonzero(passed).tolist():
+    ids = v["incident_id"][passed].tolist()
+    todo = np.flatnonzero(passed).tolist()
+    if ctx.existing.isdisjoint(ids) and ctx.ids_seen.keys().isdisjoint(ids) and len(set(ids)) == len(ids):
+        # No id seen before (the usual case): every row keeps its id, recorded in one call.
+        ctx.ids_seen.update(zip(ids, rows[passed].tolist(), strict=True))
+        todo = []
+    for i in todo:
         iid = v["incident_id"][i]
         if iid in ctx.existing:
             result.duplicates += 1
