@@ -229,7 +229,12 @@ def load_incidents(path: str | os.PathLike | None = None) -> IncidentArrays:
         msg = f"{path}: no incident store; import one with 'python -m geo incidents import FILE' or make the demo with scripts/make_demo_incidents.py"
         raise DataFileError(msg)
     if is_parquet(path):
-        df = read_parquet_store(path, columns=["incident_id", "time", "category", "subcategory", "source", "lon", "lat", "synthetic"])
+        import pyarrow.parquet as pq
+
+        check_parquet_store(path)
+        table = pq.read_table(path, columns=["incident_id", "time", "category", "subcategory", "source", "lon", "lat", "synthetic"])
+        # lon/lat stay float64 (the values the CSV store's text parses to); empty text is missing, as the CSV reader gives it.
+        df = pd.DataFrame({name: table.column(name).to_numpy(zero_copy_only=False) for name in table.column_names})
         df = df.replace({c: {"": np.nan} for c in ("incident_id", "time", "category", "subcategory", "source", "synthetic")})
         return _arrays_of_store(df, path)
     check_store_header(path)
