@@ -167,9 +167,10 @@ class PairQueries:
             eb = self._estate_bounds[estates]
             estates = estates[np.argsort(morton((eb[:, 0] + eb[:, 2]) / 2, (eb[:, 1] + eb[:, 3]) / 2), kind="stable")]
         workers = _workers()
-        if workers > 1 and len(estates) >= 4 * _POINT_CHUNK:
-            # At least a few chunks per thread, so the threads end together at every size.
-            chunks = np.array_split(estates, max(-(-len(estates) // _CHUNK), 4 * workers))
+        if workers > 1 and len(estates) >= 2 * _CHUNK:
+            # Below 40,000 estates one thread: on a busy 2-core machine two threads took more time
+            # and 50 % more CPU at 20,000 estates (docs/benchmarks.md, "Engine threads").
+            chunks = np.array_split(estates, max(-(-len(estates) // _CHUNK), 2 * workers))
             with ThreadPoolExecutor(max_workers=workers) as pool:
                 results = list(pool.map(work, chunks))
         else:

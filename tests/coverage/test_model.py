@@ -603,7 +603,7 @@ class TestThreadedQuery:
         one = CoverageModel.from_geodataframes(estates, routes).solve().table()
         monkeypatch.setattr(settings, "coverage_workers", 3)
         monkeypatch.setattr(coverage.pairs, "_CHUNK", 7)
-        monkeypatch.setattr(coverage.pairs, "_POINT_CHUNK", 4)  # threads from 16 estates on; segment lines in threads from 56 segments
+        monkeypatch.setattr(coverage.pairs, "_POINT_CHUNK", 4)  # pieces of 4 estates inside each chunk
         threads = []
         real = coverage.pairs.ThreadPoolExecutor
 
