@@ -354,17 +354,17 @@ def csv_delimiter(first_line: str) -> str:
 def csv_frames(path: Source | Input, names: list[str], *, encoding: str, chunksize: int) -> Iterator[pd.DataFrame]:
     """Read the data rows of a regular CSV table in chunks with Arrow's reader: the fast path for large tables.
 
-    Every cell is text, empty cells are missing (None); the header row is
-    skipped and ``names`` given instead (the caller read it with
-    :func:`iter_records`). Row ``k`` of the chunks is row ``k + 2`` of the
-    file. Only a regular table is read: every row with exactly one cell per
-    name, no empty lines.
+    Every cell is text, empty cells are missing (None), an empty line is a
+    row of missing cells; the header row is skipped and ``names`` given
+    instead (the caller read it with :func:`iter_records`). Row ``k`` of the
+    chunks is row ``k + 2`` of the file. Only a regular table is read: every
+    other row with exactly one cell per name.
 
     Raises
     ------
     pandas.errors.ParserError
         While iterating, on the first row that is not regular (more or fewer
-        cells than ``names``, an empty line) or text that cannot be decoded:
+        cells than ``names``) or text that cannot be decoded:
         :func:`iter_records` then reads the file, with the rules of the one
         table reader and its messages.
     """
