@@ -251,3 +251,18 @@ class TestBulkReader:
         src.write_text("a,b,c\nA,1,2\n\nB,3,4\n\n", encoding="utf-8")
         (frame,) = csv_frames(src, list("abc"), encoding="utf-8", chunksize=10)
         assert frame.to_numpy().tolist() == [["A", "1", "2"], [None] * 3, ["B", "3", "4"], [None] * 3]
+
+
+class TestRowNumbersAcrossChunks:
+    def test_bad_rows_at_chunk_edges_keep_their_numbers(self, tmp_path):
+        lines = [f"A{k},2021-03-04 21:15,盗窃,108.37,30.84" for k in range(30)]
+        bad = {0: "飞碟", 9: "21:15", 10: "飞碟", 29: "21:15"}  # first and last rows of the chunks of 10
+        for i, what in bad.items():
+            lines[i] = f"B{i},2021-03-04 21:15,飞碟,108.37,30.84" if what == "飞碟" else f"B{i},21:15,盗窃,108.37,30.84"
+        src = tmp_path / "x.csv"
+        src.write_text("id,time,category,lon,lat\n" + "\n".join(lines) + "\n", encoding="utf-8")
+        res, _ = import_to(tmp_path, src, "s", source="110", chunksize=10)
+        got = dict(res.rejects)
+        assert sorted(got) == [i + 2 for i in bad]
+        for i, what in bad.items():
+            assert ("飞碟" if what == "飞碟" else "without a date") in got[i + 2]
