@@ -187,6 +187,9 @@ def _iter_chunks(path: Input, chunksize: int, *, bulk_csv: bool = True) -> tuple
 
         return headers, frames()
 
+    if is_csv:
+        _check_widths(path, width)
+
     def frame(batch: list) -> pd.DataFrame:
         df = pd.DataFrame(batch, columns=headers, dtype=object)
         df.attrs["text_only"] = is_csv
@@ -210,6 +213,27 @@ def _iter_chunks(path: Input, chunksize: int, *, bulk_csv: bool = True) -> tuple
             records.close()
 
     return headers, gen()
+
+
+def _check_widths(path: Input, width: int) -> None:
+    """Raise once for every CSV row with cells beyond the header that are not blank (one pass before anything is checked)."""
+    _, records = iter_records(path, raw=True)
+    wide: list[tuple[int, int]] = []
+    try:
+        next(records, None)
+        for k, rec in enumerate(records, start=2):
+            if len(rec) > width and any(not is_blank(v) for v in rec[width:]):
+                wide.append((k, len(rec)))
+    finally:
+        records.close()
+    if len(wide) == 1:
+        (k, n), = wide
+        msg = f"{path}: row {k} has {n} cells but the header has {width}; a comma inside a value needs quotes"
+        raise DataFileError(msg)
+    if wide:
+        listed = ", ".join(f"{k} ({n} cells)" for k, n in wide[:50]) + (f" and {len(wide) - 50} more" if len(wide) > 50 else "")
+        msg = f"{path}: {len(wide)} rows have more cells than the header's {width}: rows {listed}; a comma inside a value needs quotes"
+        raise DataFileError(msg)
 
 
 def _header_names(row: tuple) -> list[str]:

@@ -266,3 +266,14 @@ class TestRowNumbersAcrossChunks:
         assert sorted(got) == [i + 2 for i in bad]
         for i, what in bad.items():
             assert ("飞碟" if what == "飞碟" else "without a date") in got[i + 2]
+
+
+def test_every_row_with_extra_cells_is_named_and_nothing_is_written(tmp_path):
+    src = tmp_path / "x.csv"
+    rows = [f"A{k},2021-03-04 21:15,盗窃,108.37,30.84" for k in range(40)]
+    rows[5] = "B5,2021-03-04 21:15,盗窃,108,37,30.84"
+    rows[30] = "B30,2021-03-04 21:15,盗窃,108.37,30,84,x"
+    src.write_text("id,time,category,lon,lat\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    with pytest.raises(DataFileError, match=r"x\.csv: 2 rows have more cells than the header's 5: rows 7 \(6 cells\), 32 \(7 cells\)"):
+        import_to(tmp_path, src, "s", source="110", chunksize=10)
+    assert not (tmp_path / "s.csv").exists()
