@@ -138,7 +138,8 @@ def parse_times_bulk(values) -> np.ndarray:
         if not len(idx):
             break
         if slash and slashed is None:
-            slashed = s.str.replace("/", "-", regex=False)
+            slashed = s.copy()
+            slashed.iloc[idx] = s.iloc[idx].str.replace("/", "-", regex=False)  # only the values still unread
         aware = fmt.endswith("%z")
         got = pd.to_datetime((slashed if slash else s).iloc[idx], format=fmt, errors="coerce", utc=aware)
         if aware:
