@@ -390,32 +390,6 @@ def _optimise_case(data: scale.ScaleData):
     return fn
 
 
-def _import_case(data: scale.ScaleData, rows: int):
-    def fn(repeats):
-        from geo.incidents.importer import import_incidents
-
-        def no_geocoder(address):
-            msg = "the benchmark CSV has coordinates on every row"
-            raise RuntimeError(msg)
-
-        inc = data.incidents.subset(slice(0, rows))
-        with tempfile.TemporaryDirectory() as tmp:
-            src = Path(tmp) / "incidents_synthetic.csv"
-            df = inc.to_frame()
-            df["time"] = df["time"].dt.strftime("%Y-%m-%d %H:%M:%S")
-            df["synthetic"] = "true"
-            df.to_csv(src, index=False)
-            times, result = [], None
-            for k in range(repeats):
-                out = Path(tmp) / f"store{k}.csv"
-                t0 = time.perf_counter()
-                result = import_incidents(src, out=out, geocoder=no_geocoder, synthetic=True)
-                times.append(time.perf_counter() - t0)
-            return times, None, {"rows": len(df), "imported": result.imported, "rejected": result.rejected, "csv_bytes": src.stat().st_size}
-
-    return fn
-
-
 def _cli_case(data: scale.ScaleData):
     """The coverage command users run, end to end: a child ``python -m geo coverage`` on GeoJSON files on disk."""
 
@@ -577,8 +551,9 @@ def run_benchmark(
     results.append(run_case(f"heat payload of {len(data.incidents)} incidents", size, _heat_case(data), repeats))
     d = data if size == "district" else scale.generate("district", seed=seed, incidents=False)
     results.append(run_case("optimise: k=1 extension plan on a 300 m road grid (district)", "district", _optimise_case(d), 1))
-    rows = min(import_rows, len(data.incidents))
-    results.append(run_case(f"import of a {rows}-row incident CSV", size, _import_case(data, rows), 1))
+    from benchmarks.imports import run_import_cases
+
+    results += run_import_cases(import_rows, seed=seed, out=out)
     return _finish(results, out)
 
 
@@ -586,7 +561,9 @@ def _finish(results: list[CaseResult], out: Callable[[str], None]) -> list[CaseR
     for r in results:
         if r.error:
             out(f"{r.name}: FAILED {r.error}")
-    for line in end_to_end_lines(results):
+    from benchmarks.imports import import_ratio_lines
+
+    for line in end_to_end_lines(results) + import_ratio_lines(results):
         out(line)
     out("")
     out(format_table(results))

@@ -26,7 +26,8 @@ Patrol coverage
     ``optimise`` (optimal route extensions), ``response`` (1-3-5 minute tiers),
     ``tracks`` (patrol tracks, check-ins, dosage, plan against actual).
 Incidents
-    ``incidents`` (taxonomy, times, store, importer, attribution, filters,
+    ``incidents`` (taxonomy, times, store (CSV or GeoParquet), importer (with its
+    column-wise checks and Parquet archives), attribution, filters,
     risk, effect, difference-in-differences, FDR, hot spots, emerging hot
     spots, near repeat, heat, density).
 Carrying out the plan

@@ -31,6 +31,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="only the engine and the coverage command end to end (GeoJSON files on disk, CSV report), with their ratio",
     )
+    p.add_argument(
+        "--imports",
+        action="store_true",
+        help="run only the import benchmark: a synthetic CSV of --import-rows rows (bad rows planted) imported into the CSV and "
+        "GeoParquet stores, against pandas.read_csv of the same file",
+    )
     p.add_argument("--tracks", action="store_true", help="run the track dosage benchmark (a year of synthetic fixes streamed into dosage per estate) instead")
     p.add_argument("--track-teams", type=_positive, default=50, help="teams of the track benchmark (default: 50)")
     p.add_argument("--track-days", type=_positive, default=365, help="days of tracks (default: 365)")
@@ -72,6 +78,11 @@ def _bench(args: argparse.Namespace) -> int:
 
         run_tracks_benchmark(teams=args.track_teams, days=args.track_days, step_s=args.track_step_s, fraction=args.track_fraction,
                              seed=args.seed)
+        return 0
+    if args.imports:
+        from benchmarks.imports import run_import_benchmark
+
+        run_import_benchmark(args.import_rows, repeats=args.repeats, seed=args.seed)
         return 0
     run_benchmark(args.size, repeats=args.repeats, postgis=args.postgis, seed=args.seed, import_rows=args.import_rows,
                   end_to_end_only=args.end_to_end)

@@ -19,8 +19,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     isub = inc.add_subparsers(dest="incidents_command", metavar="ACTION", required=True)
     p = isub.add_parser(
         "import",
-        help="import a CSV or XLSX file of incidents into the store",
-        description="Import incidents from CSV (UTF-8, UTF-8 with BOM, GB18030/GBK) or XLSX with Chinese or English headers. "
+        help="import a CSV, XLSX or (Geo)Parquet file of incidents into the store",
+        description="Import incidents from CSV (UTF-8, UTF-8 with BOM, GB18030/GBK), XLSX or (Geo)Parquet with Chinese or English headers. "
         "Rows without coordinates are geocoded from their address; every rejected row goes to the rejects file with its row number "
         "and reason. The store is written atomically; ids already in it are reported as duplicates and not imported again.",
     )
@@ -28,7 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--datum", help="datum of coordinates for rows without a datum column value (wgs84, gcj02, bd09; default wgs84)")
     p.add_argument("--mapping", type=Path, help='JSON file of header -> field, e.g. {"接警时间": "time", "案别": "category"}')
     p.add_argument("--source", help="source of rows without a source column (110, criminal_case, dispute_register)")
-    p.add_argument("--out", type=Path, help="the incident store (default data/incidents.csv)")
+    p.add_argument("--out", type=Path, help="the incident store (default data/incidents.csv; a .parquet name keeps it as GeoParquet)")
     p.add_argument("--rejects", type=Path, help="rejects CSV (default: FILE-stem_rejects.csv beside the store)")
     p.add_argument("--chunksize", type=int, help="rows read at a time (default settings.incident_import_chunksize)")
     p.set_defaults(func=_import)

@@ -8,14 +8,21 @@ import shapely
 
 
 def join_groups(est: np.ndarray, team: np.ndarray, team_ids: list[str], n: int) -> np.ndarray:
-    """Team ids joined with ';' per estate (rows sorted by estate); '' for estates without rows."""
+    """Team ids joined with ';' per estate (rows sorted by estate); '' for estates without rows.
+
+    All ids are joined into one text at once and each estate's part is cut out
+    of it by character offsets, instead of one join per estate.
+    """
     out = np.full(n, "", dtype=object)
     if not len(est):
         return out
-    names = np.asarray(team_ids, dtype=object)[team].tolist()
+    ids = np.asarray(team_ids, dtype=object)
+    text = ";".join(ids[team].tolist())
+    width = np.fromiter(map(len, ids.tolist()), dtype=np.int64, count=len(ids))[team] + 1
+    offset = np.r_[0, np.cumsum(width)]  # character where each row's id starts
     starts = np.flatnonzero(np.r_[True, est[1:] != est[:-1]])
     ends = np.r_[starts[1:], len(est)]
-    out[est[starts]] = [";".join(names[a:b]) for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
+    out[est[starts]] = [text[a:b] for a, b in zip(offset[starts].tolist(), (offset[ends] - 1).tolist(), strict=True)]
     return out
 
 

@@ -29,6 +29,21 @@ _EMPTY_PAIRS = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zer
 
 
 
+def _workers() -> int:
+    """Threads of the pair query: :data:`geo.settings.coverage_workers`, or every core when it is 0."""
+    return settings.coverage_workers or os.cpu_count() or 1
+
+
+def _lines(seg: np.ndarray) -> np.ndarray:
+    """Two-point lines of segments (n, 4), built in threads for large arrays."""
+    workers = _workers()
+    if workers == 1 or len(seg) < 8 * _CHUNK:
+        return shapely.linestrings(seg.reshape(-1, 2, 2))
+    parts = np.array_split(seg, workers)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return np.concatenate(list(pool.map(lambda p: shapely.linestrings(p.reshape(-1, 2, 2)), parts)))
+
+
 @dataclass
 class Summary:
     """Per-estate results as arrays (index = estate position)."""
@@ -74,8 +89,9 @@ class PairQueries:
             # Segments in space-filling-curve order: neighbouring estates then read neighbouring memory.
             order = np.argsort(morton((seg[:, 0] + seg[:, 2]) / 2, (seg[:, 1] + seg[:, 3]) / 2), kind="stable")
             seg, route = seg[order], route[order]
-            # The tree holds the segments as two-point lines (cheaper to make than boxes; same envelopes).
-            tree = shapely.STRtree(shapely.linestrings(seg.reshape(-1, 2, 2))) if len(seg) else None
+            # The tree holds the segments as two-point lines (cheaper to make than boxes; same envelopes),
+            # made in threads (shapely releases the GIL); the tree itself is one GEOS build.
+            tree = shapely.STRtree(_lines(seg)) if len(seg) else None
             self._segments = (tree, seg, route)
         return self._segments
 
@@ -150,9 +166,11 @@ class PairQueries:
             # Estates in space-filling-curve order, so each piece covers a small area.
             eb = self._estate_bounds[estates]
             estates = estates[np.argsort(morton((eb[:, 0] + eb[:, 2]) / 2, (eb[:, 1] + eb[:, 3]) / 2), kind="stable")]
-        workers = settings.coverage_workers or os.cpu_count() or 1
+        workers = _workers()
         if workers > 1 and len(estates) >= 2 * _CHUNK:
-            chunks = np.array_split(estates, -(-len(estates) // _CHUNK))
+            # Below 40,000 estates one thread: on a busy 2-core machine two threads took more time
+            # and 50 % more CPU at 20,000 estates (docs/benchmarks.md, "Engine threads").
+            chunks = np.array_split(estates, max(-(-len(estates) // _CHUNK), 2 * workers))
             with ThreadPoolExecutor(max_workers=workers) as pool:
                 results = list(pool.map(work, chunks))
         else:

@@ -1,8 +1,10 @@
 """Incidents: taxonomy, times, the store and the importer; risk, effect, heat and hot spots.
 
 Submodules: ``taxonomy`` (categories, sources, label tables), ``times`` (parsing,
-periods), ``store`` (the incident store and its arrays), ``importer`` (CSV/XLSX
-exports into the store), ``attribution`` (incidents to estates), ``filters``
+periods), ``store`` (the incident store, CSV or GeoParquet, and its arrays),
+``importer`` (CSV/XLSX/Parquet exports into the store), ``checks`` (the importer's
+column-wise and row-by-row checks), ``bulk`` (column helpers of the checks),
+``archive`` (Parquet archives as an import source), ``attribution`` (incidents to estates), ``filters``
 (category, source, period, hours), ``risk`` (the ranking), ``effect``
 (before/after), ``did`` (difference-in-differences, placebo inference,
 displacement, event study), ``heat`` (heat-layer payloads), ``hotspots`` (Gi*

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import hashlib
 import json
 import os
-import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -23,31 +21,25 @@ from geo import settings
 from geo._atomic import atomic_writer
 from geo._lock import store_lock
 from geo._outputs import check_output
-from geo._validate import ascii_text, is_blank, lonlat_problem, parse_degrees
-from geo.errors import DataFileError, DatumError, GeoError, SchemaError
-from geo.incidents.store import STORE_COLUMNS, check_store_header, ends_with_newline
-from geo.incidents.taxonomy import classify, map_source, parse_label_table
-from geo.incidents.times import TIME_ONLY_RE, format_time, parse_time
-from geo.io.tables import TABLE_SUFFIXES, Input, Source, as_input, iter_records
-from geo.io.writers import guard_cell
+from geo._validate import is_blank
+from geo.errors import DataFileError, GeoError, SchemaError
+from geo.incidents import bulk
+from geo.incidents.archive import parquet_frames
+from geo.incidents.checks import HEADER_ALIASES, ImportContext, check_chunk
+from geo.incidents.store import (
+    PARQUET_SUFFIXES,
+    STORE_COLUMNS,
+    check_store_header,
+    ends_with_newline,
+    is_parquet,
+    read_parquet_store,
+    store_batches,
+    store_table,
+)
+from geo.incidents.taxonomy import map_source, parse_label_table
+from geo.io.tables import TABLE_SUFFIXES, Input, Source, as_input, csv_frames, iter_records
 
 # --- import ---------------------------------------------------------------------
-
-#: Header names recognised for each field (case-insensitive; Chinese or English).
-HEADER_ALIASES: dict[str, tuple[str, ...]] = {
-    "incident_id": ("incident_id", "id", "警情编号", "接警编号", "接警单号", "案件编号", "事件编号", "编号"),
-    "time": ("time", "datetime", "reported_at", "报警时间", "接警时间", "发案时间", "案发时间", "登记时间", "时间"),
-    "date": ("date", "日期", "报警日期", "发案日期", "登记日期"),
-    "category": ("category", "type", "警情类别", "警情类型", "案件类别", "案件类型", "纠纷类型", "类别", "类型", "案由"),
-    "subcategory": ("subcategory", "subtype", "警情细类", "案件细类", "细类", "小类", "子类"),
-    "source": ("source", "来源", "数据来源"),
-    "lon": ("lon", "lng", "longitude", "经度"),
-    "lat": ("lat", "latitude", "纬度"),
-    "datum": ("datum", "坐标系", "坐标系统"),
-    "address": ("address", "location", "发案地址", "案发地址", "报警地址", "事发地址", "发生地址", "地址"),
-    "text": ("text", "description", "summary", "简要案情", "警情内容", "报警内容", "内容", "描述"),
-    "synthetic": ("synthetic",),
-}
 
 Geocoder = Callable[[str], object]
 
@@ -158,14 +150,21 @@ def resolve_columns(headers: Iterable[str], mapping: dict[str, str] | None = Non
     return found
 
 
-def _iter_chunks(path: Input, chunksize: int) -> tuple[list[str], Iterator[pd.DataFrame]]:
+def _iter_chunks(path: Input, chunksize: int, *, bulk_csv: bool = True) -> tuple[list[str], Iterator[pd.DataFrame]]:
     """Return the headers and an iterator of object DataFrames of at most ``chunksize`` rows.
 
-    Rows come from :func:`geo.io.tables.iter_records` (XLSX cells raw, so
-    Excel dates stay dates); empty CSV cells are None.
+    A CSV file is read by Arrow's reader (:func:`geo.io.tables.csv_frames`)
+    when ``bulk_csv``; it raises on a row that is not regular (more or fewer
+    cells than the header, an empty line, undecodable text), and the import
+    then reads the file again with ``bulk_csv=False``. Otherwise rows come from
+    :func:`geo.io.tables.iter_records` (XLSX cells raw, so Excel dates stay
+    dates; empty CSV cells None). ``chunk.attrs["text_only"]`` is True when
+    every cell is text or missing.
     """
+    if path.suffix in PARQUET_SUFFIXES:
+        return parquet_frames(path, chunksize)
     if path.suffix not in TABLE_SUFFIXES:
-        msg = f"{path}: unsupported file type {path.suffix!r}; import .csv or .xlsx"
+        msg = f"{path}: unsupported file type {path.suffix!r}; import .csv, .xlsx or .parquet"
         raise DataFileError(msg)
     if path.size() == 0:
         msg = f"{path}: the file is empty; it needs a header row"
@@ -178,6 +177,23 @@ def _iter_chunks(path: Input, chunksize: int) -> tuple[list[str], Iterator[pd.Da
     headers = _header_names(header_row)
     width = len(headers)
     is_csv = encoding != "xlsx"
+    if is_csv and bulk_csv and width:
+        records.close()
+
+        def frames() -> Iterator[pd.DataFrame]:
+            for chunk in csv_frames(path, headers, encoding=encoding, chunksize=chunksize):
+                chunk.attrs["text_only"] = True
+                yield chunk
+
+        return headers, frames()
+
+    if is_csv:
+        _check_widths(path, width)
+
+    def frame(batch: list) -> pd.DataFrame:
+        df = pd.DataFrame(batch, columns=headers, dtype=object)
+        df.attrs["text_only"] = is_csv
+        return df
 
     def gen() -> Iterator[pd.DataFrame]:
         batch: list = []
@@ -189,14 +205,35 @@ def _iter_chunks(path: Input, chunksize: int) -> tuple[list[str], Iterator[pd.Da
                 cells = list(rec[:width]) + [None] * (width - len(rec))
                 batch.append([None if is_csv and v == "" else v for v in cells])
                 if len(batch) >= chunksize:
-                    yield pd.DataFrame(batch, columns=headers, dtype=object)
+                    yield frame(batch)
                     batch = []
             if batch:
-                yield pd.DataFrame(batch, columns=headers, dtype=object)
+                yield frame(batch)
         finally:
             records.close()
 
     return headers, gen()
+
+
+def _check_widths(path: Input, width: int) -> None:
+    """Raise once for every CSV row with cells beyond the header that are not blank (one pass before anything is checked)."""
+    _, records = iter_records(path, raw=True)
+    wide: list[tuple[int, int]] = []
+    try:
+        next(records, None)
+        for k, rec in enumerate(records, start=2):
+            if len(rec) > width and any(not is_blank(v) for v in rec[width:]):
+                wide.append((k, len(rec)))
+    finally:
+        records.close()
+    if len(wide) == 1:
+        (k, n), = wide
+        msg = f"{path}: row {k} has {n} cells but the header has {width}; a comma inside a value needs quotes"
+        raise DataFileError(msg)
+    if wide:
+        listed = ", ".join(f"{k} ({n} cells)" for k, n in wide[:50]) + (f" and {len(wide) - 50} more" if len(wide) > 50 else "")
+        msg = f"{path}: {len(wide)} rows have more cells than the header's {width}: rows {listed}; a comma inside a value needs quotes"
+        raise DataFileError(msg)
 
 
 def _header_names(row: tuple) -> list[str]:
@@ -212,192 +249,95 @@ def _header_names(row: tuple) -> list[str]:
     return out
 
 
-def _content_id(t: dt.datetime, cat: str, sub: str | None, lon, lat, address) -> str:
-    key = "|".join(str(v) for v in (t.isoformat(), cat, sub or "", lon, lat, address or ""))
-    return "H" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:15]
+def _process_chunk(chunk: pd.DataFrame, first_row: int, ctx: ImportContext, result: ImportResult, rejects_out) -> list[list[str]]:
+    """Validate one chunk; return the store's columns (lists of text, formulas guarded) and write rejects.
 
-
-class _Context:
-    def __init__(self, columns, datum, source, geocoder, existing_ids, labels):
-        self.columns = columns
-        self.labels = labels
-        self.datum = datum
-        self.source = source
-        self.geocoder = geocoder
-        self.ids_seen: dict[str, int] = {}
-        self.existing = existing_ids
-        self.geocache: dict[str, object] = {}
-
-
-def _process_chunk(chunk: pd.DataFrame, first_row: int, ctx: _Context, result: ImportResult, rejects_out) -> list[list]:
-    """Validate one chunk; return store rows and write rejects. Row numbers count the header as row 1."""
-    cols = ctx.columns
-
-    def get(rec, fld):
-        h = cols.get(fld)
-        return None if h is None else rec.get(h)
-
-    pending: list[dict] = []
-    for k, rec in enumerate(chunk.to_dict("records")):
-        row = first_row + k
-        result.read += 1
-        if all(is_blank(v) for v in rec.values()):
-            result.empty += 1
-            continue
-        reasons: list[str] = []
-        # time
-        t = None
-        time_v, date_v = get(rec, "time"), get(rec, "date")
-        try:
-            if not is_blank(date_v) and not is_blank(time_v) and isinstance(time_v, (str, dt.time)) and _is_time_only(time_v):
-                d = parse_time(date_v)
-                tt = time_v if isinstance(time_v, dt.time) else _parse_clock(str(time_v))
-                t = dt.datetime(d.year, d.month, d.day, tt.hour, tt.minute, tt.second)
-            elif not is_blank(time_v):
-                t = parse_time(time_v)
-            elif not is_blank(date_v):
-                t = parse_time(date_v)
-            else:
-                reasons.append("no time: the time column is empty")
-        except ValueError as exc:
-            reasons.append(f"time: {exc}")
-        # category
-        cat = sub = None
-        try:
-            cat, sub = classify(get(rec, "category"), get(rec, "subcategory"), extra=ctx.labels)
-        except ValueError as exc:
-            reasons.append(str(exc))
-        # source
-        src_label = get(rec, "source")
-        src = map_source(src_label) if not is_blank(src_label) else ctx.source
-        if src is None:
-            if is_blank(src_label):
-                reasons.append("no source: add a source column (110, 刑事案件, 矛盾纠纷登记) or pass --source")
-            else:
-                reasons.append(f"source label {str(src_label).strip()!r} maps to nothing; use 110, 刑事案件 (criminal_case) or 矛盾纠纷登记 (dispute_register)")
-        # location
-        lon_v, lat_v = get(rec, "lon"), get(rec, "lat")
-        address = get(rec, "address")
-        address = None if is_blank(address) else str(address).strip()
-        lon = lat = None
-        datum = ctx.datum
-        if is_blank(lon_v) and is_blank(lat_v):
-            if address is None:
-                reasons.append("no location: neither coordinates (经度/纬度) nor an address")
-        else:
-            lon, lat = parse_degrees(lon_v), parse_degrees(lat_v)
-            if lon is None or lat is None:
-                which = "longitude" if lon is None else "latitude"
-                raw = lon_v if lon is None else lat_v
-                reasons.append(f"{which}: missing while the other coordinate is given" if is_blank(raw) else f"{which}: {raw!r} is not a number of degrees")
-            elif (side := lonlat_problem(lon, lat)) == "swapped":
-                reasons.append(f"longitude and latitude look swapped ({lon}, {lat}); put longitude (about 108.4 here) in the lon column")
-            elif side == "outside":
-                reasons.append(f"coordinates ({lon}, {lat}) lie outside China; check the numbers and that they are degrees")
-            d_label = get(rec, "datum")
-            if not is_blank(d_label):
-                try:
-                    datum = _crs.normalize_datum(str(d_label))
-                except DatumError as exc:
-                    reasons.append(f"datum: {exc}")
-        # id
-        iid = get(rec, "incident_id")
-        if not is_blank(iid):
-            iid = _id_text(iid)
-        elif t is not None and cat is not None:
-            iid = _content_id(t, cat, sub, lon_v, lat_v, address)
-        if reasons:
-            _reject(rejects_out, result, row, "; ".join(reasons), rec)
-            continue
+    Row numbers count the header as row 1.
+    """
+    n = len(chunk)
+    result.read += n
+    rows = first_row + np.arange(n)
+    empty = bulk.empty_rows(chunk)
+    result.empty += int(empty.sum())
+    v, reasons = check_chunk(chunk, ctx, empty)
+    # Duplicate ids, in file order: the first row with an id is kept.
+    passed = (reasons == None) & ~empty  # noqa: E711 (element-wise)
+    ids = v["incident_id"][passed].tolist()
+    todo = np.flatnonzero(passed).tolist()
+    if ctx.existing.isdisjoint(ids) and ctx.ids_seen.keys().isdisjoint(ids) and len(set(ids)) == len(ids):
+        # No id seen before (the usual case): every row keeps its id, recorded in one call.
+        ctx.ids_seen.update(zip(ids, rows[passed].tolist(), strict=True))
+        todo = []
+    for i in todo:
+        iid = v["incident_id"][i]
         if iid in ctx.existing:
             result.duplicates += 1
-            _reject(rejects_out, result, row, f"duplicate id {iid!r}: already in the store (the stored incident is kept)", rec)
-            continue
-        if iid in ctx.ids_seen:
+            reasons[i] = f"duplicate id {iid!r}: already in the store (the stored incident is kept)"
+        elif iid in ctx.ids_seen:
             result.duplicates += 1
-            _reject(rejects_out, result, row, f"duplicate id {iid!r}: first used on row {ctx.ids_seen[iid]} (that row is kept)", rec)
-            continue
-        ctx.ids_seen[iid] = row
-        text = get(rec, "text")
-        synth = get(rec, "synthetic")
-        pending.append(
-            {
-                "row": row,
-                "rec": rec,
-                "incident_id": iid,
-                "time": format_time(t),
-                "category": cat,
-                "subcategory": sub or "",
-                "source": src,
-                "lon": lon,
-                "lat": lat,
-                "datum": datum,
-                "address": address or "",
-                "text": "" if is_blank(text) else str(text).strip(),
-                "synthetic": "true" if not is_blank(synth) and str(synth).strip().lower() in {"true", "1", "yes", "是"} else "false",
-            }
-        )
+            reasons[i] = f"duplicate id {iid!r}: first used on row {ctx.ids_seen[iid]} (that row is kept)"
+        else:
+            ctx.ids_seen[iid] = int(rows[i])
+    bad = np.flatnonzero(reasons != None)  # noqa: E711
+    passed &= reasons == None  # noqa: E711
+    if len(bad):
+        recs = chunk.iloc[bad].to_dict("records")
+        for i, rec in zip(bad.tolist(), recs, strict=True):
+            _reject(rejects_out, result, int(rows[i]), reasons[i], rec)
+    keep = np.flatnonzero(passed)
+    lon, lat = v["lon"][keep], v["lat"][keep]
+    quality = np.full(len(keep), None, dtype=object)
     # Convert declared datums to WGS-84, one vectorised call per datum.
-    for datum in {p["datum"] for p in pending if p["lon"] is not None}:
-        group = [p for p in pending if p["lon"] is not None and p["datum"] == datum]
-        if datum != "wgs84":
-            x, y = _crs.convert(np.array([p["lon"] for p in group]), np.array([p["lat"] for p in group]), src=datum, dst="wgs84")
-            for p, xi, yi in zip(group, np.atleast_1d(x), np.atleast_1d(y), strict=True):
-                p["lon"], p["lat"] = float(xi), float(yi)
-        for p in group:
-            p["quality"] = "given" if datum == "wgs84" else f"given_{datum}"
-    out_rows: list[list] = []
-    for p in pending:
-        if p["lon"] is None:
-            addr = p["address"]
-            if addr not in ctx.geocache:
-                try:
-                    ctx.geocache[addr] = ctx.geocoder(addr)
-                except GeoError as exc:
-                    ctx.geocache[addr] = exc
-            g = ctx.geocache[addr]
-            if isinstance(g, Exception) or getattr(g, "lon", None) is None or getattr(g, "lat", None) is None:
-                note = str(g) if isinstance(g, Exception) else (getattr(g, "note", "") or "no reason given")
-                del ctx.ids_seen[p["incident_id"]]
-                _reject(rejects_out, result, p["row"], f"address {addr!r} could not be geocoded: {note}; add 经度/纬度 or fix the address", p["rec"])
-                continue
-            p["lon"], p["lat"] = float(g.lon), float(g.lat)
-            p["quality"] = str(getattr(g, "quality", "") or "geocoded")
-            result.geocoded += 1
-        prec = settings.coordinate_precision
-        out_rows.append(
-            [
-                guard_cell(p["incident_id"]),
-                p["time"],
-                p["category"],
-                p["subcategory"],
-                p["source"],
-                f"{p['lon']:.{prec}f}",
-                f"{p['lat']:.{prec}f}",
-                guard_cell(p["address"]),
-                guard_cell(p["text"]),
-                p["synthetic"],
-                p["quality"],
-            ]
-        )
-    result.imported += len(out_rows)
-    return out_rows
-
-
-def _id_text(v) -> str:
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return ascii_text(str(v)).strip()
-
-
-def _is_time_only(v) -> bool:
-    return isinstance(v, dt.time) or bool(TIME_ONLY_RE.match(ascii_text(str(v)).strip()))
-
-
-def _parse_clock(text: str) -> dt.time:
-    nums = [int(n) for n in re.findall(r"\d+", ascii_text(text))]
-    h = nums[0] + (12 if ("下午" in text or "晚上" in text) and nums[0] < 12 else 0)
-    return dt.time(h, nums[1] if len(nums) > 1 else 0, nums[2] if len(nums) > 2 else 0)
+    given = ~np.isnan(lon)
+    datum = v["datum"][keep]
+    for d in pd.unique(datum[given]).tolist():
+        sel = given & (datum == d)
+        if d != "wgs84":
+            lon[sel], lat[sel] = _crs.convert(lon[sel], lat[sel], src=d, dst="wgs84")
+        quality[sel] = "given" if d == "wgs84" else f"given_{d}"
+    # Rows with only an address: the geocoder, once per address.
+    geocoded_ok = np.ones(len(keep), dtype=bool)
+    for k in np.flatnonzero(~given).tolist():
+        i = keep[k]
+        addr = v["address"][i]
+        if addr not in ctx.geocache:
+            try:
+                ctx.geocache[addr] = ctx.geocoder(addr)
+            except GeoError as exc:
+                ctx.geocache[addr] = exc
+        g = ctx.geocache[addr]
+        if isinstance(g, Exception) or getattr(g, "lon", None) is None or getattr(g, "lat", None) is None:
+            note = str(g) if isinstance(g, Exception) else (getattr(g, "note", "") or "no reason given")
+            del ctx.ids_seen[v["incident_id"][i]]
+            _reject(rejects_out, result, int(rows[i]), f"address {addr!r} could not be geocoded: {note}; add 经度/纬度 or fix the address", chunk.iloc[i].to_dict())
+            geocoded_ok[k] = False
+            continue
+        lon[k], lat[k] = float(g.lon), float(g.lat)
+        quality[k] = str(getattr(g, "quality", "") or "geocoded")
+        result.geocoded += 1
+    keep, lon, lat, quality = keep[geocoded_ok], lon[geocoded_ok], lat[geocoded_ok], quality[geocoded_ok]
+    prec = settings.coordinate_precision
+    if ctx.synthetic is None:
+        synth = np.where(v["synthetic"][keep].astype(bool), "true", "false")
+    else:
+        synth = np.full(len(keep), "true" if ctx.synthetic else "false")
+    address = v["address"][keep]
+    address[pd.isna(address)] = ""
+    columns = [
+        bulk.guard_texts(v["incident_id"][keep]),
+        v["time"][keep],
+        v["category"][keep],
+        v["subcategory"][keep],
+        v["source"][keep],
+        bulk.fixed(lon, prec),
+        bulk.fixed(lat, prec),
+        bulk.guard_texts(address),
+        bulk.guard_texts(v["text"][keep]),
+        synth,
+        quality,
+    ]
+    result.imported += len(keep)
+    return [c.tolist() if isinstance(c, np.ndarray) else c for c in columns]
 
 
 def _reject(out, result: ImportResult, row: int, reason: str, rec: dict) -> None:
@@ -439,6 +379,71 @@ def read_mapping(path: str | os.PathLike) -> dict:
         msg = f"{path}: a mapping is a JSON object of header -> field, e.g. {{\"报警时间\": \"time\"}}, or {{\"columns\": {{...}}, \"labels\": {{\"盗电瓶\": \"盗窃/其他盗窃\"}}}}"
         raise DataFileError(msg)
     return doc
+
+
+def _write(out: Path, rejects_path: Path, chunks: Iterator[pd.DataFrame], ctx: ImportContext, *, append: bool) -> ImportResult:
+    """Check every chunk and write the store (appending to the rows it holds) and the rejects, each atomically."""
+    result = ImportResult(out=out)
+    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as rej_tmp:
+        rej_writer = csv.writer(rej_tmp)
+        checked = (_process_chunk(chunk, row, ctx, result, rej_writer) for chunk, row in _numbered(chunks))
+        if is_parquet(out):
+            _write_parquet(out, checked, append=append)
+        else:
+            _write_csv(out, checked, append=append)
+        if result.rejected:
+            rej_tmp.seek(0)
+            with atomic_writer(rejects_path, "w", encoding="utf-8-sig", newline="") as rf:
+                csv.writer(rf).writerow(["row", "reason", "values"])
+                shutil.copyfileobj(rej_tmp, rf)
+            result.rejects_path = rejects_path
+    return result
+
+
+def _numbered(chunks: Iterator[pd.DataFrame]) -> Iterator[tuple[pd.DataFrame, int]]:
+    """Each chunk with the file row number of its first row (the header is row 1)."""
+    row = 2
+    for chunk in chunks:
+        yield chunk, row
+        row += len(chunk)
+
+
+def _write_csv(out: Path, checked: Iterator[list], *, append: bool) -> None:
+    with atomic_writer(out, "w", encoding="utf-8", newline="") as fh:
+        if append:
+            with open(out, encoding="utf-8", newline="") as old:
+                shutil.copyfileobj(old, fh)
+            fh.seek(0, os.SEEK_END)
+            if not ends_with_newline(out):
+                fh.write("\r\n")
+        else:
+            fh.write("\ufeff")
+            csv.writer(fh).writerow(STORE_COLUMNS)
+        for columns in checked:
+            # Free-text cells quoted as csv.writer would quote them, so a row is one join.
+            for j in _FREE_TEXT:
+                columns[j] = bulk.csv_quoted(np.asarray(columns[j], dtype=object)).tolist()
+            lines = list(map(",".join, zip(*columns, strict=True)))
+            if lines:
+                fh.write("\r\n".join(lines) + "\r\n")
+
+
+#: Store columns that may hold any text (ids, addresses, descriptions, geocoder notes).
+_FREE_TEXT = tuple(STORE_COLUMNS.index(c) for c in ("incident_id", "address", "text", "x_geocode_quality"))
+
+
+def _write_parquet(out: Path, checked: Iterator[list], *, append: bool) -> None:
+    import pyarrow.parquet as pq
+
+    tables = (store_table(dict(zip(STORE_COLUMNS, columns, strict=True))) for columns in checked)
+    first = next(tables, None) or store_table({c: [] for c in STORE_COLUMNS})
+    with atomic_writer(out, "wb") as fh, pq.ParquetWriter(fh, first.schema, compression="zstd") as writer:
+        if append:
+            for batch in store_batches(out):
+                writer.write_batch(batch)
+        writer.write_table(first)
+        for table in tables:
+            writer.write_table(table)
 
 
 def import_incidents(
@@ -531,39 +536,22 @@ def import_incidents(
         existing: set[str] = set()
         store_total = 0
         if out.exists() and out.stat().st_size > 0:
-            check_store_header(out)
-            ids = pd.read_csv(out, encoding="utf-8-sig", usecols=["incident_id"], dtype=str, keep_default_na=False)["incident_id"]
+            if is_parquet(out):
+                ids = read_parquet_store(out, columns=["incident_id"])["incident_id"]
+            else:
+                check_store_header(out)
+                ids = pd.read_csv(out, encoding="utf-8-sig", usecols=["incident_id"], dtype=str, keep_default_na=False)["incident_id"]
             existing = set(ids)
             store_total = len(ids)
-        result = ImportResult(out=out)
-        ctx = _Context(columns, datum, source, geocoder or _default_geocoder, existing, labels)
-        with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as rej_tmp:
-            rej_writer = csv.writer(rej_tmp)
-            with atomic_writer(out, "w", encoding="utf-8", newline="") as fh:
-                if store_total or existing:
-                    with open(out, encoding="utf-8", newline="") as old:
-                        shutil.copyfileobj(old, fh)
-                    fh.seek(0, os.SEEK_END)
-                    if not ends_with_newline(out):
-                        fh.write("\r\n")
-                    writer = csv.writer(fh)
-                else:
-                    fh.write("\ufeff")
-                    writer = csv.writer(fh)
-                    writer.writerow(STORE_COLUMNS)
-                row = 2
-                for chunk in chunks:
-                    rows = _process_chunk(chunk, row, ctx, result, rej_writer)
-                    if synthetic is not None:
-                        for r in rows:
-                            r[9] = "true" if synthetic else "false"
-                    writer.writerows(rows)
-                    row += len(chunk)
-            if result.rejected:
-                rej_tmp.seek(0)
-                with atomic_writer(rejects_path, "w", encoding="utf-8-sig", newline="") as rf:
-                    csv.writer(rf).writerow(["row", "reason", "values"])
-                    shutil.copyfileobj(rej_tmp, rf)
-                result.rejects_path = rejects_path
+
+        def run(chunks: Iterator[pd.DataFrame]) -> ImportResult:
+            ctx = ImportContext(columns, datum, source, geocoder or _default_geocoder, existing, labels, synthetic)
+            return _write(out, rejects_path, chunks, ctx, append=bool(store_total or existing))
+
+        try:
+            result = run(chunks)
+        except pd.errors.ParserError:
+            # Arrow's reader stopped on a row that is not regular: read the file again with the one table reader, which words it.
+            result = run(_iter_chunks(path, chunksize, bulk_csv=False)[1])
     result.store_total = store_total + result.imported
     return result

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import csv
 import io as _stdio
+import json
 import os
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -178,6 +180,16 @@ def _times_to_seconds(values: pd.Series) -> np.ndarray:
             s = s.dt.tz_convert(TIMEZONE).dt.tz_localize(None)
         return s.to_numpy(dtype="datetime64[s]").astype(np.int64)
     values = pd.Series(values)
+    text = values.dropna()
+    if len(text) and text.map(type).eq(str).all():
+        # The store's own text (2021-03-04T21:15:00+08:00) is local wall-clock time: read it without the offset.
+        local = text.str.endswith("+08:00") & text.str.len().eq(25)
+        if local.all():
+            parsed = pd.to_datetime(text.str.slice(0, 19), format="%Y-%m-%dT%H:%M:%S", errors="coerce")
+            if not parsed.isna().any():
+                out = np.full(len(values), np.iinfo(np.int64).min, dtype=np.int64)
+                out[values.notna().to_numpy()] = parsed.to_numpy(dtype="datetime64[s]").astype(np.int64)
+                return out
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error")
@@ -198,7 +210,8 @@ def load_incidents(path: str | os.PathLike | None = None) -> IncidentArrays:
     Parameters
     ----------
     path
-        A store written by :func:`import_incidents` or the demo generator.
+        A store written by :func:`import_incidents` or the demo generator: CSV,
+        or GeoParquet for a ``.parquet`` name.
 
     Returns
     -------
@@ -215,6 +228,15 @@ def load_incidents(path: str | os.PathLike | None = None) -> IncidentArrays:
     if not path.exists():
         msg = f"{path}: no incident store; import one with 'python -m geo incidents import FILE' or make the demo with scripts/make_demo_incidents.py"
         raise DataFileError(msg)
+    if is_parquet(path):
+        import pyarrow.parquet as pq
+
+        check_parquet_store(path)
+        table = pq.read_table(path, columns=["incident_id", "time", "category", "subcategory", "source", "lon", "lat", "synthetic"])
+        # lon/lat stay float64 (the values the CSV store's text parses to); empty text is missing, as the CSV reader gives it.
+        df = pd.DataFrame({name: table.column(name).to_numpy(zero_copy_only=False) for name in table.column_names})
+        df = df.replace({c: {"": np.nan} for c in ("incident_id", "time", "category", "subcategory", "source", "synthetic")})
+        return _arrays_of_store(df, path)
     check_store_header(path)
     try:
         df = pd.read_csv(
@@ -228,6 +250,10 @@ def load_incidents(path: str | os.PathLike | None = None) -> IncidentArrays:
     except (UnicodeDecodeError, pd.errors.ParserError, ValueError) as exc:
         msg = f"{path}: the incident store is damaged ({str(exc).splitlines()[0]}); restore it from a backup or import the source files again"
         raise DataFileError(msg) from exc
+    return _arrays_of_store(df, path)
+
+
+def _arrays_of_store(df: pd.DataFrame, path: Path) -> IncidentArrays:
     try:
         arrays = IncidentArrays.from_frame(df)
     except SchemaError as exc:
@@ -264,7 +290,7 @@ def ends_with_newline(path: Path) -> bool:
 
 
 def write_store(df: pd.DataFrame, path: str | os.PathLike, *, expected_sha256: str | object | None = UNSET) -> Path:
-    """Write a frame with :data:`STORE_COLUMNS` as an incident store (UTF-8 with BOM, atomic, locked).
+    """Write a frame with :data:`STORE_COLUMNS` as an incident store (UTF-8 with BOM, or GeoParquet for a ``.parquet`` name; atomic, locked).
 
     Text cells that a spreadsheet would run as a formula (``=HYPERLINK(...)``)
     are guarded with a leading apostrophe (:func:`geo.io.writers.guard_formulas`).
@@ -292,9 +318,15 @@ def write_store(df: pd.DataFrame, path: str | os.PathLike, *, expected_sha256: s
     if missing:
         msg = f"cannot write an incident store: columns {missing} are missing"
         raise SchemaError(msg)
-    buf = _stdio.StringIO()
-    guard_formulas(df.loc[:, list(STORE_COLUMNS)]).to_csv(buf, index=False, lineterminator="\r\n")
     path = Path(path)
+    guarded = guard_formulas(df.loc[:, list(STORE_COLUMNS)])
+    if is_parquet(path):
+        table = store_table({c: guarded[c].to_numpy(dtype=object) for c in STORE_COLUMNS})
+        with store_lock(path, expected=expected_sha256):
+            write_table_atomic(table, path)
+        return path
+    buf = _stdio.StringIO()
+    guarded.to_csv(buf, index=False, lineterminator="\r\n")
     with store_lock(path, expected=expected_sha256), atomic_writer(path, "w", encoding="utf-8-sig", newline="") as fh:
         fh.write(buf.getvalue())
     return path
@@ -309,3 +341,104 @@ def as_arrays(incidents) -> IncidentArrays:
         return IncidentArrays.from_frame(incidents)
     msg = f"incidents must be IncidentArrays or a DataFrame, not {type(incidents).__name__}"
     raise TypeError(msg)
+
+
+# --- the store in GeoParquet ------------------------------------------------------
+#
+# The Parquet store holds STORE_COLUMNS in order, as text except lon and lat
+# (float64 WGS-84 degrees: the values the CSV store writes with 7 decimals),
+# then "geometry": the same points as WKB with GeoParquet 1.0 metadata (CRS84),
+# so QGIS, DuckDB or GeoPandas open it as a point layer. Reading it back gives
+# the CSV store's text exactly. Files are written whole, atomically.
+
+#: File name suffixes read and written as Parquet.
+PARQUET_SUFFIXES = {".parquet", ".geoparquet"}
+
+_GEO_METADATA = {
+    "version": "1.0.0",
+    "primary_column": "geometry",
+    "columns": {"geometry": {"encoding": "WKB", "geometry_types": ["Point"]}},
+}
+_FLOAT_COLUMNS = ("lon", "lat")
+
+
+def is_parquet(path: str | os.PathLike) -> bool:
+    """True when ``path`` names a Parquet file by its suffix."""
+    return Path(path).suffix.lower() in PARQUET_SUFFIXES
+
+
+def store_table(columns: dict[str, object]):
+    """An Arrow table of the Parquet store from store columns as text (``lon``/``lat`` as 7-decimal text or floats).
+
+    Returns
+    -------
+    pyarrow.Table
+        The columns in store order, ``lon``/``lat`` float64, ``geometry`` WKB points, GeoParquet metadata.
+    """
+    import pyarrow as pa
+    import shapely
+
+    arrays, fields = [], []
+    for name in STORE_COLUMNS:
+        values = columns[name]
+        if name in _FLOAT_COLUMNS:
+            arr = pa.array(np.asarray(values, dtype=object) if not isinstance(values, np.ndarray) or values.dtype == object else values)
+            arr = arr.cast(pa.float64()) if arr.type != pa.float64() else arr
+        else:
+            arr = pa.array(np.asarray(values, dtype=object), type=pa.string())
+        arrays.append(arr)
+        fields.append(pa.field(name, arr.type))
+    lon = arrays[STORE_COLUMNS.index("lon")].to_numpy(zero_copy_only=False)
+    lat = arrays[STORE_COLUMNS.index("lat")].to_numpy(zero_copy_only=False)
+    arrays.append(pa.array(shapely.to_wkb(shapely.points(lon, lat)), type=pa.binary()))
+    fields.append(pa.field("geometry", pa.binary()))
+    schema = pa.schema(fields, metadata={b"geo": json.dumps(_GEO_METADATA).encode()})
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def check_parquet_store(path: Path) -> None:
+    """Raise :class:`DataFileError` unless ``path`` is a Parquet incident store."""
+    import pyarrow.parquet as pq
+
+    try:
+        names = pq.read_schema(path).names
+    except Exception as exc:  # pyarrow raises ArrowInvalid, OSError...
+        msg = f"{path}: not an incident store (not a Parquet file: {exc}); give the store written by 'python -m geo incidents import'"
+        raise DataFileError(msg) from exc
+    if tuple(names[: len(STORE_COLUMNS)]) != STORE_COLUMNS:
+        msg = f"{path}: not an incident store (its columns are {names[:6]}...); the store's columns are {', '.join(STORE_COLUMNS)}"
+        raise DataFileError(msg)
+
+
+def read_parquet_store(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """The Parquet store as the CSV store reads: every column text (``lon``/``lat`` with 7 decimals), empty cells ``""``."""
+    import pyarrow.parquet as pq
+
+    check_parquet_store(path)
+    table = pq.read_table(path, columns=list(columns or STORE_COLUMNS))
+    out = {}
+    for name in table.column_names:
+        values = table.column(name).to_numpy(zero_copy_only=False)
+        if name in _FLOAT_COLUMNS:
+            values = np.asarray(list(map(f"{{:.{settings.coordinate_precision}f}}".format, values.tolist())), dtype=object)
+        else:
+            values = np.where(pd.isna(values), "", values).astype(object)
+        out[name] = values
+    return pd.DataFrame(out)
+
+
+def write_table_atomic(table, path: Path, *, before=None) -> None:
+    """Write an Arrow table (after the batches of ``before``, an iterator of record batches) as one Parquet file, atomically."""
+    import pyarrow.parquet as pq
+
+    with atomic_writer(path, "wb") as fh, pq.ParquetWriter(fh, table.schema, compression="zstd") as writer:
+        for batch in before or ():
+            writer.write_batch(batch)
+        writer.write_table(table, row_group_size=1 << 20)
+
+
+def store_batches(path: Path) -> Iterator:
+    """Record batches of an existing Parquet store (to copy them ahead of new rows)."""
+    import pyarrow.parquet as pq
+
+    yield from pq.ParquetFile(path).iter_batches(batch_size=1 << 16)

@@ -346,12 +346,72 @@ def iter_records(path: Source | Input, *, raw: bool = False) -> tuple[str, Itera
     return encoding, _csv_rows(path, encoding)
 
 
+def csv_delimiter(first_line: str) -> str:
+    """The delimiter of a CSV table from its first line: a tab when it has tabs and no comma, else a comma."""
+    return "\t" if "\t" in first_line and "," not in first_line else ","
+
+
+def csv_frames(path: Source | Input, names: list[str], *, encoding: str, chunksize: int) -> Iterator[pd.DataFrame]:
+    """Read the data rows of a regular CSV table in chunks with Arrow's reader: the fast path for large tables.
+
+    Every cell is text, empty cells are missing (None), an empty line is a
+    row of missing cells; the header row is skipped and ``names`` given
+    instead (the caller read it with :func:`iter_records`). Row ``k`` of the
+    chunks is row ``k + 2`` of the file. Only a regular table is read: every
+    other row with exactly one cell per name.
+
+    Raises
+    ------
+    pandas.errors.ParserError
+        While iterating, on the first row that is not regular (more or fewer
+        cells than ``names``) or text that cannot be decoded:
+        :func:`iter_records` then reads the file, with the rules of the one
+        table reader and its messages.
+    """
+    import pyarrow as pa
+    from pyarrow import csv as pa_csv
+
+    path = as_input(path)
+    with io_.TextIOWrapper(path.open(), encoding=encoding, newline="") as fh:
+        delimiter = csv_delimiter(fh.readline())
+    source = str(path.path) if path.path is not None else pa.BufferReader(path.data)
+    try:
+        reader = pa_csv.open_csv(
+            source,
+            read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1, encoding=encoding.removesuffix("-sig"), block_size=1 << 24),
+            parse_options=pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=True, quoted_strings_can_be_null=True, null_values=[""]
+            ),
+        )
+        def frame(table) -> pd.DataFrame:
+            return pd.DataFrame({name: table.column(j).to_numpy(zero_copy_only=False) for j, name in enumerate(names)}, dtype=object)
+
+        buffered, held = [], 0
+        for batch in reader:
+            buffered.append(batch)
+            held += batch.num_rows
+            if held < chunksize:
+                continue
+            table = pa.Table.from_batches(buffered)
+            start = 0
+            while held - start >= chunksize:
+                yield frame(table.slice(start, chunksize))
+                start += chunksize
+            buffered, held = table.slice(start).to_batches(), held - start
+        if held:
+            yield frame(pa.Table.from_batches(buffered, schema=reader.schema))
+    except (pa.ArrowException, UnicodeDecodeError) as exc:
+        msg = f"{path}: {exc}"
+        raise pd.errors.ParserError(msg) from exc
+
+
 def _csv_rows(path: Input, encoding: str) -> Iterator[tuple]:
     fh = io_.TextIOWrapper(path.open(), encoding=encoding, newline="")
     count = 0
     try:
         first = fh.readline()
-        delimiter = "\t" if "\t" in first and "," not in first else ","
+        delimiter = csv_delimiter(first)
         for rec in csv.reader(itertools.chain([first], fh), delimiter=delimiter, strict=True):
             count += 1
             yield tuple(rec)

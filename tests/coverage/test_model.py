@@ -603,6 +603,38 @@ class TestThreadedQuery:
         one = CoverageModel.from_geodataframes(estates, routes).solve().table()
         monkeypatch.setattr(settings, "coverage_workers", 3)
         monkeypatch.setattr(coverage.pairs, "_CHUNK", 7)
+        monkeypatch.setattr(coverage.pairs, "_POINT_CHUNK", 4)  # pieces of 4 estates inside each chunk
+        threads = []
+        real = coverage.pairs.ThreadPoolExecutor
+
+        def counting(*args, **kwargs):
+            threads.append(kwargs.get("max_workers"))
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(coverage.pairs, "ThreadPoolExecutor", counting)
         many = CoverageModel.from_geodataframes(estates, routes).solve().table()
         pd.testing.assert_frame_equal(one, many, check_exact=True)
+        assert threads and set(threads) == {3}  # the pair query ran in 3 threads
         assert (one["nearby_count"] > 0).sum() > 10
+
+    def test_segment_lines_in_threads_equal_one_call(self, monkeypatch):
+        seg = np.random.default_rng(2).uniform(0, 1000, (500, 4))
+        monkeypatch.setattr(settings, "coverage_workers", 3)
+        monkeypatch.setattr(coverage.pairs, "_CHUNK", 7)
+        got = coverage.pairs._lines(seg)
+        assert shapely.equals_exact(got, shapely.linestrings(seg.reshape(-1, 2, 2)), tolerance=0).all()
+
+
+class TestJoinGroups:
+    def test_equals_a_join_per_estate(self):
+        from geo.coverage.kernels import join_groups
+
+        rng = np.random.default_rng(8)
+        team_ids = ["T1", "队伍二", "", "t;x", "long-team-name-04"]
+        est = np.sort(rng.integers(0, 40, 300))
+        team = rng.integers(0, len(team_ids), 300)
+        want = np.full(50, "", dtype=object)
+        for e in np.unique(est):
+            want[e] = ";".join(team_ids[t] for t in team[est == e])
+        assert join_groups(est, team, team_ids, 50).tolist() == want.tolist()
+        assert join_groups(est[:0], team[:0], team_ids, 3).tolist() == ["", "", ""]

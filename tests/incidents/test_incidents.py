@@ -408,6 +408,8 @@ def test_night_hours_are_one_constant():
     assert demo_incidents.NIGHT_HOURS is NIGHT_HOURS
     assert set(NIGHT_HOURS) == {20, 21, 22, 23, 0, 1, 2, 3, 4, 5}
 
+
+class TestCommandLine:
     def test_cli_import(self, tmp_path, capsys):
         from geo.cli.main import main
 

@@ -1,0 +1,143 @@
+"""Column-wise parsing of an incident import: blanks, degrees, labels and text cells of a whole chunk at once.
+
+The importer checks a chunk of rows column by column with these helpers and
+NumPy/pandas operations; a row that any of them cannot settle (an odd time
+format, a full-width number, a label that maps nowhere, a swapped coordinate)
+goes through the importer's row-by-row checks, which give the message. So the
+fast path decides only what it is sure of, and every message stays the one a
+row gets when checked alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from geo.io.writers import FORMULA_TRIGGERS, is_formula_like
+
+# Characters that may start a cell a spreadsheet runs as a formula, after the
+# leading blanks that Excel skips (see geo.io.writers.is_formula_like).
+_FORMULA_STARTS = frozenset(FORMULA_TRIGGERS) | {chr(c) for c in range(33)} | set("\x7f\xa0\u3000\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u200b\u202f\u205f\ufeff")
+
+
+def is_text(values: np.ndarray) -> np.ndarray:
+    """True where a cell is a ``str`` (the cells of a CSV are; a spreadsheet's may be numbers or dates)."""
+    return np.fromiter((type(v) is str for v in values), dtype=bool, count=len(values))
+
+
+def blank_mask(values: np.ndarray) -> np.ndarray:
+    """:func:`geo._validate.is_blank` of every cell: missing values and whitespace-only text."""
+    values = np.asarray(values, dtype=object)
+    out = np.asarray(pd.isna(values), dtype=bool).copy()
+    rest = np.flatnonzero(~out)
+    if len(rest):
+        out[rest] = [type(v) is str and not v.strip() for v in values[rest].tolist()]
+    return out
+
+
+def empty_rows(frame: pd.DataFrame) -> np.ndarray:
+    """True for rows whose every cell is blank; each column is looked at only on the rows still in question."""
+    out = np.ones(len(frame), dtype=bool)
+    for j in range(frame.shape[1]):
+        rows = np.flatnonzero(out)
+        if not len(rows):
+            break
+        out[rows] = blank_mask(frame.iloc[rows, j].to_numpy(dtype=object))
+    return out
+
+
+def stripped_text(values: np.ndarray) -> np.ndarray:
+    """Text cells stripped of surrounding whitespace; None for blank, missing and non-text cells (object array)."""
+    out = np.empty(len(values), dtype=object)
+    out[:] = [(v.strip() or None) if type(v) is str else None for v in np.asarray(values, dtype=object).tolist()]
+    return out
+
+
+def degrees(values: np.ndarray) -> np.ndarray:
+    """Degrees of text cells as float64, NaN where blank, not a plain number or not finite.
+
+    A whole column converts with ``float`` semantics in one call; a column with
+    any cell that ``float`` refuses (full-width digits, ``108.3°E``) is read
+    cell by cell with :func:`geo._validate.parse_degrees`, whose answer is the
+    same for every plain number.
+    """
+    from geo._validate import parse_degrees
+
+    values = np.asarray(values, dtype=object)
+    try:
+        out = values.astype(np.float64)
+    except (TypeError, ValueError):
+        out = np.array([np.nan if (d := parse_degrees(v)) is None else d for v in values], dtype=np.float64)
+    out[~np.isfinite(out)] = np.nan
+    return out
+
+
+def map_unique(values: np.ndarray, fn: Callable, *, errors: tuple[type[Exception], ...] = (ValueError,)) -> tuple[np.ndarray, np.ndarray]:
+    """Apply ``fn`` once per distinct value (missing values as None) and spread the answers.
+
+    Returns
+    -------
+    answers : numpy.ndarray of object
+        ``fn(value)`` per cell; None where it raised one of ``errors``.
+    failed : numpy.ndarray of bool
+        True where ``fn`` raised.
+    """
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
+    return _spread(codes + 1, [None, *uniques.tolist()], fn, errors)
+
+
+def map_unique_pairs(a: np.ndarray, b: np.ndarray, fn: Callable, *, errors: tuple[type[Exception], ...] = (ValueError,)) -> tuple[np.ndarray, np.ndarray]:
+    """Like :func:`map_unique` for two columns: ``fn(a, b)`` once per distinct pair."""
+    ca, ua = pd.factorize(np.asarray(a, dtype=object), use_na_sentinel=True)
+    cb, ub = pd.factorize(np.asarray(b, dtype=object), use_na_sentinel=True)
+    width = len(ub) + 1
+    codes, inverse = np.unique((ca.astype(np.int64) + 1) * width + (cb + 1), return_inverse=True)
+    va, vb = [None, *ua.tolist()], [None, *ub.tolist()]
+    pairs = [(va[c // width], vb[c % width]) for c in codes.tolist()]
+    return _spread(inverse.reshape(-1), pairs, lambda p: fn(*p), errors)
+
+
+def _spread(inverse: np.ndarray, uniques: list, call: Callable, errors) -> tuple[np.ndarray, np.ndarray]:
+    answers = np.empty(len(uniques), dtype=object)
+    failed = np.zeros(len(uniques), dtype=bool)
+    for k, u in enumerate(uniques):
+        try:
+            answers[k] = call(u)
+        except errors:
+            answers[k] = None
+            failed[k] = True
+    return answers[inverse], failed[inverse]
+
+
+def guard_texts(values: np.ndarray) -> np.ndarray:
+    """:func:`geo.io.writers.guard_cell` of every cell; only cells whose first character could start a formula are looked at."""
+    values = np.asarray(values, dtype=object)
+    starts = _FORMULA_STARTS
+    risky = [i for i, v in enumerate(values.tolist()) if v and v[0] in starts]
+    if not risky:
+        return values
+    out = values.copy()
+    for i in risky:
+        if is_formula_like(out[i]):
+            out[i] = f"'{out[i]}"
+    return out
+
+
+def csv_quoted(values: np.ndarray) -> np.ndarray:
+    """Text cells as :func:`csv.writer` writes them (excel dialect): quoted when they hold a comma, a quote or a line break."""
+    values = np.asarray(values, dtype=object)
+    joined = "\x00".join(values.tolist())
+    if not any(c in joined for c in ',"\r\n'):
+        return values
+    out = values.copy()
+    for i, v in enumerate(values.tolist()):
+        if any(c in v for c in ',"\r\n'):
+            out[i] = '"' + v.replace('"', '""') + '"'
+    return out
+
+
+def fixed(values: np.ndarray, decimals: int) -> list[str]:
+    """Numbers as text with ``decimals`` decimals (``f"{v:.7f}"``, correctly rounded)."""
+    return list(map(f"{{:.{decimals}f}}".format, np.asarray(values, dtype=np.float64).tolist()))
