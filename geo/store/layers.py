@@ -87,8 +87,22 @@ class LayersMixin:
             v = conn.execute(sa.select(LAYERS.c.version).where(LAYERS.c.name == name)).scalar()
         return int(v or 0)
 
-    def read_layer(self, name: str) -> tuple[pd.DataFrame, int]:
+    def layer_columns(self, name: str) -> list[str]:
+        """Attribute columns of layer ``name`` (empty when there is no such layer)."""
+        with self._errors(), self._engine.connect() as conn:
+            text = conn.execute(sa.select(LAYERS.c.columns).where(LAYERS.c.name == name)).scalar()
+        return [k[0] for k in json.loads(text)] if text else []
+
+    def read_layer(self, name: str, *, columns: list[str] | None = None) -> tuple[pd.DataFrame, int]:
         """Read layer ``name`` in bulk.
+
+        Parameters
+        ----------
+        name
+            Layer name.
+        columns
+            Only these attribute columns (and no geometry unless ``"geometry"`` is
+            listed); default every column and the geometry. Unknown names are an error.
 
         Returns
         -------
@@ -111,13 +125,21 @@ class LayersMixin:
                     msg = f"the store at {self.url} has no layer {name!r} (layers: {known}); import it with: python -m geo store import DIR"
                     raise DataFileError(msg)
                 kinds = [tuple(k) for k in json.loads(info.columns)]
-                names = [c for c, _ in kinds] + (["geometry"] if info.geometry else [])
+                has_geometry = bool(info.geometry)
+                if columns is not None:
+                    unknown = sorted(set(columns) - {c for c, _ in kinds} - ({"geometry"} if has_geometry else set()))
+                    if unknown:
+                        msg = f"layer {name!r} has no column(s) {unknown}; it has {[c for c, _ in kinds]}"
+                        raise SchemaError(msg)
+                    kinds = [(c, k) for c, k in kinds if c in columns]
+                    has_geometry = has_geometry and "geometry" in columns
+                names = [c for c, _ in kinds] + (["geometry"] if has_geometry else [])
                 rows = conn.exec_driver_sql(self.backend.select_columns(name, names)).fetchall()  # plain tuples, no per-row objects
         columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
         data = {n: list(col) for n, col in zip(names, columns, strict=True)}
-        if info.geometry:
+        if has_geometry:
             data["geometry"] = self.backend.geometry_values(data["geometry"])
-        frame = _v.frame_from_columns(data, kinds, bool(info.geometry))
+        frame = _v.frame_from_columns(data, kinds, has_geometry)
         frame.attrs["metadata"] = json.loads(info.meta)
         return frame, int(info.version)
 

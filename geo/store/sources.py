@@ -1,0 +1,300 @@
+"""Where the tool reads its estates, routes and incidents: the store when one is in use, else the files.
+
+The app and every command read through these functions, so they work
+unchanged on either store:
+
+- a file named on purpose (``--estates FILE``, ``--incidents FILE``) is read as that file;
+- otherwise, with a store in use (``SHAHE_STORE`` or ``--store``, or ``shahe.gpkg`` in
+  the data folder), the layer is read from the store in bulk: one query, geometries
+  as WKB decoded by vectorised shapely calls, never a row at a time;
+- otherwise the data folder's file, as before there was a store.
+
+The embedded store in the data folder follows that folder's files: a file
+changed outside the tool (replaced by hand, written by the demo generator, a
+new release of the shipped data) is read, validated and saved as a new version
+of its layer, with an audit entry "changed outside the tool", the next time
+anything reads from the store. Each file's size, modification time and SHA-256
+at the last agreement are kept in ``store_meta``, so an unchanged file costs
+one ``stat``. The routes are the exception: the store's routes are the truth
+and the routes file is their working copy (:func:`geo.routes.shared.sync_routes_file`).
+A shared store (PostGIS, or a ``.gpkg`` named by ``SHAHE_STORE``) changes only
+through the tool and ``python -m geo store import``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from geo import io, settings
+from geo._lock import fingerprint, store_lock
+from geo.errors import DataFileError, SchemaError
+
+__all__ = [
+    "FOLLOWED",
+    "follow_files",
+    "layer_token",
+    "read_estates",
+    "read_incidents",
+    "read_routes",
+    "record_file",
+    "store_in_use",
+]
+
+#: Layers the embedded store takes again from the data folder's file when that file changes.
+FOLLOWED: tuple[str, ...] = ("estates", "geocode_overrides", "ledger", "incidents")
+
+#: Columns of the incident layer the analyses need (the rest stay in the store).
+_INCIDENT_COLUMNS = ("incident_id", "time", "category", "subcategory", "source", "lon", "lat", "synthetic")
+
+
+def _folder(data_dir: str | os.PathLike | None) -> Path:
+    return Path(data_dir) if data_dir is not None else Path(settings.data_dir)
+
+
+def follows_files(store, data_dir: str | os.PathLike | None = None) -> bool:
+    """Whether ``store`` is the embedded store of ``data_dir`` (the one that follows its files)."""
+    from geo.store.api import EMBEDDED_NAME
+
+    if store.kind != "geopackage":
+        return False
+    return Path(store.url).resolve() == (_folder(data_dir) / EMBEDDED_NAME).resolve()
+
+
+def store_in_use(data_dir: str | os.PathLike | None = None, *, create: bool = False):
+    """The store in use for ``data_dir``, brought up to date with the folder's files; None without one.
+
+    Parameters
+    ----------
+    data_dir
+        Data folder (default :data:`geo.settings.data_dir`).
+    create
+        Create and fill the embedded store from the folder's files when there is
+        none and ``SHAHE_STORE`` is not set (what the app does on first start).
+
+    Returns
+    -------
+    geo.store.Store or None
+        Open; the caller closes it.
+    """
+    from geo.store.api import active_store, open_store
+
+    folder = _folder(data_dir)
+    store = open_store(data_dir=folder) if create else active_store(folder)
+    if store is not None and follows_files(store, folder):
+        try:
+            follow_files(store, folder)
+        except BaseException:
+            store.close()
+            raise
+    return store
+
+
+@contextlib.contextmanager
+def _opened(data_dir) -> Iterator:
+    store = store_in_use(data_dir)
+    try:
+        yield store
+    finally:
+        if store is not None:
+            store.close()
+
+
+# --- following the data folder's files --------------------------------------------------
+
+
+def _meta_key(layer: str) -> str:
+    return f"file:{layer}"
+
+
+def _recorded(store, layer: str) -> dict:
+    text = store.meta_value(_meta_key(layer))
+    return json.loads(text) if text else {}
+
+
+def record_file(store, layer: str, path: str | os.PathLike, *, stat: os.stat_result | None = None, sha256: str | None = None) -> None:
+    """Note that the store's layer ``layer`` and the file ``path`` hold the same content now.
+
+    Writers that save a layer and write its file (``build-estates``, ``incidents
+    import``) call this afterwards, so the embedded store does not read the file again.
+    """
+    path = Path(path)
+    st = stat or path.stat()
+    sha = sha256 or fingerprint(path)
+    store.set_meta_value(_meta_key(layer), json.dumps({"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": sha}))
+
+
+def follow_files(store, data_dir: str | os.PathLike | None = None) -> list[str]:
+    """Save every followed file of ``data_dir`` that changed outside the tool as a new version of its layer.
+
+    Returns
+    -------
+    list of str
+        The layers saved (empty when every file was as recorded).
+
+    Raises
+    ------
+    SchemaError, DataFileError
+        If a changed file is not valid (the message names the file, row and fix);
+        the store keeps its previous version.
+    """
+    from geo.store.files import LAYER_FILES, read_layer_file, same_layer
+
+    folder = _folder(data_dir)
+    specs = [s for s in LAYER_FILES if s.layer in FOLLOWED]
+    pending = []
+    for spec in specs:
+        path = folder / spec.file
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            continue  # a missing file never empties a layer
+        rec = _recorded(store, spec.layer)
+        if rec.get("size") != st.st_size or rec.get("mtime_ns") != st.st_mtime_ns:
+            pending.append(spec)
+    if not pending:
+        return []
+    saved = []
+    with store_lock(store.url):  # a second reader waits, then finds the file recorded
+        for spec in pending:
+            path = folder / spec.file
+            st = path.stat()
+            rec = _recorded(store, spec.layer)
+            if rec.get("size") == st.st_size and rec.get("mtime_ns") == st.st_mtime_ns:
+                continue
+            sha = fingerprint(path)
+            if rec.get("sha256") != sha:
+                frame = read_layer_file(spec, path)
+                base = store.layer_version(spec.layer)
+                if not base or not same_layer(store.read_layer(spec.layer)[0], frame):
+                    store.replace_layer(spec.layer, frame, base_version=base, author="(data folder)",
+                                        reason=f"{spec.file} changed outside the tool; read again from {path}",
+                                        keep_history=spec.keep_history, action="import")
+                    saved.append(spec.layer)
+            record_file(store, spec.layer, path, stat=st, sha256=sha)
+    return saved
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def _like_reader(frame: pd.DataFrame) -> pd.DataFrame:
+    """Integer and boolean columns as the validating readers give them (nullable Int64 / boolean)."""
+    casts = {}
+    for col in frame.columns:
+        dtype = frame[col].dtype
+        if pd.api.types.is_bool_dtype(dtype) and str(dtype) != "boolean":
+            casts[col] = "boolean"
+        elif pd.api.types.is_integer_dtype(dtype) and str(dtype) != "Int64":
+            casts[col] = "Int64"
+    return frame.astype(casts) if casts else frame
+
+
+def _layer_frame(store, layer: str) -> gpd.GeoDataFrame:
+    frame, version = store.read_layer(layer)
+    metadata = frame.attrs.get("metadata") or {}
+    frame = _like_reader(frame)
+    frame.attrs = {"notices": [], "source": f"{store.url} (layer {layer}, version {version})", "metadata": metadata}
+    return frame
+
+
+def read_estates(path: str | os.PathLike | None = None, *, data_dir: str | os.PathLike | None = None) -> gpd.GeoDataFrame:
+    """The estates: the file ``path`` when given, else the store's ``estates`` layer, else ``estates.geojson``.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        As :func:`geo.io.read_estates` gives it (EPSG:4326, same columns and dtypes).
+
+    Raises
+    ------
+    DataFileError
+        If the store in use holds no estates (with the command that imports them).
+    """
+    if path is not None:
+        return io.read_estates(path)
+    folder = _folder(data_dir)
+    with _opened(folder) as store:
+        if store is None:
+            return io.read_estates(folder / "estates.geojson")
+        return _layer_frame(store, "estates")
+
+
+def read_routes(path: str | os.PathLike | None = None, *, data_dir: str | os.PathLike | None = None) -> gpd.GeoDataFrame:
+    """The patrol routes: the file ``path`` when given, else the store's ``routes`` layer, else ``patrol_routes.geojson``.
+
+    Before the store holds any routes (a new shared store), the routes file is
+    read, as the route editor does before its first save.
+    """
+    if path is not None:
+        return io.read_routes(path)
+    folder = _folder(data_dir)
+    with _opened(folder) as store:
+        if store is None or store.layer_version("routes") == 0:
+            return io.read_routes(folder / "patrol_routes.geojson")
+        return _layer_frame(store, "routes")
+
+
+def read_incidents(path: str | os.PathLike | None = None, *, data_dir: str | os.PathLike | None = None):
+    """The incidents as :class:`~geo.incidents.store.IncidentArrays`: the file ``path``, else the store, else ``incidents.csv``.
+
+    From the store only the columns the analyses use travel (ids, time,
+    category, subcategory, source, lon/lat, synthetic), in one query.
+
+    Raises
+    ------
+    DataFileError
+        If there are no incidents (with the command that imports them).
+    """
+    from geo.incidents.store import IncidentArrays, load_incidents
+
+    if path is not None:
+        return load_incidents(path)
+    folder = _folder(data_dir)
+    with _opened(folder) as store:
+        if store is None:
+            return load_incidents(folder / "incidents.csv")
+        if store.layer_version("incidents") == 0:
+            msg = (f"the store at {store.url} holds no incidents; import them with 'python -m geo incidents import FILE' "
+                   "or 'python -m geo store import DIR'")
+            raise DataFileError(msg)
+        stored = store.layer_columns("incidents")
+        frame, version = store.read_layer("incidents", columns=[c for c in _INCIDENT_COLUMNS if c in stored])
+        where = f"{store.url} (layer incidents, version {version})"
+    try:
+        arrays = IncidentArrays.from_frame(frame)
+    except SchemaError as exc:
+        msg = f"{where}: not a valid incident store"
+        raise SchemaError(msg, exc.problems) from exc
+    except ValueError as exc:
+        msg = f"{where}: a 'time' value is not ISO 8601 ({exc}); import the source file again"
+        raise DataFileError(msg) from exc
+    synthetic = frame["synthetic"].astype(str).str.lower().eq("true") if "synthetic" in frame else pd.Series(False, index=frame.index)
+    arrays.attrs["synthetic"] = bool(synthetic.any())
+    arrays.attrs["source"] = where
+    return arrays
+
+
+def layer_token(layer: str, file_name: str, *, data_dir: str | os.PathLike | None = None) -> int:
+    """A number that changes whenever what :func:`read_estates` & co. give for ``layer`` changes (a cache key).
+
+    With a store in use: derived from the store's place and the layer's version
+    (after following the folder's files); without: the file's modification time
+    in nanoseconds (0 when missing).
+    """
+    folder = _folder(data_dir)
+    with _opened(folder) as store:
+        if store is not None and not (layer == "routes" and store.layer_version(layer) == 0):
+            digest = hashlib.sha256(f"{store.url}\0{layer}\0{store.layer_version(layer)}".encode()).digest()
+            return int.from_bytes(digest[:7], "big")
+    try:
+        return (folder / file_name).stat().st_mtime_ns
+    except FileNotFoundError:
+        return 0
