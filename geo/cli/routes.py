@@ -17,6 +17,7 @@ from geo.routes.edits import Team, check_new_team, existing_team, lines_from_upl
 from geo.routes.load import load_routes
 from geo.routes.shared import open_route_store
 from geo.schemas import ORG_TYPES, SHIFTS
+from geo.store import sources
 
 _DATUMS = ("wgs84", "gcj02", "bd09")
 
@@ -116,7 +117,7 @@ def _add(args: argparse.Namespace) -> int:
     store = open_route_store(routes_path)
     base_sha256 = store.current_sha256()  # a save is refused if someone else saves meanwhile
     routes = load_routes(routes_path)
-    estates = io.read_estates(args.estates)
+    estates = sources.read_estates(args.estates)
     for notice in list(estates.attrs.get("notices", [])) + list(routes.attrs.get("notices", [])):
         print(f"note: {notice}", file=sys.stderr)
 

@@ -40,8 +40,10 @@ from geo.errors import DataFileError, SchemaError
 __all__ = [
     "FOLLOWED",
     "follow_files",
+    "in_store",
     "layer_token",
     "read_estates",
+    "read_incident_columns",
     "read_incidents",
     "read_routes",
     "record_file",
@@ -280,6 +282,26 @@ def read_incidents(path: str | os.PathLike | None = None, *, data_dir: str | os.
     arrays.attrs["synthetic"] = bool(synthetic.any())
     arrays.attrs["source"] = where
     return arrays
+
+
+def in_store(layer: str, *, data_dir: str | os.PathLike | None = None) -> bool:
+    """Whether a store is in use and holds layer ``layer``."""
+    with _opened(_folder(data_dir)) as store:
+        return store is not None and store.layer_version(layer) > 0
+
+
+def read_incident_columns(columns: list[str], *, data_dir: str | os.PathLike | None = None) -> pd.DataFrame | None:
+    """Some columns of the incidents as text, as in ``incidents.csv`` (from the store in use, else the file); None without incidents."""
+    folder = _folder(data_dir)
+    with _opened(folder) as store:
+        if store is not None:
+            if store.layer_version("incidents") == 0:
+                return None
+            frame, _ = store.read_layer("incidents", columns=[c for c in columns if c in store.layer_columns("incidents")])
+            return pd.DataFrame({c: frame[c].astype(object).where(frame[c].notna(), None).map(lambda v: None if v is None else str(v))
+                                 for c in frame.columns})
+    path = folder / "incidents.csv"
+    return pd.read_csv(path, usecols=columns, dtype=str, encoding="utf-8-sig") if path.exists() else None
 
 
 def layer_token(layer: str, file_name: str, *, data_dir: str | os.PathLike | None = None) -> int:

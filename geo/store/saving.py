@@ -1,0 +1,116 @@
+"""Writers that make a data folder file and, with a store in use, save it as a new version of its layer.
+
+``build-estates`` (and the register view's rebuild) and ``incidents import``
+write ``estates.geojson`` and ``incidents.csv``. When the file written is the
+data folder's own and a store is in use, the same content goes into the store,
+with its audit entry and the usual version check:
+
+- estates: the version of the ``estates`` layer is read before the build; the
+  new file is written to a temporary folder, read back, saved with that base
+  version, and only then moved into place. Someone else's save in between is
+  refused with "someone else saved; reload" and the file stays as it was.
+- incidents: the importer appends to the file as before (it owns the file's
+  lock and its duplicate checks); then the rows whose ids the store lacks are
+  appended to the ``incidents`` layer, chosen against the version read before
+  the import (an import from elsewhere in between is refused, and the embedded
+  store takes the file again on the next read).
+
+A file written elsewhere (``--out other.geojson``) leaves the store alone.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from geo import io, settings
+from geo._atomic import atomic_write
+from geo.store.files import same_layer
+from geo.store.sources import follows_files, record_file, store_in_use
+
+__all__ = ["build_estates_file", "import_incidents_file"]
+
+
+def _data_file(out: str | os.PathLike, name: str, data_dir) -> tuple[Path, bool]:
+    folder = Path(data_dir) if data_dir is not None else Path(settings.data_dir)
+    out = Path(out)
+    return folder, out.resolve() == (folder / name).resolve()
+
+
+def build_estates_file(build: Callable[[Path], object], out: str | os.PathLike, *, author: str, reason: str,
+                       data_dir: str | os.PathLike | None = None):
+    """Run ``build(path)`` (it writes and checks the estates GeoJSON at ``path``) and put the result at ``out`` and in the store.
+
+    Parameters
+    ----------
+    build
+        Writes the estates file at the path it is given and returns what it built.
+    out
+        The estates file to write.
+    author, reason
+        Who rebuilds and why (the store's audit trail).
+    data_dir
+        Data folder (default :data:`geo.settings.data_dir`).
+
+    Returns
+    -------
+    Whatever ``build`` returned.
+
+    Raises
+    ------
+    ConflictError
+        If the store's estates were saved by someone else meanwhile; ``out`` is unchanged.
+    """
+    folder, is_data_file = _data_file(out, "estates.geojson", data_dir)
+    store = store_in_use(folder) if is_data_file else None
+    if store is None:
+        return build(Path(out))
+    with store:
+        base = store.layer_version("estates")
+        with tempfile.TemporaryDirectory(prefix="shahe-estates-") as tmp:
+            built = Path(tmp) / "estates.geojson"
+            result = build(built)
+            frame = io.read_estates(built)
+            for key in ("notices", "source"):
+                frame.attrs.pop(key, None)
+            if not (base and same_layer(store.read_layer("estates")[0], frame)):  # an unchanged rebuild makes no version
+                store.replace_layer("estates", frame, base_version=base, author=author, reason=reason,
+                                    metadata=frame.attrs.get("metadata") or {})
+            atomic_write(Path(out), built.read_bytes())
+        if follows_files(store, folder):
+            record_file(store, "estates", out)
+    return result
+
+
+def import_incidents_file(run: Callable[[Path], object], out: str | os.PathLike | None, *, author: str, reason: str,
+                          data_dir: str | os.PathLike | None = None):
+    """Run ``run(out)`` (the importer, appending to the incident file ``out``), then add its new rows to the store.
+
+    Returns
+    -------
+    Whatever ``run`` returned (an :class:`~geo.incidents.importer.ImportResult`).
+    """
+    from geo.store.files import LAYER_FILES, read_layer_file
+
+    folder = Path(data_dir) if data_dir is not None else Path(settings.data_dir)
+    out = Path(out) if out is not None else folder / "incidents.csv"
+    folder, is_data_file = _data_file(out, "incidents.csv", folder)
+    store = store_in_use(folder) if is_data_file else None
+    if store is None:
+        return run(out)
+    with store:
+        base = store.layer_version("incidents")
+        known = set(store.read_layer("incidents", columns=["incident_id"])[0]["incident_id"].astype(str)) if base else set()
+        result = run(out)
+        if not out.exists():
+            return result
+        spec = next(s for s in LAYER_FILES if s.layer == "incidents")
+        frame = read_layer_file(spec, out)
+        new = frame[~frame["incident_id"].astype(str).isin(known)] if "incident_id" in frame else frame
+        if len(new):
+            store.append_rows("incidents", new.reset_index(drop=True), author=author, reason=reason, base_version=base)
+        if follows_files(store, folder):
+            record_file(store, "incidents", out)
+    return result
