@@ -172,6 +172,12 @@ class Store(LayersMixin):
         with self._errors(), self._engine.connect() as conn:
             return conn.execute(sa.select(META.c.value).where(META.c.key == key)).scalar()
 
+    def meta_values(self, prefix: str) -> dict[str, str]:
+        """Every bookkeeping value whose key starts with ``prefix``, in one query."""
+        with self._errors(), self._engine.connect() as conn:
+            rows = conn.execute(sa.select(META.c.key, META.c.value).where(META.c.key.startswith(prefix, autoescape=True))).all()
+        return dict(rows)
+
     def set_meta_value(self, key: str, value: str) -> None:
         """Set a bookkeeping value of ``store_meta`` (e.g. the state of a file the store follows)."""
         if key == "schema_version":

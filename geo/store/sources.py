@@ -152,13 +152,17 @@ def follow_files(store, data_dir: str | os.PathLike | None = None) -> list[str]:
     folder = _folder(data_dir)
     specs = [s for s in LAYER_FILES if s.layer in FOLLOWED]
     pending = []
+    states = None
     for spec in specs:
         path = folder / spec.file
         try:
             st = path.stat()
         except FileNotFoundError:
             continue  # a missing file never empties a layer
-        rec = _recorded(store, spec.layer)
+        if states is None:
+            states = store.meta_values("file:")  # one query for every followed file
+        text = states.get(_meta_key(spec.layer))
+        rec = json.loads(text) if text else {}
         if rec.get("size") != st.st_size or rec.get("mtime_ns") != st.st_mtime_ns:
             pending.append(spec)
     if not pending:
