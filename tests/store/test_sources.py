@@ -187,3 +187,23 @@ def test_rows_chosen_against_a_stale_version_are_refused(store, data_dir):
     with pytest.raises(ConflictError, match=r"version 2 by 乙 .*someone else saved; reload"):
         store.append_rows("incidents", frame.iloc[7:], author="甲", reason="late", base_version=1)
     assert len(store.read_layer("incidents")[0]) == 7 and len(store.log("incidents")) == 2
+
+
+def test_routes_add_starts_from_the_store_not_a_stale_file(filled, data_dir, tmp_path):
+    url, want, empty = filled
+    (empty / "patrol_routes.geojson").write_bytes((data_dir / "patrol_routes.geojson").read_bytes())  # this machine's old copy
+    kept = want["routes"].iloc[2:]
+    with open_store(url) as store:  # saved from another machine: two routes removed
+        store.replace_layer("routes", kept, base_version=1, author="乙", reason="two routes dropped",
+                            metadata=want["routes"].attrs["metadata"])
+    x, y = want["estates"].geometry.iloc[0].x, want["estates"].geometry.iloc[0].y
+    line = {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {},
+            "geometry": {"type": "LineString", "coordinates": [[x + 0.001, y], [x + 0.001, y + 0.002]]}}]}
+    new = tmp_path / "line.geojson"
+    new.write_text(json.dumps(line), encoding="utf-8")
+    assert main(["routes", "add", str(new), "--team-id", "PS-NEW", "--team", "新巡逻组", "--org-type", "police", "--shift", "night",
+                 "--author", "甲", "--reason", "new team", "--save"]) == 0
+    with open_store(url) as store:
+        saved, version = store.read_layer("routes")
+    assert version == 3
+    assert list(saved["route_id"].iloc[:-1]) == list(kept["route_id"]) and saved["team_id"].iloc[-1] == "PS-NEW"
