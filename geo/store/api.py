@@ -44,6 +44,7 @@ import sqlalchemy as sa
 from geo import settings
 from geo.errors import ConflictError, DataFileError, SchemaError, StoreError
 from geo.store import values as _v
+from geo.store.follow import EMBEDDED_NAME
 from geo.store.layers import LayersMixin, now
 from geo.store.migrations import SCHEMA_VERSION, migrate, schema_version
 from geo.store.schema import AUDIT, META, TABLES
@@ -51,8 +52,6 @@ from geo.store.spec import TableSpec
 
 __all__ = ["EMBEDDED_NAME", "Store", "TableSpec", "active_store", "open_store"]
 
-#: File name of the embedded store inside the data folder.
-EMBEDDED_NAME = "shahe.gpkg"
 
 
 
@@ -502,7 +501,7 @@ def create_embedded(path: Path, data_dir: Path) -> None:
 def _build_embedded(path: Path, data_dir: Path) -> None:
     from geo._lock import fingerprint
     from geo.store.files import LAYER_FILES, import_dir
-    from geo.store.sources import FOLLOWED, record_file
+    from geo.store.follow import FOLLOWED, record_file
     from geo.store.sqlite import SqliteBackend
 
     try:

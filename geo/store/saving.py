@@ -28,7 +28,8 @@ from pathlib import Path
 from geo import io, settings
 from geo._atomic import atomic_write
 from geo.store.files import same_layer
-from geo.store.sources import follows_files, record_file, store_in_use
+from geo.store.follow import follows_files, record_file
+from geo.store.sources import store_in_use
 
 __all__ = ["build_estates_file", "import_incidents_file"]
 

@@ -25,21 +25,20 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
-from geo import io, settings
-from geo._lock import fingerprint, store_lock
+from geo import io
 from geo.errors import DataFileError, SchemaError
+from geo.store.follow import FOLLOWED, data_folder, follow_files, follows_files, record_file
 
 __all__ = [
     "FOLLOWED",
     "follow_files",
+    "follows_files",
     "in_store",
     "layer_token",
     "read_estates",
@@ -50,24 +49,8 @@ __all__ = [
     "store_in_use",
 ]
 
-#: Layers the embedded store takes again from the data folder's file when that file changes.
-FOLLOWED: tuple[str, ...] = ("estates", "geocode_overrides", "ledger", "incidents")
-
 #: Columns of the incident layer the analyses need (the rest stay in the store).
 _INCIDENT_COLUMNS = ("incident_id", "time", "category", "subcategory", "source", "lon", "lat", "synthetic")
-
-
-def _folder(data_dir: str | os.PathLike | None) -> Path:
-    return Path(data_dir) if data_dir is not None else Path(settings.data_dir)
-
-
-def follows_files(store, data_dir: str | os.PathLike | None = None) -> bool:
-    """Whether ``store`` is the embedded store of ``data_dir`` (the one that follows its files)."""
-    from geo.store.api import EMBEDDED_NAME
-
-    if store.kind != "geopackage":
-        return False
-    return Path(store.url).resolve() == (_folder(data_dir) / EMBEDDED_NAME).resolve()
 
 
 def store_in_use(data_dir: str | os.PathLike | None = None, *, create: bool = False):
@@ -88,7 +71,7 @@ def store_in_use(data_dir: str | os.PathLike | None = None, *, create: bool = Fa
     """
     from geo.store.api import active_store, open_store
 
-    folder = _folder(data_dir)
+    folder = data_folder(data_dir)
     store = open_store(data_dir=folder) if create else active_store(folder)
     if store is not None and follows_files(store, folder):
         try:
@@ -107,85 +90,6 @@ def _opened(data_dir) -> Iterator:
     finally:
         if store is not None:
             store.close()
-
-
-# --- following the data folder's files --------------------------------------------------
-
-
-def _meta_key(layer: str) -> str:
-    return f"file:{layer}"
-
-
-def _recorded(store, layer: str) -> dict:
-    text = store.meta_value(_meta_key(layer))
-    return json.loads(text) if text else {}
-
-
-def record_file(store, layer: str, path: str | os.PathLike, *, stat: os.stat_result | None = None, sha256: str | None = None) -> None:
-    """Note that the store's layer ``layer`` and the file ``path`` hold the same content now.
-
-    Writers that save a layer and write its file (``build-estates``, ``incidents
-    import``) call this afterwards, so the embedded store does not read the file again.
-    """
-    path = Path(path)
-    st = stat or path.stat()
-    sha = sha256 or fingerprint(path)
-    store.set_meta_value(_meta_key(layer), json.dumps({"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": sha}))
-
-
-def follow_files(store, data_dir: str | os.PathLike | None = None) -> list[str]:
-    """Save every followed file of ``data_dir`` that changed outside the tool as a new version of its layer.
-
-    Returns
-    -------
-    list of str
-        The layers saved (empty when every file was as recorded).
-
-    Raises
-    ------
-    SchemaError, DataFileError
-        If a changed file is not valid (the message names the file, row and fix);
-        the store keeps its previous version.
-    """
-    from geo.store.files import LAYER_FILES, read_layer_file, same_layer
-
-    folder = _folder(data_dir)
-    specs = [s for s in LAYER_FILES if s.layer in FOLLOWED]
-    pending = []
-    states = None
-    for spec in specs:
-        path = folder / spec.file
-        try:
-            st = path.stat()
-        except FileNotFoundError:
-            continue  # a missing file never empties a layer
-        if states is None:
-            states = store.meta_values("file:")  # one query for every followed file
-        text = states.get(_meta_key(spec.layer))
-        rec = json.loads(text) if text else {}
-        if rec.get("size") != st.st_size or rec.get("mtime_ns") != st.st_mtime_ns:
-            pending.append(spec)
-    if not pending:
-        return []
-    saved = []
-    with store_lock(store.url):  # a second reader waits, then finds the file recorded
-        for spec in pending:
-            path = folder / spec.file
-            st = path.stat()
-            rec = _recorded(store, spec.layer)
-            if rec.get("size") == st.st_size and rec.get("mtime_ns") == st.st_mtime_ns:
-                continue
-            sha = fingerprint(path)
-            if rec.get("sha256") != sha:
-                frame = read_layer_file(spec, path)
-                base = store.layer_version(spec.layer)
-                if not base or not same_layer(store.read_layer(spec.layer)[0], frame):
-                    store.replace_layer(spec.layer, frame, base_version=base, author="(data folder)",
-                                        reason=f"{spec.file} changed outside the tool; read again from {path}",
-                                        keep_history=spec.keep_history, action="import")
-                    saved.append(spec.layer)
-            record_file(store, spec.layer, path, stat=st, sha256=sha)
-    return saved
 
 
 # --- reading ------------------------------------------------------------------------------
@@ -226,7 +130,7 @@ def read_estates(path: str | os.PathLike | None = None, *, data_dir: str | os.Pa
     """
     if path is not None:
         return io.read_estates(path)
-    folder = _folder(data_dir)
+    folder = data_folder(data_dir)
     with _opened(folder) as store:
         if store is None:
             return io.read_estates(folder / "estates.geojson")
@@ -241,7 +145,7 @@ def read_routes(path: str | os.PathLike | None = None, *, data_dir: str | os.Pat
     """
     if path is not None:
         return io.read_routes(path)
-    folder = _folder(data_dir)
+    folder = data_folder(data_dir)
     with _opened(folder) as store:
         if store is None or store.layer_version("routes") == 0:
             return io.read_routes(folder / "patrol_routes.geojson")
@@ -263,7 +167,7 @@ def read_incidents(path: str | os.PathLike | None = None, *, data_dir: str | os.
 
     if path is not None:
         return load_incidents(path)
-    folder = _folder(data_dir)
+    folder = data_folder(data_dir)
     with _opened(folder) as store:
         if store is None:
             return load_incidents(folder / "incidents.csv")
@@ -290,13 +194,13 @@ def read_incidents(path: str | os.PathLike | None = None, *, data_dir: str | os.
 
 def in_store(layer: str, *, data_dir: str | os.PathLike | None = None) -> bool:
     """Whether a store is in use and holds layer ``layer``."""
-    with _opened(_folder(data_dir)) as store:
+    with _opened(data_folder(data_dir)) as store:
         return store is not None and store.layer_version(layer) > 0
 
 
 def read_incident_columns(columns: list[str], *, data_dir: str | os.PathLike | None = None) -> pd.DataFrame | None:
     """Some columns of the incidents as text, as in ``incidents.csv`` (from the store in use, else the file); None without incidents."""
-    folder = _folder(data_dir)
+    folder = data_folder(data_dir)
     with _opened(folder) as store:
         if store is not None:
             if store.layer_version("incidents") == 0:
@@ -315,7 +219,7 @@ def layer_token(layer: str, file_name: str, *, data_dir: str | os.PathLike | Non
     (after following the folder's files); without: the file's modification time
     in nanoseconds (0 when missing).
     """
-    folder = _folder(data_dir)
+    folder = data_folder(data_dir)
     with _opened(folder) as store:
         if store is not None and not (layer == "routes" and store.layer_version(layer) == 0):
             digest = hashlib.sha256(f"{store.url}\0{layer}\0{store.layer_version(layer)}".encode()).digest()
