@@ -8,6 +8,7 @@ that went back to the files would give another answer.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -19,6 +20,8 @@ from geo.errors import ConflictError
 from geo.incidents.store import load_incidents
 from geo.store import open_store, sources
 from geo.store.files import import_dir
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _plain(frame: pd.DataFrame) -> pd.DataFrame:
@@ -207,3 +210,26 @@ def test_routes_add_starts_from_the_store_not_a_stale_file(filled, data_dir, tmp
         saved, version = store.read_layer("routes")
     assert version == 3
     assert list(saved["route_id"].iloc[:-1]) == list(kept["route_id"]) and saved["team_id"].iloc[-1] == "PS-NEW"
+
+
+def test_the_app_runs_on_the_store_alone(filled):
+    """The app, browser-free, with the data folder empty of estates, routes and incidents: every figure comes from the store."""
+    from streamlit.testing.v1 import AppTest
+
+    from geo import report
+    from geo.incidents import risk
+
+    _, want, empty = filled
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.run()
+    at.sidebar.radio(key="view").set_value("overview")
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in [*at.exception, *at.error]]
+    table = report.coverage_table(want["estates"], want["routes"])
+    counts = table["status"].value_counts()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["已覆盖"] == str(counts.get("covered", 0)) and metrics["盲区"] == str(counts.get("gap", 0))
+    ranking = next(d.value for d in at.dataframe if "综合得分" in d.value.columns)
+    expected = risk.risk_table(want["incidents"], want["estates"])
+    assert list(ranking["编号"]) == list(expected["estate_id"].astype(str))
+    assert not (empty / "shahe.gpkg").exists()  # with SHAHE_STORE nothing is made in the data folder
