@@ -48,9 +48,10 @@ def test_first_start_makes_and_fills_the_store_once_and_leaves_the_files_alone(a
     assert {"estates", "routes", "geocode_overrides", "ledger", "incidents"} <= layers
     assert n_log == len(layers)  # one audit entry per layer filled
     assert len(estates) == len(io.read_estates(app_folder / "estates.geojson"))
+    from ui import context
+
     data.ensure_store()  # a second start changes nothing
-    est_token = data.token("estates", "estates.geojson")
-    data.load_estates(str(data.path_of("estates.geojson")), est_token)
+    context.base_inputs()  # what every page run reads first (the routes file brought up to the store's routes, too)
     with open_store(gpkg) as store:
         assert len(store.log()) == n_log
     assert _hashes(app_folder) == before  # the shipped files are never modified
