@@ -16,6 +16,11 @@ with its audit entry and the usual version check:
   store takes the file again on the next read).
 
 A file written elsewhere (``--out other.geojson``) leaves the store alone.
+With a shared store (PostGIS, or a ``.gpkg`` named by ``SHAHE_STORE``) the
+ledger and the surveyed positions the build reads are the store's: the data
+folder's ``ledger.csv`` and ``geocode_overrides.csv`` are first brought up to
+the store's layers (a differing file is kept as ``NAME.before-store-TIME.csv``),
+so a position surveyed on another machine is never dropped by a rebuild here.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from geo.store.files import same_layer
 from geo.store.follow import follows_files, record_file
 from geo.store.sources import store_in_use
 
-__all__ = ["build_estates_file", "import_incidents_file"]
+__all__ = ["build_estates_file", "import_incidents_file", "refresh_working_copies"]
 
 
 def _data_file(out: str | os.PathLike, name: str, data_dir) -> tuple[Path, bool]:
@@ -69,6 +74,8 @@ def build_estates_file(build: Callable[[Path], object], out: str | os.PathLike, 
     if store is None:
         return build(Path(out))
     with store:
+        if not follows_files(store, folder):
+            refresh_working_copies(store, folder, ("ledger", "geocode_overrides"))
         base = store.layer_version("estates")
         with tempfile.TemporaryDirectory(prefix="shahe-estates-") as tmp:
             built = Path(tmp) / "estates.geojson"
@@ -83,6 +90,34 @@ def build_estates_file(build: Callable[[Path], object], out: str | os.PathLike, 
         if follows_files(store, folder):
             record_file(store, "estates", out)
     return result
+
+
+def refresh_working_copies(store, folder: Path, layers: tuple[str, ...]) -> list[Path]:
+    """Make the data folder's files of ``layers`` hold the shared store's content; return the files rewritten.
+
+    A file that differs is first copied to ``NAME.before-store-TIME.SUFFIX`` beside it, so nothing typed
+    into it is lost. Layers the store lacks leave their files alone.
+    """
+    import datetime as _dt
+
+    import pandas as pd
+
+    from geo.store.files import LAYER_FILES, read_layer_file
+
+    written = []
+    for spec in LAYER_FILES:
+        if spec.layer not in layers or not store.layer_version(spec.layer):
+            continue
+        frame, _ = store.read_layer(spec.layer)
+        path = folder / spec.file
+        if path.exists():
+            if same_layer(read_layer_file(spec, path), frame):
+                continue
+            stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+            atomic_write(path.with_name(f"{path.stem}.before-store-{stamp}{path.suffix}"), path.read_bytes())
+        io.write_table(pd.DataFrame({c: frame[c].astype(object).where(frame[c].notna(), "") for c in frame.columns}), path)
+        written.append(path)
+    return written
 
 
 def import_incidents_file(run: Callable[[Path], object], out: str | os.PathLike | None, *, author: str, reason: str,

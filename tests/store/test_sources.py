@@ -233,3 +233,21 @@ def test_the_app_runs_on_the_store_alone(filled):
     expected = risk.risk_table(want["incidents"], want["estates"])
     assert list(ranking["编号"]) == list(expected["estate_id"].astype(str))
     assert not (empty / "shahe.gpkg").exists()  # with SHAHE_STORE nothing is made in the data folder
+
+
+def test_a_rebuild_next_to_a_shared_store_keeps_a_position_surveyed_elsewhere(filled, data_dir):
+    url, want, empty = filled
+    for name in ("ledger.csv", "geocode_overrides.csv", "gazetteer.geojson"):
+        (empty / name).write_bytes((data_dir / name).read_bytes())  # this machine's copies: no surveyed position
+    sh01 = want["estates"].loc[want["estates"]["estate_id"] == "SH-01"].geometry.iloc[0]
+    surveyed = pd.DataFrame({"estate_id": ["SH-01"], "address": [None], "lon": [f"{sh01.x + 0.0004:.7f}"], "lat": [f"{sh01.y:.7f}"],
+                             "datum": ["wgs84"], "note": ["实测 (another office)"]})
+    surveyed.attrs["metadata"] = {}
+    with open_store(url) as store:
+        store.replace_layer("geocode_overrides", surveyed, base_version=1, author="乙", reason="surveyed elsewhere")
+    assert main(["build-estates", "--no-progress", "--author", "甲"]) == 0
+    with open_store(url) as store:
+        estates, _ = store.read_layer("estates")
+    row = estates.loc[estates["estate_id"] == "SH-01"].iloc[0]
+    assert row["geocode_quality"] == "surveyed" and abs(row.geometry.x - (sh01.x + 0.0004)) < 1e-7
+    assert list(empty.glob("geocode_overrides.before-store-*.csv"))  # the local copy it replaced is kept
