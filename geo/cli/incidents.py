@@ -135,11 +135,13 @@ def _import(args: argparse.Namespace) -> int:
     from geo.store.saving import import_incidents_file
 
     mapping = read_mapping(args.mapping) if args.mapping else None
-    res = import_incidents_file(  # with a store in use, the new rows are added to its incidents too
+    res, note = import_incidents_file(  # with a store in use, the new rows are added to its incidents too
         lambda out: import_incidents(args.file, out=out, datum=args.datum, mapping=mapping, source=args.source, rejects=args.rejects,
                                      chunksize=args.chunksize),
         args.out, author=args.author or login_name(), reason=args.reason or f"incidents imported from {args.file}")
     print(f"{args.file}: {res.summary()}")
+    if note:
+        print(note)
     for row, reason in res.rejects[:20]:
         print(f"  row {row}: {reason}")
     if res.rejected > 20:

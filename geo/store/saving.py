@@ -126,7 +126,9 @@ def import_incidents_file(run: Callable[[Path], object], out: str | os.PathLike 
 
     Returns
     -------
-    Whatever ``run`` returned (an :class:`~geo.incidents.importer.ImportResult`).
+    (result, note)
+        What ``run`` returned (an :class:`~geo.incidents.importer.ImportResult`), and a line
+        saying what the store received (None without a store).
     """
     from geo.store.files import LAYER_FILES, read_layer_file
 
@@ -135,18 +137,20 @@ def import_incidents_file(run: Callable[[Path], object], out: str | os.PathLike 
     folder, is_data_file = _data_file(out, "incidents.csv", folder)
     store = store_in_use(folder) if is_data_file else None
     if store is None:
-        return run(out)
+        return run(out), None
     with store:
         base = store.layer_version("incidents")
         known = set(store.read_layer("incidents", columns=["incident_id"])[0]["incident_id"].astype(str)) if base else set()
         result = run(out)
         if not out.exists():
-            return result
+            return result, None
         spec = next(s for s in LAYER_FILES if s.layer == "incidents")
         frame = read_layer_file(spec, out)
         new = frame[~frame["incident_id"].astype(str).isin(known)] if "incident_id" in frame else frame
+        version = base
         if len(new):
-            store.append_rows("incidents", new.reset_index(drop=True), author=author, reason=reason, base_version=base)
+            version = store.append_rows("incidents", new.reset_index(drop=True), author=author, reason=reason, base_version=base)
         if follows_files(store, folder):
             record_file(store, "incidents", out)
-    return result
+        note = f"store {store.url}: {len(new)} incidents added, {len(known) + len(new)} in all (version {version})"
+    return result, note

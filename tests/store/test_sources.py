@@ -160,7 +160,7 @@ def test_a_rebuild_based_on_a_stale_version_changes_nothing(filled, data_dir):
         assert store.layer_version("estates") == 2 and len(store.read_layer("estates")[0]) == 3
 
 
-def test_incident_import_adds_the_new_rows_to_the_store(filled, data_dir, tmp_path):
+def test_incident_import_adds_the_new_rows_to_the_store(filled, data_dir, tmp_path, capsys):
     url, want, empty = filled
     (empty / "incidents.csv").write_bytes((data_dir / "incidents.csv").read_bytes())
     new = tmp_path / "new.csv"
@@ -170,6 +170,7 @@ def test_incident_import_adds_the_new_rows_to_the_store(filled, data_dir, tmp_pa
                    "N-2,2024-03-02 22:00,盗窃,110,108.371,30.841\n"
                    f"{first},2024-03-02 22:00,盗窃,110,108.371,30.841\n", encoding="utf-8")
     assert main(["incidents", "import", str(new), "--author", "李警官"]) == 0
+    assert f"2 incidents added, {len(want['incidents']) + 2} in all (version 2)" in capsys.readouterr().out
     with open_store(url) as store:
         frame, version = store.read_layer("incidents", columns=["incident_id", "lon"])
         entry = store.log("incidents", limit=1).iloc[0]
