@@ -639,9 +639,8 @@ class TestReviewFixes:
         at.selectbox(key="team_route_shift_PS-SMB").set_value("all")
         _run(at)
         assert list(_frame(at, "调整前")["编号"]) == [gap]
-        doc = json.loads(routes_path.read_text(encoding="utf-8"))  # someone else changes the file meanwhile
-        doc["features"] = doc["features"][:-1]
-        _write_json(routes_path, doc)
+        other = open_route_store(routes_path)  # someone else saves meanwhile (through the store the app made on first start)
+        other.save(gio.read_routes(routes_path).iloc[:-1], author="李所长", reason="另一处保存")
         changed = routes_path.read_bytes()
         next(b for b in at.button if b.key == "save_routes").click()
         at.run()
