@@ -122,10 +122,12 @@ def test_build_estates_saves_a_version_with_its_audit_entry(filled, data_dir, tm
     url, want, empty = filled
     for name in ("ledger.csv", "geocode_overrides.csv", "gazetteer.geojson"):
         (empty / name).write_bytes((data_dir / name).read_bytes())
-    ledger = io.read_table(empty / "ledger.csv")
-    ledger.loc[0, "name"] = "改名小区"
-    io.write_table(ledger, empty / "ledger.csv")
+    with open_store(url) as store:  # the ledger is renamed in the shared store (this machine's ledger.csv is older)
+        ledger, version = store.read_layer("ledger")
+        ledger.loc[0, "name"] = "改名小区"
+        store.replace_layer("ledger", ledger, base_version=version, author="王科员", reason="台账更名")
     assert main(["build-estates", "--no-progress", "--author", "王科员", "--reason", "台账更名"]) == 0
+    assert io.read_table(empty / "ledger.csv").loc[0, "name"] == "改名小区"  # the working copy was brought up to the store
     from_file = io.read_estates(empty / "estates.geojson")
     assert from_file.loc[0, "name"] == "改名小区"
     with open_store(url) as store:
