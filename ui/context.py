@@ -18,7 +18,7 @@ class Context:
     """Inputs and results shared by the views during one run."""
 
     estates_path: Path
-    estates_mtime: int
+    estates_mtime: int  # data.token of the estates: their version in the store, or the file's mtime
     routes_path: Path
     routes_text: str
     routes_sha256: str  # of the routes file's bytes when routes_text was read ('' when missing)
@@ -37,8 +37,9 @@ class Context:
 
 def base_inputs() -> tuple[Path, int, gpd.GeoDataFrame, Path, str, str]:
     """Estates path, mtime, estates, routes path, routes text and the SHA-256 of the routes file of the current data folder."""
+    data.ensure_store()  # first start: the embedded store is made from the shipped files
     estates_path = data.path_of("estates.geojson")
-    mtime = data.mtime_ns(estates_path)
+    mtime = data.token("estates", "estates.geojson")
     estates = data.load_estates(str(estates_path), mtime)
     routes_path = data.path_of("patrol_routes.geojson")
     sync_routes_file(routes_path)  # with a store in use, the file shows the store's current routes
@@ -52,6 +53,6 @@ def build(filters: Filters, estates_path: Path, estates_mtime: int, routes_path:
     routes = data.routes_from_text(routes_text, routes_path.name)
     cov = data.compute_coverage(str(estates_path), estates_mtime, routes_text, filters.rule)
     inc_path = data.path_of("incidents.csv")
-    inc_mtime = data.mtime_ns(inc_path)
+    inc_mtime = data.token("incidents", "incidents.csv")
     inc = data.load_incidents(str(inc_path), inc_mtime)
     return Context(estates_path, estates_mtime, routes_path, routes_text, routes_sha256, routes, inc_path, inc_mtime, inc, filters, cov)

@@ -1,13 +1,18 @@
-"""Cached loaders and computations of the app, keyed on file contents and parameters.
+"""Cached loaders and computations of the app, keyed on data versions and parameters.
 
-Each loader takes the file's path and modification time (nanoseconds), so an
-edited file is read again and an unchanged one never is. Results that depend on
+The app reads estates, routes and incidents from the store (:mod:`geo.store.sources`):
+the embedded ``shahe.gpkg`` of the data folder, made from the shipped files on
+first start (:func:`ensure_store`), or the shared PostGIS of ``SHAHE_STORE``.
+Each loader takes the file's path and a token (:func:`token`: the layer's
+version in the store, or the file's modification time without a store), so
+changed data is read again and unchanged data never is. Results that depend on
 the sidebar (radius, cover distance, strict mode, shift) are keyed on those
 values too, so panning the map or opening a popup never recomputes anything.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from dataclasses import dataclass
@@ -17,13 +22,16 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from geo import extensions, geocode, incidents, io, report, routes, settings
+from geo import extensions, geocode, incidents, report, routes, settings
 from geo._atomic import clean_leftovers
 from geo.coverage.model import solved_model
 from geo.coverage.rule import Rule, patrols_in
+from geo.errors import GeoError
 from geo.incidents import density, effect, hotspots, risk
 from geo.maps import basemaps, mapview, offline
 from geo.routes.shared import open_route_store
+from geo.store import sources
+from geo.store.api import EMBEDDED_NAME
 from ui import overrides
 
 #: Default data folder (the repository's data/).
@@ -60,10 +68,31 @@ def mtime_ns(path: Path) -> int:
         return 0
 
 
+def ensure_store() -> None:
+    """Create and fill the embedded store of the data folder on first start (no-op when there is one, or with ``SHAHE_STORE``).
+
+    Two sessions starting at once queue on the store's lock; the shipped files
+    are only read. When a file is not valid the store is not made yet: the
+    views read the files and show the problem, and the next run tries again.
+    """
+    if os.environ.get("SHAHE_STORE"):
+        return
+    folder = data_dir()
+    if (folder / EMBEDDED_NAME).exists():
+        return
+    with contextlib.suppress(GeoError):
+        sources.store_in_use(folder, create=True).close()
+
+
+def token(layer: str, file_name: str) -> int:
+    """Cache key of a layer's content: its version in the store in use, else the file's modification time (0 when missing)."""
+    return sources.layer_token(layer, file_name, data_dir=data_dir())
+
+
 @st.cache_data(show_spinner=False, max_entries=8)
 def load_estates(path: str, mtime_ns: int) -> gpd.GeoDataFrame:
-    """Estates (WGS-84) of ``path``; ``mtime_ns`` only keys the cache."""
-    return io.read_estates(path)
+    """Estates (WGS-84) of the data folder of ``path``: from the store in use, else the file; ``mtime_ns`` (:func:`token`) only keys the cache."""
+    return sources.read_estates(data_dir=Path(path).parent)
 
 
 def read_text_sha256(path: Path) -> tuple[str, str]:
@@ -87,10 +116,15 @@ def routes_from_text(text: str, name: str = "patrol_routes.geojson") -> gpd.GeoD
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def load_incidents(path: str, mtime_ns: int) -> incidents.IncidentArrays | None:
-    """The incident store as arrays, or None when there is none."""
-    if not Path(path).exists():
-        return None
-    return incidents.load_incidents(path)
+    """The incidents of the data folder of ``path`` as arrays (from the store in use, else the file), or None when there are none."""
+    folder = Path(path).parent
+    store = sources.store_in_use(folder)
+    if store is None:
+        return incidents.load_incidents(path) if Path(path).exists() else None
+    with store:
+        if store.layer_version("incidents") == 0:
+            return None
+    return sources.read_incidents(data_dir=folder)
 
 
 @dataclass

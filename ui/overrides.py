@@ -27,6 +27,11 @@ def read_overrides(path: str | Path) -> pd.DataFrame:
     return read_override_table(path)
 
 
-def rebuild_estates(ledger_path: str | Path, out_path: str | Path, *, data_dir: str | Path) -> gpd.GeoDataFrame:
-    """Geocode the ledger again (the overrides and gazetteer of ``data_dir`` first) and replace the estates file atomically."""
-    return geocode.build_estates(ledger_path, out_path, data_dir=data_dir)
+def rebuild_estates(ledger_path: str | Path, out_path: str | Path, *, data_dir: str | Path, author: str = "(register view)",
+                    reason: str = "surveyed position recorded") -> gpd.GeoDataFrame:
+    """Geocode the ledger again (the overrides and gazetteer of ``data_dir`` first) and replace the estates file atomically;
+    with a store in use, save them as a new version of its estates too (refused if someone else saved meanwhile)."""
+    from geo.store.saving import build_estates_file
+
+    return build_estates_file(lambda path: geocode.build_estates(ledger_path, path, data_dir=data_dir), out_path,
+                              author=author, reason=reason, data_dir=data_dir)

@@ -46,7 +46,9 @@ def _record(ctx: Context, estate_id: str, address: str) -> None:
     try:
         overrides.record_override(data.path_of("geocode_overrides.csv"), estate_id, float(lon), float(lat), datum=datum, note=note,
                                   address=address, author=st.session_state.get(state.AUTHOR, ""))
-        gdf = overrides.rebuild_estates(data.path_of("ledger.csv"), ctx.estates_path, data_dir=data.data_dir())
+        gdf = overrides.rebuild_estates(data.path_of("ledger.csv"), ctx.estates_path, data_dir=data.data_dir(),
+                                        author=st.session_state.get(state.AUTHOR, "").strip() or "(register view)",
+                                        reason=f"surveyed position of {estate_id} recorded")
     except GeoError as exc:
         st.session_state[state.REG_RESULT] = ("error", error_text(exc))
         return

@@ -41,6 +41,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--out", type=Path, default=None, help="GeoJSON to write (default: data/estates.geojson)")
     b.add_argument("--provider", choices=_geocode.PROVIDERS, default=None, help="geocoder (default: offline)")
     b.add_argument("--no-progress", action="store_true", help="no progress bar")
+    b.add_argument("--author", help="who rebuilds, for the store's audit trail (default: the login name)")
+    b.add_argument("--reason", help="why, for the store's audit trail (default: 'estates geocoded again from LEDGER')")
     b.set_defaults(func=_run_build)
 
 
@@ -65,6 +67,16 @@ def _run_geocode(args: argparse.Namespace) -> int:
     return 0 if r.ok else 1
 
 
+def login_name() -> str:
+    """The user's login name (who saves, when no --author is given)."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "(command line)"
+
+
 def _run_build(args: argparse.Namespace) -> int:
     out = args.out or settings.data_path("estates.geojson")
     check_output(out, reads=(args.ledger or settings.data_path("ledger.csv"), settings.data_path("geocode_overrides.csv"),
@@ -73,7 +85,12 @@ def _run_build(args: argparse.Namespace) -> int:
     def warn(p: str) -> None:
         print(f"warning: override ignored: {p}", file=sys.stderr)
 
-    gdf = _geocode.build_estates(args.ledger, out, provider=args.provider, progress=not args.no_progress, on_problem=warn)
+    from geo.store.saving import build_estates_file
+
+    ledger = args.ledger or settings.data_path("ledger.csv")
+    gdf = build_estates_file(  # with a store in use, also saved as a new version of its estates
+        lambda path: _geocode.build_estates(args.ledger, path, provider=args.provider, progress=not args.no_progress, on_problem=warn),
+        out, author=args.author or login_name(), reason=args.reason or f"estates geocoded again from {ledger}")
     counts = gdf["geocode_quality"].value_counts()
     summary = ", ".join(f"{q} {int(counts.get(q, 0))}" for q in GEOCODE_QUALITIES if counts.get(q, 0))
     print(f"{out}: {len(gdf)} estates written ({summary})")

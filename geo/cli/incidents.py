@@ -11,6 +11,7 @@ import pandas as pd
 from geo import io, settings
 from geo._outputs import check_output
 from geo.errors import GeoError
+from geo.store import sources
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -31,6 +32,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, help="the incident store (default data/incidents.csv; a .parquet name keeps it as GeoParquet)")
     p.add_argument("--rejects", type=Path, help="rejects CSV (default: FILE-stem_rejects.csv beside the store)")
     p.add_argument("--chunksize", type=int, help="rows read at a time (default settings.incident_import_chunksize)")
+    p.add_argument("--author", help="who imports, for the store's audit trail (default: the login name)")
+    p.add_argument("--reason", help="why, for the store's audit trail (default: 'incidents imported from FILE')")
     p.set_defaults(func=_import)
 
     r = sub.add_parser(
@@ -121,24 +124,27 @@ def _check_out(args) -> None:
 
 
 def _load(args):
-    from geo.incidents.store import load_incidents
-
     _check_out(args)
 
-    inc = load_incidents(args.incidents)
+    inc = sources.read_incidents(args.incidents)  # the store in use, unless a file is named
     if inc.attrs.get("synthetic"):
         print("note: the incident store holds synthetic demonstration incidents, not real ones", file=sys.stderr)
     return inc
 
 
 def _import(args: argparse.Namespace) -> int:
+    from geo.cli.geocode import login_name
     from geo.incidents.importer import import_incidents, read_mapping
+    from geo.store.saving import import_incidents_file
 
     mapping = read_mapping(args.mapping) if args.mapping else None
-    res = import_incidents(
-        args.file, out=args.out, datum=args.datum, mapping=mapping, source=args.source, rejects=args.rejects, chunksize=args.chunksize
-    )
+    res, note = import_incidents_file(  # with a store in use, the new rows are added to its incidents too
+        lambda out: import_incidents(args.file, out=out, datum=args.datum, mapping=mapping, source=args.source, rejects=args.rejects,
+                                     chunksize=args.chunksize),
+        args.out, author=args.author or login_name(), reason=args.reason or f"incidents imported from {args.file}")
     print(f"{args.file}: {res.summary()}")
+    if note:
+        print(note)
     for row, reason in res.rejects[:20]:
         print(f"  row {row}: {reason}")
     if res.rejected > 20:
@@ -158,7 +164,7 @@ def _rank(args: argparse.Namespace) -> int:
     from geo.incidents.risk import COMPONENTS, risk_method, risk_table
 
     inc = _load(args)
-    estates = io.read_estates(args.estates)
+    estates = sources.read_estates(args.estates)
     try:
         t = risk_table(inc, estates, weights=args.weights, window=args.window, normalisation=args.normalisation, per_units=args.per_units, radius_m=args.radius_m, mode=args.mode)
     except ValueError as exc:
@@ -190,7 +196,7 @@ def _effect(args: argparse.Namespace) -> int:
     from geo.incidents.effect import effect_summary, effect_table
 
     inc = _load(args)
-    estates = io.read_estates(args.estates)
+    estates = sources.read_estates(args.estates)
     by = "batch_year" if args.by == "batch" and args.method == "before-after" else args.by
     by = "batch" if by == "batch_year" and args.method == "did" else by
     if args.method == "did" and by not in ("estate", "batch"):

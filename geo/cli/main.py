@@ -43,15 +43,30 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
+    _store_option_everywhere(sub)
     return parser
+
+
+def _store_option_everywhere(sub: argparse._SubParsersAction) -> None:
+    """Give every command ``--store URL`` (as the global option) unless it has its own ``--store``."""
+    for parser in set(sub.choices.values()):
+        nested = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        if nested:
+            for inner in nested:
+                _store_option_everywhere(inner)
+            continue
+        if "--store" not in parser._option_string_actions:
+            parser.add_argument("--store", dest="command_store", metavar="URL",
+                                help="read and write the store at URL: postgresql://USER@HOST/DB or a .gpkg file (as SHAHE_STORE)")
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if getattr(args, "global_store", None):
-        os.environ["SHAHE_STORE"] = args.global_store  # read by geo.store.open_store/active_store wherever a command saves
+    store_url = getattr(args, "command_store", None) or getattr(args, "global_store", None)
+    if store_url:
+        os.environ["SHAHE_STORE"] = store_url  # read by geo.store.open_store/active_store wherever a command saves
     from geo import settings
     from geo._atomic import clean_leftovers
 

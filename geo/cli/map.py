@@ -10,6 +10,7 @@ from geo import io, settings
 from geo._outputs import check_output
 from geo.errors import DataFileError
 from geo.maps.basemaps import BASEMAPS
+from geo.store import sources
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -37,14 +38,19 @@ def _map(args: argparse.Namespace) -> int:
 
     estates_path = args.estates or settings.data_path("estates.geojson")
     check_output(args.out, reads=(estates_path, args.routes or settings.data_path("patrol_routes.geojson")))
-    if not Path(estates_path).exists():
-        msg = f"{estates_path}: no estates file; geocode the ledger first or give --estates FILE"
-        raise DataFileError(msg)
-    estates = io.read_estates(estates_path)
+    if args.estates is None and sources.in_store("estates"):
+        estates = sources.read_estates()
+    else:
+        if not Path(estates_path).exists():
+            msg = f"{estates_path}: no estates file; geocode the ledger first or give --estates FILE"
+            raise DataFileError(msg)
+        estates = io.read_estates(estates_path)
     routes_path = args.routes or settings.data_path("patrol_routes.geojson")
     routes = None
-    if args.routes is not None or Path(routes_path).exists():
+    if args.routes is not None:
         routes = io.read_routes(routes_path)
+    elif Path(routes_path).exists() or sources.in_store("routes"):
+        routes = sources.read_routes()
     for gdf in (estates, routes):
         for notice in (gdf.attrs.get("notices", []) if gdf is not None else []):
             print(f"note: {notice}", file=sys.stderr)

@@ -15,6 +15,7 @@ from geo.optimise.plan import KINDS, budget_curve, plan_extensions
 from geo.report import coverage_table
 from geo.routes.edits import plan_draft, status_counts
 from geo.routes.load import load_routes
+from geo.store import sources
 
 #: Ids listed in a line before it says "and N more".
 _NOTE_IDS = 12
@@ -67,8 +68,8 @@ def _optimise(args: argparse.Namespace) -> int:
     if args.k < 1:
         msg = f"--k {args.k}: give the number of covering teams every estate should have, 1 or more (2 for cross-patrol)"
         raise SchemaError(msg)
-    estates = io.read_estates(args.estates)
-    routes = load_routes(args.routes or settings.data_path("patrol_routes.geojson"))
+    estates = sources.read_estates(args.estates)  # the store in use, unless a file is named
+    routes = load_routes(args.routes) if args.routes is not None else sources.read_routes()
     roads = None if args.straight else (args.roads or settings.data_path("gazetteer.geojson"))
     posts_path = args.posts or settings.data_path("police_posts.geojson")
     posts = io.read_posts(posts_path) if (args.posts is not None or Path(posts_path).is_file()) else None
@@ -148,8 +149,6 @@ def _optimise(args: argparse.Namespace) -> int:
 def _risk_weights(estates) -> dict[str, float]:
     """Weight per estate from the incident risk ranking: the worst of n estates weighs n, the best 1."""
     from geo.incidents.risk import risk_table
-    from geo.incidents.store import load_incidents
-
-    table = risk_table(load_incidents(), estates)
+    table = risk_table(sources.read_incidents(), estates)
     n = len(table)
     return {str(e): float(n + 1 - r) for e, r in zip(table["estate_id"], table["rank"], strict=True)}

@@ -21,6 +21,7 @@ import pandas as pd
 from geo import io, settings
 from geo.errors import DataFileError, SchemaError
 from geo.rectification.records import KINDS, MEASURE_STATUSES, VALUE_LABELS_ZH, RecordKind
+from geo.store import sources
 
 _COMMANDS = {"survey": "surveys", "measures": "measures", "meetings": "meetings", "visits": "visits"}
 _HELP = {
@@ -88,7 +89,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _estates() -> pd.DataFrame:
-    return io.read_estates(settings.data_path("estates.geojson"))
+    return sources.read_estates()
 
 
 def _print(df: pd.DataFrame) -> None:
@@ -264,13 +265,11 @@ def _coverage_and_incidents(estates):
     coverage = incidents = None
     routes_synthetic = False
     routes_path = settings.data_path("patrol_routes.geojson")
-    if Path(routes_path).exists():
+    if Path(routes_path).exists() or sources.in_store("routes"):
         from geo import report
 
-        routes = io.read_routes(routes_path)
+        routes = sources.read_routes()
         routes_synthetic = bool(routes["synthetic"].fillna(False).astype(bool).any()) if "synthetic" in routes else False
         coverage = report.coverage_table(estates, routes)
-    inc_path = settings.data_path("incidents.csv")
-    if Path(inc_path).exists():
-        incidents = pd.read_csv(inc_path, usecols=["time", "category", "synthetic"], dtype=str)
+    incidents = sources.read_incident_columns(["time", "category", "synthetic"])
     return coverage, routes_synthetic, incidents

@@ -11,6 +11,7 @@ import pandas as pd
 from geo import io, settings
 from geo.errors import DataFileError
 from geo.response import response_times
+from geo.store import sources
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -41,7 +42,7 @@ def _response(args: argparse.Namespace) -> int:
     if args.layer_out is not None and args.layer_out.suffix.lower() not in (".geojson", ".json"):
         msg = f"--layer-out {args.layer_out}: the layer is GeoJSON; give a .geojson file name"
         raise DataFileError(msg)
-    estates = io.read_estates(args.estates)
+    estates = sources.read_estates(args.estates)
     posts = io.read_posts(args.posts, datum=args.datum)
     for notice in list(estates.attrs.get("notices", [])) + list(posts.attrs.get("notices", [])):
         print(f"note: {notice}", file=sys.stderr)

@@ -15,8 +15,9 @@ from geo.errors import DataFileError, SchemaError
 from geo.report import coverage_table
 from geo.routes.edits import Team, check_new_team, existing_team, lines_from_upload, make_draft, plan_draft, status_changes, status_counts
 from geo.routes.load import load_routes
-from geo.routes.shared import open_route_store
+from geo.routes.shared import open_route_store, sync_routes_file
 from geo.schemas import ORG_TYPES, SHIFTS
+from geo.store import sources
 
 _DATUMS = ("wgs84", "gcj02", "bd09")
 
@@ -114,9 +115,11 @@ def _add(args: argparse.Namespace) -> int:
             msg = f"--save needs {' and '.join(missing)}: say who saves the routes and why"
             raise SchemaError(msg)
     store = open_route_store(routes_path)
+    if args.routes is None:
+        sync_routes_file(routes_path)  # with a store in use, the draft starts from the store's current routes
     base_sha256 = store.current_sha256()  # a save is refused if someone else saves meanwhile
     routes = load_routes(routes_path)
-    estates = io.read_estates(args.estates)
+    estates = sources.read_estates(args.estates)
     for notice in list(estates.attrs.get("notices", [])) + list(routes.attrs.get("notices", [])):
         print(f"note: {notice}", file=sys.stderr)
 

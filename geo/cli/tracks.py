@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from geo import io, settings
+from geo.store import sources
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -99,7 +100,7 @@ def _checkins(args: argparse.Namespace) -> int:
     from geo.tracks.checkins import import_checkins, read_checkin_points
     from geo.tracks.fixes import read_devices
 
-    points = read_checkin_points(args.points, estates=io.read_estates())
+    points = read_checkin_points(args.points, estates=sources.read_estates())
     rejects = args.rejects or args.file.with_name(f"{args.file.stem}_rejects.csv")
     out = import_checkins(args.file, points, devices=read_devices(args.devices) if args.devices else None,
                           tracks_path=args.tracks_dir, rejects_out=rejects)
@@ -113,8 +114,8 @@ def _compare(args: argparse.Namespace) -> int:
     from geo.routes.load import load_routes
     from geo.tracks import plan_vs_actual, unvisited_estates
 
-    estates = io.read_estates(args.estates)
-    routes = load_routes(args.routes)
+    estates = sources.read_estates(args.estates)
+    routes = load_routes(args.routes) if args.routes is not None else sources.read_routes()
     teams, per_route, res = plan_vs_actual(estates, routes, start=args.start, end=args.end, tracks_path=args.tracks_dir,
                                            tolerance_m=args.tolerance_m)
     if res.fixes == 0:
@@ -138,7 +139,7 @@ def _dosage(args: argparse.Namespace) -> int:
     from geo.tracks import dosage_table, run_scan
     from geo.tracks.checkins import checkin_counts, read_checkins
 
-    estates = io.read_estates(args.estates)
+    estates = sources.read_estates(args.estates)
     res = run_scan(estates, start=args.start, end=args.end, tracks_path=args.tracks_dir)
     if res.fixes == 0:
         print("no fixes in the track store for this window; import tracks first (python -m geo tracks import)")

@@ -9,8 +9,11 @@ versioned records and layers, a stale write refused with
 
 Modules: ``api`` (Store, TableSpec, records), ``layers`` (layers, audit,
 restore, heat grid), ``values`` (column kinds, frame <-> rows), ``schema``
-(the store's own tables), ``migrations``, ``sqlite`` (GeoPackage backend),
-``postgis`` (PostGIS backend), ``files`` (import/export of the data folder).
+(the store's own tables), ``migrations``, ``sqlite`` (GeoPackage backend with
+its R-tree), ``postgis`` (PostGIS backend), ``files`` (import/export of the
+data folder), ``sources`` (what the app and every command read: the store in
+use, else the files), ``saving`` (``build-estates`` and ``incidents import``
+into the store).
 """
 
 from geo.errors import ConflictError

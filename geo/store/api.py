@@ -44,15 +44,14 @@ import sqlalchemy as sa
 from geo import settings
 from geo.errors import ConflictError, DataFileError, SchemaError, StoreError
 from geo.store import values as _v
+from geo.store.follow import EMBEDDED_NAME
 from geo.store.layers import LayersMixin, now
 from geo.store.migrations import SCHEMA_VERSION, migrate, schema_version
-from geo.store.schema import AUDIT, TABLES
+from geo.store.schema import AUDIT, META, TABLES
 from geo.store.spec import TableSpec
 
 __all__ = ["EMBEDDED_NAME", "Store", "TableSpec", "active_store", "open_store"]
 
-#: File name of the embedded store inside the data folder.
-EMBEDDED_NAME = "shahe.gpkg"
 
 
 
@@ -166,6 +165,28 @@ class Store(LayersMixin):
         """Create or migrate the schema; return the descriptions of the migrations applied."""
         with self._write() as conn:
             return [f"{m.number}: {m.description}" for m in migrate(conn, self.backend, upto=upto)]
+
+    def meta_value(self, key: str) -> str | None:
+        """A bookkeeping value of ``store_meta`` (None when unset); not audited, not exported."""
+        with self._errors(), self._engine.connect() as conn:
+            return conn.execute(sa.select(META.c.value).where(META.c.key == key)).scalar()
+
+    def meta_values(self, prefix: str) -> dict[str, str]:
+        """Every bookkeeping value whose key starts with ``prefix``, in one query."""
+        with self._errors(), self._engine.connect() as conn:
+            rows = conn.execute(sa.select(META.c.key, META.c.value).where(META.c.key.startswith(prefix, autoescape=True))).all()
+        return dict(rows)
+
+    def set_meta_value(self, key: str, value: str) -> None:
+        """Set a bookkeeping value of ``store_meta`` (e.g. the state of a file the store follows)."""
+        if key == "schema_version":
+            msg = "schema_version is set by the migrations only"
+            raise SchemaError(msg)
+        with self._write() as conn:
+            if conn.execute(sa.select(META.c.key).where(META.c.key == key)).first() is None:
+                conn.execute(META.insert().values(key=key, value=str(value)))
+            else:
+                conn.execute(META.update().where(META.c.key == key).values(value=str(value)))
 
     def schema_version(self) -> int:
         """Number of the last migration applied."""
@@ -458,14 +479,32 @@ def create_embedded(path: Path, data_dir: Path) -> None:
     """Create the embedded store at ``path``, filled from the files of ``data_dir``.
 
     The store is built in a temporary file beside ``path`` and linked into place
-    only when complete, so a crash leaves no half-filled store and two processes
-    starting at once end with one store (the second discards its own).
+    only when complete, so a crash leaves no half-filled store. The whole
+    creation holds the store's lock (``.shahe.gpkg.lock``): a second process
+    starting at the same moment (two app sessions) waits, then finds the store
+    made and uses it. The files of ``data_dir`` are only read, never changed;
+    the state of each file imported is recorded, so the store later follows
+    the files changed outside the tool (:mod:`geo.store.sources`).
     """
-    from geo.store.files import LAYER_FILES, import_dir
-    from geo.store.sqlite import SqliteBackend
+    from geo._lock import store_lock
 
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        msg = f"{path}: the store cannot be created ({exc.strerror or exc}); check that the folder is writable, or set SHAHE_STORE"
+        raise StoreError(msg) from exc
+    with store_lock(path):
+        if not path.exists():
+            _build_embedded(path, data_dir)
+
+
+def _build_embedded(path: Path, data_dir: Path) -> None:
+    from geo._lock import fingerprint
+    from geo.store.files import LAYER_FILES, import_dir
+    from geo.store.follow import FOLLOWED, record_file
+    from geo.store.sqlite import SqliteBackend
+
+    try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         os.close(fd)
         os.unlink(tmp)  # SQLite creates the file itself
@@ -476,8 +515,14 @@ def create_embedded(path: Path, data_dir: Path) -> None:
     try:
         store = Store(SqliteBackend(tmp_path), auto_migrate=True)
         try:
-            if any((data_dir / s.file).is_file() for s in LAYER_FILES):
+            present = [s for s in LAYER_FILES if (data_dir / s.file).is_file()]
+            states = {s.layer: ((data_dir / s.file).stat(), fingerprint(data_dir / s.file)) for s in present if s.layer in FOLLOWED}
+            if present:
                 import_dir(store, data_dir, author="(shipped files)", reason=f"first start: filled from {data_dir}")
+            for spec in present:
+                if spec.layer in FOLLOWED:
+                    stat, sha256 = states[spec.layer]
+                    record_file(store, spec.layer, data_dir / spec.file, stat=stat, sha256=sha256)
         finally:
             store.close()
         with contextlib.suppress(FileExistsError):

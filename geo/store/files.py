@@ -28,7 +28,7 @@ from geo import io
 from geo._atomic import atomic_write
 from geo.errors import SchemaError, StoreError
 
-__all__ = ["LAYER_FILES", "LayerFile", "export_dir", "import_dir", "read_layer_file"]
+__all__ = ["LAYER_FILES", "LayerFile", "export_dir", "import_dir", "read_layer_file", "same_layer"]
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,7 @@ def import_dir(store, folder: str | os.PathLike, *, author: str, reason: str) ->
             out[doc["table"]["name"]] = changed
     for layer, (spec, frame) in frames.items():
         base = store.layer_version(layer)
-        if base and _same(store.read_layer(layer)[0], frame):
+        if base and same_layer(store.read_layer(layer)[0], frame):
             continue
         out[layer] = store.replace_layer(
             layer, frame, base_version=base, author=author, reason=reason, keep_history=spec.keep_history, action="import"
@@ -216,7 +216,7 @@ def _equal(a, b) -> bool:
     return a == b
 
 
-def _same(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+def same_layer(a: pd.DataFrame, b: pd.DataFrame) -> bool:
     """Whether two layer frames hold the same rows, columns, values, geometries and file-level members."""
     if list(a.columns) != list(b.columns) or len(a) != len(b) or (a.attrs.get("metadata") or {}) != (b.attrs.get("metadata") or {}):
         return False

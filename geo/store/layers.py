@@ -87,8 +87,22 @@ class LayersMixin:
             v = conn.execute(sa.select(LAYERS.c.version).where(LAYERS.c.name == name)).scalar()
         return int(v or 0)
 
-    def read_layer(self, name: str) -> tuple[pd.DataFrame, int]:
+    def layer_columns(self, name: str) -> list[str]:
+        """Attribute columns of layer ``name`` (empty when there is no such layer)."""
+        with self._errors(), self._engine.connect() as conn:
+            text = conn.execute(sa.select(LAYERS.c.columns).where(LAYERS.c.name == name)).scalar()
+        return [k[0] for k in json.loads(text)] if text else []
+
+    def read_layer(self, name: str, *, columns: list[str] | None = None) -> tuple[pd.DataFrame, int]:
         """Read layer ``name`` in bulk.
+
+        Parameters
+        ----------
+        name
+            Layer name.
+        columns
+            Only these attribute columns (and no geometry unless ``"geometry"`` is
+            listed); default every column and the geometry. Unknown names are an error.
 
         Returns
         -------
@@ -111,13 +125,21 @@ class LayersMixin:
                     msg = f"the store at {self.url} has no layer {name!r} (layers: {known}); import it with: python -m geo store import DIR"
                     raise DataFileError(msg)
                 kinds = [tuple(k) for k in json.loads(info.columns)]
-                names = [c for c, _ in kinds] + (["geometry"] if info.geometry else [])
+                has_geometry = bool(info.geometry)
+                if columns is not None:
+                    unknown = sorted(set(columns) - {c for c, _ in kinds} - ({"geometry"} if has_geometry else set()))
+                    if unknown:
+                        msg = f"layer {name!r} has no column(s) {unknown}; it has {[c for c, _ in kinds]}"
+                        raise SchemaError(msg)
+                    kinds = [(c, k) for c, k in kinds if c in columns]
+                    has_geometry = has_geometry and "geometry" in columns
+                names = [c for c, _ in kinds] + (["geometry"] if has_geometry else [])
                 rows = conn.exec_driver_sql(self.backend.select_columns(name, names)).fetchall()  # plain tuples, no per-row objects
         columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
         data = {n: list(col) for n, col in zip(names, columns, strict=True)}
-        if info.geometry:
+        if has_geometry:
             data["geometry"] = self.backend.geometry_values(data["geometry"])
-        frame = _v.frame_from_columns(data, kinds, bool(info.geometry))
+        frame = _v.frame_from_columns(data, kinds, has_geometry)
         frame.attrs["metadata"] = json.loads(info.meta)
         return frame, int(info.version)
 
@@ -228,20 +250,28 @@ class LayersMixin:
                         before=None if info is None else {"version": current, "rows": old_rows}, after=after, author=author, reason=reason)
             return version
 
-    def append_rows(self, name: str, frame: pd.DataFrame, *, author: str, reason: str, keep_history: bool = False) -> int:
+    def append_rows(self, name: str, frame: pd.DataFrame, *, author: str, reason: str, keep_history: bool = False,
+                    base_version: int | None = None) -> int:
         """Add ``frame``'s rows to layer ``name`` in one bulk insert (creating the layer if needed); return the new version.
 
-        Appending never overwrites, so it needs no ``base_version``. The columns must
+        Appending never overwrites, so it needs no ``base_version``; give one when the
+        rows were chosen against that version (e.g. only ids it lacks): a layer saved
+        since is then refused with :class:`~geo.errors.ConflictError`. The columns must
         be those of the layer (a column may be missing: it is left empty).
         """
         author, reason = self._who(author, reason, f"rows of layer {name!r}")
-        if self.layer_version(name) == 0:
+        if self.layer_version(name) == 0 and not base_version:
             return self.replace_layer(name, frame, base_version=0, author=author, reason=reason, keep_history=keep_history, action="append")
         geometry = "GEOMETRY" if isinstance(frame, gpd.GeoDataFrame) else None
         kinds = _v.frame_kinds(frame, frame.geometry.name if geometry else None)
         rows = _v.rows_from_frame(frame, kinds, where=f"layer {name!r}")
         with self._write() as conn:
-            info = conn.execute(sa.select(LAYERS).where(LAYERS.c.name == name).with_for_update()).one()
+            info = conn.execute(sa.select(LAYERS).where(LAYERS.c.name == name).with_for_update()).first()
+            if info is None or (base_version is not None and int(info.version) != int(base_version)):
+                current = int(info.version) if info else 0
+                msg = (f"rows of layer {name!r} were not added: it is at version {current} ({self._last_change(conn, name, None)}), "
+                       f"they were chosen against version {base_version}; someone else saved; reload")
+                raise ConflictError(msg)
             stored = dict(tuple(k) for k in json.loads(info.columns))
             bad = [f"column {c!r} ({k})" + (f" is stored as {stored[c]}" if c in stored else " is not in the layer")
                    for c, k in kinds if stored.get(c) != k and not (k == "float" and frame[c].isna().all())]

@@ -58,10 +58,15 @@ def _m2_audit_index_and_append_only(conn: sa.Connection, backend) -> None:
         )
 
 
+def _m3_spatial_index(conn: sa.Connection, backend) -> None:
+    backend.index_geometry_tables(conn)
+
+
 #: Every migration, in order. ``SCHEMA_VERSION`` is the last one's number.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "the store's tables: meta, layers, record tables, audit trail", _m1_core_tables),
     Migration(2, "index the audit trail by record; refuse UPDATE and DELETE on it", _m2_audit_index_and_append_only),
+    Migration(3, "GeoPackage: an R-tree spatial index on every geometry column (PostGIS has its GiST indexes already)", _m3_spatial_index),
 )
 
 SCHEMA_VERSION: int = MIGRATIONS[-1].number

@@ -130,6 +130,9 @@ class PostgisBackend:
         """A GiST index on the geometry column."""
         conn.exec_driver_sql(f'CREATE INDEX IF NOT EXISTS "{table}_{column}_gist" ON "{table}" USING GIST ("{column}")')
 
+    def index_geometry_tables(self, conn: sa.Connection) -> None:
+        """Nothing to add: every geometry column got its GiST index when its table was made."""
+
     def bulk_insert(self, conn: sa.Connection, table: sa.Table, rows: list[dict]) -> None:
         """Insert many rows with one ``COPY ... FROM STDIN`` (geometries as hex EWKB, SRID 4326), inside the caller's transaction."""
         cols = [c.name for c in table.columns if c.name != "fid"]

@@ -6,6 +6,14 @@ with a geometry, in ``gpkg_geometry_columns``, so QGIS, GDAL and pyogrio open
 the file as layers. The store's own bookkeeping (``store_*`` tables) is listed
 as attribute tables.
 
+Every geometry column has the GeoPackage R-tree spatial index extension
+(``gpkg_rtree_index``): a row in ``gpkg_extensions``, the virtual table
+``rtree_<table>_<column>`` and the standard triggers that keep it in step.
+The triggers call ``ST_IsEmpty`` and ``ST_MinX``/``ST_MaxX``/``ST_MinY``/``ST_MaxY``,
+which every connection of this backend registers (:func:`register_functions`),
+as GDAL and QGIS register their own; a bulk insert fills the index with
+vectorised bounds instead of one call per row.
+
 The file runs in WAL mode (readers never wait for a writer) with a busy
 timeout of :data:`BUSY_TIMEOUT_MS`; every write transaction starts with
 ``BEGIN IMMEDIATE``, so two writers queue for the write lock instead of
@@ -16,15 +24,19 @@ the file opens with the previous state.
 
 from __future__ import annotations
 
+import functools
+import math
 import struct
 from pathlib import Path
 
+import numpy as np
+import shapely
 import sqlalchemy as sa
 from sqlalchemy import event
 
 from geo.errors import StoreError
 
-__all__ = ["BUSY_TIMEOUT_MS", "GpkgGeometry", "SqliteBackend"]
+__all__ = ["BUSY_TIMEOUT_MS", "RTREE_EXTENSION", "GpkgGeometry", "SqliteBackend", "register_functions", "rtree_name"]
 
 #: Milliseconds a writer waits for another writer's lock before giving up.
 BUSY_TIMEOUT_MS = 30_000
@@ -41,6 +53,86 @@ _WGS84_WKT = (
     'AUTHORITY["EPSG","6326"]],PRIMEM["Greenwich",0,AUTHORITY["EPSG","8901"]],'
     'UNIT["degree",0.0174532925199433,AUTHORITY["EPSG","9122"]],AUTHORITY["EPSG","4326"]]'
 )
+
+
+#: ``gpkg_extensions`` row values of the R-tree spatial index (OGC 12-128r18, annex F.3).
+RTREE_EXTENSION = ("gpkg_rtree_index", "http://www.geopackage.org/spec120/#extension_rtree", "write-only")
+
+
+def rtree_name(table: str, column: str) -> str:
+    """Name of the R-tree virtual table of ``table``'s geometry ``column``."""
+    return f"rtree_{table}_{column}"
+
+
+@functools.lru_cache(maxsize=64)
+def _envelope(blob: bytes) -> tuple[float, float, float, float] | None:
+    """``(minx, maxx, miny, maxy)`` of a GeoPackage geometry blob, None when it is empty.
+
+    Read from the header's envelope when there is one, from the WKB of a 2-D
+    point directly, and through shapely otherwise.
+    """
+    if blob[:2] == b"GP":
+        flags = blob[3]
+        if flags & 0x10:
+            return None
+        indicator = (flags >> 1) & 7
+        if 1 <= indicator <= 4:
+            return struct.unpack_from("<4d" if flags & 1 else ">4d", blob, 8)
+        wkb = blob[8 + _ENVELOPE_BYTES[indicator] :]
+    else:
+        wkb = blob
+    if len(wkb) == 21 and wkb[0] in (0, 1):
+        order = "<" if wkb[0] == 1 else ">"
+        if struct.unpack_from(f"{order}I", wkb, 1)[0] == 1:  # a 2-D point
+            x, y = struct.unpack_from(f"{order}2d", wkb, 5)
+            return None if math.isnan(x) and math.isnan(y) else (x, x, y, y)
+    geom = shapely.from_wkb(wkb)
+    if geom.is_empty:
+        return None
+    minx, miny, maxx, maxy = geom.bounds
+    return (minx, maxx, miny, maxy)
+
+
+def _st_is_empty(blob):
+    return None if blob is None else int(_envelope(bytes(blob)) is None)
+
+
+def _st_bound(index: int):
+    def bound(blob):
+        if blob is None:
+            return None
+        env = _envelope(bytes(blob))
+        return None if env is None else env[index]
+
+    return bound
+
+
+def register_functions(dbapi_conn) -> None:
+    """Register the SQL functions the R-tree triggers call (``ST_IsEmpty``, ``ST_MinX`` ...) on a sqlite3 connection."""
+    dbapi_conn.create_function("ST_IsEmpty", 1, _st_is_empty, deterministic=True)
+    for i, name in enumerate(("ST_MinX", "ST_MaxX", "ST_MinY", "ST_MaxY")):
+        dbapi_conn.create_function(name, 1, _st_bound(i), deterministic=True)
+
+
+def _rtree_triggers(table: str, column: str, pk: str = "fid") -> dict[str, str]:
+    """The six triggers of the R-tree extension (GeoPackage 1.3), by name."""
+    t, c, r = f'"{table}"', f'"{column}"', f'"{rtree_name(table, column)}"'
+    values = f"NEW.{pk}, ST_MinX(NEW.{c}), ST_MaxX(NEW.{c}), ST_MinY(NEW.{c}), ST_MaxY(NEW.{c})"
+    filled = f"(NEW.{c} NOT NULL AND NOT ST_IsEmpty(NEW.{c}))"
+    empty = f"(NEW.{c} ISNULL OR ST_IsEmpty(NEW.{c}))"
+    base = rtree_name(table, column)
+    return {
+        f"{base}_insert": f"AFTER INSERT ON {t} WHEN {filled} BEGIN INSERT OR REPLACE INTO {r} VALUES ({values}); END",
+        f"{base}_update1": f"AFTER UPDATE OF {c} ON {t} WHEN OLD.{pk} = NEW.{pk} AND {filled} "
+        f"BEGIN INSERT OR REPLACE INTO {r} VALUES ({values}); END",
+        f"{base}_update2": f"AFTER UPDATE OF {c} ON {t} WHEN OLD.{pk} = NEW.{pk} AND {empty} "
+        f"BEGIN DELETE FROM {r} WHERE id = OLD.{pk}; END",
+        f"{base}_update3": f"AFTER UPDATE ON {t} WHEN OLD.{pk} != NEW.{pk} AND {filled} "
+        f"BEGIN DELETE FROM {r} WHERE id = OLD.{pk}; INSERT OR REPLACE INTO {r} VALUES ({values}); END",
+        f"{base}_update4": f"AFTER UPDATE ON {t} WHEN OLD.{pk} != NEW.{pk} AND {empty} "
+        f"BEGIN DELETE FROM {r} WHERE id IN (OLD.{pk}, NEW.{pk}); END",
+        f"{base}_delete": f"AFTER DELETE ON {t} WHEN OLD.{c} NOT NULL BEGIN DELETE FROM {r} WHERE id = OLD.{pk}; END",
+    }
 
 
 def wkb_to_gpkg(wkb: bytes | None, srs_id: int = 4326) -> bytes | None:
@@ -155,23 +247,71 @@ class SqliteBackend:
         )
 
     def unregister_table(self, conn: sa.Connection, table: str) -> None:
-        """Remove ``table`` from the GeoPackage's lists (before it is dropped)."""
+        """Remove ``table`` from the GeoPackage's lists and drop its R-tree (before the table is dropped)."""
+        for (column,) in conn.exec_driver_sql("SELECT column_name FROM gpkg_geometry_columns WHERE table_name = ?", (table,)).fetchall():
+            for name in _rtree_triggers(table, column):
+                conn.exec_driver_sql(f'DROP TRIGGER IF EXISTS "{name}"')
+            conn.exec_driver_sql(f'DROP TABLE IF EXISTS "{rtree_name(table, column)}"')
+        if self._has_extensions(conn):
+            conn.exec_driver_sql("DELETE FROM gpkg_extensions WHERE table_name = ?", (table,))
         conn.exec_driver_sql("DELETE FROM gpkg_geometry_columns WHERE table_name = ?", (table,))
         conn.exec_driver_sql("DELETE FROM gpkg_contents WHERE table_name = ?", (table,))
 
+    @staticmethod
+    def _has_extensions(conn: sa.Connection) -> bool:
+        return conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'gpkg_extensions'").first() is not None
+
     def create_spatial_index(self, conn: sa.Connection, table: str, column: str) -> None:
-        """No-op: a GeoPackage R-tree needs SQL functions only GDAL provides; reads here are whole-table."""
+        """The R-tree spatial index extension on ``table``'s ``column``: extension row, virtual table, triggers, filled from the rows."""
+        conn.exec_driver_sql(
+            "CREATE TABLE IF NOT EXISTS gpkg_extensions (table_name TEXT, column_name TEXT, extension_name TEXT NOT NULL, "
+            "definition TEXT NOT NULL, scope TEXT NOT NULL, CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name))"
+        )
+        conn.exec_driver_sql("INSERT OR IGNORE INTO gpkg_extensions VALUES (?, ?, ?, ?, ?)", (table, column, *RTREE_EXTENSION))
+        rtree = rtree_name(table, column)
+        conn.exec_driver_sql(f'CREATE VIRTUAL TABLE IF NOT EXISTS "{rtree}" USING rtree(id, minx, maxx, miny, maxy)')
+        conn.exec_driver_sql(
+            f'INSERT OR REPLACE INTO "{rtree}" SELECT fid, ST_MinX("{column}"), ST_MaxX("{column}"), ST_MinY("{column}"), '
+            f'ST_MaxY("{column}") FROM "{table}" WHERE "{column}" NOT NULL AND NOT ST_IsEmpty("{column}")'
+        )
+        for name, body in _rtree_triggers(table, column).items():
+            conn.exec_driver_sql(f'CREATE TRIGGER IF NOT EXISTS "{name}" {body}')
+
+    def index_geometry_tables(self, conn: sa.Connection) -> None:
+        """Give every geometry column listed in ``gpkg_geometry_columns`` its R-tree (a store made before there were any)."""
+        rows = conn.exec_driver_sql("SELECT table_name, column_name FROM gpkg_geometry_columns").fetchall()
+        for table, column in rows:
+            self.create_spatial_index(conn, table, column)
 
     def bulk_insert(self, conn: sa.Connection, table: sa.Table, rows: list[dict]) -> None:
         """Insert many rows with one prepared statement (``executemany`` of tuples) inside the caller's transaction."""
         cols = [c.name for c in table.columns if c.name != "fid"]
-        quoted = ", ".join(f'"{c}"' for c in cols)
-        sql = f'INSERT INTO "{table.name}" ({quoted}) VALUES ({", ".join("?" * len(cols))})'
-        if "geometry" in cols:
+        rtree = rtree_name(table.name, "geometry")
+        indexed = "geometry" in cols and conn.exec_driver_sql(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (rtree,)).first() is not None
+        if not indexed:
+            quoted = ", ".join(f'"{c}"' for c in cols)
+            sql = f'INSERT INTO "{table.name}" ({quoted}) VALUES ({", ".join("?" * len(cols))})'
             data = [tuple(wkb_to_gpkg(r.get(c)) if c == "geometry" else r.get(c) for c in cols) for r in rows]
-        else:
-            data = [tuple(r.get(c) for c in cols) for r in rows]
+            conn.exec_driver_sql(sql, data)
+            return
+        # With the R-tree: rows get their fid here, the insert trigger is set aside and the index is
+        # filled from vectorised bounds (one statement), then the trigger is put back, all in this transaction.
+        start = int(conn.exec_driver_sql(f'SELECT coalesce(max(fid), 0) FROM "{table.name}"').scalar()) + 1
+        fids = range(start, start + len(rows))
+        quoted = ", ".join(f'"{c}"' for c in ["fid", *cols])
+        sql = f'INSERT INTO "{table.name}" ({quoted}) VALUES ({", ".join("?" * (len(cols) + 1))})'
+        data = [(fid, *(wkb_to_gpkg(r.get(c)) if c == "geometry" else r.get(c) for c in cols)) for fid, r in zip(fids, rows, strict=True)]
+        trigger = f"{rtree}_insert"
+        conn.exec_driver_sql(f'DROP TRIGGER IF EXISTS "{trigger}"')
         conn.exec_driver_sql(sql, data)
+        geoms = shapely.from_wkb(np.asarray([r.get("geometry") for r in rows], dtype=object))
+        bounds = shapely.bounds(geoms)  # minx, miny, maxx, maxy; NaN for missing or empty
+        keep = np.flatnonzero(~np.isnan(bounds).any(axis=1))
+        fid_arr = np.asarray(fids, dtype=np.int64)
+        entries = [(int(fid_arr[i]), float(bounds[i, 0]), float(bounds[i, 2]), float(bounds[i, 1]), float(bounds[i, 3])) for i in keep]
+        conn.exec_driver_sql(f'INSERT OR REPLACE INTO "{rtree}" VALUES (?, ?, ?, ?, ?)', entries)
+        conn.exec_driver_sql(f'CREATE TRIGGER "{trigger}" {_rtree_triggers(table.name, "geometry")[trigger]}')
 
     def select_columns(self, table: str, columns: list[str]) -> str:
         """``SELECT`` of ``columns`` of ``table`` in saving order, geometry as stored (see :meth:`geometry_values`)."""
@@ -197,6 +337,7 @@ def _on_connect(dbapi_conn, _record) -> None:
     cur.execute("PRAGMA synchronous = FULL")  # a commit that returned survives a power cut too
     cur.execute("PRAGMA foreign_keys = ON")
     cur.close()
+    register_functions(dbapi_conn)
 
 
 def _on_begin(conn: sa.Connection) -> None:

@@ -7,13 +7,14 @@ import json
 from geo import io
 from geo.cli.main import main
 from geo.store import open_store
+from geo.store.migrations import SCHEMA_VERSION
 
 
 def test_init_import_export_log(shipped_data, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("SHAHE_STORE", "")  # recorded, so the teardown removes what a test sets
     gpkg = tmp_path / "office.gpkg"
     assert main(["store", "init", "--store", str(gpkg), "--data-dir", str(shipped_data)]) == 0
-    assert "schema version 2 of 2, ready" in capsys.readouterr().out
+    assert f"schema version {SCHEMA_VERSION} of {SCHEMA_VERSION}, ready" in capsys.readouterr().out
     assert open_store(gpkg).layer_version("routes") == 1  # filled from the data folder on creation
     assert main(["store", "import", str(shipped_data), "--author", "张三", "--store", str(gpkg)]) == 0
     assert "nothing to import" in capsys.readouterr().out

@@ -117,7 +117,7 @@ def test_sigkill_during_a_write_leaves_the_previous_state(store_url, data_dir):
 
 @pytest.mark.parametrize("kind", ["geopackage", "postgis"])
 def test_an_older_schema_is_migrated_or_refused_with_the_command(kind, request, tmp_path):
-    from geo.store.migrations import migrate
+    from geo.store.migrations import MIGRATIONS, SCHEMA_VERSION, migrate
 
     if kind == "postgis":
         from geo.store.postgis import PostgisBackend
@@ -135,13 +135,13 @@ def test_an_older_schema_is_migrated_or_refused_with_the_command(kind, request, 
         migrate(conn, backend, upto=1)  # a store as the first version of the program made it
     backend.dispose()
     if kind == "postgis":
-        with pytest.raises(StoreError, match=r"schema version 1, older than this program's 2; run: python -m geo store init --store 'postgresql://"):
+        with pytest.raises(StoreError, match=rf"schema version 1, older than this program's {SCHEMA_VERSION}; run: python -m geo store init --store 'postgresql://"):
             open_store(url)
         from geo.cli.main import main
 
         assert main(["store", "init", "--store", url]) == 0
     store = open_store(url)  # the embedded store migrates itself on opening
-    assert store.schema_version() == 2
+    assert store.schema_version() == SCHEMA_VERSION == len(MIGRATIONS)
     store.ensure_table(TableSpec("t", key="k"))
     store.insert("t", {"k": "1"}, author="a", reason="b")
     with pytest.raises(Exception, match="append-only"), store._write() as conn:
@@ -149,7 +149,7 @@ def test_an_older_schema_is_migrated_or_refused_with_the_command(kind, request, 
     with store._write() as conn:
         conn.exec_driver_sql("UPDATE store_meta SET value = '99' WHERE key = 'schema_version'")
     store.close()
-    with pytest.raises(StoreError, match="newer than this program's 2; update the program"):
+    with pytest.raises(StoreError, match=f"newer than this program's {SCHEMA_VERSION}; update the program"):
         open_store(url)
 
 

@@ -18,7 +18,7 @@ from geo import io as gio
 from geo import report, settings
 from geo.crs import convert
 from geo.errors import GeocodeError
-from geo.routes.store import RouteStore
+from geo.routes.shared import open_route_store
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
@@ -276,7 +276,7 @@ class TestEditorRole:
         new = saved[saved["team_id"] == "PS-NEW"]
         assert len(new) == 1 and new["shift"].iloc[0] == "night"
         assert shapely.equals_exact(new.geometry.iloc[0], shapely.LineString(line["geometry"]["coordinates"]), tolerance=1e-7)
-        versions = RouteStore(routes_path).versions()
+        versions = open_route_store(routes_path).versions()
         assert [(v.number, v.author, v.reason) for v in versions][1] == (2, "张警官", "覆盖盲区")
         # After the save the app shows the new coverage: the gap is covered.
         _view(at, "overview")
@@ -288,7 +288,7 @@ class TestEditorRole:
         next(b for b in at.button if b.key == "restore_button").click()
         _run(at)
         assert routes_path.read_bytes() == original
-        assert RouteStore(routes_path).versions()[-1].restored_from == 1
+        assert open_route_store(routes_path).versions()[-1].restored_from == 1
 
     def test_upload_gpx_in_gcj02(self, data_dir, monkeypatch):
         """The uploaded GCJ-02 track reaches the draft in WGS-84: checked against published test vectors."""
@@ -661,9 +661,8 @@ class TestReviewFixes:
         at.selectbox(key="team_route_shift_PS-SMB").set_value("all")
         _run(at)
         assert list(_frame(at, "调整前")["编号"]) == [gap]
-        doc = json.loads(routes_path.read_text(encoding="utf-8"))  # someone else changes the file meanwhile
-        doc["features"] = doc["features"][:-1]
-        _write_json(routes_path, doc)
+        other = open_route_store(routes_path)  # someone else saves meanwhile (through the store the app made on first start)
+        other.save(gio.read_routes(routes_path).iloc[:-1], author="李所长", reason="另一处保存")
         changed = routes_path.read_bytes()
         next(b for b in at.button if b.key == "save_routes").click()
         at.run()

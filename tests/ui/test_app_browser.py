@@ -10,6 +10,7 @@ import pyproj
 import pytest
 
 from geo import io as gio
+from geo.routes.shared import open_route_store  # version 1 from the store the app made on its first start
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCAL = {"127.0.0.1", "localhost", "::1", "[::1]"}
@@ -136,7 +137,7 @@ def test_app_end_to_end_offline(browser, server, driver):
         page.wait_for_selector("text=已保存为第 2 版", timeout=60000)
         assert routes_path.read_bytes() != original
         saved = gio.read_routes(routes_path)
-        assert len(saved) == len(gio.read_routes(data / "route_history" / "v0001.geojson")) + 2  # the drawn and the uploaded line
+        assert len(saved) == len(open_route_store(routes_path).read_version(1)) + 2  # the drawn and the uploaded line
 
         driver.pick_view(page, "台账")
         page.wait_for_timeout(1500)

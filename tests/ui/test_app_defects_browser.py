@@ -9,6 +9,7 @@ import pytest
 
 from geo import io as gio
 from geo import report
+from geo.routes.shared import open_route_store  # version 1 from the store the app made on its first start
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -82,7 +83,7 @@ def test_save_takes_one_click_after_typing_the_reason(browser, server, driver):
         page.wait_for_selector("text=已保存为第 2 版", timeout=30000)
         assert routes_path.read_bytes() != original
         saved = gio.read_routes(routes_path)
-        new = saved[~saved["route_id"].isin(gio.read_routes(data / "route_history" / "v0001.geojson")["route_id"])]
+        new = saved[~saved["route_id"].isin(open_route_store(routes_path).read_version(1)["route_id"])]
         assert list(new["shift"]) == ["all"]
         assert errors == []
     finally:

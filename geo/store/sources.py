@@ -1,0 +1,230 @@
+"""Where the tool reads its estates, routes and incidents: the store when one is in use, else the files.
+
+The app and every command read through these functions, so they work
+unchanged on either store:
+
+- a file named on purpose (``--estates FILE``, ``--incidents FILE``) is read as that file;
+- otherwise, with a store in use (``SHAHE_STORE`` or ``--store``, or ``shahe.gpkg`` in
+  the data folder), the layer is read from the store in bulk: one query, geometries
+  as WKB decoded by vectorised shapely calls, never a row at a time;
+- otherwise the data folder's file, as before there was a store.
+
+The embedded store in the data folder follows that folder's files: a file
+changed outside the tool (replaced by hand, written by the demo generator, a
+new release of the shipped data) is read, validated and saved as a new version
+of its layer, with an audit entry "changed outside the tool", the next time
+anything reads from the store. Each file's size, modification time and SHA-256
+at the last agreement are kept in ``store_meta``, so an unchanged file costs
+one ``stat``. The routes are the exception: the store's routes are the truth
+and the routes file is their working copy (:func:`geo.routes.shared.sync_routes_file`).
+A shared store (PostGIS, or a ``.gpkg`` named by ``SHAHE_STORE``) changes only
+through the tool and ``python -m geo store import``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+from collections.abc import Iterator
+
+import geopandas as gpd
+import pandas as pd
+
+from geo import io
+from geo.errors import DataFileError, SchemaError
+from geo.store.follow import FOLLOWED, data_folder, follow_files, follows_files, record_file
+
+__all__ = [
+    "FOLLOWED",
+    "follow_files",
+    "follows_files",
+    "in_store",
+    "layer_token",
+    "read_estates",
+    "read_incident_columns",
+    "read_incidents",
+    "read_routes",
+    "record_file",
+    "store_in_use",
+]
+
+#: Columns of the incident layer the analyses need (the rest stay in the store).
+_INCIDENT_COLUMNS = ("incident_id", "time", "category", "subcategory", "source", "lon", "lat", "synthetic")
+
+
+def store_in_use(data_dir: str | os.PathLike | None = None, *, create: bool = False):
+    """The store in use for ``data_dir``, brought up to date with the folder's files; None without one.
+
+    Parameters
+    ----------
+    data_dir
+        Data folder (default :data:`geo.settings.data_dir`).
+    create
+        Create and fill the embedded store from the folder's files when there is
+        none and ``SHAHE_STORE`` is not set (what the app does on first start).
+
+    Returns
+    -------
+    geo.store.Store or None
+        Open; the caller closes it.
+    """
+    from geo.store.api import active_store, open_store
+
+    folder = data_folder(data_dir)
+    store = open_store(data_dir=folder) if create else active_store(folder)
+    if store is not None and follows_files(store, folder):
+        try:
+            follow_files(store, folder)
+        except BaseException:
+            store.close()
+            raise
+    return store
+
+
+@contextlib.contextmanager
+def _opened(data_dir) -> Iterator:
+    store = store_in_use(data_dir)
+    try:
+        yield store
+    finally:
+        if store is not None:
+            store.close()
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def _like_reader(frame: pd.DataFrame) -> pd.DataFrame:
+    """Integer and boolean columns as the validating readers give them (nullable Int64 / boolean)."""
+    casts = {}
+    for col in frame.columns:
+        dtype = frame[col].dtype
+        if pd.api.types.is_bool_dtype(dtype) and str(dtype) != "boolean":
+            casts[col] = "boolean"
+        elif pd.api.types.is_integer_dtype(dtype) and str(dtype) != "Int64":
+            casts[col] = "Int64"
+    return frame.astype(casts) if casts else frame
+
+
+def _layer_frame(store, layer: str) -> gpd.GeoDataFrame:
+    frame, version = store.read_layer(layer)
+    metadata = frame.attrs.get("metadata") or {}
+    frame = _like_reader(frame)
+    frame.attrs = {"notices": [], "source": f"{store.url} (layer {layer}, version {version})", "metadata": metadata}
+    return frame
+
+
+def read_estates(path: str | os.PathLike | None = None, *, data_dir: str | os.PathLike | None = None) -> gpd.GeoDataFrame:
+    """The estates: the file ``path`` when given, else the store's ``estates`` layer, else ``estates.geojson``.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        As :func:`geo.io.read_estates` gives it (EPSG:4326, same columns and dtypes).
+
+    Raises
+    ------
+    DataFileError
+        If the store in use holds no estates (with the command that imports them).
+    """
+    if path is not None:
+        return io.read_estates(path)
+    folder = data_folder(data_dir)
+    with _opened(folder) as store:
+        if store is None:
+            return io.read_estates(folder / "estates.geojson")
+        return _layer_frame(store, "estates")
+
+
+def read_routes(path: str | os.PathLike | None = None, *, data_dir: str | os.PathLike | None = None) -> gpd.GeoDataFrame:
+    """The patrol routes: the file ``path`` when given, else the store's ``routes`` layer, else ``patrol_routes.geojson``.
+
+    Before the store holds any routes (a new shared store), the routes file is
+    read, as the route editor does before its first save.
+    """
+    if path is not None:
+        return io.read_routes(path)
+    folder = data_folder(data_dir)
+    with _opened(folder) as store:
+        if store is None or store.layer_version("routes") == 0:
+            return io.read_routes(folder / "patrol_routes.geojson")
+        return _layer_frame(store, "routes")
+
+
+def read_incidents(path: str | os.PathLike | None = None, *, data_dir: str | os.PathLike | None = None):
+    """The incidents as :class:`~geo.incidents.store.IncidentArrays`: the file ``path``, else the store, else ``incidents.csv``.
+
+    From the store only the columns the analyses use travel (ids, time,
+    category, subcategory, source, lon/lat, synthetic), in one query.
+
+    Raises
+    ------
+    DataFileError
+        If there are no incidents (with the command that imports them).
+    """
+    from geo.incidents.store import IncidentArrays, load_incidents
+
+    if path is not None:
+        return load_incidents(path)
+    folder = data_folder(data_dir)
+    with _opened(folder) as store:
+        if store is None:
+            return load_incidents(folder / "incidents.csv")
+        if store.layer_version("incidents") == 0:
+            msg = (f"the store at {store.url} holds no incidents; import them with 'python -m geo incidents import FILE' "
+                   "or 'python -m geo store import DIR'")
+            raise DataFileError(msg)
+        stored = store.layer_columns("incidents")
+        frame, version = store.read_layer("incidents", columns=[c for c in _INCIDENT_COLUMNS if c in stored])
+        where = f"{store.url} (layer incidents, version {version})"
+    try:
+        arrays = IncidentArrays.from_frame(frame)
+    except SchemaError as exc:
+        msg = f"{where}: not a valid incident store"
+        raise SchemaError(msg, exc.problems) from exc
+    except ValueError as exc:
+        msg = f"{where}: a 'time' value is not ISO 8601 ({exc}); import the source file again"
+        raise DataFileError(msg) from exc
+    synthetic = frame["synthetic"].astype(str).str.lower().eq("true") if "synthetic" in frame else pd.Series(False, index=frame.index)
+    arrays.attrs["synthetic"] = bool(synthetic.any())
+    arrays.attrs["source"] = where
+    return arrays
+
+
+def in_store(layer: str, *, data_dir: str | os.PathLike | None = None) -> bool:
+    """Whether a store is in use and holds layer ``layer``."""
+    with _opened(data_folder(data_dir)) as store:
+        return store is not None and store.layer_version(layer) > 0
+
+
+def read_incident_columns(columns: list[str], *, data_dir: str | os.PathLike | None = None) -> pd.DataFrame | None:
+    """Some columns of the incidents as text, as in ``incidents.csv`` (from the store in use, else the file); None without incidents."""
+    folder = data_folder(data_dir)
+    with _opened(folder) as store:
+        if store is not None:
+            if store.layer_version("incidents") == 0:
+                return None
+            frame, _ = store.read_layer("incidents", columns=[c for c in columns if c in store.layer_columns("incidents")])
+            return pd.DataFrame({c: frame[c].astype(object).where(frame[c].notna(), None).map(lambda v: None if v is None else str(v))
+                                 for c in frame.columns})
+    path = folder / "incidents.csv"
+    return pd.read_csv(path, usecols=columns, dtype=str, encoding="utf-8-sig") if path.exists() else None
+
+
+def layer_token(layer: str, file_name: str, *, data_dir: str | os.PathLike | None = None) -> int:
+    """A number that changes whenever what :func:`read_estates` & co. give for ``layer`` changes (a cache key).
+
+    With a store in use: derived from the store's place and the layer's version
+    (after following the folder's files); without: the file's modification time
+    in nanoseconds (0 when missing).
+    """
+    folder = data_folder(data_dir)
+    with _opened(folder) as store:
+        if store is not None and not (layer == "routes" and store.layer_version(layer) == 0):
+            digest = hashlib.sha256(f"{store.url}\0{layer}\0{store.layer_version(layer)}".encode()).digest()
+            return int.from_bytes(digest[:7], "big")
+    try:
+        return (folder / file_name).stat().st_mtime_ns
+    except FileNotFoundError:
+        return 0
