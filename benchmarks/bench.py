@@ -452,6 +452,7 @@ def machine_description() -> dict[str, str]:
     """CPU model, cores, memory and library versions."""
     import geopandas
     import pyproj
+    import scipy
 
     cpu = "unknown"
     try:
@@ -478,7 +479,18 @@ def machine_description() -> dict[str, str]:
         "geopandas": geopandas.__version__,
         "pandas": pd.__version__,
         "pyproj": f"{pyproj.__version__} (PROJ {pyproj.proj_version_str})",
+        "scipy": scipy.__version__,
+        "highspy": _version("highspy"),
     }
+
+
+def _version(package: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "not installed"
 
 
 # --- the whole run ---------------------------------------------------------------------
