@@ -469,7 +469,7 @@ class ExtensionModel:
             np.maximum(remaining, 0.0, out=remaining)
             extra[self.pair_estate[newly]] = False
             for f in self.must[best].tolist():
-                rows = np.flatnonzero(self.pair_estate == f)
+                rows = np.arange(np.searchsorted(self.pair_estate, f), np.searchsorted(self.pair_estate, f, side="right"))  # pairs sorted by estate
                 if self.must_by_team:
                     rows = rows[self.pair_team[rows] == self.team[best]]
                 if not pair_done[rows].any():
