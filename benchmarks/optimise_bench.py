@@ -39,6 +39,7 @@ def optimise_case(data: scale.ScaleData, *, time_limit_s: float = 60.0):
             "proven_optimal": bool(p.optimal),
             "gap": round(float(p.gap), 6),
             "solve_s": round(p.seconds, 2),
+            "highs_s": round(p.highs_s, 2),
             "optimal_m": round(p.added_m),
             "per_estate_sum_m": round(res.per_estate_sum_m),
             "greedy_m": round(greedy.added_m),

@@ -81,6 +81,8 @@ class Plan:
         Added metres (minimum cover) or covered weight (budgeted).
     unmeetable
         Estates whose need exceeds the teams that could ever cover them (the need was capped).
+    highs_s
+        Wall time of HiGHS alone (after the pruning and the greedy start); NaN when it did not run.
     """
 
     chosen: np.ndarray
@@ -94,6 +96,7 @@ class Plan:
     met: np.ndarray
     objective: float
     unmeetable: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    highs_s: float = float("nan")
 
 
 class ExtensionModel:
@@ -366,13 +369,17 @@ class ExtensionModel:
         x0[: len(keep)] = start
         if len(c) > len(keep):
             x0[len(keep) :] = sub._implied(start, need, budgeted)
+        t0 = time.perf_counter()
         res = solve_binary(c, a, lower, upper, time_limit_s=limit, start=x0)
+        highs_s = time.perf_counter() - t0
         if res is None:
             return None
         x = np.zeros(n_cand, dtype=bool)
         x[keep] = res.x[: len(keep)]
         bound = res.bound
-        return self._plan(x, need, "milp", optimal=res.optimal, gap=res.gap, bound=bound, budgeted=budgeted)
+        plan = self._plan(x, need, "milp", optimal=res.optimal, gap=res.gap, bound=bound, budgeted=budgeted)
+        plan.highs_s = highs_s
+        return plan
 
     def _programme(self, need: np.ndarray, budget_m: float | None):
         """Objective, constraint matrix and row bounds of the MILP (variables: x, then y and z where needed)."""
