@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
 
 from geo import settings
 from geo.errors import SchemaError
@@ -123,6 +124,9 @@ class ExtensionModel:
     weight
         Per estate, its weight in the budgeted model (default 1).
     """
+
+    #: Parts of fewer candidates than this are solved together, in one HiGHS run.
+    part_batch = 2000
 
     def __init__(self, n_estates, team, cost_m, covers, need, *, forbid_team=None, must=None, must_by_team=False, weight=None):
         self.n_estates = int(n_estates)
@@ -346,40 +350,99 @@ class ExtensionModel:
         vals = np.concatenate([np.ones(len(j)), -np.ones(len(h))])
         return sp.csr_matrix((vals, (rows, cols)), shape=(len(j), n_cand))
 
-    def subset(self, keep) -> ExtensionModel:
-        """The same estates with only the candidates at positions ``keep``."""
-        keep = np.asarray(keep, dtype=np.int64)
-        return ExtensionModel(
-            self.n_estates, self.team[keep], self.cost_m[keep], [self.covers[j] for j in keep.tolist()], self.need,
-            forbid_team=self.forbid_team, must=[self.must[j] for j in keep.tolist()], must_by_team=self.must_by_team, weight=self.weight,
-        )
-
     def _milp(self, need: np.ndarray, budget_m: float | None, limit: float) -> Plan | None:
-        """HiGHS on the candidates that are not dominated, started from the greedy plan."""
+        """HiGHS on the candidates that are not dominated, part by independent part, each started from its greedy plan.
+
+        Parts share no estate that matters, so the optimum is the sum of the
+        parts' optima (the budgeted model, whose budget ties every detour
+        together, is one part). Small parts are solved first, several at a
+        time; the time limit is for them all.
+        """
         n_cand = len(self.team)
         budgeted = budget_m is not None
         if n_cand == 0 or not (need > 0).any():
             return self._plan(np.zeros(n_cand, dtype=bool), need, "milp", optimal=True, gap=0.0, bound=0.0, budgeted=budgeted)
         keep = np.flatnonzero(~self.dominated())
-        sub = self.subset(keep)
-        start = np.zeros(len(keep), dtype=bool)
-        start[sub._greedy(need, budget_m).chosen] = True
-        c, a, lower, upper = sub._programme(need, budget_m)
-        x0 = np.zeros(len(c), dtype=bool)
-        x0[: len(keep)] = start
-        if len(c) > len(keep):
-            x0[len(keep) :] = sub._implied(start, need, budgeted)
-        t0 = time.perf_counter()
-        res = solve_binary(c, a, lower, upper, time_limit_s=limit, start=x0)
-        highs_s = time.perf_counter() - t0
-        if res is None:
-            return None
+        deadline = time.perf_counter() + limit
         x = np.zeros(n_cand, dtype=bool)
-        x[keep] = res.x[: len(keep)]
-        bound = res.bound
-        plan = self._plan(x, need, "milp", optimal=res.optimal, gap=res.gap, bound=bound, budgeted=budgeted)
+        objective = bound = highs_s = 0.0
+        optimal, answered = True, 0
+        for cands, ests in self._parts(keep, need, whole=budgeted):
+            loc = self._local(cands, ests, need)
+            start = np.zeros(len(cands), dtype=bool)
+            start[loc._greedy(loc.need, budget_m).chosen] = True
+            c, a, lower, upper = loc._programme(loc.need, budget_m)
+            x0 = np.zeros(len(c), dtype=bool)
+            x0[: len(cands)] = start
+            if len(c) > len(cands):
+                x0[len(cands) :] = loc._implied(start, loc.need, budgeted)
+            t0 = time.perf_counter()
+            res = solve_binary(c, a, lower, upper, time_limit_s=max(deadline - t0, 0.05), start=x0)
+            highs_s += time.perf_counter() - t0
+            trivial = float(c[c < 0].sum())  # no plan does better than every variable at its best
+            if res is None:  # no plan in time for this part: its greedy plan, bounded trivially
+                x[cands] = start
+                objective += float(c[: len(cands)][start].sum())
+                bound += trivial
+                optimal = False
+                continue
+            answered += 1
+            x[cands] = res.x[: len(cands)]
+            objective += float(c @ res.x)
+            bound += max(res.bound, trivial) if np.isfinite(res.bound) else trivial
+            optimal &= res.optimal
+        if not answered:
+            return None
+        gap = max(0.0, objective - bound) / max(abs(objective), 1e-9)
+        plan = self._plan(x, need, "milp", optimal=optimal, gap=gap, bound=bound, budgeted=budgeted)
         plan.highs_s = highs_s
         return plan
+
+    def _parts(self, keep: np.ndarray, need: np.ndarray, *, whole: bool = False) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Independent parts of the choice among candidates ``keep``: (candidates, estates that matter), small ones batched.
+
+        Two candidates are in one part when they cover, or must see covered,
+        a common estate that matters (one with a need, or one some candidate
+        must see covered); such estates tie every constraint together.
+        """
+        must = self._incidence([self.must[j] for j in keep.tolist()])
+        cov = self._incidence([self.covers[j] for j in keep.tolist()])
+        matters = (need > 0) | (np.asarray(must.sum(axis=0)).ravel() > 0)
+        if whole:
+            return [(keep, np.flatnonzero(matters))]
+        links = ((cov + must) @ sp.diags(matters.astype(float))).tocsr()
+        n_k = len(keep)
+        _, label = connected_components(sp.bmat([[None, links], [links.T, None]], format="csr"), directed=False)
+        cand_label, est_label = label[:n_k], label[n_k:]
+        sizes = np.bincount(cand_label, minlength=label.max() + 1)
+        groups, current, count = [], [], 0
+        for comp in np.argsort(sizes, kind="stable").tolist():
+            if not sizes[comp]:
+                continue
+            current.append(comp)
+            count += int(sizes[comp])
+            if count >= self.part_batch:
+                groups.append(current)
+                current, count = [], 0
+        if current:
+            groups.append(current)
+        return [(keep[np.isin(cand_label, g)], np.flatnonzero(np.isin(est_label, g) & matters)) for g in groups]
+
+    def _local(self, cands: np.ndarray, ests: np.ndarray, need: np.ndarray) -> ExtensionModel:
+        """The model of candidates ``cands`` and estates ``ests`` alone (estates renumbered in that order), with ``need`` there."""
+        pos = np.full(self.n_estates, -1, dtype=np.int64)
+        pos[ests] = np.arange(len(ests))
+
+        def local(sets):
+            out = []
+            for j in cands.tolist():
+                p = pos[sets[j]]
+                out.append(p[p >= 0])
+            return out
+
+        return ExtensionModel(len(ests), self.team[cands], self.cost_m[cands], local(self.covers), need[ests],
+                              forbid_team=[self.forbid_team[e] for e in ests.tolist()], must=local(self.must),
+                              must_by_team=self.must_by_team, weight=self.weight[ests])
 
     def _programme(self, need: np.ndarray, budget_m: float | None):
         """Objective, constraint matrix and row bounds of the MILP (variables: x, then y and z where needed)."""

@@ -1,4 +1,4 @@
-"""Dropping dominated candidates never changes the optimum: random small instances against brute force."""
+"""Dropping dominated candidates and solving independent parts apart never change the optimum: random small instances against brute force."""
 
 from __future__ import annotations
 
@@ -106,3 +106,20 @@ def test_dominance_by_hand():
     must = [[], [], [1], [], [], [], []]
     model = ExtensionModel(4, team, cost, covers, [1, 1, 1, 0], must=must)
     assert model.dominated().tolist() == [True, False, False, False, True, False, True]
+
+
+def test_independent_parts_are_solved_apart_and_add_up():
+    # Two copies of the greedy trap on disjoint estates, and a third part whose only candidate brings estate 8 within the
+    # radius: it must be joined by the one candidate that covers 8 (the must-rule ties them into one part).
+    team = [0, 1, 2, 3, 4, 5, 6, 7]
+    cost = [3.0, 3.0, 2.0, 3.0, 3.0, 2.0, 1.0, 4.0]
+    covers = [[0, 1], [2, 3], [1, 2], [4, 5], [6, 7], [5, 6], [9], [8]]
+    must = [[], [], [], [], [], [], [8], []]
+    need = [1, 1, 1, 1, 1, 1, 1, 1, 0, 1]
+    model = ExtensionModel(10, team, cost, covers, need, must=must)
+    model.part_batch = 1  # every part on its own
+    parts = model._parts(np.arange(8), np.minimum(model.need, model.reach))
+    assert sorted(sorted(c.tolist()) for c, _ in parts) == [[0, 1, 2], [3, 4, 5], [6, 7]]
+    plan = model.solve(time_limit_s=10)
+    assert plan.optimal and plan.chosen.tolist() == [0, 1, 3, 4, 6, 7]
+    assert plan.added_m == pytest.approx(_brute_min(team, cost, covers, must, need, [set()] * 10, False)) == pytest.approx(17.0)
