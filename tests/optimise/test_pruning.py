@@ -123,3 +123,20 @@ def test_independent_parts_are_solved_apart_and_add_up():
     plan = model.solve(time_limit_s=10)
     assert plan.optimal and plan.chosen.tolist() == [0, 1, 3, 4, 6, 7]
     assert plan.added_m == pytest.approx(_brute_min(team, cost, covers, must, need, [set()] * 10, False)) == pytest.approx(17.0)
+
+
+def test_greedy_part_by_part_makes_the_choices_of_one_run():
+    rng = np.random.default_rng(7)
+    for _ in range(20):
+        n_est = 30
+        n_cand = 40
+        team = rng.integers(0, 6, n_cand).tolist()
+        cost = rng.integers(1, 30, n_cand).astype(float).tolist()
+        covers = [sorted(set(rng.integers(0, n_est, rng.integers(1, 3)).tolist())) for _ in range(n_cand)]
+        must = [sorted(set(rng.integers(0, n_est, 1).tolist()) - set(c)) if rng.random() < 0.2 else [] for c in covers]
+        need = rng.integers(0, 2, n_est).tolist()
+        model = ExtensionModel(n_est, team, cost, covers, need, must=must)
+        model.part_batch = 1
+        capped = np.minimum(model.need, model.reach)
+        assert len(model._parts(np.arange(n_cand), capped)) > 1
+        assert model._greedy(capped, None).chosen.tolist() == model._greedy_run(capped, None).chosen.tolist()
