@@ -331,11 +331,18 @@ class ExtensionModel:
         data = np.ones(len(self.pair_rows))
         return sp.csr_matrix((data, (self.pair_rows, self.pair_cols)), shape=(n_pairs, n_cand))
 
-    def _must_rows(self) -> sp.csr_matrix:
-        """Rows ``x_j - sum_{j' covering f} x_j' <= 0`` of the 'no new obligation' constraints (one per distinct (j, f))."""
+    def _must_rows(self, need: np.ndarray | None = None) -> sp.csr_matrix:
+        """Rows ``x_j - sum_{j' covering f} x_j' <= 0`` of the 'no new obligation' constraints (one per distinct (j, f)).
+
+        With ``need`` (the minimum cover, default reading), a row whose
+        estate ``f`` needs a new team anyway is left out: the cover rows
+        already make some chosen detour cover ``f``.
+        """
         n_cand = len(self.team)
         must = self._incidence(self.must).tocoo()  # (j, f), duplicates merged
         j, f = must.row.astype(np.int64), must.col.astype(np.int64)
+        if need is not None and not self.must_by_team:
+            j, f = j[need[f] < 1], f[need[f] < 1]
         order = np.lexsort((f, j))
         j, f = j[order], f[order]
         cover_by = self._incidence(self.covers).T.tocsr()  # estates x candidates
@@ -403,13 +410,17 @@ class ExtensionModel:
 
         Two candidates are in one part when they cover, or must see covered,
         a common estate that matters (one with a need, or one some candidate
-        must see covered); such estates tie every constraint together.
+        must see covered); such estates tie every constraint together. In the
+        default reading an estate with a need ties no obligation: the cover
+        rows see to it.
         """
         must = self._incidence([self.must[j] for j in keep.tolist()])
         cov = self._incidence([self.covers[j] for j in keep.tolist()])
         matters = (need > 0) | (np.asarray(must.sum(axis=0)).ravel() > 0)
         if whole:
             return [(keep, np.flatnonzero(matters))]
+        if not self.must_by_team:  # an estate that needs a new team anyway ties no obligation to its helpers (see _must_rows)
+            must = (must @ sp.diags((need < 1).astype(float))).tocsr()
         links = ((cov + must) @ sp.diags(matters.astype(float))).tocsr()
         n_k = len(keep)
         _, label = connected_components(sp.bmat([[None, links], [links.T, None]], format="csr"), directed=False)
@@ -448,7 +459,7 @@ class ExtensionModel:
         """Objective, constraint matrix and row bounds of the MILP (variables: x, then y and z where needed)."""
         n_cand, n_pairs = len(self.team), len(self.pair_keys)
         a = self._pair_matrix()
-        must = self._must_rows()
+        must = self._must_rows(need if budget_m is None else None)
         est_pairs = sp.csr_matrix((np.ones(n_pairs), (self.pair_estate, np.arange(n_pairs))), shape=(self.n_estates, n_pairs))
         if budget_m is None and need.max(initial=0) <= 1:
             # One team suffices everywhere: "some candidate covers e" needs no pair variables (a smaller, equal model).
