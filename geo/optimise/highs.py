@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,12 +36,15 @@ class BinaryResult:
         Relative gap between the plan and the proven bound (0 when optimal).
     bound
         The proven bound on the objective.
+    objective
+        The objective HiGHS reported for the plan.
     """
 
     x: np.ndarray
     optimal: bool
     gap: float
     bound: float
+    objective: float
 
 
 def _highs():
@@ -90,9 +94,36 @@ def solve_binary(cost, a: sp.spmatrix, lower, upper, *, time_limit_s: float, sta
     BinaryResult or None
         None when HiGHS found no plan in time (and the start, if any, was not feasible).
     """
+    cost = np.asarray(cost, dtype=float)
+    deadline = time.perf_counter() + float(time_limit_s)
+    res = _run(cost, a, lower, upper, time_limit_s=float(time_limit_s), start=start, rel_gap=rel_gap)
+    if start is not None and res is not None and not _consistent(res, cost, a, lower, upper):
+        # Seen with highspy 1.16: after setSolution, a reported optimum whose plan is the start and whose objective is not
+        # that plan's. Such an answer is not trusted: solve again without the start, in the time left.
+        res = _run(cost, a, lower, upper, time_limit_s=max(deadline - time.perf_counter(), 0.05), start=None, rel_gap=rel_gap)
+    if start is not None:
+        x0 = np.asarray(start, dtype=bool)
+        if res is None or float(cost @ res.x) > float(cost @ x0) + 1e-9 * max(1.0, abs(float(cost @ x0))):
+            ax = sp.csr_matrix(a) @ x0.astype(float)
+            if ((ax >= np.asarray(lower) - 1e-9) & (ax <= np.asarray(upper) + 1e-9)).all():  # a feasible start beats a worse answer
+                bound = res.bound if res is not None else float("nan")
+                gap = (float(cost @ x0) - bound) / max(abs(float(cost @ x0)), 1e-9) if np.isfinite(bound) else float("nan")
+                return BinaryResult(x0.copy(), False, gap, bound, float(cost @ x0))
+    return res
+
+
+def _consistent(res: BinaryResult, cost, a, lower, upper) -> bool:
+    """Whether the plan HiGHS returned satisfies every row and has the objective HiGHS reported."""
+    ax = sp.csr_matrix(a) @ res.x.astype(float)
+    feasible = ((ax >= np.asarray(lower) - 1e-6) & (ax <= np.asarray(upper) + 1e-6)).all()
+    value = float(cost @ res.x)
+    return bool(feasible) and abs(value - res.objective) <= 1e-6 * max(1.0, abs(value))
+
+
+def _run(cost, a, lower, upper, *, time_limit_s: float, start, rel_gap: float) -> BinaryResult | None:
+    """One HiGHS run (see :func:`solve_binary`)."""
     import highspy
 
-    cost = np.asarray(cost, dtype=float)
     n = len(cost)
     inf = highspy.kHighsInf
     csc = sp.csc_matrix(a, dtype=float)
@@ -128,4 +159,4 @@ def solve_binary(cost, a: sp.spmatrix, lower, upper, *, time_limit_s: float, sta
     x = np.round(np.asarray(h.getSolution().col_value, dtype=float)).astype(bool)
     optimal = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
     gap = float(info.mip_gap) if np.isfinite(info.mip_gap) else (0.0 if optimal else float("nan"))
-    return BinaryResult(x, bool(optimal), gap, float(info.mip_dual_bound))
+    return BinaryResult(x, bool(optimal), gap, float(info.mip_dual_bound), float(info.objective_function_value))
