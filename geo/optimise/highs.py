@@ -4,6 +4,13 @@ HiGHS accepts a feasible plan before it starts (``setSolution``): its branch
 and bound then prunes every branch that cannot beat that plan from the first
 node on, and the plan is the answer if the time runs out before a better one
 is found. A start that is not feasible is ignored by HiGHS.
+
+Every started answer is checked before it is used: it must satisfy every row
+and have the objective HiGHS reported for it. With highspy 1.16 a started run
+has been seen to report an optimum whose plan was the start and whose
+objective was not that plan's (and below the true optimum); such a run is
+done again without the start, in the time left. A feasible start is returned
+rather than a worse plan.
 """
 
 from __future__ import annotations
