@@ -241,14 +241,17 @@ class RoadNetwork:
                 todo = todo[~(best[todo] <= bound)]  # beyond the bound: searched again over the whole network
         ok = np.flatnonzero(np.isfinite(best))
         if len(ok):
-            pieces, owner = [], []
-            for i in ok.tolist():
-                nd = nodes_of[i]
-                pts = [sxy[i : i + 1], s_xy[i : i + 1], self.node_xy[nd] if nd is not None else np.zeros((0, 2)), e_xy[i : i + 1], exy[i : i + 1]]
-                pieces.extend(pts)
-                owner.append(np.full(sum(len(p) for p in pts), i, dtype=np.int64))
-            pts = np.vstack(pieces)
-            own = np.concatenate(owner)
+            walks = [nodes_of[i] if nodes_of[i] is not None else np.zeros(0, dtype=np.int64) for i in ok.tolist()]
+            n_mid = np.array([len(w) for w in walks], dtype=np.int64)
+            size = n_mid + 4  # start, its snap, the nodes, the end's snap, the end
+            first = np.cumsum(size) - size
+            pts = np.empty((int(size.sum()), 2))
+            pts[first], pts[first + 1] = sxy[ok], s_xy[ok]
+            pts[first + size - 2], pts[first + size - 1] = e_xy[ok], exy[ok]
+            if n_mid.sum():
+                mid = np.repeat(first + 2 - (np.cumsum(n_mid) - n_mid), n_mid) + np.arange(int(n_mid.sum()))
+                pts[mid] = self.node_xy[np.concatenate(walks)]
+            own = np.repeat(ok, size)
             keep = np.ones(len(pts), dtype=bool)
             keep[1:] = np.any(np.diff(pts, axis=0) != 0, axis=1) | (own[1:] != own[:-1])
             pts, own = pts[keep], own[keep]
