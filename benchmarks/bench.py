@@ -35,6 +35,7 @@ import pandas as pd
 import shapely
 
 from benchmarks import scale
+from benchmarks.optimise_bench import optimise_case
 from geo import settings
 from geo.errors import GeoError
 
@@ -361,35 +362,6 @@ def _heat_case(data: scale.ScaleData):
     return fn
 
 
-def _optimise_case(data: scale.ScaleData):
-    """The k = 1 plan along a synthetic road grid: HiGHS against the per-estate sum and greedy, in one run."""
-
-    def fn(repeats):
-        from geo.optimise.plan import plan_extensions
-
-        estates, routes = data.frames()
-        roads = scale.grid_roads(data)
-        times, res = _timed(repeats, lambda: plan_extensions(estates, routes, network=roads, time_limit_s=60))
-        greedy = res.model.solve(method="greedy")
-        p = res.plan
-        return times, None, {
-            "estates_served": int((res.model.need > 0).sum()),
-            "candidates": len(res.candidates),
-            "solver": p.method,
-            "proven_optimal": bool(p.optimal),
-            "gap": round(float(p.gap), 6),
-            "solve_s": round(p.seconds, 2),
-            "optimal_m": round(p.added_m),
-            "per_estate_sum_m": round(res.per_estate_sum_m),
-            "greedy_m": round(greedy.added_m),
-            "greedy_s": round(greedy.seconds, 2),
-            "optimal/per_estate": round(p.added_m / res.per_estate_sum_m, 3) if res.per_estate_sum_m else None,
-            "optimal/greedy": round(p.added_m / greedy.added_m, 3) if greedy.added_m else None,
-        }
-
-    return fn
-
-
 def _cli_case(data: scale.ScaleData):
     """The coverage command users run, end to end: a child ``python -m geo coverage`` on GeoJSON files on disk."""
 
@@ -454,6 +426,7 @@ def machine_description() -> dict[str, str]:
     """CPU model, cores, memory and library versions."""
     import geopandas
     import pyproj
+    import scipy
 
     cpu = "unknown"
     try:
@@ -480,7 +453,18 @@ def machine_description() -> dict[str, str]:
         "geopandas": geopandas.__version__,
         "pandas": pd.__version__,
         "pyproj": f"{pyproj.__version__} (PROJ {pyproj.proj_version_str})",
+        "scipy": scipy.__version__,
+        "highspy": _version("highspy"),
     }
+
+
+def _version(package: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "not installed"
 
 
 # --- the whole run ---------------------------------------------------------------------
@@ -497,6 +481,7 @@ def run_benchmark(
     seed: int = 2022,
     import_rows: int = 1_000_000,
     end_to_end_only: bool = False,
+    optimise_only: bool = False,
     out: Callable[[str], None] = print,
 ) -> list[CaseResult]:
     """Generate the data, run every case, check the answers agree, then print the table.
@@ -507,6 +492,8 @@ def run_benchmark(
         If the size does not fit in memory (before anything is generated) or
         two coverage answers differ (before any timing is printed).
     """
+    if optimise_only:
+        return _run_optimise(size, repeats=repeats, seed=seed, out=out)
     need = scale.check_memory(size)
     out(
         f"size {size}: {scale.SIZES[size].estates} estates, {scale.SIZES[size].routes} routes, {scale.SIZES[size].incidents} incidents (synthetic, seed {seed}); estimated memory {need / 1e9:.1f} GB"
@@ -550,11 +537,24 @@ def run_benchmark(
         results.append(run_case(f"update_route: one route moved ({s})", s, _update_case(d, seed), max(repeats, 5)))
     results.append(run_case(f"heat payload of {len(data.incidents)} incidents", size, _heat_case(data), repeats))
     d = data if size == "district" else scale.generate("district", seed=seed, incidents=False)
-    results.append(run_case("optimise: k=1 extension plan on a 300 m road grid (district)", "district", _optimise_case(d), 1))
+    results.append(run_case(_OPTIMISE_NAME.format(size="district"), "district", optimise_case(d), 1))
     from benchmarks.imports import run_import_cases
 
     results += run_import_cases(import_rows, seed=seed, out=out)
     return _finish(results, out)
+
+
+_OPTIMISE_NAME = "optimise: k=1 extension plan on a 300 m road grid ({size})"
+
+
+def _run_optimise(size: str, *, repeats: int, seed: int, out: Callable[[str], None]) -> list[CaseResult]:
+    """Only the extension plan, on the layout of ``size`` (no incidents are generated)."""
+    s = scale.SIZES[size]
+    out(f"size {size}: {s.estates} estates, {s.routes} routes (synthetic, seed {seed}); extension plan only")
+    t0 = time.perf_counter()
+    data = scale.generate(size, seed=seed, incidents=False)
+    out(f"generated in {time.perf_counter() - t0:.1f} s")
+    return _finish([run_case(_OPTIMISE_NAME.format(size=size), size, optimise_case(data), repeats)], out)
 
 
 def _finish(results: list[CaseResult], out: Callable[[str], None]) -> list[CaseResult]:

@@ -103,10 +103,8 @@ class RoadNetwork:
         self.node_xy[self.seg_v] = b
         self.segments = shapely.linestrings(np.stack([a, b], axis=1))
         self.tree = shapely.STRtree(self.segments)
-        import networkx as nx  # only a road network needs it: not imported by every command
-
-        self.graph = nx.Graph()
-        self.graph.add_weighted_edges_from(zip(self.seg_u.tolist(), self.seg_v.tolist(), length.tolist(), strict=True))
+        self._graph = None
+        self._csr = None
         self._trees: OrderedDict[int, tuple[dict, dict]] = OrderedDict()
         self._trees_lock = threading.Lock()
 
@@ -172,9 +170,35 @@ class RoadNetwork:
             pts = np.vstack([sxy, exy])
         return legs + best[0], shapely.LineString(pts)
 
+    @property
+    def graph(self):
+        """The network as a :class:`networkx.Graph` (built on first use: only :meth:`path` needs it)."""
+        if self._graph is None:
+            import networkx as nx  # only single paths need it: not imported by every command
 
-    def paths(self, starts, ends, *, chunk: int = 64) -> tuple[np.ndarray, np.ndarray]:
+            g = nx.Graph()
+            g.add_weighted_edges_from(zip(self.seg_u.tolist(), self.seg_v.tolist(), self.seg_len.tolist(), strict=True))
+            self._graph = g
+        return self._graph
+
+    def _matrix(self):
+        """Symmetric sparse adjacency matrix of segment lengths (built once)."""
+        if self._csr is None:
+            import scipy.sparse as sp
+
+            n_nodes = len(self.node_xy)
+            w = np.concatenate([self.seg_len, self.seg_len]) + 1e-12
+            self._csr = sp.csr_matrix((w, (np.concatenate([self.seg_u, self.seg_v]), np.concatenate([self.seg_v, self.seg_u]))), shape=(n_nodes, n_nodes))
+        return self._csr
+
+    def paths(self, starts, ends, *, chunk: int = 64, limit_m: float | None = None) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`path` for many pairs at once, with one Dijkstra run per distinct end segment.
+
+        The runs are bounded: from a batch of end segments, Dijkstra searches
+        only the roads within ``limit_m`` of them (a path no longer than that
+        cannot leave that neighbourhood), so the answer is exact for every
+        pair whose path is at most ``limit_m`` long; the other pairs are
+        searched again over the whole network.
 
         Parameters
         ----------
@@ -182,6 +206,9 @@ class RoadNetwork:
             Arrays of shapely points in :attr:`crs`, one pair per position.
         chunk
             End segments per batch of the shortest-path computation (bounds memory).
+        limit_m
+            Bound of the first search, metres (default: three times the 98th
+            percentile of the straight distances, plus 500 m).
 
         Returns
         -------
@@ -189,9 +216,6 @@ class RoadNetwork:
             Per pair the length in metres and the line (start to end), or NaN and
             None where the two points lie on parts of the network that are not connected.
         """
-        import scipy.sparse as sp
-        from scipy.sparse.csgraph import dijkstra
-
         starts = np.asarray(starts, dtype=object)
         ends = np.asarray(ends, dtype=object)
         n = len(starts)
@@ -199,48 +223,110 @@ class RoadNetwork:
         out_lines = np.full(n, None, dtype=object)
         if not n:
             return out_len, out_lines
-        if getattr(self, "_csr", None) is None:
-            n_nodes = len(self.node_xy)
-            w = np.concatenate([self.seg_len, self.seg_len]) + 1e-12
-            self._csr = sp.csr_matrix((w, (np.concatenate([self.seg_u, self.seg_v]), np.concatenate([self.seg_v, self.seg_u]))), shape=(n_nodes, n_nodes))
         s_seg, s_along, s_xy = self._snap_many(starts)
         e_seg, e_along, e_xy = self._snap_many(ends)
         sxy = shapely.get_coordinates(starts)
         exy = shapely.get_coordinates(ends)
         legs = np.hypot(*(s_xy - sxy).T) + np.hypot(*(exy - e_xy).T)
-        segs = np.unique(e_seg)
+        if limit_m is None:
+            limit_m = 3.0 * float(np.quantile(np.hypot(*(exy - sxy).T), 0.98)) + 500.0
+        best = np.full(n, np.inf)
+        nodes_of = np.full(n, None, dtype=object)
+        todo = np.arange(n)
+        for bound in (float(limit_m), None):
+            if not len(todo):
+                break
+            self._search(todo, bound, chunk, (s_seg, s_along, e_seg, e_along), best, nodes_of)
+            if bound is not None:
+                todo = todo[~(best[todo] <= bound)]  # beyond the bound: searched again over the whole network
+        ok = np.flatnonzero(np.isfinite(best))
+        if len(ok):
+            walks = [nodes_of[i] if nodes_of[i] is not None else np.zeros(0, dtype=np.int64) for i in ok.tolist()]
+            n_mid = np.array([len(w) for w in walks], dtype=np.int64)
+            size = n_mid + 4  # start, its snap, the nodes, the end's snap, the end
+            first = np.cumsum(size) - size
+            pts = np.empty((int(size.sum()), 2))
+            pts[first], pts[first + 1] = sxy[ok], s_xy[ok]
+            pts[first + size - 2], pts[first + size - 1] = e_xy[ok], exy[ok]
+            if n_mid.sum():
+                mid = np.repeat(first + 2 - (np.cumsum(n_mid) - n_mid), n_mid) + np.arange(int(n_mid.sum()))
+                pts[mid] = self.node_xy[np.concatenate(walks)]
+            own = np.repeat(ok, size)
+            keep = np.ones(len(pts), dtype=bool)
+            keep[1:] = np.any(np.diff(pts, axis=0) != 0, axis=1) | (own[1:] != own[:-1])
+            pts, own = pts[keep], own[keep]
+            count = np.bincount(own, minlength=n)
+            short = np.flatnonzero(count[ok] < 2)
+            if len(short):  # start and end coincide: a two-point line of length 0
+                extra_i = ok[short]
+                pts = np.vstack([pts, exy[extra_i]])
+                own = np.concatenate([own, extra_i])
+                order = np.argsort(own, kind="stable")
+                pts, own = pts[order], own[order]
+            out_lines[ok] = shapely.linestrings(pts, indices=np.searchsorted(ok, own))
+            out_len[ok] = legs[ok] + best[ok]
+        return out_len, out_lines
+
+    def _search(self, todo, bound, chunk, snaps, best, nodes_of) -> None:
+        """Shortest paths of the pairs ``todo`` (within ``bound`` metres, or over the whole network for None), in place."""
+        from scipy.sparse.csgraph import dijkstra
+
+        s_seg, s_along, e_seg, e_along = snaps
+        csr = self._matrix()
+        seg_mid = (self.seg_a + self.seg_b) / 2.0
+        segs = np.unique(e_seg[todo])
+        if bound is not None:  # batches of nearby end segments share a small neighbourhood
+            cell = np.floor(seg_mid[segs] / max(bound, 1.0)).astype(np.int64)
+            segs = segs[np.lexsort((seg_mid[segs, 1], seg_mid[segs, 0], cell[:, 1], cell[:, 0]))]
+        pending = todo[np.argsort(e_seg[todo], kind="stable")]
+        pend_seg = e_seg[pending]
         for lo in range(0, len(segs), chunk):
             block = segs[lo : lo + chunk]
             roots = np.concatenate([self.seg_u[block], self.seg_v[block]])
-            dist, pred = dijkstra(self._csr, directed=False, indices=roots, return_predecessors=True)
-            row_of = {int(sg): i for i, sg in enumerate(block.tolist())}
-            for i in np.flatnonzero(np.isin(e_seg, block)).tolist():
-                r = row_of[int(e_seg[i])]
-                s0, a0, s1, a1 = int(s_seg[i]), s_along[i], int(e_seg[i]), e_along[i]
-                best, via = (abs(a1 - a0), None) if s0 == s1 else (np.inf, None)
-                ends1 = ((r, a1), (r + len(block), self.seg_len[s1] - a1))
-                for n0, d0 in ((self.seg_u[s0], a0), (self.seg_v[s0], self.seg_len[s0] - a0)):
-                    for row, d1 in ends1:
-                        total = d0 + dist[row, n0] + d1
-                        if total < best:
-                            best, via = total, (row, int(n0))
-                if not np.isfinite(best):
+            if bound is not None:
+                xy0 = self.node_xy[roots].min(axis=0) - bound
+                xy1 = self.node_xy[roots].max(axis=0) + bound
+                inside = np.flatnonzero(np.all((self.node_xy >= xy0) & (self.node_xy <= xy1), axis=1))
+                local = np.full(len(self.node_xy), -1, dtype=np.int64)
+                local[inside] = np.arange(len(inside))
+                graph = csr[inside][:, inside]
+                dist, pred = dijkstra(graph, directed=False, indices=local[roots], return_predecessors=True, limit=bound)
+            else:
+                inside = np.arange(len(self.node_xy))
+                local = inside
+                dist, pred = dijkstra(csr, directed=False, indices=roots, return_predecessors=True)
+            sel = np.isin(pend_seg, block)
+            idx = pending[sel]
+            row_of = np.full(int(block.max()) + 1, -1, dtype=np.int64)
+            row_of[block] = np.arange(len(block))
+            r = row_of[e_seg[idx]]
+            s0, a0, s1, a1 = s_seg[idx], s_along[idx], e_seg[idx], e_along[idx]
+            n_block = len(block)
+            # The four ways through the road network, in the order of :meth:`path` (first minimum wins), after "same segment".
+            cand = np.full((len(idx), 5), np.inf)
+            cand[s0 == s1, 0] = np.abs(a1 - a0)[s0 == s1]
+            ways = []
+            for n0, d0 in ((self.seg_u[s0], a0), (self.seg_v[s0], self.seg_len[s0] - a0)):
+                ln0 = local[n0]
+                for row, d1 in ((r, a1), (r + n_block, self.seg_len[s1] - a1)):
+                    d = np.where(ln0 >= 0, dist[row, np.maximum(ln0, 0)], np.inf)
+                    cand[:, len(ways) + 1] = d0 + d + d1
+                    ways.append((row, ln0))
+            k = np.argmin(cand, axis=1)
+            total = cand[np.arange(len(idx)), k]
+            better = total < best[idx]
+            for j in np.flatnonzero(better).tolist():
+                i = int(idx[j])
+                best[i] = total[j]
+                if k[j] == 0:
+                    nodes_of[i] = None
                     continue
-                nodes = []
-                if via is not None:
-                    row, node = via
-                    while node >= 0:
-                        nodes.append(node)
-                        node = int(pred[row, node])
-                pts = np.vstack([sxy[i], s_xy[i], self.node_xy[np.asarray(nodes, dtype=np.int64)] if nodes else np.zeros((0, 2)), e_xy[i], exy[i]])
-                keep = np.ones(len(pts), dtype=bool)
-                keep[1:] = np.any(np.diff(pts, axis=0) != 0, axis=1)
-                pts = pts[keep]
-                if len(pts) < 2:
-                    pts = np.vstack([sxy[i], exy[i]])
-                out_len[i] = legs[i] + best
-                out_lines[i] = shapely.LineString(pts)
-        return out_len, out_lines
+                row, ln0 = ways[k[j] - 1]
+                rr, node, walk = int(row[j]), int(ln0[j]), []
+                while node >= 0:
+                    walk.append(node)
+                    node = int(pred[rr, node])
+                nodes_of[i] = inside[np.asarray(walk, dtype=np.int64)]
 
     def _snap_many(self, points) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Nearest segment, distance along it and the snapped point (n, 2) of each point."""

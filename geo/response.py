@@ -34,7 +34,7 @@ from geo.errors import SchemaError
 from geo.extensions import RoadNetwork
 from geo.schemas import ROADS
 
-__all__ = ["ResponseResult", "response_times", "road_speeds"]
+__all__ = ["ResponseResult", "reach_stretches", "response_times", "road_speeds"]
 
 _KMH = 1000.0 / 60.0  # metres per minute at 1 km/h
 
@@ -52,11 +52,17 @@ class ResponseResult:
     layer
         GeoDataFrame (WGS-84) of road segments with ``time_min`` at their
         middle and ``tier``: the circles along the roads.
+    reach
+        GeoDataFrame (WGS-84) of the stretches of road reached within each
+        tier, cut where the time crosses it: ``tier_min`` (1, 3, 5) and the
+        line; the stretches of a tier include those of the shorter ones (draw
+        the longest first). See :func:`reach_stretches`.
     """
 
-    def __init__(self, estates: pd.DataFrame, layer: gpd.GeoDataFrame):
+    def __init__(self, estates: pd.DataFrame, layer: gpd.GeoDataFrame, reach: gpd.GeoDataFrame | None = None):
         self.estates = estates
         self.layer = layer
+        self.reach = reach
 
     def outside(self) -> pd.DataFrame:
         """Estates outside the tier they should be in, slowest first."""
@@ -199,7 +205,83 @@ def response_times(
         crs=settings.storage_crs,
     )
     layer = layer[layer["tier"] != "none"].reset_index(drop=True)
-    return ResponseResult(table, layer)
+    on_road = [(int(seg), float(along), float(np.hypot(*(sxy - post_xy[p]))) / walk) for p, (seg, along, sxy) in enumerate(post_snap)]
+    pieces = reach_stretches(net, seg_speed, node_best, on_road, tiers)
+    reach = gpd.GeoDataFrame(pieces.drop(columns="geometry"), geometry=gpd.GeoSeries(pieces["geometry"].to_numpy(), crs=crs).to_crs(settings.storage_crs).values,
+                             crs=settings.storage_crs)
+    return ResponseResult(table, layer, reach)
+
+
+def reach_stretches(net: RoadNetwork, speed_m_min: np.ndarray, node_min: np.ndarray, posts_on_road, tiers) -> pd.DataFrame:
+    """The stretches of every road segment reached within each tier.
+
+    Along segment ``s`` (from node ``u`` to node ``v``, ``L`` metres at
+    ``speed`` metres a minute) the time at ``x`` metres from ``u`` is the least of
+    ``node_min[u] + x / speed``, ``node_min[v] + (L - x) / speed`` and, for each
+    post that steps onto ``s`` at ``a`` metres after ``w`` minutes on foot,
+    ``w + |x - a| / speed``. The stretch within ``T`` minutes is the union of
+    the intervals where each term is at most ``T``.
+
+    Parameters
+    ----------
+    net
+        The road network (metric).
+    speed_m_min
+        Speed on each segment, metres per minute.
+    node_min
+        Minutes to each node from the nearest post (inf where not reached).
+    posts_on_road
+        ``(segment, metres along it, minutes on foot to it)`` of each post.
+    tiers
+        Minutes of the tiers, ascending.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``tier_min``, ``segment`` and ``geometry`` (metric lines), tier by tier.
+    """
+    length = net.seg_len
+    spans = []  # (segment, from, to) in metres from u, per tier
+    rows = []
+    for tier in tiers:
+        reach_u = np.clip((tier - node_min[net.seg_u]) * speed_m_min, -1.0, None)
+        reach_v = np.clip((tier - node_min[net.seg_v]) * speed_m_min, -1.0, None)
+        seg = np.arange(len(length))
+        lo = [np.zeros(len(seg)), np.maximum(length - reach_v, 0.0)]
+        hi = [np.minimum(reach_u, length), np.where(reach_v >= 0, length, -1.0)]
+        segs = [seg, seg]
+        for s, a, w in posts_on_road:
+            left = (tier - w) * speed_m_min[s]
+            if left >= 0:
+                segs.append(np.array([s]))
+                lo.append(np.array([max(a - left, 0.0)]))
+                hi.append(np.array([min(a + left, length[s])]))
+        seg_a, lo_a, hi_a = np.concatenate(segs), np.concatenate(lo), np.concatenate(hi)
+        keep = hi_a >= lo_a
+        spans.append((tier, *_union(seg_a[keep], lo_a[keep], hi_a[keep])))
+    for tier, seg, lo, hi in spans:
+        ok = hi - lo > 1e-9
+        seg, lo, hi = seg[ok], lo[ok], hi[ok]
+        d = (net.seg_b[seg] - net.seg_a[seg]) / length[seg][:, None]
+        a = net.seg_a[seg] + d * lo[:, None]
+        b = net.seg_a[seg] + d * hi[:, None]
+        rows.append(pd.DataFrame({"tier_min": float(tier), "segment": seg, "geometry": shapely.linestrings(np.stack([a, b], axis=1)) if len(seg) else []}))
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=["tier_min", "segment", "geometry"])
+
+
+def _union(seg: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Merge overlapping intervals of each segment."""
+    order = np.lexsort((lo, seg))
+    seg, lo, hi = seg[order], lo[order], hi[order]
+    out_s, out_lo, out_hi = [], [], []
+    for s, a, b in zip(seg.tolist(), lo.tolist(), hi.tolist(), strict=True):
+        if out_s and out_s[-1] == s and a <= out_hi[-1]:
+            out_hi[-1] = max(out_hi[-1], b)
+        else:
+            out_s.append(s)
+            out_lo.append(a)
+            out_hi.append(b)
+    return np.asarray(out_s, dtype=np.int64), np.asarray(out_lo, dtype=float), np.asarray(out_hi, dtype=float)
 
 
 def _tier(minutes: np.ndarray, tiers: tuple[float, ...]) -> np.ndarray:

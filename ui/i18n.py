@@ -496,3 +496,25 @@ def radius_text(radius_m: float | None) -> str:
 def status_label(status: str) -> str:
     """Return the label of a coverage status in the current language."""
     return t(status) if status in ("covered", "coverable", "gap") else str(status)
+
+
+# Texts of the response circles in the planner view (ui/response.py); the map's own texts are in geo/maps/texts.py.
+TEXTS.update(
+    {
+        "response_outside_title": ("响应圈：{n} 个小区未达 {target} 分钟目标", "Response circles: {n} estate(s) outside the {target}-minute target"),
+        "response_caption": (
+            "从岗亭与巡逻点沿道路按道路等级车速计算（岗亭至道路步行）；地图图层“1-3-5分钟响应圈”可在图层控制中打开。",
+            "Travel time from the posts and patrol positions along the roads at each road class's speed (on foot to the road); "
+            "switch on the map layer “1-3-5 minute response circles” in the layer control.",
+        ),
+        "response_all_within": ("所有小区均在 {target} 分钟内可达。", "Every estate is reached within {target} minutes."),
+        "response_not_reached": ("道路不连通，无法到达", "not reached"),
+        "response_tier": ("{m} 分钟圈", "{m}-minute circle"),
+        "response_tier_none": ("各圈之外", "outside every circle"),
+        "response_col_time": ("用时（分钟）", "Time (min)"),
+        "response_col_tier": ("所在圈层", "Circle"),
+        "response_col_post": ("最近岗亭编号", "Nearest post"),
+        "response_col_post_name": ("最近岗亭", "Post name"),
+        "response_unavailable": ("响应圈无法计算：{problem}", "Response circles could not be computed: {problem}"),
+    }
+)

@@ -14,6 +14,7 @@ from geo.incidents import density
 from geo.incidents.taxonomy import CATEGORY_NAMES, SOURCE_NAMES, SOURCES
 from geo.incidents.times import NIGHT_HOURS
 from ui import auth, data, downloads, maps, state, tables
+from ui import response as response_ui
 from ui import tracks as tracks_ui
 from ui.context import Context
 from ui.i18n import status_label, t
@@ -82,10 +83,13 @@ def render(ctx: Context) -> None:
     key = maps.digest("planner", ctx.routes_text, ctx.estates_mtime, f, tuple(shown["estate_id"]), inc_key if (heat or cells is not None) else None,
                       cats, srcs, years, hours, heat_on, hot_on, st.session_state.get(state.CLICK_GEN, 0), tracks_ui.store_key(),
                       auth.is_editor())
-    layers = [g for g in (tracks_ui.presence_layer(f.basemap), tracks_ui.raw_layer(f.basemap)) if g is not None]
+    resp = response_ui.result(ctx, f.rule.shift)
+    layers = [g for g in (tracks_ui.presence_layer(f.basemap), tracks_ui.raw_layer(f.basemap), response_ui.layer(resp, ctx.cov.table, f.basemap))
+              if g is not None]
     m = maps.coverage_map(ctx.cov, ctx.routes, shown, f, routes_text=ctx.routes_text, heat=grid, hotspot_cells=cells, extra_layers=layers)
     out = maps.show(m, key=f"planner_map_{key}", returned=["last_object_clicked"])
     _apply_click(out.get("last_object_clicked"), shown, f.basemap)
+    response_ui.outside_table(resp)
 
     ids = list(shown["estate_id"].astype(str))
     if ids:

@@ -148,3 +148,17 @@ def check_lang(lang: str) -> str:
         msg = f"unknown map language {lang!r}: use one of {', '.join(LANGS)}"
         raise ValueError(msg)
     return lang
+
+
+#: Texts of the response-circle layer (:mod:`geo.maps.response_layer`).
+TEXTS.update(
+    {
+        "layer_response": ("1-3-5分钟响应圈", "1-3-5 minute response circles"),
+        "response_within": ("{m} 分钟内可达道路", "roads reached within {m} min"),
+        "response_outside": ("未达响应目标的小区", "estate outside the response target"),
+        "response_minutes": ("{m} 分钟", "{m} min"),
+        "response_not_reached": ("道路不连通，无法到达", "not reached (the roads do not join it to any post)"),
+        "response_target": ("目标 {m} 分钟", "target {m} min"),
+        "response_note": ("沿道路按道路等级车速计算，岗亭至道路步行", "along the roads at each road class's speed; on foot to and from the road"),
+    }
+)

@@ -33,21 +33,59 @@ from geo.coverage.rule import COVERED as _COVERED
 from geo.coverage.rule import GAP as _GAP
 from geo.extensions import connectors, network_for
 
-__all__ = ["build_candidates", "cut_line"]
+__all__ = ["build_candidates", "cut_line", "cut_lines"]
 
 
 def cut_line(line: shapely.LineString, length_m: float) -> shapely.LineString:
     """The first ``length_m`` metres of ``line`` (the whole line when it is shorter; a 1 cm stub at least)."""
-    total = float(line.length)
-    keep = min(total, max(float(length_m), 0.01))
-    if keep >= total:
-        return line
-    return shapely.ops.substring(line, 0.0, keep)
+    return cut_lines(np.array([line], dtype=object), np.array([float(length_m)]))[0]
 
 
-def _spur(line: shapely.LineString, cover_m: float) -> shapely.LineString:
-    """The connector cut where the estate at its end comes within ``cover_m`` (plus the overshoot)."""
-    return cut_line(line, float(line.length) - cover_m + float(settings.optimise_overshoot_m))
+def cut_lines(lines, length_m) -> np.ndarray:
+    """:func:`cut_line` for many lines at once.
+
+    Distances are measured along each line from its start (a line that turns
+    back on itself is cut where its own length reaches ``length_m``).
+
+    Parameters
+    ----------
+    lines
+        Array of shapely LineStrings.
+    length_m
+        Metres to keep of each (at least 1 cm; the whole line when it is shorter).
+    """
+    lines = np.asarray(lines, dtype=object)
+    out = lines.copy()
+    if not len(lines):
+        return out
+    total = shapely.length(lines)
+    keep = np.minimum(total, np.maximum(np.asarray(length_m, dtype=float), 0.01))
+    cut = np.flatnonzero(keep < total)
+    if not len(cut):
+        return out
+    xy, owner = shapely.get_coordinates(lines[cut], return_index=True)
+    step = np.zeros(len(xy))
+    same = owner[1:] == owner[:-1]
+    step[1:] = np.where(same, np.hypot(*(xy[1:] - xy[:-1]).T), 0.0)
+    along = np.cumsum(step)
+    first = np.searchsorted(owner, np.arange(len(cut)))
+    along -= along[first][owner]  # metres from each line's start
+    limit = keep[cut][owner]
+    inner = along < limit  # vertices before the cut (the start always)
+    # the cut point lies on the segment ending at the first vertex at or beyond the cut
+    beyond = np.flatnonzero(~inner & np.r_[False, same] & np.r_[False, inner[:-1]])
+    frac = (limit[beyond] - along[beyond - 1]) / np.maximum(along[beyond] - along[beyond - 1], 1e-300)
+    end_xy = xy[beyond - 1] + (xy[beyond] - xy[beyond - 1]) * frac[:, None]
+    pts = np.vstack([xy[inner], end_xy])
+    own = np.concatenate([owner[inner], owner[beyond]])
+    order = np.argsort(own, kind="stable")
+    out[cut] = shapely.linestrings(pts[order], indices=own[order])
+    return out
+
+
+def _spurs(lines, cover_m) -> np.ndarray:
+    """Connectors cut where the estate at their end comes within ``cover_m`` (plus the overshoot)."""
+    return cut_lines(lines, shapely.length(lines) - np.asarray(cover_m, dtype=float) + float(settings.optimise_overshoot_m))
 
 
 def estate_frame(model: CoverageModel, *, k: int, strict: bool) -> pd.DataFrame:
@@ -141,29 +179,27 @@ def build_candidates(
     todo = pairs[~pairs["covers"] & scope[pairs["estate_index"].to_numpy()]].reset_index(drop=True)
 
     notices: list[str] = []
-    rows: list[dict] = []
+    parts: list[pd.DataFrame] = []
     if len(todo):
         _, lines, measure = connectors(model, todo["estate_index"].to_numpy(), todo["route_index"].to_numpy(), network=net)
-        measure = np.array([_measure(m, net, notices, f"team {t}", eid, f"route {rid}")
-                            for m, t, eid, rid in zip(measure, todo["team_id"], todo["estate_id"], todo["route_id"], strict=True)], dtype=object)
-        cover = model.estate_cover_m
-        full = {}
-        for i, r in enumerate(todo.itertuples(index=False)):
-            e = int(r.estate_index)
-            full[(int(r.team_code), e)] = (lines[i], measure[i], r.route_index)
-            rows.append(_row(model, r.team_code, r.route_index, (e,), _spur(lines[i], cover[e]), measure[i]))
-        rows.extend(_joined(model, todo, full, net))
+        measure = _measures(measure, net, notices, [f"team {t}" for t in todo["team_id"]], todo["estate_id"].tolist(),
+                            [f"route {r}" for r in todo["route_id"]])
+        e_idx = todo["estate_index"].to_numpy()
+        spurs = _spurs(lines, model.estate_cover_m[e_idx])
+        parts.append(_frame(model, todo["team_code"].to_numpy(), todo["route_index"].to_numpy(), [(int(e),) for e in e_idx], spurs, measure))
+        parts.append(_joined(model, todo, lines, measure, net))
     if gaps:
-        gap_rows, gap_notices = _gap_candidates(model, est, net, posts)
-        rows.extend(gap_rows)
+        gap_frame, gap_notices = _gap_candidates(model, est, net, posts)
+        parts.append(gap_frame)
         notices.extend(gap_notices)
 
-    cand = pd.DataFrame(rows)
+    parts = [p for p in parts if len(p)]
+    cand = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     if cand.empty:
         cols = ["team_code", "team_id", "route_id", "shift", "targets", "geometry", "measure", "length_m", "cost_m", "kind", "post_id", "covers", "must"]
         cand = pd.DataFrame(columns=cols)
     else:
-        cand["covers"], cand["must"] = _reach(model, cand, nearby, covering, strict)
+        cand["covers"], cand["must"] = _reach(model, cand, pairs, strict)
     forbid = []
     all_codes = set(range(len(model.team_ids)))
     for e in range(n_est):
@@ -175,126 +211,180 @@ def build_candidates(
     return cand, est, notices
 
 
-def _row(model: CoverageModel, team_code, route_index, targets, geom, measure) -> dict:
-    length = float(geom.length)
-    return {
-        "team_code": int(team_code),
-        "team_id": model.team_ids[int(team_code)],
-        "route_id": str(model.route_ids[int(route_index)]),
-        "shift": str(model.route_shifts[int(route_index)]),
-        "targets": tuple(int(t) for t in targets),
-        "geometry": geom,
-        "measure": measure,
-        "length_m": length,
-        "cost_m": 2.0 * length,
-        "kind": "extension" if len(targets) == 1 else "joined",
-        "post_id": "",
-    }
+def _frame(model: CoverageModel, team_code, route_index, targets, geoms, measure, *, kind=None) -> pd.DataFrame:
+    """Candidate rows of detours from the given routes (``kind`` by default from the number of targets)."""
+    team_code = np.asarray(team_code, dtype=np.int64)
+    route_index = np.asarray(route_index, dtype=np.int64)
+    geoms = np.asarray(geoms, dtype=object)
+    length = shapely.length(geoms) if len(geoms) else np.zeros(0)
+    n_targets = np.array([len(t) for t in targets], dtype=np.int64)
+    return pd.DataFrame(
+        {
+            "team_code": team_code,
+            "team_id": np.asarray(model.team_ids, dtype=object)[team_code] if len(team_code) else np.zeros(0, dtype=object),
+            "route_id": np.asarray(model.route_ids, dtype=object)[route_index].astype(str) if len(route_index) else np.zeros(0, dtype=object),
+            "shift": np.asarray(model.route_shifts, dtype=object)[route_index].astype(str) if len(route_index) else np.zeros(0, dtype=object),
+            "targets": pd.Series(list(targets), dtype=object),
+            "geometry": geoms,
+            "measure": np.asarray(measure, dtype=object),
+            "length_m": length,
+            "cost_m": 2.0 * length,
+            "kind": kind if kind is not None else np.where(n_targets == 1, "extension", "joined"),
+            "post_id": "",
+        }
+    )
 
 
-def _joined(model: CoverageModel, todo: pd.DataFrame, full: dict, net) -> list[dict]:
-    """Spurs that go on from one estate to a second estate of the same team."""
+def _joined(model: CoverageModel, todo: pd.DataFrame, lines: np.ndarray, measure: np.ndarray, net) -> pd.DataFrame:
+    """Spurs that go on from one estate to a second estate of the same team.
+
+    From each estate a team should reach, the spur may go on to any of the
+    three estates of that team nearest to it (within
+    :data:`geo.settings.optimise_pair_max_m`) that lies beyond it: a second
+    estate nearer to the route than that does better with its own spur.
+    """
     pair_max = float(settings.optimise_pair_max_m)
     cover = model.estate_cover_m
     geoms = model.estate_geoms
-    jobs = []
-    for team, grp in todo.groupby("team_code", sort=True):
-        idx = grp["estate_index"].to_numpy()
-        if len(idx) < 2:
+    conn_len = shapely.length(lines)
+    first, second = [], []
+    for _, grp in todo.groupby("team_code", sort=True):
+        rows = grp.index.to_numpy()
+        if len(rows) < 2:
             continue
+        idx = grp["estate_index"].to_numpy()
         pts = geoms[idx]
-        for a in range(len(idx)):
-            d = shapely.distance(pts[a], pts)
-            for b in np.argsort(d, kind="stable")[1:4]:
-                e1, e2 = int(idx[a]), int(idx[b])
-                line2 = full[(int(team), e2)][0]
-                if d[b] <= pair_max and d[b] < line2.length - cover[e2]:  # else going via e1 cannot beat the direct spur
-                    jobs.append((int(team), e1, e2))
-    if not jobs:
-        return []
-    end1 = np.array([shapely.get_point(full[(t, e1)][0], -1) for t, e1, _ in jobs], dtype=object)
-    target = shapely.centroid(geoms[np.array([e2 for _, _, e2 in jobs])])
-    if net is not None:
-        _, legs = net.paths(end1, target)
-    else:
-        legs = np.full(len(jobs), None, dtype=object)
-    rows = []
-    for i, (team, e1, e2) in enumerate(jobs):
-        line1, m1, route = full[(team, e1)]
-        leg, m2 = (legs[i], "network") if legs[i] is not None else (shapely.LineString([end1[i], target[i]]), "straight")
-        path = shapely.LineString(np.vstack([shapely.get_coordinates(line1), shapely.get_coordinates(leg)[1:]]))
-        rows.append(_row(model, team, route, (e1, e2), _spur(path, cover[e2]), m1 if m1 == m2 else "mixed"))
-    return rows
+        d = shapely.distance(pts[:, None], pts[None, :])
+        near = np.argsort(d, axis=1, kind="stable")[:, 1:4]
+        a = np.repeat(np.arange(len(idx)), near.shape[1])
+        b = near.ravel()
+        db = d[a, b]
+        ok = (db <= pair_max) & (db < conn_len[rows[b]] - cover[idx[b]])  # else going via e1 cannot beat the direct spur
+        first.append(rows[a[ok]])
+        second.append(rows[b[ok]])
+    if not first or not sum(len(f) for f in first):
+        return pd.DataFrame()
+    r1, r2 = np.concatenate(first), np.concatenate(second)
+    e1 = todo["estate_index"].to_numpy()[r1]
+    e2 = todo["estate_index"].to_numpy()[r2]
+    end1 = shapely.get_coordinates(shapely.get_point(lines[r1], -1))
+    # one leg per distinct (start point, second estate): teams leaving from the same estate point share it
+    keys = np.column_stack([end1, e2.astype(float)])
+    uniq, inv = np.unique(keys, axis=0, return_inverse=True)
+    inv = inv.ravel()
+    starts = shapely.points(uniq[:, :2])
+    target = shapely.centroid(geoms[uniq[:, 2].astype(np.int64)])
+    legs = net.paths(starts, target)[1] if net is not None else np.full(len(uniq), None, dtype=object)
+    leg_measure = np.where(pd.isna(legs), "straight", "network")
+    missing = np.flatnonzero(pd.isna(legs))
+    if len(missing):
+        legs = legs.copy()
+        legs[missing] = shapely.linestrings(np.stack([uniq[missing, :2], shapely.get_coordinates(target[missing])], axis=1))
+    paths = _concat(lines[r1], legs[inv])
+    m1, m2 = measure[r1], leg_measure[inv]
+    spurs = _spurs(paths, cover[e2])
+    return _frame(model, todo["team_code"].to_numpy()[r1], todo["route_index"].to_numpy()[r1],
+                  [(int(a), int(b)) for a, b in zip(e1, e2, strict=True)], spurs, np.where(m1 == m2, m1, "mixed"))
 
 
-def _reach(model: CoverageModel, cand: pd.DataFrame, nearby, covering, strict: bool):
+def _concat(first, second) -> np.ndarray:
+    """Lines that run along ``first`` and go on along ``second`` (whose first point is the end of ``first``)."""
+    xy1, o1 = shapely.get_coordinates(first, return_index=True)
+    xy2, o2 = shapely.get_coordinates(second, return_index=True)
+    skip = np.r_[True, o2[1:] != o2[:-1]]  # the first point of each second line
+    xy2, o2 = xy2[~skip], o2[~skip]
+    pts = np.vstack([xy1, xy2])
+    own = np.concatenate([o1, o2])
+    order = np.argsort(own, kind="stable")
+    return shapely.linestrings(pts[order], indices=own[order])
+
+
+def _reach(model: CoverageModel, cand: pd.DataFrame, pairs: pd.DataFrame, strict: bool):
     """Estates each candidate covers, and those it brings within the radius without covering (that matter)."""
     geoms = np.asarray(cand["geometry"].to_list(), dtype=object)
     tol = model.tolerance_m
     cover = model.estate_cover_m
-    status = model.summary_arrays()["status"]
-    g_idx, e_idx = model._estate_tree.query(geoms, predicate="dwithin", distance=model.radius_m + tol)
+    team = cand["team_code"].to_numpy(dtype=np.int64)
+    g_idx, e_idx = model._estate_tree.query(geoms, predicate="dwithin", distance=float(cover.max()) + tol)
     dist = shapely.distance(geoms[g_idx], model.estate_geoms[e_idx])
-    covers = [[] for _ in range(len(cand))]
-    must = [[] for _ in range(len(cand))]
-    team = cand["team_code"].to_numpy()
-    for g, e, d in zip(g_idx.tolist(), e_idx.tolist(), dist.tolist(), strict=True):
-        t = int(team[g])
-        if d <= cover[e] + tol:
-            covers[g].append(e)
-        elif t not in covering[e] and t not in nearby[e]:
-            # A new nearby team: a new obligation in the strict reading; in the default one only
-            # where nobody covers the estate (it would turn coverable).
-            if strict or status[e] != _COVERED:
-                must[g].append(e)
-    return [np.asarray(c, dtype=np.int64) for c in covers], [np.asarray(m, dtype=np.int64) for m in must]
+    hit = dist <= cover[e_idx] + tol
+    covers = _split(g_idx[hit], e_idx[hit], len(cand))
+    # A new nearby team: a new obligation in the strict reading; in the default one only
+    # where nobody covers the estate (it would turn coverable).
+    status = model.summary_arrays()["status"]
+    watch = np.arange(len(model.estate_ids)) if strict else np.flatnonzero(status != _COVERED)
+    if not len(watch):
+        return covers, [np.zeros(0, dtype=np.int64) for _ in range(len(cand))]
+    g_idx, w_idx = shapely.STRtree(model.estate_geoms[watch]).query(geoms, predicate="dwithin", distance=model.radius_m + tol)
+    e_idx = watch[w_idx]
+    span = max(int(team.max()), len(model.team_ids)) + 1
+    codes = {tid: i for i, tid in enumerate(model.team_ids)}
+    near_keys = pairs["estate_index"].to_numpy(dtype=np.int64) * span + pairs["team_id"].map(codes).to_numpy(dtype=np.int64)
+    fresh = ~np.isin(e_idx * span + team[g_idx], near_keys)
+    g_idx, e_idx = g_idx[fresh], e_idx[fresh]
+    far = shapely.distance(geoms[g_idx], model.estate_geoms[e_idx]) > cover[e_idx] + tol
+    return covers, _split(g_idx[far], e_idx[far], len(cand))
 
 
-def _gap_candidates(model: CoverageModel, est: pd.DataFrame, net, posts) -> tuple[list[dict], list[str]]:
+def _split(group: np.ndarray, values: np.ndarray, n: int) -> list[np.ndarray]:
+    """``values`` grouped by ``group`` into ``n`` arrays (ascending within each)."""
+    order = np.lexsort((values, group))
+    group, values = group[order], values[order].astype(np.int64)
+    bounds = np.searchsorted(group, np.arange(n + 1))
+    return [values[bounds[i] : bounds[i + 1]] for i in range(n)]
+
+
+def _gap_candidates(model: CoverageModel, est: pd.DataFrame, net, posts) -> tuple[pd.DataFrame, list[str]]:
     """For each gap: the nearest team's extension beyond the radius, and a new police loop from the nearest post."""
-    rows, notices = [], []
+    parts, notices = [], []
     gaps = np.flatnonzero(est["status"].to_numpy() == _GAP)
     alive = np.flatnonzero(model.active_routes()) if len(gaps) else np.zeros(0, dtype=np.int64)
     cover = model.estate_cover_m
+    targets = [(int(e),) for e in gaps]
     if len(gaps) and len(alive):
         tree = shapely.STRtree(model.route_geoms[alive])
         nearest = alive[tree.query_nearest(model.estate_geoms[gaps], all_matches=False)[1]]
         _, lines, measure = connectors(model, gaps, nearest, network=net)
-        for i, (e, r) in enumerate(zip(gaps.tolist(), nearest.tolist(), strict=True)):
-            m = _measure(measure[i], net, notices, f"team {model.team_ids[model.route_team[r]]}", model.estate_ids[e], f"route {model.route_ids[r]}")
-            row = _row(model, model.route_team[r], r, (e,), _spur(lines[i], cover[e]), m)
-            row["kind"] = "gap_extension"
-            rows.append(row)
+        team = np.asarray(model.route_team)[nearest]
+        measure = _measures(measure, net, notices, [f"team {model.team_ids[t]}" for t in team], [model.estate_ids[e] for e in gaps],
+                            [f"route {model.route_ids[r]}" for r in nearest])
+        parts.append(_frame(model, team, nearest, targets, _spurs(lines, cover[gaps]), measure, kind="gap_extension"))
     if len(gaps) and posts is not None and len(posts):
         pts = np.asarray(posts.geometry.to_crs(model.crs).values, dtype=object)
         tree = shapely.STRtree(pts)
         near = tree.query_nearest(model.estate_geoms[gaps], all_matches=False)[1]
         _, lines, measure = connectors(model, gaps, near, network=net, starts=pts[near])
-        n_teams = len(model.team_ids)
-        for i, (e, p) in enumerate(zip(gaps.tolist(), near.tolist(), strict=True)):
-            post_id = str(posts["post_id"].iloc[p])
-            m = _measure(measure[i], net, notices, f"post {post_id}", model.estate_ids[e], "the post")
-            geom = _spur(lines[i], cover[e])
-            rows.append(
+        post_ids = posts["post_id"].astype(str).to_numpy()[near]
+        measure = _measures(measure, net, notices, [f"post {p}" for p in post_ids], [model.estate_ids[e] for e in gaps], ["the post"] * len(gaps))
+        geoms = _spurs(lines, cover[gaps])
+        length = shapely.length(geoms)
+        parts.append(
+            pd.DataFrame(
                 {
-                    "team_code": n_teams + p,
-                    "team_id": f"NEW-{post_id}",
+                    "team_code": len(model.team_ids) + near,
+                    "team_id": [f"NEW-{p}" for p in post_ids],
                     "route_id": "",
                     "shift": "all",
-                    "targets": (e,),
-                    "geometry": geom,
-                    "measure": m,
-                    "length_m": float(geom.length),
-                    "cost_m": 2.0 * float(geom.length),
+                    "targets": pd.Series(targets, dtype=object),
+                    "geometry": geoms,
+                    "measure": measure,
+                    "length_m": length,
+                    "cost_m": 2.0 * length,
                     "kind": "new_police_loop",
-                    "post_id": post_id,
+                    "post_id": post_ids,
                 }
             )
-    return rows, notices
+        )
+    parts = [p for p in parts if len(p)]
+    return (pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()), notices
 
 
-def _measure(measure: str, net, notices: list[str], who: str, estate_id, start: str) -> str:
-    if net is not None and measure == "straight":
-        notices.append(f"{who} -> estate {estate_id}: the road network does not join {start} to the estate; a straight line is used")
-        return "straight (roads not connected)"
-    return measure
+def _measures(measure: np.ndarray, net, notices: list[str], who: list[str], estate_ids: list, start: list[str]) -> np.ndarray:
+    """Measures with ``straight (roads not connected)`` where a road network was given but does not join the two ends (one notice each)."""
+    out = np.asarray(measure, dtype=object).copy()
+    if net is None:
+        return out
+    for i in np.flatnonzero(out == "straight").tolist():
+        notices.append(f"{who[i]} -> estate {estate_ids[i]}: the road network does not join {start[i]} to the estate; a straight line is used")
+        out[i] = "straight (roads not connected)"
+    return out

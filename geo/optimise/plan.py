@@ -146,12 +146,13 @@ def per_estate_sum(model: ExtensionModel, cand: pd.DataFrame, estates) -> float:
     Only single-estate detours count (what the per-estate hints propose), so
     the sum is what the police would add by following every hint separately.
     """
-    single = cand["targets"].map(len).to_numpy() == 1
-    firsts = np.array([t[0] for t in cand["targets"]], dtype=np.int64) if len(cand) else np.zeros(0, dtype=np.int64)
+    single = np.flatnonzero(cand["targets"].map(len).to_numpy() == 1) if len(cand) else np.zeros(0, dtype=np.int64)
+    firsts = np.array([cand["targets"].iat[j][0] for j in single.tolist()], dtype=np.int64)
+    order = np.lexsort((model.cost_m[single], firsts))  # by estate, then cost (stable: candidate order breaks ties)
+    single, firsts = single[order], firsts[order]
     total = 0.0
     for e in np.asarray(estates, dtype=np.int64).tolist():
-        rows = np.flatnonzero(single & (firsts == e))
-        rows = rows[np.argsort(cand["cost_m"].to_numpy()[rows], kind="stable")]
+        rows = single[np.searchsorted(firsts, e, side="left") : np.searchsorted(firsts, e, side="right")]
         teams: set[int] = set(model.forbid_team[e])
         taken = 0
         for j in rows.tolist():

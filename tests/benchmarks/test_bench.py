@@ -108,6 +108,18 @@ class TestRun:
         assert "| coverage CLI end to end" in table and f"rows_written={TINY.estates}" in table
         assert any(ln.startswith("end to end: python -m geo coverage") and "x the engine" in ln for ln in lines)
 
+    def test_optimise_only_compares_the_plan_with_per_estate_and_greedy(self, monkeypatch):
+        monkeypatch.setitem(scale.SIZES, "tiny", TINY)
+        lines: list[str] = []
+        (result,) = bench.run_benchmark("tiny", repeats=1, optimise_only=True, out=lines.append)
+        assert result.error is None and result.name.endswith("(tiny)") and len(result.times_s) == 1
+        x = result.extra
+        assert x["solver"] == "milp" and x["proven_optimal"] and x["estates_served"] > 0
+        # the optimum is never dearer than following each hint separately, nor than greedy on the same candidates
+        assert 0 < x["optimal_m"] <= x["per_estate_sum_m"] and x["optimal_m"] <= x["greedy_m"]
+        assert x["optimal/greedy"] == pytest.approx(x["optimal_m"] / x["greedy_m"], abs=2e-3)
+        assert "| optimise: k=1 extension plan" in lines[-1] and "per_estate_sum_m=" in lines[-1]
+
     def test_too_large_refused_by_cli(self, monkeypatch, capsys):
         monkeypatch.setattr(scale, "available_memory_bytes", lambda: 2_000_000_000)
         assert cli.main(["bench", "--size", "province"]) == 2
