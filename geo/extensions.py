@@ -242,6 +242,10 @@ class RoadNetwork:
                 out_lines[i] = shapely.LineString(pts)
         return out_len, out_lines
 
+    def snap_points(self, points) -> np.ndarray:
+        """The nearest point on the roads of each shapely point (in :attr:`crs`), as an (n, 2) array."""
+        return self._snap_many(np.asarray(points, dtype=object))[2]
+
     def _snap_many(self, points) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Nearest segment, distance along it and the snapped point (n, 2) of each point."""
         seg = self.tree.query_nearest(points, all_matches=False)[1]
