@@ -40,11 +40,14 @@ class FootprintCheck:
         Distance from the surveyed point to the polygon (0 when inside).
     problems
         One sentence per refused check (empty when the footprint may be saved).
+    valid
+        Whether the polygon is valid (no crossing edges).
     """
 
     area_m2: float
     distance_m: float
     problems: tuple[str, ...]
+    valid: bool = True
 
     @property
     def ok(self) -> bool:
@@ -67,12 +70,13 @@ def check_footprint(polygon: shapely.Geometry, lon: float, lat: float) -> Footpr
     """
     if polygon is None or polygon.is_empty or polygon.geom_type not in _AREAS:
         kind = "nothing" if polygon is None or polygon.is_empty else f"a {polygon.geom_type}"
-        return FootprintCheck(0.0, float("nan"), (f"the footprint is {kind}; draw a polygon around the estate",))
+        return FootprintCheck(0.0, float("nan"), (f"the footprint is {kind}; draw a polygon around the estate",), valid=False)
     problems = []
     poly_m = _metric(polygon)
     x, y = _crs.project_lonlat(lon, lat)
     point_m = shapely.Point(float(x), float(y))
-    if not poly_m.is_valid:
+    valid = bool(poly_m.is_valid)
+    if not valid:
         reason = shapely.is_valid_reason(poly_m)
         problems.append(f"the footprint is not a valid polygon ({reason}); draw its outline without crossing edges")
         poly_m = shapely.make_valid(poly_m)
@@ -84,7 +88,7 @@ def check_footprint(polygon: shapely.Geometry, lon: float, lat: float) -> Footpr
     if distance_m > settings.footprint_near_m:
         problems.append(f"the footprint lies {distance_m:,.0f} m from the estate's point; it must contain the point or pass "
                         f"within {settings.footprint_near_m:g} m of it")
-    return FootprintCheck(area_m2, distance_m, tuple(problems))
+    return FootprintCheck(area_m2, distance_m, tuple(problems), valid)
 
 
 def footprint_from_geojson(features, *, datum: str = "wgs84") -> shapely.Geometry | None:
