@@ -101,6 +101,31 @@ class PlacePin(MacroElement):
         self.title = safe_text(title)
 
 
+class _EditableLines(MacroElement):
+    """Polylines created in the page's script after Leaflet.draw has loaded, so its edit tool can take them."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function() {
+            var group = {{ this._parent.get_name() }};
+            {{ this.lines|tojson }}.forEach(function(coords) {
+                var line = L.polyline(coords, {color: {{ this.colour|tojson }}, weight: 5, className: 'editable-route'});
+                if (!line.editing && L.Edit && L.Edit.Poly) { line.editing = new L.Edit.Poly(line); }
+                group.addLayer(line);
+            });
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, lines, colour: str):
+        super().__init__()
+        self._name = "EditableLines"
+        self.lines = lines
+        self.colour = colour
+
+
 def editable_group(lines_latlon: list[list[list[float]]]) -> folium.FeatureGroup:
     """A group of polylines (Leaflet ``[lat, lon]`` vertex lists) that Leaflet.draw's edit tool may move.
 
@@ -108,8 +133,7 @@ def editable_group(lines_latlon: list[list[list[float]]]) -> folium.FeatureGroup
     after the control, which must only name layers declared before it.
     """
     group = folium.FeatureGroup(name="editable", control=False, show=True)
-    for coords in lines_latlon:
-        folium.PolyLine(coords, color=DRAW_COLOUR, weight=5, class_name="editable-route").add_to(group)
+    group.add_child(_EditableLines([[[float(a), float(b)] for a, b in line] for line in lines_latlon], DRAW_COLOUR))
     return group
 
 
