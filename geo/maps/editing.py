@@ -102,7 +102,7 @@ class PlacePin(MacroElement):
 
 
 class _EditableLines(MacroElement):
-    """Polylines created in the page's script after Leaflet.draw has loaded, so its edit tool can take them."""
+    """Polylines added to their group in the page's script, each with Leaflet.draw's edit handler attached."""
 
     _template = Template(
         """
@@ -150,6 +150,9 @@ def draw_controls(lang: str, *, polyline: bool = False, polygon: bool = False, e
     out = [DrawLocale(lang)]
     if editable is not None:
         out.append(editable)
+    # "edit" as options, not ``true``: Leaflet.draw 1.0 copies its default selectedPathOptions only into an object, and
+    # without them the edit tool fails on the first line ("reading 'className'") and shows no vertex handles.
+    selected = {"dashArray": "10, 10", "fill": False, "maintainColor": True}
     out.append(Draw(export=False, position="topleft", feature_group=editable, draw_options=draw_options,
-                    edit_options={"edit": True, "remove": remove}, show_geometry_on_click=False))
+                    edit_options={"edit": {"selectedPathOptions": selected}, "remove": remove}, show_geometry_on_click=False))
     return out

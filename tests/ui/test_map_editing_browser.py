@@ -200,7 +200,6 @@ def test_drawn_line_snapped_to_roads_then_saved(browser, server, driver):
         context.close()
 
 
-@pytest.mark.xfail(strict=True, reason="Leaflet.draw's edit tool shows no vertex handles on the loaded route inside the map component yet")
 def test_route_vertices_edited_and_snapped_then_saved(browser, server, driver):
     url, data = server
     routes_path = data / "patrol_routes.geojson"
