@@ -91,7 +91,7 @@ def render(ctx: Context) -> None:
     current = (float(pt.x), float(pt.y))
     st.session_state.setdefault(f"{state.REG_LON}:{eid}", float(round(pt.x, 7)))  # defaults through the state: the map sets them too
     st.session_state.setdefault(f"{state.REG_LAT}:{eid}", float(round(pt.y, 7)))
-    register_map.render(ctx, estates, eid, current, editor=editor)  # a click or drag sets the fields below, so it comes first
+    register_map.render(ctx, eid, current, editor=editor)  # a click or drag sets the fields below, so it comes first
     c1, c2, c3 = st.columns(3)
     c1.number_input(t("col_lon"), min_value=73.0, max_value=136.0, step=0.0001, format="%.7f", key=f"{state.REG_LON}:{eid}", disabled=not editor)
     c2.number_input(t("col_lat"), min_value=18.0, max_value=54.0, step=0.0001, format="%.7f", key=f"{state.REG_LAT}:{eid}", disabled=not editor)

@@ -54,7 +54,7 @@ def _to_map(geoms: list, basemap: str) -> list:
     return maps.draft_lines_for_map(geoms, basemap)
 
 
-def render(ctx: Context, estates, eid: str, current: tuple[float, float], *, editor: bool) -> None:
+def render(ctx: Context, eid: str, current: tuple[float, float], *, editor: bool) -> None:
     """The map of the estate being corrected; clicks, drags and drawings update the session (before the fields are drawn)."""
     basemap = ctx.filters.basemap
     mode = st.radio(t("reg_map_mode"), MODES, horizontal=True, key=state.REG_MAP_MODE, format_func=lambda m: t(f"reg_mode_{m}"),
