@@ -328,6 +328,10 @@ class RoadNetwork:
                     node = int(pred[rr, node])
                 nodes_of[i] = inside[np.asarray(walk, dtype=np.int64)]
 
+    def snap_points(self, points) -> np.ndarray:
+        """The nearest point on the roads of each shapely point (in :attr:`crs`), as an (n, 2) array."""
+        return self._snap_many(np.asarray(points, dtype=object))[2]
+
     def _snap_many(self, points) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Nearest segment, distance along it and the snapped point (n, 2) of each point."""
         seg = self.tree.query_nearest(points, all_matches=False)[1]

@@ -103,6 +103,15 @@ geocode_overrides_path: Path | None = None  # None: data_path("geocode_overrides
 #: Distance of an interpolated address point from the road centreline, metres.
 geocode_side_offset_m: float = 15.0
 
+#: An estate footprint drawn in the register must contain its surveyed point or pass within this many
+#: metres of it (inclusive), so a polygon drawn around the wrong block is refused.
+footprint_near_m: float = 50.0
+
+#: Smallest and largest area (square metres, inclusive) of a plausible estate footprint: one small
+#: building to a very large compound. Outside it the polygon is refused as a slip of the mouse.
+footprint_min_area_m2: float = 100.0
+footprint_max_area_m2: float = 500_000.0
+
 #: Extra distance back from the road per sub-number (附1号, 附2号, ...), metres.
 geocode_sub_setback_m: float = 10.0
 

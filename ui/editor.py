@@ -14,7 +14,7 @@ from geo.errors import ConflictError, GeoError
 from geo.routes import edits
 from geo.routes.shared import open_route_store
 from geo.schemas import ORG_TYPES, SHIFTS
-from ui import auth, data, maps, state, tables
+from ui import auth, data, maps, route_vertices, search, state, tables
 from ui import plan as plan_view
 from ui.context import Context
 from ui.i18n import lang, status_label, t
@@ -69,13 +69,21 @@ def _lines(ctx: Context) -> tuple[list, bool]:
     lines, refused = [], False
     with tab_draw:
         st.caption(t("draw_caption"))
-        key = maps.digest("editor", ctx.routes_text, ctx.estates_mtime, ctx.filters, gen)
-        m = maps.coverage_map(ctx.cov, ctx.routes, ctx.cov.table, ctx.filters, routes_text=ctx.routes_text, draw=True)
+        c1, c2 = st.columns([2, 1])
+        with c1:
+            found = search.estate_search(ctx.cov.table, key=state.SEARCH_EDITOR)
+        with c2:
+            snap = route_vertices.snap_box("draw")
+        found_layers, found_controls = search.found_on_map(ctx.cov.table, found, ctx.filters.basemap)
+        key = maps.digest("editor", ctx.routes_text, ctx.estates_mtime, ctx.filters, gen, found)
+        m = maps.coverage_map(ctx.cov, ctx.routes, ctx.cov.table, ctx.filters, routes_text=ctx.routes_text, draw=True,
+                              extra_layers=found_layers, controls=found_controls)
         out = maps.show(m, key=f"editor_map_{key}", returned=["all_drawings"])
         drawn = out.get("all_drawings") or []
         if drawn:
             try:  # drawn on the map: in the map's datum (GCJ-02 on the AMap basemap)
-                lines += edits.lines_from_geojson(drawn, datum="gcj02" if ctx.filters.basemap == "amap" else "wgs84", source=t("tab_draw"))
+                drawn_lines = edits.lines_from_geojson(drawn, datum="gcj02" if ctx.filters.basemap == "amap" else "wgs84", source=t("tab_draw"))
+                lines += route_vertices.snap_lines(drawn_lines) if snap else drawn_lines
             except GeoError as exc:
                 _error(exc)
                 refused = True
@@ -197,6 +205,11 @@ def render(ctx: Context) -> None:
     if plan_text is not None:
         draft_text = plan_text
         _preview(ctx, draft_text, plan_lines)
+        lines, remove, refused, team_ok = [], [], True, False
+    elif st.toggle(t("vertex_mode"), key=state.VERTEX_MODE, help=t("vertex_mode_help")):
+        draft_text, vertex_lines = route_vertices.render(ctx)
+        if draft_text is not None:
+            _preview(ctx, draft_text, vertex_lines)
         lines, remove, refused, team_ok = [], [], True, False
     else:
         st.markdown(t("draw_hint"))

@@ -475,6 +475,60 @@ TEXTS.update({
 })
 
 
+# Map work for the editors: search, surveyed position and footprint on the map, route vertices, snapping.
+TEXTS.update({
+    "search_estate": ("搜索小区", "Find an estate"),
+    "search_hint": ("输入编号、名称、社区或地址", "Type an id, name, community or address"),
+    "search_help": ("选中后地图缩放到该小区并以黄圈标出。", "The map zooms to the estate picked and rings it in yellow."),
+    "reg_map_mode": ("在地图上", "On the map"),
+    "reg_mode_place": ("放置位置", "Place the position"),
+    "reg_mode_draw": ("画小区范围", "Draw the footprint"),
+    "reg_mode_place_help": (
+        "单击地图放置实测位置，或拖动粉色标记；地图上读取的坐标按 WGS-84 记录（高德底图上先换算）。若坐标读自高德等国内网络地图，请在下方输入并选 GCJ-02。",
+        "Click the map to place the surveyed position, or drag the pink pin; a position read from the map is recorded as WGS-84 "
+        "(converted first on the AMap basemap). For coordinates read off a Chinese web map such as AMap, type them below and choose GCJ-02.",
+    ),
+    "reg_mode_draw_help": (
+        "用左上角的多边形工具沿小区围墙画出范围，单击第一点闭合；范围须包含实测位置或距其不超过 50 米。",
+        "Draw the estate's outline with the polygon tool (top left) and click the first corner to close it; "
+        "it must contain the surveyed position or pass within 50 m of it.",
+    ),
+    "reg_pin_title": ("拖动到实测位置", "Drag to the surveyed position"),
+    "reg_footprint_layer": ("小区范围（草稿）", "footprint (draft)"),
+    "reg_preview": ("预览修改", "Preview of the change"),
+    "reg_moved": ("位置移动", "Position moves by"),
+    "unit_m": ("米", "m"),
+    "reg_footprint_ok": ("小区范围：面积 {area} 平方米，距实测位置 {d} 米，可以保存。", "Footprint: {area} m², {d} m from the surveyed position; ready to save."),
+    "reg_fp_invalid": ("小区范围的边相互交叉，请重新画，边不要交叉。", "The footprint's edges cross; draw it again without crossing edges."),
+    "reg_fp_area": ("小区范围面积 {area} 平方米，不在 {lo}–{hi} 平方米之间，请检查。", "The footprint's area is {area} m², outside {lo}–{hi} m²; check it."),
+    "reg_fp_far": ("小区范围距实测位置 {d} 米，须包含该位置或距其不超过 {near} 米。", "The footprint lies {d} m from the surveyed position; it must contain it or pass within {near} m."),
+    "reg_footprint_clear": ("清除所画范围", "Clear the drawn footprint"),
+    "reg_needs": ("保存前请填写修改人和说明。", "Give who records it and a note before saving."),
+    "reg_footprint_saved": ("小区范围已一并保存。", "The footprint was saved with it."),
+    "reg_datum_help": (
+        "地图上放置的位置为 WGS-84；读自高德、腾讯地图的坐标选 GCJ-02，读自百度地图的选 BD-09，保存前换算为 WGS-84。",
+        "A position placed on the map is WGS-84; choose GCJ-02 for coordinates read off AMap or Tencent and BD-09 for Baidu: "
+        "they are converted to WGS-84 before saving.",
+    ),
+    "snap_roads": ("贴合道路", "Snap to roads"),
+    "snap_help": ("把所画的线改为沿道路（地名库道路中心线）经过各节点的最短路径，预览中显示。",
+                  "Replaces the drawn line by the shortest path along the roads (gazetteer centrelines) through its vertices; shown in the preview."),
+    "snapped": ("已贴合道路：长 {m} 米，节点最多移动 {shift} 米，{n} 段无道路相连保持直线。",
+                "Snapped to the roads: {m} m long, vertices moved up to {shift} m, {n} legs kept straight where no road connects."),
+    "vertex_mode": ("修改已有路线的节点", "Edit the vertices of an existing route"),
+    "vertex_mode_help": ("在地图上拖动已有路线的节点，路线编号、队伍和班次不变。", "Drag the vertices of an existing route on the map; its id, team and shift stay."),
+    "vertex_route": ("要修改的路线", "Route to edit"),
+    "vertex_pick": ("选择路线", "Pick a route"),
+    "vertex_help": (
+        "点击地图左上角的“编辑图形”，拖动粉色路线上的节点（拖动中点可增加节点），再点“保存”。",
+        "Click “Edit layers” at the top left of the map, drag the vertices of the pink route (drag a middle handle to add one), then click “Save”.",
+    ),
+    "vertex_waiting": ("尚未修改节点。", "No vertex moved yet."),
+    "vertex_source": ("路线节点修改", "edited route"),
+    "vertex_changed": ("路线 {id} 已修改：{n} 个节点为新位置。", "Route {id} edited: {n} vertices at new positions."),
+})
+
+
 def lang() -> str:
     """Return the current interface language (``zh`` by default)."""
     return st.session_state.get(state.LANG, "zh")

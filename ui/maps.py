@@ -8,10 +8,9 @@ from dataclasses import dataclass
 import folium
 import geopandas as gpd
 import numpy as np
-from folium.plugins import Draw
 
 from geo import crs as _crs
-from geo.maps import controls, heat_layer, mapview
+from geo.maps import editing, heat_layer, mapview
 from ui import data
 from ui.i18n import lang, t
 from ui.sidebar import Filters
@@ -96,6 +95,7 @@ def coverage_map(
     draw: bool = False,
     extra_lines: list | None = None,
     extra_layers: list | None = None,
+    controls: list | None = None,
 ) -> folium.Map:
     """Build the localized map (a new object on every call; see :func:`ui.data.localized`).
 
@@ -104,6 +104,7 @@ def coverage_map(
     ``extra_layers`` (folium layers already in the basemap's datum) are added as they are.
     ``heat`` is a payload of :func:`heat_grid`: the density layer with its year slider and category menu,
     which switch in the browser without rebuilding the map.
+    ``controls`` (elements of :mod:`geo.maps.editing`: Leaflet.draw, a pin, a focus) are added after the map is built.
     """
     inputs = map_inputs(cov, routes, shown["estate_id"], filters.rule, routes_text=routes_text)
     notes = []
@@ -125,13 +126,10 @@ def coverage_map(
         tianditu_key=filters.tianditu_key or None, notes=notes, extra_layers=extra, lang=lang(),
     )
     if draw:
-        m.add_child(controls.DrawLocale(lang()))
-        Draw(
-            export=False, position="topleft",
-            draw_options={"polyline": {"shapeOptions": {"color": "#d81b60", "weight": 5}}, "polygon": False, "rectangle": False,
-                          "circle": False, "marker": False, "circlemarker": False},
-            edit_options={"edit": True, "remove": True},
-        ).add_to(m)
+        for element in editing.draw_controls(lang(), polyline=True):
+            m.add_child(element)
+    for element in controls or ():
+        m.add_child(element)
     return data.localized(m)
 
 

@@ -13,7 +13,7 @@ from geo import crs as _crs
 from geo.incidents import density
 from geo.incidents.taxonomy import CATEGORY_NAMES, SOURCE_NAMES, SOURCES
 from geo.incidents.times import NIGHT_HOURS
-from ui import auth, data, downloads, maps, state, tables
+from ui import auth, data, downloads, maps, search, state, tables
 from ui import response as response_ui
 from ui import tracks as tracks_ui
 from ui.context import Context
@@ -80,13 +80,16 @@ def render(ctx: Context) -> None:
         kb = len(json.dumps(grid, ensure_ascii=False, separators=(",", ":")).encode("utf-8")) / 1000 if grid else 0.0
         st.caption(t("heat_density_caption", n=heat[0].n_incidents, cell=f"{heat[0].grid.cell_m:g}", r=f"{density.BANDWIDTH_M:g}", kb=kb))
     f = ctx.filters
+    found = search.estate_search(shown, key=state.SEARCH_PLANNER, on_change=_search_picked)
     key = maps.digest("planner", ctx.routes_text, ctx.estates_mtime, f, tuple(shown["estate_id"]), inc_key if (heat or cells is not None) else None,
                       cats, srcs, years, hours, heat_on, hot_on, st.session_state.get(state.CLICK_GEN, 0), tracks_ui.store_key(),
-                      auth.is_editor())
+                      auth.is_editor(), found)
     resp = response_ui.result(ctx, f.rule.shift)
     layers = [g for g in (tracks_ui.presence_layer(f.basemap), tracks_ui.raw_layer(f.basemap), response_ui.layer(resp, ctx.cov.table, f.basemap))
               if g is not None]
-    m = maps.coverage_map(ctx.cov, ctx.routes, shown, f, routes_text=ctx.routes_text, heat=grid, hotspot_cells=cells, extra_layers=layers)
+    found_layers, found_controls = search.found_on_map(shown, found, f.basemap)
+    m = maps.coverage_map(ctx.cov, ctx.routes, shown, f, routes_text=ctx.routes_text, heat=grid, hotspot_cells=cells,
+                          extra_layers=layers + found_layers, controls=found_controls)
     out = maps.show(m, key=f"planner_map_{key}", returned=["last_object_clicked"])
     _apply_click(out.get("last_object_clicked"), shown, f.basemap)
     response_ui.outside_table(resp)
@@ -107,6 +110,14 @@ def render(ctx: Context) -> None:
                  width="stretch",
                  key="planner_teams")
     downloads.render(ctx)
+
+
+def _search_picked() -> None:
+    """An estate was found by search: it becomes the selected estate too."""
+    found = st.session_state.get(state.SEARCH_PLANNER)
+    if found:
+        st.session_state[state.SELECTED_ESTATE] = found
+        _forget_click()
 
 
 def _forget_click() -> None:

@@ -55,13 +55,23 @@ AUTHOR_KEEP = "edit_author_kept"
 PREVIEW_MAP = "preview_map_on"
 TEAM_SHIFT = "team_route_shift"
 OVERVIEW_FOCUS = "overview_focus"
+SEARCH_PLANNER = "search_planner"
+SEARCH_EDITOR = "search_editor"
+REG_MAP_MODE = "reg_map_mode"
+REG_CLICK_SEEN = "reg_click_seen"
+REG_FOOTPRINT = "reg_footprint"
+REG_AUTHOR = "reg_author"
+VERTEX_MODE = "vertex_mode"
+VERTEX_ROUTE = "vertex_route"
+SNAP_ROADS = "snap_roads"
 
 #: Widgets whose option labels depend on the interface language. When the
 #: language changes their values are set again, so the browser shows the
 #: current choice under its new label instead of none.
 TRANSLATED: tuple[str, ...] = (
     VIEW, BATCHES, STATUSES, SHIFT, BASEMAP, HEAT_SOURCES,
-    DRAFT_DATUM, TEAM_MODE, NEW_TEAM_ORG, NEW_TEAM_SHIFT, ROUTE_MODE, REG_DATUM, OVERVIEW_FOCUS,
+    DRAFT_DATUM, TEAM_MODE, NEW_TEAM_ORG, NEW_TEAM_SHIFT, ROUTE_MODE, REG_DATUM, OVERVIEW_FOCUS, SEARCH_PLANNER, SEARCH_EDITOR,
+    REG_MAP_MODE, VERTEX_MODE,
 )
 RECT_AS_OF = "rect_as_of"
 RECT_TEMPLATE_KIND = "rect_template_kind"

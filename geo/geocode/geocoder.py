@@ -285,7 +285,8 @@ def build_estates(ledger_path: str | os.PathLike | None = None, out_path: str | 
     Returns
     -------
     geopandas.GeoDataFrame
-        One point per ledger row, WGS-84 (EPSG:4326).
+        One point per ledger row, WGS-84 (EPSG:4326); the footprint polygon
+        instead where the overrides file gives one.
 
     Raises
     ------
@@ -335,7 +336,13 @@ def build_estates(ledger_path: str | os.PathLike | None = None, out_path: str | 
     for col in _INT_FIELDS:
         if col in frame:
             frame[col] = frame[col].astype("Int64")
-    gdf = gpd.GeoDataFrame(frame, geometry=[Point(r.lon, r.lat) for r in results], crs=settings.storage_crs)
+    # A surveyed footprint (overrides file, checked when read) is the estate's geometry; its point stays in the overrides file.
+    footprints = load_overrides(overrides).by_id
+    geoms = []
+    for eid, r in zip(df["estate_id"].astype(str), results, strict=True):
+        ov = footprints.get(eid)
+        geoms.append(ov.footprint if ov is not None and ov.footprint is not None and r.quality == "surveyed" else Point(r.lon, r.lat))
+    gdf = gpd.GeoDataFrame(frame, geometry=geoms, crs=settings.storage_crs)
     if out_path is not None:
         io.write_geojson(gdf, out_path, metadata={"synthetic": any(props["synthetic"]), "note": APPROXIMATE_NOTE})
         io.read_estates(out_path)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import shapely
 
 from geo import crs as _crs
 from geo import io, settings
@@ -15,6 +16,7 @@ from geo._lock import store_lock
 from geo._validate import is_blank, lonlat_problem, parse_degrees
 from geo.errors import DatumError, GeocodeError
 from geo.geocode.address import normalize_address, parse_address
+from geo.geocode.footprints import check_footprint, parse_footprint
 from geo.geocode.result import in_extent
 
 # --- overrides ----------------------------------------------------------------------------
@@ -27,6 +29,7 @@ class _Override:
     datum: str
     note: str
     row: int
+    footprint: object = None  # a WGS-84 shapely polygon, or None
 
 
 @dataclass
@@ -73,7 +76,9 @@ def load_overrides(path: io.Source | None = None, *, name: str | None = None) ->
 
     Columns: ``estate_id`` and/or ``address`` (one is needed), ``lon``, ``lat``
     (degrees), ``datum`` (``wgs84``/``cgcs2000`` when empty, ``gcj02``, ``bd09``),
-    ``note``. CSV (UTF-8 or GB18030) or XLSX. Lines starting with ``#`` are comments.
+    ``note``, and optionally ``footprint`` (the estate's outline as WKT in
+    WGS-84, checked by :func:`geo.geocode.footprints.check_footprint`).
+    CSV (UTF-8 or GB18030) or XLSX. Lines starting with ``#`` are comments.
 
     Parameters
     ----------
@@ -133,13 +138,18 @@ def load_overrides(path: io.Source | None = None, *, name: str | None = None) ->
                 lon, lat = _crs.convert(lon, lat, src=datum, dst="wgs84")
                 if not in_extent(lon, lat):
                     row_problems.append(f"fields 'lon'/'lat': ({lon:.6f}, {lat:.6f}) WGS-84 lie outside the subdistrict's extent; check the numbers and the datum")
+        footprint = None
+        if get("footprint") and not row_problems:
+            footprint, problem = _footprint(get("footprint"), lon, lat, where=where)
+            if problem:
+                row_problems.append(problem)
         if row_problems:
             reason = f"{where}: " + "; ".join(row_problems)
             out.problems.append(reason)
             for k in keys:
                 out.rejected[k] = reason
             continue
-        ov = _Override(float(lon), float(lat), datum, get("note"), i)
+        ov = _Override(float(lon), float(lat), datum, get("note"), i, footprint)
         if eid:
             out.by_id[eid] = ov
         if addr:
@@ -147,7 +157,19 @@ def load_overrides(path: io.Source | None = None, *, name: str | None = None) ->
     return out
 
 
-#: Columns of the overrides file, in the order :func:`record_override` writes them.
+def _footprint(text: str, lon: float, lat: float, *, where: str):
+    """(polygon, None) for a good footprint of the point (WGS-84), else (None, the reason)."""
+    try:
+        polygon = parse_footprint(text, where=where)
+    except GeocodeError as exc:
+        return None, str(exc).removeprefix(f"{where}, ")
+    check = check_footprint(polygon, lon, lat)
+    if not check.ok:
+        return None, "field 'footprint': " + "; ".join(check.problems)
+    return polygon, None
+
+
+#: Columns of the overrides file, in the order :func:`record_override` writes them (``footprint`` follows when used).
 OVERRIDE_COLUMNS = ("estate_id", "address", "lon", "lat", "datum", "note")
 
 
@@ -168,7 +190,7 @@ OVERRIDES_LAYER = "geocode_overrides"
 
 
 def record_override(path: str | os.PathLike, estate_id: str, lon: float, lat: float, *, datum: str = "wgs84", note: str = "",
-                    address: str = "", author: str = "", store=None) -> pd.DataFrame:
+                    address: str = "", author: str = "", store=None, footprint=None, clear_footprint: bool = False) -> pd.DataFrame:
     """Record (or replace) the surveyed position of one estate in the overrides file (and the store, when one is in use).
 
     The new table is checked by :func:`load_overrides` before anything is
@@ -190,6 +212,11 @@ def record_override(path: str | os.PathLike, estate_id: str, lon: float, lat: fl
         The estate's address (kept for reference).
     author
         Who records it (for the store's audit trail; default "(register view)").
+    footprint
+        The estate's outline (shapely polygon, WGS-84), written as WKT in the
+        ``footprint`` column; None keeps the footprint recorded before (if any).
+    clear_footprint
+        Drop the footprint recorded before.
     store
         The store in use (default :func:`geo.store.api.active_store` of the file's folder).
         With a store, the table is read from and saved to its ``geocode_overrides``
@@ -224,9 +251,16 @@ def record_override(path: str | os.PathLike, estate_id: str, lon: float, lat: fl
         else:
             table = read_override_table(path)
             base = 0 if store is not None else None
+        before = table[table["estate_id"].astype(str) == str(estate_id)]
         table = table[table["estate_id"].astype(str) != str(estate_id)]
         row = {"estate_id": str(estate_id), "address": str(address or ""), "lon": f"{float(lon):.7f}", "lat": f"{float(lat):.7f}",
                "datum": datum, "note": str(note or "")}
+        if footprint is not None:
+            row["footprint"] = shapely.to_wkt(footprint, rounding_precision=settings.coordinate_precision)
+        elif not clear_footprint and "footprint" in before.columns and len(before):
+            row["footprint"] = str(before["footprint"].iloc[-1] or "")
+        if "footprint" in row and "footprint" not in table.columns:
+            table = table.assign(footprint="")
         extra = [c for c in table.columns if c not in OVERRIDE_COLUMNS]
         table = pd.concat([table, pd.DataFrame([row])], ignore_index=True)[[*OVERRIDE_COLUMNS, *extra]]
         table = table.fillna("").astype(str)

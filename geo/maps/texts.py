@@ -24,6 +24,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "layer_heat": ("警情热力", "incident heat"),
     "layer_routes": ("巡逻路线", "patrol routes"),
     "layer_extensions": ("延伸建议", "suggested extensions"),
+    "layer_found": ("搜索到的小区", "estate found"),
+    "layer_pin": ("原位置", "previous position"),
     "layer_estates": ("老旧小区", "old estates"),
     "routes_of": ("{org}巡逻路线", "{org} patrol route"),
     "extension_line": ("延伸建议（虚线）", "suggested extension (dashed)"),

@@ -275,6 +275,33 @@ def make_draft(
     return out
 
 
+def replace_route_geometry(routes: gpd.GeoDataFrame, route_id: str, lines: list[shapely.Geometry]) -> gpd.GeoDataFrame:
+    """The routes with the geometry of ``route_id`` replaced by ``lines`` (WGS-84), every other field kept.
+
+    Used when the vertices of an existing route are moved on the map: the route
+    keeps its id, team, shift and schedule, so the history shows one route changed.
+    Several lines make a MultiLineString. Raises SchemaError when the route is
+    unknown or the new geometry is not a line of at least two points.
+    """
+    ids = routes["route_id"].astype(str)
+    if str(route_id) not in set(ids):
+        msg = f"route {route_id!r} is not in the routes file; pick one of {', '.join(sorted(set(ids))[:10])}"
+        raise SchemaError(msg)
+    parts = [p for line in lines for p in shapely.get_parts(line)]
+    if not parts or any(p.geom_type != "LineString" or p.length == 0 for p in parts):
+        msg = f"route {route_id}: the edited geometry is not a line; keep it a line of at least two points"
+        raise SchemaError(msg)
+    geom = parts[0] if len(parts) == 1 else shapely.MultiLineString(parts)
+    check_line_caps(parts, f"route {route_id}")
+    out = routes.to_crs(settings.storage_crs).copy()
+    out.loc[ids.to_numpy() == str(route_id), "geometry"] = geom
+    if "synthetic" in out.columns:
+        out.loc[ids.to_numpy() == str(route_id), "synthetic"] = False
+    out = gpd.GeoDataFrame(out.reset_index(drop=True), geometry="geometry", crs=settings.storage_crs)
+    check_teams(out, source="draft")
+    return out
+
+
 def routes_to_text(routes: gpd.GeoDataFrame, *, metadata: dict | None = None) -> str:
     """GeoJSON text of routes as :func:`geo.io.write_geojson` writes it.
 

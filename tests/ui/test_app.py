@@ -359,6 +359,12 @@ class TestRegister:
         _run(at)
         next(b for b in at.button if b.key == "record_override").click()
         _run(at)
+        assert any("修改人和说明" in e.value for e in at.error)  # who records it is asked for
+        assert not (data_dir / "geocode_overrides.csv").read_text(encoding="utf-8").strip().count("\n")
+        at.text_input(key="reg_author").set_value("测量员")
+        _run(at)
+        next(b for b in at.button if b.key == "record_override").click()
+        _run(at)
         assert any("SH-06" in s.value for s in at.success), [e.value for e in at.error]
         rows = gio.read_table(data_dir / "geocode_overrides.csv")
         assert list(rows["estate_id"]) == ["SH-06"] and rows["datum"].iloc[0] == "gcj02"
