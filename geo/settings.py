@@ -56,6 +56,11 @@ shahe_bounds: tuple[float, float, float, float] = (108.350, 30.826, 108.394, 30.
 data_dir: Path = Path(os.environ.get("SHAHE_DATA_DIR", Path(__file__).resolve().parent.parent / "data"))
 
 
+#: Language of what the command line draws and records (maps, briefings, the route history's own
+#: phrases such as "restore version 1"): ``zh`` (default) or ``en``; ``SHAHE_LANG`` overrides.
+lang: str = os.environ.get("SHAHE_LANG", "zh")
+
+
 def data_path(name: str) -> Path:
     """Return the path of a data file inside :data:`data_dir`.
 
