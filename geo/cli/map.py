@@ -88,10 +88,10 @@ def _map(args: argparse.Namespace) -> int:
 
 def _briefing(args: argparse.Namespace, estates_path: Path, lang: str) -> int:
     """Write the one-page briefing: the same coverage as ``python -m geo coverage`` with the same options."""
+    from geo.cli.coverage import data_notes
     from geo.coverage.model import solved_model
     from geo.coverage.rule import Rule
     from geo.maps.briefing import briefing_figures, render_briefing
-    from geo.cli.coverage import data_notes
     from geo.report import coverage_table
     from geo.routes.load import load_routes
 
