@@ -11,7 +11,7 @@ import streamlit as st
 
 from geo import settings
 from geo.errors import ConflictError, GeoError
-from geo.routes import edits
+from geo.routes import edits, phrases
 from geo.routes.shared import open_route_store
 from geo.schemas import ORG_TYPES, SHIFTS
 from ui import auth, data, maps, state, tables
@@ -176,7 +176,7 @@ def _restore(number: int, routes_path: str, base_sha256: str = "") -> None:
         st.session_state[state.SAVE_RESULT] = ("error", t("restore_needs"))
         return
     try:
-        version = open_route_store(routes_path).restore(int(number), author=author, reason=t("restore_reason", n=number),
+        version = open_route_store(routes_path).restore(int(number), author=author, reason=phrases.restore_reason(int(number), lang()),
                                                   expected_sha256=_expected(base_sha256))
     except GeoError as exc:
         st.session_state[state.SAVE_RESULT] = ("error", _store_error(exc))

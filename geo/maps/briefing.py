@@ -64,7 +64,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "synthetic_routes": ("巡逻路线为合成的演示数据，不是真实路线，覆盖情况仅作示意。",
                          "The patrol routes are synthetic demo data, not real routes: the coverage shown is illustrative only."),
     "basemap_note": ("底图为本项目自绘的近似示意图，非测绘数据。", "The basemap is an approximate sketch drawn by the project, not survey data."),
-    "shift": ("只计{shift}班次的路线。", "Only {shift} routes are counted."),
+    "shift": ("只计{shift}的路线（含全天路线）。", "Only {shift} routes (and all-day ones) are counted."),
 }
 
 
