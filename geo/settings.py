@@ -146,6 +146,12 @@ route_max_vertices_per_input: int = 50_000
 #: Largest route input in bytes, whatever the channel (upload, paste, drawing, ``routes add FILE``).
 route_max_input_bytes: int = 5_000_000
 
+#: A new route line (drawn, pasted, uploaded or added from the command line) that stays farther than
+#: this many metres from every estate of the register (from their convex hull) is refused: it could
+#: neither cover nor be near any estate, so its coordinates are almost surely in the wrong datum, in
+#: metres, or from another place. Well beyond the rule radius (1000 m) so no real extension is refused.
+route_max_offset_m: float = 5000.0
+
 #: Most vertices (current routes plus the draft) the app's preview map draws; beyond it the preview is refused.
 preview_max_vertices: int = 60_000
 

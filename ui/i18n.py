@@ -343,6 +343,16 @@ TEXTS.update({
                           "The GPX file has only waypoints, no track (trk) or route (rte): export the track and upload it again."),
     "bad_gpx": ("文件不是可读的 GPX，请重新导出。", "The file is not a readable GPX file; export it again."),
     "bad_file_type": ("只能上传 .geojson、.json 或 .gpx 文件。", "Upload a .geojson, .json or .gpx file."),
+    "bad_too_big": ("文件太大：路线文件最多 {cap} MB，请简化路线或拆分文件后再上传；草稿未保存。",
+                    "The file is too large: a route file may have at most {cap} MB; simplify the lines or split the file. Nothing was saved."),
+    "bad_line_far": ("这条线不在沙河街道（离每个老旧小区都超过 {km} 公里）：请检查所选坐标系，以及坐标是否为经度、纬度；草稿未保存。",
+                     "This line is not in Shahe (more than {km} km from every estate): check the datum chosen and that the "
+                     "coordinates are longitude, latitude. Nothing was saved."),
+    "bad_line_metres": ("坐标不是经纬度（像是以米为单位的投影坐标，如 EPSG:4545）：请先换算为 WGS-84、GCJ-02 或 BD-09 经纬度；草稿未保存。",
+                        "The coordinates are not longitude and latitude (they look like metres, e.g. EPSG:4545): convert them to "
+                        "WGS-84, GCJ-02 or BD-09 degrees first. Nothing was saved."),
+    "bad_line_swapped": ("经度和纬度像是写反了：GeoJSON 先写经度后写纬度，请对调后重试；草稿未保存。",
+                         "Latitude and longitude look swapped: GeoJSON puts longitude first; swap them and try again. Nothing was saved."),
     "restored": ("已恢复第 {n} 版（保存为第 {v} 版）", "Version {n} restored (saved as version {v})"),
     "restore_needs": ("先填写上方的修改人。", "Fill in your name above first."),
     "no_versions": ("尚无保存记录：第一次保存时会先存下现有文件作为第 1 版。", "No saves yet: the first save keeps the current file as version 1."),

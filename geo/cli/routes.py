@@ -15,7 +15,17 @@ from geo.errors import DataFileError, SchemaError
 from geo.maps.texts import LANGS
 from geo.report import coverage_table
 from geo.routes import phrases
-from geo.routes.edits import Team, check_new_team, existing_team, lines_from_upload, make_draft, plan_draft, status_changes, status_counts
+from geo.routes.edits import (
+    Team,
+    check_lines_near,
+    check_new_team,
+    existing_team,
+    lines_from_upload,
+    make_draft,
+    plan_draft,
+    status_changes,
+    status_counts,
+)
 from geo.routes.load import load_routes
 from geo.routes.shared import open_route_store
 from geo.schemas import ORG_TYPES, SHIFTS
@@ -159,6 +169,7 @@ def _add(args: argparse.Namespace) -> int:
         msg = f"--remove: no route {', '.join(repr(r) for r in unknown)} in {routes_path}; see the route_id values there"
         raise SchemaError(msg)
     lines = lines_from_upload(str(args.file), args.file.read_bytes(), datum=args.datum)
+    check_lines_near(lines, estates, source=str(args.file))
     draft = make_draft(routes, lines, team, replace=args.replace, remove_route_ids=remove)
 
     kind = "new team" if is_new else "existing team"
