@@ -12,8 +12,7 @@ from geo.errors import DataFileError
 from geo.maps.basemaps import BASEMAPS
 from geo.maps.texts import LANGS, check_lang
 
-#: What ``--out`` may end with: the interactive map, or the briefing.
-MAP_SUFFIXES = (".html", ".htm")
+#: ``--out`` names ending so get the briefing; any other name gets the interactive HTML map.
 BRIEFING_SUFFIXES = (".pdf", ".png")
 
 
@@ -29,7 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "(the same as 'coverage' prints), every estate to fix with its cheapest extension, and where the data come from; "
         "drawn on this machine with no internet (Chinese needs Debian's fonts-noto-cjk).",
     )
-    p.add_argument("--out", type=Path, required=True, help="file to write: .html (interactive map), .pdf or .png (briefing)")
+    p.add_argument("--out", type=Path, required=True, help="file to write: .pdf or .png for the briefing, any other name (map.html) for the interactive map")
     p.add_argument("--lang", choices=LANGS, default=None, help="language of the map or briefing: zh or en (default SHAHE_LANG, else zh)")
     p.add_argument("--radius-m", type=float, help=f"briefing: rule radius in metres (default {settings.rule_radius_m:g})")
     p.add_argument("--cover-m", type=float, help="briefing: cover distance in metres (default the settings' point/footprint values)")
@@ -51,9 +50,6 @@ def _map(args: argparse.Namespace) -> int:
         msg = f"SHAHE_LANG={lang!r}: use zh or en"
         raise DataFileError(msg) from exc
     suffix = args.out.suffix.lower()
-    if suffix not in MAP_SUFFIXES + BRIEFING_SUFFIXES:
-        msg = f"{args.out}: unknown output type {suffix or '(none)'}; use .html for the map, .pdf or .png for the briefing"
-        raise DataFileError(msg)
     estates_path = args.estates or settings.data_path("estates.geojson")
     check_output(args.out, reads=(estates_path, args.routes or settings.data_path("patrol_routes.geojson")))
     if not Path(estates_path).exists():

@@ -143,10 +143,14 @@ def test_language_comes_from_shahe_lang(data_copy, tmp_path, drawn, monkeypatch)
     assert "Date: " in "\n".join(t for _x, _y, t in drawn[-1])
 
 
-def test_unknown_output_type_is_one_line(data_copy, tmp_path, capsys):
-    assert main(["map", "--out", str(tmp_path / "b.docx")]) == 2
+def test_an_output_over_a_data_file_is_refused_before_drawing(data_copy, capsys):
+    before = (data_copy / "estates.geojson").read_bytes()
+    assert main(["map", "--out", str(data_copy / "estates.pdf")]) == 0  # a new file beside the data: written
+    capsys.readouterr()
+    assert main(["map", "--out", str(data_copy / "patrol_routes.geojson")]) == 2  # a data file: never replaced
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and ".pdf or .png for the briefing" in err[0]
+    assert len(err) == 1 and err[0].startswith("error: --out ")
+    assert (data_copy / "estates.geojson").read_bytes() == before
 
 
 def test_labels_of_points_at_one_spot_do_not_overlap():
