@@ -180,19 +180,18 @@ def render_briefing(
     """
     from matplotlib.lines import Line2D
 
-    plt, _zh_ok = static_map.pyplot(lang)
     figs = briefing_figures(default, strict)
     radius_m = settings.rule_radius_m if radius_m is None else radius_m
     cover_m = settings.cover_distance_m if cover_m is None else cover_m
     now = pd.Timestamp.now(tz="Asia/Shanghai")
     as_of = as_of or now.date()
 
-    fig = plt.figure(figsize=(11.69, 8.27))
+    fig, _zh_ok = static_map.new_figure(lang, figsize=(11.69, 8.27), dpi=dpi)
     fig.text(0.03, 0.955, _t("title", lang), fontsize=18, fontweight="bold", va="bottom")
     fig.text(0.97, 0.958, _t("as_of", lang, date=as_of.isoformat()), fontsize=10, ha="right", va="bottom")
     fig.text(0.03, 0.93, _t("subtitle", lang, radius=f"{radius_m:g}", cover=f"{cover_m:g}"), fontsize=9, color="#333333", va="bottom")
     ax = fig.add_axes((0.02, 0.08, 0.56, 0.83))
-    _draw_map(ax, default, routes, lang=lang, data_dir=data_dir, plt_module=plt, line_cls=Line2D)
+    _draw_map(ax, default, routes, lang=lang, data_dir=data_dir, line_cls=Line2D)
     _draw_panel(fig, figs, lang=lang, radius_m=radius_m, shift=shift)
     notes = provenance_notes(default if estates is None else estates, routes, lang)
     lines = textwrap.wrap(("" if lang == "zh" else " ").join(notes), 95 if lang == "zh" else 170)
@@ -205,7 +204,7 @@ def render_briefing(
                                    else {"Title": title})
 
 
-def _draw_map(ax, table, routes, *, lang: str, data_dir, plt_module, line_cls) -> None:
+def _draw_map(ax, table, routes, *, lang: str, data_dir, line_cls) -> None:
     metric = settings.metric_crs
     pts = table.to_crs(metric)
     place_names = static_map.draw_basemap(ax, data_dir)

@@ -17,8 +17,17 @@ from pathlib import Path
 from geo import settings
 
 __all__ = [
-    "CJK_FONT_PATHS", "add_north_arrow", "add_scale_bar", "cjk_font", "draw_basemap", "figure_bytes", "fit_extent", "group_points", "place_labels", "point_boxes",
-    "pyplot",
+    "CJK_FONT_PATHS",
+    "add_north_arrow",
+    "add_scale_bar",
+    "cjk_font",
+    "draw_basemap",
+    "figure_bytes",
+    "fit_extent",
+    "group_points",
+    "new_figure",
+    "place_labels",
+    "point_boxes",
 ]
 
 #: Where Debian's fonts-noto-cjk puts the font that draws Chinese in pictures.
@@ -39,25 +48,28 @@ def cjk_font() -> str | None:
     return None
 
 
-def pyplot(lang: str = "zh"):
-    """matplotlib's pyplot on the Agg backend, with the CJK font when ``lang="zh"``; and whether Chinese can be drawn.
+def new_figure(lang: str = "zh", *, figsize: tuple[float, float] = (8.0, 6.5), dpi: int = 150):
+    """A matplotlib figure on its own Agg canvas (no pyplot state, so pictures can be drawn from several threads at once).
+
+    Sets the CJK font (Debian's Noto CJK) as the first font family when it is installed.
 
     Returns
     -------
-    (module, bool)
-        ``matplotlib.pyplot`` and True when Chinese text will show (the font is there).
+    (matplotlib.figure.Figure, bool)
+        The figure and whether Chinese will show (True for ``lang="en"``).
     """
     import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     font = cjk_font()
     if font:
-        plt.rcParams["font.family"] = [font, "DejaVu Sans"]
-    plt.rcParams["pdf.fonttype"] = 42  # embed the font itself, so text stays text (searchable, sharp)
-    plt.rcParams["axes.unicode_minus"] = False
-    return plt, bool(font) or lang != "zh"
+        matplotlib.rcParams["font.family"] = [font, "DejaVu Sans"]
+    matplotlib.rcParams["pdf.fonttype"] = 42  # embed the font itself, so text stays text (searchable, sharp)
+    matplotlib.rcParams["axes.unicode_minus"] = False
+    fig = Figure(figsize=figsize, dpi=dpi)
+    FigureCanvasAgg(fig)
+    return fig, bool(font) or lang != "zh"
 
 
 def draw_basemap(ax, data_dir: str | Path | None = None, *, labels: bool = True) -> list:
@@ -241,9 +253,7 @@ def add_north_arrow(ax, *, lang: str = "zh") -> None:
 
 
 def figure_bytes(fig, fmt: str, *, dpi: int = 150, metadata: dict | None = None) -> bytes:
-    """The figure as ``png`` or ``pdf`` bytes (one page); the figure is closed afterwards."""
-    import matplotlib.pyplot as plt
-
+    """The figure as ``png`` or ``pdf`` bytes (one page)."""
     if fmt not in ("png", "pdf"):
         msg = f"unknown picture format {fmt!r}: use png or pdf"
         raise ValueError(msg)
@@ -254,5 +264,4 @@ def figure_bytes(fig, fmt: str, *, dpi: int = 150, metadata: dict | None = None)
     else:
         meta = {k: v for k, v in meta.items() if k in ("Title", "Author", "Description", "Software")}
     fig.savefig(buf, format=fmt, dpi=dpi, metadata=meta)
-    plt.close(fig)
     return buf.getvalue()

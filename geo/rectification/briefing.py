@@ -126,10 +126,10 @@ def progress_map_png(estates, table: pd.DataFrame, *, data_dir: Path | None = No
     (``lang="zh"``) or English, with a scale bar in metres and a north arrow. Chinese needs Debian's
     ``fonts-noto-cjk``; without it the map is drawn in English.
     """
-    plt, zh_ok = static_map.pyplot(lang)
+    fig, zh_ok = static_map.new_figure(lang, figsize=(8, 6.5), dpi=dpi)
+    ax = fig.add_subplot()
     zh = lang == "zh" and zh_ok
     metric = settings.metric_crs
-    fig, ax = plt.subplots(figsize=(8, 6.5), dpi=dpi)
     place_names = static_map.draw_basemap(ax, data_dir or settings.data_dir)
     pts = estates.to_crs(metric).merge(table[["estate_id", "state"]], on="estate_id", how="left")
     pts["state"] = pts["state"].fillna("not_started")

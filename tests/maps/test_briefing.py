@@ -154,8 +154,8 @@ def test_an_output_over_a_data_file_is_refused_before_drawing(data_copy, capsys)
 
 
 def test_labels_of_points_at_one_spot_do_not_overlap():
-    plt, _ = static_map.pyplot("en")
-    fig, ax = plt.subplots(figsize=(4, 4))
+    fig, _ = static_map.new_figure("en", figsize=(4, 4))
+    ax = fig.add_subplot()
     ax.set_xlim(0, 1000)
     ax.set_ylim(0, 1000)
     items = [(500.0 + i, 500.0, f"SH-{i:02d} estate", {"fontsize": 8}) for i in range(8)]
@@ -168,17 +168,15 @@ def test_labels_of_points_at_one_spot_do_not_overlap():
             overlap_w = min(a.x1, b.x1) - max(a.x0, b.x0)
             overlap_h = min(a.y1, b.y1) - max(a.y0, b.y0)
             assert overlap_w <= 0 or overlap_h <= 0
-    plt.close(fig)
 
 
 @pytest.mark.parametrize(("width_m", "expected_m"), [(4000.0, 1000.0), (3000.0, 500.0), (900.0, 200.0), (10000.0, 2000.0)])
 def test_scale_bar_is_a_round_number_of_metres(width_m, expected_m):
     # A quarter of the width, rounded down to 1, 2 or 5 x 10^k: 1000 -> 1000, 750 -> 500, 225 -> 200, 2500 -> 2000.
-    plt, _ = static_map.pyplot("zh")
-    fig, ax = plt.subplots()
+    fig, _ = static_map.new_figure("zh")
+    ax = fig.add_subplot()
     ax.set_xlim(0, width_m)
     ax.set_ylim(0, width_m)
     assert static_map.add_scale_bar(ax, lang="zh") == expected_m
     labels = [t.get_text() for t in ax.texts]
     assert f"{expected_m:,.0f}" in labels and "米" in labels
-    plt.close(fig)
