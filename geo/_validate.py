@@ -324,6 +324,12 @@ def check_geometries(geoms, labels: list[str], schema: Schema) -> list[str]:
         ]
     for i in np.flatnonzero(outside):
         x, y = coords[first_outside[i]]
+        if abs(x) > 180 or abs(y) > 90:  # no longitude/latitude at all: metres of a projected system such as EPSG:4545
+            found[i] = [
+                f"{labels[i]}: coordinate (lon {x:.6f}, lat {y:.6f}) lies outside China and is not in degrees (it looks like metres "
+                "of a projected system such as EPSG:4545); convert it to degrees of WGS-84, GCJ-02 or BD-09 first"
+            ]
+            continue
         found[i] = [
             f"{labels[i]}: coordinate (lon {x:.6f}, lat {y:.6f}) lies outside China; "
             "check the numbers and that they are degrees of WGS-84, GCJ-02 or BD-09 (not metres)"

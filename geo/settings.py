@@ -56,6 +56,11 @@ shahe_bounds: tuple[float, float, float, float] = (108.350, 30.826, 108.394, 30.
 data_dir: Path = Path(os.environ.get("SHAHE_DATA_DIR", Path(__file__).resolve().parent.parent / "data"))
 
 
+#: Language of what the command line draws and records (maps, briefings, the route history's own
+#: phrases such as "restore version 1"): ``zh`` (default) or ``en``; ``SHAHE_LANG`` overrides.
+lang: str = os.environ.get("SHAHE_LANG", "zh")
+
+
 def data_path(name: str) -> Path:
     """Return the path of a data file inside :data:`data_dir`.
 
@@ -149,6 +154,12 @@ route_max_vertices_per_input: int = 50_000
 
 #: Largest route input in bytes, whatever the channel (upload, paste, drawing, ``routes add FILE``).
 route_max_input_bytes: int = 5_000_000
+
+#: A new route line (drawn, pasted, uploaded or added from the command line) that stays farther than
+#: this many metres from every estate of the register (from their convex hull) is refused: it could
+#: neither cover nor be near any estate, so its coordinates are almost surely in the wrong datum, in
+#: metres, or from another place. Well beyond the rule radius (1000 m) so no real extension is refused.
+route_max_offset_m: float = 5000.0
 
 #: Most vertices (current routes plus the draft) the app's preview map draws; beyond it the preview is refused.
 preview_max_vertices: int = 60_000

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from functools import partial
+
 import streamlit as st
 
 from geo.errors import GeoError
+from geo.maps.briefing import render_briefing
 from ui import data, exports, maps
 from ui.context import Context
 from ui.i18n import lang, t
@@ -42,3 +46,32 @@ def render(ctx: Context) -> None:
     else:
         cols[3].download_button(t("dl_html"), html, file_name="coverage_map.html", mime="text/html", key="dl_html")
     st.caption(t("downloads_caption"))
+
+
+def briefing(ctx: Context) -> None:
+    """The one-page briefing of the estates shown (map, counts under both readings, estates to fix, data sources), PDF or PNG.
+
+    Drawn on the server in the interface language when a button is clicked (a few seconds), from the
+    same coverage tables as the page, so its figures are the page's.
+    """
+    shown_ids = set(ctx.shown["estate_id"].astype(str))
+    if not shown_ids:
+        return
+    rule = ctx.filters.rule
+    other = data.compute_coverage(str(ctx.estates_path), ctx.estates_mtime, ctx.routes_text, replace(rule, strict=not rule.strict))
+    default, strict = (other.table, ctx.cov.table) if rule.strict else (ctx.cov.table, other.table)
+    estates = data.load_estates(str(ctx.estates_path), ctx.estates_mtime)
+
+    def keep(frame):
+        return frame[frame["estate_id"].astype(str).isin(shown_ids)]
+
+    language = lang()
+    options = {"routes": ctx.routes, "estates": keep(estates), "lang": language, "radius_m": rule.radius_m, "cover_m": rule.cover_m,
+               "shift": t(f"shift_{rule.shift}").lower() if rule.shift else None, "data_dir": data.data_dir(),
+               "sources": (ctx.estates_path.name, ctx.routes_path.name)}
+    cols = st.columns([1, 1, 3])
+    for col, fmt, mime in zip(cols, ("pdf", "png"), ("application/pdf", "image/png"), strict=False):
+        col.download_button(t(f"dl_briefing_{fmt}"), partial(render_briefing, keep(default), keep(strict), fmt=fmt, **options),
+                            file_name=f"{t('briefing_file')}.{fmt}", mime=mime, key=f"dl_briefing_{fmt}", on_click="ignore",
+                            icon=":material/description:" if fmt == "pdf" else ":material/image:")
+    cols[2].caption(t("briefing_caption"))

@@ -11,7 +11,7 @@ import streamlit as st
 
 from geo import settings
 from geo.errors import ConflictError, GeoError
-from geo.routes import edits
+from geo.routes import edits, phrases
 from geo.routes.shared import open_route_store
 from geo.schemas import ORG_TYPES, SHIFTS
 from ui import auth, data, maps, route_vertices, search, state, tables
@@ -33,6 +33,11 @@ _INPUT_PROBLEMS = (
     ("has no track", "bad_gpx_waypoints"),
     ("not a readable GPX", "bad_gpx"),
     ("unknown file type", "bad_file_type"),
+    ("a route input may have", "bad_too_big"),
+    ("it looks like metres", "bad_line_metres"),
+    ("look swapped", "bad_line_swapped"),
+    ("far from Shahe", "bad_line_far"),
+    ("lies outside China", "bad_line_far"),
 )
 
 
@@ -42,10 +47,9 @@ def _error(exc: GeoError) -> None:
     key = next((k for phrase, k in _INPUT_PROBLEMS if phrase in text), None)
     if key is None:
         st.error(error_text(exc))
-    elif lang() == "zh":
-        st.error(t(key))
     else:
-        st.error(f"{t(key)}\n\n{error_text(exc)}")
+        limits = {"cap": f"{settings.route_max_input_bytes / 1e6:g}", "km": f"{settings.route_max_offset_m / 1000:g}"}
+        st.error(t(key, **limits) if lang() == "zh" else f"{t(key, **limits)}\n\n{error_text(exc)}")
 
 
 def _store_error(exc: GeoError) -> str:
@@ -83,6 +87,7 @@ def _lines(ctx: Context) -> tuple[list, bool]:
         if drawn:
             try:  # drawn on the map: in the map's datum (GCJ-02 on the AMap basemap)
                 drawn_lines = edits.lines_from_geojson(drawn, datum="gcj02" if ctx.filters.basemap == "amap" else "wgs84", source=t("tab_draw"))
+                edits.check_lines_near(drawn_lines, ctx.cov.table, source=t("tab_draw"))
                 lines += route_vertices.snap_lines(drawn_lines) if snap else drawn_lines
             except GeoError as exc:
                 _error(exc)
@@ -91,7 +96,11 @@ def _lines(ctx: Context) -> tuple[list, bool]:
         up = st.file_uploader(t("upload"), type=["geojson", "json", "gpx"], key=f"{state.DRAFT_UPLOAD}_{gen}")
         if up is not None:
             try:
-                lines += edits.lines_from_upload(up.name, up.getvalue(), datum=datum)
+                if up.size > settings.route_max_input_bytes:  # before reading it: Streamlit admits up to server.maxUploadSize
+                    edits.check_input_size(up.size, up.name)
+                got = edits.lines_from_upload(up.name, up.getvalue(), datum=datum)
+                edits.check_lines_near(got, ctx.cov.table, source=up.name)
+                lines += got
             except GeoError as exc:
                 _error(exc)
                 refused = True
@@ -99,7 +108,9 @@ def _lines(ctx: Context) -> tuple[list, bool]:
         text = st.text_area(t("paste"), key=state.DRAFT_TEXT, height=140, placeholder='{"type": "LineString", "coordinates": [[108.37, 30.84], [108.372, 30.841]]}')
         if text.strip():
             try:
-                lines += edits.lines_from_geojson(text, datum=datum, source=t("tab_paste"))
+                got = edits.lines_from_geojson(text, datum=datum, source=t("tab_paste"))
+                edits.check_lines_near(got, ctx.cov.table, source=t("tab_paste"))
+                lines += got
             except GeoError as exc:
                 _error(exc)
                 refused = True
@@ -184,7 +195,7 @@ def _restore(number: int, routes_path: str, base_sha256: str = "") -> None:
         st.session_state[state.SAVE_RESULT] = ("error", t("restore_needs"))
         return
     try:
-        version = open_route_store(routes_path).restore(int(number), author=author, reason=t("restore_reason", n=number),
+        version = open_route_store(routes_path).restore(int(number), author=author, reason=phrases.restore_reason(int(number), lang()),
                                                   expected_sha256=_expected(base_sha256))
     except GeoError as exc:
         st.session_state[state.SAVE_RESULT] = ("error", _store_error(exc))

@@ -31,6 +31,7 @@ def render(ctx: Context) -> None:
     focus = _focus(counts)
     _map(ctx, shown if focus == "all" else shown[shown["status"] == focus])
     _both_readings(ctx, shown)
+    downloads.briefing(ctx)
 
     summary = report.status_summary(shown)
     left, right = st.columns(2)

@@ -12,6 +12,7 @@ import re
 import pandas as pd
 
 from geo.maps.labels import ORG_STYLE, QUALITY_LABELS, SHIFT_LABELS
+from geo.routes import phrases
 from ui.i18n import lang, radius_text, status_label, t
 
 
@@ -244,28 +245,11 @@ def verdict_label(row_or_code, months=None) -> str:
     return label
 
 
-#: What the route store writes in English, shown in the interface language.
-_HISTORY_TEXTS = {"(as found)": "history_as_found", "the routes file before the first save": "history_first"}
-_RESTORE = re.compile(r"^(?:restore version (\d+)|恢复到第 ?(\d+) ?版)$")
-
-
 def history_text(value) -> str:
     """An author or reason of the route history in the interface language (the store's own phrases translated)."""
-    text = "" if value is None else str(value)
-    if text in _HISTORY_TEXTS:
-        return t(_HISTORY_TEXTS[text])
-    hit = _RESTORE.match(text.strip())
-    if hit:
-        return t("restore_reason", n=hit.group(1) or hit.group(2))
-    return text
+    return phrases.history_text(value, lang())
 
 
 def time_text(value) -> str:
     """A saved time as local time of the subdistrict (China Standard Time), ``2026-12-01 05:59``."""
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError):
-        return str(value)
-    if ts.tzinfo is None:
-        ts = ts.tz_localize("Asia/Shanghai")
-    return ts.tz_convert("Asia/Shanghai").strftime("%Y-%m-%d %H:%M")
+    return phrases.local_time_text(value)

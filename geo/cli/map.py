@@ -1,4 +1,4 @@
-"""Subcommand ``map``: write the coverage map as one HTML file that opens with no internet."""
+"""Subcommand ``map``: write the coverage map as one HTML file that opens with no internet, or the one-page briefing as PDF/PNG."""
 
 from __future__ import annotations
 
@@ -10,19 +10,30 @@ from geo import io, settings
 from geo._outputs import check_output
 from geo.errors import DataFileError
 from geo.maps.basemaps import BASEMAPS
+from geo.maps.texts import LANGS, check_lang
 from geo.store import sources
+
+#: ``--out`` names ending so get the briefing; any other name gets the interactive HTML map.
+BRIEFING_SUFFIXES = (".pdf", ".png")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``map`` to the command line."""
     p = sub.add_parser(
         "map",
-        help="write the coverage map as a self-contained HTML file (works offline)",
+        help="write the coverage map as a self-contained HTML file (works offline), or the one-page briefing as .pdf/.png",
         description="Draw estates (coloured by coverage status), patrol routes and their 1-km bands on the project's own "
         "offline basemap and write one HTML file with every script, style and font inside it. The file opens from disk "
-        "on a machine with no internet. Online basemaps are used only when chosen with --basemap.",
+        "on a machine with no internet. Online basemaps are used only when chosen with --basemap. With --out NAME.pdf or "
+        "NAME.png it writes the one-page briefing for leaders instead: the map, the counts under both readings of the rule "
+        "(the same as 'coverage' prints), every estate to fix with its cheapest extension, and where the data come from; "
+        "drawn on this machine with no internet (Chinese needs Debian's fonts-noto-cjk).",
     )
-    p.add_argument("--out", type=Path, required=True, help="HTML file to write")
+    p.add_argument("--out", type=Path, required=True, help="file to write: .pdf or .png for the briefing, any other name (map.html) for the interactive map")
+    p.add_argument("--lang", choices=LANGS, default=None, help="language of the map or briefing: zh or en (default SHAHE_LANG, else zh)")
+    p.add_argument("--radius-m", type=float, help=f"briefing: rule radius in metres (default {settings.rule_radius_m:g})")
+    p.add_argument("--cover-m", type=float, help="briefing: cover distance in metres (default the settings' point/footprint values)")
+    p.add_argument("--shift", choices=["day", "night"], help="briefing: count only routes of this shift ('all' routes count for both)")
     p.add_argument("--estates", type=Path, help="estates file (default: data/estates.geojson)")
     p.add_argument("--routes", type=Path, help="patrol routes file (default: data/patrol_routes.geojson when it exists)")
     p.add_argument("--basemap", choices=BASEMAPS, default="offline",
@@ -33,9 +44,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _map(args: argparse.Namespace) -> int:
-    from geo.maps import mapview  # folium: imported only when a map is drawn
-    from geo.maps.export import add_coverage, write_map
-
+    lang = args.lang or settings.lang
+    try:
+        check_lang(lang)
+    except ValueError as exc:
+        msg = f"SHAHE_LANG={lang!r}: use zh or en"
+        raise DataFileError(msg) from exc
+    suffix = args.out.suffix.lower()
     estates_path = args.estates or settings.data_path("estates.geojson")
     check_output(args.out, reads=(estates_path, args.routes or settings.data_path("patrol_routes.geojson")))
     if args.estates is None and sources.in_store("estates"):
@@ -51,13 +66,18 @@ def _map(args: argparse.Namespace) -> int:
         routes = io.read_routes(routes_path)
     elif Path(routes_path).exists() or sources.in_store("routes"):
         routes = sources.read_routes()
+    if suffix in BRIEFING_SUFFIXES:
+        return _briefing(args, estates, routes, estates_path, lang)
+    from geo.maps import mapview  # folium: imported only when a map is drawn
+    from geo.maps.export import add_coverage, write_map
+
     for gdf in (estates, routes):
         for notice in (gdf.attrs.get("notices", []) if gdf is not None else []):
             print(f"note: {notice}", file=sys.stderr)
     estates, note = add_coverage(estates, routes)
     if note:
         print(f"note: {note}", file=sys.stderr)
-    m = mapview.build_map(estates, routes, basemap=args.basemap, show_bands=not args.no_bands, tianditu_key=args.tianditu_key)
+    m = mapview.build_map(estates, routes, basemap=args.basemap, show_bands=not args.no_bands, tianditu_key=args.tianditu_key, lang=lang)
     allow = mapview.ONLINE_BASEMAPS[args.basemap]["hosts"] if args.basemap in mapview.ONLINE_BASEMAPS else ()
     if allow:
         print(f"note: basemap {args.basemap} loads tiles from the internet ({', '.join(allow)})", file=sys.stderr)
@@ -65,4 +85,35 @@ def _map(args: argparse.Namespace) -> int:
     status = "with coverage status" if "status" in estates.columns else "without coverage status"
     print(f"{args.out}: map of {len(estates)} estates and {0 if routes is None else len(routes)} routes {status}, "
           f"{size / 1e6:.1f} MB, basemap {args.basemap}")
+    return 0
+
+
+def _briefing(args: argparse.Namespace, estates, routes, estates_path: Path, lang: str) -> int:
+    """Write the one-page briefing: the same coverage as ``python -m geo coverage`` with the same options."""
+    from geo.cli.coverage import data_notes
+    from geo.coverage.model import solved_model
+    from geo.coverage.rule import Rule
+    from geo.maps.briefing import briefing_figures, render_briefing
+    from geo.report import coverage_table
+
+    if routes is None:
+        msg = f"{args.routes or settings.data_path('patrol_routes.geojson')}: no routes; the briefing needs the patrol routes (give --routes FILE)"
+        raise DataFileError(msg)
+    for notice in list(estates.attrs.get("notices", [])) + list(routes.attrs.get("notices", [])):
+        print(f"note: {notice}", file=sys.stderr)
+    for note in data_notes(estates, routes):
+        print(f"note: {note}", file=sys.stderr)
+    model = solved_model(estates, routes, rule=Rule(radius_m=args.radius_m, cover_m=args.cover_m, strict=False, shift=args.shift))
+    default = coverage_table(estates, routes, model=model)
+    strict = model.with_reading(strict=True).table()
+    fmt = args.out.suffix.lower().lstrip(".")
+    sources = (Path(estates_path).name, Path(args.routes or settings.data_path("patrol_routes.geojson")).name)
+    shift = {"day": ("白天", "day"), "night": ("夜间", "night")}.get(args.shift or "", None)
+    picture = render_briefing(default, strict, routes, estates=estates, fmt=fmt, lang=lang, radius_m=model.radius_m, cover_m=args.cover_m,
+                              shift=None if shift is None else shift[lang == "en"], data_dir=Path(estates_path).parent, sources=sources)
+    io.atomic_write(args.out, picture)
+    f = briefing_figures(default, strict)
+    print(f"{args.out}: one-page briefing ({lang}), {len(default)} estates: default {f.default['covered']} covered "
+          f"({f.cross_patrolled['default']} cross-patrolled) / {f.default['coverable']} coverable / {f.default['gap']} gap; "
+          f"strict {f.strict['covered']} / {f.strict['coverable']} / {f.strict['gap']}")
     return 0

@@ -12,8 +12,20 @@ from geo import crs as _crs
 from geo import io, settings
 from geo.coverage.rule import STATUS_LABELS_ZH, Rule
 from geo.errors import DataFileError, SchemaError
+from geo.maps.texts import LANGS
 from geo.report import coverage_table
-from geo.routes.edits import Team, check_new_team, existing_team, lines_from_upload, make_draft, plan_draft, status_changes, status_counts
+from geo.routes import phrases
+from geo.routes.edits import (
+    Team,
+    check_lines_near,
+    check_new_team,
+    existing_team,
+    lines_from_upload,
+    make_draft,
+    plan_draft,
+    status_changes,
+    status_counts,
+)
 from geo.routes.load import load_routes
 from geo.routes.shared import open_route_store, sync_routes_file
 from geo.schemas import ORG_TYPES, SHIFTS
@@ -73,6 +85,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "the history (a missing version file, a routes file edited by hand). Exits 1 when there is a problem.",
     )
     _common(h)
+    _lang(h)
     h.set_defaults(func=_history)
 
     r = rsub.add_parser(
@@ -83,13 +96,34 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     r.add_argument("number", type=int, metavar="N", help="version number to restore (see 'routes history')")
     r.add_argument("--author", required=True, help="who restores")
-    r.add_argument("--reason", default="", help="why (default 'restore version N')")
+    r.add_argument("--reason", default="", help="why (default '恢复到第 N 版', or 'restore version N' with --lang en)")
     _common(r)
+    _lang(r)
     r.set_defaults(func=_restore)
 
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--routes", type=Path, help="the routes GeoJSON file (default data/patrol_routes.geojson); its history is route_history/ beside it")
+
+
+def _lang(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--lang", choices=LANGS, default=None,
+                   help="language of what is printed and of the phrases recorded in the history: zh or en (default SHAHE_LANG, else zh)")
+
+
+def _chosen_lang(args: argparse.Namespace) -> str:
+    chosen = args.lang or settings.lang
+    if chosen not in LANGS:
+        msg = f"SHAHE_LANG={chosen!r}: use one of {', '.join(LANGS)}"
+        raise SchemaError(msg)
+    return chosen
+
+
+#: Column names of ``routes history`` in each language.
+_HISTORY_COLUMNS = {
+    "zh": ("版本", "保存时间", "保存人", "原因", "路线数", "恢复自", "说明"),
+    "en": ("number", "saved_at", "author", "reason", "n_routes", "restored_from", "note"),
+}
 
 
 def _routes_path(args: argparse.Namespace) -> Path:
@@ -138,6 +172,7 @@ def _add(args: argparse.Namespace) -> int:
         msg = f"--remove: no route {', '.join(repr(r) for r in unknown)} in {routes_path}; see the route_id values there"
         raise SchemaError(msg)
     lines = lines_from_upload(str(args.file), args.file.read_bytes(), datum=args.datum)
+    check_lines_near(lines, estates, source=str(args.file))
     draft = make_draft(routes, lines, team, replace=args.replace, remove_route_ids=remove)
 
     kind = "new team" if is_new else "existing team"
@@ -232,23 +267,26 @@ def _team(args: argparse.Namespace, routes) -> tuple[Team, bool]:
 
 
 def _history(args: argparse.Namespace) -> int:
+    lang = _chosen_lang(args)
     store = open_route_store(_routes_path(args))
     versions = store.versions()
     if not versions:
-        print(f"{store.path}: no saved versions yet (the first save keeps the current file as version 1)")
+        print(f"{store.path}: 尚无保存的版本（第一次保存时先存下现有文件作为第 1 版）" if lang == "zh"
+              else f"{store.path}: no saved versions yet (the first save keeps the current file as version 1)")
     else:
+        cols = _HISTORY_COLUMNS[lang]
         view = pd.DataFrame(
             {
-                "number": [v.number for v in versions],
-                "saved_at": [v.saved_at for v in versions],
-                "author": [v.author for v in versions],
-                "reason": [v.reason for v in versions],
-                "n_routes": [v.n_routes for v in versions],
-                "restored_from": ["" if v.restored_from is None else str(v.restored_from) for v in versions],
+                cols[0]: [v.number for v in versions],
+                cols[1]: [phrases.local_time_text(v.saved_at) for v in versions],  # local time (UTC+8) to the minute
+                cols[2]: [phrases.history_text(v.author, lang) for v in versions],
+                cols[3]: [phrases.history_text(v.reason, lang) for v in versions],
+                cols[4]: [v.n_routes for v in versions],
+                cols[5]: ["" if v.restored_from is None else str(v.restored_from) for v in versions],
             }
         )
         if any(v.note for v in versions):
-            view["note"] = [v.note or "" for v in versions]
+            view[cols[6]] = [v.note or "" for v in versions]
         with pd.option_context("display.max_rows", None, "display.width", 200, "display.max_colwidth", 60,
                                "display.unicode.east_asian_width", True):
             print(view.to_string(index=False))
@@ -262,7 +300,12 @@ def _restore(args: argparse.Namespace) -> int:
     if not str(args.author).strip():
         msg = "--author is empty: say who restores the routes"
         raise SchemaError(msg)
+    lang = _chosen_lang(args)
     store = open_route_store(_routes_path(args))
-    version = store.restore(args.number, author=args.author, reason=args.reason)
-    print(f"restored version {args.number} as version {version.number} of {store.path} ({version.n_routes} routes)")
+    reason = str(args.reason).strip() or phrases.restore_reason(args.number, lang)
+    version = store.restore(args.number, author=args.author, reason=reason)
+    if lang == "zh":
+        print(f"已恢复第 {args.number} 版，保存为 {store.path} 的第 {version.number} 版（{version.n_routes} 条路线）")
+    else:
+        print(f"restored version {args.number} as version {version.number} of {store.path} ({version.n_routes} routes)")
     return 0

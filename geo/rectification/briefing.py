@@ -17,6 +17,7 @@ import pandas as pd
 
 from geo import settings
 from geo._atomic import atomic_write
+from geo.maps import static_map
 from geo.rectification.progress import (
     COLUMN_LABELS,
     PROGRESS_LABELS_ZH,
@@ -38,13 +39,6 @@ STATE_STYLE: dict[str, tuple[str, str]] = {
     "overdue": ("#D55E00", "^"),
     "not_started": ("#7F7F7F", "X"),
 }
-
-#: Where Debian's fonts-noto-cjk puts the font that draws Chinese in pictures.
-CJK_FONT_PATHS: tuple[str, ...] = (
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
-)
-
 
 @dataclass
 class Briefing:
@@ -121,16 +115,6 @@ def build_briefing(
     return b
 
 
-def _cjk_font():
-    from matplotlib import font_manager
-
-    for path in CJK_FONT_PATHS:
-        if Path(path).exists():
-            font_manager.fontManager.addfont(path)
-            return font_manager.FontProperties(fname=path).get_name()
-    return None
-
-
 #: English labels of the progress states on the map.
 _STATE_EN = {"not_started": "not started", "in_progress": "in progress", "overdue": "overdue", "complete": "complete"}
 
@@ -138,67 +122,39 @@ _STATE_EN = {"not_started": "not started", "in_progress": "in progress", "overdu
 def progress_map_png(estates, table: pd.DataFrame, *, data_dir: Path | None = None, lang: str = "zh", dpi: int = 150) -> bytes:
     """A map picture of the estates coloured by progress state over the offline basemap; PNG bytes.
 
-    Drawn on the server with matplotlib, with no internet, in Chinese (``lang="zh"``)
-    or English. Chinese needs Debian's ``fonts-noto-cjk``; without it the map is
-    drawn in English.
+    Drawn on the server with matplotlib (:mod:`geo.maps.static_map`), with no internet, in Chinese
+    (``lang="zh"``) or English, with a scale bar in metres and a north arrow. Chinese needs Debian's
+    ``fonts-noto-cjk``; without it the map is drawn in English.
     """
-    import geopandas as gpd
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    font = _cjk_font() if lang == "zh" else None
-    if font:
-        plt.rcParams["font.family"] = font
-    data_dir = Path(data_dir or settings.data_dir)
+    fig, zh_ok = static_map.new_figure(lang, figsize=(8, 6.5), dpi=dpi)
+    ax = fig.add_subplot()
+    zh = lang == "zh" and zh_ok
     metric = settings.metric_crs
-    fig, ax = plt.subplots(figsize=(8, 6.5), dpi=dpi)
-    base = data_dir / "basemap.geojson"
-    if base.exists():
-        bm = gpd.read_file(base).to_crs(metric)
-        bm[bm["kind"] == "outline"].boundary.plot(ax=ax, color="#555555", linewidth=1.0)
-        bm[bm["kind"].isin(["water", "river"])].plot(ax=ax, color="#cfe3f3", edgecolor="#9cc3e0", linewidth=0.5)
-    roads = data_dir / "gazetteer.geojson"
-    if roads.exists():
-        gpd.read_file(roads).to_crs(metric).plot(ax=ax, color="#bbbbbb", linewidth=0.8)
+    place_names = static_map.draw_basemap(ax, data_dir or settings.data_dir)
     pts = estates.to_crs(metric).merge(table[["estate_id", "state"]], on="estate_id", how="left")
     pts["state"] = pts["state"].fillna("not_started")
+    xs, ys = pts.geometry.centroid.x.to_numpy(), pts.geometry.centroid.y.to_numpy()
     for state in PROGRESS_STATES:
-        sub = pts[pts["state"] == state]
+        mask = (pts["state"] == state).to_numpy()
         colour, marker = STATE_STYLE[state]
-        label = f"{PROGRESS_LABELS_ZH[state]}（{len(sub)}）" if font else f"{_STATE_EN[state]} ({len(sub)})"
-        ax.scatter(sub.geometry.x, sub.geometry.y, c=colour, marker=marker, s=70, edgecolors="black", linewidths=0.6, label=label, zorder=3)
-    for x, y, text in _group_labels(pts):
-        ax.annotate(text, (x, y), xytext=(5, 5), textcoords="offset points", fontsize=7, zorder=4,
-                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8})
-    ax.set_axis_off()
-    ax.set_aspect("equal")
-    ax.legend(loc="upper left", fontsize=8, frameon=True, title="整治进度" if font else "progress")
-    title = "沙河街道老旧小区整治进度（位置为近似）" if font else "Shahe old estates: rectification progress (approximate positions)"
+        label = f"{PROGRESS_LABELS_ZH[state]}（{int(mask.sum())}）" if zh else f"{_STATE_EN[state]} ({int(mask.sum())})"
+        ax.scatter(xs[mask], ys[mask], c=colour, marker=marker, s=70, edgecolors="black", linewidths=0.6, label=label, zorder=3)
+    static_map.fit_extent(ax, xs.min(), ys.min(), xs.max(), ys.max(), pad_m=300.0)
+    legend = ax.legend(loc="upper left", fontsize=8, frameon=True, title="整治进度" if zh else "progress")
+    title = "沙河街道老旧小区整治进度（位置为近似）" if zh else "Shahe old estates: rectification progress (approximate positions)"
     ax.set_title(title, fontsize=11)
-    buf = _stdio.BytesIO()
-    fig.savefig(buf, format="png", bbox_inches="tight")
-    plt.close(fig)
-    return buf.getvalue()
-
-
-def _group_labels(pts, *, within_m: float = 100.0) -> list[tuple[float, float, str]]:
-    """One label per group of estates within ``within_m`` of the group's first one: its id, or the ids and a count."""
-    groups: list[list] = []
-    for eid, x, y in zip(pts["estate_id"], pts.geometry.x, pts.geometry.y, strict=True):
-        for g in groups:
-            if (g[0][1] - x) ** 2 + (g[0][2] - y) ** 2 <= within_m**2:
-                g.append((eid, x, y))
-                break
-        else:
-            groups.append([(eid, x, y)])
-    out = []
-    for g in groups:
-        ids = sorted(e.replace("SH-", "") for e, _x, _y in g)
-        text = ids[0] if len(ids) == 1 else (",".join(ids) if len(ids) <= 3 else f"{ids[0]}–{ids[-1]} ×{len(ids)}")
-        out.append((max(x for _e, x, _y in g), max(y for _e, _x, y in g), text))
-    return out
+    static_map.add_scale_bar(ax, lang="zh" if zh else "en")
+    static_map.add_north_arrow(ax, lang="zh" if zh else "en")
+    fig.canvas.draw()
+    avoid = [legend.get_window_extent(), *(p.get_window_extent() for p in place_names)]
+    ids = pts["estate_id"].astype(str).to_numpy()
+    items = []
+    for g in static_map.group_points(ids, xs, ys, within_m=100.0):
+        short = sorted(i.replace("SH-", "") for i in ids[g])
+        text = short[0] if len(short) == 1 else (",".join(short) if len(short) <= 3 else f"{short[0]}–{short[-1]} ×{len(short)}")
+        items.append((xs[g[0]], ys[g[0]], text, {"fontsize": 7}))
+    static_map.place_labels(ax, items, avoid=avoid)
+    return static_map.figure_bytes(fig, "png", dpi=dpi, metadata={"Title": title})
 
 
 #: Chinese of every value the briefing's tables may hold in English (states, choices, the total row).

@@ -135,6 +135,46 @@ def lines_from_upload(name: str, data: bytes, *, datum: str = "wgs84") -> list[s
     raise DataFileError(msg)
 
 
+def check_lines_near(lines, estates: gpd.GeoDataFrame, *, source: str = "the new lines", max_offset_m: float | None = None) -> None:
+    """Refuse route lines that stay far from every estate of the register.
+
+    A line whose every point lies more than ``max_offset_m`` metres (default
+    :data:`geo.settings.route_max_offset_m`, measured in EPSG:4545 from the
+    convex hull of the estates) from the estates can neither cover nor be
+    near any of them: its coordinates are in the wrong datum, in metres, or
+    from another place.
+
+    Parameters
+    ----------
+    lines
+        Shapely lines in WGS-84 degrees (as :func:`lines_from_geojson` returns them).
+    estates
+        The register (any CRS).
+    source
+        Name for messages (the file, "pasted text", "drawing").
+
+    Raises
+    ------
+    SchemaError
+        Naming every such line (numbered from 0) with its distance in km and the fix.
+    """
+    limit = settings.route_max_offset_m if max_offset_m is None else float(max_offset_m)
+    if not len(lines) or estates is None or not len(estates):
+        return
+    metric = settings.metric_crs
+    hull = shapely.convex_hull(shapely.union_all(estates.to_crs(metric).geometry.values))
+    metric_lines = gpd.GeoSeries(list(lines), crs=settings.storage_crs).to_crs(metric)
+    problems = []
+    for i, line in enumerate(metric_lines):
+        far_m = float(line.distance(hull))
+        if far_m > limit:
+            problems.append(f"{source}, line {i}: lies {far_m / 1000:,.1f} km from the nearest estate, more than {limit / 1000:g} km, "
+                            "so it is not in Shahe; check the datum chosen and that the coordinates are longitude, latitude in degrees")
+    if problems:
+        msg = f"{source}: {len(problems)} line(s) far from Shahe; no line was taken"
+        raise SchemaError(msg, problems)
+
+
 def check_new_team(team: Team, routes: gpd.GeoDataFrame) -> list[str]:
     """Problems of a new team's fields (empty when it can be used)."""
     problems = []

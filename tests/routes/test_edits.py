@@ -254,7 +254,7 @@ class TestRoutesAdd:
         assert "王警官" in out and "补盲区" in out
         assert (data / "route_history" / "v0001.geojson").read_bytes() == original
 
-        rc, out, _ = _run(capsys, "routes", "restore", "1", "--author", "王警官", "--routes", str(data / "patrol_routes.geojson"))
+        rc, out, _ = _run(capsys, "routes", "restore", "1", "--author", "王警官", "--routes", str(data / "patrol_routes.geojson"), "--lang", "en")
         assert rc == 0 and "as version 3" in out
         assert (data / "patrol_routes.geojson").read_bytes() == original
         rc, out, _ = _run(capsys, "routes", "history", "--routes", str(data / "patrol_routes.geojson"))
@@ -378,8 +378,10 @@ class TestRoutesAddErrors:
 
 class TestRoutesHistory:
     def test_no_versions_yet(self, data, capsys):
-        rc, out, _ = _run(capsys, "routes", "history", "--routes", str(data / "patrol_routes.geojson"))
+        rc, out, _ = _run(capsys, "routes", "history", "--routes", str(data / "patrol_routes.geojson"), "--lang", "en")
         assert rc == 0 and "no saved versions yet" in out
+        rc, out, _ = _run(capsys, "routes", "history", "--routes", str(data / "patrol_routes.geojson"), "--lang", "zh")
+        assert rc == 0 and "尚无保存的版本" in out
 
     def test_hand_edit_is_reported(self, data, capsys):
         path = data / "patrol_routes.geojson"

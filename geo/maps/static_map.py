@@ -1,0 +1,267 @@
+"""Static maps drawn on the server with matplotlib: no internet, Chinese through Debian's Noto CJK font.
+
+The pieces every printed map of the project shares: the font, the offline
+basemap (outline, water, roads of the data folder, all approximate), estate
+groups and labels placed so that they do not overlap, a scale bar in metres,
+a north arrow and the bytes of the figure as PNG or PDF. Used by the
+rectification briefing's progress map (:mod:`geo.rectification.briefing`) and
+the coverage briefing (:mod:`geo.maps.briefing`). Everything is drawn in the
+metric CRS (:data:`geo.settings.metric_crs`), so one axis unit is one metre.
+"""
+
+from __future__ import annotations
+
+import io as _stdio
+from pathlib import Path
+
+from geo import settings
+
+__all__ = [
+    "CJK_FONT_PATHS",
+    "add_north_arrow",
+    "add_scale_bar",
+    "cjk_font",
+    "draw_basemap",
+    "figure_bytes",
+    "fit_extent",
+    "group_points",
+    "new_figure",
+    "place_labels",
+    "point_boxes",
+]
+
+#: Where Debian's fonts-noto-cjk puts the font that draws Chinese in pictures.
+CJK_FONT_PATHS: tuple[str, ...] = (
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
+)
+
+
+def cjk_font() -> str | None:
+    """Register Debian's Noto CJK font with matplotlib and return its family name (None when it is not installed)."""
+    from matplotlib import font_manager
+
+    for path in CJK_FONT_PATHS:
+        if Path(path).exists():
+            font_manager.fontManager.addfont(path)
+            return font_manager.FontProperties(fname=path).get_name()
+    return None
+
+
+def new_figure(lang: str = "zh", *, figsize: tuple[float, float] = (8.0, 6.5), dpi: int = 150):
+    """A matplotlib figure on its own Agg canvas (no pyplot state, so pictures can be drawn from several threads at once).
+
+    Sets the CJK font (Debian's Noto CJK) as the first font family when it is installed.
+
+    Returns
+    -------
+    (matplotlib.figure.Figure, bool)
+        The figure and whether Chinese will show (True for ``lang="en"``).
+    """
+    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    font = cjk_font()
+    if font:
+        matplotlib.rcParams["font.family"] = [font, "DejaVu Sans"]
+    matplotlib.rcParams["pdf.fonttype"] = 42  # embed the font itself, so text stays text (searchable, sharp)
+    matplotlib.rcParams["axes.unicode_minus"] = False
+    fig = Figure(figsize=figsize, dpi=dpi)
+    FigureCanvasAgg(fig)
+    return fig, bool(font) or lang != "zh"
+
+
+def draw_basemap(ax, data_dir: str | Path | None = None, *, labels: bool = True) -> list:
+    """Draw the data folder's offline basemap (outline, water, river, roads; approximate) on ``ax`` in the metric CRS.
+
+    Returns
+    -------
+    list of matplotlib Text
+        The place names drawn (for :func:`place_labels` to keep clear of).
+    """
+    import geopandas as gpd
+
+    data_dir = Path(data_dir or settings.data_dir)
+    metric = settings.metric_crs
+    roads = data_dir / "gazetteer.geojson"
+    if roads.exists():
+        gz = gpd.read_file(roads).to_crs(metric)
+        gz[gz.geom_type.isin(["LineString", "MultiLineString"])].plot(ax=ax, color="#c8c8c8", linewidth=0.7, zorder=1)
+    base = data_dir / "basemap.geojson"
+    if not base.exists():
+        return []
+    bm = gpd.read_file(base).to_crs(metric)
+    if "kind" not in bm:
+        return []
+    kind = bm["kind"]
+    bm[kind == "outline"].boundary.plot(ax=ax, color="#555555", linewidth=1.2, linestyle=(0, (6, 2)), zorder=1)
+    bm[kind.isin(["water"])].plot(ax=ax, color="#d6e9f5", edgecolor="#a9cbe3", linewidth=0.5, zorder=1)
+    bm[kind.isin(["river"])].plot(ax=ax, color="#a9cbe3", linewidth=2.0, zorder=1)
+    if not labels:
+        return []
+    return [ax.annotate(str(row.get("name", "")), (row.geometry.x, row.geometry.y), fontsize=8, color="#7a7a7a", ha="center",
+                        va="center", zorder=2, annotation_clip=True)
+            for _, row in bm[kind == "label"].iterrows()]
+
+
+def fit_extent(ax, xmin: float, ymin: float, xmax: float, ymax: float, *, pad_m: float = 0.0) -> None:
+    """Show at least the box (metres, plus ``pad_m`` around) at one metre per metre both ways, filling the axes."""
+    fig = ax.figure
+    bbox = ax.get_position(original=True)
+    w_in, h_in = bbox.width * fig.get_figwidth(), bbox.height * fig.get_figheight()
+    xmin, xmax, ymin, ymax = xmin - pad_m, xmax + pad_m, ymin - pad_m, ymax + pad_m
+    scale = max((xmax - xmin) / w_in, (ymax - ymin) / h_in)  # metres per inch
+    cx, cy = (xmin + xmax) / 2, (ymin + ymax) / 2
+    ax.set_xlim(cx - scale * w_in / 2, cx + scale * w_in / 2)
+    ax.set_ylim(cy - scale * h_in / 2, cy + scale * h_in / 2)
+    ax.set_aspect("equal", adjustable="box")
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def group_points(ids, xs, ys, *, within_m: float = 100.0) -> list[list[int]]:
+    """Indices of points grouped greedily: each point joins the first group whose first point is within ``within_m`` metres."""
+    groups: list[list[int]] = []
+    for i, (x, y) in enumerate(zip(xs, ys, strict=True)):
+        for g in groups:
+            if (xs[g[0]] - x) ** 2 + (ys[g[0]] - y) ** 2 <= within_m**2:
+                g.append(i)
+                break
+        else:
+            groups.append([i])
+    return groups
+
+
+#: Offsets (points) of a label from its anchor tried in order, with the alignment that keeps the text clear of the symbol.
+_CANDIDATES = (
+    ((7, 5), "left", "bottom"), ((7, -5), "left", "top"), ((-7, 5), "right", "bottom"), ((-7, -5), "right", "top"),
+    ((0, 10), "center", "bottom"), ((0, -10), "center", "top"), ((16, 0), "left", "center"), ((-16, 0), "right", "center"),
+    ((14, 16), "left", "bottom"), ((-14, -16), "right", "top"), ((14, -16), "left", "top"), ((-14, 16), "right", "bottom"),
+    ((0, 24), "center", "bottom"), ((0, -24), "center", "top"), ((30, 0), "left", "center"), ((-30, 0), "right", "center"),
+)
+
+
+def place_labels(ax, items, *, avoid=()) -> list:
+    """Place each label where it overlaps no label placed before it (nor the ``avoid`` boxes); first items first.
+
+    Parameters
+    ----------
+    ax
+        The axes (its limits must be final: positions are measured on screen).
+    items
+        ``(x, y, text, style)`` in data units; ``style`` is a dict of text options (fontsize, weight, colour).
+    avoid
+        Display-space ``Bbox`` objects labels must not cover (e.g. the legend).
+
+    Returns
+    -------
+    list of matplotlib Text
+        One per item; a label that fits nowhere goes where it overlaps least, drawn with a leader line.
+    """
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()
+    placed = list(avoid)
+    frame = ax.get_window_extent(renderer)
+    out = []
+    for x, y, text, style in items:
+        best = None
+        for n, (offset, ha, va) in enumerate(_CANDIDATES):
+            ann = ax.annotate(text, (x, y), xytext=offset, textcoords="offset points", ha=ha, va=va, zorder=6,
+                              bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85}, **style)
+            box = ann.get_window_extent(renderer).expanded(1.04, 1.1)
+            overlap = sum(_area(box, other) for other in placed) + (0 if _inside(box, frame) else 1e9)
+            if best is None or overlap < best[0]:
+                if best is not None:
+                    best[1].remove()
+                best = (overlap, ann, box, n)
+            else:
+                ann.remove()
+            if overlap == 0:
+                break
+        _overlap, ann, box, n = best
+        if n >= 8:  # moved away from its symbol: a thin leader line says which symbol it names
+            ann.remove()
+            offset, ha, va = _CANDIDATES[n]
+            ann = ax.annotate(text, (x, y), xytext=offset, textcoords="offset points", ha=ha, va=va, zorder=6,
+                              arrowprops={"arrowstyle": "-", "color": "#666666", "lw": 0.6, "shrinkA": 0, "shrinkB": 4},
+                              bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85}, **style)
+        placed.append(box)
+        out.append(ann)
+    return out
+
+
+def point_boxes(ax, xs, ys, *, radius_px: float = 8.0) -> list:
+    """Display-space boxes around points (data units) that labels must not cover (their symbols)."""
+    from matplotlib.transforms import Bbox
+
+    pts = ax.transData.transform(list(zip(xs, ys, strict=True))) if len(xs) else []
+    return [Bbox.from_extents(x - radius_px, y - radius_px, x + radius_px, y + radius_px) for x, y in pts]
+
+
+def _area(a, b) -> float:
+    w = min(a.x1, b.x1) - max(a.x0, b.x0)
+    h = min(a.y1, b.y1) - max(a.y0, b.y0)
+    return w * h if w > 0 and h > 0 else 0.0
+
+
+def _inside(box, frame) -> bool:
+    return box.x0 >= frame.x0 and box.x1 <= frame.x1 and box.y0 >= frame.y0 and box.y1 <= frame.y1
+
+
+def _nice_length(max_m: float) -> float:
+    """The largest 1, 2 or 5 × 10^k metres not above ``max_m``."""
+    k = 10 ** int(f"{max_m:e}".split("e")[1])
+    for step in (5, 2, 1):
+        if step * k <= max_m:
+            return float(step * k)
+    return float(k / 2)
+
+
+def add_scale_bar(ax, *, lang: str = "zh", fraction: float = 0.25) -> float:
+    """Draw a black-and-white scale bar in metres in the lower right of ``ax`` (metric CRS); return its length in metres."""
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    length = _nice_length((x1 - x0) * fraction)
+    right = x1 - (x1 - x0) * 0.04
+    left = right - length
+    base = y0 + (y1 - y0) * 0.04
+    h = (y1 - y0) * 0.008
+    half = length / 2
+    ax.add_patch(_rect(left, base, half, h, "black"))
+    ax.add_patch(_rect(left + half, base, half, h, "white"))
+    unit = "米" if lang == "zh" else "m"
+    for pos, value in ((left, 0), (left + half, half), (right, length)):
+        ax.text(pos, base + h * 1.8, f"{value:,.0f}", ha="center", va="bottom", fontsize=7, zorder=7)
+    ax.text(right + (x1 - x0) * 0.012, base + h / 2, unit, ha="left", va="center", fontsize=7, zorder=7)
+    return length
+
+
+def _rect(x, y, w, h, colour):
+    from matplotlib.patches import Rectangle
+
+    return Rectangle((x, y), w, h, facecolor=colour, edgecolor="black", linewidth=0.6, zorder=7)
+
+
+def add_north_arrow(ax, *, lang: str = "zh") -> None:
+    """Draw a north arrow in the upper right of ``ax`` (grid north of EPSG:4545, within 0.1° of true north at Shahe)."""
+    ax.annotate("北" if lang == "zh" else "N", xy=(0.95, 0.95), xytext=(0.95, 0.86), xycoords="axes fraction", ha="center", va="center",
+                fontsize=11, fontweight="bold", zorder=7,
+                arrowprops={"arrowstyle": "-|>,head_width=0.5,head_length=0.8", "color": "black", "lw": 1.6})
+
+
+def figure_bytes(fig, fmt: str, *, dpi: int = 150, metadata: dict | None = None) -> bytes:
+    """The figure as ``png`` or ``pdf`` bytes (one page)."""
+    if fmt not in ("png", "pdf"):
+        msg = f"unknown picture format {fmt!r}: use png or pdf"
+        raise ValueError(msg)
+    buf = _stdio.BytesIO()
+    meta = dict(metadata or {})
+    if fmt == "pdf":
+        meta.setdefault("Creator", "沙河街道巡防覆盖工具 · Shahe patrol coverage")
+    else:
+        meta = {k: v for k, v in meta.items() if k in ("Title", "Author", "Description", "Software")}
+    fig.savefig(buf, format=fmt, dpi=dpi, metadata=meta)
+    return buf.getvalue()
