@@ -54,9 +54,19 @@ class BinaryResult:
     objective: float
 
 
+#: The process whose HiGHS thread pool is running: a forked child inherits the pool's state but not its
+#: threads, and a solve there waits for them forever unless the pool is started again.
+_POOL_PID: list[int] = []
+
+
 def _highs():
     """A silent :class:`highspy.Highs` (its banner goes to the process's standard output on first use, so that is muted)."""
     import highspy
+
+    pid = os.getpid()
+    if _POOL_PID and _POOL_PID[0] != pid:
+        highspy.Highs.resetGlobalScheduler(False)
+    _POOL_PID[:] = [pid]
 
     with _BANNER_LOCK:
         sys.stdout.flush()

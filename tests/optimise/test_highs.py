@@ -55,3 +55,35 @@ def test_a_feasible_start_beats_a_worse_answer(monkeypatch):
     res = solve_binary(COST, A, LOWER, UPPER, time_limit_s=10, start=start)
     assert res.x.tolist() == [True, True, False] and not res.optimal
     assert res.gap == pytest.approx((6.0 - 4.0) / 6.0)
+
+
+def _random_cover(seed: int = 0):
+    rng = np.random.default_rng(seed)
+    rows, cols = 200, 300
+    a = (rng.random((rows, cols)) < 0.03).astype(float)
+    a[np.arange(rows), rng.integers(0, cols, rows)] = 1.0  # every row coverable
+    return rng.random(cols) + 0.1, sp.csr_matrix(a), np.ones(rows), np.full(rows, np.inf)
+
+
+def _solve_in_child(conn):
+    res = solve_binary(*_random_cover(), time_limit_s=30)
+    conn.send(None if res is None else res.objective)
+    conn.close()
+
+
+def test_a_forked_child_solves_after_the_parent_has():
+    # The benchmark runs each case in a forked child; HiGHS's thread pool started in the parent has no threads
+    # there, and a child's solve used to wait for them forever. Large enough that presolve alone does not solve it.
+    import multiprocessing as mp
+
+    parent_res = solve_binary(*_random_cover(), time_limit_s=30)
+    ctx = mp.get_context("fork")
+    recv, send = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_solve_in_child, args=(send,))
+    proc.start()
+    send.close()
+    proc.join(120)
+    if proc.is_alive():
+        proc.kill()
+        pytest.fail("the forked child's HiGHS solve did not finish in 120 s")
+    assert recv.poll() and recv.recv() == pytest.approx(parent_res.objective)
