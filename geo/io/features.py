@@ -118,35 +118,73 @@ def build_geometries(raw: list, locations: list[str], problems: list[str]) -> li
         Where each feature is, and the list that collects problems.
     """
     out = list(raw)
-    point_at, point_xy = [], []
-    line_at, line_xy, line_len = [], [], []
-    for i, g in enumerate(raw):
+    kinds = [g.get("type") if type(g) is dict else None for g in raw]
+    point_at = np.array([i for i, k in enumerate(kinds) if k == "Point"], dtype=np.int64)
+    line_at = np.array([i for i, k in enumerate(kinds) if k == "LineString"], dtype=np.int64)
+    done = np.zeros(len(raw), dtype=bool)
+    if len(point_at):
+        plain, xy = _plain_positions([raw[i].get("coordinates") for i in point_at.tolist()])
+        for i, geom in zip(point_at[plain].tolist(), shapely.points(xy[plain]).tolist(), strict=True):
+            out[i] = geom
+        done[point_at[plain]] = True
+    if len(line_at):
+        coords = [raw[i].get("coordinates") for i in line_at.tolist()]
+        listed = np.fromiter((type(c) is list and len(c) >= 2 for c in coords), dtype=bool, count=len(coords))
+        counts = np.array([len(c) for c in coords], dtype=np.int64) * listed
+        plain, xy = _plain_positions([v for c, ok in zip(coords, listed.tolist(), strict=True) if ok for v in c])
+        owner = np.repeat(np.arange(len(coords)), counts)
+        whole = listed & (np.bincount(owner, weights=~plain, minlength=len(coords)) == 0)
+        keep = whole[owner]
+        lines = shapely.linestrings(xy[keep], indices=np.repeat(np.arange(int(whole.sum())), counts[whole]))
+        for i, geom in zip(line_at[whole].tolist(), lines.tolist(), strict=True):
+            out[i] = geom
+        done[line_at[whole]] = True
+    for i in np.flatnonzero(~done).tolist():
+        g = raw[i]
         if g is None or g is BROKEN:
-            continue
-        kind = g.get("type") if type(g) is dict else None
-        coords = g.get("coordinates") if kind is not None else None
-        if kind == "Point" and _plain_xy(coords):
-            point_at.append(i)
-            point_xy.append(coords)
-            continue
-        if kind == "LineString" and type(coords) is list and len(coords) >= 2 and all(map(_plain_xy, coords)):
-            line_at.append(i)
-            line_xy.extend(coords)
-            line_len.append(len(coords))
             continue
         geom, problem = geometry_from_geojson(g, locations[i])  # the one builder: same message as every other reader
         if problem is not None:
             problems.append(problem)
             geom = BROKEN
         out[i] = geom
-    if point_at:
-        for i, geom in zip(point_at, shapely.points(np.asarray(point_xy, dtype=float)).tolist(), strict=True):
-            out[i] = geom
-    if line_at:
-        lines = shapely.linestrings(np.asarray(line_xy, dtype=float), indices=np.repeat(np.arange(len(line_at)), line_len))
-        for i, geom in zip(line_at, lines.tolist(), strict=True):
-            out[i] = geom
     return out
+
+
+def _plain_positions(positions: list) -> tuple[np.ndarray, np.ndarray]:
+    """Which GeoJSON positions are plain ``[lon, lat]`` pairs of finite JSON numbers, and their (n, 2) coordinates.
+
+    Checked on whole arrays; a list that is not all pairs is checked one by one
+    (:func:`_plain_xy`). Coordinates of positions that are not plain are 0.
+    """
+    n = len(positions)
+    try:
+        arr = np.array(positions, dtype=object)
+        if arr.shape == (n, 2):
+            return _plain_array(arr)
+    except (ValueError, OverflowError):  # ragged deeper down, or a number beyond a float
+        pass
+    plain = np.fromiter(map(_plain_xy, positions), dtype=bool, count=n)
+    xy = np.zeros((n, 2))
+    if plain.any():
+        xy[plain] = np.array([p for p, ok in zip(positions, plain.tolist(), strict=True) if ok], dtype=float)
+    return plain, xy
+
+
+def _plain_array(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_plain_positions` of an (n, 2) object array."""
+    n = len(arr)
+    types = _TYPE_OF(arr)
+    is_float, is_int = types == float, types == int  # noqa: E721 - element-wise on an array of types
+    numbers = is_float | is_int
+    values = np.zeros((n, 2))
+    values[numbers] = arr[numbers].astype(float)
+    ok = numbers & np.isfinite(values) & (~is_int | (np.abs(values) <= 1e15))
+    plain = ok.all(axis=1)
+    return plain, np.where(plain[:, None], values, 0.0)
+
+
+_TYPE_OF = np.frompyfunc(type, 1, 1)
 
 
 def _crs_member(member, problems: list[str]) -> pyproj.CRS | None:

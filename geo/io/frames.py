@@ -22,7 +22,7 @@ from geo import settings
 from geo._validate import FALSE_WORDS, KIND_WORDS, TRUE_WORDS, check_geometries, coerce, is_blank
 from geo.schemas import Schema
 
-__all__ = ["FeatureLabels", "check_table"]
+__all__ = ["FeatureLabels", "check_table", "stripped"]
 
 _NONE = type(None)
 
@@ -64,8 +64,16 @@ class FeatureLabels(Sequence):
 
 def _types(values: np.ndarray) -> np.ndarray:
     """The Python type of every value (an object array), in one pass at C speed."""
+    return _TYPE_OF(values) if len(values) else np.zeros(0, dtype=object)
+
+
+_TYPE_OF = np.frompyfunc(type, 1, 1)
+
+
+def stripped(values: np.ndarray) -> np.ndarray:
+    """``str.strip`` of every value of an array of text (an object array)."""
     out = np.empty(len(values), dtype=object)
-    out[:] = list(map(type, values))
+    out[:] = [v.strip() for v in values.tolist()]
     return out
 
 
@@ -74,7 +82,7 @@ def _missing(values: np.ndarray, types: np.ndarray) -> np.ndarray:
     out = pd.isna(values)
     text = np.equal(types, str)
     if text.any():
-        out[text] = pd.Series(values[text], dtype=object).str.strip().eq("").to_numpy(dtype=bool)
+        out[text] = stripped(values[text]) == ""
     return out
 
 
@@ -90,12 +98,12 @@ def _numbers_in_text(values: np.ndarray, types: np.ndarray, missing: np.ndarray)
     cells = pd.Series(values[text], dtype=object)
     ascii_ = cells.map(str.isascii).to_numpy(dtype=bool)
     idx = np.flatnonzero(text)[ascii_]
-    stripped = cells[ascii_].str.strip().to_numpy(dtype=object)
+    texts = stripped(values[idx])
     try:
-        return idx, stripped.astype(float)
+        return idx, texts.astype(float)
     except (ValueError, OverflowError):  # some cell is not a number: parse one by one, NaN for those
-        out = np.full(len(stripped), np.nan)
-        for k, t in enumerate(stripped.tolist()):
+        out = np.full(len(texts), np.nan)
+        for k, t in enumerate(texts.tolist()):
             try:
                 out[k] = float(t)
             except (ValueError, OverflowError):
@@ -119,7 +127,7 @@ def _typed_column(values: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarray
     if kind == "str":
         plain[:] = np.equal(types, str) & ~missing
         if plain.any():
-            typed[plain] = pd.Series(values[plain], dtype=object).str.strip().to_numpy(dtype=object)
+            typed[plain] = stripped(values[plain])
     elif kind == "int":
         plain[:] = np.equal(types, int)
         typed[plain] = values[plain]
@@ -304,7 +312,7 @@ def _duplicate_ids(ids: np.ndarray, labels: FeatureLabels, id_field: str) -> lis
         return []
     keys = pd.Series(ids[idx], dtype=object)
     text = np.equal(types[idx], str)
-    keys[text] = keys[text].str.strip()
+    keys[text] = stripped(ids[idx][text])
     keys[~text] = keys[~text].map(lambda v: str(v).strip())
     dup = keys.duplicated(keep=False).to_numpy()
     if not dup.any():

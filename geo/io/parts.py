@@ -95,7 +95,7 @@ def blank_mask(values: np.ndarray) -> np.ndarray:
     out = pd.isna(values)
     text = np.fromiter((type(v) is str for v in values), dtype=bool, count=len(values))
     if text.any():
-        out[text] = pd.Series(values[text], dtype=object).str.strip().eq("").to_numpy(dtype=bool)
+        out[text] = np.fromiter((not v.strip() for v in values[text].tolist()), dtype=bool, count=int(text.sum()))
     return out
 
 
