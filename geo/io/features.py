@@ -33,11 +33,12 @@ def _read_geojson(path: Input) -> Parts:
     except UnicodeDecodeError as exc:
         msg = f"{path}: byte {exc.start} is not UTF-8; GeoJSON must be UTF-8 (RFC 7946): re-save the file as UTF-8"
         raise DataFileError(msg) from exc
-    if not text.strip():
+    if not text or text.isspace():  # no copy of the text, unlike strip()
         msg = f"{path}: the file is empty; a GeoJSON FeatureCollection is expected"
         raise DataFileError(msg)
     try:
         doc = json.loads(text)
+        del text  # the parsed document is all that is needed from here
     except json.JSONDecodeError as exc:
         msg = f"{path}: malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
         raise DataFileError(msg) from exc
@@ -81,8 +82,9 @@ def _read_geojson(path: Input) -> Parts:
             records.append(p or {})
             raw.append(feat.get("geometry"))
     del doc, feats
-    parts.records = records
     parts.props = records_frame(records)
+    parts.as_read = True
+    del records  # the table holds the values; the dicts go
     parts.geoms = build_geometries(raw, parts.locations, parts.problems)
     return parts
 

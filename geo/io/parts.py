@@ -31,7 +31,7 @@ class Parts:
 
     def __init__(self):
         self.props: pd.DataFrame = pd.DataFrame()
-        self.records: list[dict] | None = None  # GeoJSON: each feature's properties as read
+        self.as_read = False  # True: props hold the values as read, NaN where a feature lacks the name (GeoJSON)
         self.geoms: list | np.ndarray = []
         self.locations: Sequence[str] | None = None  # None: "feature i"
         self.problems: list[str] = []
@@ -46,16 +46,23 @@ class Parts:
         return [f"feature {i}" for i in range(n)] if self.locations is None else list(self.locations)
 
     def record_list(self) -> list[dict]:
-        """Each feature's properties as a dict (absent and blank values as None), for :func:`read_features`' ``extra_checks``."""
-        if self.records is not None:
-            return self.records
-        return [{k: (None if is_blank(v) else v) for k, v in rec.items()} for rec in self.props.to_dict("records")]
+        """Each feature's properties as a dict (absent values None), for :func:`read_features`' ``extra_checks``."""
+        records = self.props.to_dict("records")
+        if self.as_read:
+            return [{k: v for k, v in rec.items() if not _absent(v)} for rec in records]
+        return [{k: (None if is_blank(v) else v) for k, v in rec.items()} for rec in records]
 
     def key_count(self, name: str) -> int:
         """How many features carry the property ``name``."""
-        if self.records is None:
+        if not self.as_read:
             return len(self.props)
-        return sum(name in r for r in self.records)
+        values = self.props[name].to_numpy(dtype=object)
+        return int(len(values) - sum(map(_absent, values)))
+
+
+def _absent(value) -> bool:
+    """A cell of a feature that lacks the property (pandas fills it with a float NaN)."""
+    return type(value) is float and value != value
 
 
 class FeatureLocations(Sequence):
