@@ -21,20 +21,17 @@ import os
 import platform
 import resource
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import shapely
 
 from benchmarks import scale
+from benchmarks.bench_e2e import bad_input_case, cli_case, end_to_end_lines, postgis_end_to_end_case, temporary_postgis
 from benchmarks.optimise_bench import optimise_case
 from geo import settings
 from geo.errors import GeoError
@@ -362,61 +359,6 @@ def _heat_case(data: scale.ScaleData):
     return fn
 
 
-def _cli_case(data: scale.ScaleData):
-    """The coverage command users run, end to end: a child ``python -m geo coverage`` on GeoJSON files on disk."""
-
-    def fn(repeats):
-        with tempfile.TemporaryDirectory() as tmp:
-            estates, routes = scale.write_geojson(data, tmp)
-            report = Path(tmp) / "report.csv"
-            cmd = [sys.executable, "-m", "geo", "coverage", "--estates", str(estates), "--routes", str(routes), "--out", str(report)]
-            env = dict(os.environ)
-            root = str(Path(__file__).resolve().parent.parent)
-            env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-            times, cpu = [], []
-            for _ in range(repeats):
-                before = resource.getrusage(resource.RUSAGE_CHILDREN)
-                t0 = time.perf_counter()
-                done = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
-                times.append(time.perf_counter() - t0)
-                after = resource.getrusage(resource.RUSAGE_CHILDREN)
-                cpu.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
-                if done.returncode != 0:
-                    msg = f"python -m geo coverage exited {done.returncode}: {done.stderr.strip().splitlines()[-1:]}"
-                    raise GeoError(msg)
-            rows = len(pd.read_csv(report, usecols=[0]))
-            peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
-            return (
-                times,
-                None,
-                {
-                    "estates_mb": round(estates.stat().st_size / 1e6, 1),
-                    "routes_mb": round(routes.stat().st_size / 1e6, 1),
-                    "rows_written": rows,
-                    "cli_peak_rss_mb": round(peak / 1e6),
-                    "cpu_s_median": round(statistics.median(cpu), 2),
-                },
-            )
-
-    return fn
-
-
-def end_to_end_lines(results: list[CaseResult]) -> list[str]:
-    """The CLI's time beside the engine's, and their ratio (the target is at most 2x)."""
-    engine = next((r for r in results if r.name.startswith("coverage: engine") and r.times_s), None)
-    cli = next((r for r in results if r.name.startswith("coverage CLI") and r.times_s), None)
-    if engine is None or cli is None:
-        return []
-    lines = [
-        f"end to end: python -m geo coverage {cli.median_s:.2f} s (median), the engine alone {engine.median_s:.2f} s: "
-        f"{cli.median_s / engine.median_s:.1f}x the engine (target <= 2x)"
-    ]
-    cpu_cli, cpu_engine = cli.extra.get("cpu_s_median"), engine.extra.get("cpu_s_median")
-    if cpu_cli and cpu_engine:
-        lines.append(
-            f"CPU time (user + system, steadier on a busy machine): {cpu_cli:.2f} s vs {cpu_engine:.2f} s: {cpu_cli / cpu_engine:.1f}x"
-        )
-    return lines
 
 
 # --- the machine ----------------------------------------------------------------------
@@ -482,9 +424,15 @@ def run_benchmark(
     import_rows: int = 1_000_000,
     end_to_end_only: bool = False,
     optimise_only: bool = False,
+    bad_input_mb: float | None = None,
     out: Callable[[str], None] = print,
 ) -> list[CaseResult]:
     """Generate the data, run every case, check the answers agree, then print the table.
+
+    ``postgis`` is a libpq connection string, or ``"auto"`` to start a
+    throw-away cluster for the run (:func:`benchmarks.bench_e2e.temporary_postgis`).
+    ``bad_input_mb`` adds the bad-input case: a GeoJSON of that many MB with
+    three bad features given to the coverage command.
 
     Raises
     ------
@@ -492,6 +440,14 @@ def run_benchmark(
         If the size does not fit in memory (before anything is generated) or
         two coverage answers differ (before any timing is printed).
     """
+    if postgis == "auto":
+        with temporary_postgis() as (dsn, reason):
+            if dsn is None:
+                out(f"PostGIS skipped: {reason}")
+            else:
+                out("PostGIS: a temporary cluster was started for this run (Unix socket, fsync off)")
+            return run_benchmark(size, repeats=repeats, postgis=dsn, seed=seed, import_rows=import_rows, end_to_end_only=end_to_end_only,
+                                 optimise_only=optimise_only, bad_input_mb=bad_input_mb, out=out)
     if optimise_only:
         return _run_optimise(size, repeats=repeats, seed=seed, out=out)
     need = scale.check_memory(size)
@@ -528,7 +484,14 @@ def run_benchmark(
         raise GeoError(msg)
     out(f"answers agree ({len(answers)} methods): statuses, nearby and covering teams equal; nearest distances within 1 mm")
 
-    results.append(run_case("coverage CLI end to end (GeoJSON in, CSV out)", size, _cli_case(data), max(1, min(repeats, 2))))
+    e2e_repeats = max(1, min(repeats, 2))
+    results.append(run_case("coverage CLI end to end (GeoJSON in, CSV out)", size, cli_case(data), e2e_repeats))
+    results.append(run_case("coverage CLI, GeoParquet in, CSV out", size, cli_case(data, fmt="parquet"), e2e_repeats))
+    if any(r.name.startswith("coverage: PostGIS") for r in results):  # the server answered
+        results.append(run_case("PostGIS end to end on the same GeoJSON files (load + query + CSV)", size,
+                                postgis_end_to_end_case(data, postgis), e2e_repeats))
+    if bad_input_mb:
+        results.append(run_case(f"coverage CLI on a {bad_input_mb:g} MB GeoJSON with 3 bad features", size, bad_input_case(target_mb=bad_input_mb), 1))
     if end_to_end_only:
         return _finish(results, out)
     edit_sizes = _ORDER[1 : _ORDER.index(size) + 1] if size in _ORDER[1:] else (size,)
@@ -598,7 +561,7 @@ def format_table(results: list[CaseResult]) -> str:
         if r.error:
             lines.append(f"| {r.name} | {r.size} | - | - | - | - | - | - | failed: {r.error} |")
             continue
-        ratio = f"{r.median_s / engine.median_s:.1f}x" if engine and r.name.startswith("coverage") else ""
+        ratio = f"{r.median_s / engine.median_s:.1f}x" if engine and r.name.startswith(("coverage", "PostGIS end")) else ""
         peak = f"{r.peak_rss_bytes / 1e6:.0f}" if r.peak_rss_bytes else "-"
         growth = f"{r.peak_growth_bytes / 1e6:.0f}" if r.peak_growth_bytes is not None else "-"
         if "PostGIS" in r.name:

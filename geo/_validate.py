@@ -28,6 +28,8 @@ from geo.schemas import Schema
 
 _TRUE = {"true", "1", "yes", "y", "是", "t"}
 _FALSE = {"false", "0", "no", "n", "否", "f"}
+#: Words read as true / false in a true/false field (lower case, spaces stripped).
+TRUE_WORDS, FALSE_WORDS = frozenset(_TRUE), frozenset(_FALSE)
 
 _LINE_TYPES = ("LineString", "MultiLineString")
 _AREA_TYPES = ("Polygon", "MultiPolygon")

@@ -404,8 +404,9 @@ def extension_proposals(
         A model to reuse (solved if it is not yet).
     lines
         False to leave the connector geometry out (every geometry None), for
-        tables that need only the figures: the lines are then not reprojected
-        to WGS-84, the slowest step at scale. The figures are the same.
+        tables that need only the figures: no line is built or reprojected to
+        WGS-84 (the slowest steps at scale). Straight connectors then take
+        their length from the distance the engine measured (the same figure).
     **rule_args
         ``radius_m``, ``cover_m``, ``strict``, ``shift``: the rule as separate
         arguments instead of ``rule`` (kept for callers of earlier versions).
@@ -427,31 +428,44 @@ def extension_proposals(
         kinds = {"distance_m": float, "cover_m": float, "connector_m": float, "extension_m": float, "rank": np.int64, "recommended": bool}
         empty = {c: pd.Series([], dtype=kinds.get(c, object)) for c in _COLUMNS}
         return gpd.GeoDataFrame(empty, geometry=gpd.GeoSeries([], crs=settings.storage_crs))
-    connector, segs, measure = connectors(model, ob["estate_index"].to_numpy(), ob["route_index"].to_numpy(), network=network)
+    estate_index = ob["estate_index"].to_numpy()
+    distance = ob["distance_m"].to_numpy(dtype=float)
+    if network is None and not lines:
+        # A straight connector is the shortest line from the team's nearest route to the
+        # estate: its length is the distance the engine measured, so no geometry is built.
+        connector, segs, measure = distance.copy(), np.full(len(ob), None, dtype=object), np.full(len(ob), "straight", dtype=object)
+    else:
+        connector, segs, measure = connectors(model, estate_index, ob["route_index"].to_numpy(), network=network)
+        straight = measure == "straight"
+        connector[straight] = distance[straight]  # the same figure with or without lines
     cover = ob["cover_m"].to_numpy()
     extension = 2.0 * np.maximum(0.0, connector - cover)
+    team = ob["team_id"].to_numpy(dtype=object)
+    # Ranked per estate: cheapest first, then by team id (one sort of the arrays, no per-group work).
+    _, team_rank = np.unique(team.astype(str), return_inverse=True)
+    order = np.lexsort((team_rank, extension, estate_index))
+    est_sorted = estate_index[order]
+    first = np.r_[True, est_sorted[1:] != est_sorted[:-1]] if len(order) else np.zeros(0, dtype=bool)
+    starts = np.flatnonzero(first)
+    rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)])) + 1
     out = pd.DataFrame(
         {
-            "estate_id": ob["estate_id"],
-            "team_id": ob["team_id"],
-            "route_id": ob["route_id"],
-            "distance_m": ob["distance_m"],
-            "cover_m": cover,
-            "connector_m": connector,
-            "extension_m": extension,
-            "extension_measure": measure,
-            "_order": ob["estate_index"],
-            "_line": segs,
+            "estate_id": ob["estate_id"].to_numpy(dtype=object)[order],
+            "team_id": team[order],
+            "route_id": ob["route_id"].to_numpy(dtype=object)[order],
+            "distance_m": distance[order],
+            "cover_m": cover[order],
+            "connector_m": connector[order],
+            "extension_m": extension[order],
+            "extension_measure": measure[order],
+            "rank": rank.astype(np.int64),
+            "recommended": rank == 1,
         }
     )
-    out = out.sort_values(["_order", "extension_m", "team_id"], kind="stable").reset_index(drop=True)
-    out["rank"] = out.groupby("_order").cumcount() + 1
-    out["recommended"] = out["rank"] == 1
     if lines:
-        geoms = gpd.GeoSeries(out["_line"].to_numpy(), crs=model.crs).to_crs(settings.storage_crs).values
+        geoms = gpd.GeoSeries(segs[order], crs=model.crs).to_crs(settings.storage_crs).values
     else:
-        geoms = gpd.GeoSeries([None] * len(out), crs=settings.storage_crs).values
-    out = out.drop(columns=["_order", "_line"])
+        geoms = gpd.GeoSeries(np.full(len(out), None, dtype=object), crs=settings.storage_crs).values
     return gpd.GeoDataFrame(out, geometry=geoms, crs=settings.storage_crs)
 
 

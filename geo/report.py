@@ -46,13 +46,20 @@ def synthetic_flags(frame: pd.DataFrame) -> pd.Series:
     """Per row: whether the ``synthetic`` column says true (False where there is no such column)."""
     if "synthetic" not in frame.columns:
         return pd.Series(False, index=frame.index, dtype=bool)
-    return frame["synthetic"].map(is_true).astype(bool)
+    col = frame["synthetic"]
+    if pd.api.types.is_bool_dtype(col.dtype):  # as the readers type it: no per-row call
+        return col.fillna(False).astype(bool)
+    return col.map(is_true).astype(bool)
 
 
 def approximate_positions(frame: pd.DataFrame) -> pd.Series:
     """Per estate: whether its position is approximate (see :func:`is_approximate_position`)."""
-    quality = frame["geocode_quality"] if "geocode_quality" in frame.columns else pd.Series(None, index=frame.index, dtype=object)
-    surveyed = quality.map(lambda q: not is_approximate_position(q)).astype(bool)
+    surveyed = pd.Series(False, index=frame.index, dtype=bool)
+    if "geocode_quality" in frame.columns:
+        try:  # the rule of is_approximate_position, on the whole column: text "surveyed" (spaces aside)
+            surveyed = frame["geocode_quality"].str.strip().eq("surveyed").fillna(False).astype(bool)
+        except AttributeError:  # no text in the column (all empty): nothing is surveyed
+            pass
     return ~surveyed | synthetic_flags(frame)
 
 

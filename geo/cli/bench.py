@@ -22,8 +22,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--postgis",
         metavar="DSN",
         help="libpq connection string of a PostGIS database on this machine, e.g. "
-        "'host=127.0.0.1 dbname=bench user=bench password=...' (tables bench_estates and bench_routes are replaced)",
+        "'host=127.0.0.1 dbname=bench user=bench password=...' (tables bench_* and e2e_* are replaced), or 'auto' to start a "
+        "throw-away cluster for the run (needs Debian's postgresql-15-postgis-3)",
     )
+    p.add_argument("--bad-input-mb", type=float, metavar="MB",
+                   help="also give the coverage command a GeoJSON of about MB megabytes with three bad features (e.g. 200)")
     p.add_argument("--seed", type=int, default=2022, help="seed of the synthetic data (default: 2022)")
     p.add_argument("--import-rows", type=_positive, default=1_000_000, help="rows of the incident CSV import case (default: 1000000)")
     p.add_argument(
@@ -88,5 +91,5 @@ def _bench(args: argparse.Namespace) -> int:
         run_import_benchmark(args.import_rows, repeats=args.repeats, seed=args.seed)
         return 0
     run_benchmark(args.size, repeats=args.repeats, postgis=args.postgis, seed=args.seed, import_rows=args.import_rows,
-                  end_to_end_only=args.end_to_end, optimise_only=args.optimise)
+                  end_to_end_only=args.end_to_end, optimise_only=args.optimise, bad_input_mb=args.bad_input_mb)
     return 0

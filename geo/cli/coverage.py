@@ -40,8 +40,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "covers it but a team is within the rule radius, which obliges it to extend) or gap (no team within the radius). "
         "Distances are planar metres in EPSG:4545; both thresholds are inclusive.",
     )
-    p.add_argument("--estates", type=Path, help="estates file (default data/estates.geojson)")
-    p.add_argument("--routes", type=Path, help="patrol routes file: GeoJSON, GPKG, CSV/XLSX with WKT (default data/patrol_routes.geojson)")
+    p.add_argument("--estates", type=Path,
+                   help="estates file: GeoJSON, GeoPackage, FlatGeobuf (.fgb), GeoParquet (.parquet), CSV/XLSX with lon/lat "
+                   "(default data/estates.geojson)")
+    p.add_argument("--routes", type=Path,
+                   help="patrol routes file: GeoJSON, GeoPackage, FlatGeobuf (.fgb), GeoParquet (.parquet), CSV/XLSX with WKT, GPX "
+                   "(default data/patrol_routes.geojson)")
     p.add_argument("--datum", help="datum of the routes file when it does not declare it (wgs84, gcj02, bd09)")
     p.add_argument("--radius-m", type=float, help=f"rule radius in metres (default {settings.rule_radius_m:g})")
     p.add_argument(

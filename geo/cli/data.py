@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Check an estates, routes or incidents file (GeoJSON, GeoPackage, CSV, XLSX). "
         "Prints every problem with its feature or row and field; exits 1 when there is one, 0 when the file is clean.",
     )
-    p.add_argument("file", type=Path, help="the file to check")
+    p.add_argument("file", type=Path, help="the file to check: GeoJSON, GeoPackage, FlatGeobuf (.fgb), GeoParquet (.parquet), CSV or XLSX")
     p.add_argument("--kind", choices=["auto", *SCHEMAS], default="auto", help="schema to check against (default: guessed from the fields)")
     p.add_argument("--datum", help="datum of the coordinates when the file does not declare it (wgs84, gcj02, bd09)")
     p.set_defaults(func=_validate)
@@ -38,7 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("coords", nargs="*", type=_degrees, metavar="LON LAT", help="one point: longitude then latitude, in degrees")
     c.add_argument("--from", dest="src", required=True, help="datum of the input (wgs84, gcj02, bd09)")
     c.add_argument("--to", dest="dst", required=True, help="datum of the output (wgs84, gcj02, bd09)")
-    c.add_argument("--in", dest="infile", type=Path, help="input file (GeoJSON, GeoPackage, CSV, XLSX)")
+    c.add_argument("--in", dest="infile", type=Path, help="input file (GeoJSON, GeoPackage, FlatGeobuf, GeoParquet, CSV, XLSX)")
     c.add_argument("--out", dest="outfile", type=Path, help="output GeoJSON file")
     c.add_argument("--kind", choices=["auto", *SCHEMAS], default="auto", help="schema of the input file (default: guessed)")
     c.add_argument("--json", action="store_true", help="print a point as JSON")
@@ -71,11 +71,18 @@ def guess_kind(path: Path) -> str:
             names.update(io.read_table(path, nrows=1).columns)
         except (GeoError, OSError):
             return "estates"
-    elif suffix == ".gpkg":
+    elif suffix in {".gpkg", ".fgb"}:
         import pyogrio
 
         try:
             names.update(pyogrio.read_info(path)["fields"])
+        except Exception:  # noqa: BLE001 - the reader reports the real problem
+            return "estates"
+    elif suffix in {".parquet", ".geoparquet"}:
+        import pyarrow.parquet as pq
+
+        try:
+            names.update(pq.read_schema(path).names)
         except Exception:  # noqa: BLE001 - the reader reports the real problem
             return "estates"
     for key, kind in _KIND_KEYS.items():

@@ -11,7 +11,6 @@ import pandas as pd
 from geo import io, settings
 from geo.coverage.rule import STATUS_LABELS_ZH
 from geo.errors import DataFileError, SchemaError
-from geo.optimise.plan import KINDS, budget_curve, plan_extensions
 from geo.report import coverage_table
 from geo.routes.edits import plan_draft, status_counts
 from geo.routes.load import load_routes
@@ -59,6 +58,8 @@ def _ids(ids: list[str]) -> str:
 
 
 def _optimise(args: argparse.Namespace) -> int:
+    from geo.optimise.plan import KINDS, budget_curve, plan_extensions  # scipy's solver: only this command needs it
+
     if args.out.suffix.lower() not in (".geojson", ".json"):
         msg = f"--out {args.out}: the plan is GeoJSON; give a .geojson file name"
         raise DataFileError(msg)

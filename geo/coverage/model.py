@@ -463,9 +463,8 @@ class CoverageModel(PairQueries):
             is ``coverable`` in this model's mode), plus the positions
             ``estate_index`` and ``route_index``. Sorted by estate, then team id.
         """
-        est, rte, dist = self._all_pairs()
-        est, rte, dist = (a.copy() for a in (est, rte, dist))
-        e2, t2, r2, d2 = self._team_min(est, rte, dist)
+        self._ensure_solved()
+        e2, t2, r2, d2 = self._team_pairs()  # the solve's per-(estate, team) minimum while no route was edited
         cover = self.estate_cover_m[e2]
         covers = d2 <= cover + self.tolerance_m
         status = self._summary.status[e2]

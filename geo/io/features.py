@@ -15,14 +15,17 @@ import shapely
 
 from geo import crs as _crs
 from geo import settings
-from geo._validate import check_frame, check_geometries, check_line_caps, geometry_from_geojson, is_blank, parse_degrees
+from geo._validate import check_geometries, check_line_caps, geometry_from_geojson, is_blank, parse_degrees
 from geo.errors import DataFileError, DatumError, SchemaError
+from geo.io.frames import FeatureLabels, check_table
+from geo.io.parts import BROKEN, FeatureLocations, Parts, blank_as_none, blank_mask, find_column, records_frame, table_datum
 from geo.io.tables import LAT_COLUMNS, LON_COLUMNS, TABLE_SUFFIXES, Input, Source, as_input, count_problems, read_table_problems
+from geo.io.vector import OGR_SUFFIXES, PARQUET_SUFFIXES, read_ogr, read_parquet
 from geo.io.writers import RESERVED_MEMBERS
 from geo.schemas import ESTATES, INCIDENTS, PLAN, POSTS, ROUTES, Schema
 
 
-def _read_geojson(path: Input) -> _Parts:
+def _read_geojson(path: Input) -> Parts:
     """Read a GeoJSON file into properties, geometries, its declared datum and CRS, and its problems."""
     try:
         with path.open() as fh:
@@ -30,18 +33,19 @@ def _read_geojson(path: Input) -> _Parts:
     except UnicodeDecodeError as exc:
         msg = f"{path}: byte {exc.start} is not UTF-8; GeoJSON must be UTF-8 (RFC 7946): re-save the file as UTF-8"
         raise DataFileError(msg) from exc
-    if not text.strip():
+    if not text or text.isspace():  # no copy of the text, unlike strip()
         msg = f"{path}: the file is empty; a GeoJSON FeatureCollection is expected"
         raise DataFileError(msg)
     try:
         doc = json.loads(text)
+        del text  # the parsed document is all that is needed from here
     except json.JSONDecodeError as exc:
         msg = f"{path}: malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
         raise DataFileError(msg) from exc
     except RecursionError as exc:
         msg = f"{path}: the JSON is nested too deeply to be GeoJSON; give a Feature or FeatureCollection with [lon, lat] coordinates"
         raise DataFileError(msg) from exc
-    parts = _Parts()
+    parts = Parts()
     if isinstance(doc, dict) and doc.get("type") == "Feature":
         doc = {"type": "FeatureCollection", "features": [doc]}
         parts.notices.append(f"{path}: the file is a single GeoJSON Feature, not a FeatureCollection; read as a collection of one")
@@ -57,19 +61,35 @@ def _read_geojson(path: Input) -> _Parts:
     parts.metadata = {k: v for k, v in doc.items() if k not in (*RESERVED_MEMBERS, "datum")}
     if doc.get("crs") is not None:
         parts.crs = _crs_member(doc["crs"], parts.problems)
-    for i, feat in enumerate(doc["features"]):
-        where = f"feature {i}"
-        if not isinstance(feat, dict) or feat.get("type") != "Feature":
-            parts.problems.append(f"{where}: not a GeoJSON Feature object ({{\"type\": \"Feature\", \"properties\": ..., \"geometry\": ...}})")
-            parts.add({}, BROKEN, where)
-            continue
-        p = feat.get("properties")
-        if p is not None and not isinstance(p, dict):
-            parts.problems.append(f"{where}: 'properties' is {type(p).__name__}, not a JSON object; write it as {{\"name\": value, ...}}")
-            p = None
-        parts.add(p or {}, feat.get("geometry"), where)
-    parts.geoms = build_geometries(parts.geoms, parts.locations, parts.problems)
+    feats = doc["features"]
+    parts.locations = FeatureLocations(len(feats))
+    if all(type(f) is dict and f.get("type") == "Feature" and type(f.get("properties")) in _PROPERTY_TYPES for f in feats):
+        records = [f.get("properties") or {} for f in feats]  # the common case: every feature well formed
+        raw = [f.get("geometry") for f in feats]
+    else:
+        records, raw = [], []
+        for i, feat in enumerate(feats):
+            where = f"feature {i}"
+            if not isinstance(feat, dict) or feat.get("type") != "Feature":
+                parts.problems.append(f"{where}: not a GeoJSON Feature object ({{\"type\": \"Feature\", \"properties\": ..., \"geometry\": ...}})")
+                records.append({})
+                raw.append(BROKEN)
+                continue
+            p = feat.get("properties")
+            if p is not None and not isinstance(p, dict):
+                parts.problems.append(f"{where}: 'properties' is {type(p).__name__}, not a JSON object; write it as {{\"name\": value, ...}}")
+                p = None
+            records.append(p or {})
+            raw.append(feat.get("geometry"))
+    del doc, feats
+    parts.props = records_frame(records)
+    parts.as_read = True
+    del records  # the table holds the values; the dicts go
+    parts.geoms = build_geometries(raw, parts.locations, parts.problems)
     return parts
+
+
+_PROPERTY_TYPES = (dict, type(None))
 
 
 def _plain_number(value) -> bool:
@@ -100,35 +120,73 @@ def build_geometries(raw: list, locations: list[str], problems: list[str]) -> li
         Where each feature is, and the list that collects problems.
     """
     out = list(raw)
-    point_at, point_xy = [], []
-    line_at, line_xy, line_len = [], [], []
-    for i, g in enumerate(raw):
+    kinds = [g.get("type") if type(g) is dict else None for g in raw]
+    point_at = np.array([i for i, k in enumerate(kinds) if k == "Point"], dtype=np.int64)
+    line_at = np.array([i for i, k in enumerate(kinds) if k == "LineString"], dtype=np.int64)
+    done = np.zeros(len(raw), dtype=bool)
+    if len(point_at):
+        plain, xy = _plain_positions([raw[i].get("coordinates") for i in point_at.tolist()])
+        for i, geom in zip(point_at[plain].tolist(), shapely.points(xy[plain]).tolist(), strict=True):
+            out[i] = geom
+        done[point_at[plain]] = True
+    if len(line_at):
+        coords = [raw[i].get("coordinates") for i in line_at.tolist()]
+        listed = np.fromiter((type(c) is list and len(c) >= 2 for c in coords), dtype=bool, count=len(coords))
+        counts = np.array([len(c) for c in coords], dtype=np.int64) * listed
+        plain, xy = _plain_positions([v for c, ok in zip(coords, listed.tolist(), strict=True) if ok for v in c])
+        owner = np.repeat(np.arange(len(coords)), counts)
+        whole = listed & (np.bincount(owner, weights=~plain, minlength=len(coords)) == 0)
+        keep = whole[owner]
+        lines = shapely.linestrings(xy[keep], indices=np.repeat(np.arange(int(whole.sum())), counts[whole]))
+        for i, geom in zip(line_at[whole].tolist(), lines.tolist(), strict=True):
+            out[i] = geom
+        done[line_at[whole]] = True
+    for i in np.flatnonzero(~done).tolist():
+        g = raw[i]
         if g is None or g is BROKEN:
-            continue
-        kind = g.get("type") if type(g) is dict else None
-        coords = g.get("coordinates") if kind is not None else None
-        if kind == "Point" and _plain_xy(coords):
-            point_at.append(i)
-            point_xy.append(coords)
-            continue
-        if kind == "LineString" and type(coords) is list and len(coords) >= 2 and all(map(_plain_xy, coords)):
-            line_at.append(i)
-            line_xy.extend(coords)
-            line_len.append(len(coords))
             continue
         geom, problem = geometry_from_geojson(g, locations[i])  # the one builder: same message as every other reader
         if problem is not None:
             problems.append(problem)
             geom = BROKEN
         out[i] = geom
-    if point_at:
-        for i, geom in zip(point_at, shapely.points(np.asarray(point_xy, dtype=float)).tolist(), strict=True):
-            out[i] = geom
-    if line_at:
-        lines = shapely.linestrings(np.asarray(line_xy, dtype=float), indices=np.repeat(np.arange(len(line_at)), line_len))
-        for i, geom in zip(line_at, lines.tolist(), strict=True):
-            out[i] = geom
     return out
+
+
+def _plain_positions(positions: list) -> tuple[np.ndarray, np.ndarray]:
+    """Which GeoJSON positions are plain ``[lon, lat]`` pairs of finite JSON numbers, and their (n, 2) coordinates.
+
+    Checked on whole arrays; a list that is not all pairs is checked one by one
+    (:func:`_plain_xy`). Coordinates of positions that are not plain are 0.
+    """
+    n = len(positions)
+    try:
+        arr = np.array(positions, dtype=object)
+        if arr.shape == (n, 2):
+            return _plain_array(arr)
+    except (ValueError, OverflowError):  # ragged deeper down, or a number beyond a float
+        pass
+    plain = np.fromiter(map(_plain_xy, positions), dtype=bool, count=n)
+    xy = np.zeros((n, 2))
+    if plain.any():
+        xy[plain] = np.array([p for p, ok in zip(positions, plain.tolist(), strict=True) if ok], dtype=float)
+    return plain, xy
+
+
+def _plain_array(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_plain_positions` of an (n, 2) object array."""
+    n = len(arr)
+    types = _TYPE_OF(arr)
+    is_float, is_int = types == float, types == int  # noqa: E721 - element-wise on an array of types
+    numbers = is_float | is_int
+    values = np.zeros((n, 2))
+    values[numbers] = arr[numbers].astype(float)
+    ok = numbers & np.isfinite(values) & (~is_int | (np.abs(values) <= 1e15))
+    plain = ok.all(axis=1)
+    return plain, np.where(plain[:, None], values, 0.0)
+
+
+_TYPE_OF = np.frompyfunc(type, 1, 1)
 
 
 def _crs_member(member, problems: list[str]) -> pyproj.CRS | None:
@@ -147,50 +205,17 @@ def _crs_member(member, problems: list[str]) -> pyproj.CRS | None:
     return found
 
 
-class _Broken:
-    """Marker for a geometry that could not be built (already reported)."""
-
-
-BROKEN = _Broken()
-
-
-class _Parts:
-    """What a format reader found: one entry per feature, plus file-level facts."""
-
-    def __init__(self):
-        self.props: list[dict] = []
-        self.geoms: list = []
-        self.locations: list[str] = []
-        self.problems: list[str] = []
-        self.notices: list[str] = []
-        self.datum: str | None = None
-        self.crs: pyproj.CRS | None = None
-        self.check_coordinates = True
-        self.metadata: dict = {}
-
-    def add(self, props: dict, geom, location: str) -> None:
-        self.props.append(props)
-        self.geoms.append(geom)
-        self.locations.append(location)
-
-
-def _find_column(columns, candidates) -> str | None:
-    lower = {str(c).strip().lower(): c for c in columns}
-    for cand in candidates:
-        if cand in lower:
-            return lower[cand]
-    return None
-
-
-def _read_table_parts(path: Input, id_field: str) -> _Parts:
+def _read_table_parts(path: Input, id_field: str) -> Parts:
     df, problems = read_table_problems(path)
-    parts = _Parts()
+    parts = Parts()
     parts.problems.extend(problems)
     rows = df.attrs["rows"]
-    lon_col = _find_column(df.columns, LON_COLUMNS)
-    lat_col = _find_column(df.columns, LAT_COLUMNS)
-    wkt_col = _find_column(df.columns, ("geometry", "wkt"))
-    datum_col = _find_column(df.columns, ("datum", "坐标系"))
+    n = len(df)
+    parts.locations = [f"row {k}" for k in rows]
+    lon_col = find_column(df.columns, LON_COLUMNS)
+    lat_col = find_column(df.columns, LAT_COLUMNS)
+    wkt_col = find_column(df.columns, ("geometry", "wkt"))
+    datum_col = find_column(df.columns, ("datum", "坐标系"))
     if wkt_col is None and (lon_col is None or lat_col is None):
         parts.problems.append(
             "file: no coordinate columns: add 'lon' and 'lat' (or 经度 and 纬度) columns in degrees, or a 'geometry' column of WKT "
@@ -198,59 +223,63 @@ def _read_table_parts(path: Input, id_field: str) -> _Parts:
         )
         parts.check_coordinates = False
     if datum_col is not None:
-        parts.datum = _table_datum(df[datum_col], rows, datum_col, parts.problems)
-    coord_cols = {c for c in (lon_col, lat_col, wkt_col, datum_col) if c is not None}
-    for k, rec in zip(rows, df.to_dict("records"), strict=True):
-        loc = f"row {k}"
-        where = loc if is_blank(rec.get(id_field)) else f"{loc} ({rec[id_field]})"
-        props = {c: (None if is_blank(v) else v) for c, v in rec.items() if c not in coord_cols}
-        if not parts.check_coordinates:
-            parts.add(props, BROKEN, loc)
-        elif wkt_col is not None:
-            text = rec.get(wkt_col)
+        parts.datum = table_datum(df[datum_col], rows, datum_col, parts.problems)
+    coord_cols = [c for c in (lon_col, lat_col, wkt_col, datum_col) if c is not None]
+    parts.props = blank_as_none(df.drop(columns=coord_cols))
+    ids = parts.props[id_field].to_numpy(dtype=object) if id_field in parts.props.columns else np.full(n, None, dtype=object)
+    labels = FeatureLabels(ids, parts.locations)
+    geoms = np.full(n, None, dtype=object)
+    broken = np.zeros(n, dtype=bool)
+    found: list[tuple[int, str]] = []
+    if not parts.check_coordinates:
+        broken[:] = True
+    elif wkt_col is not None:
+        text = df[wkt_col].to_numpy(dtype=object)
+        given = ~blank_mask(text)
+        geoms[given] = shapely.from_wkt(text[given].astype(str), on_invalid="ignore")
+        for i in np.flatnonzero(given & shapely.is_missing(geoms)).tolist():  # only the failures, for their message
             try:
-                geom = None if is_blank(text) else shapely.from_wkt(str(text))
+                geoms[i] = shapely.from_wkt(str(text[i]))
             except shapely.errors.GEOSException as exc:
-                parts.problems.append(f"{where}, field '{wkt_col}': not valid WKT ({exc})")
-                geom = BROKEN
-            parts.add(props, geom, loc)
-        else:
-            raw_lon, raw_lat = rec.get(lon_col), rec.get(lat_col)
-            lon, lat = parse_degrees(raw_lon), parse_degrees(raw_lat)
-            if is_blank(raw_lon) and is_blank(raw_lat):
-                geom = None
-            elif lon is None or lat is None:
-                for col, raw, val in ((lon_col, raw_lon, lon), (lat_col, raw_lat, lat)):
-                    if val is None:
-                        what = "is empty" if is_blank(raw) else f"{raw!r} is not a number of degrees"
-                        parts.problems.append(f"{where}, field '{col}': {what}; give decimal degrees such as 108.3712")
-                geom = BROKEN
-            else:
-                geom = shapely.Point(lon, lat)
-            parts.add(props, geom, loc)
+                found.append((i, f"{labels[i]}, field '{wkt_col}': not valid WKT ({exc})"))
+                broken[i] = True
+    else:
+        raw_lon, raw_lat = df[lon_col].to_numpy(dtype=object), df[lat_col].to_numpy(dtype=object)
+        lon, lat = _degrees(raw_lon), _degrees(raw_lat)
+        both_blank = blank_mask(raw_lon) & blank_mask(raw_lat)
+        bad = ~both_blank & (np.isnan(lon) | np.isnan(lat))
+        for i in np.flatnonzero(bad).tolist():
+            for col, raw, val in ((lon_col, raw_lon[i], lon[i]), (lat_col, raw_lat[i], lat[i])):
+                if np.isnan(val):
+                    what = "is empty" if is_blank(raw) else f"{raw!r} is not a number of degrees"
+                    found.append((i, f"{labels[i]}, field '{col}': {what}; give decimal degrees such as 108.3712"))
+        broken |= bad
+        ok = ~both_blank & ~bad
+        geoms[ok] = shapely.points(np.column_stack([lon[ok], lat[ok]]))
+    found.sort(key=lambda p: p[0])
+    parts.problems += [m for _, m in found]
+    geoms[broken] = BROKEN
+    parts.geoms = geoms
     return parts
 
 
-def _table_datum(values: pd.Series, rows: list[int], column: str, problems: list[str]) -> str | None:
-    """Return the one datum a table's datum column names; report unknown or mixed values."""
-    found: dict[str, list[int]] = {}
-    for k, v in zip(rows, values, strict=True):
-        if is_blank(v):
-            continue
+def _degrees(values: np.ndarray) -> np.ndarray:
+    """:func:`geo._validate.parse_degrees` of a whole column: float degrees, NaN where there is no number."""
+    out = np.full(len(values), np.nan)
+    text = np.fromiter((type(v) is str for v in values), dtype=bool, count=len(values))
+    plain = text.copy()
+    if text.any():
+        cells = pd.Series(values[text], dtype=object)
+        plain[text] = cells.map(str.isascii).to_numpy(dtype=bool)
         try:
-            found.setdefault(_crs.normalize_datum(v), []).append(k)
-        except DatumError:
-            problems.append(f"row {k}, field '{column}': unknown datum {v!r}; use wgs84, gcj02 (AMap, Tencent) or bd09 (Baidu)")
-    if len(found) > 1:
-        where = "; ".join(f"{d} in rows {_row_list(ks)}" for d, ks in sorted(found.items()))
-        problems.append(f"field '{column}': the file mixes datums ({where}); split it into one file per datum")
-        return None
-    return next(iter(found), None)
-
-
-def _row_list(rows: list[int], limit: int = 10) -> str:
-    text = ", ".join(map(str, rows[:limit]))
-    return text + (f" and {len(rows) - limit} more" if len(rows) > limit else "")
+            out[plain] = pd.Series(values[plain], dtype=object).str.strip().to_numpy(dtype=object).astype(float)
+        except (ValueError, OverflowError):  # degree signs, 'E'/'N', junk: the one-by-one reader
+            plain[:] = False
+    for i in np.flatnonzero(~plain).tolist():
+        v = parse_degrees(values[i])
+        out[i] = np.nan if v is None else v
+    out[~np.isfinite(out)] = np.nan
+    return out
 
 
 def read_features(
@@ -306,29 +335,33 @@ def read_features(
     suffix = path.suffix
     if suffix in {".geojson", ".json"}:
         parts = _read_geojson(path)
-    elif suffix == ".gpkg":
-        parts = _read_gpkg(path, layer)
+    elif suffix in OGR_SUFFIXES:
+        parts = read_ogr(path, layer)
+    elif suffix in PARQUET_SUFFIXES:
+        parts = read_parquet(path)
     elif suffix in TABLE_SUFFIXES:
         parts = _read_table_parts(path, schema.id_field)
     else:
-        msg = f"{path}: unsupported file type {suffix!r}; use .geojson, .gpkg, .csv or .xlsx"
+        msg = f"{path}: unsupported file type {suffix!r}; use .geojson, .gpkg, .fgb, .parquet, .csv or .xlsx"
         raise DataFileError(msg)
     problems, notices = parts.problems, parts.notices
-    if schema is ESTATES and not parts.geoms and not problems:
+    if schema is ESTATES and not len(parts.geoms) and not problems:
         problems.append(f"file: no estates in it; an estates file needs one feature or row per estate ({schema.id_field} SH-01, ...)")
 
     src_datum = _source_datum(datum, parts.datum, problems)
-    geoms = parts.geoms
+    geoms, checkable = _geometry_array(parts.geoms)
     if parts.crs is not None:
         geoms = _reproject(geoms, parts.crs)
         notices.append(f"{path}: coordinates were in {parts.crs.name} ({parts.crs.to_string()}) and were reprojected to WGS-84 lon/lat")
 
-    frame_problems, gdf = check_frame(
-        parts.props, geoms, schema, broken=BROKEN, locations=parts.locations, check_coordinates=parts.check_coordinates
+    frame_problems, gdf = check_table(
+        parts.props, geoms, schema, checkable=checkable, locations=parts.locations,
+        check_coordinates=parts.check_coordinates, key_count=parts.key_count,
     )
     problems.extend(frame_problems)
     if extra_checks is not None:
-        problems.extend(extra_checks(parts.props, geoms, parts.locations))
+        as_list = [g if ok else BROKEN for g, ok in zip(geoms.tolist(), checkable.tolist(), strict=True)]
+        problems.extend(extra_checks(parts.record_list(), as_list, parts.location_list()))
     problems.sort(key=_problem_order)
     if problems:
         msg = f"{path}: {count_problems(problems)} in this {schema.name} file"
@@ -424,37 +457,28 @@ def _source_datum(given: str | None, declared: str | None, problems: list[str]) 
     return names.get("declared", names.get("given", "wgs84"))
 
 
-def _reproject(geoms: list, crs: pyproj.CRS) -> list:
+def _geometry_array(geoms) -> tuple[np.ndarray, np.ndarray]:
+    """The geometries as an object array (None where missing or broken) and which of them can be checked (not broken)."""
+    arr = np.empty(len(geoms), dtype=object)
+    arr[:] = list(geoms) if not isinstance(geoms, np.ndarray) else geoms
+    checkable = np.fromiter((g is not BROKEN for g in arr), dtype=bool, count=len(arr))
+    arr[~checkable] = None
+    return arr, checkable
+
+
+def _reproject(geoms, crs: pyproj.CRS) -> np.ndarray:
+    """The geometries from ``crs`` to WGS-84 lon/lat, every coordinate in one transform (None and broken ones kept)."""
     transformer = pyproj.Transformer.from_crs(crs, settings.storage_crs, always_xy=True)
 
     def _transform(coords: np.ndarray) -> np.ndarray:
         x, y = transformer.transform(coords[:, 0], coords[:, 1])
         return np.column_stack([x, y])
 
-    return [g if g is None or g is BROKEN else shapely.transform(g, _transform) for g in geoms]
-
-
-def _read_gpkg(path: Input, layer: str | None) -> _Parts:
-    import pyogrio
-
-    try:
-        raw = pyogrio.read_dataframe(path.path if path.path is not None else path.data, layer=layer)
-    except Exception as exc:  # pyogrio raises DataSourceError, DataLayerError, ...
-        msg = f"{path}: cannot be read as a GeoPackage ({exc})"
-        raise DataFileError(msg) from exc
-    parts = _Parts()
-    if raw.crs is None:
-        parts.notices.append(f"{path}: the layer has no CRS; its coordinates were taken as WGS-84 lon/lat")
-    elif not raw.crs.equals(pyproj.CRS.from_epsg(4326), ignore_axis_order=True) and raw.crs.to_epsg() != 4490:
-        parts.crs = pyproj.CRS(raw.crs)
-    datum_col = _find_column(raw.columns, ("datum", "坐标系"))
-    rows = list(range(len(raw)))
-    if datum_col is not None:
-        parts.datum = _table_datum(raw[datum_col], rows, datum_col, parts.problems)
-    props = raw.drop(columns=[c for c in (raw.geometry.name, datum_col) if c is not None]).to_dict("records")
-    for i, (p, g) in enumerate(zip(props, raw.geometry.values, strict=True)):
-        parts.add({k: (None if is_blank(v) else v) for k, v in p.items()}, g, f"feature {i}")
-    return parts
+    out = np.empty(len(geoms), dtype=object)
+    out[:] = list(geoms)
+    real = np.fromiter((g is not None and g is not BROKEN for g in out), dtype=bool, count=len(out))
+    out[real] = shapely.transform(out[real], _transform)
+    return out
 
 
 def read_estates(path: Source | None = None, *, datum: str | None = None, name: str | None = None) -> gpd.GeoDataFrame:

@@ -8,6 +8,7 @@ import io as io_
 import json
 import math
 import os
+import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -252,6 +253,16 @@ def table_bytes(df: pd.DataFrame, suffix: str, *, name: str = "table") -> bytes:
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
+#: What Excel and WPS skip before looking for a trigger: spaces, line breaks and other
+#: control characters, no-break and ideographic spaces, the Unicode spaces and the BOM.
+_FORMULA_BLANKS = "".join(chr(c) for c in range(33)) + "\x7f\xa0\u3000" + "".join(chr(c) for c in range(0x2000, 0x200C)) + "\u202f\u205f\ufeff"
+#: A text a spreadsheet runs as a formula: a trigger first, or blanks then a trigger that is not itself a blank.
+_FORMULA_RE = re.compile(
+    "[" + re.escape("".join(FORMULA_TRIGGERS)) + "]|[" + re.escape(_FORMULA_BLANKS) + "]+["
+    + re.escape("".join(t for t in FORMULA_TRIGGERS if t not in _FORMULA_BLANKS)) + "]"
+)
+
+
 def is_formula_like(value: object) -> bool:
     """True when a spreadsheet would run ``value`` as a formula.
 
@@ -259,17 +270,28 @@ def is_formula_like(value: object) -> bool:
     control characters before looking for a trigger, so ``' =1+1'``,
     ``'\\n=1+1'`` and ``'\\xa0=1+1'`` count as formulas too.
     """
-    if not isinstance(value, str) or not value:
-        return False
-    if value.startswith(FORMULA_TRIGGERS):
-        return True
-    stripped = value.lstrip("".join(chr(c) for c in range(33)) + "\x7f\xa0\u3000\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u200b\u202f\u205f\ufeff")
-    return stripped != value and stripped.startswith(FORMULA_TRIGGERS)
+    return isinstance(value, str) and _FORMULA_RE.match(value) is not None
 
 
 def guard_cell(value: object) -> object:
     """Return ``value`` prefixed by ``'`` when a spreadsheet would run it as a formula (:func:`is_formula_like`)."""
     return f"'{value}" if is_formula_like(value) else value
+
+
+def _text_mask(series: pd.Series, pattern: str, *, anywhere: bool = False) -> np.ndarray | None:
+    """Where the text cells of ``series`` match ``pattern`` (from their start, or ``anywhere``), as a bool array.
+
+    None when the column holds no text.
+
+    Whole-column string operations: no Python loop over the cells.
+    """
+    if not (series.dtype == object or isinstance(series.dtype, pd.StringDtype)):
+        return None
+    try:
+        hit = series.str.contains(pattern, regex=True, na=False) if anywhere else series.str.match(pattern, na=False)
+    except (AttributeError, TypeError):  # a column without text (ints, dates... in object dtype)
+        return None
+    return hit.to_numpy(dtype=bool)
 
 
 def guard_formulas(df: pd.DataFrame) -> pd.DataFrame:
@@ -278,20 +300,20 @@ def guard_formulas(df: pd.DataFrame) -> pd.DataFrame:
     Names of teams and estates come from data files; a cell such as
     ``=HYPERLINK(...)`` or ``@SUM(...)`` would otherwise run when the table is
     opened in Excel or WPS. Only ``str`` values are changed (numbers, including
-    negative ones, stay numbers); ``df`` itself is not modified.
+    negative ones, stay numbers); ``df`` itself is not modified. Each column is
+    checked with one vectorised match, not cell by cell.
     """
     out = None
     for col in df.columns:
         series = df[col]
-        if not (series.dtype == object or isinstance(series.dtype, pd.StringDtype)):
+        risky = _text_mask(series, _FORMULA_RE.pattern)
+        if risky is None or not risky.any():
             continue
-        values = series.to_numpy(dtype=object)
-        risky = [is_formula_like(v) for v in values]
-        if any(risky):
-            if out is None:
-                out = df.copy()
-            guarded = [f"'{v}" if r else v for v, r in zip(values, risky, strict=True)]
-            out[col] = pd.Series(guarded, index=series.index, dtype=series.dtype)
+        if out is None:
+            out = df.copy()
+        guarded = series.copy()
+        guarded[risky] = "'" + series[risky].astype(str)
+        out[col] = guarded
     return df if out is None else out
 
 
@@ -300,18 +322,26 @@ EXCEL_CELL_MAX_CHARS = 32767
 
 
 def _excel_cell_problems(df: pd.DataFrame) -> list[str]:
-    """Every cell that Excel cannot hold: control characters, or text too long (rows as Excel counts them)."""
+    """Every cell that Excel cannot hold: control characters, or text too long (rows as Excel counts them).
+
+    Each column is checked with vectorised string operations; only the cells
+    found are looked at one by one, to name them.
+    """
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     problems = []
     for j, col in enumerate(df.columns):
-        for k, value in enumerate(df[col].tolist(), start=2):
-            if not isinstance(value, str):
-                continue
-            cell = f"cell {column_letter(j + 1)}{k} (column '{col}')"
-            if ILLEGAL_CHARACTERS_RE.search(value):
+        series = df[col]
+        illegal = _text_mask(series, ILLEGAL_CHARACTERS_RE.pattern, anywhere=True)
+        if illegal is None:
+            continue
+        lengths = series.str.len().to_numpy(dtype=float, na_value=0.0)
+        for k in np.flatnonzero(illegal | (lengths > EXCEL_CELL_MAX_CHARS)).tolist():
+            value = series.iloc[k]
+            cell = f"cell {column_letter(j + 1)}{k + 2} (column '{col}')"
+            if illegal[k]:
                 problems.append(f"{cell}: has a control character Excel cannot hold; remove it")
-            elif len(value) > EXCEL_CELL_MAX_CHARS:
+            else:
                 problems.append(f"{cell}: {len(value)} characters, more than Excel's {EXCEL_CELL_MAX_CHARS}; write CSV instead")
     return problems
 

@@ -20,11 +20,11 @@ before anything is measured.
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 from geo import crs as _crs
@@ -50,16 +50,20 @@ def check_teams(routes: gpd.GeoDataFrame, *, source: str | None = None) -> None:
     SchemaError
         One problem per inconsistent team id, naming every name and the route ids that use it.
     """
-    names: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-    for rid, tid, name in zip(routes["route_id"], routes["team_id"], routes["team"], strict=True):
-        names[str(tid)][str(name)].append(str(rid))
+    frame = pd.DataFrame(
+        {"rid": routes["route_id"].astype(str).to_numpy(), "tid": routes["team_id"].astype(str).to_numpy(), "name": routes["team"].astype(str).to_numpy()}
+    )
+    # One name per team id is the rule: only the ids that break it are looked at one by one.
+    counts = frame.groupby("tid", sort=False)["name"].nunique()
+    bad = counts.index[counts.to_numpy() > 1]
     problems = []
-    for tid, by_name in sorted(names.items()):
-        if len(by_name) > 1:
-            parts = "; ".join(f"'{n}' on routes {', '.join(r)}" for n, r in sorted(by_name.items()))
-            problems.append(
-                f"field 'team': team id {tid!r} is used with {len(by_name)} names: {parts}; give one team id one name (or use separate team ids)"
-            )
+    for tid in sorted(bad):
+        rows = frame[frame["tid"] == tid]
+        by_name = {n: g["rid"].tolist() for n, g in rows.groupby("name", sort=True)}
+        parts = "; ".join(f"'{n}' on routes {', '.join(r)}" for n, r in sorted(by_name.items()))
+        problems.append(
+            f"field 'team': team id {tid!r} is used with {len(by_name)} names: {parts}; give one team id one name (or use separate team ids)"
+        )
     if problems:
         where = f"{source}: " if source else ""
         msg = f"{where}{len(problems)} team id{'s' if len(problems) != 1 else ''} with more than one name"

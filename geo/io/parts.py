@@ -1,0 +1,146 @@
+"""What a format reader finds in a file: the features' properties as a table, their geometries and file-level facts.
+
+Shared by the readers of :mod:`geo.io.features` (GeoJSON, tables) and
+:mod:`geo.io.vector` (GeoPackage, FlatGeobuf, GeoParquet).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import pyproj
+
+from geo import crs as _crs
+from geo._validate import is_blank
+from geo.errors import DatumError
+
+__all__ = ["BROKEN", "FeatureLocations", "Parts", "blank_as_none", "blank_mask", "find_column", "records_frame", "row_list", "table_datum"]
+
+
+class Broken:
+    """Marker for a geometry that could not be built (already reported)."""
+
+
+BROKEN = Broken()
+
+
+class Parts:
+    """What a format reader found: the features' properties as a table, their geometries, plus file-level facts."""
+
+    def __init__(self):
+        self.props: pd.DataFrame = pd.DataFrame()
+        self.as_read = False  # True: props hold the values as read, NaN where a feature lacks the name (GeoJSON)
+        self.geoms: list | np.ndarray = []
+        self.locations: Sequence[str] | None = None  # None: "feature i"
+        self.problems: list[str] = []
+        self.notices: list[str] = []
+        self.datum: str | None = None
+        self.crs: pyproj.CRS | None = None
+        self.check_coordinates = True
+        self.metadata: dict = {}
+
+    def location_list(self) -> list[str]:
+        n = len(self.props)
+        return [f"feature {i}" for i in range(n)] if self.locations is None else list(self.locations)
+
+    def record_list(self) -> list[dict]:
+        """Each feature's properties as a dict (absent values None), for :func:`read_features`' ``extra_checks``."""
+        records = self.props.to_dict("records")
+        if self.as_read:
+            return [{k: v for k, v in rec.items() if not _absent(v)} for rec in records]
+        return [{k: (None if is_blank(v) else v) for k, v in rec.items()} for rec in records]
+
+    def key_count(self, name: str) -> int:
+        """How many features carry the property ``name``."""
+        if not self.as_read:
+            return len(self.props)
+        values = self.props[name].to_numpy(dtype=object)
+        return int(len(values) - sum(map(_absent, values)))
+
+
+def _absent(value) -> bool:
+    """A cell of a feature that lacks the property (pandas fills it with a float NaN)."""
+    return type(value) is float and value != value
+
+
+class FeatureLocations(Sequence):
+    """``"feature 0"``, ``"feature 1"``, ... made only for the features a message names."""
+
+    def __init__(self, n: int):
+        self.n = n
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(self.n))]
+        if not -self.n <= int(i) < self.n:
+            raise IndexError(i)
+        return f"feature {int(i) % self.n}"
+
+
+def records_frame(records: list[dict]) -> pd.DataFrame:
+    """One row per feature, one object column per property name (values as read; NaN where a feature lacks the name)."""
+    if not records or not any(records):
+        return pd.DataFrame(index=pd.RangeIndex(len(records)))
+    return pd.DataFrame(records, dtype=object)
+
+
+def find_column(columns, candidates) -> str | None:
+    lower = {str(c).strip().lower(): c for c in columns}
+    for cand in candidates:
+        if cand in lower:
+            return lower[cand]
+    return None
+
+
+def blank_mask(values: np.ndarray) -> np.ndarray:
+    """Which cells are blank (:func:`geo._validate.is_blank`), for a whole column."""
+    out = pd.isna(values)
+    text = np.fromiter((type(v) is str for v in values), dtype=bool, count=len(values))
+    if text.any():
+        out[text] = np.fromiter((not v.strip() for v in values[text].tolist()), dtype=bool, count=int(text.sum()))
+    return out
+
+
+def blank_as_none(df: pd.DataFrame) -> pd.DataFrame:
+    """The table as object columns with every blank cell None."""
+    out = {}
+    for c in df.columns:
+        v = df[c].to_numpy(dtype=object).copy()
+        v[blank_mask(v)] = None
+        out[c] = v
+    return pd.DataFrame(out, index=pd.RangeIndex(len(df)), columns=list(df.columns), dtype=object)
+
+
+def table_datum(values: pd.Series, rows: list[int], column: str, problems: list[str]) -> str | None:
+    """Return the one datum a table's datum column names; report unknown or mixed values."""
+    found: dict[str, list[int]] = {}
+    cells = values.to_numpy(dtype=object)
+    given = np.flatnonzero(~blank_mask(cells)).tolist()
+    names: dict[str, str | None] = {}  # each distinct value named once
+    for j in given:
+        key = str(cells[j])
+        if key not in names:
+            try:
+                names[key] = _crs.normalize_datum(cells[j])
+            except DatumError:
+                names[key] = None
+        name = names[key]
+        if name is None:
+            problems.append(f"row {rows[j]}, field '{column}': unknown datum {cells[j]!r}; use wgs84, gcj02 (AMap, Tencent) or bd09 (Baidu)")
+        else:
+            found.setdefault(name, []).append(rows[j])
+    if len(found) > 1:
+        where = "; ".join(f"{d} in rows {row_list(ks)}" for d, ks in sorted(found.items()))
+        problems.append(f"field '{column}': the file mixes datums ({where}); split it into one file per datum")
+        return None
+    return next(iter(found), None)
+
+
+def row_list(rows: list[int], limit: int = 10) -> str:
+    text = ", ".join(map(str, rows[:limit]))
+    return text + (f" and {len(rows) - limit} more" if len(rows) > limit else "")

@@ -1,0 +1,98 @@
+"""Readers of GeoPackage, FlatGeobuf and GeoParquet: Arrow columns and WKB, geometries built in one call.
+
+GeoPackage and FlatGeobuf are read through GDAL with :func:`pyogrio.read_arrow`;
+GeoParquet with :mod:`pyarrow.parquet` (the GDAL inside the pyogrio wheels has
+no Parquet driver). Features are numbered from 0 (``feature 3``) in messages.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+
+from geo.errors import DataFileError
+from geo.io.parts import Parts, blank_as_none, find_column, table_datum
+from geo.io.tables import Input
+
+__all__ = ["OGR_SUFFIXES", "PARQUET_SUFFIXES", "read_ogr", "read_parquet"]
+
+
+#: Formats read through GDAL (pyogrio, Arrow): GeoPackage and FlatGeobuf.
+OGR_SUFFIXES = {".gpkg", ".fgb"}
+#: GeoParquet (read with pyarrow: the GDAL of the wheels has no Parquet driver).
+PARQUET_SUFFIXES = {".parquet", ".geoparquet"}
+_FORMAT_NAMES = {".gpkg": "a GeoPackage", ".fgb": "a FlatGeobuf file"}
+
+
+def read_ogr(path: Input, layer: str | None) -> Parts:
+    """Read a GeoPackage or FlatGeobuf layer through pyogrio's Arrow path: columns and WKB, no row objects."""
+    import pyogrio
+
+    try:
+        meta, table = pyogrio.read_arrow(path.path if path.path is not None else path.data, layer=layer)
+    except Exception as exc:  # pyogrio raises DataSourceError, DataLayerError, ...
+        msg = f"{path}: cannot be read as {_FORMAT_NAMES.get(path.suffix, 'a vector file')} ({exc})"
+        raise DataFileError(msg) from exc
+    geom_col = meta.get("geometry_name") or "wkb_geometry"
+    crs = pyproj.CRS.from_user_input(meta["crs"]) if meta.get("crs") else None
+    drop = [c for c in (meta.get("fid_column"), "OGC_FID") if c and c in table.column_names]
+    return _arrow_parts(path, table.drop_columns(drop), geom_col, crs, crs_known=meta.get("crs") is not None)
+
+
+def read_parquet(path: Input) -> Parts:
+    """Read a GeoParquet file (WKB geometry column, CRS from its ``geo`` metadata) with pyarrow."""
+    import json as json_
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path.path if path.path is not None else pa.BufferReader(path.data))
+    except Exception as exc:  # pyarrow raises ArrowInvalid, OSError, ...
+        msg = f"{path}: cannot be read as a GeoParquet file ({exc})"
+        raise DataFileError(msg) from exc
+    geo = (table.schema.metadata or {}).get(b"geo")
+    if geo is None:
+        msg = f"{path}: a Parquet file without GeoParquet metadata ('geo'); write it with geopandas' to_parquet or GDAL"
+        raise DataFileError(msg)
+    try:
+        info = json_.loads(geo)
+        geom_col = info["primary_column"]
+        column = info["columns"][geom_col]
+    except (ValueError, KeyError, TypeError) as exc:
+        msg = f"{path}: the GeoParquet metadata ('geo') cannot be read ({type(exc).__name__}: {exc})"
+        raise DataFileError(msg) from exc
+    if str(column.get("encoding", "WKB")).upper() != "WKB":
+        msg = f"{path}: geometry column '{geom_col}' is encoded as {column.get('encoding')}; write it with WKB encoding (geopandas' default)"
+        raise DataFileError(msg)
+    crs_known = "crs" not in column or column["crs"] is not None  # absent means OGC:CRS84 (GeoParquet 1.0)
+    crs = pyproj.CRS.from_user_input(column["crs"]) if column.get("crs") is not None else (pyproj.CRS.from_user_input("OGC:CRS84") if crs_known else None)
+    return _arrow_parts(path, table, geom_col, crs, crs_known=crs_known)
+
+
+def _arrow_parts(path: Input, table, geom_col: str, crs: pyproj.CRS | None, *, crs_known: bool) -> Parts:
+    """Properties and geometries of an Arrow table: one column at a time, geometries from WKB in one call."""
+    parts = Parts()
+    if not crs_known:
+        parts.notices.append(f"{path}: the layer has no CRS; its coordinates were taken as WGS-84 lon/lat")
+    elif crs is not None and not crs.equals(pyproj.CRS.from_epsg(4326), ignore_axis_order=True) and crs.to_epsg() != 4490:
+        parts.crs = crs
+    wkb = table.column(geom_col).to_numpy(zero_copy_only=False) if geom_col in table.column_names else np.full(table.num_rows, None)
+    parts.geoms = shapely.from_wkb(np.asarray(wkb, dtype=object))
+    names = [c for c in table.column_names if c != geom_col]
+    datum_col = find_column(names, ("datum", "坐标系"))
+    data = {c: _python_values(table.column(c)) for c in names if c != datum_col}
+    n = table.num_rows
+    if datum_col is not None:
+        parts.datum = table_datum(pd.Series(_python_values(table.column(datum_col)), dtype=object), list(range(n)), datum_col, parts.problems)
+    parts.props = blank_as_none(pd.DataFrame(data, index=pd.RangeIndex(n), columns=list(data), dtype=object))
+    return parts
+
+
+def _python_values(column) -> np.ndarray:
+    """An Arrow column as an object array of Python values (ints stay ints, nulls None)."""
+    out = np.empty(len(column), dtype=object)
+    out[:] = column.to_pylist()
+    return out
