@@ -475,10 +475,16 @@ def check_frame(
 
     if problems:
         return problems, None
+    return [], typed_frame(schema, columns, {k: columns[k] for k in extras}, real)
+
+
+def typed_frame(schema: Schema, columns: dict, extras: dict, geometries) -> gpd.GeoDataFrame:
+    """The checked values as a frame in the storage CRS: each schema field in its pandas dtype (an optional
+    field with no value at all is left out), the ``extras`` (extra-prefixed fields) as text, then the geometries."""
     data = {}
     for f in schema.fields:
-        col = columns[f.name]
-        if not f.required and all(v is None for v in col):
+        col = columns.get(f.name)
+        if col is None or (not f.required and all(v is None for v in col)):
             continue
         if f.kind == "int":
             data[f.name] = pd.array(col, dtype="Int64")
@@ -488,7 +494,6 @@ def check_frame(
             data[f.name] = pd.array(col, dtype="boolean")
         else:
             data[f.name] = pd.Series(col, dtype=object)
-    for k in extras:
-        data[k] = pd.Series(columns[k], dtype=object)
-    gdf = gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(real, crs=settings.storage_crs), crs=settings.storage_crs)
-    return [], gdf
+    for k, col in extras.items():
+        data[k] = pd.Series(col, dtype=object)
+    return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geometries, crs=settings.storage_crs), crs=settings.storage_crs)

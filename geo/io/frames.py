@@ -18,8 +18,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo import settings
-from geo._validate import FALSE_WORDS, KIND_WORDS, TRUE_WORDS, check_geometries, coerce, is_blank
+from geo._validate import FALSE_WORDS, KIND_WORDS, TRUE_WORDS, check_geometries, coerce, is_blank, typed_frame
 from geo.schemas import Schema
 
 __all__ = ["FeatureLabels", "check_table", "stripped"]
@@ -269,25 +268,12 @@ def check_table(
 
     if problems:
         return problems, None
-    data = {}
-    for f in schema.fields:
-        col = typed_columns.get(f.name)
-        if col is None or (not f.required and all(v is None for v in col)):
-            continue
-        if f.kind == "int":
-            data[f.name] = pd.array(col, dtype="Int64")
-        elif f.kind == "float":
-            data[f.name] = pd.array(col, dtype="Float64")
-        elif f.kind == "bool":
-            data[f.name] = pd.array(col, dtype="boolean")
-        else:
-            data[f.name] = pd.Series(col, dtype=object)
+    extras = {}
     for k in sorted((c for c in columns if c.startswith(schema.extra_prefix)), key=str):
         v = raw[k].copy()
         v[pd.isna(v)] = None
-        data[k] = pd.Series(v, dtype=object)
-    gdf = gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(real, crs=settings.storage_crs), crs=settings.storage_crs)
-    return [], gdf
+        extras[k] = v
+    return [], typed_frame(schema, typed_columns, extras, real)
 
 
 class _Subset(Sequence):
