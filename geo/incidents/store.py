@@ -236,7 +236,7 @@ def load_incidents(path: str | os.PathLike | None = None) -> IncidentArrays:
         # lon/lat stay float64 (the values the CSV store's text parses to); empty text is missing, as the CSV reader gives it.
         df = pd.DataFrame({name: table.column(name).to_numpy(zero_copy_only=False) for name in table.column_names})
         df = df.replace({c: {"": np.nan} for c in ("incident_id", "time", "category", "subcategory", "source", "synthetic")})
-        return _arrays_of_store(df, path)
+        return arrays_of_frame(df, path)
     check_store_header(path)
     try:
         df = pd.read_csv(
@@ -250,20 +250,22 @@ def load_incidents(path: str | os.PathLike | None = None) -> IncidentArrays:
     except (UnicodeDecodeError, pd.errors.ParserError, ValueError) as exc:
         msg = f"{path}: the incident store is damaged ({str(exc).splitlines()[0]}); restore it from a backup or import the source files again"
         raise DataFileError(msg) from exc
-    return _arrays_of_store(df, path)
+    return arrays_of_frame(df, path)
 
 
-def _arrays_of_store(df: pd.DataFrame, path: Path) -> IncidentArrays:
+def arrays_of_frame(df: pd.DataFrame, where: str | Path) -> IncidentArrays:
+    """The incidents of a stored table (a file or a store's layer, named by ``where`` in messages) as arrays."""
     try:
         arrays = IncidentArrays.from_frame(df)
     except SchemaError as exc:
-        msg = f"{path}: not a valid incident store"
+        msg = f"{where}: not a valid incident store"
         raise SchemaError(msg, exc.problems) from exc
     except ValueError as exc:
-        msg = f"{path}: a 'time' value is not ISO 8601 ({exc}); re-import the source file"
+        msg = f"{where}: a 'time' value is not ISO 8601 ({exc}); import the source file again"
         raise DataFileError(msg) from exc
-    arrays.attrs["synthetic"] = bool(df["synthetic"].astype(str).str.lower().eq("true").any())
-    arrays.attrs["source"] = str(path)
+    synthetic = df["synthetic"].astype(str).str.lower().eq("true") if "synthetic" in df else pd.Series(False, index=df.index)
+    arrays.attrs["synthetic"] = bool(synthetic.any())
+    arrays.attrs["source"] = str(where)
     return arrays
 
 

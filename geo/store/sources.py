@@ -32,7 +32,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo import io
-from geo.errors import DataFileError, SchemaError
+from geo.errors import DataFileError
 from geo.store.follow import FOLLOWED, data_folder, follow_files, follows_files, record_file
 
 __all__ = [
@@ -163,7 +163,7 @@ def read_incidents(path: str | os.PathLike | None = None, *, data_dir: str | os.
     DataFileError
         If there are no incidents (with the command that imports them).
     """
-    from geo.incidents.store import IncidentArrays, load_incidents
+    from geo.incidents.store import arrays_of_frame, load_incidents
 
     if path is not None:
         return load_incidents(path)
@@ -178,18 +178,7 @@ def read_incidents(path: str | os.PathLike | None = None, *, data_dir: str | os.
         stored = store.layer_columns("incidents")
         frame, version = store.read_layer("incidents", columns=[c for c in _INCIDENT_COLUMNS if c in stored])
         where = f"{store.url} (layer incidents, version {version})"
-    try:
-        arrays = IncidentArrays.from_frame(frame)
-    except SchemaError as exc:
-        msg = f"{where}: not a valid incident store"
-        raise SchemaError(msg, exc.problems) from exc
-    except ValueError as exc:
-        msg = f"{where}: a 'time' value is not ISO 8601 ({exc}); import the source file again"
-        raise DataFileError(msg) from exc
-    synthetic = frame["synthetic"].astype(str).str.lower().eq("true") if "synthetic" in frame else pd.Series(False, index=frame.index)
-    arrays.attrs["synthetic"] = bool(synthetic.any())
-    arrays.attrs["source"] = where
-    return arrays
+    return arrays_of_frame(frame, where)
 
 
 def in_store(layer: str, *, data_dir: str | os.PathLike | None = None) -> bool:
