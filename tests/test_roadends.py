@@ -80,6 +80,23 @@ class TestTJunction:
         length, _ = net.path(shapely.Point(X0, Y0), shapely.Point(X0 + 60.0, Y0 + 40.0))
         assert length == pytest.approx(30.0 + float(np.hypot(30.0, 40.0)), abs=1e-9)  # 30 m, then (30, 40) -> 50 m
 
+    def test_two_side_roads_split_one_segment_twice(self):
+        main = shapely.LineString([(X0, Y0), (X0 + 100.0, Y0)])
+        north = shapely.LineString([(X0 + 70.0, Y0 + 20.0), (X0 + 70.0, Y0 + 0.5)])
+        south = shapely.LineString([(X0 + 20.0, Y0 - 30.0), (X0 + 20.0, Y0 - 0.8)])
+        net = RoadNetwork([main, north, south], crs="EPSG:4545", join_m=1.0)
+        assert net.ends_joined == 2
+        assert sorted(np.round(net.seg_len, 6).tolist()) == [20.0, 20.0, 30.0, 30.0, 50.0]
+        length, _ = net.path(shapely.Point(X0 + 20.0, Y0 - 30.0), shapely.Point(X0 + 70.0, Y0 + 20.0))
+        assert length == pytest.approx(30.0 + 50.0 + 20.0, abs=1e-9)
+
+    def test_end_just_past_a_crossing_is_left_as_drawn(self):
+        main = shapely.LineString([(X0, Y0), (X0 + 100.0, Y0)])
+        side = shapely.LineString([(X0 + 30.0, Y0 + 50.0), (X0 + 30.0, Y0 - 0.3)])  # overshoots the road by 0.3 m
+        net = RoadNetwork([main, side], crs="EPSG:4545", join_m=1.0)
+        assert net.ends_joined == 0
+        assert sorted(np.round(net.seg_len, 6).tolist()) == [0.3, 30.0, 50.0, 70.0]
+
 
 class TestEndsMerged:
     def test_two_ends_0_6_m_apart_become_one_node(self):
