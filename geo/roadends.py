@@ -12,7 +12,9 @@ within ``join_m`` metres (inclusive) of a segment other than its own and the
 segments next to it is moved onto the nearest point of that segment, and the
 segment is split there (a new node). When that nearest point is an existing
 node (a junction, or another dangling end within the tolerance) the end is
-merged into it instead.
+merged into it instead. Dangling ends that are nearest to each other go
+together to the nearest other target of one of them (the road they both stop
+short of), or, without one, meet at one of them.
 """
 
 from __future__ import annotations
@@ -85,32 +87,40 @@ def join_ends(a: np.ndarray, b: np.ndarray, *, join_m: float) -> tuple[np.ndarra
     dist = shapely.distance(points[i], segments[s])
     order = np.lexsort((s, dist, i))
     i, s, dist = i[order], s[order], dist[order]
-    first = np.r_[True, i[1:] != i[:-1]]
-    i, s = i[first], s[first]  # the nearest other segment of each end
     along = shapely.line_locate_point(segments[s], points[i])
     length = shapely.length(segments[s])
     # Where the nearest point is a node of the segment, the end is merged into that node.
     to_node = np.where(along <= NODE_M, u[s], np.where(along >= length - NODE_M, v[s], -1))
     split_xy = shapely.get_coordinates(shapely.line_interpolate_point(segments[s], along))
+    first = np.flatnonzero(np.r_[True, i[1:] != i[:-1]])  # the nearest other segment of each end
+    # The nearest target of each end that is not another dangling end: where ends that meet each other go on to.
+    solid = np.flatnonzero((to_node < 0) | (degree[np.maximum(to_node, 0)] != 1))
+    solid = solid[np.r_[True, i[solid][1:] != i[solid][:-1]]] if len(solid) else solid
+    choice = {int(ends[i[k]]): int(k) for k in first.tolist()}
+    fallback = {int(ends[i[k]]): int(k) for k in solid.tolist()}
     # Each joined end points at a node or at a split point; follow the pointers (few ends) to where each lands.
-    target: dict[int, int | tuple] = {}
-    for k in range(len(i)):
-        node = int(ends[i[k]])
-        target[node] = int(to_node[k]) if to_node[k] >= 0 else ("split", k)
     landed: dict[int, np.ndarray] = {}
-    for start in target:
+    for start in list(choice):
         seen, node = [], start
-        while node in target and node not in seen and node not in landed:
+        while node in choice and node not in seen and node not in landed:
             seen.append(node)
-            nxt = target[node]
-            if isinstance(nxt, tuple):
-                landed[node] = split_xy[nxt[1]]
+            k = choice[node]
+            if to_node[k] < 0:
+                landed[node] = split_xy[k]
                 break
-            node = nxt
+            node = int(to_node[k])
         if node in landed:
             where = landed[node]
-        elif node in seen:  # ends pointing at each other: they meet at the first of them
-            where = node_xy[min(seen[seen.index(node) :])]
+        elif node in seen:  # ends pointing at each other: they go on to the nearest other target of one of them
+            ring = seen[seen.index(node) :]
+            outs = [(float(dist[fallback[n]]), n) for n in ring if n in fallback]
+            if outs:
+                n = min(outs)[1]
+                choice[n] = k = fallback[n]
+                where = split_xy[k] if to_node[k] < 0 else node_xy[to_node[k]]
+                landed[n] = where
+            else:  # or meet at the first of them
+                where = node_xy[min(ring)]
         else:
             where = node_xy[node]
         for n in seen:
@@ -119,7 +129,7 @@ def join_ends(a: np.ndarray, b: np.ndarray, *, join_m: float) -> tuple[np.ndarra
     for node, xy in landed.items():
         new_xy[node] = xy
     a2, b2 = new_xy[u], new_xy[v]
-    splits = np.flatnonzero(to_node < 0)
+    splits = np.array(sorted(k for k in choice.values() if to_node[k] < 0), dtype=np.int64)
     if len(splits):
         seg_split = s[splits]
         cut = np.unique(seg_split)

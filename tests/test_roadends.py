@@ -117,6 +117,18 @@ class TestEndsMerged:
         length, _ = net.path(shapely.Point(X0, Y0), shapely.Point(X0 + 200.0, Y0 - 0.3))
         assert length == pytest.approx(100.0 + float(np.hypot(100.0, 0.3)), abs=1e-9)
 
+    def test_two_ends_near_each_other_and_a_road_are_joined_to_the_road(self):
+        main = shapely.LineString([(X0, Y0), (X0 + 100.0, Y0)])
+        west = shapely.LineString([(X0 + 40.0, Y0 + 30.0), (X0 + 49.85, Y0 + 0.5)])  # 0.5 m short of the road
+        east = shapely.LineString([(X0 + 60.0, Y0 + 30.0), (X0 + 50.15, Y0 + 0.6)])  # 0.6 m short, 0.32 m from west's end
+        net = RoadNetwork([main, west, east], crs="EPSG:4545", join_m=1.0)
+        assert net.ends_joined == 2
+        # By hand: both ends meet on the road below the nearer one, at 49.85 m.
+        length, _ = net.path(shapely.Point(X0, Y0), shapely.Point(X0 + 60.0, Y0 + 30.0))
+        assert length == pytest.approx(49.85 + float(np.hypot(60.0 - 49.85, 30.0)), abs=1e-6)
+        length, _ = net.path(shapely.Point(X0 + 100.0, Y0), shapely.Point(X0 + 40.0, Y0 + 30.0))
+        assert length == pytest.approx(100.0 - 49.85 + float(np.hypot(49.85 - 40.0, 30.0)), abs=1e-6)
+
 
 class TestShippedGazetteer:
     def test_no_end_within_the_tolerance_is_left_unjoined(self):
