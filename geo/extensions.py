@@ -38,6 +38,7 @@ from geo import io, settings
 from geo.coverage.model import CoverageModel, solved_model
 from geo.coverage.rule import Rule, as_rule
 from geo.errors import CRSError, SchemaError
+from geo.roadends import join_ends, node_ids
 from geo.schemas import ROADS
 
 __all__ = ["RoadNetwork", "connectors", "extension_proposals", "network_for", "read_network"]
@@ -60,7 +61,10 @@ class RoadNetwork:
     """A road network as a weighted graph in a metric CRS.
 
     Lines are noded where they cross, split into straight segments, and their
-    end points merged when they agree to 1 cm. Build it with :func:`read_network`.
+    end points merged when they agree to 1 cm. A road end that stops within
+    ``join_m`` metres (inclusive) of another road is joined to it: snapped onto
+    that road's nearest point, which becomes a node (:func:`geo.roadends.join_ends`).
+    Build it with :func:`read_network`.
 
     Parameters
     ----------
@@ -68,6 +72,9 @@ class RoadNetwork:
         Shapely LineStrings / MultiLineStrings in ``crs`` (metres).
     crs
         Metric CRS of ``lines``.
+    join_m
+        Tolerance of the joins, metres (default :data:`geo.settings.road_join_m`);
+        0 joins nothing. :attr:`ends_joined` counts the ends joined.
 
     Shortest-path trees are kept per source node (the last
     :attr:`tree_cache_size` of them), so obligations whose connectors start on
@@ -76,7 +83,7 @@ class RoadNetwork:
 
     tree_cache_size = 256
 
-    def __init__(self, lines, *, crs):
+    def __init__(self, lines, *, crs, join_m: float | None = None):
         from geo.crs import require_metric
 
         self.crs = require_metric(crs, what="road network lines")
@@ -90,17 +97,12 @@ class RoadNetwork:
         coords, index = shapely.get_coordinates(parts, return_index=True)
         same = index[1:] == index[:-1]
         a, b = coords[:-1][same], coords[1:][same]
-        length = np.hypot(*(b - a).T)
-        keep = length > 0
-        a, b, length = a[keep], b[keep], length[keep]
-        keys = np.round(np.vstack([a, b]) * 100).astype(np.int64)
-        _, node = np.unique(keys, axis=0, return_inverse=True)
-        node = node.ravel()
-        self.seg_u, self.seg_v = node[: len(a)], node[len(a) :]
-        self.seg_a, self.seg_b, self.seg_len = a, b, length
-        self.node_xy = np.zeros((int(node.max()) + 1, 2))
-        self.node_xy[self.seg_u] = a
-        self.node_xy[self.seg_v] = b
+        keep = np.any(a != b, axis=1)
+        join_m = float(settings.road_join_m if join_m is None else join_m)
+        a, b, self.ends_joined = join_ends(a[keep], b[keep], join_m=join_m)
+        self.join_m = join_m
+        self.seg_u, self.seg_v, self.node_xy = node_ids(a, b)
+        self.seg_a, self.seg_b, self.seg_len = a, b, np.hypot(*(b - a).T)
         self.segments = shapely.linestrings(np.stack([a, b], axis=1))
         self.tree = shapely.STRtree(self.segments)
         self._graph = None

@@ -312,6 +312,12 @@ near_repeat_seed: int = 2022
 
 # --- planning extensions (geo.optimise) and response circles (geo.response) ----
 
+#: A road end that stops at most this many metres (inclusive) short of another road
+#: (a T-junction drawn by hand, or rounded on a trip through WGS-84) is joined to it
+#: when the road network is built: snapped onto the other road's nearest point, which
+#: becomes a junction, or merged with a road end or junction that near. 0 joins nothing.
+road_join_m: float = 1.0
+
 #: Seconds HiGHS may take before the best plan found so far (or the greedy plan) is returned.
 optimise_time_limit_s: float = 30.0
 
