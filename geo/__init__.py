@@ -21,7 +21,8 @@ Patrol coverage
     ``coverage`` (``rule``: :class:`~geo.coverage.rule.Rule` and the statuses;
     ``pairs``: the pair queries; ``kernels``; ``model``: :class:`CoverageModel`),
     ``report`` (tables for users and the report columns), ``extensions``
-    (route-extension proposals; coverage never imports it), ``routes``
+    (route-extension proposals and the road network; coverage never imports it),
+    ``roadends`` (road ends joined to the road they stop short of), ``routes``
     (``load`` with GPX, ``edits`` for drafts, ``store`` for versioned saves),
     ``optimise`` (optimal route extensions), ``response`` (1-3-5 minute tiers),
     ``tracks`` (patrol tracks, check-ins, dosage, plan against actual).
