@@ -22,7 +22,7 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from geo import extensions, geocode, incidents, report, routes, settings
+from geo import extensions, incidents, report, routes, settings
 from geo._atomic import clean_leftovers
 from geo.coverage.model import solved_model
 from geo.coverage.rule import Rule, patrols_in
@@ -32,7 +32,6 @@ from geo.maps import basemaps, mapview, offline
 from geo.routes.shared import open_route_store
 from geo.store import sources
 from geo.store.api import EMBEDDED_NAME
-from ui import overrides
 
 #: Default data folder (the repository's data/).
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -271,9 +270,9 @@ def store_problems(routes_path: str, log_mtime_ns: int) -> list[str]:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def overrides_view(path: str, mtime_ns: int) -> tuple[pd.DataFrame, list[str]]:
-    """The overrides table and the problems of its rows, read once per change of the file."""
-    return overrides.read_overrides(path), geocode.load_overrides(path).problems
+def overrides_view(folder: str, token: int) -> tuple[pd.DataFrame, list[str]]:
+    """The overrides table and the problems of its rows (from the store in use, else the file), read once per ``token`` (:func:`token`)."""
+    return sources.read_overrides(data_dir=folder)
 
 
 def localized(m):
