@@ -155,18 +155,39 @@ def compute_coverage(estates_path: str, estates_mtime: int, routes_text: str, ru
 def heat_density(path: str, mtime: int, categories: tuple, sources: tuple, years: tuple, hours: tuple | None,
                  outline_path: str, outline_mtime: int):
     """Density of the filtered incidents by category and year, masked to the subdistrict outline of the basemap
-    (the shipped area's box when the basemap has none), and that area: ``(cube, area)``, or None with no incidents."""
-    inc = load_incidents(path, mtime)
-    if inc is None or len(inc) == 0:
-        return None
+    (the shipped area's box when the basemap has none), and that area: ``(cube, area)``, or None with no incidents.
+
+    With a PostGIS store holding more than :data:`geo.settings.heat_sql_min_incidents` incidents, the filtered
+    incidents are counted per grid cell in SQL and only the cells travel (:func:`geo.incidents.density.density_from_cells`:
+    each incident at its cell's centre)."""
     area = basemaps.subdistrict_outline(Path(outline_path))
     if area is None:
         import shapely
 
         area = shapely.box(*settings.shahe_bounds)
+    cells = _heat_cells_in_sql(Path(path).parent, categories, sources, years, hours)
+    if cells is not None:
+        return (density.density_from_cells(cells, area), area) if len(cells) else None
+    inc = load_incidents(path, mtime)
+    if inc is None or len(inc) == 0:
+        return None
     cube = density.density_cube(inc, area, categories=list(categories) or None, sources=list(sources) or None,
                                 start=years[0], end=years[1], hours=list(hours) if hours is not None else None)
     return cube, area
+
+
+def _heat_cells_in_sql(folder: Path, categories: tuple, sources_: tuple, years: tuple, hours: tuple | None) -> pd.DataFrame | None:
+    """The filtered incidents per density cell, category and year, counted by a big PostGIS store; None otherwise."""
+    from geo.store.heat import incident_cells, incident_count
+
+    store = sources.store_in_use(folder)
+    if store is None:
+        return None
+    with store:
+        if store.kind != "postgis" or incident_count(store) <= settings.heat_sql_min_incidents:
+            return None
+        return incident_cells(store, cell_m=density.CELL_M, categories=list(categories) or None, sources=list(sources_) or None,
+                              start=years[0], end=years[1], hours=list(hours) if hours is not None else None)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -55,3 +55,53 @@ def test_sql_cells_equal_a_numpy_binning(store, data_dir):
             np.testing.assert_allclose(got[["x_m", "y_m"]].to_numpy(), want[["x_m", "y_m"]].to_numpy(), atol=1e-6)
             assert got["category"].tolist() == want["category"].tolist()
             assert got["year"].tolist() == want["year"].tolist() and got["count"].tolist() == want["count"].tolist()
+
+
+def test_the_app_density_takes_the_cells_path_on_a_big_postgis(store_url, data_dir, tmp_path, monkeypatch):
+    from geo import settings
+    from geo.incidents.density import cell_error_bound, density_cube
+    from geo.incidents.store import load_incidents
+    from geo.maps import basemaps
+    from geo.store import open_store, sources
+    from geo.store.files import import_dir
+    from ui import data
+
+    with open_store(store_url) as store:
+        import_dir(store, data_dir, author="a", reason="b")
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.setenv("SHAHE_STORE", store_url)
+    monkeypatch.setattr(settings, "data_dir", here)
+    monkeypatch.setattr(settings, "heat_sql_min_incidents", 100)  # low, so the shipped 9,116 incidents count as many
+    points = load_incidents(data_dir / "incidents.csv")
+    outline = data_dir / "basemap.geojson"
+    area = basemaps.subdistrict_outline(outline)
+    filters = {"categories": ["盗窃"], "start": 2020, "end": 2021, "hours": list(range(18, 24))}
+    want = density_cube(points, area, **filters)
+    if store_url.startswith("postgresql"):
+        def no_points(*_a, **_k):
+            raise AssertionError("the cells path must not read the incidents")
+
+        monkeypatch.setattr(sources, "read_incidents", no_points)
+    data.heat_density.clear()
+    got, got_area = data.heat_density(str(here / "incidents.csv"), data.token("incidents", "incidents.csv"), ("盗窃",), (), (2020, 2021),
+                                      tuple(range(18, 24)), str(outline), data.mtime_ns(outline))
+    data.heat_density.clear()
+    assert got_area.equals(area) and got.years == want.years and got.categories == want.categories
+    assert got.n_incidents == want.n_incidents > 0 and np.array_equal(got.inside, want.inside)
+    if not store_url.startswith("postgresql"):  # the embedded store always draws from the points
+        np.testing.assert_array_equal(got.density, want.density)
+        return
+    # within the bound: per cell, the filtered incidents that can reach it (within h + half-diagonal), counted independently
+    # 盗窃 is category 0; 2020-01-01 and 2022-01-01 00:00 local are 1577836800 and 1640995200 local seconds
+    keep = ((points.category == 0) & (points.time_s >= 1577836800) & (points.time_s < 1640995200)
+            & np.isin((points.time_s // 3600) % 24, range(18, 24)))
+    x, y = pyproj.Transformer.from_crs(4326, 4545, always_xy=True).transform(points.lon[keep], points.lat[keep])
+    cx, cy = (c[got.inside] for c in got.grid.centres())
+    dist = np.hypot(cx[:, None] - np.asarray(x)[None, :], cy[:, None] - np.asarray(y)[None, :])
+    year = (points.time_s[keep].astype("datetime64[s]").astype("datetime64[Y]").astype(int) + 1970)
+    for k, yr in enumerate(got.years, start=1):
+        reach = (dist[:, year == yr] <= 300.0 + 100.0 / np.sqrt(2.0)).sum(axis=1)
+        diff = np.abs(got.density[1, k] - want.density[1, k])
+        assert (diff <= reach * cell_error_bound(100.0, 300.0) + 1e-9).all()
+        assert diff.max() > 0  # the cells path was taken: the values differ, within the bound
