@@ -105,3 +105,18 @@ def test_the_app_density_takes_the_cells_path_on_a_big_postgis(store_url, data_d
         diff = np.abs(got.density[1, k] - want.density[1, k])
         assert (diff <= reach * cell_error_bound(100.0, 300.0) + 1e-9).all()
         assert diff.max() > 0  # the cells path was taken: the values differ, within the bound
+
+
+def test_sql_times_are_local_whatever_their_offset(store, data_dir):
+    if store.kind != "postgis":
+        return  # counted in SQL on PostGIS only (the embedded store's refusal is tested above)
+    inc = read_layer_file(next(s for s in LAYER_FILES if s.layer == "incidents"), data_dir / "incidents.csv").head(3).copy()
+    # the same local moment, 2021-01-01 00:30 in Shahe, written three ways; then a naive 2020-12-31 23:30 (local)
+    inc["time"] = ["2020-12-31T16:30:00Z", "2021-01-01T00:30:00+08:00", "2021-01-01T00:30:00"]
+    late = inc.head(1).assign(incident_id="X-late", time="2020-12-31T23:30:00")
+    store.append_rows("incidents", pd.concat([inc, late], ignore_index=True), author="a", reason="b")
+    got = incident_cells(store, cell_m=1000.0)
+    assert dict(zip(got["year"], got.groupby("year")["count"].transform("sum"), strict=True)) == {2020: 1, 2021: 3}
+    assert incident_cells(store, cell_m=1000.0, hours=[0])["count"].sum() == 3
+    assert incident_cells(store, cell_m=1000.0, hours=[23])["count"].sum() == 1
+    assert incident_cells(store, cell_m=1000.0, start="2021-01-01", end="2021-01-01")["count"].sum() == 3
