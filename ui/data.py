@@ -159,13 +159,14 @@ def heat_density(path: str, mtime: int, categories: tuple, sources: tuple, years
 
     With a PostGIS store holding more than :data:`geo.settings.heat_sql_min_incidents` incidents, the filtered
     incidents are counted per grid cell in SQL and only the cells travel (:func:`geo.incidents.density.density_from_cells`:
-    each incident at its cell's centre)."""
+    each incident at its cell's centre); only incidents within about 1 km of the area's box are counted, so
+    the years and the number shown are those of the incidents near the subdistrict."""
     area = basemaps.subdistrict_outline(Path(outline_path))
     if area is None:
         import shapely
 
         area = shapely.box(*settings.shahe_bounds)
-    cells = _heat_cells_in_sql(Path(path).parent, categories, sources, years, hours)
+    cells = _heat_cells_in_sql(Path(path).parent, categories, sources, years, hours, area.bounds)
     if cells is not None:
         return (density.density_from_cells(cells, area), area) if len(cells) else None
     inc = load_incidents(path, mtime)
@@ -176,7 +177,8 @@ def heat_density(path: str, mtime: int, categories: tuple, sources: tuple, years
     return cube, area
 
 
-def _heat_cells_in_sql(folder: Path, categories: tuple, sources_: tuple, years: tuple, hours: tuple | None) -> pd.DataFrame | None:
+def _heat_cells_in_sql(folder: Path, categories: tuple, sources_: tuple, years: tuple, hours: tuple | None,
+                       bounds: tuple[float, float, float, float]) -> pd.DataFrame | None:
     """The filtered incidents per density cell, category and year, counted by a big PostGIS store; None otherwise."""
     from geo.store.heat import incident_cells, incident_count
 
@@ -187,7 +189,8 @@ def _heat_cells_in_sql(folder: Path, categories: tuple, sources_: tuple, years: 
         if store.kind != "postgis" or incident_count(store) <= settings.heat_sql_min_incidents:
             return None
         return incident_cells(store, cell_m=density.CELL_M, categories=list(categories) or None, sources=list(sources_) or None,
-                              start=years[0], end=years[1], hours=list(hours) if hours is not None else None)
+                              start=years[0], end=years[1], hours=list(hours) if hours is not None else None,
+                              bounds=(bounds[0] - 0.01, bounds[1] - 0.01, bounds[2] + 0.01, bounds[3] + 0.01))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -65,6 +65,7 @@ def incident_cells(
     start=None,
     end=None,
     hours: Iterable[int] | None = None,
+    bounds: tuple[float, float, float, float] | None = None,
 ) -> pd.DataFrame:
     """Count the filtered incidents of a PostGIS store per cell, category and year, in SQL.
 
@@ -76,6 +77,9 @@ def incident_cells(
         Cell side, metres (> 0).
     categories, sources, start, end, hours
         Filters as in :func:`geo.incidents.filters.filter_mask` (``end`` inclusive of its year, month or day).
+    bounds
+        Only incidents in this WGS-84 box (west, south, east, north; edges inclusive; ``ST_Intersects``,
+        which uses the spatial index, and not ``&&`` alone, whose index boxes are rounded); None: everywhere.
 
     Returns
     -------
@@ -93,6 +97,9 @@ def incident_cells(
     srcs = _names(sources, SOURCE_NAMES, "sources")
     lo, hi = period_bounds(start, end)
     where, params = ['geometry IS NOT NULL'], {"cell": float(cell_m)}
+    if bounds is not None:
+        where.append("ST_Intersects(geometry, ST_MakeEnvelope(:w, :s, :e, :n, 4326))")
+        params.update(zip(("w", "s", "e", "n"), (float(b) for b in bounds), strict=True))
     if cats is not None:
         where.append("category::text = ANY(:cats)")
         params["cats"] = cats
