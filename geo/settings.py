@@ -201,6 +201,10 @@ heat_budget_bytes: int = 2_000_000
 #: Smallest grid cell of an aggregated heat layer, metres; doubled until the payload fits.
 heat_min_cell_m: float = 25.0
 
+#: With a PostGIS store holding more incidents than this, the app's density layer counts them per cell in SQL
+#: (:func:`geo.store.heat.incident_cells`) and only the cells travel; at or below, the incidents are read as points.
+heat_sql_min_incidents: int = 1_000_000
+
 #: Area whose incidents reach a heat layer (WGS-84 west, south, east, north); None: shahe_bounds.
 heat_bounds: tuple[float, float, float, float] | None = None
 

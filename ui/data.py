@@ -22,7 +22,7 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from geo import extensions, geocode, incidents, report, routes, settings
+from geo import extensions, incidents, report, routes, settings
 from geo._atomic import clean_leftovers
 from geo.coverage.model import solved_model
 from geo.coverage.rule import Rule, patrols_in
@@ -32,7 +32,6 @@ from geo.maps import basemaps, mapview, offline
 from geo.routes.shared import open_route_store
 from geo.store import sources
 from geo.store.api import EMBEDDED_NAME
-from ui import overrides
 
 #: Default data folder (the repository's data/).
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -156,18 +155,42 @@ def compute_coverage(estates_path: str, estates_mtime: int, routes_text: str, ru
 def heat_density(path: str, mtime: int, categories: tuple, sources: tuple, years: tuple, hours: tuple | None,
                  outline_path: str, outline_mtime: int):
     """Density of the filtered incidents by category and year, masked to the subdistrict outline of the basemap
-    (the shipped area's box when the basemap has none), and that area: ``(cube, area)``, or None with no incidents."""
-    inc = load_incidents(path, mtime)
-    if inc is None or len(inc) == 0:
-        return None
+    (the shipped area's box when the basemap has none), and that area: ``(cube, area)``, or None with no incidents.
+
+    With a PostGIS store holding more than :data:`geo.settings.heat_sql_min_incidents` incidents, the filtered
+    incidents are counted per grid cell in SQL and only the cells travel (:func:`geo.incidents.density.density_from_cells`:
+    each incident at its cell's centre); only incidents within about 1 km of the area's box are counted, so
+    the years and the number shown are those of the incidents near the subdistrict."""
     area = basemaps.subdistrict_outline(Path(outline_path))
     if area is None:
         import shapely
 
         area = shapely.box(*settings.shahe_bounds)
+    cells = _heat_cells_in_sql(Path(path).parent, categories, sources, years, hours, area.bounds)
+    if cells is not None:
+        return (density.density_from_cells(cells, area), area) if len(cells) else None
+    inc = load_incidents(path, mtime)
+    if inc is None or len(inc) == 0:
+        return None
     cube = density.density_cube(inc, area, categories=list(categories) or None, sources=list(sources) or None,
                                 start=years[0], end=years[1], hours=list(hours) if hours is not None else None)
     return cube, area
+
+
+def _heat_cells_in_sql(folder: Path, categories: tuple, sources_: tuple, years: tuple, hours: tuple | None,
+                       bounds: tuple[float, float, float, float]) -> pd.DataFrame | None:
+    """The filtered incidents per density cell, category and year, counted by a big PostGIS store; None otherwise."""
+    from geo.store.heat import incident_cells, incident_count
+
+    store = sources.store_in_use(folder)
+    if store is None:
+        return None
+    with store:
+        if store.kind != "postgis" or incident_count(store) <= settings.heat_sql_min_incidents:
+            return None
+        return incident_cells(store, cell_m=density.CELL_M, categories=list(categories) or None, sources=list(sources_) or None,
+                              start=years[0], end=years[1], hours=list(hours) if hours is not None else None,
+                              bounds=(bounds[0] - 0.01, bounds[1] - 0.01, bounds[2] + 0.01, bounds[3] + 0.01))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -271,9 +294,9 @@ def store_problems(routes_path: str, log_mtime_ns: int) -> list[str]:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def overrides_view(path: str, mtime_ns: int) -> tuple[pd.DataFrame, list[str]]:
-    """The overrides table and the problems of its rows, read once per change of the file."""
-    return overrides.read_overrides(path), geocode.load_overrides(path).problems
+def overrides_view(folder: str, token: int) -> tuple[pd.DataFrame, list[str]]:
+    """The overrides table and the problems of its rows (from the store in use, else the file), read once per ``token`` (:func:`token`)."""
+    return sources.read_overrides(data_dir=folder)
 
 
 def localized(m):

@@ -111,8 +111,7 @@ def render(ctx: Context) -> None:
         st.caption(t("reg_needs"))
 
     st.subheader(t("overrides_file"))
-    path = data.path_of("geocode_overrides.csv")
-    table, problems = data.overrides_view(str(path), data.mtime_ns(path))
+    table, problems = data.overrides_view(str(data.data_dir()), data.token("geocode_overrides", "geocode_overrides.csv"))
     if len(table):
         st.dataframe(table, hide_index=True, width="stretch", key="overrides_table")
     else:

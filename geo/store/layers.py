@@ -382,7 +382,7 @@ class LayersMixin:
             sql = sa.text(
                 f'SELECT floor(ST_X(p) / :cell) AS ix, floor(ST_Y(p) / :cell) AS iy, count(*) AS n FROM ('
                 f'SELECT ST_Transform(geometry, {int(epsg)}) AS p FROM "{_check_name(layer)}" '
-                "WHERE geometry && ST_MakeEnvelope(:w, :s, :e, :n, 4326)) q GROUP BY 1, 2"
+                "WHERE ST_Intersects(geometry, ST_MakeEnvelope(:w, :s, :e, :n, 4326))) q GROUP BY 1, 2"
             )
             with self._errors(), self._engine.connect() as conn:
                 rows = conn.execute(sql, {"cell": cell, "w": west, "s": south, "e": east, "n": north}).all()

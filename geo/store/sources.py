@@ -44,6 +44,7 @@ __all__ = [
     "read_estates",
     "read_incident_columns",
     "read_incidents",
+    "read_overrides",
     "read_routes",
     "record_file",
     "store_in_use",
@@ -179,6 +180,28 @@ def read_incidents(path: str | os.PathLike | None = None, *, data_dir: str | os.
         frame, version = store.read_layer("incidents", columns=[c for c in _INCIDENT_COLUMNS if c in stored])
         where = f"{store.url} (layer incidents, version {version})"
     return arrays_of_frame(frame, where)
+
+
+def read_overrides(*, data_dir: str | os.PathLike | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """The geocode overrides as a table of text and the problems of its rows: from the store in use, else the folder's file.
+
+    With a shared store the folder's ``geocode_overrides.csv`` may be another
+    machine's stale copy, so the table shown is the store's layer, checked by the
+    same rules as the file (:func:`geo.geocode.overrides.load_overrides`).
+    """
+    from geo.geocode.overrides import OVERRIDE_COLUMNS, OVERRIDES_LAYER, load_overrides, read_override_table
+
+    folder = data_folder(data_dir)
+    with _opened(folder) as store:
+        if store is None or store.layer_version(OVERRIDES_LAYER) == 0:
+            path = folder / "geocode_overrides.csv"
+            return read_override_table(path), load_overrides(path).problems
+        frame, version = store.read_layer(OVERRIDES_LAYER)
+        name = f"{store.url} (layer {OVERRIDES_LAYER}, version {version})"
+    table = pd.DataFrame({c: frame[c].astype(object).where(frame[c].notna(), "").map(str) if c in frame else "" for c in OVERRIDE_COLUMNS},
+                         index=range(len(frame)))
+    text = table.to_csv(index=False).encode("utf-8")
+    return table, load_overrides(text, name=name).problems
 
 
 def in_store(layer: str, *, data_dir: str | os.PathLike | None = None) -> bool:

@@ -14,8 +14,10 @@ import shapely
 
 from geo.incidents.density import (
     Grid,
+    cell_error_bound,
     density_classes,
     density_cube,
+    density_from_cells,
     grid_over,
     inside_mask,
     kernel_density,
@@ -165,3 +167,56 @@ class TestCube:
         assert cube.n_incidents == 1 and cube.years == [2021] and cube.categories == [CATEGORY_NAMES[3]]
         empty = density_cube(inc, area, start=2023, end=2023)
         assert empty.n_incidents == 0 and empty.years == [] and empty.density.max() == 0.0
+
+
+class TestFromCells:
+    """Density from incidents counted per 100 m cell (what a big PostGIS store sends) against brute force on points."""
+
+    def test_bound_is_the_kernels_steepest_slope_times_the_half_diagonal(self):
+        d = np.linspace(0.0, 300.0, 300_001)
+        slope = np.abs(np.diff([quartic_by_hand(v, 300.0) for v in d])) / np.diff(d)  # per km² per metre
+        assert cell_error_bound(100.0, 300.0) == pytest.approx(slope.max() * 100.0 / math.sqrt(2.0), rel=1e-4)
+        assert cell_error_bound(100.0, 300.0) == pytest.approx(3.85, abs=0.01)
+
+    def test_tiny_case_within_the_bound_of_the_points(self):
+        x0, y0 = TO_METRIC.transform(108.37, 30.84)
+        x0, y0 = math.floor(x0 / 100) * 100, math.floor(y0 / 100) * 100
+        to_lonlat = pyproj.Transformer.from_crs("EPSG:4545", "EPSG:4326", always_xy=True)
+        area = shapely.Polygon([to_lonlat.transform(x0 + dx, y0 + dy) for dx, dy in ((0, 0), (600, 0), (600, 400), (0, 400))])
+        theft, dispute = CATEGORY_NAMES.index("盗窃"), CATEGORY_NAMES.index("矛盾纠纷")
+        pts = [(x0 + 112, y0 + 131, 2020, theft), (x0 + 188, y0 + 104, 2020, theft), (x0 + 410, y0 + 262, 2020, theft),
+               (x0 + 301, y0 + 199, 2021, dispute), (x0 + 399.5, y0 + 0.5, 2021, dispute)]
+        # by hand: the 100 m cell of each point (floor), its centre, and the counts
+        by_hand = [  # (cell centre x, y offsets from x0, y0), category, year, count
+            ((150, 150), theft, 2020, 2), ((450, 250), theft, 2020, 1), ((350, 150), dispute, 2021, 1), ((350, 50), dispute, 2021, 1)]
+        cells = {"x_m": [x0 + c[0][0] for c in by_hand], "y_m": [y0 + c[0][1] for c in by_hand],
+                 "category": [CATEGORY_NAMES[c[1]] for c in by_hand], "year": [c[2] for c in by_hand], "count": [c[3] for c in by_hand]}
+        cube = density_from_cells(cells, area, cell_m=100.0, bandwidth_m=300.0)
+        assert cube.years == [2020, 2021] and cube.categories == ["盗窃", "矛盾纠纷"] and cube.n_incidents == 5
+
+        gx, gy = np.meshgrid(x0 + 50 + 100 * np.arange(6), y0 + 50 + 100 * np.arange(4))
+        centres = list(zip(gx.ravel(), gy.ravel(), strict=True))
+        assert int(cube.inside.sum()) == len(centres)
+
+        def from_points(c, cat, year):
+            return sum(quartic_by_hand(math.hypot(px - c[0], py - c[1]), 300.0) for px, py, y, k in pts if k == cat and y == year)
+
+        def from_centres(c, cat, year):
+            return sum(n * quartic_by_hand(math.hypot(x0 + ox - c[0], y0 + oy - c[1]), 300.0) for (ox, oy), k, y, n in by_hand
+                       if k == cat and y == year)
+
+        for axis0, cat in ((1, theft), (2, dispute)):
+            for axis1, year in ((1, 2020), (2, 2021)):
+                exact = np.array([from_centres(c, cat, year) for c in centres])
+                assert cube.density[axis0, axis1] == pytest.approx(exact, rel=1e-6, abs=1e-9)
+                points = np.array([from_points(c, cat, year) for c in centres])
+                reach = np.array([sum(1 for px, py, y, k in pts if k == cat and y == year
+                                      and math.hypot(px - c[0], py - c[1]) <= 300.0 + 100.0 / math.sqrt(2.0)) for c in centres])
+                assert (np.abs(cube.density[axis0, axis1] - points) <= reach * cell_error_bound(100.0, 300.0) + 1e-9).all()
+        theft_points = np.array([from_points(c, theft, 2020) for c in centres])
+        assert np.abs(cube.density[1, 1] - theft_points).max() > 0.01  # the centres are an approximation, and it shows
+
+    def test_unknown_category_is_refused(self):
+        area = shapely.box(108.36, 30.835, 108.38, 30.85)
+        with pytest.raises(ValueError, match="unknown categories"):
+            density_from_cells({"x_m": [0.0], "y_m": [0.0], "category": ["x"], "year": [2020], "count": [1]}, area)

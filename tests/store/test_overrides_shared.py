@@ -48,3 +48,25 @@ def test_a_recording_based_on_a_stale_table_is_refused(store, data_dir, monkeypa
     monkeypatch.undo()
     frame, _ = store.read_layer("geocode_overrides")
     assert frame["estate_id"].tolist() == ["SH-05"]  # the other recording survives; ours was not half-written
+
+
+def test_the_register_table_reads_the_shared_store_not_the_local_file(store_url, data_dir, tmp_path, monkeypatch):
+    from geo import settings
+    from geo.store import open_store, sources
+
+    with open_store(store_url) as store:
+        import_dir(store, data_dir, author="导入", reason="load")
+        overrides.record_override(data_dir / "geocode_overrides.csv", "SH-01", *P1, author="王测绘", store=store, note="RTK")
+    here = tmp_path / "here"
+    here.mkdir()
+    # this machine's copy is stale: another estate, and a row with a latitude out of range
+    (here / "geocode_overrides.csv").write_text("estate_id,address,lon,lat,datum,note\nSH-09,,108.37,30.84,wgs84,old\n"
+                                                "SH-10,,108.37,95,wgs84,bad\n", encoding="utf-8")
+    monkeypatch.setenv("SHAHE_STORE", store_url)
+    monkeypatch.setattr(settings, "data_dir", here)
+    table, problems = sources.read_overrides(data_dir=here)
+    assert table["estate_id"].tolist() == ["SH-01"] and table["note"].tolist() == ["RTK"]
+    assert [float(v) for v in table["lon"]] == [P1[0]] and problems == []
+    monkeypatch.delenv("SHAHE_STORE")  # no store in use: the folder's file, with its bad row reported
+    table, problems = sources.read_overrides(data_dir=here)
+    assert table["estate_id"].tolist() == ["SH-09", "SH-10"] and len(problems) == 1 and "row 3" in problems[0]
