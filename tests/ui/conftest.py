@@ -81,6 +81,15 @@ class Driver:
             busy = page.evaluate("() => /Running|Stop/.test(document.querySelector('[data-testid=stStatusWidget]')?.innerText || '')")
             quiet = 0 if busy else quiet + 1
 
+    @staticmethod
+    def new_page(browser):
+        """A fresh context and page at 1400 x 1000 and the list its page errors go to: ``(context, page, errors)``."""
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        return context, page, errors
+
     def open(self, page, url: str) -> None:
         page.goto(url)
         page.wait_for_selector("h2", timeout=90000)

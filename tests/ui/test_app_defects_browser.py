@@ -28,14 +28,6 @@ def _line_near_gap(data) -> dict:
     return {"type": "LineString", "coordinates": [[x0, y0], [x1, y1]]}
 
 
-def _page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    return context, page, errors
-
-
 def _draft_by_paste(page, driver, data) -> None:
     """Log in, paste a line near the gap, give it to PS-SMB's all-day shift: the preview appears."""
     driver.pick_view(page, "路线调整")
@@ -52,7 +44,7 @@ def _draft_by_paste(page, driver, data) -> None:
 def test_preview_map_shows_the_draft(browser, server, driver):
     """The preview map used to stay blank: its draft layer was declared after the layer control naming it."""
     url, data = server
-    context, page, errors = _page(browser)
+    context, page, errors = driver.new_page(browser)
     try:
         driver.open(page, url)
         _draft_by_paste(page, driver, data)
@@ -73,7 +65,7 @@ def test_save_takes_one_click_after_typing_the_reason(browser, server, driver):
     url, data = server
     routes_path = data / "patrol_routes.geojson"
     original = routes_path.read_bytes()
-    context, page, errors = _page(browser)
+    context, page, errors = driver.new_page(browser)
     try:
         driver.open(page, url)
         _draft_by_paste(page, driver, data)
@@ -94,7 +86,7 @@ def test_first_click_on_an_estate_selects_it(browser, server, driver):
     """On a freshly opened page the very first click on a marker selects that estate."""
     url, data = server
     est = gio.read_estates(data / "estates.geojson")
-    context, page, errors = _page(browser)
+    context, page, errors = driver.new_page(browser)
     try:
         driver.open(page, url)
         driver.pick_view(page, "巡防地图")
@@ -124,7 +116,7 @@ def _spread(frame) -> tuple[float, float, float, float]:
 def test_map_keeps_its_size_when_heat_is_switched_on(browser, server, driver):
     """After switching heat on the map fills its frame and the estates spread over it (it once redrew as a tiny blob)."""
     url, _ = server
-    context, page, errors = _page(browser)
+    context, page, errors = driver.new_page(browser)
     try:
         driver.open(page, url)
         driver.pick_view(page, "巡防地图")
@@ -149,7 +141,7 @@ def test_overview_map_follows_the_picked_figure(browser, server, driver):
     url, data = server
     table = report.coverage_table(gio.read_estates(data / "estates.geojson"), gio.read_routes(data / "patrol_routes.geojson"))
     n_coverable = int((table["status"] == "coverable").sum())
-    context, page, errors = _page(browser)
+    context, page, errors = driver.new_page(browser)
     try:
         driver.open(page, url)
         frame = driver.maps(page)[0]

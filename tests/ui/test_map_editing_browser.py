@@ -16,14 +16,6 @@ GEOD = pyproj.Geod(ellps="WGS84")
 ZOOM_JS = "() => { const m = Object.values(window).find(v => v && window.L && v instanceof L.Map); return m ? m.getZoom() : -1; }"
 
 
-def _page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    return context, page, errors
-
-
 def _map_frame(page, driver, index: int = 0):
     frame = driver.maps(page)[index]
     frame.locator("path.estate-marker").first.wait_for(state="attached", timeout=90000)
@@ -44,7 +36,7 @@ def test_search_zooms_to_the_estate_and_rings_it(browser, server, driver):
     est = gio.read_estates(data / "estates.geojson")
     unique = est[~est["name"].duplicated(keep=False)]
     target = unique.iloc[len(unique) // 2]  # a name no other estate has, so typing it picks this one
-    context, page, errors = _page(browser)
+    context, page, errors = driver.new_page(browser)
     try:
         driver.open(page, url)
         driver.pick_view(page, "巡防地图")
@@ -85,7 +77,7 @@ def test_register_places_drags_and_draws_then_saves(browser, server, driver):
     est = gio.read_estates(data / "estates.geojson")
     eid = str(est["estate_id"].iloc[5])
     start = est.geometry.iloc[5]
-    context, page, errors = _page(browser)
+    context, page, errors = driver.new_page(browser)
     try:
         driver.open(page, url)
         driver.pick_view(page, "台账")
@@ -165,7 +157,7 @@ def test_drawn_line_snapped_to_roads_then_saved(browser, server, driver):
     url, data = server
     routes_path = data / "patrol_routes.geojson"
     before = gio.read_routes(routes_path)
-    context, page, errors = _page(browser)
+    context, page, errors = driver.new_page(browser)
     try:
         driver.open(page, url)
         driver.pick_view(page, "路线调整")
@@ -205,7 +197,7 @@ def test_route_vertices_edited_and_snapped_then_saved(browser, server, driver):
     routes_path = data / "patrol_routes.geojson"
     before = gio.read_routes(routes_path)
     rid = str(before["route_id"].iloc[0])
-    context, page, errors = _page(browser)
+    context, page, errors = driver.new_page(browser)
     try:
         driver.open(page, url)
         driver.pick_view(page, "路线调整")

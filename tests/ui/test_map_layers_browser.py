@@ -14,14 +14,6 @@ SHOTS = "/tmp"
 _MAP = "(() => { for (const k of Object.keys(window)) { try { if (window[k] instanceof L.Map) return window[k]; } catch (e) {} } })()"
 
 
-def _page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    return context, page, errors
-
-
 def _map_frame(page, driver):
     """The Playwright frame of the first map (to evaluate JavaScript inside it)."""
     handle = page.locator(driver.map_iframe).first.element_handle(timeout=90000)
@@ -54,7 +46,7 @@ def _overlapping(boxes) -> list[tuple[str, str]]:
 
 def test_heat_slider_and_category_keep_the_view(browser, server, driver):
     url, _ = server
-    context, page, errors = _page(browser)
+    context, page, errors = driver.new_page(browser)
     try:
         driver.open(page, url)
         driver.pick_view(page, "巡防地图")
@@ -109,7 +101,7 @@ def test_heat_slider_and_category_keep_the_view(browser, server, driver):
 
 def test_labels_groups_and_tools_in_both_languages(browser, server, driver):
     url, _ = server
-    context, page, errors = _page(browser)
+    context, page, errors = driver.new_page(browser)
     try:
         driver.open(page, url)
         driver.pick_view(page, "巡防地图")
