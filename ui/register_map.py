@@ -23,7 +23,6 @@ from ui.context import Context
 from ui.i18n import lang, t
 
 MODES = ("place", "draw")
-REGISTER_MAP_HEIGHT = 460
 
 
 def candidate(eid: str) -> tuple[float, float] | None:
@@ -86,7 +85,7 @@ def render(ctx: Context, eid: str, current: tuple[float, float], *, editor: bool
     key = maps.digest("register", eid, round(pin.x, 7), round(pin.y, 7), basemap, mode, editor, ctx.estates_mtime,
                       st.session_state.get(f"{state.REG_FOOTPRINT}:{eid}"))
     m = maps.coverage_map(ctx.cov, ctx.routes, ctx.cov.table, ctx.filters, routes_text=ctx.routes_text, extra_layers=layers, controls=controls)
-    out = maps.show(m, key=f"register_map_{key}", returned=returned, height=REGISTER_MAP_HEIGHT)
+    out = maps.show(m, key=f"register_map_{key}", returned=returned, height=maps.MAP_HEIGHT)  # the legend and the drawing tools both fit
     if not editor:
         return
     datum = "gcj02" if basemap == "amap" else "wgs84"
