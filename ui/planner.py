@@ -81,9 +81,32 @@ def render(ctx: Context) -> None:
         st.caption(t("heat_density_caption", n=heat[0].n_incidents, cell=f"{heat[0].grid.cell_m:g}", r=f"{density.BANDWIDTH_M:g}", kb=kb))
     f = ctx.filters
     found = search.estate_search(shown, key=state.SEARCH_PLANNER, on_change=_search_picked)
-    key = maps.digest("planner", ctx.routes_text, ctx.estates_mtime, f, tuple(shown["estate_id"]), inc_key if (heat or cells is not None) else None,
-                      cats, srcs, years, hours, heat_on, hot_on, st.session_state.get(state.CLICK_GEN, 0), tracks_ui.store_key(),
-                      auth.is_editor(), found)
+    inputs_key = maps.digest("planner", ctx.routes_text, ctx.estates_mtime, f, tuple(shown["estate_id"]),
+                             inc_key if (heat or cells is not None) else None, cats, srcs, years, hours, heat_on, hot_on,
+                             tracks_ui.store_key(), auth.is_editor(), found)
+    _map_and_selection(ctx, grid, cells, found, inputs_key)
+
+    st.subheader(t("estates_table", n=len(shown), total=len(ctx.cov.table)))
+    st.dataframe(tables.estate_rows(shown, ctx.cov.teams, radius_m=f.rule.radius_m), hide_index=True, width="stretch", key="planner_estates")
+    st.subheader(t("teams"))
+    st.dataframe(tables.team_rows(ctx.cov.teams, ctx.routes, set(shown["estate_id"].astype(str)), radius_m=f.rule.radius_m), hide_index=True,
+                 width="stretch",
+                 key="planner_teams")
+    downloads.render(ctx)
+
+
+@st.fragment
+def _map_and_selection(ctx: Context, grid, cells, found, inputs_key: str) -> None:
+    """The map, its click handling and the selected estate's detail.
+
+    A fragment: a click on the map or a pick in the selectbox reruns only this
+    part of the page, not the filters, tables and downloads around it.
+    ``inputs_key`` digests what the map draws; the click generation is added
+    here, because the selectbox's callback changes it within the fragment.
+    """
+    f = ctx.filters
+    shown = ctx.shown
+    key = maps.digest(inputs_key, st.session_state.get(state.CLICK_GEN, 0))
     resp = response_ui.result(ctx, f.rule.shift)
     layers = [g for g in (tracks_ui.presence_layer(f.basemap), tracks_ui.raw_layer(f.basemap), response_ui.layer(resp, ctx.cov.table, f.basemap))
               if g is not None]
@@ -102,14 +125,6 @@ def render(ctx: Context) -> None:
         sel = st.selectbox(t("select_estate"), ids, key=state.SELECTED_ESTATE, format_func=lambda i: f"{i} {labels.get(i, '')}",
                            help=t("select_help"), on_change=_forget_click)
         _estate_detail(ctx, sel)
-
-    st.subheader(t("estates_table", n=len(shown), total=len(ctx.cov.table)))
-    st.dataframe(tables.estate_rows(shown, ctx.cov.teams, radius_m=f.rule.radius_m), hide_index=True, width="stretch", key="planner_estates")
-    st.subheader(t("teams"))
-    st.dataframe(tables.team_rows(ctx.cov.teams, ctx.routes, set(shown["estate_id"].astype(str)), radius_m=f.rule.radius_m), hide_index=True,
-                 width="stretch",
-                 key="planner_teams")
-    downloads.render(ctx)
 
 
 def _search_picked() -> None:
