@@ -85,6 +85,23 @@ def atomic_write(path: str | os.PathLike, data: str | bytes, *, encoding: str = 
 _TMP_NAME = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")
 
 
+def keep_copy(path: str | os.PathLike, data: bytes, *, label: str = "before-store") -> Path:
+    """Keep ``data`` (a file's earlier bytes) beside ``path`` as ``NAME.LABEL-YYYYmmdd-HHMMSS[-N].SUFFIX``; return it.
+
+    A copy is never overwritten: a second copy within the same second gets ``-2``, ``-3``, ...
+    """
+    import datetime as _dt
+
+    path = Path(path)
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    copy, n = path.with_name(f"{path.stem}.{label}-{stamp}{path.suffix}"), 1
+    while copy.exists():
+        n += 1
+        copy = path.with_name(f"{path.stem}.{label}-{stamp}-{n}{path.suffix}")
+    atomic_write(copy, data)
+    return copy
+
+
 def clean_leftovers(folder: str | os.PathLike, *, min_age_s: float = 60.0, subfolders: tuple[str, ...] = ("route_history",)) -> list[Path]:
     """Remove temporary files that a killed atomic write left behind.
 

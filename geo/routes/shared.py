@@ -28,7 +28,7 @@ from pathlib import Path
 import geopandas as gpd
 
 from geo import io, settings
-from geo._atomic import atomic_write
+from geo._atomic import atomic_write, keep_copy
 from geo.errors import ConflictError, DataFileError
 from geo.routes.edits import metadata_for
 from geo.routes.store import RouteStore, Version, render_routes
@@ -186,6 +186,20 @@ class StoreRoutes(RouteStore):
         self.store._who(author, reason, "the routes")
 
 
+#: Routes file -> (store url, layer version, file stamp) when the file last held that version's bytes. The app syncs on
+#: every rerun; while neither the version nor the file changed, the layer is not read and rendered again.
+_MATCHED: dict[str, tuple] = {}
+
+
+def _file_stamp(path: Path) -> tuple[int, int, int] | None:
+    """Modification time (ns), size and inode of a file, or None when it is missing."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
 def sync_routes_file(path: str | os.PathLike | None = None) -> str | None:
     """Bring the routes file up to the store's current version when a store is in use; return what was done, or None.
 
@@ -200,19 +214,21 @@ def sync_routes_file(path: str | os.PathLike | None = None) -> str | None:
     if store is None:
         return None
     try:
-        if store.layer_version(LAYER) == 0:
+        version = store.layer_version(LAYER)
+        if version == 0:
             return None
+        if _MATCHED.get(str(path)) == (store.url, version, _file_stamp(path)):
+            return None  # the file was found equal to this version and has not changed since
         frame, version = store.read_layer(LAYER)
         payload = render_routes(frame, frame.attrs.get("metadata") or {})
         old = path.read_bytes() if path.exists() else None
         if old == payload:
+            _MATCHED[str(path)] = (store.url, version, _file_stamp(path))
             return None
         if old is not None:
-            import datetime as _dt
-
-            stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-            atomic_write(path.with_name(f"{path.stem}.before-store-{stamp}{path.suffix}"), old)
+            keep_copy(path, old)
         atomic_write(path, payload)
+        _MATCHED[str(path)] = (store.url, version, _file_stamp(path))
         return f"{path}: replaced by version {version} of the routes in the store at {store.url}"
     finally:
         store.close()

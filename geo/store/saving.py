@@ -31,7 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from geo import io, settings
-from geo._atomic import atomic_write
+from geo._atomic import atomic_write, keep_copy
 from geo.store.files import same_layer
 from geo.store.follow import follows_files, record_file
 from geo.store.sources import store_in_use
@@ -98,8 +98,6 @@ def refresh_working_copies(store, folder: Path, layers: tuple[str, ...]) -> list
     A file that differs is first copied to ``NAME.before-store-TIME.SUFFIX`` beside it, so nothing typed
     into it is lost. Layers the store lacks leave their files alone.
     """
-    import datetime as _dt
-
     import pandas as pd
 
     from geo.store.files import LAYER_FILES, read_layer_file
@@ -113,8 +111,7 @@ def refresh_working_copies(store, folder: Path, layers: tuple[str, ...]) -> list
         if path.exists():
             if same_layer(read_layer_file(spec, path), frame):
                 continue
-            stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-            atomic_write(path.with_name(f"{path.stem}.before-store-{stamp}{path.suffix}"), path.read_bytes())
+            keep_copy(path, path.read_bytes())
         io.write_table(pd.DataFrame({c: frame[c].astype(object).where(frame[c].notna(), "") for c in frame.columns}), path)
         written.append(path)
     return written

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 
 import pytest
 
@@ -54,3 +55,30 @@ def test_the_file_follows_a_save_made_elsewhere(store, store_url, data_dir, monk
     backups = list(data_dir.glob("patrol_routes.before-store-*.geojson"))
     assert len(backups) == 1 and len(io.read_routes(backups[0])) == len(routes)
 
+
+
+def test_the_file_is_checked_again_after_any_change_to_it_or_to_the_store(store, store_url, data_dir, monkeypatch):
+    path = data_dir / "patrol_routes.geojson"
+    routes = io.read_routes(path)
+    open_route_store(path, store=store).save(routes, author="甲", reason="first")
+    monkeypatch.setenv("SHAHE_STORE", store_url)
+    sync_routes_file(path)
+    assert sync_routes_file(path) is None
+    in_step = path.read_bytes()
+    # an edit by hand of the same length (one digit of a coordinate changed), with a new modification time
+    text = in_step.decode("utf-8")
+    i = text.index("108.") + 5
+    edited = text[:i] + ("1" if text[i] != "1" else "2") + text[i + 1:]
+    path.write_text(edited, encoding="utf-8")
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+    assert "replaced by version" in sync_routes_file(path)
+    assert path.read_bytes() == in_step
+    assert [p.read_text(encoding="utf-8") for p in data_dir.glob("patrol_routes.before-store-*.geojson")] == [edited]
+    # a new version in the store, the file untouched
+    store.replace_layer("routes", routes.iloc[:3], base_version=store.layer_version("routes"), author="乙", reason="other office")
+    assert "replaced by version" in sync_routes_file(path)
+    assert len(io.read_routes(path)) == 3
+    # both files it replaced are kept, even within one second
+    kept = sorted(p.read_bytes() for p in data_dir.glob("patrol_routes.before-store-*.geojson"))
+    assert kept == sorted([edited.encode("utf-8"), in_step])
