@@ -17,6 +17,8 @@ import streamlit as st
 
 from geo import crs as _crs
 from geo import io, settings
+from geo.maps.labels import safe_text
+from geo.maps.vector_layer import VectorLayer, latlng_rings
 from geo.tracks import plan_vs_actual, store, unvisited_estates, visit_table
 from geo.tracks.dosage import run_scan
 from geo.tracks.presence import presence_cells
@@ -81,11 +83,11 @@ def presence_layer(basemap: str) -> folium.FeatureGroup | None:
     top = float(np.quantile(cells["minutes"], 0.95)) or 1.0
     name = t("presence_layer") + (f" · {t('synthetic_tracks_short')}" if synthetic() else "")
     group = folium.FeatureGroup(name=name, show=True)
+    layer = VectorLayer()
     for geom, minutes, teams in zip(geoms, cells["minutes"], cells["teams"], strict=True):
-        ring = np.asarray(geom.exterior.coords)
-        folium.Polygon([[y, x] for x, y in ring], weight=0, fill=True, fill_color="#1565c0",
-                       fill_opacity=0.15 + 0.55 * min(float(minutes) / top, 1.0), class_name="presence-cell",
-                       tooltip=t("presence_tip", minutes=f"{minutes:.0f}", teams=int(teams))).add_to(group)
+        layer.polygon(latlng_rings(geom), weight=0, fill=True, fill_color="#1565c0", fill_opacity=0.15 + 0.55 * min(float(minutes) / top, 1.0),
+                      class_name="presence-cell", tooltip=safe_text(t("presence_tip", minutes=f"{minutes:.0f}", teams=int(teams))))
+    layer.add_to(group)
     return group
 
 
@@ -99,6 +101,7 @@ def raw_layer(basemap: str) -> folium.FeatureGroup | None:
         return None
     fixes = fixes[fixes["time_s"] >= fixes["time_s"].max() - RAW_DAYS * 86400]
     group = folium.FeatureGroup(name=t("raw_layer", days=RAW_DAYS), show=False)
+    layer = VectorLayer()
     for team, g in fixes.groupby("team_id"):
         lon, lat = g["lon"].to_numpy(), g["lat"].to_numpy()
         if basemap == "amap":
@@ -106,8 +109,9 @@ def raw_layer(basemap: str) -> folium.FeatureGroup | None:
         breaks = np.flatnonzero(np.diff(g["time_s"].to_numpy()) > settings.track_gap_s) + 1
         for part in np.split(np.arange(len(lon)), breaks):
             if len(part) >= 2:
-                folium.PolyLine([[lat[i], lon[i]] for i in part], color="#6a1b9a", weight=2, opacity=0.7,
-                                class_name="raw-track", tooltip=str(team)).add_to(group)
+                layer.line(np.column_stack([lat[part], lon[part]]).tolist(), color="#6a1b9a", weight=2, opacity=0.7,
+                           class_name="raw-track", tooltip=safe_text(team))
+    layer.add_to(group)
     return group
 
 

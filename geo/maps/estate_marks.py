@@ -220,6 +220,11 @@ path.estate-grouped { display: none; }
 """
 
 
+def _js_ref(marker) -> str:
+    """The JavaScript expression of a marker: a folium element's variable name, or an expression given as text."""
+    return marker if isinstance(marker, str) else marker.get_name()
+
+
 class EstateMarks(MacroElement):
     """Grouping and non-overlapping labels of the estate markers of one feature group (see the module text).
 
@@ -228,7 +233,8 @@ class EstateMarks(MacroElement):
     group
         The folium FeatureGroup holding the markers (already added to the map).
     entries
-        One dict per estate: ``marker`` and ``halo`` (folium CircleMarkers; halo may be None), ``status``
+        One dict per estate: ``marker`` and ``halo`` (folium CircleMarkers, or JavaScript expressions of Leaflet circle
+        markers such as :meth:`geo.maps.vector_layer.VectorLayer.ref` gives; halo may be None), ``status``
         (``gap`` / ``coverable`` / ``covered`` / ``""``), ``label`` ("id name") and ``name``.
     colours
         Status -> fill colour, with an ``unknown`` entry.
@@ -246,7 +252,7 @@ class EstateMarks(MacroElement):
         super().__init__()
         self._name = "EstateMarks"
         self.group_name = group.get_name()
-        self.entries = [{"marker": e["marker"].get_name(), "halo": e["halo"].get_name() if e.get("halo") is not None else "null",
+        self.entries = [{"marker": _js_ref(e["marker"]), "halo": "null" if e.get("halo") is None else _js_ref(e["halo"]),
                          "status": e.get("status") or "", "rank": STATUS_RANK.get(e.get("status") or "", 3),
                          "label": str(e.get("label", "")), "name": str(e.get("name", ""))} for e in entries]
         config = {"group_px": int(group_px), "group_m": float(group_m), "split_zoom": SPLIT_ZOOM, "colours": colours, "radius": radius_px,

@@ -51,6 +51,7 @@ from geo.maps.labels import (
     safe_text,
     status_label,
 )
+from geo.maps.vector_layer import VectorLayer, latlng_rings
 from geo.report import is_approximate_position
 
 OFFLINE_ATTRIBUTION = texts.text("attribution", "zh")
@@ -224,12 +225,13 @@ def _to_gdf(features: list[dict], props: Sequence[str], *, src_datum: str = "wgs
 
 
 def _add_offline_basemap(m: folium.Map, *, basemap_path: Path, gazetteer_path: Path, datum: str, lang: str = "zh") -> list[str]:
-    """Draw the project's own basemap layers; return notes for the legend."""
+    """Draw the project's own basemap layers (one vector layer in their own pane); return notes for the legend."""
     notes = []
     doc = read_geojson(basemap_path)
     group = folium.FeatureGroup(name=texts.text("layer_basemap", lang), control=True, show=True)
     # Its own pane below the overlay pane, so the heat layer's canvas (pane 350) lies between the basemap and the data.
     folium.map.CustomPane(BASEMAP_PANE, z_index=250, pointer_events=True).add_to(m)
+    layer = VectorLayer(canvas=False)
     if doc is not None:
         src = str(doc.get("datum") or "wgs84")
         outline = select_features(doc, kinds={"outline"}, geom_types={"Polygon", "MultiPolygon"})
@@ -237,29 +239,22 @@ def _add_offline_basemap(m: folium.Map, *, basemap_path: Path, gazetteer_path: P
         rivers = select_features(doc, kinds={"river"}, geom_types={"LineString", "MultiLineString"})
         labels = select_features(doc, kinds={"label"}, geom_types={"Point"})
         if outline:
-            gdf = _display(_to_gdf(outline, ["name"], src_datum=src), datum)
-            folium.GeoJson(
-                gdf.__geo_interface__, name="outline",
-                style_function=lambda _f: {"color": "#8c8577", "weight": 2, "dashArray": "6 4", "fill": True,
-                                           "fillColor": "#fbfaf6", "fillOpacity": 0.7},
-                tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False), interactive=False, pane=BASEMAP_PANE,
-            ).add_to(group)
+            for geom in _display(_to_gdf(outline, ["name"], src_datum=src), datum).geometry:
+                layer.polygon(latlng_rings(geom), color="#8c8577", weight=2, dash_array="6 4", fill=True, fill_color="#fbfaf6",
+                              fill_opacity=0.7, interactive=False, pane=BASEMAP_PANE)
         if water:
-            gdf = _display(_to_gdf(water, ["name"], src_datum=src), datum)
-            folium.GeoJson(gdf.__geo_interface__, style_function=lambda _f: {"color": "#8fb8d8", "weight": 1, "fillColor": "#b7d4ea",
-                                                                             "fillOpacity": 0.9}, pane=BASEMAP_PANE).add_to(group)
+            for geom in _display(_to_gdf(water, ["name"], src_datum=src), datum).geometry:
+                layer.polygon(latlng_rings(geom), color="#8fb8d8", weight=1, fill=True, fill_color="#b7d4ea", fill_opacity=0.9,
+                              pane=BASEMAP_PANE)
         if rivers:
-            gdf = _display(_to_gdf(rivers, ["name"], src_datum=src), datum)
-            folium.GeoJson(gdf.__geo_interface__, style_function=lambda _f: {"color": "#8fb8d8", "weight": 4, "opacity": 0.9},
-                            pane=BASEMAP_PANE).add_to(group)
+            for geom in _display(_to_gdf(rivers, ["name"], src_datum=src), datum).geometry:
+                for line in _lines(geom):
+                    layer.line(line, color="#8fb8d8", weight=4, opacity=0.9, pane=BASEMAP_PANE)
         for feat in labels:
             lon, lat = feat["geometry"]["coordinates"][:2]
             lon, lat = _crs.convert(lon, lat, src=src, dst=datum)
             name = safe_text((feat.get("properties") or {}).get("name", ""))
-            folium.Marker(
-                [lat, lon], icon=folium.DivIcon(html=f'<div class="basemap-label">{name}</div>', icon_size=(120, 16), icon_anchor=(60, 8)),
-                interactive=False,
-            ).add_to(group)
+            layer.label(float(lat), float(lon), f'<div class="basemap-label">{name}</div>', size_px=(120, 16), anchor_px=(60, 8))
         if doc.get("synthetic") or doc.get("approximate"):
             notes.append(texts.text("note_basemap", lang))
     gaz = read_geojson(gazetteer_path)
@@ -267,12 +262,10 @@ def _add_offline_basemap(m: folium.Map, *, basemap_path: Path, gazetteer_path: P
     roads = [f for f in roads if (f.get("properties") or {}).get("road")]
     if roads:
         gdf = _display(_to_gdf(roads, ["road"], src_datum=str(gaz.get("datum") or "wgs84")), datum)
-        folium.GeoJson(
-            gdf.__geo_interface__, name="roads",
-            style_function=lambda _f: {"color": "#c9c2b3", "weight": 5, "opacity": 0.9, "lineCap": "round"},
-            highlight_function=lambda _f: {"color": "#a39a86"},
-            tooltip=folium.GeoJsonTooltip(fields=["road"], labels=False), pane=BASEMAP_PANE,
-        ).add_to(group)
+        for geom, road in zip(gdf.geometry, gdf["road"], strict=True):  # names already made safe by _to_gdf
+            for line in _lines(geom):
+                layer.line(line, color="#c9c2b3", weight=5, opacity=0.9, line_cap="round", tooltip=road, pane=BASEMAP_PANE)
+    layer.add_to(group)
     group.add_to(m)
     return notes
 
@@ -438,28 +431,32 @@ def build_map(
                 continue
             legend_layers.append(f"{band}_band")
             group = folium.FeatureGroup(name=name, show=show_bands)
-            for _, row in part.iterrows():
-                tip = f"{safe_text(row.get('team', ''))} · {safe_text(name)} {safe_text(distance_text(row.get('radius_m'), lang))}"
-                folium.GeoJson(
-                    shapely.geometry.mapping(row.geometry),
-                    style_function=lambda _f, c=colour, o=opacity, d=("5 5" if band == "rule" else None): {
-                        "color": c, "weight": 1, "opacity": 0.6, "fillColor": c, "fillOpacity": o, "dashArray": d},
-                    tooltip=folium.Tooltip(tip),
-                ).add_to(group)
+            layer = VectorLayer()
+            style = {"color": colour, "weight": 1, "opacity": 0.6, "fill": True, "fill_color": colour, "fill_opacity": opacity,
+                     "dash_array": "5 5" if band == "rule" else None}
+            teams = part["team"].to_numpy() if "team" in part.columns else np.full(len(part), "", dtype=object)
+            radii = part["radius_m"].to_numpy() if "radius_m" in part.columns else np.full(len(part), None, dtype=object)
+            for geom, team, radius in zip(part.geometry.to_numpy(), teams, radii, strict=True):
+                if geom is None or geom.is_empty:
+                    continue
+                tip = f"{safe_text(team)} · {safe_text(name)} {safe_text(distance_text(radius, lang))}"
+                layer.polygon(latlng_rings(geom), tooltip=tip, **style)
+            layer.add_to(group)
             group.add_to(m)
 
     if hot is not None and len(hot):
         group = folium.FeatureGroup(name=tx("layer_hotspots", lang), show=True)
         legend_layers.append("hotspots")
+        layer = VectorLayer()
         for _, row in hot.iterrows():
             colour = _hotspot_colour(row)
             shown = [(tx(key, lang), _cell_value(k, row.get(k), lang)) for k, key in _CELL_FIELDS if k in row.index]
-            folium.GeoJson(
-                shapely.geometry.mapping(row.geometry),
-                style_function=lambda _f, c=colour: {"color": c, "weight": 1, "fillColor": c, "fillOpacity": 0.35},
-                tooltip=folium.Tooltip(popup_table(shown)),  # _cell_value escapes: '< 0.001' must not become '&amp;lt;'
-
-            ).add_to(group)
+            if row.geometry is None or row.geometry.is_empty:
+                continue
+            # _cell_value escapes: '< 0.001' must not become '&amp;lt;'
+            layer.polygon(latlng_rings(row.geometry), tooltip=popup_table(shown), color=colour, weight=1, fill=True, fill_color=colour,
+                          fill_opacity=0.35)
+        layer.add_to(group)
         group.add_to(m)
 
     if heat:
@@ -486,32 +483,35 @@ def build_map(
         )
         team_names = {str(r["team_id"]): str(r.get("team", r["team_id"])) for _, r in rts.iterrows()}
         group = folium.FeatureGroup(name=tx("layer_routes", lang), show=True)
+        layer = VectorLayer()
         for _, row in rts.iterrows():
             colour = ORG_STYLE.get(str(row.get("org_type")), OTHER_ORG)[1]
             popup, tip = route_popup(row, lang)
             for line in _lines(row.geometry):
-                folium.PolyLine(line, color=colour, weight=4, opacity=0.9, class_name="route-line",
-                                popup=folium.Popup(popup, max_width=360), tooltip=folium.Tooltip(tip)).add_to(group)
+                layer.line(line, color=colour, weight=4, opacity=0.9, class_name="route-line", popup=popup, popup_width=360, tooltip=tip)
+        layer.add_to(group)
         group.add_to(m)
 
     if ext is not None and len(ext):
         group = folium.FeatureGroup(name=tx("layer_extensions", lang), show=True)
         legend_layers.append("extensions")
+        layer = VectorLayer()
         for _, row in ext.iterrows():
             colour = ORG_STYLE.get(str(row.get("org_type")), OTHER_ORG)[1]
             team = row.get("team", team_names.get(str(row.get("team_id")), row.get("team_id", "")))
             rows = [(tx("p_team", lang), safe_text(team)), (tx("p_estate", lang), safe_text(row.get("name", row.get("estate_id", "")))),
                     (tx("p_length", lang), safe_text(distance_text(row.get("length_m"), lang)))]
             for line in _lines(row.geometry):
-                folium.PolyLine(line, color=colour, weight=3, dash_array="8 6", opacity=0.95, class_name="extension-line",
-                                popup=folium.Popup(popup_table(rows), max_width=320),
-                                tooltip=folium.Tooltip(f"{safe_text(tx('layer_extensions', lang))} · {safe_text(team)}")).add_to(group)
+                layer.line(line, color=colour, weight=3, dash_array="8 6", opacity=0.95, class_name="extension-line",
+                           popup=popup_table(rows), popup_width=320, tooltip=f"{safe_text(tx('layer_extensions', lang))} · {safe_text(team)}")
+        layer.add_to(group)
         group.add_to(m)
 
     statuses: list[str] = []
     has_status = est is not None and "status" in est.columns and est["status"].notna().any()
     if est is not None and len(est):
         group = folium.FeatureGroup(name=tx("layer_estates", lang), show=True)
+        layer = VectorLayer(canvas=False)  # SVG: the labels hide grouped markers by their CSS class
         marks = []
         for _, row in est.iterrows():
             status = row.get("status") if has_status else None
@@ -523,21 +523,19 @@ def build_map(
             if geom is None or geom.is_empty:
                 continue
             if geom.geom_type != "Point":
-                folium.GeoJson(shapely.geometry.mapping(geom),
-                               style_function=lambda _f, c=colour: {"color": c, "weight": 2, "fillColor": c, "fillOpacity": 0.2}).add_to(group)
+                if geom.geom_type in ("Polygon", "MultiPolygon"):  # the footprint under its marker
+                    layer.polygon(latlng_rings(geom), color=colour, weight=2, fill=True, fill_color=colour, fill_opacity=0.2)
                 geom = geom.representative_point()
             size, ring = STATUS_SHAPE.get(status or "", (7, None))
             halo = None
             if ring is not None:  # a halo that makes gaps and coverable estates stand out (not clickable)
-                halo = folium.CircleMarker([geom.y, geom.x], radius=size + 6, color=colour, weight=3, dash_array=ring or None, fill=True,
-                                    fill_color=colour, fill_opacity=0.15, interactive=False, class_name="estate-halo").add_to(group)
-            marker = folium.CircleMarker(
-                [geom.y, geom.x], radius=size, color="#ffffff", weight=2, fill=True, fill_color=colour, fill_opacity=0.95,
-                class_name=f"estate-marker estate-{status or 'unknown'}",
-                popup=folium.Popup(popup, max_width=380), tooltip=folium.Tooltip(tip),
-            ).add_to(group)
-            marks.append({"marker": marker, "halo": halo, "status": status or "", "name": row.get("name", ""),
-                          "label": f"{row.get('estate_id', '')} {row.get('name', '')}".strip()})
+                halo = layer.circle(geom.y, geom.x, radius=size + 6, color=colour, weight=3, dash_array=ring or None, fill=True,
+                                    fill_color=colour, fill_opacity=0.15, interactive=False, class_name="estate-halo")
+            marker = layer.circle(geom.y, geom.x, radius=size, color="#ffffff", weight=2, fill=True, fill_color=colour, fill_opacity=0.95,
+                                  class_name=f"estate-marker estate-{status or 'unknown'}", popup=popup, popup_width=380, tooltip=tip)
+            marks.append({"marker": layer.ref(marker), "halo": None if halo is None else layer.ref(halo), "status": status or "",
+                          "name": row.get("name", ""), "label": f"{row.get('estate_id', '')} {row.get('name', '')}".strip()})
+        layer.add_to(group)
         group.add_to(m)
         if labels and marks:
             colours = {k: status_label(k, radius_m, lang)[1] for k in ("covered", "coverable", "gap")} | {"unknown": UNKNOWN_STATUS[2]}

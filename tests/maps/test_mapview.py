@@ -47,6 +47,20 @@ def _script(m: folium.Map) -> str:
     return m.get_root().render()
 
 
+def _features(page: str) -> list[dict]:
+    """Every feature the page's vector layers draw, with its Leaflet options (read from their JSON payloads)."""
+    out = []
+    for text in re.findall(r"var P = (\{.*\});\n", page):
+        payload = json.loads(text)
+        out += [{"kind": f[0], "coords": f[1], "options": payload["s"][f[2]], "tooltip": f[3], "popup": f[4]} for f in payload["f"]]
+    return out
+
+
+def _marker_classes(page: str) -> list[str]:
+    return [f["options"]["className"].removeprefix("estate-marker estate-") for f in _features(page)
+            if f["kind"] == "c" and f["options"].get("className", "").startswith("estate-marker ")]
+
+
 def _has(page: str, text: str) -> bool:
     """Text is in the page as is, or as folium writes it inside JSON (with \\u escapes)."""
     return text in page or json.dumps(text)[1:-1] in page
@@ -69,8 +83,7 @@ class TestEscaping:
 class TestBuildMap:
     def test_one_marker_per_estate_with_status_class(self, estates, routes):
         page = _script(mapview.build_map(estates, routes))
-        classes = re.findall(r'"className": "estate-marker estate-(\w+)"', page)
-        assert sorted(classes) == sorted(estates["status"])
+        assert sorted(_marker_classes(page)) == sorted(estates["status"])
 
     def test_legend_is_chinese_only_by_default(self, estates, routes):
         page = _script(mapview.build_map(estates, routes))
@@ -144,17 +157,17 @@ class TestBuildMap:
         gaz = tmp_path / "gaz.geojson"
         gaz.write_text(json.dumps(road), encoding="utf-8")
         page = _script(mapview.build_map(estates, basemap_path=tmp_path / "none.geojson", gazetteer_path=gaz))
-        pairs = [(float(x), float(y)) for x, y in re.findall(r"\[(108\.\d+), (30\.\d+)\]", page)]
+        pairs = [(x, y) for f in _features(page) if f["kind"] == "l" for y, x in f["coords"]]
         assert any(abs(x - a[0]) < 1e-7 and abs(y - a[1]) < 1e-7 for x, y in pairs)
         assert not any(abs(x - gcj[0][0]) < 1e-7 and abs(y - gcj[0][1]) < 1e-7 for x, y in pairs)
 
     def test_missing_basemap_files_are_skipped(self, estates, tmp_path):
         m = mapview.build_map(estates, basemap_path=tmp_path / "none.geojson", gazetteer_path=tmp_path / "none2.geojson")
-        assert len(re.findall(r"estate-marker", _script(m))) == len(estates)
+        assert len(_marker_classes(_script(m))) == len(estates)
 
     def test_without_status_markers_are_unknown(self, estates):
         page = _script(mapview.build_map(estates.drop(columns=["status"])))
-        assert set(re.findall(r'"className": "estate-marker estate-(\w+)"', page)) == {"unknown"}
+        assert set(_marker_classes(page)) == {"unknown"}
         assert "未计算" in page
 
     def test_layers_and_extras(self, estates, routes):
@@ -166,7 +179,8 @@ class TestBuildMap:
         for name in ("老旧小区", "巡逻路线", "1公里范围", "覆盖范围", "延伸建议", "热点网格（Gi*）", "警情热力", "底图（近似）", "警情密度"):
             assert _has(page, name)
         assert "L.heatLayer" in page
-        assert '"dashArray": "8 6"' in page
+        dashed = [f for f in _features(page) if f["options"].get("className") == "extension-line"]
+        assert len(dashed) == 1 and dashed[0]["options"]["dashArray"] == "8 6"
 
     def test_hot_cell_tooltip_shows_the_corrected_value(self, estates):
         hot = gpd.GeoDataFrame({"category": ["hot"], "count": [7], "gi_z": [4.1], "q_value": [0.0004]},
@@ -186,7 +200,7 @@ class TestBuildMap:
         page = _script(mapview.build_map(estates, basemap="amap"))
         assert "autonavi.com" in page and "GCJ-02" in page
         row = estates.iloc[0]
-        lat, lon = map(float, re.search(r"L\.circleMarker\(\s*\[([\d.]+), ([\d.]+)\]", page).groups())
+        lat, lon = next(f["coords"] for f in _features(page) if f["options"].get("className", "").startswith("estate-marker"))
         _, _, shift_m = GEOD.inv(row.geometry.x, row.geometry.y, lon, lat)
         assert 400 < shift_m < 600  # GCJ-02 is about 500 m off near Wanzhou
         assert lon > row.geometry.x and lat < row.geometry.y  # east and south
@@ -218,7 +232,7 @@ class TestMapCommand:
         assert main(["map", "--out", str(out), "--estates", str(DATA / "estates.geojson"), "--routes", str(DATA / "routes.geojson")]) == 0
         page = out.read_text(encoding="utf-8")
         assert offline.find_remote_urls(page) == []
-        assert len(re.findall(r"estate-marker estate-", page)) == 5
+        assert len(_marker_classes(page)) == 5
         assert "5 estates" in capsys.readouterr().out
 
     @needs_vendor

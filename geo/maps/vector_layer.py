@@ -1,0 +1,159 @@
+"""Many circle markers, lines and polygons drawn in the browser from one JSON payload by one script.
+
+A folium element per feature (each with its tooltip and popup elements) costs
+the server a template render for each of them on every rerun of the app: a
+few hundred on the shipped 24 estates, tens of thousands at district size.
+:class:`VectorLayer` is one element for a whole layer. Each feature is drawn
+as Leaflet's ``L.circleMarker`` / ``L.polyline`` / ``L.polygon`` with the
+options folium would give it (:func:`folium.vector_layers.path_options`), the
+same tooltip (``<div>text</div>``, sticky) and popup (a full-size ``<div>``
+with the given maximum width), so the map looks and behaves as before.
+
+Tooltip and popup texts are HTML made safe by the caller
+(:func:`geo.maps.labels.safe_text`); the payload is JSON with ``</`` escaped,
+so no text can end the script.
+
+Text labels (``L.divIcon`` markers) can join a layer too (:meth:`VectorLayer.label`).
+
+Layers of more than :data:`CANVAS_FROM` features are drawn on one canvas
+instead of one SVG path each, which keeps panning smooth at district size
+(their paths then carry no CSS class).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+
+from branca.element import MacroElement
+from folium.vector_layers import path_options
+from jinja2 import Template
+
+#: Layers with more features than this are drawn on a canvas (no SVG element per feature).
+CANVAS_FROM = 1500
+#: Decimals of the coordinates sent to the browser (1e-7 degree is about 1 cm).
+DECIMALS = 7
+
+_JS = r"""
+var {{ this.get_name() }} = (function(group) {
+    var P = {{ this.payload }};
+    var canvas = P.canvas ? L.canvas({padding: 0.5}) : null;
+    return P.f.map(function(f) {
+        var o = Object.assign({}, P.s[f[2]]);
+        if (canvas) { o.renderer = canvas; }
+        var l = f[0] === 'c' ? L.circleMarker(f[1], o) : f[0] === 'l' ? L.polyline(f[1], o)
+            : f[0] === 'm' ? L.marker(f[1], {icon: L.divIcon(o.icon), interactive: o.interactive, pane: o.pane || 'markerPane'})
+            : L.polygon(f[1], o);
+        if (f[3] != null) { l.bindTooltip('<div>' + f[3] + '</div>', {sticky: true}); }
+        if (f[4] != null) { l.bindPopup('<div style="width: 100.0%; height: 100.0%;">' + f[4] + '</div>', {maxWidth: f[5]}); }
+        l.addTo(group);
+        return l;
+    });
+})({{ this._parent.get_name() }});
+"""
+
+
+def _round(coords, decimals: int):
+    if isinstance(coords, (list, tuple)) and coords and isinstance(coords[0], (list, tuple)):
+        return [_round(c, decimals) for c in coords]
+    return [round(float(v), decimals) for v in coords]
+
+
+#: Leaflet options that :func:`folium.vector_layers.path_options` leaves out, passed on as given.
+_PASSED = {"interactive": "interactive", "pane": "pane"}
+
+
+def _options(*, line: bool, style: dict, radius: float | None = None) -> dict:
+    passed = {_PASSED[k]: style.pop(k) for k in list(style) if k in _PASSED}
+    return path_options(line=line, radius=radius, **style) | passed
+
+
+def latlng_rings(geom) -> list:
+    """Leaflet's ``[lat, lng]`` nesting of a (multi)polygon: rings of a polygon, or polygons of rings."""
+    def rings(poly) -> list:
+        return [[[y, x] for x, y, *_ in ring.coords] for ring in (poly.exterior, *poly.interiors)]
+
+    if geom.geom_type == "Polygon":
+        return rings(geom)
+    return [rings(p) for p in geom.geoms]
+
+
+class VectorLayer(MacroElement):
+    """One layer of circle markers, lines and polygons, drawn from one JSON payload.
+
+    Add features with :meth:`circle`, :meth:`line` and :meth:`polygon` (each
+    returns the feature's index), then add the layer to a feature group. In the
+    page the element's variable holds the Leaflet layers in the order added, so
+    other scripts can refer to feature ``i`` as ``<name>[i]`` (:meth:`ref`).
+    """
+
+    _template = Template("{% macro script(this, kwargs) %}" + _JS + "{% endmacro %}")
+
+    def __init__(self, *, canvas: bool | None = None):
+        super().__init__()
+        self._name = "VectorLayer"
+        self._features: list[list] = []
+        self._styles: list[dict] = []
+        self._style_index: dict[str, int] = {}
+        self._canvas = canvas
+
+    def __len__(self) -> int:
+        return len(self._features)
+
+    def _style(self, options: dict) -> int:
+        key = json.dumps(options, sort_keys=True)
+        if key not in self._style_index:
+            self._style_index[key] = len(self._styles)
+            self._styles.append(options)
+        return self._style_index[key]
+
+    def _add(self, kind: str, coords, options: dict, tooltip: str | None, popup: str | None, popup_width: int | str) -> int:
+        feature = [kind, _round(coords, DECIMALS), self._style(options), tooltip, popup]
+        if popup is not None:
+            feature.append(popup_width)
+        self._features.append(feature)
+        return len(self._features) - 1
+
+    def circle(self, lat: float, lng: float, *, tooltip: str | None = None, popup: str | None = None, popup_width: int | str = 300,
+               **style) -> int:
+        """A circle marker of ``radius`` pixels at (``lat``, ``lng``); ``style`` as for :class:`folium.CircleMarker`."""
+        return self._add("c", [lat, lng], _options(line=False, radius=style.pop("radius", 10), style=style), tooltip, popup, popup_width)
+
+    def line(self, latlngs: Sequence, *, tooltip: str | None = None, popup: str | None = None, popup_width: int | str = 300,
+             **style) -> int:
+        """A polyline through ``[lat, lng]`` points; ``style`` as for :class:`folium.PolyLine`."""
+        return self._add("l", latlngs, _options(line=True, style=style), tooltip, popup, popup_width)
+
+    def polygon(self, rings: Sequence, *, tooltip: str | None = None, popup: str | None = None, popup_width: int | str = 300,
+                **style) -> int:
+        """A polygon from :func:`latlng_rings` (holes and multi-polygons too); ``style`` as for :class:`folium.Polygon`."""
+        return self._add("p", rings, _options(line=False, style=style), tooltip, popup, popup_width)
+
+    def label(self, lat: float, lng: float, html: str, *, size_px: tuple[int, int], anchor_px: tuple[int, int],
+              class_name: str = "empty", pane: str | None = None) -> int:
+        """A text label: a non-interactive marker with a ``L.divIcon`` of ``html`` (made safe by the caller)."""
+        options = {"icon": {"className": class_name, "html": html, "iconSize": list(size_px), "iconAnchor": list(anchor_px)},
+                   "interactive": False}
+        if pane is not None:
+            options["pane"] = pane
+        return self._add("m", [lat, lng], options, None, None, 0)
+
+    def ref(self, index: int) -> str:
+        """The JavaScript expression of feature ``index`` in the page."""
+        return f"{self.get_name()}[{int(index)}]"
+
+    @property
+    def payload(self) -> str:
+        canvas = len(self._features) > CANVAS_FROM if self._canvas is None else self._canvas
+        doc = {"canvas": bool(canvas), "s": self._styles, "f": self._features}
+        return json.dumps(doc, ensure_ascii=False, separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
+
+    @property
+    def styles(self) -> list[dict]:
+        """The distinct option sets of the features (Leaflet path options)."""
+        return list(self._styles)
+
+    def features(self) -> Iterable[dict]:
+        """The features as dicts (``kind``, ``coords``, ``options``, ``tooltip``, ``popup``), for checks."""
+        for f in self._features:
+            yield {"kind": f[0], "coords": f[1], "options": self._styles[f[2]], "tooltip": f[3], "popup": f[4]}
