@@ -3,16 +3,16 @@ a metric-only scale bar, Leaflet.draw in Chinese, the attribution line, and the 
 
 from __future__ import annotations
 
-from branca.element import MacroElement
 from jinja2 import Template
 
 from geo.maps import texts
+from geo.maps.elements import Macro
 from geo.maps.labels import safe_text
 
 __all__ = ["Attribution", "DrawLocale", "FitBounds", "FocusWithoutScroll", "MetricScale", "add_tools"]
 
 
-class FocusWithoutScroll(MacroElement):
+class FocusWithoutScroll(Macro):
     """Let the first press on the map focus it without scrolling its frame.
 
     Leaflet's keyboard handler focuses the map on the first mouse press; the
@@ -40,7 +40,7 @@ class FocusWithoutScroll(MacroElement):
         self._name = "FocusWithoutScroll"
 
 
-class FitBounds(MacroElement):
+class FitBounds(Macro):
     """Fit the map to bounds now, and again whenever its frame is resized until the user pans or zooms.
 
     A map created while its frame has no size yet (a frame being replaced when
@@ -80,7 +80,7 @@ class FitBounds(MacroElement):
 #: Hot-spot cell columns shown in the tooltip -> text keys.
 
 
-class MetricScale(MacroElement):
+class MetricScale(Macro):
     """A metric-only scale bar (Leaflet's default also shows feet and miles)."""
 
     _template = Template(
@@ -96,7 +96,7 @@ class MetricScale(MacroElement):
         self._name = "MetricScale"
 
 
-class DrawLocale(MacroElement):
+class DrawLocale(Macro):
     """Leaflet.draw's toolbar and hints in Chinese (``lang="zh"``); English is Leaflet.draw's own text.
 
     Add it to the map before the :class:`folium.plugins.Draw` control.
@@ -119,7 +119,7 @@ class DrawLocale(MacroElement):
         self.strings = texts.DRAW_ZH if lang == "zh" else {}
 
 
-class Attribution(MacroElement):
+class Attribution(Macro):
     """Add a fixed attribution text to the map's attribution control."""
 
     _template = Template(

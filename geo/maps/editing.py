@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import folium
 import numpy as np
-from branca.element import MacroElement
 from folium.plugins import Draw
 from jinja2 import Template
 
 from geo import crs as _crs
 from geo.maps import texts
 from geo.maps.controls import DrawLocale, FitBounds
+from geo.maps.elements import Macro
 from geo.maps.labels import safe_text
 
 __all__ = ["DRAW_COLOUR", "PlacePin", "draw_controls", "editable_group", "focus_bounds", "highlight_group", "pin_group"]
@@ -64,7 +64,7 @@ def pin_group(lon: float, lat: float, *, lang: str = "zh", previous: tuple[float
     return group
 
 
-class PlacePin(MacroElement):
+class PlacePin(Macro):
     """A draggable pin at the position being surveyed; a click on the map moves it there.
 
     Leaflet's own marker image is not used (the map is offline): the pin is a
@@ -101,7 +101,7 @@ class PlacePin(MacroElement):
         self.title = safe_text(title)
 
 
-class _EditableLines(MacroElement):
+class _EditableLines(Macro):
     """Polylines added to their group in the page's script, each with Leaflet.draw's edit handler attached."""
 
     _template = Template(

@@ -23,10 +23,11 @@ from __future__ import annotations
 
 import json
 
-from branca.element import MacroElement
 from jinja2 import Template
+from jinja2.utils import htmlsafe_json_dumps
 
 from geo.maps import texts
+from geo.maps.elements import Macro
 
 #: Estates within this many metres of a group's first estate always join the group ("at one spot")...
 GROUP_M = 70.0
@@ -40,7 +41,8 @@ STATUS_RANK = {"gap": 0, "coverable": 1, "covered": 2}
 _JS = r"""
 (function() {
     var map = {{ this._parent.get_name() }}, layer = {{ this.group_name }};
-    var E = [{% for e in this.entries %}{m: {{ e.marker }}, h: {{ e.halo }}, s: {{ e.status|tojson }}, r: {{ e.rank }}, t: {{ e.label|tojson }}, n: {{ e.name|tojson }}}{{ "," if not loop.last }}{% endfor %}];
+    var R = {{ this.refs_js }}, D = {{ this.data_json }};
+    var E = D.map(function(d, i) { return {m: R[i][0], h: R[i][1], s: d[0], r: d[1], t: d[2], n: d[3]}; });
     var C = {{ this.config_json }};
     if (!map.getPane('estateLabelPane')) { var lp = map.createPane('estateLabelPane'); lp.style.zIndex = 450; lp.style.pointerEvents = 'none'; }
     var box = L.DomUtil.create('div', 'estate-labels leaflet-zoom-hide', map.getPane('estateLabelPane'));
@@ -225,7 +227,7 @@ def _js_ref(marker) -> str:
     return marker if isinstance(marker, str) else marker.get_name()
 
 
-class EstateMarks(MacroElement):
+class EstateMarks(Macro):
     """Grouping and non-overlapping labels of the estate markers of one feature group (see the module text).
 
     Parameters
@@ -252,9 +254,12 @@ class EstateMarks(MacroElement):
         super().__init__()
         self._name = "EstateMarks"
         self.group_name = group.get_name()
-        self.entries = [{"marker": _js_ref(e["marker"]), "halo": "null" if e.get("halo") is None else _js_ref(e["halo"]),
-                         "status": e.get("status") or "", "rank": STATUS_RANK.get(e.get("status") or "", 3),
-                         "label": str(e.get("label", "")), "name": str(e.get("name", ""))} for e in entries]
+        # Rendered once here (not per entry in the template): the markers as JavaScript expressions, the rest as JSON
+        # with < > & ' escaped, so no estate name can end the script.
+        self.refs_js = "[" + ",".join(f"[{_js_ref(e['marker'])},{'null' if e.get('halo') is None else _js_ref(e['halo'])}]"
+                                      for e in entries) + "]"
+        self.data_json = str(htmlsafe_json_dumps([[e.get("status") or "", STATUS_RANK.get(e.get("status") or "", 3), str(e.get("label", "")),
+                                                   str(e.get("name", ""))] for e in entries]))
         config = {"group_px": int(group_px), "group_m": float(group_m), "split_zoom": SPLIT_ZOOM, "colours": colours, "radius": radius_px,
                   "same": texts.text("group_same", lang), "mixed": texts.text("group_mixed", lang)}
         self.config_json = json.dumps(config, ensure_ascii=False).replace("</", "<\\/")

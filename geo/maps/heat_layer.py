@@ -24,6 +24,7 @@ from geo import crs as _crs
 from geo.incidents.density import CLASS_BREAKS, DensityCube, density_classes
 from geo.incidents.taxonomy import CATEGORY_ENGLISH
 from geo.maps import texts
+from geo.maps.elements import Macro
 
 #: Colours of classes 1..5 (ColorBrewer YlOrRd, a sequential ramp that reads in grey and for colour-blind eyes).
 HEAT_COLOURS: tuple[str, ...] = ("#ffe08a", "#feb24c", "#fd8d3c", "#e31a1c", "#99000d")
@@ -209,7 +210,7 @@ _CSS = """
 """
 
 
-class HeatGridLayer(Layer):
+class HeatGridLayer(Layer, Macro):
     """The heat layer (an overlay in the layer control) with its year slider, category menu and legend rows.
 
     Add it to the map before the legend and the layer control. The legend shows its scale in every element

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import numpy as np
-import pandas as pd
 
 from geo import settings
 from geo._validate import is_blank
@@ -124,8 +123,8 @@ def quality_label(quality, lang: str = "zh") -> str:
     return texts.pick(pair, lang) if pair else str(quality)
 
 
-def estate_popup(row: pd.Series, team_names: dict[str, str], *, radius_m: float | None = None, lang: str = "zh") -> tuple[str, str]:
-    """Popup HTML and tooltip of an estate, all in ``lang``."""
+def estate_popup(row: Mapping, team_names: dict[str, str], *, radius_m: float | None = None, lang: str = "zh") -> tuple[str, str]:
+    """Popup HTML and tooltip of an estate (a row as a Series or a dict), all in ``lang``."""
     label, _ = status_label(row.get("status"), radius_m, lang)
     sep = ", " if lang == "en" else "、"
 
@@ -141,12 +140,12 @@ def estate_popup(row: pd.Series, team_names: dict[str, str], *, radius_m: float 
         (_tx("p_batch", lang), safe_text(row.get("batch_year", ""))),
         (_tx("p_status", lang), safe_text(label)),
     ]
-    if "nearest_team_id" in row.index and not is_blank(row.get("nearest_team_id")):
+    if "nearest_team_id" in row and not is_blank(row.get("nearest_team_id")):
         tid = str(row["nearest_team_id"])
         rows.append((_tx("p_nearest", lang), f"{safe_text(team_names.get(tid, tid))} · {safe_text(distance_text(row.get('nearest_distance_m'), lang))}"))
-    if "covering_team_ids" in row.index:
+    if "covering_team_ids" in row:
         rows.append((_tx("p_covering", lang), teams(row.get("covering_team_ids"))))
-    if "nearby_team_ids" in row.index:
+    if "nearby_team_ids" in row:
         radius = radius_text(radius_m)[1 if lang == "en" else 0]
         rows.append((_tx("p_within", lang, radius=radius), teams(row.get("nearby_team_ids"))))
     quality = row.get("geocode_quality")
@@ -158,8 +157,8 @@ def estate_popup(row: pd.Series, team_names: dict[str, str], *, radius_m: float 
     return popup_table(rows), tooltip
 
 
-def route_popup(row: pd.Series, lang: str = "zh") -> tuple[str, str]:
-    """Popup HTML and tooltip of a patrol route, all in ``lang``."""
+def route_popup(row: Mapping, lang: str = "zh") -> tuple[str, str]:
+    """Popup HTML and tooltip of a patrol route (a row as a Series or a dict), all in ``lang``."""
     org = org_label(row.get("org_type", ""), lang)
     rows = [
         (_tx("p_team", lang), f"<b>{safe_text(row.get('team', ''))}</b>"),

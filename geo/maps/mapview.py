@@ -26,7 +26,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import Element, MacroElement
+from branca.element import Element
 from jinja2 import Template
 
 from geo import crs as _crs
@@ -35,6 +35,7 @@ from geo._validate import is_blank
 from geo.maps import texts
 from geo.maps.basemaps import BASEMAPS, ONLINE_BASEMAPS, read_geojson, select_features
 from geo.maps.controls import Attribution, FitBounds, FocusWithoutScroll, MetricScale, add_tools
+from geo.maps.elements import Macro
 from geo.maps.estate_marks import EstateMarks
 from geo.maps.heat_layer import HeatGridLayer
 from geo.maps.labels import (
@@ -136,7 +137,7 @@ def route_bands(routes: gpd.GeoDataFrame, *, radius_m: float | None = None, cove
 # --- elements -------------------------------------------------------------------
 
 
-class _Legend(MacroElement):
+class _Legend(Macro):
     """A Leaflet control holding a fixed HTML legend (built from escaped text only)."""
 
     _template = Template(
@@ -273,12 +274,18 @@ def _add_offline_basemap(m: folium.Map, *, basemap_path: Path, gazetteer_path: P
 # --- the map ----------------------------------------------------------------------
 
 
-def _lines(geom) -> list[list[list[float]]]:
-    """Leaflet [lat, lon] vertex lists of a (multi)line."""
+def _records(gdf: gpd.GeoDataFrame):
+    """(attributes as a dict, geometry) of each row: plain dicts, far cheaper than ``iterrows`` at thousands of rows."""
+    geoms = gdf.geometry.to_numpy()
+    return zip(pd.DataFrame(gdf.drop(columns=gdf.geometry.name)).to_dict("records"), geoms, strict=True)
+
+
+def _lines(geom) -> list[np.ndarray]:
+    """Leaflet [lat, lon] vertex arrays of a (multi)line."""
     if geom is None or geom.is_empty:
         return []
     parts = getattr(geom, "geoms", [geom])
-    return [[[y, x] for x, y, *_ in part.coords] for part in parts if part.geom_type == "LineString"]
+    return [shapely.get_coordinates(part)[:, ::-1] for part in parts if part.geom_type == "LineString"]
 
 
 def build_map(
@@ -481,13 +488,13 @@ def build_map(
         org_types = [o for o in ORG_STYLE if o in set(rts["org_type"].astype(str))] + sorted(
             {str(o) for o in rts["org_type"]} - set(ORG_STYLE)
         )
-        team_names = {str(r["team_id"]): str(r.get("team", r["team_id"])) for _, r in rts.iterrows()}
+        team_names = {str(r["team_id"]): str(r.get("team", r["team_id"])) for r, _ in _records(rts)}
         group = folium.FeatureGroup(name=tx("layer_routes", lang), show=True)
         layer = VectorLayer()
-        for _, row in rts.iterrows():
+        for row, geom in _records(rts):
             colour = ORG_STYLE.get(str(row.get("org_type")), OTHER_ORG)[1]
             popup, tip = route_popup(row, lang)
-            for line in _lines(row.geometry):
+            for line in _lines(geom):
                 layer.line(line, color=colour, weight=4, opacity=0.9, class_name="route-line", popup=popup, popup_width=360, tooltip=tip)
         layer.add_to(group)
         group.add_to(m)
@@ -496,12 +503,12 @@ def build_map(
         group = folium.FeatureGroup(name=tx("layer_extensions", lang), show=True)
         legend_layers.append("extensions")
         layer = VectorLayer()
-        for _, row in ext.iterrows():
+        for row, geom in _records(ext):
             colour = ORG_STYLE.get(str(row.get("org_type")), OTHER_ORG)[1]
             team = row.get("team", team_names.get(str(row.get("team_id")), row.get("team_id", "")))
             rows = [(tx("p_team", lang), safe_text(team)), (tx("p_estate", lang), safe_text(row.get("name", row.get("estate_id", "")))),
                     (tx("p_length", lang), safe_text(distance_text(row.get("length_m"), lang)))]
-            for line in _lines(row.geometry):
+            for line in _lines(geom):
                 layer.line(line, color=colour, weight=3, dash_array="8 6", opacity=0.95, class_name="extension-line",
                            popup=popup_table(rows), popup_width=320, tooltip=f"{safe_text(tx('layer_extensions', lang))} · {safe_text(team)}")
         layer.add_to(group)
@@ -513,13 +520,14 @@ def build_map(
         group = folium.FeatureGroup(name=tx("layer_estates", lang), show=True)
         layer = VectorLayer(canvas=False)  # SVG: the labels hide grouped markers by their CSS class
         marks = []
-        for _, row in est.iterrows():
+        approximate = False
+        for row, geom in _records(est):
             status = row.get("status") if has_status else None
             status = None if is_blank(status) else str(status)
             statuses.append(status or "")
             _, colour = status_label(status, radius_m, lang)
             popup, tip = estate_popup(row, team_names, radius_m=radius_m, lang=lang)
-            geom = row.geometry
+            approximate = approximate or is_approximate_position(row.get("geocode_quality"), row.get("synthetic"))
             if geom is None or geom.is_empty:
                 continue
             if geom.geom_type != "Point":
@@ -540,7 +548,7 @@ def build_map(
         if labels and marks:
             colours = {k: status_label(k, radius_m, lang)[1] for k in ("covered", "coverable", "gap")} | {"unknown": UNKNOWN_STATUS[2]}
             m.add_child(EstateMarks(group, marks, colours=colours, radius_px={k: v[0] for k, v in STATUS_SHAPE.items()}, lang=lang))
-        if any(is_approximate_position(r.get("geocode_quality"), r.get("synthetic")) for _, r in est.iterrows()):
+        if approximate:
             legend_notes.append(tx("note_estates", lang))
     if rts is not None and len(rts) and "synthetic" in rts.columns and rts["synthetic"].astype(str).str.lower().isin({"true", "1"}).any():
         legend_notes.append(tx("note_routes", lang))

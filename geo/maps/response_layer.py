@@ -13,11 +13,11 @@ import folium
 import geopandas as gpd
 import numpy as np
 import shapely
-from branca.element import MacroElement
 from jinja2 import Template
 
 from geo import crs as _crs
 from geo.maps import texts
+from geo.maps.elements import Macro
 from geo.maps.labels import safe_text
 
 __all__ = ["TIER_COLOURS", "legend_html", "reach_features", "response_layer"]
@@ -74,7 +74,7 @@ def legend_html(tiers, *, lang: str = "zh", outside: bool = True) -> str:
     return "".join(parts)
 
 
-class _LayerLegend(MacroElement):
+class _LayerLegend(Macro):
     """A legend control that is on the map exactly while its parent layer is."""
 
     _template = Template(

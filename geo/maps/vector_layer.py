@@ -22,12 +22,16 @@ instead of one SVG path each, which keeps panning smooth at district size
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Sequence
 
-from branca.element import MacroElement
+import numpy as np
+import shapely
 from folium.vector_layers import path_options
 from jinja2 import Template
+
+from geo.maps.elements import Macro
 
 #: Layers with more features than this are drawn on a canvas (no SVG element per feature).
 CANVAS_FROM = 1500
@@ -54,7 +58,10 @@ var {{ this.get_name() }} = (function(group) {
 
 
 def _round(coords, decimals: int):
-    if isinstance(coords, (list, tuple)) and coords and isinstance(coords[0], (list, tuple)):
+    """Coordinates rounded to ``decimals`` as nested lists: arrays in one NumPy call, lists level by level."""
+    if isinstance(coords, np.ndarray):
+        return np.round(coords.astype(float, copy=False), decimals).tolist()
+    if isinstance(coords, (list, tuple)) and coords and isinstance(coords[0], (list, tuple, np.ndarray)):
         return [_round(c, decimals) for c in coords]
     return [round(float(v), decimals) for v in coords]
 
@@ -64,21 +71,28 @@ _PASSED = {"interactive": "interactive", "pane": "pane"}
 
 
 def _options(*, line: bool, style: dict, radius: float | None = None) -> dict:
+    """Leaflet options of a feature: folium's for the same arguments, plus the ones it would drop (:data:`_PASSED`)."""
+    return dict(_cached_options(line, radius, tuple(style.items())))
+
+
+@functools.lru_cache(maxsize=1024)
+def _cached_options(line: bool, radius: float | None, items: tuple) -> tuple:
+    style = dict(items)
     passed = {_PASSED[k]: style.pop(k) for k in list(style) if k in _PASSED}
-    return path_options(line=line, radius=radius, **style) | passed
+    return tuple((path_options(line=line, radius=radius, **style) | passed).items())
 
 
 def latlng_rings(geom) -> list:
-    """Leaflet's ``[lat, lng]`` nesting of a (multi)polygon: rings of a polygon, or polygons of rings."""
+    """Leaflet's ``[lat, lng]`` nesting of a (multi)polygon: rings of a polygon, or polygons of rings (rings as arrays)."""
     def rings(poly) -> list:
-        return [[[y, x] for x, y, *_ in ring.coords] for ring in (poly.exterior, *poly.interiors)]
+        return [shapely.get_coordinates(ring)[:, ::-1] for ring in (poly.exterior, *poly.interiors)]
 
     if geom.geom_type == "Polygon":
         return rings(geom)
     return [rings(p) for p in geom.geoms]
 
 
-class VectorLayer(MacroElement):
+class VectorLayer(Macro):
     """One layer of circle markers, lines and polygons, drawn from one JSON payload.
 
     Add features with :meth:`circle`, :meth:`line` and :meth:`polygon` (each
@@ -96,12 +110,13 @@ class VectorLayer(MacroElement):
         self._styles: list[dict] = []
         self._style_index: dict[str, int] = {}
         self._canvas = canvas
+        self._payload: str | None = None  # the JSON text, made once (the page is rendered two or three times)
 
     def __len__(self) -> int:
         return len(self._features)
 
     def _style(self, options: dict) -> int:
-        key = json.dumps(options, sort_keys=True)
+        key = json.dumps(options, sort_keys=True, default=str)
         if key not in self._style_index:
             self._style_index[key] = len(self._styles)
             self._styles.append(options)
@@ -112,6 +127,7 @@ class VectorLayer(MacroElement):
         if popup is not None:
             feature.append(popup_width)
         self._features.append(feature)
+        self._payload = None
         return len(self._features) - 1
 
     def circle(self, lat: float, lng: float, *, tooltip: str | None = None, popup: str | None = None, popup_width: int | str = 300,
@@ -144,9 +160,11 @@ class VectorLayer(MacroElement):
 
     @property
     def payload(self) -> str:
-        canvas = len(self._features) > CANVAS_FROM if self._canvas is None else self._canvas
-        doc = {"canvas": bool(canvas), "s": self._styles, "f": self._features}
-        return json.dumps(doc, ensure_ascii=False, separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
+        if self._payload is None:
+            canvas = len(self._features) > CANVAS_FROM if self._canvas is None else self._canvas
+            doc = {"canvas": bool(canvas), "s": self._styles, "f": self._features}
+            self._payload = json.dumps(doc, ensure_ascii=False, separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
+        return self._payload
 
     @property
     def styles(self) -> list[dict]:
