@@ -81,7 +81,7 @@ def _lines(ctx: Context) -> tuple[list, bool]:
         found_layers, found_controls = search.found_on_map(ctx.cov.table, found, ctx.filters.basemap)
         key = maps.digest("editor", ctx.routes_text, ctx.estates_mtime, ctx.filters, gen, found)
         m = maps.coverage_map(ctx.cov, ctx.routes, ctx.cov.table, ctx.filters, routes_text=ctx.routes_text, draw=True,
-                              extra_layers=found_layers, controls=found_controls)
+                              extra_layers=found_layers, controls=found_controls, view_key="editor")
         out = maps.show(m, key=f"editor_map_{key}", returned=["all_drawings"])
         drawn = out.get("all_drawings") or []
         if drawn:

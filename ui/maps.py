@@ -96,6 +96,7 @@ def coverage_map(
     extra_lines: list | None = None,
     extra_layers: list | None = None,
     controls: list | None = None,
+    view_key: str | None = None,
 ) -> folium.Map:
     """Build the localized map (a new object on every call; see :func:`ui.data.localized`).
 
@@ -105,6 +106,7 @@ def coverage_map(
     ``heat`` is a payload of :func:`heat_grid`: the density layer with its year slider and category menu,
     which switch in the browser without rebuilding the map.
     ``controls`` (elements of :mod:`geo.maps.editing`: Leaflet.draw, a pin, a focus) are added after the map is built.
+    ``view_key`` names the map so the view the user chose survives a rebuild (a layer switched on in the page).
     """
     inputs = map_inputs(cov, routes, shown["estate_id"], filters.rule, routes_text=routes_text)
     notes = []
@@ -123,7 +125,7 @@ def coverage_map(
     m = build(
         _estates_for_map(cov, shown), inputs, filters.rule, heat_grid=heat or None,
         hotspots=hotspot_cells, basemap=filters.basemap, show_bands=filters.show_bands,
-        tianditu_key=filters.tianditu_key or None, notes=notes, extra_layers=extra, lang=lang(),
+        tianditu_key=filters.tianditu_key or None, notes=notes, extra_layers=extra, lang=lang(), view_key=view_key,
     )
     if draw:
         for element in editing.draw_controls(lang(), polyline=True):

@@ -71,7 +71,7 @@ def _focus(counts: dict[str, int]) -> str:
 def _map(ctx: Context, estates: pd.DataFrame) -> None:
     """The coverage map of the picked estates, at a height that keeps it above the fold at 1400×900."""
     key = maps.digest("overview", ctx.routes_text, ctx.estates_mtime, ctx.filters, tuple(estates["estate_id"]), lang())
-    m = maps.coverage_map(ctx.cov, ctx.routes, estates, ctx.filters, routes_text=ctx.routes_text)
+    m = maps.coverage_map(ctx.cov, ctx.routes, estates, ctx.filters, routes_text=ctx.routes_text, view_key="overview")
     maps.show(m, key=f"overview_map_{key}", returned=[], height=OVERVIEW_MAP_HEIGHT)
 
 

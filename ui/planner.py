@@ -112,7 +112,7 @@ def _map_and_selection(ctx: Context, grid, cells, found, inputs_key: str) -> Non
               if g is not None]
     found_layers, found_controls = search.found_on_map(shown, found, f.basemap)
     m = maps.coverage_map(ctx.cov, ctx.routes, shown, f, routes_text=ctx.routes_text, heat=grid, hotspot_cells=cells,
-                          extra_layers=layers + found_layers, controls=found_controls)
+                          extra_layers=layers + found_layers, controls=found_controls, view_key="planner")
     out = maps.show(m, key=f"planner_map_{key}", returned=["last_object_clicked"])
     _apply_click(out.get("last_object_clicked"), shown, f.basemap)
     response_ui.outside_table(resp)

@@ -84,7 +84,7 @@ def render(ctx: Context, eid: str, current: tuple[float, float], *, editor: bool
         returned = ["all_drawings"]
     key = maps.digest("register", eid, round(pin.x, 7), round(pin.y, 7), basemap, mode, editor, ctx.estates_mtime,
                       st.session_state.get(f"{state.REG_FOOTPRINT}:{eid}"))
-    m = maps.coverage_map(ctx.cov, ctx.routes, ctx.cov.table, ctx.filters, routes_text=ctx.routes_text, extra_layers=layers, controls=controls)
+    m = maps.coverage_map(ctx.cov, ctx.routes, ctx.cov.table, ctx.filters, routes_text=ctx.routes_text, extra_layers=layers, controls=controls, view_key="register")
     out = maps.show(m, key=f"register_map_{key}", returned=returned, height=maps.MAP_HEIGHT)  # the legend and the drawing tools both fit
     if not editor:
         return

@@ -73,7 +73,7 @@ def render(ctx: Context) -> tuple[str | None, list]:
         found_controls = [FitBounds([[s, w], [n, e]], padding_px=40)]
     key = maps.digest("vertices", ctx.routes_text, ctx.estates_mtime, ctx.filters, rid, found, st.session_state.get(state.DRAW_GEN, 0))
     m = maps.coverage_map(ctx.cov, routes, ctx.cov.table, ctx.filters, routes_text=ctx.routes_text, extra_layers=found_layers,
-                          controls=[*found_controls, *controls])
+                          controls=[*found_controls, *controls], view_key="vertices")
     out = maps.show(m, key=f"vertex_map_{key}", returned=["all_drawings"])
     drawn = out.get("all_drawings") or []
     if not drawn:

@@ -47,6 +47,11 @@ class FitBounds(Macro):
     a layer is switched on) would otherwise stay zoomed out to a blob in one
     corner once the frame gets its size; fitting a zero-size map also yields
     NaN coordinates.
+
+    With ``remember`` (a name for the map, e.g. ``"planner"``), the view the user
+    pans or zooms to is kept in the tab's ``sessionStorage``, and the next map of
+    that name over the same bounds (the app rebuilds its map when a layer is
+    switched on in the page) opens at that view instead of the fitted one.
     """
 
     _template = Template(
@@ -54,15 +59,28 @@ class FitBounds(Macro):
         {% macro script(this, kwargs) %}
         (function() {
             var map = {{ this._parent.get_name() }}, box = map.getContainer(), bounds = {{ this.bounds|tojson }};
-            var opts = {padding: [{{ this.padding }}, {{ this.padding }}]}, touched = false;
+            var opts = {padding: [{{ this.padding }}, {{ this.padding }}]}, touched = false, key = {{ this.remember|tojson }};
+            var store = null, saved = null, extent = JSON.stringify(bounds);
+            try { store = key ? window.sessionStorage : null; } catch (e) { store = null; }
+            if (store) {
+                try { saved = JSON.parse(store.getItem('shahe-view:' + key) || 'null'); } catch (e) { saved = null; }
+                if (!saved || saved.b !== extent) saved = null;
+            }
             function fit() {
                 if (touched || !box.clientWidth || !box.clientHeight) return;
                 map.invalidateSize({pan: false});
-                map.fitBounds(bounds, opts);
+                if (saved) { map.setView(saved.c, saved.z, {animate: false}); } else { map.fitBounds(bounds, opts); }
             }
             ['mousedown', 'wheel', 'touchstart', 'keydown'].forEach(function(ev) {
                 box.addEventListener(ev, function() { touched = true; }, {passive: true});
             });
+            if (store) {
+                map.on('moveend', function() {
+                    if (!touched || !box.clientWidth) return;
+                    var c = map.getCenter();
+                    try { store.setItem('shahe-view:' + key, JSON.stringify({b: extent, c: [c.lat, c.lng], z: map.getZoom()})); } catch (e) {}
+                });
+            }
             fit();
             if (window.ResizeObserver) { new ResizeObserver(fit).observe(box); }
         })();
@@ -70,11 +88,12 @@ class FitBounds(Macro):
         """
     )
 
-    def __init__(self, bounds, *, padding_px: int = 20):
+    def __init__(self, bounds, *, padding_px: int = 20, remember: str | None = None):
         super().__init__()
         self._name = "FitBounds"
         self.bounds = [[float(v) for v in corner] for corner in bounds]
         self.padding = int(padding_px)
+        self.remember = remember
 
 
 #: Hot-spot cell columns shown in the tooltip -> text keys.

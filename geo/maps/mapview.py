@@ -309,6 +309,7 @@ def build_map(
     lang: str = "zh",
     labels: bool = True,
     tools: bool = True,
+    view_key: str | None = None,
 ) -> folium.Map:
     """Build the coverage map.
 
@@ -363,6 +364,9 @@ def build_map(
         symbol with a count (:mod:`geo.maps.estate_marks`).
     tools
         The measure tool and the full-screen button.
+    view_key
+        A name for this map (e.g. ``"planner"``): the view the user pans or zooms to is kept in the browser tab
+        and the next map of that name over the same estates and routes opens there (:class:`FitBounds`).
 
     Returns
     -------
@@ -566,7 +570,7 @@ def build_map(
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     m.add_child(FocusWithoutScroll())
     if frames:
-        m.add_child(FitBounds([[south, west], [north, east]], padding_px=20))
+        m.add_child(FitBounds([[south, west], [north, east]], padding_px=20, remember=view_key))
     return m
 
 

@@ -1,5 +1,5 @@
 """The patrol map in a real browser: the heat layer's year slider and category menu redraw only that layer
-and keep the view; estate labels do not overlap; estates at one spot show as one symbol with a count; the
+and keep the view; switching the heat layer on in the page keeps the view the user chose; estate labels do not overlap; estates at one spot show as one symbol with a count; the
 measure and full-screen tools speak the page's language."""
 
 from __future__ import annotations
@@ -141,16 +141,22 @@ def test_labels_groups_and_tools_in_both_languages(browser, server, driver):
         assert frame.locator("a.leaflet-control-measure-toggle").get_attribute("title") == "同时测量距离和面积"
 
         # a click on the group zooms to its members and the group opens
-        zoom = _view(frame)[2]
+        start = _view(frame)
         group.click()
-        frame.wait_for_function(f"() => {_MAP}.getZoom() > {zoom}", timeout=30000)
+        frame.wait_for_function(f"() => {_MAP}.getZoom() > {start[2]}", timeout=30000)
         frame.locator(".estate-group", has_text="8").wait_for(state="detached", timeout=30000)
         assert _overlapping(_settled_labels(page, frame)) == []
+        page.wait_for_timeout(500)  # the zoom's animation has ended
+        zoomed = _view(frame)
 
+        # switching the heat layer on rebuilds the map: it opens where the user left it, not at the whole subdistrict
         page.get_by_text("警情热力图", exact=True).first.click()
         driver.settle(page)
         frame = _map_frame(page, driver)
         frame.wait_for_selector("canvas.heat-grid", state="attached", timeout=60000)
+        kept = _view(frame)
+        assert kept[2] == zoomed[2] and abs(kept[0] - zoomed[0]) < 1e-7 and abs(kept[1] - zoomed[1]) < 1e-7, (kept, zoomed)
+        frame.evaluate(f"() => {{ const m = {_MAP}; m.setView([{start[0]}, {start[1]}], {start[2]}, {{animate: false}}); }}")
         page.wait_for_timeout(1000)
         page.screenshot(path=f"{SHOTS}/map_heat_zh.png")
 
@@ -165,7 +171,8 @@ def test_labels_groups_and_tools_in_both_languages(browser, server, driver):
         assert frame.locator("a.leaflet-control-measure-toggle").get_attribute("title") == "Measure distances and areas"
         assert frame.locator(".heat-period-label").inner_text() == "all years (yearly mean)"
         assert "Incident density" in frame.locator(".heat-legend").inner_text()
-        assert any("(8 sites)" in b[4] for b in _boxes(frame, ".estate-label"))
+        frame.evaluate(f"() => {{ const m = {_MAP}; m.setView([{start[0]}, {start[1]}], {start[2]}, {{animate: false}}); }}")
+        assert any("(8 sites)" in b[4] for b in _settled_labels(page, frame))
         page.wait_for_timeout(1000)
         page.screenshot(path=f"{SHOTS}/map_heat_en.png")
         assert errors == []
