@@ -23,6 +23,7 @@ from geo import settings
 from geo._atomic import atomic_write
 from geo.errors import DataFileError, SchemaError
 from geo.io.tables import column_letter
+from geo.io.xlsx import plain_xlsx_bytes
 
 # --- writers -------------------------------------------------------------------
 
@@ -402,6 +403,9 @@ def table_bytes(df: pd.DataFrame, suffix: str, *, name: str = "table") -> bytes:
     if problems:
         msg = f"{name}: cannot be written as Excel; the file was left as it was"
         raise SchemaError(msg, problems)
+    plain = plain_xlsx_bytes(df)  # streamed rows: about twice as fast for tables of text, numbers and booleans
+    if plain is not None:
+        return plain
     out = io_.BytesIO()
     df.to_excel(out, index=False, engine="openpyxl")
     return out.getvalue()
