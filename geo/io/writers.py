@@ -154,7 +154,7 @@ def _geojson_text(gdf: gpd.GeoDataFrame, *, metadata: dict | None, precision: in
     head = {"type": "FeatureCollection"}
     head.update({str(k): _json_value(v, f"metadata member '{k}'") for k, v in (metadata or {}).items()})
     head_text = json.dumps(head, ensure_ascii=False, indent=1, allow_nan=False)[:-2]
-    return head_text + ',\n "features": [\n' + ",\n".join(lines) + ("\n" if lines else "") + " ]\n}\n"
+    return "".join([head_text, ',\n "features": [\n', ",\n".join(lines), "\n" if lines else "", " ]\n}\n"])  # the text copied once
 
 
 #: Every coordinate of the template geometries :func:`_geometry_texts` fills in, as GEOS writes it.
@@ -292,7 +292,8 @@ def _column_texts(series: pd.Series, label) -> tuple[list[str], tuple[int, Excep
             for k in np.flatnonzero(np.isnan(values)).tolist():
                 out[k] = "null"
         return out, None
-    values = list(series)  # the cells as DataFrame.itertuples gives them
+    # the cells as DataFrame.itertuples gives them (the objects themselves for an object column)
+    values = series.to_numpy().tolist() if isinstance(dtype, np.dtype) and dtype.kind == "O" else list(series)
     kinds = list(map(type, values))
     present = set(kinds)
     if present <= {str}:
