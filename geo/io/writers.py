@@ -136,6 +136,7 @@ def geojson_text(gdf: gpd.GeoDataFrame, *, metadata: dict | None = None) -> str:
 
 
 def _geojson_text(gdf: gpd.GeoDataFrame, *, metadata: dict | None, precision: int | None) -> str:
+    """The text of :func:`geojson_text`, coordinates rounded to ``precision`` decimals (default: the settings')."""
     if precision is None:
         precision = settings.coordinate_precision
     if gdf.crs is None:
@@ -318,11 +319,11 @@ def _column_texts(series: pd.Series, label) -> tuple[list[str], tuple[int, Excep
             ok = ~np.isnan(numbers)
             out[rows[ok]] = list(map(float.__repr__, numbers[ok].tolist()))
         else:
-            for k in rows.tolist():
+            for row in rows.tolist():
                 try:
-                    out[k] = _dump_value(_json_value(cells[k], f"feature {k}, column '{label}'"))
+                    out[row] = _dump_value(_json_value(cells[row], f"feature {row}, column '{label}'"))
                 except DataFileError as exc:
-                    errors.append((k, exc))
+                    errors.append((row, exc))
                     break
     return out.tolist(), min(errors, key=lambda e: e[0]) if errors else None
 
