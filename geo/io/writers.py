@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import io as io_
+import itertools
 import json
 import math
 import os
@@ -22,6 +23,7 @@ from geo import settings
 from geo._atomic import atomic_write
 from geo.errors import DataFileError, SchemaError
 from geo.io.tables import column_letter
+from geo.io.xlsx import plain_xlsx_bytes
 
 # --- writers -------------------------------------------------------------------
 
@@ -59,7 +61,7 @@ def _json_value(value, where: str):
 
 
 def to_geojson_dict(gdf: gpd.GeoDataFrame, *, metadata: dict | None = None, precision: int | None = None) -> dict:
-    """Build an RFC 7946 FeatureCollection dict from a GeoDataFrame.
+    """Build an RFC 7946 FeatureCollection dict from a GeoDataFrame: :func:`geojson_text`, parsed.
 
     Polygons are oriented as RFC 7946 asks (exterior rings counter-clockwise)
     and coordinates rounded to ``precision`` decimals.
@@ -85,51 +87,7 @@ def to_geojson_dict(gdf: gpd.GeoDataFrame, *, metadata: dict | None = None, prec
     DataFileError
         If a value or coordinate has no JSON form (infinite, NaN, an object), naming the feature and column.
     """
-    if precision is None:
-        precision = settings.coordinate_precision
-    if gdf.crs is None:
-        msg = "cannot write GeoJSON: the data has no CRS; set it (EPSG:4326 for lon/lat) first"
-        raise _crs.CRSError(msg)
-    bad_keys = sorted(set(metadata or {}) & set(RESERVED_MEMBERS))
-    if bad_keys:
-        msg = f"cannot write GeoJSON: metadata may not set the member(s) {', '.join(bad_keys)}; they are part of the format"
-        raise DataFileError(msg)
-    if not gdf.crs.equals(pyproj.CRS.from_user_input(settings.storage_crs)):
-        gdf = gdf.to_crs(settings.storage_crs)
-    geoms = np.asarray(gdf.geometry.values, dtype=object)
-    coords, idx = shapely.get_coordinates(geoms, return_index=True)
-    bad = ~np.isfinite(coords).all(axis=1)
-    if bad.any():
-        msg = f"cannot write feature {idx[np.argmax(bad)]}: its geometry has a NaN or infinite coordinate; fix or drop it first"
-        raise DataFileError(msg)
-    geoms = shapely.orient_polygons(geoms, exterior_cw=False)
-    geo_json = shapely.to_geojson(geoms)
-    geom_name = gdf.geometry.name
-    cols = [c for c in gdf.columns if c != geom_name]
-    features = []
-    for i, (rec, gj) in enumerate(zip(gdf[cols].itertuples(index=False, name=None), geo_json, strict=True)):
-        geometry = None
-        if gj is not None:
-            geometry = json.loads(gj)
-            if "coordinates" in geometry:
-                geometry["coordinates"] = _round_coords(geometry["coordinates"], precision)
-            elif "geometries" in geometry:
-                for member in geometry["geometries"]:
-                    member["coordinates"] = _round_coords(member["coordinates"], precision)
-        props = {str(c): _json_value(v, f"feature {i}, column '{c}'") for c, v in zip(cols, rec, strict=True)}
-        features.append({"type": "Feature", "properties": props, "geometry": geometry})
-    doc = {"type": "FeatureCollection"}
-    doc.update({str(k): _json_value(v, f"metadata member '{k}'") for k, v in (metadata or {}).items()})
-    doc["features"] = features
-    return doc
-
-
-def _round_coords(obj, ndigits: int):
-    if isinstance(obj, list):
-        if obj and not isinstance(obj[0], list):
-            return [round(float(v), ndigits) for v in obj]
-        return [_round_coords(o, ndigits) for o in obj]
-    return obj
+    return json.loads(_geojson_text(gdf, metadata=metadata, precision=precision))
 
 
 def write_geojson(gdf: gpd.GeoDataFrame, path: str | os.PathLike, *, metadata: dict | None = None) -> Path:
@@ -165,16 +123,219 @@ def write_geojson(gdf: gpd.GeoDataFrame, path: str | os.PathLike, *, metadata: d
 def geojson_text(gdf: gpd.GeoDataFrame, *, metadata: dict | None = None) -> str:
     """The RFC 7946 GeoJSON text :func:`write_geojson` writes (one feature a line), for a download or a check.
 
+    The text is what :func:`json.dumps` writes (compact features, Chinese as
+    is, coordinates as Python's ``round`` and ``repr`` give them), built a
+    column and a coordinate array at a time, not feature by feature.
+
     Raises
     ------
     DataFileError
         If a value cannot be written (see :func:`to_geojson_dict`).
     """
-    doc = to_geojson_dict(gdf, metadata=metadata)
-    head = {k: v for k, v in doc.items() if k != "features"}
-    lines = [json.dumps(f, ensure_ascii=False, separators=(",", ":"), allow_nan=False) for f in doc["features"]]
+    return _geojson_text(gdf, metadata=metadata, precision=None)
+
+
+def _geojson_text(gdf: gpd.GeoDataFrame, *, metadata: dict | None, precision: int | None) -> str:
+    """The text of :func:`geojson_text`, coordinates rounded to ``precision`` decimals (default: the settings')."""
+    if precision is None:
+        precision = settings.coordinate_precision
+    if gdf.crs is None:
+        msg = "cannot write GeoJSON: the data has no CRS; set it (EPSG:4326 for lon/lat) first"
+        raise _crs.CRSError(msg)
+    bad_keys = sorted(set(metadata or {}) & set(RESERVED_MEMBERS))
+    if bad_keys:
+        msg = f"cannot write GeoJSON: metadata may not set the member(s) {', '.join(bad_keys)}; they are part of the format"
+        raise DataFileError(msg)
+    if not gdf.crs.equals(pyproj.CRS.from_user_input(settings.storage_crs)):
+        gdf = gdf.to_crs(settings.storage_crs)
+    geometries = _geometry_texts(np.asarray(gdf.geometry.values, dtype=object), precision)
+    geom_name = gdf.geometry.name
+    table = gdf[[c for c in gdf.columns if c != geom_name]]
+    lines = _feature_lines(table, geometries)
+    head = {"type": "FeatureCollection"}
+    head.update({str(k): _json_value(v, f"metadata member '{k}'") for k, v in (metadata or {}).items()})
     head_text = json.dumps(head, ensure_ascii=False, indent=1, allow_nan=False)[:-2]
-    return head_text + ',\n "features": [\n' + ",\n".join(lines) + ("\n" if lines else "") + " ]\n}\n"
+    return "".join([head_text, ',\n "features": [\n', ",\n".join(lines), "\n" if lines else "", " ]\n}\n"])  # the text copied once
+
+
+#: Every coordinate of the template geometries :func:`_geometry_texts` fills in, as GEOS writes it.
+_PLACEHOLDER = "0.0"
+
+
+def _geometry_texts(geoms: np.ndarray, precision: int) -> list[str]:
+    """Each geometry as compact GeoJSON text, coordinates rounded to ``precision`` decimals (``"null"`` for None).
+
+    GEOS writes the structure (``shapely.to_geojson`` of the geometries with
+    every coordinate set to 0); the numbers, rounded with :func:`round_like_python`
+    and written with ``float.__repr__`` as :func:`json.dumps` writes them, go
+    in place of the zeros. GEOS writes a z value only where it is not NaN.
+    Points alone, or lines alone, in two dimensions (estates, routes) are
+    written straight from their coordinates.
+    """
+    coords, idx = shapely.get_coordinates(geoms, include_z=True, return_index=True)
+    bad = ~np.isfinite(coords[:, :2]).all(axis=1) | np.isinf(coords[:, 2])
+    if bad.any():
+        msg = f"cannot write feature {idx[np.argmax(bad)]}: its geometry has a NaN or infinite coordinate; fix or drop it first"
+        raise DataFileError(msg)
+    has_z = ~np.isnan(coords[:, 2])
+    kinds = shapely.get_type_id(geoms)
+    points = bool((kinds == shapely.GeometryType.POINT).all()) and len(coords) == len(geoms)  # none empty
+    if (points or (kinds == shapely.GeometryType.LINESTRING).all()) and not has_z.any():
+        # Points or lines only (estates, routes): the text is simple enough to write without GEOS.
+        xy = round_like_python(coords[:, :2].ravel(), precision).reshape(-1, 2)
+        if points:
+            return list(map('{{"type":"Point","coordinates":[{!r},{!r}]}}'.format, xy[:, 0].tolist(), xy[:, 1].tolist()))
+        pairs = list(map("[{!r},{!r}]".format, xy[:, 0].tolist(), xy[:, 1].tolist()))
+        ends = np.cumsum(shapely.get_num_coordinates(geoms)).tolist()
+        return ['{"type":"LineString","coordinates":[' + ",".join(pairs[start:end]) + "]}" for start, end in zip([0, *ends[:-1]], ends, strict=True)]
+    geoms = shapely.orient_polygons(geoms, exterior_cw=False)
+    coords = shapely.get_coordinates(geoms, include_z=True)
+    has_z = ~np.isnan(coords[:, 2])
+    template = np.zeros_like(coords)
+    template[~has_z, 2] = np.nan
+    texts = shapely.to_geojson(shapely.set_coordinates(geoms.copy(), template))
+    present = np.not_equal(texts, None)
+    if has_z.any():
+        keep = np.ones(coords.shape, dtype=bool)
+        keep[:, 2] = has_z
+        numbers = coords[keep]  # row by row: x, y and z where there is one, as GEOS writes them
+    else:
+        numbers = coords[:, :2]
+    numbers = round_like_python(numbers.ravel(), precision)
+    pieces = "\n".join(texts[present].tolist()).split(_PLACEHOLDER)
+    if len(pieces) != len(numbers) + 1:  # GEOS writes every coordinate once; anything else is a bug, never a wrong file
+        msg = f"cannot write GeoJSON: {len(pieces) - 1} coordinates written for {len(numbers)}"
+        raise DataFileError(msg)
+    merged = [""] * (2 * len(pieces) - 1)
+    merged[0::2] = pieces
+    merged[1::2] = map(float.__repr__, numbers.tolist())
+    out = np.full(len(geoms), "null", dtype=object)
+    out[present] = "".join(merged).split("\n") if present.any() else []
+    return out.tolist()
+
+
+def round_like_python(values: np.ndarray, ndigits: int) -> np.ndarray:
+    """``round(v, ndigits)`` of every value, exactly as Python rounds a float, in bulk.
+
+    ``rint(v * 10**ndigits) / 10**ndigits`` gives Python's result unless the
+    product lies within a few units in the last place of a half (where the
+    product's own rounding may pick the other side) or is too large to hold
+    every integer; those few values go through :func:`round` itself.
+    """
+    values = np.asarray(values, dtype=float)
+    if not 0 <= ndigits <= 15:
+        return np.array([round(v, ndigits) for v in values.tolist()], dtype=float)
+    scale = 10.0**ndigits
+    with np.errstate(over="ignore", invalid="ignore"):
+        scaled = values * scale
+        whole = np.rint(scaled)
+        out = whole / scale
+        doubtful = ~(np.abs(scaled) < 2.0**52) | (np.abs(np.abs(scaled - whole) - 0.5) <= 4 * np.spacing(np.abs(scaled)))
+    if doubtful.any():
+        out[doubtful] = [round(v, ndigits) for v in values[doubtful].tolist()]
+    return out
+
+
+#: One JSON value as :func:`json.dumps` writes it in a feature (compact, Chinese as is).
+_dump_value = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+#: A text as :func:`json.dumps` writes it with ``ensure_ascii=False`` (the function it calls).
+_dump_text = json.encoder.encode_basestring
+#: The cells of one Python type written a column at a time: text, whole numbers, booleans.
+_DUMP_BY_TYPE = {str: _dump_text, int: int.__repr__, bool: {True: "true", False: "false"}.__getitem__}
+
+
+def _feature_lines(table: pd.DataFrame, geometries: list[str]) -> list[str]:
+    """One compact JSON text per feature: properties from ``table``'s columns in order, then the geometry.
+
+    Each column is written at once (:func:`_column_texts`); a name given twice
+    keeps its first place and its last value, as a dict does. The first cell
+    that has no JSON form, in feature order then column order, is refused.
+    """
+    texts, names, first_error = [], {}, None
+    for j in range(table.shape[1]):
+        label = table.columns[j]
+        column, error = _column_texts(table.iloc[:, j], label)
+        if error is not None and (first_error is None or error[0] < first_error[0]):
+            first_error = error
+        names.setdefault(str(label), len(texts))
+        if names[str(label)] == len(texts):
+            texts.append(column)
+        else:
+            texts[names[str(label)]] = column
+    if first_error is not None:
+        raise first_error[1]
+    keys = [_dump_text(name) + ":" for name in names]
+    parts = [itertools.repeat('{"type":"Feature","properties":{' + (keys[0] if keys else ""))]
+    for k, column in enumerate(texts):
+        parts += [column, itertools.repeat("," + keys[k + 1] if k + 1 < len(keys) else "")]
+    parts += [itertools.repeat('},"geometry":'), geometries, itertools.repeat("}")]
+    return list(map("".join, zip(*parts, strict=False)))  # the repeated pieces are endless; the columns end together
+
+
+def _column_texts(series: pd.Series, label) -> tuple[list[str], tuple[int, Exception] | None]:
+    """Every cell of ``series`` as JSON text, and the first cell that has none (its row and the error), if any.
+
+    Numbers, booleans and text are written a column at a time; other cells
+    (dates, objects, lists, dicts) go through :func:`_json_value` one by one.
+    """
+    dtype = series.dtype
+    n = len(series)
+    if isinstance(dtype, np.dtype) and dtype.kind in "biuf":
+        values = series.to_numpy()
+        if dtype.kind == "b":
+            return np.where(values, "true", "false").tolist(), None
+        out = list(map(int.__repr__ if dtype.kind in "iu" else float.__repr__, values.tolist()))
+        if dtype.kind == "f":
+            inf = np.isinf(values)
+            if inf.any():
+                row = int(np.argmax(inf))
+                return out, (row, _cell_error(values[row].item(), row, label))
+            for k in np.flatnonzero(np.isnan(values)).tolist():
+                out[k] = "null"
+        return out, None
+    # the cells as DataFrame.itertuples gives them (the objects themselves for an object column)
+    values = series.to_numpy().tolist() if isinstance(dtype, np.dtype) and dtype.kind == "O" else list(series)
+    kinds = list(map(type, values))
+    present = set(kinds)
+    if present <= {str}:
+        return list(map(_dump_text, values)), None
+    cells = np.fromiter(values, dtype=object, count=n)  # never unpacks a list or tuple cell
+    code = {kind: k for k, kind in enumerate(present)}
+    code_of = np.fromiter(map(code.__getitem__, kinds), dtype=np.intp, count=n)
+    out = np.full(n, "null", dtype=object)
+    errors = []
+    for kind, k in code.items():
+        rows = np.flatnonzero(code_of == k)
+        if kind is type(None):
+            continue
+        if kind in _DUMP_BY_TYPE:
+            out[rows] = list(map(_DUMP_BY_TYPE[kind], cells[rows].tolist()))
+        elif kind is float:
+            numbers = cells[rows].astype(float)
+            inf = np.isinf(numbers)
+            if inf.any():
+                row = int(rows[np.argmax(inf)])
+                errors.append((row, _cell_error(cells[row], row, label)))
+            ok = ~np.isnan(numbers)
+            out[rows[ok]] = list(map(float.__repr__, numbers[ok].tolist()))
+        else:
+            for row in rows.tolist():
+                try:
+                    out[row] = _dump_value(_json_value(cells[row], f"feature {row}, column '{label}'"))
+                except DataFileError as exc:
+                    errors.append((row, exc))
+                    break
+    return out.tolist(), min(errors, key=lambda e: e[0]) if errors else None
+
+
+def _cell_error(value, row: int, label) -> DataFileError:
+    """The error :func:`_json_value` raises for ``value``, a value it refuses, in feature ``row``, column ``label``."""
+    try:
+        _json_value(value, f"feature {row}, column '{label}'")
+    except DataFileError as exc:
+        return exc
+    msg = f"cannot write feature {row}, column '{label}': {value!r}"
+    raise ValueError(msg)
 
 
 def write_table(df: pd.DataFrame, path: str | os.PathLike) -> Path:
@@ -244,6 +405,9 @@ def table_bytes(df: pd.DataFrame, suffix: str, *, name: str = "table") -> bytes:
     if problems:
         msg = f"{name}: cannot be written as Excel; the file was left as it was"
         raise SchemaError(msg, problems)
+    plain = plain_xlsx_bytes(df)  # streamed rows: about twice as fast for tables of text, numbers and booleans
+    if plain is not None:
+        return plain
     out = io_.BytesIO()
     df.to_excel(out, index=False, engine="openpyxl")
     return out.getvalue()

@@ -1,0 +1,92 @@
+"""XLSX of plain tables through openpyxl's write-only workbook against ``DataFrame.to_excel``, read back with openpyxl."""
+
+from __future__ import annotations
+
+import io as stdio
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+
+from geo import io
+from geo.io.xlsx import plain_xlsx_bytes
+
+TEXTS = ["沙河小区", "=1+1", "'=SUM(A1)", "a\"b", "back\\slash", "line\nbreak", "tab\tin", " lead", "trail ", "", "🚓", "x" * 3000]
+
+
+def _read_back(data: bytes):
+    """Everything a user sees in the workbook: sheets, each cell's value, type, format and style, sizes, widths, panes."""
+    book = openpyxl.load_workbook(stdio.BytesIO(data))
+    sheets = []
+    for ws in book.worksheets:
+        cells = [[(c.value, c.data_type, c.number_format, repr(c.font), repr(c.border), repr(c.alignment), repr(c.fill), repr(c.protection))
+                  for c in row] for row in ws.iter_rows()]
+        widths = {k: d.width for k, d in ws.column_dimensions.items()}
+        merged = [str(r) for r in ws.merged_cells.ranges]
+        sheets.append((ws.title, cells, ws.max_row, ws.max_column, widths, ws.freeze_panes, ws.auto_filter.ref, merged))
+    return book.sheetnames, sheets
+
+
+def _pandas_bytes(df: pd.DataFrame) -> bytes:
+    out = stdio.BytesIO()
+    df.to_excel(out, index=False, engine="openpyxl")
+    return out.getvalue()
+
+
+def random_plain_frame(seed: int, n: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    floats = rng.normal(0, 1e3, n)
+    floats[rng.random(n) < 0.2] = np.nan
+    floats[rng.random(n) < 0.05] = np.inf
+    floats[rng.random(n) < 0.05] = -np.inf
+    floats[rng.random(n) < 0.05] = -0.0
+    text = [str(rng.choice(TEXTS)) for _ in range(n)]
+    mixed = [None if rng.random() < 0.2 else (float("nan") if rng.random() < 0.2 else (float(rng.choice([1.5, np.inf, -np.inf]))
+             if rng.random() < 0.2 else str(rng.choice(TEXTS)))) for _ in range(n)]
+    return pd.DataFrame({
+        "estate_id": [f"E{k:06d}" for k in range(n)],
+        "名称": text,
+        "count": rng.integers(-(2**40), 2**40, n),
+        "u8": rng.integers(0, 255, n).astype(np.uint8),
+        "distance_m": floats,
+        "f32": floats.astype(np.float32),
+        "flag": rng.random(n) < 0.5,
+        "team_ids": mixed,
+    })
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_plain_frames_give_the_same_workbook(seed):
+    df = io.guard_formulas(random_plain_frame(seed, 120))
+    got = plain_xlsx_bytes(df)
+    assert got is not None
+    assert _read_back(got) == _read_back(_pandas_bytes(df))
+
+
+def test_edge_shapes():
+    df = random_plain_frame(9, 10)
+    for frame in (df.iloc[:0], df.iloc[:1], df[["flag"]], pd.DataFrame({"a": [None, None]}, dtype=object)):
+        assert _read_back(plain_xlsx_bytes(frame)) == _read_back(_pandas_bytes(frame))
+
+
+@pytest.mark.parametrize("frame", [
+    pd.DataFrame({"when": pd.to_datetime(["2024-01-02", None])}),
+    pd.DataFrame({1: [1, 2]}),
+    pd.DataFrame({"cat": pd.Categorical(["a", "b"])}),
+    pd.DataFrame({"n": pd.array([1, None], dtype="Int64")}),
+    pd.DataFrame({"obj": [1, "a"]}),
+    pd.DataFrame({"obj": [[1], "a"]}),
+])
+def test_other_tables_are_left_to_pandas(frame):
+    assert plain_xlsx_bytes(frame) is None
+
+
+def test_table_bytes_of_a_report_reads_back_as_written(tmp_path):
+    df = random_plain_frame(3, 50)
+    path = io.write_table(df, tmp_path / "report.xlsx")
+    back = pd.read_excel(path, engine="openpyxl")
+    assert back["estate_id"].tolist() == df["estate_id"].tolist()
+    guarded = back["名称"][df["名称"].str.startswith("=").to_numpy()]
+    assert len(guarded) and guarded.str.startswith("'=").all()
+    assert _read_back(path.read_bytes()) == _read_back(_pandas_bytes(io.guard_formulas(df)))
