@@ -12,7 +12,7 @@ from ui import maps
 from ui.i18n import lang, t
 
 
-def label(row: pd.Series) -> str:
+def label(row) -> str:
     """What the search box lists and matches for an estate: id, name, community and address."""
     parts = [str(row["estate_id"]), str(row.get("name", "") or "")]
     extra = [str(row.get(c, "") or "") for c in ("community", "address")]
@@ -22,7 +22,8 @@ def label(row: pd.Series) -> str:
 def estate_search(table: pd.DataFrame, *, key: str, on_change: Callable[[], None] | None = None) -> str | None:
     """A search box over the estates of ``table``; the id picked (None when the box is empty)."""
     ids = list(table["estate_id"].astype(str))
-    labels = {str(r["estate_id"]): label(r) for _, r in table.iterrows()}
+    cols = [c for c in ("estate_id", "name", "community", "address") if c in table.columns]
+    labels = {str(r["estate_id"]): label(r) for r in pd.DataFrame(table[cols]).to_dict("records")}
     if st.session_state.get(key) not in (None, *ids):
         st.session_state[key] = None  # filtered away since it was picked
     return st.selectbox(t("search_estate"), ids, index=None, key=key, placeholder=t("search_hint"), format_func=lambda i: labels.get(i, i),

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import math
 from collections.abc import Iterable, Mapping
@@ -123,14 +124,19 @@ def quality_label(quality, lang: str = "zh") -> str:
     return texts.pick(pair, lang) if pair else str(quality)
 
 
+@functools.lru_cache(maxsize=4096)
+def _team_text(name: str, team_id: str) -> str:
+    """A team as popups name it, made safe: "name (id)", or the id alone when it has no other name."""
+    return safe_text(f"{name} ({team_id})" if name != team_id else team_id)
+
+
 def estate_popup(row: Mapping, team_names: dict[str, str], *, radius_m: float | None = None, lang: str = "zh") -> tuple[str, str]:
     """Popup HTML and tooltip of an estate (a row as a Series or a dict), all in ``lang``."""
     label, _ = status_label(row.get("status"), radius_m, lang)
     sep = ", " if lang == "en" else "、"
 
     def teams(value) -> str:
-        ids = as_list(value)
-        return sep.join(safe_text(f"{team_names.get(i, i)} ({i})" if team_names.get(i, i) != i else i) for i in ids) or _tx("none", lang)
+        return sep.join(_team_text(team_names.get(i, i), i) for i in as_list(value)) or _tx("none", lang)
 
     rows: list[tuple[str, object]] = [
         (_tx("p_estate", lang), f"<b>{safe_text(row.get('name', ''))}</b>"),

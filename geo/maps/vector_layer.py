@@ -34,7 +34,7 @@ from jinja2 import Template
 from geo.maps.elements import Macro
 
 #: Layers with more features than this are drawn on a canvas (no SVG element per feature).
-CANVAS_FROM = 1500
+CANVAS_FROM = 300
 #: Decimals of the coordinates sent to the browser (1e-7 degree is about 1 cm).
 DECIMALS = 7
 
@@ -70,9 +70,10 @@ def _round(coords, decimals: int):
 _PASSED = {"interactive": "interactive", "pane": "pane"}
 
 
-def _options(*, line: bool, style: dict, radius: float | None = None) -> dict:
-    """Leaflet options of a feature: folium's for the same arguments, plus the ones it would drop (:data:`_PASSED`)."""
-    return dict(_cached_options(line, radius, tuple(style.items())))
+def _options(*, line: bool, style: dict, radius: float | None = None) -> tuple:
+    """Leaflet options of a feature as ``(name, value)`` pairs: folium's for the same arguments, plus the ones it
+    would drop (:data:`_PASSED`)."""
+    return _cached_options(line, radius, tuple(style.items()))
 
 
 @functools.lru_cache(maxsize=1024)
@@ -115,14 +116,15 @@ class VectorLayer(Macro):
     def __len__(self) -> int:
         return len(self._features)
 
-    def _style(self, options: dict) -> int:
-        key = json.dumps(options, sort_keys=True, default=str)
+    def _style(self, options: tuple | dict) -> int:
+        """Index of the option set (pairs from :func:`_options`, or a dict), each distinct set sent once."""
+        key = options if isinstance(options, tuple) else json.dumps(options, sort_keys=True, default=str)
         if key not in self._style_index:
             self._style_index[key] = len(self._styles)
-            self._styles.append(options)
+            self._styles.append(dict(options) if isinstance(options, tuple) else options)
         return self._style_index[key]
 
-    def _add(self, kind: str, coords, options: dict, tooltip: str | None, popup: str | None, popup_width: int | str) -> int:
+    def _add(self, kind: str, coords, options: tuple | dict, tooltip: str | None, popup: str | None, popup_width: int | str) -> int:
         feature = [kind, _round(coords, DECIMALS), self._style(options), tooltip, popup]
         if popup is not None:
             feature.append(popup_width)
