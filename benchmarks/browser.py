@@ -86,7 +86,8 @@ _MARK_CLICKABLE = """(body, attempt) => {
             && document.elementFromPoint(x, y) === el;
     });
     if (!ok.length) return false;
-    ok[(ok.length - 1 - attempt * 7) % ok.length].setAttribute('data-bench-click', String(attempt));
+    const n = ok.length;
+    ok[(((n - 1 - attempt * 7) % n) + n) % n].setAttribute('data-bench-click', String(attempt));
     return true;
 }"""
 
