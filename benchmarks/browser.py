@@ -104,7 +104,10 @@ def _click(page) -> float:
         if not found:
             break
         t0 = time.perf_counter()
-        frame.locator(f"[data-bench-click='{attempt}']").click(timeout=5000)
+        try:
+            frame.locator(f"[data-bench-click='{attempt}']").click(timeout=5000)
+        except Exception:  # noqa: BLE001 - covered by an open popup or moved meanwhile: try another
+            continue
         try:
             page.wait_for_function(f"v => ({_SELECTED})() !== v", arg=before, timeout=20000)
             return time.perf_counter() - t0
