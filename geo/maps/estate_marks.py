@@ -51,7 +51,17 @@ _JS = r"""
     var badges = L.layerGroup(), spider = L.layerGroup(), spread = null;
     function fill(tpl, v) { return tpl.replace(/\{(\w+)\}/g, function(_, k) { return v[k]; }); }
     function hide(e, hidden) {
-        [e.m, e.h].forEach(function(x) { if (x && x._path) { x._path.classList.toggle('estate-grouped', hidden); } });
+        e.hidden = hidden;
+        [e.m, e.h].forEach(function(x) {
+            if (!x) return;
+            if (x._path) { x._path.classList.toggle('estate-grouped', hidden); return; }  // SVG: by its class
+            if (hidden === !!x._shaheHidden) return;  // on a canvas: drawn clear and taking no clicks
+            if (hidden) { x._shaheShown = {o: x.options.opacity, f: x.options.fillOpacity, i: x.options.interactive}; }
+            x._shaheHidden = hidden;
+            var s = hidden ? {o: 0, f: 0, i: false} : x._shaheShown;
+            x.setStyle({opacity: s.o, fillOpacity: s.f});
+            x.options.interactive = s.i;
+        });
     }
     function unspread() {
         if (!spread) return;
@@ -200,7 +210,10 @@ _JS = r"""
     // text sizes change once the CJK font is in: lay out again then
     if (document.fonts && document.fonts.ready) { document.fonts.ready.then(function() { layout(true); }); }
     window.shaheEstateMarks = {layout: function() { layout(true); }, groups: function() { return groups().map(function(g) {
-        return {seed: g.seed.k, members: g.members.map(function(e) { return e.k; })}; }); }};
+        return {seed: g.seed.k, members: g.members.map(function(e) { return e.k; })}; }); },
+        // container pixels of the estates shown on their own (not under a group symbol), e.g. to click one
+        shown: function() { return E.filter(function(e) { return !e.hidden; }).map(function(e) {
+            var p = map.latLngToContainerPoint(e.m.getLatLng()); return [p.x, p.y]; }); }};
 })();
 """
 

@@ -522,7 +522,7 @@ def build_map(
     has_status = est is not None and "status" in est.columns and est["status"].notna().any()
     if est is not None and len(est):
         group = folium.FeatureGroup(name=tx("layer_estates", lang), show=True)
-        layer = VectorLayer(canvas=False)  # SVG: the labels hide grouped markers by their CSS class
+        layer = VectorLayer()  # SVG on the shipped data; a canvas at district size (grouped markers hidden either way)
         marks = []
         approximate = False
         for row, geom in _records(est):

@@ -16,8 +16,9 @@ so no text can end the script.
 Text labels (``L.divIcon`` markers) can join a layer too (:meth:`VectorLayer.label`).
 
 Layers of more than :data:`CANVAS_FROM` features are drawn on one canvas
-instead of one SVG path each, which keeps panning smooth at district size
-(their paths then carry no CSS class).
+(shared by every such layer of the page, so clicks reach each of them) instead
+of one SVG path each, which keeps panning smooth at district size (their
+features then carry no CSS class).
 """
 
 from __future__ import annotations
@@ -41,7 +42,9 @@ DECIMALS = 7
 _JS = r"""
 var {{ this.get_name() }} = (function(group) {
     var P = {{ this.payload }};
-    var canvas = P.canvas ? L.canvas({padding: 0.5}) : null;
+    // one canvas for every large layer of the page: Leaflet hit-tests only the topmost canvas, so layers on
+    // canvases of their own would take the clicks meant for the layers below
+    var canvas = P.canvas ? (window.shaheCanvas = window.shaheCanvas || L.canvas({padding: 0.5})) : null;
     return P.f.map(function(f) {
         var o = Object.assign({}, P.s[f[2]]);
         if (canvas) { o.renderer = canvas; }

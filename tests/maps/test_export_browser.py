@@ -112,3 +112,36 @@ def test_hostile_names_show_as_text(browser, tmp_path):
         assert s.remote_requests() == []
     finally:
         s.page.close()
+
+
+def test_large_layers_share_one_canvas_and_stay_clickable(browser, tmp_path, monkeypatch):
+    """Above CANVAS_FROM features a layer is drawn on a canvas; every such layer shares one, so a click reaches the
+    routes under the estates as well as the estates (separate canvases would each swallow the clicks of the ones below)."""
+    from geo.maps import vector_layer
+
+    monkeypatch.setattr(vector_layer, "CANVAS_FROM", 2)  # the 5 test estates and 3 routes go on the canvas
+    out = _export(tmp_path, DATA / "estates.geojson")
+    page = browser.new_page(viewport={"width": 1200, "height": 800})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        page.goto(out.as_uri())
+        page.wait_for_function("window.shaheEstateMarks && document.querySelector('.estate-labels[data-zoom]')", timeout=15000)
+        assert page.locator("path.estate-marker").count() == 0 and page.locator("path.route-line").count() == 0
+        assert page.locator(".leaflet-overlay-pane canvas").count() == 1
+        find_map = "Object.values(window).find(v => { try { return v instanceof L.Map; } catch (e) { return false; } })"
+
+        def click_at(lat: float, lng: float) -> str:
+            page.evaluate("() => document.querySelectorAll('.leaflet-popup-close-button').forEach(b => b.click())")
+            x, y = page.evaluate(f"([lat, lng]) => {{ const m = {find_map}, r = m.getContainer().getBoundingClientRect(),"
+                                 " p = m.latLngToContainerPoint([lat, lng]); return [r.left + p.x, r.top + p.y]; }", [lat, lng])
+            page.mouse.click(x, y)
+            page.wait_for_selector(".leaflet-popup-content", timeout=5000)
+            return " ".join(page.locator(".leaflet-popup-content").all_inner_texts())
+
+        assert "测试小区甲" in click_at(30.842, 108.370)  # estate T-01
+        assert "申明坝派出所巡逻组" in click_at(30.842, 108.370 + 0.001)  # on route R-1 (108.369, 30.841)-(108.371, 30.843)
+        assert len(page.evaluate("() => window.shaheEstateMarks.shown()")) == 5
+        assert errors == []
+    finally:
+        page.close()
