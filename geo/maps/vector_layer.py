@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -180,3 +181,18 @@ class VectorLayer(Macro):
         """The features as dicts (``kind``, ``coords``, ``options``, ``tooltip``, ``popup``), for checks."""
         for f in self._features:
             yield {"kind": f[0], "coords": f[1], "options": self._styles[f[2]], "tooltip": f[3], "popup": f[4]}
+
+
+_PAYLOAD = re.compile(r"var P = (\{.*\});\n")
+
+
+def page_features(page: str) -> list[dict]:
+    """Every feature the vector layers of a rendered page draw, as :meth:`VectorLayer.features` gives them.
+
+    For checks of a written map (a test, or counting what a page shows) without a browser.
+    """
+    out = []
+    for text in _PAYLOAD.findall(page):
+        payload = json.loads(text)
+        out += [{"kind": f[0], "coords": f[1], "options": payload["s"][f[2]], "tooltip": f[3], "popup": f[4]} for f in payload["f"]]
+    return out

@@ -18,6 +18,7 @@ from geo.cli.main import main
 from geo.errors import DataFileError
 from geo.maps import labels, mapview, offline
 from geo.maps.export import write_map
+from geo.maps.vector_layer import page_features
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "map"
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,17 +48,8 @@ def _script(m: folium.Map) -> str:
     return m.get_root().render()
 
 
-def _features(page: str) -> list[dict]:
-    """Every feature the page's vector layers draw, with its Leaflet options (read from their JSON payloads)."""
-    out = []
-    for text in re.findall(r"var P = (\{.*\});\n", page):
-        payload = json.loads(text)
-        out += [{"kind": f[0], "coords": f[1], "options": payload["s"][f[2]], "tooltip": f[3], "popup": f[4]} for f in payload["f"]]
-    return out
-
-
 def _marker_classes(page: str) -> list[str]:
-    return [f["options"]["className"].removeprefix("estate-marker estate-") for f in _features(page)
+    return [f["options"]["className"].removeprefix("estate-marker estate-") for f in page_features(page)
             if f["kind"] == "c" and f["options"].get("className", "").startswith("estate-marker ")]
 
 
@@ -157,7 +149,7 @@ class TestBuildMap:
         gaz = tmp_path / "gaz.geojson"
         gaz.write_text(json.dumps(road), encoding="utf-8")
         page = _script(mapview.build_map(estates, basemap_path=tmp_path / "none.geojson", gazetteer_path=gaz))
-        pairs = [(x, y) for f in _features(page) if f["kind"] == "l" for y, x in f["coords"]]
+        pairs = [(x, y) for f in page_features(page) if f["kind"] == "l" for y, x in f["coords"]]
         assert any(abs(x - a[0]) < 1e-7 and abs(y - a[1]) < 1e-7 for x, y in pairs)
         assert not any(abs(x - gcj[0][0]) < 1e-7 and abs(y - gcj[0][1]) < 1e-7 for x, y in pairs)
 
@@ -179,7 +171,7 @@ class TestBuildMap:
         for name in ("老旧小区", "巡逻路线", "1公里范围", "覆盖范围", "延伸建议", "热点网格（Gi*）", "警情热力", "底图（近似）", "警情密度"):
             assert _has(page, name)
         assert "L.heatLayer" in page
-        dashed = [f for f in _features(page) if f["options"].get("className") == "extension-line"]
+        dashed = [f for f in page_features(page) if f["options"].get("className") == "extension-line"]
         assert len(dashed) == 1 and dashed[0]["options"]["dashArray"] == "8 6"
 
     def test_hot_cell_tooltip_shows_the_corrected_value(self, estates):
@@ -200,7 +192,7 @@ class TestBuildMap:
         page = _script(mapview.build_map(estates, basemap="amap"))
         assert "autonavi.com" in page and "GCJ-02" in page
         row = estates.iloc[0]
-        lat, lon = next(f["coords"] for f in _features(page) if f["options"].get("className", "").startswith("estate-marker"))
+        lat, lon = next(f["coords"] for f in page_features(page) if f["options"].get("className", "").startswith("estate-marker"))
         _, _, shift_m = GEOD.inv(row.geometry.x, row.geometry.y, lon, lat)
         assert 400 < shift_m < 600  # GCJ-02 is about 500 m off near Wanzhou
         assert lon > row.geometry.x and lat < row.geometry.y  # east and south

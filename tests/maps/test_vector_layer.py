@@ -20,6 +20,17 @@ def _page(layer: VectorLayer) -> str:
     return m.get_root().render()
 
 
+def test_page_features_reads_every_layer_back():
+    a, b = VectorLayer(), VectorLayer()
+    a.circle(30.0, 108.0, tooltip="甲")
+    b.line([[30.0, 108.0], [30.1, 108.1]], class_name="route-line")
+    m = folium.Map(location=[30.0, 108.0], tiles=None)
+    a.add_to(folium.FeatureGroup(name="a").add_to(m))
+    b.add_to(folium.FeatureGroup(name="b").add_to(m))
+    got = vector_layer.page_features(m.get_root().render())
+    assert [(f["kind"], f["tooltip"], f["options"].get("className")) for f in got] == [("c", "甲", None), ("l", None, "route-line")]
+
+
 def _payload(page: str) -> dict:
     return json.loads(re.search(r"var P = (\{.*\});\n", page).group(1))
 
