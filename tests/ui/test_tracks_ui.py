@@ -78,5 +78,6 @@ def test_raw_tracks_only_for_editors(data_dir, monkeypatch):
     assert tracks_ui.raw_layer("offline") is None
     monkeypatch.setattr(auth, "is_editor", lambda: True)
     layer = tracks_ui.raw_layer("offline")
-    lines = [c for c in layer._children.values() if type(c).__name__ == "PolyLine"]
-    assert lines and {ln.options.get("className") for ln in lines} == {"raw-track"}
+    (vectors,) = [c for c in layer._children.values() if type(c).__name__ == "VectorLayer"]
+    lines = list(vectors.features())
+    assert lines and {f["kind"] for f in lines} == {"l"} and {f["options"].get("className") for f in lines} == {"raw-track"}
