@@ -17,6 +17,7 @@ that runs.
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 from collections.abc import Callable
@@ -105,14 +106,18 @@ def walk_collection(text: str, path, take: Callable[[list, int], None]) -> TopLe
         For malformed JSON (message, line and column as ``json.loads`` gives
         them) or JSON nested too deeply.
     """
+    collecting = gc.isenabled()
+    gc.disable()  # decoded JSON holds no cycles; the collector would walk every chunk's dicts again and again (a third of the time)
     try:
         return _walk(text, path, take)
     except _Unsure:
         return None
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _walk(text: str, path, take) -> TopLevel | None:
-    decode = _DECODER.raw_decode
     idx = _WS(text, 0).end()
     if not text.startswith("{", idx):  # an array, a bare value, a second byte-order mark: json.loads says what it is
         return None
@@ -138,7 +143,7 @@ def _walk(text: str, path, take) -> TopLevel | None:
                 seen_features = True
             if key == "features" and text.startswith("[", start):
                 handing = members.get("type", "FeatureCollection") == "FeatureCollection"
-                after, top.feature_count = _features(text, path, start, take if handing else None, decode)
+                after, top.feature_count = _features(text, path, start, take if handing else None)
             else:
                 members[key], after = _value(text, path, start, '{"":', after)
             idx = _WS(text, after).end()
@@ -166,7 +171,7 @@ def _value(text: str, path, start: int, prefix: str, after: int):
         raise too_deep(path) from exc
 
 
-def _features(text: str, path, bracket: int, take, decode) -> tuple[int, int]:
+def _features(text: str, path, bracket: int, take) -> tuple[int, int]:
     """Walk the array opening at ``bracket``; return the index after its ``]`` and its length."""
     after = bracket + 1
     idx = _WS(text, after).end()
@@ -176,9 +181,14 @@ def _features(text: str, path, bracket: int, take, decode) -> tuple[int, int]:
     chunk: list = []
     count = 0
     prefix = "["
+    scan = _DECODER.scan_once  # what raw_decode calls, without its frame: one call per feature
     while True:
         try:
-            value, after = decode(text, idx)
+            value, after = scan(text, idx)
+        except StopIteration as stop:  # no value where one must be: raw_decode's "Expecting value"
+            if stop.value == idx:
+                raise _replay(text, path, prefix, after, idx) from None
+            raise malformed_json(path, json.JSONDecodeError("Expecting value", text, stop.value)) from None
         except json.JSONDecodeError as exc:
             if exc.pos == idx:
                 raise _replay(text, path, prefix, after, idx) from exc
