@@ -56,7 +56,7 @@ def _read_geojson(path: Input) -> Parts:
         members = doc if isinstance(doc, dict) else {}
         found = doc.get("type") if isinstance(doc, dict) else type(doc).__name__
     else:
-        del text
+        del text  # before the last chunk is taken: a small file is never held as text and dicts at once
         members = top.members
         collection = members.get("type") == "FeatureCollection" and top.feature_count is not None
         found = members.get("type")
@@ -75,6 +75,10 @@ def _read_geojson(path: Input) -> Parts:
         features = _Features()
         features.take(members["features"], 0)
         del doc, members
+    else:
+        tail, top.tail = top.tail, []
+        features.take(tail, top.tail_start)
+        del tail
     features.finish(parts)
     return parts
 

@@ -47,10 +47,16 @@ class TopLevel:
     feature_count
         How many members the ``features`` array had (None: no ``features``
         array; a ``features`` member of another kind is in :attr:`members`).
+    tail, tail_start
+        The last chunk of features, not handed on (at most
+        :data:`FEATURE_CHUNK`; all of them in a small file), and the index of
+        its first: the caller takes it once the text is dropped.
     """
 
     members: dict = field(default_factory=dict)
     feature_count: int | None = None
+    tail: list = field(default_factory=list)
+    tail_start: int = 0
 
 
 class _Unsure(Exception):
@@ -87,10 +93,11 @@ def walk_collection(text: str, path, take: Callable[[list, int], None]) -> TopLe
     path
         The file, for messages.
     take
-        Called as ``take(chunk, start)`` with each list of at most
+        Called as ``take(chunk, start)`` with each full chunk of
         :data:`FEATURE_CHUNK` members of ``features`` (JSON values as
-        ``json.loads`` gives them), ``start`` the array index of the first.
-        Not called while the members before ``features`` give a ``type``
+        ``json.loads`` gives them), ``start`` the array index of the first;
+        the last chunk is left in :attr:`TopLevel.tail`. Not called, and no
+        tail kept, while the members before ``features`` give a ``type``
         other than ``"FeatureCollection"``.
 
     Returns
@@ -143,7 +150,8 @@ def _walk(text: str, path, take) -> TopLevel | None:
                 seen_features = True
             if key == "features" and text.startswith("[", start):
                 handing = members.get("type", "FeatureCollection") == "FeatureCollection"
-                after, top.feature_count = _features(text, path, start, take if handing else None)
+                after, top.feature_count, top.tail = _features(text, path, start, take if handing else None)
+                top.tail_start = top.feature_count - len(top.tail)
             else:
                 members[key], after = _value(text, path, start, '{"":', after)
             idx = _WS(text, after).end()
@@ -171,12 +179,12 @@ def _value(text: str, path, start: int, prefix: str, after: int):
         raise too_deep(path) from exc
 
 
-def _features(text: str, path, bracket: int, take) -> tuple[int, int]:
-    """Walk the array opening at ``bracket``; return the index after its ``]`` and its length."""
+def _features(text: str, path, bracket: int, take) -> tuple[int, int, list]:
+    """Walk the array opening at ``bracket``; return the index after its ``]``, its length and its last chunk."""
     after = bracket + 1
     idx = _WS(text, after).end()
     if text.startswith("]", idx):
-        return idx + 1, 0
+        return idx + 1, 0, []
     size = max(1, int(FEATURE_CHUNK))
     chunk: list = []
     count = 0
@@ -210,10 +218,8 @@ def _features(text: str, path, bracket: int, take) -> tuple[int, int]:
         if text.startswith("]", idx):
             break
         raise _replay(text, path, "[0", after, idx)
-    if chunk and take is not None:
-        take(chunk, count)
     count += len(chunk)
-    return idx + 1, count
+    return idx + 1, count, chunk if take is not None else []
 
 
 def _replay(text: str, path, prefix: str, after: int, at: int) -> DataFileError:
