@@ -28,7 +28,7 @@ from geo.errors import DataFileError
 __all__ = ["FEATURE_CHUNK", "TopLevel", "malformed_json", "parse_document", "too_deep", "walk_collection"]
 
 #: Features decoded before they are handed on (one chunk of dicts alive at a time).
-FEATURE_CHUNK = 50_000
+FEATURE_CHUNK = 10_000
 
 _DECODER = json.JSONDecoder()  # the decoder json.loads uses: same numbers, constants and strictness
 _WS = re.compile(r"[ \t\n\r]*").match  # JSON whitespace, as json.decoder.WHITESPACE
