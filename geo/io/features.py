@@ -17,7 +17,7 @@ from geo import settings
 from geo._validate import check_geometries, check_line_caps, geometry_from_geojson, is_blank, parse_degrees
 from geo.errors import DataFileError, DatumError, SchemaError
 from geo.io.frames import FeatureLabels, check_table
-from geo.io.geojson_stream import parse_document, walk_collection
+from geo.io.geojson_stream import Text, parse_document, walk_collection
 from geo.io.parts import BROKEN, FeatureLocations, Parts, RecordColumns, blank_as_none, blank_mask, find_column, table_datum
 from geo.io.tables import LAT_COLUMNS, LON_COLUMNS, TABLE_SUFFIXES, Input, Source, as_input, count_problems, read_table_problems
 from geo.io.vector import OGR_SUFFIXES, PARQUET_SUFFIXES, read_ogr, read_parquet
@@ -28,27 +28,18 @@ from geo.schemas import ESTATES, INCIDENTS, PLAN, POSTS, ROUTES, Schema
 def _read_geojson(path: Input) -> Parts:
     """Read a GeoJSON file into properties, geometries, its declared datum and CRS, and its problems.
 
-    A FeatureCollection is walked member by member and its features taken in
-    chunks (:func:`geo.io.geojson_stream.walk_collection`), so memory follows
-    the table read, not a parse of the whole document; anything else (a single
-    Feature, an array, ...) is parsed whole.
+    A FeatureCollection is read block by block, walked member by member and
+    its features taken in chunks (:func:`geo.io.geojson_stream.walk_collection`),
+    so memory follows the table read, not the text or a parse of the whole
+    document; anything else (a single Feature, an array, ...) is parsed whole.
     """
-    try:
-        with path.open() as fh:
-            text = fh.read().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        msg = f"{path}: byte {exc.start} is not UTF-8; GeoJSON must be UTF-8 (RFC 7946): re-save the file as UTF-8"
-        raise DataFileError(msg) from exc
-    if not text or text.isspace():  # no copy of the text, unlike strip()
-        msg = f"{path}: the file is empty; a GeoJSON FeatureCollection is expected"
-        raise DataFileError(msg)
+    text = Text(path)  # checked for UTF-8 and emptiness; read again block by block below
     parts = Parts()
     features = _Features()
     top = walk_collection(text, path, features.take)
     whole = top is None or top.members.get("type") == "Feature"
     if whole:
-        doc = parse_document(text, path)
-        del text  # the parsed document is all that is needed from here
+        doc = parse_document(text.whole(), path)
         if isinstance(doc, dict) and doc.get("type") == "Feature":
             doc = {"type": "FeatureCollection", "features": [doc]}
             parts.notices.append(f"{path}: the file is a single GeoJSON Feature, not a FeatureCollection; read as a collection of one")
@@ -56,7 +47,6 @@ def _read_geojson(path: Input) -> Parts:
         members = doc if isinstance(doc, dict) else {}
         found = doc.get("type") if isinstance(doc, dict) else type(doc).__name__
     else:
-        del text  # before the last chunk is taken: a small file is never held as text and dicts at once
         members = top.members
         collection = members.get("type") == "FeatureCollection" and top.feature_count is not None
         found = members.get("type")

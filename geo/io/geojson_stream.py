@@ -17,6 +17,7 @@ that runs.
 
 from __future__ import annotations
 
+import codecs
 import gc
 import json
 import re
@@ -25,10 +26,13 @@ from dataclasses import dataclass, field
 
 from geo.errors import DataFileError
 
-__all__ = ["FEATURE_CHUNK", "TopLevel", "malformed_json", "parse_document", "too_deep", "walk_collection"]
+__all__ = ["FEATURE_CHUNK", "READ_BYTES", "Text", "TopLevel", "malformed_json", "parse_document", "too_deep", "walk_collection"]
 
 #: Features decoded before they are handed on (one chunk of dicts alive at a time).
 FEATURE_CHUNK = 10_000
+#: Bytes of the file read at a time.
+READ_BYTES = 1 << 22
+_LOOKAHEAD = 16  # an error this close to the end of the window may be the window's end, not the file's
 
 _DECODER = json.JSONDecoder()  # the decoder json.loads uses: same numbers, constants and strictness
 _WS = re.compile(r"[ \t\n\r]*").match  # JSON whitespace, as json.decoder.WHITESPACE
@@ -65,7 +69,11 @@ class _Unsure(Exception):
 
 def malformed_json(path, exc: json.JSONDecodeError) -> DataFileError:
     """The error for text that is not JSON, with the line and column of ``exc``."""
-    return DataFileError(f"{path}: malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}")
+    return _malformed(path, exc.msg, exc.lineno, exc.colno)
+
+
+def _malformed(path, msg: str, lineno: int, colno: int) -> DataFileError:
+    return DataFileError(f"{path}: malformed JSON at line {lineno}, column {colno}: {msg}")
 
 
 def too_deep(path) -> DataFileError:
@@ -83,13 +91,64 @@ def parse_document(text: str, path):
         raise too_deep(path) from exc
 
 
-def walk_collection(text: str, path, take: Callable[[list, int], None]) -> TopLevel | None:
+class Text:
+    """A UTF-8 file's text, read block by block (:data:`READ_BYTES`), never held whole unless asked.
+
+    Building it reads the file once to check it, as decoding it whole would:
+    a byte that is not UTF-8 (numbered after one byte-order mark, as
+    ``bytes.decode("utf-8-sig")`` numbers it) or a file of nothing but
+    white space is refused.
+
+    Parameters
+    ----------
+    source
+        The file (:class:`geo.io.tables.Input`: a path or bytes in memory).
+    """
+
+    def __init__(self, source):
+        self.source = source
+        blank = True
+        for block in self.blocks():
+            if blank and block and not block.isspace():
+                blank = False
+        if blank:
+            msg = f"{source}: the file is empty; a GeoJSON FeatureCollection is expected"
+            raise DataFileError(msg)
+
+    def blocks(self):
+        """The decoded text after one byte-order mark, block by block (the last one may be empty)."""
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        fed = 0
+        with self.source.open() as fh:
+            data = fh.read(max(3, READ_BYTES))
+            if data.startswith(codecs.BOM_UTF8):
+                data = data[3:] or fh.read(READ_BYTES)  # an empty read is the end of the file
+            while True:
+                pending = len(decoder.getstate()[0])
+                try:
+                    block = decoder.decode(data, final=not data)
+                except UnicodeDecodeError as exc:
+                    msg = f"{self.source}: byte {fed - pending + exc.start} is not UTF-8; GeoJSON must be UTF-8 (RFC 7946): re-save the file as UTF-8"
+                    raise DataFileError(msg) from exc
+                fed += len(data)
+                yield block
+                if not data:
+                    return
+                data = fh.read(READ_BYTES)
+
+    def whole(self) -> str:
+        """The whole text at once (for what is parsed as one document)."""
+        return "".join(self.blocks())
+
+
+def walk_collection(text: Text, path, take: Callable[[list, int], None]) -> TopLevel | None:
     """Decode a JSON object member by member, handing the members of its ``features`` array on in chunks.
 
     Parameters
     ----------
     text
-        The whole file, decoded.
+        The file's text; only a window of it is held (from the end of the
+        last chunk's features on).
     path
         The file, for messages.
     take
@@ -116,7 +175,7 @@ def walk_collection(text: str, path, take: Callable[[list, int], None]) -> TopLe
     collecting = gc.isenabled()
     gc.disable()  # decoded JSON holds no cycles; the collector would walk every chunk's dicts again and again (a third of the time)
     try:
-        return _walk(text, path, take)
+        return _Walk(text, path).top_level(take)
     except _Unsure:
         return None
     finally:
@@ -124,117 +183,181 @@ def walk_collection(text: str, path, take: Callable[[list, int], None]) -> TopLe
             gc.enable()
 
 
-def _walk(text: str, path, take) -> TopLevel | None:
-    idx = _WS(text, 0).end()
-    if not text.startswith("{", idx):  # an array, a bare value, a second byte-order mark: json.loads says what it is
-        return None
-    top = TopLevel()
-    members = top.members
-    seen_features = False
-    state = "{"  # a minimal document in the state of the real one before the next member's name
-    after = idx + 1  # end of the last complete token, where an error between tokens is replayed from
-    idx = _WS(text, after).end()
-    if not text.startswith("}", idx):
-        while True:
-            if not text.startswith('"', idx):
-                raise _replay(text, path, state, after, idx)
-            key, after = _value(text, path, idx, "{", idx)  # errors inside a name are the scanner's own
-            idx = _WS(text, after).end()
-            if not text.startswith(":", idx):
-                raise _replay(text, path, '{""', after, idx)
-            after = idx + 1
-            start = _WS(text, after).end()
-            if key == "features":
-                if seen_features:
-                    return None
-                seen_features = True
-            if key == "features" and text.startswith("[", start):
-                handing = members.get("type", "FeatureCollection") == "FeatureCollection"
-                after, top.feature_count, top.tail = _features(text, path, start, take if handing else None)
-                top.tail_start = top.feature_count - len(top.tail)
-            else:
-                members[key], after = _value(text, path, start, '{"":', after)
-            idx = _WS(text, after).end()
-            if text.startswith("}", idx):
+class _Walk:
+    """A window on the text: ``buf`` holds it from the character ``base`` on; positions below are in ``buf``."""
+
+    def __init__(self, text: Text, path):
+        self.path = path
+        self.blocks = text.blocks()
+        self.buf = ""
+        self.base = 0
+        self.eof = False
+        self.lines = 0  # newlines before base
+        self.last_newline = -1  # where the last of them is
+
+    def more(self, at_least: int = 1) -> bool:
+        """Read at least ``at_least`` more characters (False at the end of the text)."""
+        got = []
+        size = 0
+        while size < at_least and not self.eof:
+            block = next(self.blocks, None)
+            if block is None:
+                self.eof = True
                 break
-            if not text.startswith(",", idx):
-                raise _replay(text, path, '{"":0', after, idx)
-            state = '{"":0'
-            idx = _WS(text, idx + 1).end()
-    end = _WS(text, idx + 1).end()
-    if end != len(text):
-        raise malformed_json(path, json.JSONDecodeError("Extra data", text, end))
-    return top
+            got.append(block)
+            size += len(block)
+        if got:
+            self.buf += "".join(got)
+        return size > 0
 
+    def drop(self, before: int) -> int:
+        """Forget the text before ``before``; return how far positions moved."""
+        cut = self.buf.count("\n", 0, before)
+        if cut:
+            self.lines += cut
+            self.last_newline = self.base + self.buf.rindex("\n", 0, before)
+        self.buf = self.buf[before:]
+        self.base += before
+        return before
 
-def _value(text: str, path, start: int, prefix: str, after: int):
-    """Decode the JSON value at ``start``; an error right at its first character is replayed (it may be a trailing comma)."""
-    try:
-        return _DECODER.raw_decode(text, start)
-    except json.JSONDecodeError as exc:
-        if exc.pos == start:
-            raise _replay(text, path, prefix, after, start) from exc
-        raise malformed_json(path, exc) from exc
-    except RecursionError as exc:
-        raise too_deep(path) from exc
+    def ws(self, i: int) -> int:
+        """The first position at or after ``i`` that is not JSON white space (``len(buf)`` at the end)."""
+        j = _WS(self.buf, i).end()
+        while j == len(self.buf) and self.more():
+            j = _WS(self.buf, j).end()
+        return j
 
+    def at(self, i: int, char: str) -> bool:
+        while i >= len(self.buf) and self.more():
+            pass
+        return self.buf.startswith(char, i)
 
-def _features(text: str, path, bracket: int, take) -> tuple[int, int, list]:
-    """Walk the array opening at ``bracket``; return the index after its ``]``, its length and its last chunk."""
-    after = bracket + 1
-    idx = _WS(text, after).end()
-    if text.startswith("]", idx):
-        return idx + 1, 0, []
-    size = max(1, int(FEATURE_CHUNK))
-    chunk: list = []
-    count = 0
-    prefix = "["
-    scan = _DECODER.scan_once  # what raw_decode calls, without its frame: one call per feature
-    while True:
+    def error(self, msg: str, pos: int) -> DataFileError:
+        """The malformed-JSON error at ``pos``, its line and column counted in the whole text."""
+        newline = self.buf.rfind("\n", 0, pos)
+        last = self.base + newline if newline >= 0 else self.last_newline
+        return _malformed(self.path, msg, self.lines + self.buf.count("\n", 0, pos) + 1, self.base + pos - last)
+
+    def value(self, i: int, prefix: str, after: int):
+        """Decode the value at ``i``, reading on while it may go on past the window.
+
+        An error right at its first character is replayed (it may be a
+        trailing comma, worded differently by other Pythons).
+        """
+        scan = _DECODER.scan_once
+        while True:
+            try:
+                value, end = scan(self.buf, i)
+            except StopIteration as stop:  # no value where one must be: raw_decode's "Expecting value"
+                msg, pos, cause = "Expecting value", stop.value, None
+            except json.JSONDecodeError as exc:
+                msg, pos, cause = exc.msg, exc.pos, exc
+            except RecursionError as exc:
+                raise too_deep(self.path) from exc
+            else:
+                if end < len(self.buf) or not self.more(len(self.buf) - i):
+                    return value, end
+                continue
+            if self.eof or (pos < len(self.buf) - _LOOKAHEAD and not msg.startswith("Unterminated string")):
+                if pos == i:
+                    raise self.replay(prefix, after, i) from cause
+                raise self.error(msg, pos) from cause
+            cause = None  # the error holds the window (its doc) and this frame: no cycle while the collector is paused
+            self.more(max(1, len(self.buf) - i))  # the value may end in the text not read yet: read as much again and retry
+
+    def replay(self, prefix: str, after: int, at: int) -> DataFileError:
+        """The error ``json.loads`` gives for the text from ``after`` to ``at`` (inclusive), read in the state ``prefix`` leaves.
+
+        ``prefix`` is a minimal document in the same state as the real one at
+        ``after`` (``[0`` after an array member, ``{"":0`` after an object
+        member, ...), so the standard parser of the running Python words the
+        error; its position is moved back into the whole text for the line and
+        column.
+        """
+        self.at(at, "")
+        mini = prefix + self.buf[after:at + 1]
         try:
-            value, after = scan(text, idx)
-        except StopIteration as stop:  # no value where one must be: raw_decode's "Expecting value"
-            if stop.value == idx:
-                raise _replay(text, path, prefix, after, idx) from None
-            raise malformed_json(path, json.JSONDecodeError("Expecting value", text, stop.value)) from None
+            json.loads(mini)
         except json.JSONDecodeError as exc:
-            if exc.pos == idx:
-                raise _replay(text, path, prefix, after, idx) from exc
-            raise malformed_json(path, exc) from exc
-        except RecursionError as exc:
-            raise too_deep(path) from exc
-        chunk.append(value)
-        if len(chunk) == size:
-            if take is not None:
-                take(chunk, count)
-            count += size
-            chunk = []
-        comma = _COMMA(text, after)
-        if comma is not None:
-            idx = comma.end()
-            prefix = "[0"
-            continue
-        idx = _WS(text, after).end()
-        if text.startswith("]", idx):
-            break
-        raise _replay(text, path, "[0", after, idx)
-    count += len(chunk)
-    return idx + 1, count, chunk if take is not None else []
+            pos = after + exc.pos - len(prefix)
+            if pos >= after:
+                return self.error(exc.msg, pos)
+        raise _Unsure
 
+    def top_level(self, take) -> TopLevel | None:
+        idx = self.ws(0)
+        if not self.at(idx, "{"):  # an array, a bare value, a second byte-order mark: json.loads says what it is
+            return None
+        top = TopLevel()
+        members = top.members
+        seen_features = False
+        state = "{"  # a minimal document in the state of the real one before the next member's name
+        after = idx + 1  # end of the last complete token, where an error between tokens is replayed from
+        idx = self.ws(after)
+        if not self.at(idx, "}"):
+            while True:
+                if not self.at(idx, '"'):
+                    raise self.replay(state, after, idx)
+                key, after = self.value(idx, "{", idx)  # errors inside a name are the scanner's own
+                idx = self.ws(after)
+                if not self.at(idx, ":"):
+                    raise self.replay('{""', after, idx)
+                after = idx + 1
+                start = self.ws(after)
+                if key == "features":
+                    if seen_features:
+                        return None
+                    seen_features = True
+                if key == "features" and self.at(start, "["):
+                    handing = members.get("type", "FeatureCollection") == "FeatureCollection"
+                    after, top.feature_count, top.tail = self.features(start, take if handing else None)
+                    top.tail_start = top.feature_count - len(top.tail)
+                else:
+                    members[key], after = self.value(start, '{"":', after)
+                idx = self.ws(after)
+                if self.at(idx, "}"):
+                    break
+                if not self.at(idx, ","):
+                    raise self.replay('{"":0', after, idx)
+                state = '{"":0'
+                idx = self.ws(idx + 1)
+        end = self.ws(idx + 1)
+        if end != len(self.buf):
+            raise self.error("Extra data", end)
+        return top
 
-def _replay(text: str, path, prefix: str, after: int, at: int) -> DataFileError:
-    """The error ``json.loads`` gives for the text from ``after`` to ``at`` (inclusive), read in the state ``prefix`` leaves.
-
-    ``prefix`` is a minimal document in the same state as the real one at
-    ``after`` (``[0`` after an array member, ``{"":0`` after an object member,
-    ...), so the standard parser of the running Python words the error; its
-    position is moved back into the whole text for the line and column.
-    """
-    mini = prefix + text[after:at + 1]
-    try:
-        json.loads(mini)
-    except json.JSONDecodeError as exc:
-        pos = after + exc.pos - len(prefix)
-        if pos >= after:
-            return malformed_json(path, json.JSONDecodeError(exc.msg, text, pos))
-    raise _Unsure
+    def features(self, bracket: int, take) -> tuple[int, int, list]:
+        """Walk the array opening at ``bracket``; return the position after its ``]``, its length and its last chunk."""
+        after = bracket + 1
+        idx = self.ws(after)
+        if self.at(idx, "]"):
+            return idx + 1, 0, []
+        size = max(1, int(FEATURE_CHUNK))
+        chunk: list = []
+        count = 0
+        prefix = "["
+        while True:
+            value, after = self.value(idx, prefix, after)
+            chunk.append(value)
+            if len(chunk) == size:
+                if take is not None:
+                    take(chunk, count)
+                count += size
+                chunk = []
+                moved = self.drop(after)  # the text of the features taken goes
+                after -= moved
+            comma = _COMMA(self.buf, after)
+            if comma is not None and comma.end() < len(self.buf):
+                idx = comma.end()
+                prefix = "[0"
+                continue
+            idx = self.ws(after)
+            if self.at(idx, "]"):
+                break
+            if self.at(idx, ","):
+                idx = self.ws(idx + 1)
+                prefix = "[0"
+                continue
+            raise self.replay("[0", after, idx)
+        count += len(chunk)
+        return idx + 1, count, chunk if take is not None else []

@@ -197,15 +197,16 @@ def _files(n: int, seed: int):
             data = b"\xef\xbb\xbf" + data
         elif r.random() < 0.02:
             data = data.replace("小".encode(), b"\xd0", 1)
-        yield int(r.integers(1, 6)), data
+        yield int(r.integers(1, 6)), int(r.integers(1, 12)), data
 
 
 class TestSameAsTheWholeDocument:
     def test_800_random_and_corrupted_files(self, monkeypatch):
         kinds = {"error": 0, "parts": 0}
         messages = set()
-        for chunk, data in _files(800, seed=12):
+        for chunk, block, data in _files(800, seed=12):
             monkeypatch.setattr(geojson_stream, "FEATURE_CHUNK", chunk)  # features fall in several chunks
+            monkeypatch.setattr(geojson_stream, "READ_BYTES", block)  # and the text in many windows, characters cut in two
             want = _outcome(_reference_read, data)
             got = _outcome(current._read_geojson, data)
             assert got == want, data.decode("utf-8", "replace")
@@ -238,7 +239,9 @@ class TestSameAsTheWholeDocument:
             '{"type": "FeatureCollection", "features": [' + "[" * 5000 + "]" * 5000 + "]}",
         ],
     )
-    def test_malformed_json_is_worded_as_json_loads_words_it(self, text):
+    @pytest.mark.parametrize("block", [1, 5, 1 << 22])
+    def test_malformed_json_is_worded_as_json_loads_words_it(self, text, block, monkeypatch):
+        monkeypatch.setattr(geojson_stream, "READ_BYTES", block)
         data = text.encode("utf-8")
         want = _outcome(_reference_read, data)
         assert want[0] == "error"
@@ -268,6 +271,7 @@ class TestChunks:
         numbers = [None] + [2] * 6 + [3] * 6 + [7, 9]  # features 2 and 3 also lack all five required fields
         for chunk in (1, 3, 4, 50_000):
             monkeypatch.setattr(geojson_stream, "FEATURE_CHUNK", chunk)
+            monkeypatch.setattr(geojson_stream, "READ_BYTES", 7 * chunk)
             with pytest.raises(SchemaError) as err:
                 io.read_estates(data, name="chunks.geojson")
             problems = err.value.problems
@@ -302,20 +306,22 @@ class TestChunks:
 
 
 class TestMemory:
-    def test_the_walk_holds_one_chunk_not_the_document(self, monkeypatch):
+    def test_the_walk_holds_one_chunk_not_the_text_or_the_document(self, monkeypatch):
         feats = [_point(i, synthetic=True) for i in range(20_000)]
-        text = json.dumps({"type": "FeatureCollection", "features": feats}, ensure_ascii=False)
+        data = json.dumps({"type": "FeatureCollection", "features": feats}, ensure_ascii=False).encode("utf-8")
         del feats
+        monkeypatch.setattr(geojson_stream, "FEATURE_CHUNK", 1000)
+        monkeypatch.setattr(geojson_stream, "READ_BYTES", 64_000)
+        text = geojson_stream.Text(as_input(data, name="big.geojson"))
         tracemalloc.start()
         try:
-            json.loads(text)
+            json.loads(data.decode("utf-8"))
             whole = tracemalloc.get_traced_memory()[1]
             tracemalloc.reset_peak()
-            monkeypatch.setattr(geojson_stream, "FEATURE_CHUNK", 1000)
             seen = []
             top = geojson_stream.walk_collection(text, "big.geojson", lambda chunk, start: seen.append((start, len(chunk))))
             walked = tracemalloc.get_traced_memory()[1]
         finally:
             tracemalloc.stop()
         assert top.feature_count == 20_000 and seen[0] == (0, 1000) and seen[-1] == (19_000, 1000)
-        assert walked < whole / 10, (walked, whole)
+        assert walked < whole / 10 and walked < len(data), (walked, whole, len(data))  # less than the file itself
