@@ -33,7 +33,7 @@ def _read_geojson(path: Input) -> Parts:
     so memory follows the table read, not the text or a parse of the whole
     document; anything else (a single Feature, an array, ...) is parsed whole.
     """
-    text = Text(path)  # checked for UTF-8 and emptiness; read again block by block below
+    text = Text(path)
     parts = Parts()
     features = _Features()
     top = walk_collection(text, path, features.take)

@@ -94,10 +94,11 @@ def parse_document(text: str, path):
 class Text:
     """A UTF-8 file's text, read block by block (:data:`READ_BYTES`), never held whole unless asked.
 
-    Building it reads the file once to check it, as decoding it whole would:
-    a byte that is not UTF-8 (numbered after one byte-order mark, as
-    ``bytes.decode("utf-8-sig")`` numbers it) or a file of nothing but
-    white space is refused.
+    A byte that is not UTF-8 is refused when its block is read, numbered
+    after one byte-order mark as ``bytes.decode("utf-8-sig")`` numbers it;
+    :func:`walk_collection` reads to the end of the file before it reports
+    malformed JSON, so such a byte is reported first, as when the whole
+    file was decoded first.
 
     Parameters
     ----------
@@ -107,13 +108,6 @@ class Text:
 
     def __init__(self, source):
         self.source = source
-        blank = True
-        for block in self.blocks():
-            if blank and block and not block.isspace():
-                blank = False
-        if blank:
-            msg = f"{source}: the file is empty; a GeoJSON FeatureCollection is expected"
-            raise DataFileError(msg)
 
     def blocks(self):
         """The decoded text after one byte-order mark, block by block (the last one may be empty)."""
@@ -137,8 +131,12 @@ class Text:
                 data = fh.read(READ_BYTES)
 
     def whole(self) -> str:
-        """The whole text at once (for what is parsed as one document)."""
-        return "".join(self.blocks())
+        """The whole text at once (for what is parsed as one document); a file of only white space is refused."""
+        text = "".join(self.blocks())
+        if not text or text.isspace():  # no copy of the text, unlike strip()
+            msg = f"{self.source}: the file is empty; a GeoJSON FeatureCollection is expected"
+            raise DataFileError(msg)
+        return text
 
 
 def walk_collection(text: Text, path, take: Callable[[list, int], None]) -> TopLevel | None:
@@ -174,10 +172,15 @@ def walk_collection(text: Text, path, take: Callable[[list, int], None]) -> TopL
     """
     collecting = gc.isenabled()
     gc.disable()  # decoded JSON holds no cycles; the collector would walk every chunk's dicts again and again (a third of the time)
+    walk = _Walk(text, path)
     try:
-        return _Walk(text, path).top_level(take)
+        return walk.top_level(take)
     except _Unsure:
         return None
+    except DataFileError:
+        for _ in walk.blocks:  # a byte that is not UTF-8 further on is reported before malformed JSON
+            pass
+        raise
     finally:
         if collecting:
             gc.enable()
@@ -336,26 +339,37 @@ class _Walk:
         chunk: list = []
         count = 0
         prefix = "["
+        scan, next_member = _DECODER.scan_once, _COMMA
+        buf = self.buf
         while True:
-            value, after = self.value(idx, prefix, after)
+            try:  # the common case inline: a whole feature in the window, then a comma
+                value, end = scan(buf, idx)
+            except (StopIteration, json.JSONDecodeError, RecursionError):
+                end = len(buf)
+            if end >= len(buf):  # an error, or the window's end: read on, or word the error
+                value, end = self.value(idx, prefix, after)
+                buf = self.buf
+            after = end
             chunk.append(value)
             if len(chunk) == size:
                 if take is not None:
                     take(chunk, count)
                 count += size
                 chunk = []
-                moved = self.drop(after)  # the text of the features taken goes
-                after -= moved
-            comma = _COMMA(self.buf, after)
-            if comma is not None and comma.end() < len(self.buf):
+                after -= self.drop(after)  # the text of the features taken goes
+                buf = self.buf
+            comma = next_member(buf, after)
+            if comma is not None and comma.end() < len(buf):
                 idx = comma.end()
                 prefix = "[0"
                 continue
             idx = self.ws(after)
+            buf = self.buf
             if self.at(idx, "]"):
                 break
             if self.at(idx, ","):
                 idx = self.ws(idx + 1)
+                buf = self.buf
                 prefix = "[0"
                 continue
             raise self.replay("[0", after, idx)
