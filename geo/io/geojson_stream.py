@@ -31,7 +31,7 @@ __all__ = ["FEATURE_CHUNK", "READ_BYTES", "Text", "TopLevel", "malformed_json", 
 #: Features decoded before they are handed on (one chunk of dicts alive at a time).
 FEATURE_CHUNK = 10_000
 #: Bytes of the file read at a time.
-READ_BYTES = 1 << 22
+READ_BYTES = 1 << 20
 _LOOKAHEAD = 16  # an error this close to the end of the window may be the window's end, not the file's
 
 _DECODER = json.JSONDecoder()  # the decoder json.loads uses: same numbers, constants and strictness
