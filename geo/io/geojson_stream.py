@@ -341,7 +341,33 @@ class _Walk:
         prefix = "["
         scan, next_member = _DECODER.scan_once, _COMMA
         buf = self.buf
+        between = None  # the text between two features ("},\n{"), once seen
+        tried = -1  # where a run last failed to parse: not tried again before the window grows
         while True:
+            if between is not None and len(buf) != tried and (cut := buf.rfind(between, idx)) > idx:
+                # the features up to the last such text in the window, in one parse (one call, names shared);
+                # taken only when it parses whole: it then ends at an object, so its values are exactly
+                # those of feature-by-feature scanning; otherwise the features are scanned one by one
+                text = "[" + buf[idx:cut + 1] + "]"
+                try:
+                    run, end = scan(text, 0)
+                except (StopIteration, json.JSONDecodeError, RecursionError):
+                    run, end = None, -1
+                if end != len(text):  # not parsed, or the array closed early (the features' own end)
+                    run, tried = None, len(buf)
+                del text
+                if run is not None:
+                    chunk += run
+                    after, idx = cut + 1, cut + len(between) - 1
+                    prefix = "[0"
+                    if len(chunk) >= size:
+                        if take is not None:
+                            take(chunk, count)
+                        count += len(chunk)
+                        chunk = []
+                        moved = self.drop(after)  # the text of the features taken goes
+                        after, idx, buf = after - moved, idx - moved, self.buf
+                    continue
             try:  # the common case inline: a whole feature in the window, then a comma
                 value, end = scan(buf, idx)
             except (StopIteration, json.JSONDecodeError, RecursionError):
@@ -351,10 +377,10 @@ class _Walk:
                 buf = self.buf
             after = end
             chunk.append(value)
-            if len(chunk) == size:
+            if len(chunk) >= size:
                 if take is not None:
                     take(chunk, count)
-                count += size
+                count += len(chunk)
                 chunk = []
                 after -= self.drop(after)  # the text of the features taken goes
                 buf = self.buf
@@ -362,6 +388,8 @@ class _Walk:
             if comma is not None and comma.end() < len(buf):
                 idx = comma.end()
                 prefix = "[0"
+                if between is None and after > 0 and buf[after - 1] == "}" and buf[idx] == "{":
+                    between = buf[after - 1:idx + 1]
                 continue
             idx = self.ws(after)
             buf = self.buf

@@ -7,6 +7,7 @@ here, to compare against on many randomly corrupted files.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -323,5 +324,7 @@ class TestMemory:
             walked = tracemalloc.get_traced_memory()[1]
         finally:
             tracemalloc.stop()
-        assert top.feature_count == 20_000 and seen[0] == (0, 1000) and seen[-1] == (19_000, 1000)
+        assert top.feature_count == 20_000 and seen[0][0] == 0 and all(n >= 1000 for _, n in seen)  # chunks of at least 1000
+        assert all(a + n == b for (a, n), (b, _) in itertools.pairwise(seen))  # one after the other
+        assert seen[-1][0] + seen[-1][1] == top.tail_start == 20_000 - len(top.tail)
         assert walked < whole / 10 and walked < len(data), (walked, whole, len(data))  # less than the file itself
