@@ -2,10 +2,14 @@
 
 ``json.loads`` of a whole file builds every feature's dicts and lists at once,
 about eight times the file's size in memory. :func:`walk_collection` instead
-decodes the top-level members one at a time with the standard library's own
-decoder (:meth:`json.JSONDecoder.raw_decode`, the C scanner ``json.loads``
-runs) and hands the members of the ``features`` array on in chunks of
-:data:`FEATURE_CHUNK`, so only one chunk of feature dicts is alive at a time.
+reads the file :data:`READ_BYTES` at a time (:class:`Text`), holds only a
+window of its text, decodes the top-level members one at a time with the
+standard library's own scanner (:meth:`json.JSONDecoder.scan_once`, the C
+scanner ``json.loads`` runs), and hands the members of the ``features`` array
+on in chunks of at least :data:`FEATURE_CHUNK`, so only one chunk of feature
+dicts is alive at a time. The features up to the last feature boundary in the
+window are parsed in one call, kept only when that parse is whole; anything
+else is scanned feature by feature.
 
 Malformed JSON gets the message, line and column ``json.loads`` gives for the
 whole text: errors inside a value come from the same scanner at the same
