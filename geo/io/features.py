@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import re
 
@@ -18,7 +17,8 @@ from geo import settings
 from geo._validate import check_geometries, check_line_caps, geometry_from_geojson, is_blank, parse_degrees
 from geo.errors import DataFileError, DatumError, SchemaError
 from geo.io.frames import FeatureLabels, check_table
-from geo.io.parts import BROKEN, FeatureLocations, Parts, blank_as_none, blank_mask, find_column, records_frame, table_datum
+from geo.io.geojson_stream import Text, parse_document, walk_collection
+from geo.io.parts import BROKEN, FeatureLocations, Parts, RecordColumns, blank_as_none, blank_mask, find_column, table_datum
 from geo.io.tables import LAT_COLUMNS, LON_COLUMNS, TABLE_SUFFIXES, Input, Source, as_input, count_problems, read_table_problems
 from geo.io.vector import OGR_SUFFIXES, PARQUET_SUFFIXES, read_ogr, read_parquet
 from geo.io.writers import RESERVED_MEMBERS
@@ -26,67 +26,95 @@ from geo.schemas import ESTATES, INCIDENTS, PLAN, POSTS, ROUTES, Schema
 
 
 def _read_geojson(path: Input) -> Parts:
-    """Read a GeoJSON file into properties, geometries, its declared datum and CRS, and its problems."""
-    try:
-        with path.open() as fh:
-            text = fh.read().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        msg = f"{path}: byte {exc.start} is not UTF-8; GeoJSON must be UTF-8 (RFC 7946): re-save the file as UTF-8"
-        raise DataFileError(msg) from exc
-    if not text or text.isspace():  # no copy of the text, unlike strip()
-        msg = f"{path}: the file is empty; a GeoJSON FeatureCollection is expected"
-        raise DataFileError(msg)
-    try:
-        doc = json.loads(text)
-        del text  # the parsed document is all that is needed from here
-    except json.JSONDecodeError as exc:
-        msg = f"{path}: malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
-        raise DataFileError(msg) from exc
-    except RecursionError as exc:
-        msg = f"{path}: the JSON is nested too deeply to be GeoJSON; give a Feature or FeatureCollection with [lon, lat] coordinates"
-        raise DataFileError(msg) from exc
+    """Read a GeoJSON file into properties, geometries, its declared datum and CRS, and its problems.
+
+    A FeatureCollection is read block by block, walked member by member and
+    its features taken in chunks (:func:`geo.io.geojson_stream.walk_collection`),
+    so memory follows the table read, not the text or a parse of the whole
+    document; anything else (a single Feature, an array, ...) is parsed whole.
+    """
+    text = Text(path)
     parts = Parts()
-    if isinstance(doc, dict) and doc.get("type") == "Feature":
-        doc = {"type": "FeatureCollection", "features": [doc]}
-        parts.notices.append(f"{path}: the file is a single GeoJSON Feature, not a FeatureCollection; read as a collection of one")
-    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or not isinstance(doc.get("features"), list):
+    features = _Features()
+    top = walk_collection(text, path, features.take)
+    whole = top is None or top.members.get("type") == "Feature"
+    if whole:
+        doc = parse_document(text.whole(), path)
+        if isinstance(doc, dict) and doc.get("type") == "Feature":
+            doc = {"type": "FeatureCollection", "features": [doc]}
+            parts.notices.append(f"{path}: the file is a single GeoJSON Feature, not a FeatureCollection; read as a collection of one")
+        collection = isinstance(doc, dict) and doc.get("type") == "FeatureCollection" and isinstance(doc.get("features"), list)
+        members = doc if isinstance(doc, dict) else {}
         found = doc.get("type") if isinstance(doc, dict) else type(doc).__name__
+    else:
+        members = top.members
+        collection = members.get("type") == "FeatureCollection" and top.feature_count is not None
+        found = members.get("type")
+    if not collection:
         msg = f"{path}: not a GeoJSON FeatureCollection (found {found!r}); the top level must be {{\"type\": \"FeatureCollection\", \"features\": [...]}}"
         raise DataFileError(msg)
-    declared = doc.get("datum")
+    declared = members.get("datum")
     if declared is not None and not isinstance(declared, str):
         parts.problems.append(f"file: top-level 'datum' is {declared!r}; give a name: wgs84, gcj02 or bd09")
         declared = None
     parts.datum = declared
-    parts.metadata = {k: v for k, v in doc.items() if k not in (*RESERVED_MEMBERS, "datum")}
-    if doc.get("crs") is not None:
-        parts.crs = _crs_member(doc["crs"], parts.problems)
-    feats = doc["features"]
-    parts.locations = FeatureLocations(len(feats))
-    if all(type(f) is dict and f.get("type") == "Feature" and type(f.get("properties")) in _PROPERTY_TYPES for f in feats):
-        records = [f.get("properties") or {} for f in feats]  # the common case: every feature well formed
-        raw = [f.get("geometry") for f in feats]
+    parts.metadata = {k: v for k, v in members.items() if k not in (*RESERVED_MEMBERS, "datum")}
+    if members.get("crs") is not None:
+        parts.crs = _crs_member(members["crs"], parts.problems)
+    if whole:  # the whole document was parsed: its features are one chunk
+        features = _Features()
+        features.take(members["features"], 0)
+        del doc, members
     else:
-        records, raw = [], []
-        for i, feat in enumerate(feats):
-            where = f"feature {i}"
-            if not isinstance(feat, dict) or feat.get("type") != "Feature":
-                parts.problems.append(f"{where}: not a GeoJSON Feature object ({{\"type\": \"Feature\", \"properties\": ..., \"geometry\": ...}})")
-                records.append({})
-                raw.append(BROKEN)
-                continue
-            p = feat.get("properties")
-            if p is not None and not isinstance(p, dict):
-                parts.problems.append(f"{where}: 'properties' is {type(p).__name__}, not a JSON object; write it as {{\"name\": value, ...}}")
-                p = None
-            records.append(p or {})
-            raw.append(feat.get("geometry"))
-    del doc, feats
-    parts.props = records_frame(records)
-    parts.as_read = True
-    del records  # the table holds the values; the dicts go
-    parts.geoms = build_geometries(raw, parts.locations, parts.problems)
+        tail, top.tail = top.tail, []
+        features.take(tail, top.tail_start)
+        del tail
+    features.finish(parts)
     return parts
+
+
+class _Features:
+    """The features of a FeatureCollection taken chunk by chunk: properties into columns, geometries built, problems in file order."""
+
+    def __init__(self):
+        self.count = 0
+        self.columns = RecordColumns()
+        self.geoms: list = []
+        self.shape_problems: list[str] = []  # not a Feature, properties not an object: reported before geometry problems, as ever
+        self.geometry_problems: list[str] = []
+
+    def take(self, feats: list, start: int) -> None:
+        """Take features ``start``, ``start + 1``, ... (the chunk's dicts are not kept)."""
+        if all(type(f) is dict and f.get("type") == "Feature" and type(f.get("properties")) in _PROPERTY_TYPES for f in feats):
+            records = [f.get("properties") or {} for f in feats]  # the common case: every feature well formed
+            raw = [f.get("geometry") for f in feats]
+        else:
+            records, raw = [], []
+            for i, feat in enumerate(feats, start):
+                where = f"feature {i}"
+                if not isinstance(feat, dict) or feat.get("type") != "Feature":
+                    self.shape_problems.append(f"{where}: not a GeoJSON Feature object ({{\"type\": \"Feature\", \"properties\": ..., \"geometry\": ...}})")
+                    records.append({})
+                    raw.append(BROKEN)
+                    continue
+                p = feat.get("properties")
+                if p is not None and not isinstance(p, dict):
+                    self.shape_problems.append(f"{where}: 'properties' is {type(p).__name__}, not a JSON object; write it as {{\"name\": value, ...}}")
+                    p = None
+                records.append(p or {})
+                raw.append(feat.get("geometry"))
+        self.columns.add(records)
+        del records  # the columns hold the values; the dicts go
+        self.geoms.extend(build_geometries(raw, FeatureLocations(len(raw), start=start), self.geometry_problems))
+        self.count = start + len(raw)
+
+    def finish(self, parts: Parts) -> None:
+        """Put the features into ``parts``."""
+        parts.locations = FeatureLocations(self.count)
+        parts.props = self.columns.frame()
+        parts.as_read = True
+        parts.geoms = self.geoms
+        parts.problems += self.shape_problems + self.geometry_problems
 
 
 _PROPERTY_TYPES = (dict, type(None))

@@ -16,7 +16,7 @@ from geo import crs as _crs
 from geo._validate import is_blank
 from geo.errors import DatumError
 
-__all__ = ["BROKEN", "FeatureLocations", "Parts", "blank_as_none", "blank_mask", "find_column", "records_frame", "row_list", "table_datum"]
+__all__ = ["BROKEN", "FeatureLocations", "Parts", "RecordColumns", "blank_as_none", "blank_mask", "find_column", "records_frame", "row_list", "table_datum"]
 
 
 class Broken:
@@ -66,10 +66,11 @@ def _absent(value) -> bool:
 
 
 class FeatureLocations(Sequence):
-    """``"feature 0"``, ``"feature 1"``, ... made only for the features a message names."""
+    """``"feature 0"``, ``"feature 1"``, ... made only for the features a message names (numbered from ``start``)."""
 
-    def __init__(self, n: int):
+    def __init__(self, n: int, *, start: int = 0):
         self.n = n
+        self.start = start
 
     def __len__(self) -> int:
         return self.n
@@ -79,7 +80,7 @@ class FeatureLocations(Sequence):
             return [self[k] for k in range(*i.indices(self.n))]
         if not -self.n <= int(i) < self.n:
             raise IndexError(i)
-        return f"feature {int(i) % self.n}"
+        return f"feature {self.start + int(i) % self.n}"
 
 
 def records_frame(records: list[dict]) -> pd.DataFrame:
@@ -87,6 +88,39 @@ def records_frame(records: list[dict]) -> pd.DataFrame:
     if not records or not any(records):
         return pd.DataFrame(index=pd.RangeIndex(len(records)))
     return pd.DataFrame(records, dtype=object)
+
+
+class RecordColumns:
+    """The properties of features given chunk by chunk, as one :func:`records_frame` of them all would hold them.
+
+    Each chunk's values are kept as its columns (no dicts); :meth:`frame`
+    places them in whole columns, NaN where a feature lacks the name, the
+    columns in the order their names first appear.
+    """
+
+    def __init__(self):
+        self.n = 0
+        self.pieces: dict[str, list[tuple[int, np.ndarray]]] = {}
+
+    def add(self, records: list[dict]) -> None:
+        """Take the next chunk of features' properties (one dict per feature)."""
+        chunk = records_frame(records)
+        for name in chunk.columns:
+            self.pieces.setdefault(name, []).append((self.n, chunk[name].to_numpy(dtype=object)))
+        self.n += len(records)
+
+    def frame(self) -> pd.DataFrame:
+        """All features' properties: what :func:`records_frame` of all the records gives."""
+        if not self.pieces:
+            return pd.DataFrame(index=pd.RangeIndex(self.n))
+        columns = {}
+        for name, pieces in self.pieces.items():
+            values = np.full(self.n, np.nan, dtype=object)
+            for start, part in pieces:
+                values[start:start + len(part)] = part
+            columns[name] = values
+        self.pieces = {}
+        return pd.DataFrame(columns, index=pd.RangeIndex(self.n), dtype=object)
 
 
 def find_column(columns, candidates) -> str | None:
