@@ -81,7 +81,7 @@ def _view(page, label: str) -> float:
     return _wait_idle(page, t0)
 
 
-_CLICKABLE = """(body, attempt) => {
+_CLICKABLE = """(body) => {
     // a marker the user could click: shown on its own (not under its group symbol), inside the map, on top at its
     // centre; SVG markers by their element, markers on a canvas (district size) by their position
     const box = document.querySelector('.leaflet-container').getBoundingClientRect();
@@ -94,9 +94,7 @@ _CLICKABLE = """(body, attempt) => {
         ok = window.shaheEstateMarks.shown().map(p => [box.left + p[0], box.top + p[1]])
             .filter(p => inside(p[0], p[1]) && document.elementFromPoint(p[0], p[1])?.tagName === 'CANVAS');
     }
-    if (!ok.length) return null;
-    const n = ok.length;
-    return ok[(((n - 1 - attempt * 7) % n) + n) % n];
+    return ok;
 }"""
 
 _SELECTED = "() => [...document.querySelectorAll('[data-testid=\"stSelectbox\"] input')].map(i => i.value).join('|')"
@@ -106,13 +104,17 @@ def _click(page) -> float:
     """Seconds from a click on an estate marker until that estate is selected below the map."""
     frame = page.frame_locator(FRAME).first
     before = page.evaluate(_SELECTED)
+    page.locator(FRAME).first.scroll_into_view_if_needed()
+    height = page.viewport_size["height"]
     for attempt in range(4):
-        point = frame.locator("body").evaluate(_CLICKABLE, attempt)
-        if not point:
-            break
         origin = page.locator(FRAME).first.bounding_box()
+        # on the page's screen too (the map's frame can reach below the fold)
+        points = [(origin["x"] + x, origin["y"] + y) for x, y in frame.locator("body").evaluate(_CLICKABLE) if 0 < origin["y"] + y < height - 10]
+        if not points:
+            break
+        x, y = points[(len(points) - 1 - attempt * 7) % len(points)]
         t0 = time.perf_counter()
-        page.mouse.click(origin["x"] + point[0], origin["y"] + point[1])
+        page.mouse.click(x, y)
         try:
             page.wait_for_function(f"v => ({_SELECTED})() !== v", arg=before, timeout=20000)
             return time.perf_counter() - t0
