@@ -138,7 +138,7 @@ def _pan(page) -> float:
     body = page.frame_locator(FRAME).first.locator("body")
     got = body.evaluate(f"el => ({_PAN})()")
     # and back, untimed: the map keeps the view a user leaves it at, so the next pass must find it where it was
-    body.evaluate("el => window.map.panBy([-320, -180], {animate: false})")
+    body.evaluate("el => { window.map.panBy([-320, -180], {animate: false}); }")
     return got["frames"] / max(got["ms"], 1.0) * 1000.0
 
 
