@@ -59,7 +59,8 @@ class FitBounds(Macro):
         {% macro script(this, kwargs) %}
         (function() {
             var map = {{ this._parent.get_name() }}, box = map.getContainer(), bounds = {{ this.bounds|tojson }};
-            var opts = {padding: [{{ this.padding }}, {{ this.padding }}]}, touched = false, key = {{ this.remember|tojson }};
+            // no animation: a zoom still running when the user clicks (or a script reads the map) takes the click nowhere
+            var opts = {padding: [{{ this.padding }}, {{ this.padding }}], animate: false}, touched = false, key = {{ this.remember|tojson }};
             var store = null, saved = null, extent = JSON.stringify(bounds);
             try { store = key ? window.sessionStorage : null; } catch (e) { store = null; }
             if (store) {
