@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from geo.maps import editing
-from ui import maps
+from ui import maps, tables
 from ui.i18n import lang, t
 
 
@@ -22,8 +22,7 @@ def label(row) -> str:
 def estate_search(table: pd.DataFrame, *, key: str, on_change: Callable[[], None] | None = None) -> str | None:
     """A search box over the estates of ``table``; the id picked (None when the box is empty)."""
     ids = list(table["estate_id"].astype(str))
-    cols = [c for c in ("estate_id", "name", "community", "address") if c in table.columns]
-    labels = {str(r["estate_id"]): label(r) for r in pd.DataFrame(table[cols]).to_dict("records")}
+    labels = {str(r["estate_id"]): label(r) for r in tables.row_dicts(table, ("estate_id", "name", "community", "address"))}
     if st.session_state.get(key) not in (None, *ids):
         st.session_state[key] = None  # filtered away since it was picked
     return st.selectbox(t("search_estate"), ids, index=None, key=key, placeholder=t("search_hint"), format_func=lambda i: labels.get(i, i),

@@ -6,7 +6,9 @@ choices without importing folium.
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 from pathlib import Path
 
 __all__ = ["BASEMAPS", "ONLINE_BASEMAPS", "read_geojson", "select_features", "subdistrict_outline"]
@@ -47,7 +49,20 @@ BASEMAPS = ("offline", *ONLINE_BASEMAPS)
 
 
 def read_geojson(path: Path) -> dict | None:
-    """A GeoJSON FeatureCollection as a dict, or None when the file is missing or not one."""
+    """A GeoJSON FeatureCollection as a dict, or None when the file is missing or not one.
+
+    Parsed once per version of the file (its modification time and size): every map the app builds draws the
+    basemap and gazetteer. The dict is shared between callers: read it, never change it.
+    """
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return _parsed(str(path), st.st_mtime_ns, st.st_size)
+
+
+@functools.lru_cache(maxsize=16)
+def _parsed(path: str, _mtime_ns: int, _size: int) -> dict | None:
     try:
         with open(path, encoding="utf-8-sig") as fh:
             doc = json.load(fh)

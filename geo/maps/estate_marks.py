@@ -235,11 +235,6 @@ path.estate-grouped { display: none; }
 """
 
 
-def _js_ref(marker) -> str:
-    """The JavaScript expression of a marker: a folium element's variable name, or an expression given as text."""
-    return marker if isinstance(marker, str) else marker.get_name()
-
-
 class EstateMarks(Macro):
     """Grouping and non-overlapping labels of the estate markers of one feature group (see the module text).
 
@@ -248,8 +243,8 @@ class EstateMarks(Macro):
     group
         The folium FeatureGroup holding the markers (already added to the map).
     entries
-        One dict per estate: ``marker`` and ``halo`` (folium CircleMarkers, or JavaScript expressions of Leaflet circle
-        markers such as :meth:`geo.maps.vector_layer.VectorLayer.ref` gives; halo may be None), ``status``
+        One dict per estate: ``marker`` and ``halo`` (JavaScript expressions of Leaflet circle markers, as
+        :meth:`geo.maps.vector_layer.VectorLayer.ref` gives; halo may be None), ``status``
         (``gap`` / ``coverable`` / ``covered`` / ``""``), ``label`` ("id name") and ``name``.
     colours
         Status -> fill colour, with an ``unknown`` entry.
@@ -269,7 +264,7 @@ class EstateMarks(Macro):
         self.group_name = group.get_name()
         # Rendered once here (not per entry in the template): the markers as JavaScript expressions, the rest as JSON
         # with < > & ' escaped, so no estate name can end the script.
-        self.refs_js = "[" + ",".join(f"[{_js_ref(e['marker'])},{'null' if e.get('halo') is None else _js_ref(e['halo'])}]"
+        self.refs_js = "[" + ",".join(f"[{e['marker']},{'null' if e.get('halo') is None else e['halo']}]"
                                       for e in entries) + "]"
         self.data_json = str(htmlsafe_json_dumps([[e.get("status") or "", STATUS_RANK.get(e.get("status") or "", 3), str(e.get("label", "")),
                                                    str(e.get("name", ""))] for e in entries]))
