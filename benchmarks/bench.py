@@ -115,6 +115,18 @@ def _summarise_pairs(estate_ids: np.ndarray, pairs: pd.DataFrame, radius_m: floa
     return out[ANSWER_COLUMNS]
 
 
+def estate_scale(data: scale.ScaleData) -> np.ndarray:
+    """The scale factor the engine divides each estate's distances by (:func:`geo.crs.scale_factors`; 1 where none).
+
+    Every method of the comparison measures on the ground the same way, so their answers can be compared.
+    """
+    from geo import crs as _crs
+
+    xy = shapely.get_coordinates(shapely.centroid(data.estate_geoms))
+    k = _crs.scale_factors(data.crs, xy[:, 0], xy[:, 1])
+    return np.ones(len(xy)) if k is None else k
+
+
 def baseline_coverage(data: scale.ScaleData, *, radius_m: float | None = None, cover_m: float | None = None) -> pd.DataFrame:
     """The approach most users write first: buffer the routes, :func:`geopandas.sjoin`, then distances.
 
@@ -126,12 +138,13 @@ def baseline_coverage(data: scale.ScaleData, *, radius_m: float | None = None, c
     radius_m = float(settings.rule_radius_m if radius_m is None else radius_m)
     cover_m = float(settings.cover_distance_m if cover_m is None else cover_m)
     estates, routes = data.frames()
+    k = estate_scale(data)
     zones = routes[["route_id", "team_id"]].copy()
-    zones = gpd.GeoDataFrame(zones, geometry=routes.buffer(radius_m + BUFFER_MARGIN_M), crs=routes.crs)
+    zones = gpd.GeoDataFrame(zones, geometry=routes.buffer((radius_m + BUFFER_MARGIN_M) * k.max()), crs=routes.crs)
     joined = gpd.sjoin(estates[["estate_id", "geometry"]], zones, predicate="intersects", how="inner")
     est_geom = estates.geometry.values[joined.index.to_numpy()]
     route_geom = routes.geometry.values[joined["index_right"].to_numpy()]
-    joined["distance_m"] = shapely.distance(np.asarray(est_geom), np.asarray(route_geom))
+    joined["distance_m"] = shapely.distance(np.asarray(est_geom), np.asarray(route_geom)) / k[joined.index.to_numpy()]
     pairs = pd.DataFrame(joined[["estate_id", "team_id", "distance_m"]])
     return _summarise_pairs(data.estate_ids, pairs, radius_m, cover_m)
 
@@ -146,12 +159,12 @@ def postgis_load(data: scale.ScaleData, dsn: str) -> None:
     with psycopg.connect(dsn, autocommit=True) as conn, conn.cursor() as cur:
         cur.execute("CREATE EXTENSION IF NOT EXISTS postgis")
         cur.execute("DROP TABLE IF EXISTS bench_estates, bench_routes")
-        cur.execute(f"CREATE TABLE bench_estates (estate_id text PRIMARY KEY, geom geometry(Point, {srid}))")
+        cur.execute(f"CREATE TABLE bench_estates (estate_id text PRIMARY KEY, k float8, geom geometry(Point, {srid}))")
         cur.execute(f"CREATE TABLE bench_routes (route_id text PRIMARY KEY, team_id text, geom geometry(LineString, {srid}))")
         buf = io.StringIO()
-        for eid, (x, y) in zip(data.estate_ids.tolist(), xy.tolist(), strict=True):
-            buf.write(f"{eid}\tSRID={srid};POINT({x!r} {y!r})\n")
-        with cur.copy("COPY bench_estates (estate_id, geom) FROM STDIN") as cp:
+        for eid, k, (x, y) in zip(data.estate_ids.tolist(), estate_scale(data).tolist(), xy.tolist(), strict=True):
+            buf.write(f"{eid}\t{k!r}\tSRID={srid};POINT({x!r} {y!r})\n")
+        with cur.copy("COPY bench_estates (estate_id, k, geom) FROM STDIN") as cp:
             cp.write(buf.getvalue())
         buf = io.StringIO()
         for rid, tid, w in zip(data.route_ids.tolist(), data.route_team_ids.tolist(), wkb.tolist(), strict=True):
@@ -172,14 +185,18 @@ def postgis_coverage(data: scale.ScaleData, dsn: str, *, radius_m: float | None 
     radius_m = float(settings.rule_radius_m if radius_m is None else radius_m)
     cover_m = float(settings.cover_distance_m if cover_m is None else cover_m)
     reach = radius_m + settings.distance_tolerance_m
+    # k: the scale factor at the estate (1 where the engine corrects nothing): planar distances are divided by it,
+    # so the join reaches as far as the largest k asks (one constant: the GiST index still serves it); the pairs
+    # beyond the radius after the division are dropped with the others in _summarise_pairs
     sql = (
-        "SELECT e.estate_id, r.team_id, min(ST_Distance(e.geom, r.geom)) AS distance_m "
+        "SELECT e.estate_id, r.team_id, min(ST_Distance(e.geom, r.geom) / e.k) AS distance_m "
         "FROM bench_estates e JOIN bench_routes r ON ST_DWithin(e.geom, r.geom, %s) "
         "GROUP BY e.estate_id, r.team_id"
     )
     with psycopg.connect(dsn) as conn, conn.cursor() as cur:
         cur.execute("SET work_mem = '256MB'")  # the GROUP BY stays in memory, as it does for the other two
-        cur.execute(sql, (reach,))
+        kmax = float(cur.execute("SELECT max(k) FROM bench_estates").fetchone()[0] or 1.0)
+        cur.execute(sql, (reach * kmax,))
         rows = cur.fetchall()
     pairs = pd.DataFrame(rows, columns=["estate_id", "team_id", "distance_m"])
     return _summarise_pairs(data.estate_ids, pairs, radius_m, cover_m)

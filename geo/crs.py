@@ -397,6 +397,48 @@ def metric_crs_for_bounds(bounds: tuple[float, float, float, float]) -> pyproj.C
     return utm_crs_for((west + east) / 2.0, (south + north) / 2.0)
 
 
+def scale_factors(crs, x, y, *, threshold: float | None = None) -> np.ndarray | None:
+    """Point scale factor of a conformal metric CRS at each position, or None where no correction is due.
+
+    A planar distance in ``crs`` near ``(x, y)`` is the distance on the ground
+    times ``k``; dividing by ``k`` at one end gives the ground distance to
+    about 1 cm at 1 km (``k`` itself changes by up to about 1e-5 over 1 km at
+    5 degrees from a central meridian).
+
+    Parameters
+    ----------
+    crs
+        The metric CRS of ``x`` and ``y``.
+    x, y
+        Coordinates in ``crs`` (metres).
+    threshold
+        Largest ``|k - 1|`` left uncorrected; default
+        :data:`geo.settings.scale_correction_from`.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        ``k`` per position; None when ``|k - 1|`` stays within ``threshold``
+        at every position, when there are none, or when the CRS is not
+        conformal (its scale then depends on direction, and no single factor
+        corrects a distance).
+    """
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if not len(x):
+        return None
+    limit = settings.scale_correction_from if threshold is None else float(threshold)
+    crs = pyproj.CRS.from_user_input(crs)
+    if not crs.is_projected:
+        return None
+    lon, lat = pyproj.Transformer.from_crs(crs, crs.geodetic_crs, always_xy=True).transform(x, y)
+    factors = pyproj.Proj(crs).get_factors(lon, lat, errcheck=False)
+    k = np.sqrt(np.asarray(factors.meridional_scale) * np.asarray(factors.parallel_scale))
+    conformal = np.nanmax(np.abs(np.asarray(factors.angular_distortion))) < 1e-3  # degrees
+    if not np.isfinite(k).all() or not conformal or np.abs(k - 1.0).max() <= limit:
+        return None
+    return k
+
+
 def _central_meridian(crs: pyproj.CRS) -> float | None:
     op = crs.coordinate_operation
     if op is None:

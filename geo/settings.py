@@ -37,6 +37,15 @@ storage_crs: str = "EPSG:4326"
 #: CM 108E. Its scale factor at Wanzhou is about 1.00002 (2 cm per km).
 metric_crs: str = "EPSG:4545"
 
+#: A metric CRS stretches distances by its point scale factor k. Where k departs
+#: from 1 by more than this anywhere among the estates (1e-4: 10 cm at 1 km),
+#: the coverage engine divides each pair's planar distance by k at its estate,
+#: which gives the distance on the ground to about 1 cm at 1 km. Shahe
+#: in EPSG:4545 (k - 1 about 2e-5) stays below it; a layout wider than one
+#: zone, e.g. all of Chongqing in a UTM zone (k up to 1.0028, 2.8 m at 1 km),
+#: does not.
+scale_correction_from: float = 1e-4
+
 #: Decimal places kept for longitude/latitude in written GeoJSON (about 1 cm).
 coordinate_precision: int = 7
 

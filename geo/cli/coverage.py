@@ -8,6 +8,7 @@ import unicodedata
 from pathlib import Path
 
 import pandas as pd
+import pyproj
 
 from geo import io, settings
 from geo._outputs import check_output
@@ -102,7 +103,7 @@ def _coverage(args: argparse.Namespace) -> int:
         print(f"{args.out}: {len(table)} estates written")
     else:
         _print_table(table[cols])
-    print(method_line(model.radius_m, args.cover_m, "strict" if model.strict else "default"))
+    print(method_line(model.radius_m, args.cover_m, "strict" if model.strict else "default", crs=model.crs, scale=model.estate_scale))
     readings = status_counts_by_reading(other, table) if model.strict else status_counts_by_reading(table, other)
     _print_summary(table, model, readings)
     return 0
@@ -125,14 +126,30 @@ TEAM_COLUMNS = [
 ]
 
 
-def method_line(radius_m: float, cover_m: float | None, reading: str) -> str:
-    """The method and caveat of the estate table, in one line."""
+def method_line(radius_m: float, cover_m: float | None, reading: str, *, crs=None, scale=None) -> str:
+    """The method and caveat of the estate table, in one line.
+
+    ``crs`` is the CRS the distances were measured in (default
+    :data:`geo.settings.metric_crs`); ``scale`` the scale factors the engine
+    divided them by (:attr:`CoverageModel.estate_scale`), if any.
+    """
     cover = f"{cover_m:g} m" if cover_m is not None else f"{settings.cover_distance_m:g} m ({settings.cover_distance_polygon_m:g} m for footprints)"
+    name = settings.metric_crs if crs is None else _crs_name(crs)
+    measured = (f"smallest planar distance ({name}) from each team's routes to the estate" if scale is None else
+                f"smallest distance on the ground from each team's routes to the estate (planar in {name}, divided by its scale factor "
+                f"at the estate, {scale.min():.5f} to {scale.max():.5f}: good to about 1 cm at 1 km)")
     return (
-        f"method: smallest planar distance (EPSG:4545) from each team's routes to the estate; nearby <= {radius_m:g} m, covers <= {cover}, "
+        f"method: {measured}; nearby <= {radius_m:g} m, covers <= {cover}, "
         f"inclusive with a {settings.distance_tolerance_m * 100:g} cm allowance; {reading} reading. "
         "caveat: distances are only as good as the positions (approximate unless surveyed), so an estate near a threshold may change status"
     )
+
+
+def _crs_name(crs) -> str:
+    """``EPSG:n`` where the CRS has a code, else its name."""
+    crs = pyproj.CRS.from_user_input(crs)
+    code = crs.to_epsg()
+    return f"EPSG:{code}" if code else crs.name
 
 
 def team_method_line(radius_m: float) -> str:

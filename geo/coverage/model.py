@@ -4,7 +4,10 @@ Definitions (see the README section "The 1-km rule, made exact"):
 
 * ``distance(team, estate)`` is the smallest planar distance, in metres of a
   metric CRS (EPSG:4545 for Shahe), between any of the team's active routes
-  and the estate's geometry (address point or footprint polygon).
+  and the estate's geometry (address point or footprint polygon). Where the
+  CRS's scale factor k departs from 1 by more than
+  :data:`geo.settings.scale_correction_from` among the estates (data wider
+  than one zone), it is divided by k at the estate: the distance on the ground.
 * A team is **nearby** when ``distance <= radius_m`` and **covers** the estate
   when ``distance <= cover_m``. Both tests are inclusive and allow
   :data:`geo.settings.distance_tolerance_m` (2 cm, the most that storing
@@ -129,6 +132,9 @@ class CoverageModel(PairQueries):
         self.estate_cover_m = self._cover_array(cover_m)
         self._estate_tree = shapely.STRtree(self.estate_geoms)
         self._estate_bounds = shapely.bounds(self.estate_geoms)
+        # k of the CRS at each estate where it stretches distances by more than settings.scale_correction_from
+        self.estate_scale = _crs.scale_factors(self.crs, (self._estate_bounds[:, 0] + self._estate_bounds[:, 2]) / 2,
+                                               (self._estate_bounds[:, 1] + self._estate_bounds[:, 3]) / 2)
 
         route_ids = np.asarray(route_ids, dtype=object)
         route_geoms = np.asarray(route_geoms, dtype=object)
@@ -378,7 +384,7 @@ class CoverageModel(PairQueries):
             _check_routes(np.array([key], dtype=object), np.array([new_geom], dtype=object), np.array([effective], dtype=object))
         # A 1 m margin makes the set a superset of every estate whose pairs can change;
         # recomputing a few more estates never changes their answer.
-        reach = self.radius_m + self.tolerance_m + 1.0
+        reach = (self.radius_m + self.tolerance_m) * self._max_scale() + 1.0
         touched = [np.zeros(0, dtype=np.int64)]
         if idx is not None and self.route_alive[idx]:
             touched.append(self._estate_tree.query(self.route_geoms[idx], predicate="dwithin", distance=reach))

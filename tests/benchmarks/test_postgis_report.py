@@ -32,7 +32,7 @@ def dsn():
 def test_report_query_matches_a_brute_force_answer(dsn, tmp_path):
     data = scale.generate(TINY, seed=5)
     estates, routes = scale.write_geojson(data, tmp_path)
-    bench_e2e.postgis_load_files(dsn, estates, routes, srid=int(data.crs.split(":")[1]))
+    bench_e2e.postgis_load_files(dsn, estates, routes)
     out = tmp_path / "report.csv"
     bench_e2e.postgis_report(dsn, out)
     got = pd.read_csv(out, keep_default_na=False, dtype=str)

@@ -95,6 +95,20 @@ class TestCommandLine:
             assert len(method) == 1 and "caveat:" in method[0] and "EPSG:4545" in method[0]
             assert ("strict reading" if args else "default reading") in method[0]
 
+    def test_method_names_the_crs_and_the_scale_correction_of_a_wide_layout(self, tmp_path, capsys):
+        # Two estates 4.5 degrees apart: beyond EPSG:4545's zone, measured in UTM 48N, whose scale at 110 E is 1.0027
+        est = gpd.GeoDataFrame({"estate_id": ["W1", "W2"], "name": ["西小区", "东小区"], "community": ["测试社区"] * 2,
+                                "address": ["测试路1号", "测试路2号"], "batch_year": [2022, 2023]},
+                               geometry=[shapely.Point(105.5, 29.0), shapely.Point(110.0, 30.0)], crs="EPSG:4326")
+        rts = gpd.GeoDataFrame({"route_id": ["R1"], "team_id": ["T1"], "team": ["测试队"], "org_type": ["police"], "shift": ["all"]},
+                               geometry=[shapely.LineString([(110.0, 30.005), (110.01, 30.005)])], crs="EPSG:4326")
+        io.write_geojson(est, tmp_path / "e.geojson")
+        io.write_geojson(rts, tmp_path / "r.geojson")
+        assert run((tmp_path / "e.geojson", tmp_path / "r.geojson")) == 0
+        method = [line for line in capsys.readouterr().out.splitlines() if line.startswith("method:")]
+        assert len(method) == 1 and "EPSG:32648" in method[0] and "on the ground" in method[0] and "scale factor" in method[0]
+        assert "EPSG:4545" not in method[0]
+
     def test_by_team_prints_each_teams_obligations(self, layout, capsys):
         assert run(layout, "--by", "team") == 0
         out = capsys.readouterr().out
