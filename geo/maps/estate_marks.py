@@ -35,6 +35,8 @@ GROUP_M = 70.0
 GROUP_PX = 10
 #: From this zoom on (1 m per pixel and closer) only the pixel rule holds, so a group opens as the user zooms in.
 SPLIT_ZOOM = 17
+#: Ring colours of group symbols whose first estate is a gap (solid) or coverable (dashed), as in the CSS below.
+RINGS = {"gap": "#d55e00", "coverable": "#e69f00"}
 #: Order of importance of the statuses (lower first).
 STATUS_RANK = {"gap": 0, "coverable": 1, "covered": 2}
 
@@ -49,6 +51,28 @@ _JS = r"""
     E.forEach(function(e, k) { e.k = k; e.ll = e.m.getLatLng(); });
     var order = E.slice().sort(function(a, b) { return a.r - b.r || a.k - b.k; });
     var badges = L.layerGroup(), spider = L.layerGroup(), spread = null;
+    // a group symbol on a canvas: the circle as Leaflet draws it, then its ring (gap: solid, coverable: dashed)
+    // and the count on top; its bounds take in the ring, so a partial redraw of the canvas clears and draws it whole
+    var CanvasBadge = window.shaheCanvasBadge = window.shaheCanvasBadge || L.CircleMarker.extend({
+        _updateBounds: function() {
+            var r = this._radius + (this.options.ring ? 7 : 0) + this._clickTolerance(), p = L.point(r, r);
+            this._pxBounds = L.bounds(this._point.subtract(p), this._point.add(p));
+        },
+        _updatePath: function() {
+            L.CircleMarker.prototype._updatePath.call(this);
+            var rd = this._renderer, ctx = rd && rd._ctx, o = this.options, p = this._point;
+            if (!ctx || !rd._drawing || this._empty()) return;
+            ctx.save();
+            if (o.ring) {
+                ctx.beginPath(); ctx.arc(p.x, p.y, this._radius + 4.5, 0, 2 * Math.PI);
+                ctx.lineWidth = 3; ctx.strokeStyle = o.ring; ctx.setLineDash(o.dashed ? [5, 3] : []); ctx.stroke();
+            }
+            ctx.font = 'bold 12px sans-serif'; ctx.textAlign = 'center'; ctx.textBaseline = 'middle';
+            ctx.lineWidth = 3; ctx.strokeStyle = 'rgba(0,0,0,.6)'; ctx.setLineDash([]); ctx.strokeText(o.count, p.x, p.y + 0.5);
+            ctx.fillStyle = '#fff'; ctx.fillText(o.count, p.x, p.y + 0.5);
+            ctx.restore();
+        }
+    });
     function fill(tpl, v) { return tpl.replace(/\{(\w+)\}/g, function(_, k) { return v[k]; }); }
     function hide(e, hidden) {
         e.hidden = hidden;
@@ -104,15 +128,25 @@ _JS = r"""
         return out;
     }
     function badgeFor(g) {
-        var n = g.members.length, size = n >= 10 ? 30 : 26, s = g.seed.s || 'unknown';
+        var n = g.members.length, size = n >= 10 ? 30 : 26, s = g.seed.s || 'unknown', canvas = g.seed.m.options.renderer;
+        if (canvas instanceof L.Canvas) {
+            // markers on the page's canvas: the symbol is drawn there too (hundreds of DOM symbols make a pan stutter)
+            var cb = new CanvasBadge(g.seed.ll, {renderer: canvas, radius: size / 2, color: '#fff', weight: 2, opacity: 1,
+                fillColor: C.colours[s] || C.colours.unknown, fillOpacity: 1, count: String(n),
+                ring: s === 'gap' ? C.rings.gap : s === 'coverable' ? C.rings.coverable : null, dashed: s === 'coverable'});
+            cb.bindTooltip(g.text);
+            cb.on('click', function() { open(g); });
+            return cb;
+        }
         var icon = L.divIcon({className: 'estate-group estate-group-' + s, iconSize: [size, size],
             html: '<span style="background:' + (C.colours[s] || C.colours.unknown) + '">' + n + '</span>'});
         var b = L.marker(g.seed.ll, {icon: icon, keyboard: false, zIndexOffset: 1000 - g.seed.r * 100, title: g.text});
-        b.on('click', function() {
-            if (map.getZoom() >= map.getMaxZoom()) { spreadOut(g); return; }
-            map.fitBounds(L.latLngBounds(g.members.map(function(e) { return e.ll; })), {maxZoom: map.getMaxZoom(), padding: [60, 60]});
-        });
+        b.on('click', function() { open(g); });
         return b;
+    }
+    function open(g) {
+        if (map.getZoom() >= map.getMaxZoom()) { spreadOut(g); return; }
+        map.fitBounds(L.latLngBounds(g.members.map(function(e) { return e.ll; })), {maxZoom: map.getMaxZoom(), padding: [60, 60]});
     }
     function labelOf(g) {
         if (g.members.length === 1) return g.seed.t;
@@ -158,11 +192,13 @@ _JS = r"""
             g.text = labelOf(g);
             var multi = g.members.length > 1;
             g.members.forEach(function(e) { hide(e, multi); });
-            if (multi) { g.badge = badgeFor(g); badges.addLayer(g.badge); }
+            if (multi) { g.badge = badgeFor(g); }
             var p = map.latLngToLayerPoint(g.seed.ll), r = multi ? 15 : C.radius[g.seed.s] || 7;
             g.p = p; g.r = r;
             symbols.push([p.x - r, p.y - r, p.x + r, p.y + r]);
         });
+        // least important first: on a canvas the symbol drawn last is on top and takes the click
+        for (var gi = gs.length - 1; gi >= 0; gi--) { if (gs[gi].badge) badges.addLayer(gs[gi].badge); }
         var base = basemapBoxes();
         // every label into the page first, then every size read at once (one layout pass, not one per label)
         var els = gs.map(function(g) {
@@ -212,6 +248,11 @@ _JS = r"""
     window.shaheEstateMarks = {layout: function() { layout(true); }, groups: function() { return groups().map(function(g) {
         return {seed: g.seed.k, members: g.members.map(function(e) { return e.k; })}; }); },
         // container pixels of the estates shown on their own (not under a group symbol), e.g. to click one
+        // the group symbols where the view is now: container pixels, count and status
+        symbols: function() { var out = []; badges.eachLayer(function(b) {
+            var p = map.latLngToContainerPoint(b.getLatLng()), o = b.options;
+            out.push({x: p.x, y: p.y, count: o.count || (b.options.icon && b.options.icon.options.html.replace(/<[^>]*>/g, '')),
+                      canvas: b instanceof CanvasBadge}); }); return out; },
         shown: function() { return E.filter(function(e) { return !e.hidden; }).map(function(e) {
             var p = map.latLngToContainerPoint(e.m.getLatLng()); return [p.x, p.y]; }); }};
 })();
@@ -269,5 +310,6 @@ class EstateMarks(Macro):
         self.data_json = str(htmlsafe_json_dumps([[e.get("status") or "", STATUS_RANK.get(e.get("status") or "", 3), str(e.get("label", "")),
                                                    str(e.get("name", ""))] for e in entries]))
         config = {"group_px": int(group_px), "group_m": float(group_m), "split_zoom": SPLIT_ZOOM, "colours": colours, "radius": radius_px,
+                  "rings": RINGS,
                   "same": texts.text("group_same", lang), "mixed": texts.text("group_mixed", lang)}
         self.config_json = json.dumps(config, ensure_ascii=False).replace("</", "<\\/")

@@ -145,3 +145,47 @@ def test_large_layers_share_one_canvas_and_stay_clickable(browser, tmp_path, mon
         assert errors == []
     finally:
         page.close()
+
+
+def test_group_symbols_are_drawn_on_the_canvas_with_their_count(browser, tmp_path, monkeypatch):
+    """With the estates on the canvas, estates at one spot are drawn as one symbol on that canvas too (no DOM element
+    per group, which made a pan stutter at district size): its count is painted in it, and a click zooms to the group."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    from geo.maps import vector_layer
+
+    monkeypatch.setattr(vector_layer, "CANVAS_FROM", 2)
+    estates_path, _ = _estates_file()
+    out = _export(tmp_path, estates_path)
+    page = browser.new_page(viewport={"width": 1200, "height": 800})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        page.goto(out.as_uri())
+        page.wait_for_function("window.shaheEstateMarks && document.querySelector('.estate-labels[data-zoom]')", timeout=15000)
+        page.wait_for_timeout(300)
+        assert page.locator(".estate-group").count() == 0
+        symbols = page.evaluate("() => window.shaheEstateMarks.symbols()")
+        groups = [g for g in page.evaluate("() => window.shaheEstateMarks.groups()") if len(g["members"]) > 1]
+        assert symbols and len(symbols) == len(groups)
+        assert all(s["canvas"] for s in symbols)
+        assert sorted(int(s["count"]) for s in symbols) == sorted(len(g["members"]) for g in groups)
+        biggest = max(symbols, key=lambda s: int(s["count"]))
+        box = page.evaluate("() => { const r = document.querySelector('.leaflet-container').getBoundingClientRect(); return [r.left, r.top]; }")
+        x, y = box[0] + biggest["x"], box[1] + biggest["y"]
+        # the symbol's middle holds the white digits on the status colour: both near-white and strongly coloured pixels
+        shot = Image.open(BytesIO(page.screenshot(clip={"x": x - 6, "y": y - 6, "width": 12, "height": 12}))).convert("RGB")
+        pixels = [shot.getpixel((i, j)) for i in range(shot.width) for j in range(shot.height)]
+        assert any(min(p) > 225 for p in pixels)
+        assert any(max(p) - min(p) > 80 for p in pixels)
+        zoom = page.evaluate(f"() => {_FIND_MAP}.getZoom()")
+        page.mouse.click(x, y)
+        page.wait_for_function(f"() => {_FIND_MAP}.getZoom() > {zoom}", timeout=5000)
+        assert errors == []
+    finally:
+        page.close()
+
+
+_FIND_MAP = "Object.values(window).find(v => { try { return v instanceof L.Map; } catch (e) { return false; } })"
