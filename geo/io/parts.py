@@ -175,6 +175,7 @@ def table_datum(values: pd.Series, rows: list[int], column: str, problems: list[
     return next(iter(found), None)
 
 
-def row_list(rows: list[int], limit: int = 10) -> str:
+def row_list(rows: Sequence, limit: int = 10) -> str:
+    """The first ``limit`` items joined with commas, then "and N more" when there are more."""
     text = ", ".join(map(str, rows[:limit]))
     return text + (f" and {len(rows) - limit} more" if len(rows) > limit else "")

@@ -31,6 +31,7 @@ from geo import crs as _crs
 from geo import io, settings
 from geo.errors import DataFileError, SchemaError
 from geo.io import Source
+from geo.io.parts import row_list
 
 __all__ = ["check_teams", "count_self_crossings", "load_routes", "read_gpx", "read_gpx_points", "self_crossing_notices"]
 
@@ -122,7 +123,11 @@ def count_self_crossings(geoms) -> np.ndarray:
     return out
 
 
-def self_crossing_notices(routes: gpd.GeoDataFrame, *, suspect_count: int | None = None) -> list[str]:
+#: Self-crossing routes of one kind (loops, suspect tracks) listed one notice each up to this many; more are summed up.
+NOTICE_ROUTES = 20
+
+
+def self_crossing_notices(routes: gpd.GeoDataFrame, *, suspect_count: int | None = None, listed: int = NOTICE_ROUTES) -> list[str]:
     """Notices for routes whose lines cross themselves.
 
     Parameters
@@ -132,27 +137,37 @@ def self_crossing_notices(routes: gpd.GeoDataFrame, *, suspect_count: int | None
     suspect_count
         More crossings than this mark a track as suspect (default
         :data:`geo.settings.self_crossing_suspect_count`).
+    listed
+        Up to this many routes of a kind (patrol loops; suspect tracks) get
+        a notice each; above it the kind gets one notice that counts them
+        and names the first ``listed`` with their crossings (a province-size
+        file has thousands of loops).
 
     Returns
     -------
     list of str
-        One notice per self-crossing route; empty when none crosses itself.
+        The notices; empty when no route crosses itself.
     """
     if suspect_count is None:
         suspect_count = settings.self_crossing_suspect_count
     counts = count_self_crossings(routes.geometry.values)
-    notices = []
-    for rid, n in zip(routes["route_id"], counts, strict=True):
-        if n == 0:
-            continue
-        if n > suspect_count:
-            notices.append(
-                f"route {rid}: the line crosses itself {n} times; a GPS track this tangled is suspect "
-                "(signal jumps, or several trips in one track): check it on the map and clean it or split it"
-            )
-        else:
-            notices.append(f"route {rid}: the line crosses itself {n} time{'s' if n != 1 else ''} (a patrol loop may do this; kept as is)")
-    return notices
+    ids = routes["route_id"].astype(str).to_numpy()
+    suspect = np.flatnonzero(counts > suspect_count)
+    loops = np.flatnonzero((counts > 0) & (counts <= suspect_count))
+    tangled = "a GPS track this tangled is suspect (signal jumps, or several trips in one track): check it on the map and clean it or split it"
+    summed, single = [], []  # summed-up kinds first; single notices in file order
+    if len(loops) > listed:
+        summed.append(f"{len(loops)} routes cross themselves 1 to {suspect_count} times (patrol loops may do this; kept as is): "
+                      + row_list([f"{ids[i]} ({counts[i]})" for i in loops], limit=listed))
+    else:
+        single += [(i, f"route {ids[i]}: the line crosses itself {counts[i]} time{'s' if counts[i] != 1 else ''} "
+                       "(a patrol loop may do this; kept as is)") for i in loops]
+    if len(suspect) > listed:
+        summed.append(f"{len(suspect)} routes cross themselves more than {suspect_count} times; {tangled.replace('a GPS track', 'each GPS track')}: "
+                      + row_list([f"{ids[i]} ({counts[i]})" for i in suspect], limit=listed))
+    else:
+        single += [(i, f"route {ids[i]}: the line crosses itself {counts[i]} times; {tangled}") for i in suspect]
+    return summed + [text for _, text in sorted(single)]
 
 
 def load_routes(path: Source | None = None, *, datum: str | None = None, name: str | None = None, **gpx_fields) -> gpd.GeoDataFrame:

@@ -63,6 +63,22 @@ class TestSelfCrossing:
         assert notes[0].startswith("route loop: the line crosses itself 1 time") and "suspect" not in notes[0]
         assert notes[1].startswith("route gps: the line crosses itself 9 times") and "suspect" in notes[1]
 
+    def test_many_self_crossing_routes_are_summed_up_per_kind(self):
+        # 25 loops (1 crossing) and 3 tangled tracks (9 crossings): above 20 loops one notice counts them
+        loop = shapely.LineString([(0, 0), (2, 2), (2, 0), (0, 2)])
+        gps = shapely.LineString([(0, 0), (10, 0)] + [(k, (-1) ** k * 2) for k in range(9, -1, -1)])
+        ids = [f"L{i:02d}" for i in range(25)] + ["G1", "G2", "G3"]
+        routes = gpd.GeoDataFrame({"route_id": ids}, geometry=[loop] * 25 + [gps] * 3)
+        notes = self_crossing_notices(routes)
+        assert len(notes) == 4
+        assert notes[0].startswith("25 routes cross themselves 1 to 3 times (patrol loops may do this; kept as is): L00 (1), L01 (1)")
+        assert notes[0].endswith("L19 (1) and 5 more") and "L20" not in notes[0]
+        assert [n.split(":")[0] for n in notes[1:]] == ["route G1", "route G2", "route G3"]
+        assert all("crosses itself 9 times" in n and "suspect" in n for n in notes[1:])
+        many = self_crossing_notices(routes, listed=2)
+        assert len(many) == 2 and many[1].startswith("3 routes cross themselves more than 3 times; each GPS track this tangled is suspect")
+        assert many[1].endswith("G1 (9), G2 (9) and 1 more")
+
     def test_load_routes_reports_self_crossing_as_notice(self, tmp_path):
         routes = load_routes(DATA / "routes.geojson")
         routes.loc[0, "geometry"] = shapely.LineString([(108.369, 30.840), (108.371, 30.842), (108.371, 30.840), (108.369, 30.842)])
