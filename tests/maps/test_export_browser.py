@@ -114,22 +114,32 @@ def test_hostile_names_show_as_text(browser, tmp_path):
         s.page.close()
 
 
-def test_large_layers_share_one_canvas_and_stay_clickable(browser, tmp_path, monkeypatch):
-    """Above CANVAS_FROM features a layer is drawn on a canvas; every such layer shares one, so a click reaches the
-    routes under the estates as well as the estates (separate canvases would each swallow the clicks of the ones below)."""
+_FIND_MAP = "Object.values(window).find(v => { try { return v instanceof L.Map; } catch (e) { return false; } })"
+
+
+def _canvas_page(browser, tmp_path: Path, monkeypatch, estates_path: Path):
+    """The exported map of ``estates_path`` with every layer on the canvas (CANVAS_FROM = 2), opened and laid out;
+    with the list of the page's script errors."""
     from geo.maps import vector_layer
 
-    monkeypatch.setattr(vector_layer, "CANVAS_FROM", 2)  # the 5 test estates and 3 routes go on the canvas
-    out = _export(tmp_path, DATA / "estates.geojson")
+    monkeypatch.setattr(vector_layer, "CANVAS_FROM", 2)
+    out = _export(tmp_path, estates_path)
     page = browser.new_page(viewport={"width": 1200, "height": 800})
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(out.as_uri())
+    page.wait_for_function("window.shaheEstateMarks && document.querySelector('.estate-labels[data-zoom]')", timeout=15000)
+    return page, errors
+
+
+def test_large_layers_share_one_canvas_and_stay_clickable(browser, tmp_path, monkeypatch):
+    """Above CANVAS_FROM features a layer is drawn on a canvas; every such layer shares one, so a click reaches the
+    routes under the estates as well as the estates (separate canvases would each swallow the clicks of the ones below)."""
+    page, errors = _canvas_page(browser, tmp_path, monkeypatch, DATA / "estates.geojson")  # 5 test estates, 3 routes
     try:
-        page.goto(out.as_uri())
-        page.wait_for_function("window.shaheEstateMarks && document.querySelector('.estate-labels[data-zoom]')", timeout=15000)
         assert page.locator("path.estate-marker").count() == 0 and page.locator("path.route-line").count() == 0
         assert page.locator(".leaflet-overlay-pane canvas").count() == 1
-        find_map = "Object.values(window).find(v => { try { return v instanceof L.Map; } catch (e) { return false; } })"
+        find_map = _FIND_MAP
 
         def click_at(lat: float, lng: float) -> str:
             page.evaluate("() => document.querySelectorAll('.leaflet-popup-close-button').forEach(b => b.click())")
@@ -154,17 +164,8 @@ def test_group_symbols_are_drawn_on_the_canvas_with_their_count(browser, tmp_pat
 
     from PIL import Image
 
-    from geo.maps import vector_layer
-
-    monkeypatch.setattr(vector_layer, "CANVAS_FROM", 2)
-    estates_path, _ = _estates_file()
-    out = _export(tmp_path, estates_path)
-    page = browser.new_page(viewport={"width": 1200, "height": 800})
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
+    page, errors = _canvas_page(browser, tmp_path, monkeypatch, _estates_file()[0])
     try:
-        page.goto(out.as_uri())
-        page.wait_for_function("window.shaheEstateMarks && document.querySelector('.estate-labels[data-zoom]')", timeout=15000)
         page.wait_for_timeout(300)
         assert page.locator(".estate-group").count() == 0
         symbols = page.evaluate("() => window.shaheEstateMarks.symbols()")
@@ -187,5 +188,3 @@ def test_group_symbols_are_drawn_on_the_canvas_with_their_count(browser, tmp_pat
     finally:
         page.close()
 
-
-_FIND_MAP = "Object.values(window).find(v => { try { return v instanceof L.Map; } catch (e) { return false; } })"
