@@ -15,11 +15,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from geo.io.writers import FORMULA_TRIGGERS, is_formula_like
-
-# Characters that may start a cell a spreadsheet runs as a formula, after the
-# leading blanks that Excel skips (see geo.io.writers.is_formula_like).
-_FORMULA_STARTS = frozenset(FORMULA_TRIGGERS) | {chr(c) for c in range(33)} | set("\x7f\xa0\u3000\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u200b\u202f\u205f\ufeff")
+from geo.io.writers import formula_mask
 
 
 def is_text(values: np.ndarray) -> np.ndarray:
@@ -114,14 +110,12 @@ def _spread(inverse: np.ndarray, uniques: list, call: Callable, errors) -> tuple
 def guard_texts(values: np.ndarray) -> np.ndarray:
     """:func:`geo.io.writers.guard_cell` of every cell; only cells whose first character could start a formula are looked at."""
     values = np.asarray(values, dtype=object)
-    starts = _FORMULA_STARTS
-    risky = [i for i, v in enumerate(values.tolist()) if v and v[0] in starts]
-    if not risky:
+    risky = np.flatnonzero(formula_mask(values))
+    if not len(risky):
         return values
     out = values.copy()
-    for i in risky:
-        if is_formula_like(out[i]):
-            out[i] = f"'{out[i]}"
+    for i in risky.tolist():
+        out[i] = f"'{out[i]}"
     return out
 
 

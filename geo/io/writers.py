@@ -427,6 +427,26 @@ _FORMULA_RE = re.compile(
 )
 
 
+#: Characters that may start a cell a spreadsheet runs as a formula: a trigger, or a blank it skips first.
+FORMULA_STARTS = frozenset(FORMULA_TRIGGERS) | frozenset(_FORMULA_BLANKS)
+
+
+def formula_mask(values) -> np.ndarray:
+    """:func:`is_formula_like` of every cell, as a bool array.
+
+    Only the text cells whose first character is in :data:`FORMULA_STARTS` go
+    through the regular expression; the others are told apart by one look at
+    their first character (a few tens of nanoseconds a cell instead of a
+    regular-expression call).
+    """
+    values = values.tolist() if isinstance(values, np.ndarray) else list(values)
+    out = np.zeros(len(values), dtype=bool)
+    starts, match = FORMULA_STARTS, _FORMULA_RE.match
+    for i in [i for i, v in enumerate(values) if isinstance(v, str) and v[:1] in starts]:
+        out[i] = match(values[i]) is not None
+    return out
+
+
 def is_formula_like(value: object) -> bool:
     """True when a spreadsheet would run ``value`` as a formula.
 
@@ -442,17 +462,15 @@ def guard_cell(value: object) -> object:
     return f"'{value}" if is_formula_like(value) else value
 
 
-def _text_mask(series: pd.Series, pattern: str, *, anywhere: bool = False) -> np.ndarray | None:
-    """Where the text cells of ``series`` match ``pattern`` (from their start, or ``anywhere``), as a bool array.
-
-    None when the column holds no text.
+def _text_mask(series: pd.Series, pattern: str) -> np.ndarray | None:
+    """Where the text cells of ``series`` contain ``pattern``, as a bool array; None when the column holds no text.
 
     Whole-column string operations: no Python loop over the cells.
     """
     if not (series.dtype == object or isinstance(series.dtype, pd.StringDtype)):
         return None
     try:
-        hit = series.str.contains(pattern, regex=True, na=False) if anywhere else series.str.match(pattern, na=False)
+        hit = series.str.contains(pattern, regex=True, na=False)
     except (AttributeError, TypeError):  # a column without text (ints, dates... in object dtype)
         return None
     return hit.to_numpy(dtype=bool)
@@ -464,14 +482,16 @@ def guard_formulas(df: pd.DataFrame) -> pd.DataFrame:
     Names of teams and estates come from data files; a cell such as
     ``=HYPERLINK(...)`` or ``@SUM(...)`` would otherwise run when the table is
     opened in Excel or WPS. Only ``str`` values are changed (numbers, including
-    negative ones, stay numbers); ``df`` itself is not modified. Each column is
-    checked with one vectorised match, not cell by cell.
+    negative ones, stay numbers); ``df`` itself is not modified. Only cells
+    whose first character could start a formula are matched (:func:`formula_mask`).
     """
     out = None
     for col in df.columns:
         series = df[col]
-        risky = _text_mask(series, _FORMULA_RE.pattern)
-        if risky is None or not risky.any():
+        if not (series.dtype == object or isinstance(series.dtype, pd.StringDtype)):
+            continue
+        risky = formula_mask(series.to_numpy(dtype=object))
+        if not risky.any():
             continue
         if out is None:
             out = df.copy()
@@ -496,7 +516,7 @@ def _excel_cell_problems(df: pd.DataFrame) -> list[str]:
     problems = []
     for j, col in enumerate(df.columns):
         series = df[col]
-        illegal = _text_mask(series, ILLEGAL_CHARACTERS_RE.pattern, anywhere=True)
+        illegal = _text_mask(series, ILLEGAL_CHARACTERS_RE.pattern)
         if illegal is None:
             continue
         lengths = series.str.len().to_numpy(dtype=float, na_value=0.0)

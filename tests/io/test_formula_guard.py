@@ -36,3 +36,26 @@ def test_incident_store_never_keeps_a_raw_hyperlink(tmp_path):
         row = next(iter(csv.DictReader(fh)))
     assert row["text"] == "'=HYPERLINK(\"http://evil\",\"click\")"
     assert row["address"].startswith("'")
+
+
+def test_formula_mask_agrees_with_the_cell_rule_on_random_cells():
+    """The first-character shortcut of formula_mask against is_formula_like of each cell (the regular expression alone)."""
+    import numpy as np
+
+    from geo.io.writers import _FORMULA_BLANKS, FORMULA_TRIGGERS, formula_mask, is_formula_like
+
+    rng = np.random.default_rng(7)
+    alphabet = list(FORMULA_TRIGGERS) + list(_FORMULA_BLANKS[::5]) + ["a", "1", "安", "'", "\u200c", "\U0001f600"]
+    cells = []
+    for _ in range(20_000):
+        kind = rng.integers(10)
+        if kind == 0:
+            cells.append([None, np.nan, 3, -2.5, True, b"=x", pd.NA][rng.integers(7)])
+        else:
+            cells.append("".join(rng.choice(alphabet, size=rng.integers(0, 6))))
+    want = np.array([is_formula_like(v) for v in cells])
+    assert want.sum() > 1000 and (~want).sum() > 1000  # both kinds are well represented
+    assert (formula_mask(cells) == want).all()
+    assert (formula_mask(np.array(cells, dtype=object)) == want).all()
+    guarded = guard_formulas(pd.DataFrame({"c": cells}))["c"].tolist()
+    assert [g == "'" + v if w else (g is v or g == v) for g, v, w in zip(guarded, cells, want, strict=True)].count(False) == 0
