@@ -119,19 +119,6 @@ def guard_texts(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def csv_quoted(values: np.ndarray) -> np.ndarray:
-    """Text cells as :func:`csv.writer` writes them (excel dialect): quoted when they hold a comma, a quote or a line break."""
-    values = np.asarray(values, dtype=object)
-    joined = "\x00".join(values.tolist())
-    if not any(c in joined for c in ',"\r\n'):
-        return values
-    out = values.copy()
-    for i, v in enumerate(values.tolist()):
-        if any(c in v for c in ',"\r\n'):
-            out[i] = '"' + v.replace('"', '""') + '"'
-    return out
-
-
 def fixed(values: np.ndarray, decimals: int) -> list[str]:
     """Numbers as text with ``decimals`` decimals (``f"{v:.7f}"``, correctly rounded)."""
     return list(map(f"{{:.{decimals}f}}".format, np.asarray(values, dtype=np.float64).tolist()))

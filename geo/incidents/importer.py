@@ -38,6 +38,7 @@ from geo.incidents.store import (
 )
 from geo.incidents.taxonomy import map_source, parse_label_table
 from geo.io.tables import TABLE_SUFFIXES, Input, Source, as_input, csv_frames, iter_records
+from geo.io.writers import csv_quoted
 
 # --- import ---------------------------------------------------------------------
 
@@ -422,7 +423,7 @@ def _write_csv(out: Path, checked: Iterator[list], *, append: bool) -> None:
         for columns in checked:
             # Free-text cells quoted as csv.writer would quote them, so a row is one join.
             for j in _FREE_TEXT:
-                columns[j] = bulk.csv_quoted(np.asarray(columns[j], dtype=object)).tolist()
+                columns[j] = csv_quoted(np.asarray(columns[j], dtype=object)).tolist()
             lines = list(map(",".join, zip(*columns, strict=True)))
             if lines:
                 fh.write("\r\n".join(lines) + "\r\n")

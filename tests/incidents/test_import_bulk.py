@@ -17,7 +17,7 @@ from geo.errors import DataFileError
 from geo.incidents import bulk, checks
 from geo.incidents.importer import import_incidents
 from geo.incidents.times import format_time, format_times_bulk, parse_time, parse_times_bulk
-from geo.io.writers import guard_cell
+from geo.io.writers import csv_quoted, guard_cell
 
 TIME_TEXTS = [
     "2021-03-04 21:15:00",
@@ -108,7 +108,7 @@ class TestCells:
 
     def test_csv_quoting_equals_csv_writer(self):
         values = ["plain", "a,b", 'say "hi"', "two\nlines", "cr\rhere", " lead", "", "中文，逗号"]
-        got = bulk.csv_quoted(np.array(values, dtype=object)).tolist()
+        got = csv_quoted(np.array(values, dtype=object)).tolist()
         for v, g in zip(values, got, strict=True):
             buf = io.StringIO()
             csv.writer(buf).writerow(["x", v])
