@@ -52,12 +52,21 @@ ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_DATA = ROOT / "data"
 
 
+#: What running the app or the command line on ``data/`` leaves there (a user's store and its copies; see .gitignore):
+#: never copied with the shipped files, so a test sees the same folder on a fresh checkout and after a local run.
+LOCAL_STATE = ("shahe.gpkg", "shahe.gpkg-*", ".shahe.gpkg.*", "patrol_routes.before-store-*.geojson", "*.before-store-*.csv")
+
+
+def copy_shipped_data(dest: Path, *leave_out: str) -> Path:
+    """Copy the shipped ``data/`` folder to ``dest`` without :data:`LOCAL_STATE` and the ``leave_out`` patterns."""
+    shutil.copytree(SHIPPED_DATA, dest, ignore=shutil.ignore_patterns(*LOCAL_STATE, *leave_out))
+    return dest
+
+
 @pytest.fixture
 def shipped_data(tmp_path) -> Path:
     """A copy of the shipped ``data/`` folder (without route history) to run against and change."""
-    out = tmp_path / "data"
-    shutil.copytree(SHIPPED_DATA, out, ignore=shutil.ignore_patterns("route_history"))
-    return out
+    return copy_shipped_data(tmp_path / "data", "route_history")
 
 
 @pytest.fixture
@@ -102,8 +111,7 @@ def data_copy(tmp_path, monkeypatch):
     """A copy of the shipped data folder that the engine uses as its data folder (``SHAHE_DATA_DIR`` too)."""
     from geo import settings
 
-    folder = tmp_path / "data"
-    shutil.copytree(SHIPPED_DATA, folder)
+    folder = copy_shipped_data(tmp_path / "data")
     monkeypatch.setattr(settings, "data_dir", folder)
     monkeypatch.setenv("SHAHE_DATA_DIR", str(folder))
     return folder

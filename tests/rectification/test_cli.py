@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -10,6 +9,7 @@ import pytest
 
 from geo import settings
 from geo.cli.main import main
+from tests.conftest import copy_shipped_data
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 
@@ -18,7 +18,7 @@ DATA = Path(__file__).resolve().parents[2] / "data"
 def data_dir(tmp_path, monkeypatch):
     """A copy of the shipped data without the demo records: an empty rectification register."""
     folder = tmp_path / "data"
-    shutil.copytree(DATA, folder, ignore=shutil.ignore_patterns("rectification", "*.gpkg", "route_history", "tracks"))
+    copy_shipped_data(folder, "rectification", "*.gpkg", "route_history", "tracks")
     monkeypatch.setattr(settings, "data_dir", folder)
     monkeypatch.setenv("SHAHE_STORE", "")  # recorded, so the teardown removes what a test sets
     return folder
@@ -124,7 +124,7 @@ def test_attachments_by_content(data_dir, capsys, tmp_path):
 
 def test_the_shipped_demo_set_seeds_an_empty_store_once(tmp_path, monkeypatch, capsys):
     folder = tmp_path / "data"
-    shutil.copytree(DATA, folder, ignore=shutil.ignore_patterns("*.gpkg", "route_history", "tracks"))
+    copy_shipped_data(folder, "*.gpkg", "route_history", "tracks")
     monkeypatch.setattr(settings, "data_dir", folder)
     monkeypatch.setenv("SHAHE_STORE", "")  # recorded, so the teardown removes what a test sets
     shipped = pd.read_csv(folder / "rectification" / "meetings.csv", encoding="utf-8-sig")

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.pgcluster import ClusterUnavailable, temporary_cluster
+from tests.conftest import copy_shipped_data
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 _counter = itertools.count()
@@ -59,7 +60,7 @@ def fresh_postgis_url(server) -> str:
 def data_dir(tmp_path) -> Path:
     """A copy of the shipped data folder."""
     folder = tmp_path / "data"
-    shutil.copytree(DATA, folder)
+    copy_shipped_data(folder)
     with contextlib.suppress(FileNotFoundError):
         shutil.rmtree(folder / "route_history")
     return folder

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from pathlib import Path
 
 from geo import settings
+from tests.conftest import copy_shipped_data
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -16,7 +16,7 @@ def test_app_start_cleans_old_leftovers(tmp_path, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
     data = tmp_path / "data"
-    shutil.copytree(ROOT / "data", data, ignore=shutil.ignore_patterns("route_history"))
+    copy_shipped_data(data, "route_history")
     monkeypatch.setenv("SHAHE_DATA_DIR", str(data))
     monkeypatch.setattr(settings, "data_dir", data)
     old = data / ".incidents.csv.k3j9x_2a.tmp"

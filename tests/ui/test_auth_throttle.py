@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from geo import settings
+from tests.conftest import copy_shipped_data
 from ui import auth
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,7 +33,7 @@ def test_waits_begin_after_the_free_tries_and_double():
 @pytest.fixture
 def app_data(tmp_path, monkeypatch):
     out = tmp_path / "data"
-    shutil.copytree(ROOT / "data", out, ignore=shutil.ignore_patterns("route_history"))
+    copy_shipped_data(out, "route_history")
     monkeypatch.setenv("SHAHE_DATA_DIR", str(out))
     monkeypatch.setattr(settings, "data_dir", out)
     monkeypatch.setenv("SHAHE_EDITOR_PASSWORD", "right-one")

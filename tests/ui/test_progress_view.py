@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from geo import settings
 from geo.rectification import repository
+from tests.conftest import copy_shipped_data
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
@@ -18,7 +18,7 @@ DATA = ROOT / "data"
 @pytest.fixture
 def data_dir(tmp_path, monkeypatch):
     out = tmp_path / "data"
-    shutil.copytree(DATA, out, ignore=shutil.ignore_patterns("route_history", "*.gpkg", "tracks"))
+    copy_shipped_data(out, "route_history", "*.gpkg", "tracks")
     monkeypatch.setenv("SHAHE_DATA_DIR", str(out))
     monkeypatch.setattr(settings, "data_dir", out)
     monkeypatch.setenv("SHAHE_STORE", "")  # recorded, so the teardown removes what a test sets

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -10,6 +9,7 @@ import pytest
 from geo import io as gio
 from geo import settings
 from geo.tracks import plan_vs_actual, run_scan, visit_table
+from tests.conftest import copy_shipped_data
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.skipif(not (DATA / "tracks").exists(), reason="shipped 
 @pytest.fixture
 def data_dir(tmp_path, monkeypatch):
     out = tmp_path / "data"
-    shutil.copytree(DATA, out, ignore=shutil.ignore_patterns("route_history"))
+    copy_shipped_data(out, "route_history")
     monkeypatch.setenv("SHAHE_DATA_DIR", str(out))
     monkeypatch.setattr(settings, "data_dir", out)
     monkeypatch.delenv("SHAHE_EDITOR_PASSWORD", raising=False)
