@@ -8,6 +8,7 @@ import streamlit as st
 from geo.errors import GeoError
 from ui import auth, data, overrides, register_map, state, tables
 from ui.context import Context
+from ui.data_text import geocode_note_text, period_text
 from ui.i18n import lang, t
 from ui.tables import error_text, md
 
@@ -24,15 +25,23 @@ def ledger_rows(estates: pd.DataFrame) -> pd.DataFrame:
         t("col_community"): estates["community"].astype(str),
         t("address"): estates["address"].astype(str),
         t("col_batch"): estates["batch_year"],
-        t("col_period"): estates.get("batch_period"),
+        t("col_period"): _column(estates, "batch_period", period_text),
         t("col_buildings"): estates.get("buildings"),
         t("col_units"): estates.get("units"),
         t("col_quality"): estates["geocode_quality"].map(tables.quality_label) if "geocode_quality" in estates.columns else "",
         t("col_lon"): pts.x.round(6),
         t("col_lat"): pts.y.round(6),
-        t("col_geocode_note"): estates.get("geocode_note"),
+        t("col_geocode_note"): _column(estates, "geocode_note", geocode_note_text),
     })
     return out.reset_index(drop=True)
+
+
+def _column(estates: pd.DataFrame, name: str, text) -> pd.Series | None:
+    """A column of the file shown in the page's language by ``text`` (see :mod:`ui.data_text`); None when absent."""
+    if name not in estates.columns:
+        return None
+    here = lang()
+    return estates[name].map(lambda v: text(v, here))
 
 
 def _record(ctx: Context, estate_id: str, address: str) -> None:
