@@ -386,11 +386,11 @@ def csv_quoted(values: np.ndarray) -> np.ndarray:
 #: Rows of a piece of :func:`csv_text` (its cells stay in the processor's cache instead of fresh memory).
 _CSV_ROWS = 8_192
 
-#: Types of the cells of an object column that :func:`_csv_cells` writes itself (as pandas would); others go to pandas.
+#: Types of the cells of an object column that :func:`csv_cells` writes itself (as pandas would); others go to pandas.
 _CSV_PLAIN_TYPES = frozenset({str, int, bool, float, type(None)})
 
 
-def _csv_cells(series: pd.Series) -> list[str] | None:
+def csv_cells(series: pd.Series) -> list[str] | None:
     """The cells of one column as :meth:`pandas.DataFrame.to_csv` writes them, or None for a column left to pandas.
 
     Booleans, integers, 64-bit floats (``repr``, missing as empty) and object
@@ -434,7 +434,7 @@ def csv_text(df: pd.DataFrame) -> str:
     parts = []
     for start in range(0, max(len(df), 1), _CSV_ROWS):
         piece = df.iloc[start : start + _CSV_ROWS]
-        columns = [_csv_cells(piece.iloc[:, j]) for j in range(df.shape[1])] if df.shape[1] > 1 else None
+        columns = [csv_cells(piece.iloc[:, j]) for j in range(df.shape[1])] if df.shape[1] > 1 else None
         if columns is None or any(c is None for c in columns) or not all(isinstance(c, str) for c in df.columns):
             buf = io_.StringIO(newline="")
             df.to_csv(buf, index=False, lineterminator="\r\n")

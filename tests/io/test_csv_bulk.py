@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo.io.writers import _csv_cells, csv_text
+from geo.io.writers import csv_cells, csv_text
 
 TEXTS = ["", "a", "安居小区", "a,b", 'say "hi"', "line\nbreak", "cr\rhere", "crlf\r\n", " lead", "trail ", "'=1", "x\x00y",
          "\U0001f600", "-1", "1e5", "nan", "None", "True", "\t"]
@@ -70,7 +70,7 @@ def test_same_text_as_pandas_on_random_frames(seed):
 
 def test_the_report_kinds_are_written_in_bulk():
     df = pd.DataFrame({"estate_id": ["E1", "E2"], "n": [1, 2], "d": [1.5, np.nan], "ok": [True, False], "ids": ["A;B", None]})
-    assert all(_csv_cells(df[c]) is not None for c in df.columns)
+    assert all(csv_cells(df[c]) is not None for c in df.columns)
     assert csv_text(df) == pandas_text(df) == "estate_id,n,d,ok,ids\r\nE1,1,1.5,True,A;B\r\nE2,2,,False,\r\n"
 
 
