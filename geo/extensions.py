@@ -424,8 +424,7 @@ def extension_proposals(
         ``recommended`` (rank 1), and the connector line in WGS-84.
     """
     model = solved_model(estates, routes, rule=as_rule(rule, **rule_args), model=model)
-    pairs = model.pairs()
-    ob = pairs.loc[pairs["obligation"]].reset_index(drop=True)
+    ob = model.pairs(obligations_only=True)
     if ob.empty:
         kinds = {"distance_m": float, "cover_m": float, "connector_m": float, "extension_m": float, "rank": np.int64, "recommended": bool}
         empty = {c: pd.Series([], dtype=kinds.get(c, object)) for c in _COLUMNS}

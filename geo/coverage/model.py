@@ -56,11 +56,10 @@ import shapely
 
 from geo import crs as _crs
 from geo import settings
+from geo.coverage.checks import check_estates, check_frames, check_routes
 from geo.coverage.kernels import join_groups
 from geo.coverage.pairs import PairQueries, Summary
 from geo.coverage.rule import COVERABLE, STATUSES, Rule, as_rule, check_shift, patrols_in
-from geo.errors import CRSError, SchemaError
-from geo.schemas import SHIFTS
 
 #: Rebuild the route tree after this many edited routes (the answer never depends on it).
 _REBUILD_AFTER = 256
@@ -128,7 +127,7 @@ class CoverageModel(PairQueries):
         if len(self.estate_geoms) != n:
             msg = f"{n} estate ids but {len(self.estate_geoms)} estate geometries"
             raise ValueError(msg)
-        _check_estates(self.estate_ids, self.estate_geoms)
+        check_estates(self.estate_ids, self.estate_geoms)
         self.estate_cover_m = self._cover_array(cover_m)
         self._estate_tree = shapely.STRtree(self.estate_geoms)
         self._estate_bounds = shapely.bounds(self.estate_geoms)
@@ -145,7 +144,7 @@ class CoverageModel(PairQueries):
         if not (len(route_ids) == len(route_geoms) == len(route_team_ids) == len(route_shifts)):
             msg = "route ids, geometries, team ids and shifts differ in length"
             raise ValueError(msg)
-        _check_routes(route_ids, route_geoms, route_shifts)
+        check_routes(route_ids, route_geoms, route_shifts)
 
         self._team_ids: list[str] = []
         self._team_code: dict[str, int] = {}
@@ -212,7 +211,7 @@ class CoverageModel(PairQueries):
             If an id column is missing, or a geometry is empty or of zero length.
         """
         rule = as_rule(rule, radius_m=radius_m, cover_m=cover_m, strict=strict, shift=shift)
-        _check_frames(estates, routes)
+        check_frames(estates, routes)
         if metric_crs is None:
             if estates.crs.is_projected:
                 metric_crs = estates.crs  # already metric, or refused just below
@@ -381,7 +380,7 @@ class CoverageModel(PairQueries):
             new_geom = self._project(geometry, crs)
             # The one check of the shift: the given one, else the route's own, else "all" for a new route.
             effective = shift if shift is not None else ("all" if idx is None else self.route_shifts[idx])
-            _check_routes(np.array([key], dtype=object), np.array([new_geom], dtype=object), np.array([effective], dtype=object))
+            check_routes(np.array([key], dtype=object), np.array([new_geom], dtype=object), np.array([effective], dtype=object))
         # A 1 m margin makes the set a superset of every estate whose pairs can change;
         # recomputing a few more estates never changes their answer.
         reach = (self.radius_m + self.tolerance_m) * self._max_scale() + 1.0
@@ -457,14 +456,21 @@ class CoverageModel(PairQueries):
         s = self._summary
         return {k: getattr(s, k).copy() for k in ("status", "nearby_count", "covering_count", "nearest_team", "nearest_distance_m")}
 
-    def pairs(self) -> pd.DataFrame:
+    def pairs(self, *, obligations_only: bool = False) -> pd.DataFrame:
         """Every nearby (estate, team) pair of the active routes.
+
+        Parameters
+        ----------
+        obligations_only
+            Only the pairs with an obligation (the rows an extension plan
+            needs; the table is then built for those rows alone).
 
         Returns
         -------
         pandas.DataFrame
             ``estate_id``, ``team_id``, ``route_id`` (the team's nearest route),
-            ``distance_m`` (planar metres in :attr:`crs`), ``cover_m``,
+            ``distance_m`` (metres in :attr:`crs`, divided by the scale factor
+            at the estate where :attr:`estate_scale` is set), ``cover_m``,
             ``covers`` and ``obligation`` (nearby, not covering, and the estate
             is ``coverable`` in this model's mode), plus the positions
             ``estate_index`` and ``route_index``. Sorted by estate, then team id.
@@ -474,6 +480,9 @@ class CoverageModel(PairQueries):
         cover = self.estate_cover_m[e2]
         covers = d2 <= cover + self.tolerance_m
         status = self._summary.status[e2]
+        if obligations_only:
+            keep = ~covers & (status == COVERABLE)
+            e2, t2, r2, d2, cover, covers, status = (a[keep] for a in (e2, t2, r2, d2, cover, covers, status))
         return pd.DataFrame(
             {
                 "estate_id": self.estate_ids[e2],
@@ -522,62 +531,6 @@ class CoverageModel(PairQueries):
                 "nearby_team_ids": joined["nearby_team_ids"],
             }
         )
-
-
-# --- checks ---------------------------------------------------------------------
-
-
-def _check_estates(ids: np.ndarray, geoms: np.ndarray) -> None:
-    problems = []
-    types = shapely.get_type_id(geoms)
-    for i in np.flatnonzero(shapely.is_missing(geoms) | shapely.is_empty(geoms)):
-        problems.append(f"estate {ids[i]}: has no geometry; give it an address point or a footprint polygon")
-    for i in np.flatnonzero(~np.isin(types, (-1, 0, 3, 6)) & ~shapely.is_empty(geoms)):
-        problems.append(f"estate {ids[i]}: geometry is a {geoms[i].geom_type}, not a point or polygon")
-    if problems:
-        msg = f"{len(problems)} estate{'s' if len(problems) != 1 else ''} cannot be measured"
-        raise SchemaError(msg, problems)
-
-
-def _check_routes(ids: np.ndarray, geoms: np.ndarray, shifts: np.ndarray) -> None:
-    problems = []
-    missing = shapely.is_missing(geoms)
-    empty = missing | shapely.is_empty(geoms)
-    types = shapely.get_type_id(geoms)
-    lengths = np.where(empty, 0.0, shapely.length(geoms))
-    for i in range(len(ids)):
-        if empty[i]:
-            problems.append(f"route {ids[i]}: has no geometry; draw the route as a line or delete it")
-        elif types[i] not in (1, 5):
-            problems.append(f"route {ids[i]}: geometry is a {geoms[i].geom_type}; routes are LineString or MultiLineString")
-        elif not lengths[i] > 0:
-            problems.append(f"route {ids[i]}: the line has zero length; give it at least two different points")
-        if shifts[i] not in SHIFTS:
-            problems.append(f"route {ids[i]}, field 'shift': {shifts[i]!r} is not one of {', '.join(SHIFTS)}")
-    if problems:
-        msg = f"{len(problems)} route problem{'s' if len(problems) != 1 else ''}: the coverage cannot be measured"
-        raise SchemaError(msg, problems)
-
-
-def _check_frames(estates: gpd.GeoDataFrame, routes: gpd.GeoDataFrame) -> None:
-    for what, gdf, col in (("estates", estates, "estate_id"), ("routes", routes, "route_id")):
-        if not isinstance(gdf, gpd.GeoDataFrame):
-            msg = f"{what}: expected a GeoDataFrame, got {type(gdf).__name__}"
-            raise TypeError(msg)
-        if gdf.crs is None:
-            msg = f"{what} have no CRS: read them with geo.io.read_{what} (WGS-84) or set the CRS the coordinates are in"
-            raise CRSError(msg)
-        if col not in gdf.columns:
-            msg = f"{what}: column '{col}' is missing"
-            raise SchemaError(msg, [f"{what}: add a '{col}' column with one id per feature"])
-    if "team_id" not in routes.columns:
-        raise SchemaError("routes: column 'team_id' is missing", ["routes: add a 'team_id' column naming each route's team"])
-    if not estates.crs.equals(routes.crs):
-        msg = (
-            f"estates are in {estates.crs.to_string()} but routes in {routes.crs.to_string()}: the engine measures only inputs "
-            "in one CRS; read both with geo.io (which converts GCJ-02/BD-09 to WGS-84) and try again"
-        )
-        raise CRSError(msg)
 
 
 def solved_model(
