@@ -29,6 +29,10 @@ class SchemaError(GeoError, ValueError):
         super().__init__(full)
         self.summary = message
 
+    def __reduce__(self):
+        # pickled as its two parts, so the problems survive a trip between processes (geo.io.beside)
+        return (type(self), (self.summary, self.problems))
+
 
 class CRSError(GeoError, ValueError):
     """A coordinate reference system is missing, geographic where metres are needed, or mismatched."""

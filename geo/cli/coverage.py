@@ -25,7 +25,6 @@ from geo.report import (
     synthetic_flags,
     team_obligations_by_reading,
 )
-from geo.routes.load import load_routes
 from geo.store import sources
 
 #: Ids listed in a note before it says "and N more".
@@ -72,8 +71,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _coverage(args: argparse.Namespace) -> int:
     check_output(args.out, reads=(args.estates or settings.data_path("estates.geojson"),
                                   args.routes or settings.data_path("patrol_routes.geojson"), args.network))
-    estates = sources.read_estates(args.estates)  # the store in use, unless a file is named
-    routes = load_routes(args.routes, datum=args.datum) if args.routes is not None else sources.read_routes()
+    estates, routes = sources.read_estates_and_routes(args.estates, args.routes, datum=args.datum)  # the store's, unless files are named
     for notice in list(estates.attrs.get("notices", [])) + list(routes.attrs.get("notices", [])):
         print(f"note: {notice}", file=sys.stderr)
     for note in data_notes(estates, routes):

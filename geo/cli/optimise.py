@@ -13,7 +13,6 @@ from geo.coverage.rule import STATUS_LABELS_ZH
 from geo.errors import DataFileError, SchemaError
 from geo.report import coverage_table
 from geo.routes.edits import plan_draft, status_counts
-from geo.routes.load import load_routes
 from geo.store import sources
 
 #: Ids listed in a line before it says "and N more".
@@ -69,8 +68,7 @@ def _optimise(args: argparse.Namespace) -> int:
     if args.k < 1:
         msg = f"--k {args.k}: give the number of covering teams every estate should have, 1 or more (2 for cross-patrol)"
         raise SchemaError(msg)
-    estates = sources.read_estates(args.estates)  # the store in use, unless a file is named
-    routes = load_routes(args.routes) if args.routes is not None else sources.read_routes()
+    estates, routes = sources.read_estates_and_routes(args.estates, args.routes)  # the store's, unless files are named
     roads = None if args.straight else (args.roads or settings.data_path("gazetteer.geojson"))
     posts_path = args.posts or settings.data_path("police_posts.geojson")
     posts = io.read_posts(posts_path) if (args.posts is not None or Path(posts_path).is_file()) else None

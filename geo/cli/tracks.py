@@ -111,11 +111,9 @@ def _checkins(args: argparse.Namespace) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from geo.routes.load import load_routes
     from geo.tracks import plan_vs_actual, unvisited_estates
 
-    estates = sources.read_estates(args.estates)
-    routes = load_routes(args.routes) if args.routes is not None else sources.read_routes()
+    estates, routes = sources.read_estates_and_routes(args.estates, args.routes)
     teams, per_route, res = plan_vs_actual(estates, routes, start=args.start, end=args.end, tracks_path=args.tracks_dir,
                                            tolerance_m=args.tolerance_m)
     if res.fixes == 0:

@@ -33,6 +33,8 @@ import pandas as pd
 
 from geo import io
 from geo.errors import DataFileError
+from geo.io.beside import beside, worth_forking
+from geo.routes.load import load_routes
 from geo.store.follow import FOLLOWED, data_folder, follow_files, follows_files, record_file
 
 __all__ = [
@@ -42,6 +44,7 @@ __all__ = [
     "in_store",
     "layer_token",
     "read_estates",
+    "read_estates_and_routes",
     "read_incident_columns",
     "read_incidents",
     "read_overrides",
@@ -151,6 +154,32 @@ def read_routes(path: str | os.PathLike | None = None, *, data_dir: str | os.Pat
         if store is None or store.layer_version("routes") == 0:
             return io.read_routes(folder / "patrol_routes.geojson")
         return _layer_frame(store, "routes")
+
+
+def read_estates_and_routes(
+    estates_path: str | os.PathLike | None = None,
+    routes_path: str | os.PathLike | None = None,
+    *,
+    datum: str | None = None,
+    data_dir: str | os.PathLike | None = None,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """The estates and the routes a command works on: each named file, else the store's layer (see :func:`read_estates`).
+
+    A routes file is read with :func:`geo.routes.load.load_routes` (team
+    checks, self-crossing notices; ``datum`` for a GCJ-02 or BD-09 source).
+    Two named files that are large together (:func:`geo.io.beside.worth_forking`)
+    are read at once, the routes in a forked process; the frames, notices
+    and errors are those of reading one after the other (the estates' error
+    first when both files are bad).
+    """
+    fork = estates_path is not None and routes_path is not None and worth_forking(estates_path, routes_path)
+    if routes_path is not None:
+        job = beside(load_routes, routes_path, datum=datum, fork=fork)
+    else:
+        job = beside(read_routes, data_dir=data_dir, fork=False)
+    with job as routes:
+        estates = read_estates(estates_path, data_dir=data_dir)
+        return estates, routes.result()
 
 
 def read_incidents(path: str | os.PathLike | None = None, *, data_dir: str | os.PathLike | None = None):
