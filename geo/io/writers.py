@@ -390,15 +390,22 @@ _CSV_ROWS = 8_192
 _CSV_PLAIN_TYPES = frozenset({str, int, bool, float, type(None)})
 
 
+#: Nullable pandas types whose cells are ``str`` of the value, or empty when missing.
+_NULLABLE_PLAIN = (pd.Int8Dtype, pd.Int16Dtype, pd.Int32Dtype, pd.Int64Dtype, pd.UInt8Dtype, pd.UInt16Dtype, pd.UInt32Dtype,
+                   pd.UInt64Dtype, pd.BooleanDtype)
+
+
 def csv_cells(series: pd.Series) -> list[str] | None:
     """The cells of one column as :meth:`pandas.DataFrame.to_csv` writes them, or None for a column left to pandas.
 
-    Booleans, integers, 64-bit floats (``repr``, missing as empty) and object
-    columns of text, numbers and missing values (text quoted as
-    :func:`csv.writer` quotes it).
+    Booleans, integers (nullable ones too, missing as empty), 64-bit floats
+    (``repr``, missing as empty) and object columns of text, numbers and
+    missing values (text quoted as :func:`csv.writer` quotes it).
     """
     dtype = series.dtype
-    if not isinstance(dtype, np.dtype):  # nullable, categorical, string and other pandas types
+    if isinstance(dtype, _NULLABLE_PLAIN):  # nullable integers and booleans: missing as empty
+        return ["" if v is pd.NA else str(v) for v in series.tolist()]
+    if not isinstance(dtype, np.dtype):  # nullable floats, categorical, string and other pandas types
         return None
     if dtype == np.dtype(bool):
         return ["True" if v else "False" for v in series.tolist()]

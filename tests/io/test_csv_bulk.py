@@ -42,7 +42,13 @@ def column(kind: str, n: int, rng) -> pd.Series:
     if kind == "odd":  # objects pandas writes its own way
         return pd.Series([pd.Timestamp("2026-12-01 05:59"), b"x", [1], {"a": 1}][: n] + ["t"] * max(0, n - 4), dtype=object)
     if kind == "nullable":
-        return pd.Series(pd.array([1, None, 3] * n, dtype="Int64")[:n])
+        return pd.Series(pd.array([1, None, -3, 2**62] * n, dtype="Int64")[:n])
+    if kind == "nullable_uint8":
+        return pd.Series(pd.array([255, None, 0] * n, dtype="UInt8")[:n])
+    if kind == "nullable_bool":
+        return pd.Series(pd.array([True, None, False] * n, dtype="boolean")[:n])
+    if kind == "nullable_float":
+        return pd.Series(pd.array([1.5, None, 1e20] * n, dtype="Float64")[:n])
     if kind == "string":
         return pd.Series(pd.array(["a", None, "b,c"] * n, dtype="string")[:n])
     if kind == "category":
@@ -52,7 +58,9 @@ def column(kind: str, n: int, rng) -> pd.Series:
     raise AssertionError(kind)
 
 
-KINDS = ["int", "int32", "float", "float32", "bool", "text", "mixed", "odd", "nullable", "string", "category", "dates"]
+#: Kinds written in bulk, then kinds left to pandas.
+BULK = ["int", "int32", "float", "float32", "bool", "text", "mixed", "nullable", "nullable_uint8", "nullable_bool"]
+KINDS = [*BULK, "odd", "nullable_float", "string", "category", "dates"]
 
 
 @pytest.mark.parametrize("seed", range(60))
@@ -61,17 +69,18 @@ def test_same_text_as_pandas_on_random_frames(seed):
     n = int(rng.choice([0, 1, 2, 7, 40, 20_000]))
     width = int(rng.integers(1, 6))
     plain = seed % 3 != 0  # two frames in three hold only the kinds written in bulk
-    kinds = rng.choice(KINDS[:7] if plain else KINDS, size=width)
+    kinds = rng.choice(BULK if plain else KINDS, size=width)
     names = [f"c{j}" if j % 4 else ["名称", "a,b", 'q"uote', "x"][j % 4] for j in range(width)]
-    df = pd.DataFrame({name: column(kind, n, rng).to_numpy() if kind in KINDS[:7] else column(kind, n, rng).array
+    df = pd.DataFrame({name: column(kind, n, rng).array if kind.startswith("nullable") or kind not in BULK else column(kind, n, rng).to_numpy()
                        for name, kind in zip(names, kinds, strict=True)})
     assert csv_text(df) == pandas_text(df)
 
 
 def test_the_report_kinds_are_written_in_bulk():
-    df = pd.DataFrame({"estate_id": ["E1", "E2"], "n": [1, 2], "d": [1.5, np.nan], "ok": [True, False], "ids": ["A;B", None]})
+    df = pd.DataFrame({"estate_id": ["E1", "E2"], "n": [1, 2], "d": [1.5, np.nan], "ok": [True, False], "ids": ["A;B", None],
+                       "batch_year": pd.array([2022, None], dtype="Int64")})
     assert all(csv_cells(df[c]) is not None for c in df.columns)
-    assert csv_text(df) == pandas_text(df) == "estate_id,n,d,ok,ids\r\nE1,1,1.5,True,A;B\r\nE2,2,,False,\r\n"
+    assert csv_text(df) == pandas_text(df) == "estate_id,n,d,ok,ids,batch_year\r\nE1,1,1.5,True,A;B,2022\r\nE2,2,,False,,\r\n"
 
 
 def test_shipped_report_is_the_same_text(tmp_path):
