@@ -285,10 +285,8 @@ class CoverageModel(PairQueries):
     def solve(self) -> CoverageModel:
         """Compute every estate's coverage from scratch; return self."""
         every = np.arange(len(self.estate_ids), dtype=np.int64)
-        est, rte, dist = self._query(every)
-        self._base = (est, rte, dist)
+        self._base, (e2, t2, r2, d2) = self._solve_pairs(every)  # the pairs in no particular order (see _all_pairs)
         self._patches = {}
-        e2, t2, r2, d2 = self._team_min(est, rte, dist)
         self._team_cache = (e2, t2, r2, d2)  # table() reuses it until the next edit
         self._summary = self._summarise(every, e2, t2, d2)
         return self

@@ -101,7 +101,7 @@ class PairQueries:
 
     # --- queries ------------------------------------------------------------
 
-    def _query(self, estates: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _query(self, estates: np.ndarray, *, per_chunk=None):
         """Pairs (estate index, route index, distance m) with distance <= radius (+ tolerance), every alive route.
 
         Point estates go through :meth:`_point_pairs` (segments, NumPy). For
@@ -117,11 +117,16 @@ class PairQueries:
         by more than :data:`geo.settings.scale_correction_from`), each planar
         distance is divided by the scale factor at its estate.
         Returned sorted by estate.
+
+        With ``per_chunk`` (a function of one chunk's ``est, rte, dist``,
+        sorted by estate), it runs in the chunk's thread and the list of
+        ``(est, rte, dist, per_chunk(est, rte, dist))`` per chunk is returned
+        instead: the chunks hold disjoint estates, in no particular order.
         """
         estates = np.asarray(estates, dtype=np.int64)
         if not len(estates):
-            empty = np.zeros(0, dtype=np.int64)
-            return empty, empty.copy(), np.zeros(0)
+            empty = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0))
+            return empty if per_chunk is None else [(*empty, per_chunk(*empty))]
         reach = self.radius_m + self.tolerance_m
         dirty = np.flatnonzero(self._dirty & self.route_alive)
         dirty_bounds = shapely.bounds(self.route_geoms[dirty]) if len(dirty) else None
@@ -174,7 +179,10 @@ class PairQueries:
                 keep = dist <= reach
                 local, rte, dist = local[keep], rte[keep], dist[keep]
             order = np.argsort(local, kind="stable")
-            return chunk[local[order]], rte[order], dist[order]
+            est, rte, dist = chunk[local[order]], rte[order], dist[order]
+            if per_chunk is None:
+                return est, rte, dist
+            return est, rte, dist, per_chunk(est, rte, dist)
 
         if len(estates) > _POINT_CHUNK:
             # Estates in space-filling-curve order, so each piece covers a small area.
@@ -189,6 +197,8 @@ class PairQueries:
                 results = list(pool.map(work, chunks))
         else:
             results = [work(estates)]
+        if per_chunk is not None:
+            return results
         est = np.concatenate([r[0] for r in results])
         rte = np.concatenate([r[1] for r in results])
         dist = np.concatenate([r[2] for r in results])
@@ -257,8 +267,11 @@ class PairQueries:
         key = key[starts]
         return which[key // len(self.route_ids)], key % len(self.route_ids), dmin
 
-    def _team_min(self, est, rte, dist):
+    def _team_min(self, est, rte, dist, *, active=None, rank=None):
         """Minimum distance per (estate, team) over active routes.
+
+        ``active`` (:meth:`active_routes`) and ``rank`` (:meth:`_rank`) may be
+        given, computed once for calls from several threads.
 
         Returns
         -------
@@ -266,10 +279,10 @@ class PairQueries:
             ``est, team, route, dist`` per (estate, team), sorted by estate then
             team id; ``route`` is the team's nearest route (first of equals).
         """
-        keep = self.active_routes()[rte]
+        keep = (self.active_routes() if active is None else active)[rte]
         est, rte, dist = est[keep], rte[keep], dist[keep]
         n_teams = max(len(self._team_ids), 1)
-        rank = self._rank()
+        rank = self._rank() if rank is None else rank
         if not len(est):
             empty = np.zeros(0, dtype=np.int64)
             return empty, empty.copy(), empty.copy(), np.zeros(0)
@@ -284,6 +297,33 @@ class PairQueries:
         by_rank[rank] = np.arange(len(rank))
         gkey = key[starts]
         return gkey // n_teams, by_rank[gkey % n_teams], rte[first], gmin
+
+    def _solve_pairs(self, estates: np.ndarray):
+        """The pairs of ``estates`` (unsorted) and their :meth:`_team_min` (sorted by estate, then team id).
+
+        The per-(estate, team) minimum runs in each chunk's thread of the pair
+        query; the chunks' minima are then put in estate order by one count of
+        rows per estate and a placement per chunk, instead of one sort of all rows.
+        """
+        active, rank = self.active_routes(), self._rank()
+        chunks = self._query(estates, per_chunk=lambda e, r, d: self._team_min(e, r, d, active=active, rank=rank))
+        base = tuple(np.concatenate([c[k] for c in chunks]) for k in range(3))
+        if len(chunks) == 1:
+            return base, chunks[0][3]
+        parts = [c[3] for c in chunks]
+        counts = np.bincount(np.concatenate([p[0] for p in parts]), minlength=len(self.estate_ids))
+        first = np.cumsum(counts) - counts  # where each estate's rows start in the result
+        out = [np.empty(int(counts.sum()), dtype=parts[0][k].dtype) for k in range(4)]
+        for p in parts:
+            e = p[0]
+            if not len(e):
+                continue
+            starts = np.flatnonzero(np.r_[True, e[1:] != e[:-1]])
+            within = np.arange(len(e)) - np.repeat(starts, np.diff(np.r_[starts, len(e)]))
+            at = first[e] + within
+            for k in range(4):
+                out[k][at] = p[k]
+        return base, tuple(out)
 
     def _summarise(self, estates: np.ndarray, est, team, dist) -> Summary:
         """Summary of ``estates`` (sorted unique indices) from their (estate, team) minima sorted by estate."""

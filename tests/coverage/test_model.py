@@ -602,6 +602,8 @@ class TestThreadedQuery:
         monkeypatch.setattr(settings, "coverage_workers", 1)
         one = CoverageModel.from_geodataframes(estates, routes).solve().table()
         monkeypatch.setattr(settings, "coverage_workers", 3)
+        one_model = CoverageModel.from_geodataframes(estates, routes).solve()
+        one_pairs, one_strict = one_model.pairs(), one_model.with_reading(strict=True).table()
         monkeypatch.setattr(coverage.pairs, "_CHUNK", 7)
         monkeypatch.setattr(coverage.pairs, "_POINT_CHUNK", 4)  # pieces of 4 estates inside each chunk
         threads = []
@@ -612,8 +614,12 @@ class TestThreadedQuery:
             return real(*args, **kwargs)
 
         monkeypatch.setattr(coverage.pairs, "ThreadPoolExecutor", counting)
-        many = CoverageModel.from_geodataframes(estates, routes).solve().table()
+        many_model = CoverageModel.from_geodataframes(estates, routes).solve()
+        many = many_model.table()
         pd.testing.assert_frame_equal(one, many, check_exact=True)
+        # the per-(estate, team) minima, reduced in each chunk's thread and put in estate order, equal one thread's
+        pd.testing.assert_frame_equal(one_pairs, many_model.pairs(), check_exact=True)
+        pd.testing.assert_frame_equal(one_strict, many_model.with_reading(strict=True).table(), check_exact=True)
         assert threads and set(threads) == {3}  # the pair query ran in 3 threads
         assert (one["nearby_count"] > 0).sum() > 10
 
