@@ -56,6 +56,7 @@ import shapely
 
 from geo import crs as _crs
 from geo import settings
+from geo._gc import collector_paused
 from geo.coverage.checks import check_estates, check_frames, check_routes
 from geo.coverage.kernels import join_groups
 from geo.coverage.pairs import PairQueries, Summary
@@ -223,8 +224,9 @@ class CoverageModel(PairQueries):
                 bounds = tuple(shapely.total_bounds(geoms)) if len(geoms) else None
                 metric_crs = _crs.metric_crs_for_bounds(bounds) if bounds else pyproj.CRS.from_user_input(settings.metric_crs)
         metric_crs = _crs.require_metric(metric_crs, what="the metric CRS")
-        est_m = estates.geometry.to_crs(metric_crs).values
-        rt_m = routes.geometry.to_crs(metric_crs).values
+        with collector_paused():  # a projected copy of every geometry (geo._gc)
+            est_m = estates.geometry.to_crs(metric_crs).values
+            rt_m = routes.geometry.to_crs(metric_crs).values
         shifts = routes["shift"].fillna("all").to_numpy(dtype=object) if "shift" in routes.columns else None
         model = cls(
             estates["estate_id"].astype(str).to_numpy(dtype=object),
@@ -285,7 +287,8 @@ class CoverageModel(PairQueries):
     def solve(self) -> CoverageModel:
         """Compute every estate's coverage from scratch; return self."""
         every = np.arange(len(self.estate_ids), dtype=np.int64)
-        self._base, (e2, t2, r2, d2) = self._solve_pairs(every)  # the pairs in no particular order (see _all_pairs)
+        with collector_paused():  # the query makes a box per estate and arrays of pairs, none with cycles (geo._gc)
+            self._base, (e2, t2, r2, d2) = self._solve_pairs(every)  # the pairs in no particular order (see _all_pairs)
         self._patches = {}
         self._team_cache = (e2, t2, r2, d2)  # table() reuses it until the next edit
         self._summary = self._summarise(every, e2, t2, d2)

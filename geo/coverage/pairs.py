@@ -16,6 +16,7 @@ import numpy as np
 import shapely
 
 from geo import settings
+from geo._gc import collector_paused
 from geo.coverage.kernels import explode, first_equal, morton, segment_distance
 from geo.coverage.rule import COVERABLE, COVERED, GAP
 
@@ -89,15 +90,20 @@ class PairQueries:
             metres and the route index of each segment. Zero-length segments are dropped.
         """
         if self._segments is None:
-            seg, route = explode(self.route_geoms, self._tree_routes)
-            # Segments in space-filling-curve order: neighbouring estates then read neighbouring memory.
-            order = np.argsort(morton((seg[:, 0] + seg[:, 2]) / 2, (seg[:, 1] + seg[:, 3]) / 2), kind="stable")
-            seg, route = seg[order], route[order]
-            # The tree holds the segments as two-point lines (cheaper to make than boxes; same envelopes),
-            # made in threads (shapely releases the GIL); the tree itself is one GEOS build.
-            tree = shapely.STRtree(_lines(seg)) if len(seg) else None
-            self._segments = (tree, seg, route)
+            with collector_paused():  # hundreds of thousands of lines, no cycles (geo._gc)
+                self._segments = self._build_segment_index()
         return self._segments
+
+    def _build_segment_index(self):
+        """See :meth:`_segment_index`."""
+        seg, route = explode(self.route_geoms, self._tree_routes)
+        # Segments in space-filling-curve order: neighbouring estates then read neighbouring memory.
+        order = np.argsort(morton((seg[:, 0] + seg[:, 2]) / 2, (seg[:, 1] + seg[:, 3]) / 2), kind="stable")
+        seg, route = seg[order], route[order]
+        # The tree holds the segments as two-point lines (cheaper to make than boxes; same envelopes),
+        # made in threads (shapely releases the GIL); the tree itself is one GEOS build.
+        tree = shapely.STRtree(_lines(seg)) if len(seg) else None
+        return tree, seg, route
 
     # --- queries ------------------------------------------------------------
 

@@ -22,12 +22,12 @@ that runs.
 from __future__ import annotations
 
 import codecs
-import gc
 import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from geo._gc import collector_paused
 from geo.errors import DataFileError
 
 __all__ = ["FEATURE_CHUNK", "READ_BYTES", "Text", "TopLevel", "malformed_json", "parse_document", "too_deep", "walk_collection"]
@@ -174,20 +174,17 @@ def walk_collection(text: Text, path, take: Callable[[list, int], None]) -> TopL
         For malformed JSON (message, line and column as ``json.loads`` gives
         them) or JSON nested too deeply.
     """
-    collecting = gc.isenabled()
-    gc.disable()  # decoded JSON holds no cycles; the collector would walk every chunk's dicts again and again (a third of the time)
     walk = _Walk(text, path)
-    try:
-        return walk.top_level(take)
-    except _Unsure:
-        return None
-    except DataFileError:
-        for _ in walk.blocks:  # a byte that is not UTF-8 further on is reported before malformed JSON
-            pass
-        raise
-    finally:
-        if collecting:
-            gc.enable()
+    # decoded JSON holds no cycles; the collector would walk every chunk's dicts again and again (a third of the time)
+    with collector_paused():
+        try:
+            return walk.top_level(take)
+        except _Unsure:
+            return None
+        except DataFileError:
+            for _ in walk.blocks:  # a byte that is not UTF-8 further on is reported before malformed JSON
+                pass
+            raise
 
 
 class _Walk:

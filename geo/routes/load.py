@@ -29,6 +29,7 @@ import shapely
 
 from geo import crs as _crs
 from geo import io, settings
+from geo._gc import collector_paused
 from geo.errors import DataFileError, SchemaError
 from geo.io import Source
 from geo.io.parts import row_list
@@ -150,7 +151,8 @@ def self_crossing_notices(routes: gpd.GeoDataFrame, *, suspect_count: int | None
     """
     if suspect_count is None:
         suspect_count = settings.self_crossing_suspect_count
-    counts = count_self_crossings(routes.geometry.values)
+    with collector_paused():  # a line per segment of every route that is not simple (geo._gc)
+        counts = count_self_crossings(routes.geometry.values)
     ids = routes["route_id"].astype(str).to_numpy()
     suspect = np.flatnonzero(counts > suspect_count)
     loops = np.flatnonzero((counts > 0) & (counts <= suspect_count))
