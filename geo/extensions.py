@@ -443,7 +443,11 @@ def extension_proposals(
     extension = 2.0 * np.maximum(0.0, connector - cover)
     team = ob["team_id"].to_numpy(dtype=object)
     # Ranked per estate: cheapest first, then by team id (one sort of the arrays, no per-group work).
-    _, team_rank = np.unique(team.astype(str), return_inverse=True)
+    # (a team's place among the model's team ids in text order: no text compared per row)
+    by_text = np.argsort(np.asarray(model.team_ids, dtype=str), kind="stable")
+    place = np.empty(len(by_text), dtype=np.int64)
+    place[by_text] = np.arange(len(by_text))
+    team_rank = place[model.route_team[ob["route_index"].to_numpy()]]
     order = np.lexsort((team_rank, extension, estate_index))
     est_sorted = estate_index[order]
     first = np.r_[True, est_sorted[1:] != est_sorted[:-1]] if len(order) else np.zeros(0, dtype=bool)

@@ -48,6 +48,18 @@ class TestStraightExtensions:
         t = coverage_table(eg, rg)
         assert t.loc[0, "recommended_team_id"] == "T1" and t.loc[0, "recommended_extension_m"] == 300.0
 
+    def test_equal_extensions_are_ranked_by_team_id_text(self):
+        # Two teams 300 m from the estate, either side; the team added first (code 0) has the later id.
+        estate = shapely.Point(X0, Y0)
+        routes = [shapely.LineString([(X0 - 100.0, Y0 + 300.0), (X0 + 100.0, Y0 + 300.0)]),
+                  shapely.LineString([(X0 - 100.0, Y0 - 300.0), (X0 + 100.0, Y0 - 300.0)])]
+        for teams in (["队B", "A-2"], ["A-2", "队B"]):
+            eg, rg = frames([estate], routes, teams)
+            for lines in (True, False):
+                p = extension_proposals(eg, rg, lines=lines)
+                assert list(p["extension_m"]) == [400.0, 400.0]
+                assert list(p["team_id"]) == ["A-2", "队B"] and list(p["rank"]) == [1, 2]
+
     def test_connector_runs_from_the_route_to_the_estate_in_wgs84(self):
         eg, rg = self.layout()
         p = extension_proposals(eg, rg).set_index("team_id")
