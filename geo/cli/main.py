@@ -1,7 +1,8 @@
 """The command line: ``python -m geo COMMAND ...``.
 
 Each topic module registers its subcommands through a ``register(subparsers)``
-function in a ``geo/cli/*.py`` module listed in :data:`COMMAND_MODULES`.
+function in a ``geo/cli/*.py`` module; :data:`COMMANDS` names the module of
+each command, and a command line imports only the module of its command.
 Errors the engine raises on purpose (:class:`~geo.errors.GeoError`) print as
 one line on standard error and exit with status 2; a tool problem exits 1.
 """
@@ -15,25 +16,52 @@ import sys
 
 from geo.errors import GeoError, SchemaError
 
-#: Modules that add subcommands, in the order ``--help`` lists them.
-COMMAND_MODULES: tuple[str, ...] = (
-    "geo.cli.data",
-    "geo.cli.geocode",
-    "geo.cli.coverage",
-    "geo.cli.routes",
-    "geo.cli.optimise",
-    "geo.cli.response",
-    "geo.cli.map",
-    "geo.cli.incidents",
-    "geo.cli.tracks",
-    "geo.cli.rectification",
-    "geo.cli.bench",
-    "geo.cli.store",
-)
+#: Each command and the module that registers it, in the order ``--help`` lists them.
+#: A command line that names a command imports only that command's module, so
+#: ``coverage`` does not pay for SciPy, SQLAlchemy or the benchmarks at start-up.
+COMMANDS: dict[str, str] = {
+    "validate": "geo.cli.data",
+    "convert": "geo.cli.data",
+    "geocode": "geo.cli.geocode",
+    "build-estates": "geo.cli.geocode",
+    "coverage": "geo.cli.coverage",
+    "routes": "geo.cli.routes",
+    "optimise": "geo.cli.optimise",
+    "response": "geo.cli.response",
+    "map": "geo.cli.map",
+    "incidents": "geo.cli.incidents",
+    "rank": "geo.cli.incidents",
+    "effect": "geo.cli.incidents",
+    "hotspots": "geo.cli.incidents",
+    "near-repeat": "geo.cli.incidents",
+    "tracks": "geo.cli.tracks",
+    "dosage": "geo.cli.tracks",
+    "survey": "geo.cli.rectification",
+    "measures": "geo.cli.rectification",
+    "meetings": "geo.cli.rectification",
+    "visits": "geo.cli.rectification",
+    "progress": "geo.cli.rectification",
+    "bench": "geo.cli.bench",
+    "store": "geo.cli.store",
+}
+
+#: Modules that add subcommands, each once, in the order ``--help`` lists them.
+COMMAND_MODULES: tuple[str, ...] = tuple(dict.fromkeys(COMMANDS.values()))
+
+#: Options of the top-level parser that take a value (skipped when looking for the command).
+_VALUED_OPTIONS = frozenset({"--store"})
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Return the top-level parser with every subcommand registered."""
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """Return the top-level parser.
+
+    Parameters
+    ----------
+    command : str, optional
+        A command of :data:`COMMANDS`: only its module is imported and
+        registered. Otherwise (None, or a name that is no command) every
+        module is, so ``--help`` and argparse's errors list every command.
+    """
     parser = argparse.ArgumentParser(
         prog="python -m geo",
         description="沙河街道老旧小区巡防覆盖工具 — patrol coverage of the old estates of Shahe subdistrict.",
@@ -41,10 +69,29 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--store", dest="global_store", metavar="URL",
                         help="the store every command uses: postgresql://USER@HOST/DB or a .gpkg file (as SHAHE_STORE; default data/shahe.gpkg when it exists)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMAND_MODULES:
+    for name in (COMMANDS[command],) if command in COMMANDS else COMMAND_MODULES:
         importlib.import_module(name).register(sub)
     _store_option_everywhere(sub)
     return parser
+
+
+def command_named(argv: list[str]) -> str | None:
+    """The command a command line names: its first word that is not an option or an option's value.
+
+    None when there is none, or when ``-h``/``--help`` comes before it (the
+    top-level help lists every command).
+    """
+    skip = False
+    for word in argv:
+        if skip:
+            skip = False
+        elif word in ("-h", "--help"):
+            return None
+        elif word in _VALUED_OPTIONS:
+            skip = True
+        elif not word.startswith("-"):
+            return word
+    return None
 
 
 def _store_option_everywhere(sub: argparse._SubParsersAction) -> None:
@@ -62,7 +109,8 @@ def _store_option_everywhere(sub: argparse._SubParsersAction) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status."""
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(command_named(argv))
     args = parser.parse_args(argv)
     store_url = getattr(args, "command_store", None) or getattr(args, "global_store", None)
     if store_url:

@@ -14,9 +14,29 @@ its R-tree), ``postgis`` (PostGIS backend), ``files`` (import/export of the
 data folder), ``sources`` (what the app and every command read: the store in
 use, else the files), ``saving`` (``build-estates`` and ``incidents import``
 into the store).
+
+The package imports :mod:`geo.store.api` (and SQLAlchemy) only when one of its
+names is first used, so a command that reads named files starts without it.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
 from geo.errors import ConflictError
-from geo.store.api import EMBEDDED_NAME, Store, TableSpec, open_store
+
+if TYPE_CHECKING:
+    from geo.store.api import EMBEDDED_NAME, Store, TableSpec, open_store
 
 __all__ = ["EMBEDDED_NAME", "ConflictError", "Store", "TableSpec", "open_store"]
+
+#: Names of the package that live in :mod:`geo.store.api`, imported on first use.
+_FROM_API = frozenset({"EMBEDDED_NAME", "Store", "TableSpec", "open_store"})
+
+
+def __getattr__(name: str):
+    if name in _FROM_API:
+        return getattr(importlib.import_module("geo.store.api"), name)
+    msg = f"module 'geo.store' has no attribute {name!r}"
+    raise AttributeError(msg)
