@@ -55,6 +55,26 @@ def is_blank(value) -> bool:
     return isinstance(value, str) and not value.strip()
 
 
+#: ``isinstance`` of every element of an object array, in one C loop.
+_IS_INSTANCE = np.frompyfunc(isinstance, 2, 1)
+
+
+def text_mask(values) -> np.ndarray:
+    """``isinstance(v, str)`` of every cell of a column, as a bool array."""
+    values = np.asarray(values, dtype=object)
+    return _IS_INSTANCE(values, str).astype(bool) if len(values) else np.zeros(0, dtype=bool)
+
+
+def blank_mask(values) -> np.ndarray:
+    """:func:`is_blank` of every cell of a column (None, NaN, pandas' missing values, whitespace-only text), as a bool array."""
+    values = np.asarray(values, dtype=object)
+    out = np.asarray(pd.isna(values), dtype=bool).copy()
+    text = np.flatnonzero(text_mask(values))
+    if len(text):
+        out[text] = [not v.strip() for v in values[text].tolist()]
+    return out
+
+
 def is_true(value) -> bool:
     """Return True for a true flag: True, 1, or text such as ``true``, ``yes``, ``是`` (blank is False)."""
     if isinstance(value, (bool, np.bool_)):

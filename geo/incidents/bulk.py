@@ -15,22 +15,13 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from geo._validate import blank_mask, text_mask
 from geo.io.writers import formula_mask
 
 
 def is_text(values: np.ndarray) -> np.ndarray:
-    """True where a cell is a ``str`` (the cells of a CSV are; a spreadsheet's may be numbers or dates)."""
-    return np.fromiter((type(v) is str for v in values), dtype=bool, count=len(values))
-
-
-def blank_mask(values: np.ndarray) -> np.ndarray:
-    """:func:`geo._validate.is_blank` of every cell: missing values and whitespace-only text."""
-    values = np.asarray(values, dtype=object)
-    out = np.asarray(pd.isna(values), dtype=bool).copy()
-    rest = np.flatnonzero(~out)
-    if len(rest):
-        out[rest] = [type(v) is str and not v.strip() for v in values[rest].tolist()]
-    return out
+    """True where a cell is text (the cells of a CSV are; a spreadsheet's may be numbers or dates)."""
+    return text_mask(values)
 
 
 def empty_rows(frame: pd.DataFrame) -> np.ndarray:

@@ -14,11 +14,11 @@ import shapely
 
 from geo import crs as _crs
 from geo import settings
-from geo._validate import check_geometries, check_line_caps, geometry_from_geojson, is_blank, parse_degrees
+from geo._validate import blank_mask, check_geometries, check_line_caps, geometry_from_geojson, is_blank, parse_degrees
 from geo.errors import DataFileError, DatumError, SchemaError
 from geo.io.frames import FeatureLabels, check_table
 from geo.io.geojson_stream import Text, parse_document, walk_collection
-from geo.io.parts import BROKEN, FeatureLocations, Parts, RecordColumns, blank_as_none, blank_mask, find_column, table_datum
+from geo.io.parts import BROKEN, FeatureLocations, Parts, RecordColumns, blank_as_none, find_column, table_datum
 from geo.io.tables import LAT_COLUMNS, LON_COLUMNS, TABLE_SUFFIXES, Input, Source, as_input, count_problems, read_table_problems
 from geo.io.vector import OGR_SUFFIXES, PARQUET_SUFFIXES, read_ogr, read_parquet
 from geo.io.writers import RESERVED_MEMBERS

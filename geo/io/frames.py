@@ -78,15 +78,24 @@ def stripped(values: np.ndarray) -> np.ndarray:
 
 def _missing(values: np.ndarray, types: np.ndarray) -> np.ndarray:
     """Which values are blank in the sense of :func:`geo._validate.is_blank`: None, NaN, pandas' NA, whitespace text."""
+    return _missing_and_stripped(values, types)[0]
+
+
+def _missing_and_stripped(values: np.ndarray, types: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_missing`, and every value stripped where it is text (None elsewhere), each text stripped once."""
     out = pd.isna(values)
+    texts = np.full(len(values), None, dtype=object)
     text = np.equal(types, str)
     if text.any():
-        out[text] = stripped(values[text]) == ""
-    return out
+        texts[text] = stripped(values[text])
+        out[text] = texts[text] == ""
+    return out, texts
 
 
-def _numbers_in_text(values: np.ndarray, types: np.ndarray, missing: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _numbers_in_text(values: np.ndarray, types: np.ndarray, missing: np.ndarray, texts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Positions of the ASCII text cells and their value as ``float(text.strip())`` (NaN where that fails).
+
+    ``texts`` holds each text value stripped (:func:`_missing_and_stripped`).
 
     What :func:`coerce` does to such text, for the whole column at once (other
     text, e.g. full-width digits, is left to :func:`coerce`).
@@ -97,7 +106,7 @@ def _numbers_in_text(values: np.ndarray, types: np.ndarray, missing: np.ndarray)
     cells = pd.Series(values[text], dtype=object)
     ascii_ = cells.map(str.isascii).to_numpy(dtype=bool)
     idx = np.flatnonzero(text)[ascii_]
-    texts = stripped(values[idx])
+    texts = texts[idx]
     try:
         return idx, texts.astype(float)
     except (ValueError, OverflowError):  # some cell is not a number: parse one by one, NaN for those
@@ -120,17 +129,16 @@ def _typed_column(values: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarray
         cells; the rest (neither) need :func:`coerce` one by one.
     """
     types = _types(values)
-    missing = _missing(values, types)
+    missing, texts = _missing_and_stripped(values, types)
     typed = np.full(len(values), None, dtype=object)
     plain = np.zeros(len(values), dtype=bool)
     if kind == "str":
         plain[:] = np.equal(types, str) & ~missing
-        if plain.any():
-            typed[plain] = stripped(values[plain])
+        typed[plain] = texts[plain]
     elif kind == "int":
         plain[:] = np.equal(types, int)
         typed[plain] = values[plain]
-        idx, f = _numbers_in_text(values, types, missing)
+        idx, f = _numbers_in_text(values, types, missing, texts)
         whole = np.isfinite(f) & (np.floor(f) == f)
         typed[idx[whole]] = [int(v) for v in f[whole].tolist()]
         plain[idx[whole]] = True
@@ -144,7 +152,7 @@ def _typed_column(values: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarray
             idx = np.flatnonzero(floats)[ok]
             typed[idx] = f[ok]
             plain[idx] = True
-        idx, f = _numbers_in_text(values, types, missing)
+        idx, f = _numbers_in_text(values, types, missing, texts)
         ok = np.isfinite(f)
         typed[idx[ok]] = f[ok]
         plain[idx[ok]] = True

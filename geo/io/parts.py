@@ -13,10 +13,10 @@ import pandas as pd
 import pyproj
 
 from geo import crs as _crs
-from geo._validate import is_blank
+from geo._validate import blank_mask, is_blank
 from geo.errors import DatumError
 
-__all__ = ["BROKEN", "FeatureLocations", "Parts", "RecordColumns", "blank_as_none", "blank_mask", "find_column", "records_frame", "row_list", "table_datum"]
+__all__ = ["BROKEN", "FeatureLocations", "Parts", "RecordColumns", "blank_as_none", "find_column", "records_frame", "row_list", "table_datum"]
 
 
 class Broken:
@@ -129,15 +129,6 @@ def find_column(columns, candidates) -> str | None:
         if cand in lower:
             return lower[cand]
     return None
-
-
-def blank_mask(values: np.ndarray) -> np.ndarray:
-    """Which cells are blank (:func:`geo._validate.is_blank`), for a whole column."""
-    out = pd.isna(values)
-    text = np.fromiter((type(v) is str for v in values), dtype=bool, count=len(values))
-    if text.any():
-        out[text] = np.fromiter((not v.strip() for v in values[text].tolist()), dtype=bool, count=int(text.sum()))
-    return out
 
 
 def blank_as_none(df: pd.DataFrame) -> pd.DataFrame:

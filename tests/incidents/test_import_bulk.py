@@ -114,6 +114,20 @@ class TestCells:
             csv.writer(buf).writerow(["x", v])
             assert buf.getvalue() == f"x,{g}\r\n", v
 
+    def test_csv_quoting_equals_csv_writer_on_random_cells(self):
+        rng = np.random.default_rng(11)
+        alphabet = [",", '"', "\r", "\n", "\x00", "a", "中", " ", ";"]
+        values = ["".join(rng.choice(alphabet, size=rng.integers(0, 5))) for _ in range(3_000)]
+        values[0], values[-1] = "a,", '"'  # hits in the first and the last cell
+        got = csv_quoted(np.array(values, dtype=object)).tolist()
+        want = []
+        for v in values:
+            buf = io.StringIO()
+            csv.writer(buf).writerow(["x", v])
+            want.append(buf.getvalue()[2:-2])
+        assert sum(g != v for g, v in zip(got, values, strict=True)) > 1000  # many cells needed quotes
+        assert got == want
+
     def test_formula_guard_equals_guard_cell(self):
         values = ["=1+1", " =1+1", "\xa0@SUM(A1)", "-3", "plain", "\u3000+1", "a=b", ""]
         assert bulk.guard_texts(np.array(values, dtype=object)).tolist() == [guard_cell(v) for v in values]

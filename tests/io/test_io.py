@@ -734,3 +734,19 @@ def test_column_letters_are_those_of_openpyxl():
     from geo.io.tables import column_letter
 
     assert [column_letter(i) for i in range(1, 16_385)] == [get_column_letter(i) for i in range(1, 16_385)]
+
+
+def test_blank_mask_and_text_mask_agree_with_the_cell_rules_on_random_cells():
+    """The column forms against is_blank and isinstance(v, str) of each cell."""
+    from geo._validate import blank_mask, is_blank, text_mask
+
+    rng = np.random.default_rng(3)
+    alphabet = [" ", "\t", "\u3000", "\xa0", "\x1c", "\x00", "a", "安", "\n"]
+    kinds = [None, np.nan, pd.NA, pd.NaT, 0.0, 3, True, np.float64("nan"), np.str_(" "), np.str_("x"), b" "]
+    cells = [kinds[rng.integers(len(kinds))] if rng.integers(4) == 0 else "".join(rng.choice(alphabet, size=rng.integers(0, 4)))
+             for _ in range(5_000)]
+    want_blank = [is_blank(v) for v in cells]
+    assert 500 < sum(want_blank) < 4_500
+    assert blank_mask(np.array(cells, dtype=object)).tolist() == want_blank
+    assert text_mask(np.array(cells, dtype=object)).tolist() == [isinstance(v, str) for v in cells]
+    assert blank_mask(np.array([], dtype=object)).tolist() == []
