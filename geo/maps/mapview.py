@@ -27,7 +27,6 @@ import numpy as np
 import pandas as pd
 import shapely
 from branca.element import Element
-from jinja2 import Template
 
 from geo import crs as _crs
 from geo import settings
@@ -35,7 +34,6 @@ from geo._validate import is_blank
 from geo.maps import texts
 from geo.maps.basemaps import BASEMAPS, ONLINE_BASEMAPS, read_geojson, select_features
 from geo.maps.controls import Attribution, FitBounds, FocusWithoutScroll, MetricScale, add_tools
-from geo.maps.elements import Macro
 from geo.maps.estate_marks import EstateMarks
 from geo.maps.heat_layer import HeatGridLayer
 from geo.maps.labels import (
@@ -45,13 +43,13 @@ from geo.maps.labels import (
     UNKNOWN_STATUS,
     distance_text,
     estate_popup,
-    org_label,
     popup_table,
     radius_text,
     route_popup,
     safe_text,
     status_label,
 )
+from geo.maps.legend import LEGEND_CSS, Legend, legend_html
 from geo.maps.vector_layer import VectorLayer, latlng_rings
 from geo.report import is_approximate_position
 
@@ -63,21 +61,12 @@ BASEMAP_PANE = "basemap"
 _CSS = """
 <style>
 .leaflet-container { background: %(bg)s; }
-.map-legend { background: rgba(255,255,255,0.92); padding: 6px 9px; border-radius: 4px; font: 12px/1.45 sans-serif;
-  box-shadow: 0 1px 4px rgba(0,0,0,0.3); max-width: 260px; }
-.map-legend h4 { margin: 2px 0 4px; font-size: 13px; }
-.map-legend .sw { display: inline-block; width: 12px; height: 12px; border-radius: 6px; margin-right: 5px; vertical-align: -2px; }
-.map-legend .ln { display: inline-block; width: 18px; height: 0; border-top: 3px solid; margin-right: 5px; vertical-align: 3px; }
-.map-legend .bx { display: inline-block; width: 14px; height: 10px; border: 1px solid; margin-right: 5px; vertical-align: -1px; }
-.map-legend .ramp { display: inline-block; width: 56px; height: 10px; margin-right: 5px; vertical-align: -1px;
-  background: linear-gradient(to right, blue, cyan, lime, yellow, red); }
-.map-legend .note { color: #8d1c1c; margin-top: 4px; }
 .basemap-label { color: #5d5a52; font: 12px sans-serif; white-space: nowrap; text-shadow: 0 0 3px #fff, 0 0 3px #fff; }
 .map-popup table { border-collapse: collapse; font-size: 12px; }
 .map-popup th { text-align: left; padding-right: 8px; color: #555; font-weight: normal; white-space: nowrap; vertical-align: top; }
 .map-popup td { vertical-align: top; }
 .leaflet-overlay-pane > svg { pointer-events: none; }
-</style>
+%(legend)s</style>
 """
 
 
@@ -135,73 +124,6 @@ def route_bands(routes: gpd.GeoDataFrame, *, radius_m: float | None = None, cove
 
 
 # --- elements -------------------------------------------------------------------
-
-
-class _Legend(Macro):
-    """A Leaflet control holding a fixed HTML legend (built from escaped text only)."""
-
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-        (function() {
-            var legend = L.control({position: {{ this.position|tojson }}});
-            legend.onAdd = function() {
-                var div = L.DomUtil.create('div', 'map-legend');
-                div.innerHTML = {{ this.html_text|tojson }};
-                L.DomEvent.disableClickPropagation(div);
-                return div;
-            };
-            legend.addTo({{ this._parent.get_name() }});
-        })();
-        {% endmacro %}
-        """
-    )
-
-    def __init__(self, html_text: str, *, position: str = "bottomleft"):
-        super().__init__()
-        self._name = "Legend"
-        self.html_text = html_text
-        self.position = position
-
-
-def _legend_html(
-    statuses: Sequence[str], org_types: Sequence[str], *, notes: Sequence[str], has_status: bool, radius_m: float | None = None,
-    lang: str = "zh", layers: Sequence[str] = (),
-) -> str:
-    """The legend in ``lang``: estate statuses, route types and every other layer drawn (``layers``), then notes."""
-    tx = texts.text
-    parts = [f"<h4>{safe_text(tx('legend', lang))}</h4>"]
-    if has_status:
-        keys = ["covered", "coverable", "gap"] + (["unknown"] if any(s not in ("covered", "coverable", "gap") for s in statuses) else [])
-        for key in keys:
-            label, colour = status_label(key if key != "unknown" else None, radius_m, lang)
-            size, ring = STATUS_SHAPE.get(key, (7, None))
-            halo = "" if ring is None else f";box-shadow:0 0 0 3px #fff,0 0 0 5px {colour}"
-            dim = f"width:{size + 4}px;height:{size + 4}px;border-radius:{size}px"
-            parts.append(f'<div><span class="sw" style="background:{colour};{dim}{halo}"></span>{safe_text(label)}</div>')
-    else:
-        parts.append(f'<div><span class="sw" style="background:{UNKNOWN_STATUS[2]}"></span>{safe_text(tx("estate", lang))}</div>')
-    for org in org_types:
-        colour = ORG_STYLE.get(org, OTHER_ORG)[1]
-        parts.append(f'<div><span class="ln" style="border-color:{colour}"></span>{safe_text(tx("routes_of", lang, org=org_label(org, lang)))}</div>')
-    radius = radius_text(radius_m)[1 if lang == "en" else 0]
-    swatches = {
-        "extensions": f'<span class="ln" style="border-top-style:dashed;border-color:#555"></span>{safe_text(tx("extension_line", lang))}',
-        "rule_band": f'<span class="bx" style="border-color:#8a8a8a;border-style:dashed"></span>'
-                     f'{safe_text(tx("layer_rule_band", lang, radius=radius))}',
-        "cover_band": f'<span class="bx" style="border-color:#43a047;background:rgba(67,160,71,0.2)"></span>{safe_text(tx("layer_cover_band", lang))}',
-        "hotspots": f'<span class="bx" style="border-color:#d32f2f;background:rgba(211,47,47,0.35)"></span>{safe_text(tx("hot", lang))} '
-                    f'<span class="bx" style="border-color:#1976d2;background:rgba(25,118,210,0.35)"></span>{safe_text(tx("cold", lang))}'
-                    f' <small>{safe_text(tx("layer_hotspots", lang))}</small>',
-        "heat": f'<span class="ramp"></span>{safe_text(tx("heat_scale", lang))}',
-        "heat_grid": '<div class="heat-legend"></div>',  # filled in the browser for the year and category shown
-    }
-    for layer in layers:
-        if layer in swatches:
-            parts.append(f"<div>{swatches[layer]}</div>")
-    for note in notes:
-        parts.append(f'<div class="note">{safe_text(note)}</div>')
-    return "".join(parts)
 
 
 def _display(gdf: gpd.GeoDataFrame | None, datum: str) -> gpd.GeoDataFrame | None:
@@ -412,7 +334,7 @@ def build_map(
     # the bytes every map sends (inlined for offline use, on every rerun of the app).
     m.default_js = [(name, url) for name, url in m.default_js if name in ("leaflet", "jquery")]  # folium popups use jQuery
     m.default_css = [(name, url) for name, url in m.default_css if name == "leaflet_css"]
-    m.get_root().header.add_child(Element(_CSS % {"bg": BACKGROUND_COLOUR}), name="shahe_map_css")
+    m.get_root().header.add_child(Element(_CSS % {"bg": BACKGROUND_COLOUR, "legend": LEGEND_CSS.lstrip("\n")}), name="shahe_map_css")
 
     legend_notes = list(notes)
     if basemap == "offline":
@@ -562,8 +484,8 @@ def build_map(
     for layer in extra_layers:
         layer.add_to(m)
 
-    m.add_child(_Legend(_legend_html(statuses, org_types, notes=legend_notes, has_status=bool(has_status), radius_m=radius_m,
-                                    lang=lang, layers=legend_layers)))
+    m.add_child(Legend(legend_html(statuses, org_types, notes=legend_notes, has_status=bool(has_status), radius_m=radius_m,
+                                  lang=lang, layers=legend_layers), lang=lang))
     m.add_child(MetricScale())
     if tools:
         add_tools(m, lang)

@@ -12,6 +12,8 @@ LANGS = ("zh", "en")
 #: key -> (Chinese, English); ``{...}`` fields are filled by :func:`text`.
 TEXTS: dict[str, tuple[str, str]] = {
     "legend": ("图例", "Legend"),
+    "legend_fold": ("点击收起图例", "Click to fold the legend"),
+    "legend_unfold": ("点击展开图例", "Click to unfold the legend"),
     "covered": ("已覆盖", "covered"),
     "coverable": ("应延伸覆盖：附近队伍须延伸", "coverable: nearby teams must extend"),
     "gap": ("盲区：{radius}内无队伍", "gap: no team within {radius}"),

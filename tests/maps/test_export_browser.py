@@ -188,3 +188,31 @@ def test_group_symbols_are_drawn_on_the_canvas_with_their_count(browser, tmp_pat
     finally:
         page.close()
 
+
+
+def test_legend_folds_to_its_title_and_stays_folded_in_the_tab(browser, tmp_path):
+    """The legend covers the map's lower left; its title folds it (click, or Enter on the focused title) and the tab
+    keeps the choice for the maps it shows after (a reload here, a rerun in the app)."""
+    out = _export(tmp_path, _estates_file()[0])
+    s = _Session(browser, out.as_uri())
+    page = s.page
+    try:
+        legend, head, body = page.locator(".map-legend").first, page.locator(".map-legend .legend-head"), page.locator(".map-legend .legend-body")
+        assert body.is_visible() and "已覆盖" in body.inner_text()
+        open_height = legend.bounding_box()["height"]
+        assert head.get_attribute("aria-expanded") == "true" and head.get_attribute("title") == "点击收起图例"
+        head.click()
+        assert not body.is_visible()
+        assert head.get_attribute("aria-expanded") == "false" and head.get_attribute("title") == "点击展开图例"
+        folded_height = legend.bounding_box()["height"]
+        assert folded_height < 40 < open_height, (folded_height, open_height)
+        page.reload()
+        page.wait_for_function("document.querySelectorAll('path.estate-marker').length > 0", timeout=15000)
+        assert not page.locator(".map-legend .legend-body").is_visible()  # the tab remembers
+        page.locator(".map-legend .legend-head").focus()
+        page.keyboard.press("Enter")
+        assert page.locator(".map-legend .legend-body").is_visible()
+        assert page.evaluate("() => window.sessionStorage.getItem('shahe-legend-folded')") == "0"
+        assert s.errors == [] and s.remote_requests() == []
+    finally:
+        page.close()
