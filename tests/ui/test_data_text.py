@@ -22,19 +22,17 @@ def test_period_in_english_and_unchanged_in_chinese(value, english):
     assert period_text(value, "zh") == value
 
 
-def test_interpolated_note_in_chinese():
-    note = ("interpolated between numbers 145 and 241 on the left side of segment 申明大道/3, 15 m from the centreline; "
-            "附1号 set back 10 m behind the street front; road position approximate, not surveyed")
-    assert geocode_note_text(note, "zh") == ("在路段申明大道/3左侧第145号至第241号之间插值，距道路中线15米；附1号按退后临街面10米放置；"
-                                             "道路位置为近似，非实测")
+@pytest.mark.parametrize(("note", "chinese"), [
+    (("interpolated between numbers 145 and 241 on the left side of segment 申明大道/3, 15 m from the centreline; "
+      "附1号 set back 10 m behind the street front; road position approximate, not surveyed"),
+     "在路段申明大道/3左侧第145号至第241号之间插值，距道路中线15米；附1号按退后临街面10米放置；道路位置为近似，非实测"),
+    (("interpolated between numbers 1 and 9 on the right side of segment 甲路/1, 15 m from the centreline and "
+      "between numbers 2 and 12 on the centreline of segment 乙路/2, since the range has numbers on both sides of the road"),
+     "在路段甲路/1右侧第1号至第9号之间插值，距道路中线15米；在路段乙路/2中线上第2号至第12号之间插值（门牌号分布在道路两侧）"),
+], ids=["one-anchor-set-back", "two-anchors-centreline"])
+def test_interpolated_note_in_chinese_and_unchanged_in_english(note, chinese):
+    assert geocode_note_text(note, "zh") == chinese
     assert geocode_note_text(note, "en") == note
-
-
-def test_two_anchors_and_the_centreline_form():
-    note = ("interpolated between numbers 1 and 9 on the right side of segment 甲路/1, 15 m from the centreline and "
-            "between numbers 2 and 12 on the centreline of segment 乙路/2, since the range has numbers on both sides of the road")
-    assert geocode_note_text(note, "zh") == ("在路段甲路/1右侧第1号至第9号之间插值，距道路中线15米；"
-                                             "在路段乙路/2中线上第2号至第12号之间插值（门牌号分布在道路两侧）")
 
 
 def test_surveyed_note_keeps_the_users_words():
