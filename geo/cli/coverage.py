@@ -7,13 +7,14 @@ import sys
 import unicodedata
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyproj
 
 from geo import io, settings
 from geo._outputs import check_output
 from geo.coverage.model import CoverageModel, solved_model
-from geo.coverage.rule import STATUS_LABELS_ZH, Rule
+from geo.coverage.rule import STATUS_LABELS_ZH, STATUSES, Rule
 from geo.errors import DataFileError
 from geo.report import (
     READINGS_NOTE,
@@ -82,7 +83,10 @@ def _coverage(args: argparse.Namespace) -> int:
     model = solved_model(estates, routes, rule=rule)
     table = coverage_table(estates, routes, network=args.network, model=model)
     table["approximate_position"] = approximate_positions(estates).to_numpy()
-    other = model.with_reading(strict=not model.strict).table()
+    # the other reading's statuses only: the summary counts them (its whole table would join every team list again)
+    other_model = model.with_reading(strict=not model.strict)
+    other = pd.DataFrame({"estate_id": other_model.estate_ids,
+                          "status": np.asarray(STATUSES, dtype=object)[other_model.summary_arrays()["status"]]})
     cols = report_columns(table)
     if args.out is not None:
         suffix = args.out.suffix.lower()
