@@ -523,18 +523,18 @@ _FORMULA_RE = re.compile(
 FORMULA_STARTS = frozenset(FORMULA_TRIGGERS) | frozenset(_FORMULA_BLANKS)
 
 
-#: :data:`FORMULA_STARTS` as an array, for :func:`numpy.isin`.
-_STARTS = np.array(sorted(FORMULA_STARTS), dtype="U1")
+#: :data:`FORMULA_STARTS` as code points, for :func:`numpy.isin` by table.
+_STARTS = np.array(sorted(map(ord, FORMULA_STARTS)), dtype=np.uint32)
 
 
 def formula_mask(values) -> np.ndarray:
     """:func:`is_formula_like` of every cell, as a bool array.
 
     The first character of every text cell is taken in one NumPy cast
-    (``astype("U1")``); only the cells it starts with a character of
-    :data:`FORMULA_STARTS` go through the regular expression. (NumPy reads a
-    leading NUL as padding, ``""``; NUL is one of the starts and reads the same
-    way, so such cells, and empty ones, go through the expression too.)
+    (``astype("U1")``) and compared as a code point; only the cells whose first
+    character is in :data:`FORMULA_STARTS` go through the regular expression.
+    (An empty cell reads as code point 0, the same as a leading NUL; NUL is one
+    of the starts, so both go through the expression too.)
     """
     if not (isinstance(values, np.ndarray) and values.dtype == object):
         values = np.fromiter(values, dtype=object) if not isinstance(values, np.ndarray) else values.astype(object)
@@ -542,8 +542,8 @@ def formula_mask(values) -> np.ndarray:
     if not len(values):
         return out
     text = np.flatnonzero(text_mask(values))
-    firsts = values[text].astype("U1")
-    check = text[np.isin(firsts, _STARTS)]
+    firsts = values[text].astype("U1").view(np.uint32)  # each cell's first code point (0 for an empty cell)
+    check = text[np.isin(firsts, _STARTS, kind="table")]
     match = _FORMULA_RE.match
     out[check] = [match(v) is not None for v in values[check].tolist()]
     return out
