@@ -48,8 +48,7 @@ def render(ctx: Context) -> None:
     unc = tables.uncovered_rows(shown if focus in ("all", "covered") else shown[shown["status"] == focus], ctx.cov.teams,
                                 radius_m=ctx.filters.rule.radius_m)
     if len(unc):
-        st.dataframe(unc, hide_index=True, width="stretch", key="overview_uncovered",
-                     column_config={t("col_fix"): st.column_config.TextColumn(width="large")})
+        tables.show_wrapped(unc, wide=t("col_fix"), key="overview_uncovered")
     else:
         st.success(t("all_covered"))
 

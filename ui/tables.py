@@ -1,7 +1,8 @@
 """Tables shown to users: readable columns, team names, recommended fixes.
 
 Pure functions of the engine's tables (plus the interface language); values
-stay plain text, shown by ``st.dataframe`` which never interprets HTML.
+stay plain text, shown by ``st.dataframe`` which never interprets HTML, or by
+:func:`show_wrapped`, which escapes them for ``st.table``'s Markdown cells.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import re
 
 import pandas as pd
 
+from geo._text import display_width
 from geo.maps.labels import ORG_STYLE, QUALITY_LABELS, SHIFT_LABELS
 from geo.routes import phrases
 from ui.i18n import lang, radius_text, status_label, t
@@ -99,6 +101,56 @@ def uncovered_rows(table: pd.DataFrame, teams: pd.DataFrame, *, radius_m: float 
         t("col_nearest_m"): [_metres_text(v) for v in sub["nearest_distance_m"]],
         t("col_fix"): [fix_text(r, names, radius_m=radius_m) for r in row_dicts(sub, ("status", "recommended_team_id", "recommended_extension_m"))],
     }).reset_index(drop=True)
+
+
+#: Lists of at most this many rows are shown as a static table whose cells wrap (long ones in the scrolling grid).
+WRAPPED_TABLE_MAX_ROWS = 50
+
+#: Display columns (a Chinese character counts two) of a "large" grid column (about 400 px at 14 px text).
+_GRID_UNITS_PER_LINE = 52
+
+
+def wrapped_row_height(texts, *, max_lines: int = 4) -> int:
+    """Row height (px) at which a grid's "large" text column shows the longest of ``texts`` whole, up to ``max_lines`` lines.
+
+    The data grid wraps a cell's text only when its row is tall enough; a line
+    takes 20 px and a row 16 px of padding.
+    """
+    longest = max((display_width(v) for v in texts), default=0)
+    lines = min(max_lines, max(1, math.ceil(longest / _GRID_UNITS_PER_LINE)))
+    return 16 + 20 * lines
+
+
+def markdown_cells(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with every text cell escaped for Markdown (:func:`md`): ``st.table`` renders its cells as Markdown."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = [md(v) for v in out[col].tolist()]
+    return out
+
+
+def show_wrapped(frame: pd.DataFrame, *, wide: str, key: str) -> None:
+    """Show a list whose last column ``wide`` holds sentences or lists (a recommended fix) without cutting them off.
+
+    Up to :data:`WRAPPED_TABLE_MAX_ROWS` rows: a static table fitted to the
+    page in which only that column wraps; its cells are Markdown, so text is
+    escaped. Longer lists: the scrolling data grid, its rows tall enough for
+    the longest text to wrap within its column.
+    """
+    if frame.columns[-1] != wide:
+        raise ValueError(f"show_wrapped: the wrapping column {wide!r} must come last")
+    import streamlit as st
+
+    if len(frame) <= WRAPPED_TABLE_MAX_ROWS:
+        # only the sentences wrap: ids, names and figures stay on one line (Chinese text breaks between any characters)
+        cells = ", ".join(f".st-key-{key} {c}:not(:last-child){d}" for c in ("td", "th") for d in ("", " *"))
+        st.html(f"<style>{cells} {{ white-space: nowrap; }}</style>")
+        with st.container(key=key):
+            st.table(markdown_cells(frame), hide_index=True)
+    else:
+        st.dataframe(frame, hide_index=True, width="stretch", key=key, row_height=wrapped_row_height(frame[wide]),
+                     column_config={wide: st.column_config.TextColumn(width="large")})
 
 
 def org_label(org: str) -> str:

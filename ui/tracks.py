@@ -22,7 +22,7 @@ from geo.maps.vector_layer import VectorLayer, latlng_rings
 from geo.tracks import plan_vs_actual, store, unvisited_estates, visit_table
 from geo.tracks.dosage import run_scan
 from geo.tracks.presence import presence_cells
-from ui import auth, data
+from ui import auth, data, tables
 from ui.i18n import t
 
 #: Grid cell of the presence layer, metres.
@@ -150,14 +150,14 @@ def plan_actual_section(ctx) -> None:
     if synthetic():
         st.warning(t("synthetic_tracks"))
     teams, unvisited = _plan_actual(key, str(ctx.estates_path), ctx.estates_mtime, ctx.routes_text)
-    st.dataframe(pd.DataFrame({
+    tables.show_wrapped(pd.DataFrame({
         t("col_team"): teams["team"].astype(str) + " (" + teams["team_id"].astype(str) + ")",
-        t("col_planned_m"): teams["planned_m"].round(0),
-        t("col_patrolled_day"): teams["patrolled_m_per_day"].round(0),
-        t("col_route_share"): (teams["route_share"] * 100).round(0),
+        t("col_planned_m"): teams["planned_m"].round(0).astype("Int64"),
+        t("col_patrolled_day"): teams["patrolled_m_per_day"].round(0).astype("Int64"),
+        t("col_route_share"): (teams["route_share"] * 100).round(0).astype("Int64"),
         t("col_obligations"): teams["obligations_met"].astype(str) + " / " + teams["obligations"].astype(str),
         t("col_unmet"): teams["unmet_estate_ids"].str.replace(";", "、"),
-    }), hide_index=True, width="stretch", key="overview_plan_actual")
+    }), wide=t("col_unmet"), key="overview_plan_actual")
     st.caption(t("plan_actual_caption", tol=f"{teams.attrs.get('tolerance_m', settings.plan_tolerance_m):g}",
                  days=teams.attrs.get("days", 0), cover=f"{settings.cover_distance_m:g}"))
     if len(unvisited):

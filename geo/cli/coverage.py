@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +12,7 @@ import pyproj
 
 from geo import io, settings
 from geo._outputs import check_output
+from geo._text import display_width
 from geo.coverage.model import CoverageModel, solved_model
 from geo.coverage.rule import STATUS_LABELS_ZH, STATUSES, Rule
 from geo.errors import DataFileError
@@ -244,20 +244,15 @@ def _print_table(table: pd.DataFrame) -> None:
     print("teams = covering/nearby; ext_m = extra metres there and back for the recommended team")
 
 
-def _display_width(text: str) -> int:
-    """Terminal columns of a text: Chinese characters take two."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
 def _print_summary(table: pd.DataFrame, model: CoverageModel, readings: pd.DataFrame) -> None:
     mode = "strict" if model.strict else "default"
     shift = model.shift or "any shift"
     print(f"\nsummary ({shift}, radius {model.radius_m:g} m), both readings of the rule:")
     labels = {s: f"{s} {STATUS_LABELS_ZH[s]}" for s in readings.index}
-    width = max(_display_width(v) for v in labels.values()) + 2
+    width = max(display_width(v) for v in labels.values()) + 2
     print("  " + " " * width + "".join(f"{c:>8}" for c in readings.columns))
     for s in readings.index:
-        pad = " " * (width - _display_width(labels[s]))
+        pad = " " * (width - display_width(labels[s]))
         print("  " + labels[s] + pad + "".join(f"{int(readings.loc[s, c]):>8}" for c in readings.columns))
     print(f"  {READINGS_NOTE}")
     cross = int((table["covering_count"] >= 2).sum())

@@ -56,9 +56,10 @@ def _view(at, name: str):
 
 
 def _frame(at, *columns: str, without: tuple[str, ...] = ()) -> pd.DataFrame:
-    """The one table on the page that has every column in ``columns`` and none of ``without``."""
-    found = [d.value for d in at.dataframe if set(columns) <= set(d.value.columns) and not set(without) & set(d.value.columns)]
-    assert len(found) == 1, [list(d.value.columns) for d in at.dataframe]
+    """The one table on the page (a data grid or a static table) that has every column in ``columns`` and none of ``without``."""
+    shown = [*at.dataframe, *at.table]
+    found = [d.value for d in shown if set(columns) <= set(d.value.columns) and not set(without) & set(d.value.columns)]
+    assert len(found) == 1, [list(d.value.columns) for d in shown]
     return found[0]
 
 

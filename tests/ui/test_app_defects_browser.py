@@ -9,7 +9,8 @@ import pytest
 
 from geo import io as gio
 from geo import report
-from geo.routes.shared import open_route_store  # version 1 from the store the app made on its first start
+from geo.routes.shared import open_route_store
+from geo.tracks import plan_vs_actual  # version 1 from the store the app made on its first start
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -155,6 +156,45 @@ def test_overview_map_follows_the_picked_figure(browser, server, driver):
             " return d && d.querySelectorAll('path.estate-marker').length === n; }",
             arg=[driver.map_iframe, n_coverable], timeout=60000)
         assert frame.locator("path.estate-coverable").count() == n_coverable
+        assert errors == []
+    finally:
+        context.close()
+
+
+def test_recommended_fixes_are_shown_whole_on_the_overview(browser, server, driver):
+    """The list of uncovered estates showed each recommended fix cut off at the table's right edge (1400 px wide), and
+    the plan-vs-actual table its list of unvisited estates: both must be on the page in full, inside its width."""
+    url, data = server
+    table = report.coverage_table(gio.read_estates(data / "estates.geojson"), gio.read_routes(data / "patrol_routes.geojson"))
+    coverable = table[table["status"] == "coverable"]
+    assert len(coverable) >= 2
+    context, page, errors = driver.new_page(browser)
+    try:
+        driver.open(page, url)
+        heading = page.locator("h3", has_text="未覆盖小区及建议")
+        heading.wait_for(timeout=60000)
+        listing = page.locator('[data-testid="stTable"]').filter(has_text=str(coverable["estate_id"].iloc[0])).first
+        listing.scroll_into_view_if_needed()
+        text = listing.inner_text()
+        for row in coverable.itertuples():
+            # the recommended team and its extension in whole metres, as the engine computed them
+            assert f"({row.recommended_team_id}) 延伸路线约 {row.recommended_extension_m:.0f} 米" in text, row.estate_id
+        page_right = page.locator('[data-testid="stMainBlockContainer"]').bounding_box()
+        box = listing.bounding_box()
+        assert box["x"] + box["width"] <= page_right["x"] + page_right["width"] + 1
+        overflowing = listing.evaluate("t => [...t.querySelectorAll('td, th')].filter(c => c.scrollWidth > c.clientWidth + 1).length")
+        assert overflowing == 0
+        # the plan-vs-actual table's last column, the estates each team has not visited, is whole too
+        teams, _, _ = plan_vs_actual(gio.read_estates(data / "estates.geojson"), gio.read_routes(data / "patrol_routes.geojson"),
+                                     tracks_path=data / "tracks")
+        unmet = [ids.replace(";", "、") for ids in teams["unmet_estate_ids"] if ids]
+        assert unmet
+        plan = page.locator('[data-testid="stTable"]').filter(has_text="未到小区").first
+        plan.scroll_into_view_if_needed()
+        plan_text = plan.inner_text()
+        assert all(ids in plan_text for ids in unmet), unmet
+        box = plan.bounding_box()
+        assert box["x"] + box["width"] <= page_right["x"] + page_right["width"] + 1
         assert errors == []
     finally:
         context.close()
