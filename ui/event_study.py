@@ -50,7 +50,7 @@ def chart(es: pd.DataFrame, window: str) -> alt.LayerChart:
     """Ratio to expectation by relative month with its band, the window shaded and the no-change line at 1."""
     part = es[(es["window"] == window) & es["ratio"].notna()]
     x = alt.X("rel_month:Q", title=t("es_x"))
-    band = alt.Chart(part).mark_area(opacity=0.25, color="#1f77b4").encode(x=x, y=alt.Y("ratio_low:Q", title=t("es_y")), y2="ratio_high:Q")
+    band = alt.Chart(part).mark_area(opacity=0.25, color="#1f77b4").encode(x=x, y=alt.Y("ratio_low:Q", title=t("es_y_axis").split("\n")), y2="ratio_high:Q")
     line = alt.Chart(part).mark_line(point=True, color="#1f77b4").encode(
         x=x, y="ratio:Q",
         tooltip=[alt.Tooltip("month:N", title=t("month")), alt.Tooltip("n_treated:Q", title=t("es_observed")),

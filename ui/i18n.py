@@ -274,6 +274,8 @@ TEXTS.update({
     "es_title": ("事件研究：整治窗口前后每月警情（合成数据）", "Event study: incidents by month around the rectification window (synthetic data)"),
     "es_x": ("相对整治开始的月份（0 = 窗口首月）", "Months from the window start (0 = first month)"),
     "es_y": ("实际 / 按对照推算（1 = 无变化）", "Observed / expected from controls (1 = no change)"),
+    # the axis title on two lines (one per "\n"): on one line the English title was longer than the chart is high
+    "es_y_axis": ("实际 / 按对照推算\n（1 = 无变化）", "Observed / expected\n(1 = no change)"),
     "es_observed": ("实际警情", "Observed incidents"),
     "es_expected": ("按对照推算", "Expected from controls"),
     "es_none": ("没有哪个批次在窗口之后还有尚未整治的对照批次，无法画事件研究。", "No batch has a not-yet-rectified batch to compare with after its window; no event study."),

@@ -136,7 +136,9 @@ def _did_rows(did: pd.DataFrame) -> list[str]:
     return out
 
 
-_COMPONENTS_ZH = {"theft": "盗窃", "other_property": "其他侵财", "other_criminal": "其他刑事", "disputes": "矛盾纠纷", "other_calls": "其他110警情"}
+#: Components of the risk score: column of the ranking -> (Chinese, English) name, for the table and its caption.
+_COMPONENTS = {"theft": ("盗窃", "theft"), "other_property": ("其他侵财", "other property crime"), "other_criminal": ("其他刑事", "other criminal"),
+               "disputes": ("矛盾纠纷", "disputes"), "other_calls": ("其他110警情", "other 110 calls")}
 _AGREEMENT = {"same": ("一致", "same batch"), "plan later": ("方案排得更晚", "plan is later"), "plan earlier": ("方案排得更早", "plan is earlier")}
 
 
@@ -155,11 +157,7 @@ def _ranking(ctx: Context) -> None:
         t("col_id"): ranking["estate_id"].astype(str),
         t("col_name"): ranking["name"].astype(str),
         t("col_community"): ranking["community"].astype(str),
-        "盗窃" if zh else "theft": ranking["theft"].astype(int),
-        "其他侵财" if zh else "other property crime": ranking["other_property"].astype(int),
-        "其他刑事" if zh else "other criminal": ranking["other_criminal"].astype(int),
-        "矛盾纠纷" if zh else "disputes": ranking["disputes"].astype(int),
-        "其他110警情" if zh else "other 110 calls": ranking["other_calls"].astype(int),
+        **{names[0 if zh else 1]: ranking[key].astype(int) for key, names in _COMPONENTS.items()},
         t("col_score"): ranking["score"].round(2),
         t("col_proposed"): ranking["proposed_year"],
         t("col_plan_year"): ranking["plan_year"],
@@ -167,8 +165,7 @@ def _ranking(ctx: Context) -> None:
     })
     st.dataframe(show, hide_index=True, width="stretch", key="overview_ranking")
     attrs = ranking.attrs
-    names = _COMPONENTS_ZH if zh else {}
-    weights = "、".join(f"{names.get(k, k)}={v:g}" for k, v in attrs.get("weights", {}).items())
+    weights = ("、" if zh else ", ").join(f"{_COMPONENTS.get(k, (k, k))[0 if zh else 1]}={v:g}" for k, v in attrs.get("weights", {}).items())
     window = attrs.get("window", ("?", "?"))
     st.caption(t("risk_caption", start=window[0], end=window[1], radius=f"{attrs.get('radius_m', 0):g}", weights=weights,
                  same=int((ranking["agreement"] == "same").sum()), n=len(ranking)))

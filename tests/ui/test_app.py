@@ -128,6 +128,13 @@ class TestOverview:
         ledger = pd.read_csv(settings.data_path("ledger.csv"), dtype=str).set_index("estate_id")["batch_year"].astype(int)
         assert (shown["方案批次"] == shown["编号"].map(ledger)).all()
         assert set(shown["与方案比较"]) <= {"一致", "方案排得更晚", "方案排得更早"}
+        assert any("（权重 盗窃=2、其他侵财=1、其他刑事=1、矛盾纠纷=1、其他110警情=0.5）" in c.value for c in at.caption)
+        at.button_group(key="lang").set_value("en")
+        _run(at)
+        caption = next(c.value for c in at.caption if c.value.startswith("Method: incidents within"))
+        # the weights named as the table's columns are, listed the English way (they were raw keys joined by "、")
+        assert "(weights theft=2, other property crime=1, other criminal=1, disputes=1, other 110 calls=0.5)" in caption, caption
+        assert "、" not in caption
 
     def test_event_study_chart_with_method_and_caveat(self, data_dir):
         import json
@@ -151,6 +158,9 @@ class TestOverview:
         _run(at)
         caption = next(c.value for c in at.caption if c.value.startswith("Window 2022-01..2022-11"))
         assert "Method:" in caption and "Correction:" in caption and "Caveat:" in caption and "parallel trends" in caption
+        # the y axis title on two lines: on one it was longer than the chart is high and was cut off
+        spec = json.dumps([json.loads(e.proto.spec) for e in at.get("vega_lite_chart")])
+        assert '"title": ["Observed / expected", "(1 = no change)"]' in spec
 
     def test_english_switch(self, data_dir):
         at = _run(_app())
