@@ -128,7 +128,9 @@ def editor_gate(where: str) -> bool:
     Parameters
     ----------
     where
-        Key suffix, so the form can appear in more than one view.
+        The view: ``"edit"``, ``"register"`` or ``"progress"``; it names what
+        the editor role allows there and keys the form, so the form can appear
+        in more than one view.
     """
     if configured_password() is None:
         st.session_state[state.EDITOR_OK] = False
@@ -139,7 +141,7 @@ def editor_gate(where: str) -> bool:
         cols[0].success(t("editor_in"))
         cols[1].button(t("editor_logout"), on_click=_logout, key=f"logout_{where}")
         return True
-    st.info(t("editor_locked"))
+    st.info(t("editor_locked", what=t(f"editor_what_{where}")))
     with st.form(f"login_{where}", clear_on_submit=False, border=True):
         st.text_input(t("editor_password"), type="password", key=state.EDITOR_PASSWORD)
         st.form_submit_button(t("editor_login"), on_click=_login)

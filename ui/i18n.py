@@ -120,9 +120,13 @@ TEXTS: dict[str, tuple[str, str]] = {
     "editor_password": ("编辑口令", "Editor password"),
     "editor_login": ("登录编辑", "Log in as editor"),
     "editor_locked": (
-        "只读视图：调整路线需要编辑权限（口令由管理员在 Streamlit secrets 或环境变量 SHAHE_EDITOR_PASSWORD 中设置）。",
-        "Read-only view: editing routes needs the editor role (password set by the administrator in Streamlit secrets or SHAHE_EDITOR_PASSWORD).",
+        "只读视图：{what}需要编辑权限（口令由管理员在 Streamlit secrets 或环境变量 SHAHE_EDITOR_PASSWORD 中设置）。",
+        "Read-only view: {what} needs the editor role (password set by the administrator in Streamlit secrets or SHAHE_EDITOR_PASSWORD).",
     ),
+    # what each view's editor role allows, for editor_locked
+    "editor_what_edit": ("调整路线", "editing routes"),
+    "editor_what_register": ("修正小区位置", "correcting estate positions"),
+    "editor_what_progress": ("记录整治工作", "recording rectification work"),
     "editor_unset": (
         "未设置编辑口令：管理员须在 .streamlit/secrets.toml（editor_password）或环境变量 SHAHE_EDITOR_PASSWORD 中设置后才能编辑。",
         "No editor password is set: the administrator sets editor_password in .streamlit/secrets.toml or SHAHE_EDITOR_PASSWORD first.",

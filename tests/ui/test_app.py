@@ -236,6 +236,21 @@ class TestEditorRole:
         assert not [b for b in at.button if b.key == "save_routes"]
         assert not [w for w in at.text_input if w.key == "editor_password"]  # no login form either
 
+    @pytest.mark.parametrize(("view", "zh", "en"), [
+        ("edit", "调整路线需要编辑权限", "editing routes needs the editor role"),
+        ("register", "修正小区位置需要编辑权限", "correcting estate positions needs the editor role"),
+        ("progress", "记录整治工作需要编辑权限", "recording rectification work needs the editor role"),
+    ])
+    def test_each_view_says_what_the_editor_role_allows_there(self, data_dir, monkeypatch, view, zh, en):
+        # the rectification records and the register said "editing routes needs the editor role"
+        monkeypatch.setenv("SHAHE_EDITOR_PASSWORD", "right-one")
+        at = _view(_run(_app()), view)
+        assert [i.value for i in at.info if "只读视图" in i.value] == [f"只读视图：{zh}（口令由管理员在 Streamlit secrets 或环境变量 SHAHE_EDITOR_PASSWORD 中设置）。"]
+        at.button_group(key="lang").set_value("en")
+        _run(at)
+        assert [i.value for i in at.info if "Read-only view" in i.value] == [
+            f"Read-only view: {en} (password set by the administrator in Streamlit secrets or SHAHE_EDITOR_PASSWORD)."]
+
     def test_wrong_password_is_refused(self, data_dir, monkeypatch):
         monkeypatch.setenv("SHAHE_EDITOR_PASSWORD", "right-one")
         at = _view(_run(_app()), "edit")
