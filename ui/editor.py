@@ -17,7 +17,7 @@ from geo.schemas import ORG_TYPES, SHIFTS
 from ui import auth, data, maps, route_vertices, search, state, tables
 from ui import plan as plan_view
 from ui.context import Context
-from ui.i18n import lang, status_label, t
+from ui.i18n import lang, list_sep, status_label, t
 from ui.tables import error_text, md
 
 DATUMS = ("wgs84", "gcj02", "bd09")
@@ -134,7 +134,7 @@ def _team(ctx: Context, needed: bool) -> tuple[edits.Team | None, bool]:
         # The shift belongs to each route: the team's own when it has one, else the user picks (no silent default).
         shift = st.selectbox(t("new_route_shift"), SHIFTS, index=SHIFTS.index(shifts[0]) if len(shifts) == 1 else None,
                              key=f"{state.TEAM_SHIFT}_{tid}", format_func=tables.shift_label, placeholder=t("pick_shift"),
-                             help=t("new_route_shift_help", shifts="、".join(tables.shift_label(x) for x in shifts)))
+                             help=t("new_route_shift_help", shifts=list_sep().join(tables.shift_label(x) for x in shifts)))
         if shift is None:
             if needed:
                 st.warning(t("pick_shift_needed"))

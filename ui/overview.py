@@ -11,7 +11,7 @@ from geo import report
 from ui import data, downloads, event_study, maps, sidebar, state, tables
 from ui import tracks as tracks_ui
 from ui.context import Context
-from ui.i18n import lang, status_label, t
+from ui.i18n import category_label, lang, status_label, t
 
 OVERVIEW_MAP_HEIGHT = 460
 
@@ -96,7 +96,7 @@ def _incidents(ctx: Context) -> None:
         st.warning(t("synthetic_incidents"))
     trend = data.incident_trend(str(ctx.incidents_path), ctx.incidents_mtime)
     if len(trend):
-        st.line_chart(trend, height=260, x_label=t("month"), y_label=t("incidents_per_month"))
+        st.line_chart(trend.rename(columns=category_label), height=260, x_label=t("month"), y_label=t("incidents_per_month"))
     st.subheader(t("effect"))
     per_estate, per_batch = data.effect_tables(str(ctx.incidents_path), ctx.incidents_mtime, str(ctx.estates_path), ctx.estates_mtime)
     if len(per_batch):

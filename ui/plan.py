@@ -15,7 +15,7 @@ from geo.optimise.plan import budget_curve, plan_extensions
 from geo.routes import edits
 from ui import data
 from ui.context import Context
-from ui.i18n import t
+from ui.i18n import list_sep, t
 from ui.tables import error_text
 
 PLAN_ON = "plan_on"
@@ -58,7 +58,7 @@ def render(ctx: Context) -> tuple[str | None, list]:
     else:
         solver = t("plan_gap", gap=f"{info['gap']:.2%}")
     if info["unmeetable"]:
-        st.warning(t("plan_unmeetable", k=k, ids="、".join(info["unmeetable"])))
+        st.warning(t("plan_unmeetable", k=k, ids=list_sep().join(info["unmeetable"])))
     if not len(features):
         st.info(t("plan_none"))
         return None, []

@@ -11,13 +11,13 @@ import streamlit as st
 
 from geo import crs as _crs
 from geo.incidents import density
-from geo.incidents.taxonomy import CATEGORY_NAMES, SOURCE_NAMES, SOURCES
+from geo.incidents.taxonomy import CATEGORY_NAMES, SOURCE_NAMES
 from geo.incidents.times import NIGHT_HOURS
 from ui import auth, data, downloads, maps, search, state, tables
 from ui import response as response_ui
 from ui import tracks as tracks_ui
 from ui.context import Context
-from ui.i18n import status_label, t
+from ui.i18n import category_label, colon, lang, list_sep, source_label, status_label, t
 from ui.tables import md
 
 EARTH_RADIUS_M = 6_371_008.8
@@ -48,9 +48,9 @@ def _heat_filters(ctx: Context) -> tuple[bool, bool, tuple, tuple, tuple, tuple 
     hot_on = c2.toggle(t("hotspots"), value=False, key=state.HOTSPOTS_ON, help=t("hotspots_help"))
     c3.caption(t("synthetic_incidents"))
     with st.expander(t("heat_filters"), expanded=False):
-        cats = st.multiselect(t("heat_categories"), CATEGORY_NAMES, key=state.HEAT_CATEGORIES, placeholder=t("all"))
-        srcs = st.multiselect(t("heat_sources"), SOURCE_NAMES, key=state.HEAT_SOURCES, placeholder=t("all"),
-                              format_func=lambda s: SOURCES.get(s, s))
+        cats = st.multiselect(t("heat_categories"), CATEGORY_NAMES, key=state.HEAT_CATEGORIES, placeholder=t("all"),
+                              format_func=category_label)
+        srcs = st.multiselect(t("heat_sources"), SOURCE_NAMES, key=state.HEAT_SOURCES, placeholder=t("all"), format_func=source_label)
         lo, hi = data.incident_years(ctx.incidents)
         years = st.slider(t("heat_years"), lo, hi, (lo, hi), key=state.HEAT_YEARS) if hi > lo else (lo, hi)
         night = st.toggle(t("heat_night"), key=state.HEAT_NIGHT)
@@ -165,12 +165,14 @@ def _estate_detail(ctx: Context, estate_id: str) -> None:
     row = ctx.cov.table[ctx.cov.table["estate_id"] == estate_id].iloc[0]
     names = tables.team_names(ctx.cov.teams)
     with st.container(border=True):
-        st.markdown(f"**{t('col_name')}**：{md(row['name'])}　**{t('col_status')}**：{md(status_label(row['status']))}　"
-                    f"**{t('col_community')}**：{md(row['community'])}　**{t('col_batch')}**：{md(row.get('batch_year', ''))}")
+        c, gap = colon(), "　" if lang() == "zh" else " · "  # one language: full-width colon and space in Chinese only
+        st.markdown(gap.join(f"**{t(key)}**{c}{md(value)}" for key, value in (
+            ("col_name", row["name"]), ("col_status", status_label(row["status"])), ("col_community", row["community"]),
+            ("col_batch", row.get("batch_year", "")))))
         approx = "" if str(row.get("geocode_quality", "")) == "surveyed" else f" · {t('approx_short')}"
-        st.caption(f"{t('address')}：{md(row.get('address', ''))} · {t('col_quality')}：{md(tables.quality_label(row.get('geocode_quality')))}"
+        st.caption(f"{t('address')}{c}{md(row.get('address', ''))} · {t('col_quality')}{c}{md(tables.quality_label(row.get('geocode_quality')))}"
                    f"{approx}")
-        st.markdown(f"**{t('col_fix')}**：{md(tables.fix_text(row, names, radius_m=ctx.filters.rule.radius_m))}")
+        st.markdown(f"**{t('col_fix')}**{c}{md(tables.fix_text(row, names, radius_m=ctx.filters.rule.radius_m))}")
         pairs = ctx.cov.pairs[ctx.cov.pairs["estate_id"] == estate_id]
         if len(pairs):
             st.dataframe(pd.DataFrame({
@@ -185,9 +187,9 @@ def _estate_detail(ctx: Context, estate_id: str) -> None:
         if ctx.incidents is not None:
             counts = data.estate_incidents(str(ctx.incidents_path), ctx.incidents_mtime, str(ctx.estates_path), ctx.estates_mtime)
             if estate_id in counts.index:
-                c = counts.loc[estate_id]
-                cols = [x for x in CATEGORY_NAMES if x in c.index]
+                counts_of = counts.loc[estate_id]
+                cols = [x for x in CATEGORY_NAMES if x in counts_of.index]
                 st.caption(t("incidents_near", r=f"{counts.attrs.get('radius_m', 300):g}") + " · "
-                           + "，".join(f"{x} {int(c[x])}" for x in cols) + f" · {t('total')} {int(c['total'])}")
+                           + list_sep().join(f"{category_label(x)} {int(counts_of[x])}" for x in cols) + f" · {t('total')} {int(counts_of['total'])}")
         tracks_ui.estate_timeline(ctx, estate_id)
 

@@ -9,7 +9,7 @@ from geo.errors import GeoError
 from ui import auth, data, overrides, register_map, state, tables
 from ui.context import Context
 from ui.data_text import geocode_note_text, period_text
-from ui.i18n import lang, t
+from ui.i18n import colon, lang, t
 from ui.tables import error_text, md
 
 DATUMS = ("wgs84", "gcj02", "bd09")
@@ -82,7 +82,7 @@ def render(ctx: Context) -> None:
     estates = data.load_estates(str(ctx.estates_path), ctx.estates_mtime)
     shown = ctx.filters.apply(estates.merge(ctx.cov.table[["estate_id", "status"]], on="estate_id", how="left"))
     counts = estates["geocode_quality"].value_counts() if "geocode_quality" in estates.columns else pd.Series(dtype=int)
-    sep = "：" if lang() == "zh" else ": "
+    sep = colon()
     st.caption(" · ".join(f"{tables.quality_label(q)}{sep}{int(n)}" for q, n in counts.items()))
     st.dataframe(ledger_rows(shown), hide_index=True, width="stretch", key="register_table")
 

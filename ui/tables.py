@@ -15,7 +15,7 @@ import pandas as pd
 from geo._text import display_width
 from geo.maps.labels import ORG_STYLE, QUALITY_LABELS, SHIFT_LABELS
 from geo.routes import phrases
-from ui.i18n import lang, radius_text, status_label, t
+from ui.i18n import lang, list_sep, radius_text, status_label, t
 
 
 def team_names(teams: pd.DataFrame) -> dict[str, str]:
@@ -27,7 +27,7 @@ def team_names(teams: pd.DataFrame) -> dict[str, str]:
 
 def _ids_text(value, names: dict[str, str]) -> str:
     ids = [v for v in str(value or "").split(";") if v and v != "nan"]
-    return "、".join(f"{names.get(i, i)} ({i})" for i in ids)
+    return list_sep().join(f"{names.get(i, i)} ({i})" for i in ids)
 
 
 def _metres(value) -> float | None:
@@ -179,7 +179,7 @@ def team_rows(teams: pd.DataFrame, routes: pd.DataFrame, estate_ids: set[str] | 
     if estate_ids is not None:
         near = sub["nearby_estate_ids"].fillna("").map(lambda v: bool(set(v.split(";")) & estate_ids))
         sub = sub[near]
-    shifts = routes.groupby(routes["team_id"].astype(str))["shift"].agg(lambda s: "、".join(sorted({shift_label(x) for x in s})))
+    shifts = routes.groupby(routes["team_id"].astype(str))["shift"].agg(lambda s: list_sep().join(sorted({shift_label(x) for x in s})))
     return pd.DataFrame({
         t("col_team_id"): sub["team_id"].astype(str),
         t("col_team"): sub["team"].astype(str),

@@ -23,7 +23,7 @@ from geo.tracks import plan_vs_actual, store, unvisited_estates, visit_table
 from geo.tracks.dosage import run_scan
 from geo.tracks.presence import presence_cells
 from ui import auth, data, tables
-from ui.i18n import t
+from ui.i18n import list_sep, t
 
 #: Grid cell of the presence layer, metres.
 PRESENCE_CELL_M = 100.0
@@ -161,4 +161,4 @@ def plan_actual_section(ctx) -> None:
     st.caption(t("plan_actual_caption", tol=f"{teams.attrs.get('tolerance_m', settings.plan_tolerance_m):g}",
                  days=teams.attrs.get("days", 0), cover=f"{settings.cover_distance_m:g}"))
     if len(unvisited):
-        st.warning(t("unvisited_nights", nights=7, ids="、".join(unvisited["estate_id"])))
+        st.warning(t("unvisited_nights", nights=7, ids=list_sep().join(unvisited["estate_id"])))
