@@ -37,8 +37,8 @@ from geo.incidents.store import (
     store_table,
 )
 from geo.incidents.taxonomy import map_source, parse_label_table
+from geo.io.csv_text import csv_quoted
 from geo.io.tables import TABLE_SUFFIXES, Input, Source, as_input, csv_frames, iter_records
-from geo.io.writers import csv_quoted
 
 # --- import ---------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from geo import settings
 from geo._atomic import atomic_write
 from geo._validate import text_mask
 from geo.errors import DataFileError, SchemaError
+from geo.io.csv_text import csv_text, write_csv
 from geo.io.tables import column_letter
 from geo.io.xlsx import plain_xlsx_bytes
 
@@ -367,101 +368,18 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike) -> Path:
         Listing every cell an Excel file cannot hold (nothing is changed on disk then).
     """
     path = Path(path)
-    atomic_write(path, table_bytes(df, path.suffix, name=str(path)))
+    if path.suffix.lower() == ".csv":
+        write_csv(_prepared(df), path)
+    else:
+        atomic_write(path, table_bytes(df, path.suffix, name=str(path)))
     return path
 
 
-#: Characters that make :func:`csv.writer` quote a cell (excel dialect).
-_CSV_SPECIAL = re.compile('[,"\r\n]')
-
-
-def csv_quoted(values: np.ndarray) -> np.ndarray:
-    """Text cells as :func:`csv.writer` writes them (excel dialect): quoted when they hold a comma, a quote or a line break.
-
-    The cells are searched as one joined text; each hit is placed in its cell
-    by the cells' lengths, so only the cells that need quotes are looked at.
-    """
-    values = np.asarray(values, dtype=object)
-    texts = values.tolist()
-    joined = "\x00".join(texts)
-    hits = [m.start() for m in _CSV_SPECIAL.finditer(joined)]
-    if not hits:
-        return values
-    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-    starts = np.r_[0, np.cumsum(lengths[:-1] + 1)]  # where each cell starts in the joined text
-    out = values.copy()
-    for i in np.unique(np.searchsorted(starts, hits, side="right") - 1).tolist():
-        out[i] = '"' + texts[i].replace('"', '""') + '"'
-    return out
-
-
-#: Rows of a piece of :func:`csv_text` (its cells stay in the processor's cache instead of fresh memory).
-_CSV_ROWS = 8_192
-
-#: Types of the cells of an object column that :func:`csv_cells` writes itself (as pandas would); others go to pandas.
-_CSV_PLAIN_TYPES = frozenset({str, int, bool, float, type(None)})
-
-
-#: Nullable pandas types whose cells are ``str`` of the value, or empty when missing.
-_NULLABLE_PLAIN = (pd.Int8Dtype, pd.Int16Dtype, pd.Int32Dtype, pd.Int64Dtype, pd.UInt8Dtype, pd.UInt16Dtype, pd.UInt32Dtype,
-                   pd.UInt64Dtype, pd.BooleanDtype)
-
-
-def csv_cells(series: pd.Series) -> list[str] | None:
-    """The cells of one column as :meth:`pandas.DataFrame.to_csv` writes them, or None for a column left to pandas.
-
-    Booleans, integers (nullable ones too, missing as empty), 64-bit floats
-    (``repr``, missing as empty) and object columns of text, numbers and
-    missing values (text quoted as :func:`csv.writer` quotes it).
-    """
-    dtype = series.dtype
-    if isinstance(dtype, _NULLABLE_PLAIN):  # nullable integers and booleans: missing as empty
-        return ["" if v is pd.NA else str(v) for v in series.tolist()]
-    if not isinstance(dtype, np.dtype):  # nullable floats, categorical, string and other pandas types
-        return None
-    if dtype == np.dtype(bool):
-        return ["True" if v else "False" for v in series.tolist()]
-    if dtype.kind in "iu":
-        return list(map(str, series.tolist()))
-    if dtype == np.float64:
-        values = series.to_numpy()
-        cells = list(map(float.__repr__, values.tolist()))
-        for i in np.flatnonzero(np.isnan(values)).tolist():
-            cells[i] = ""
-        return cells
-    if dtype != np.dtype(object):
-        return None
-    values = series.tolist()
-    types = set(map(type, values))
-    if not types <= _CSV_PLAIN_TYPES:
-        return None
-    if types != {str}:
-        values = ["" if v is None or (type(v) is float and v != v) else v if type(v) is str else str(v) for v in values]
-    return csv_quoted(np.asarray(values, dtype=object)).tolist()
-
-
-def csv_text(df: pd.DataFrame) -> str:
-    """``df.to_csv(index=False, lineterminator="\r\n")``, the same text, with columns of plain values written in bulk.
-
-    pandas writes each row through the :mod:`csv` module; here a column of
-    numbers, booleans or text becomes its cells at once, :data:`_CSV_ROWS`
-    rows at a time, and a row is one join (0.35-0.55 s against 0.76 s of CPU
-    for a province coverage report of 170,000 rows and 16 columns). A frame with another kind of column (dates, categories, nullable
-    types, mixed objects), with one column only (the :mod:`csv` module quotes
-    a lone empty cell) or with non-text column names goes to pandas as a whole.
-    """
-    parts = []
-    for start in range(0, max(len(df), 1), _CSV_ROWS):
-        piece = df.iloc[start : start + _CSV_ROWS]
-        columns = [csv_cells(piece.iloc[:, j]) for j in range(df.shape[1])] if df.shape[1] > 1 else None
-        if columns is None or any(c is None for c in columns) or not all(isinstance(c, str) for c in df.columns):
-            buf = io_.StringIO(newline="")
-            df.to_csv(buf, index=False, lineterminator="\r\n")
-            return buf.getvalue()
-        if len(piece):
-            parts.append("\r\n".join(map(",".join, zip(*columns, strict=True))) + "\r\n")
-    header = ",".join(csv_quoted(np.asarray(list(df.columns), dtype=object)).tolist())
-    return header + "\r\n" + "".join(parts)
+def _prepared(df: pd.DataFrame) -> pd.DataFrame:
+    """The frame as a table file holds it: geometries as columns (:func:`write_table`), formula-like text guarded."""
+    if isinstance(df, gpd.GeoDataFrame):
+        df = _geometry_columns(df)
+    return guard_formulas(df)
 
 
 def table_bytes(df: pd.DataFrame, suffix: str, *, name: str = "table") -> bytes:
@@ -487,9 +405,7 @@ def table_bytes(df: pd.DataFrame, suffix: str, *, name: str = "table") -> bytes:
     if suffix not in {".csv", ".xlsx"}:
         msg = f"{name}: unsupported table type {suffix!r}; use .csv or .xlsx"
         raise DataFileError(msg)
-    if isinstance(df, gpd.GeoDataFrame):
-        df = _geometry_columns(df)
-    df = guard_formulas(df)
+    df = _prepared(df)
     if suffix == ".csv":
         # CRLF rows, as Excel writes them; it also makes the csv module quote a bare CR inside a cell.
         return csv_text(df).encode("utf-8-sig")

@@ -17,7 +17,8 @@ from geo.errors import DataFileError
 from geo.incidents import bulk, checks
 from geo.incidents.importer import import_incidents
 from geo.incidents.times import format_time, format_times_bulk, parse_time, parse_times_bulk
-from geo.io.writers import csv_quoted, guard_cell
+from geo.io.csv_text import csv_quoted
+from geo.io.writers import guard_cell
 
 TIME_TEXTS = [
     "2021-03-04 21:15:00",

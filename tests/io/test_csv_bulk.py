@@ -1,4 +1,4 @@
-"""The bulk CSV text (geo.io.writers.csv_text) against pandas' own ``to_csv`` on random frames: the same text."""
+"""The bulk CSV text (geo.io.csv_text.csv_text) against pandas' own ``to_csv`` on random frames: the same text."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo.io.writers import csv_cells, csv_text
+from geo.io.csv_text import csv_cells, csv_text
 
 TEXTS = ["", "a", "安居小区", "a,b", 'say "hi"', "line\nbreak", "cr\rhere", "crlf\r\n", " lead", "trail ", "'=1", "x\x00y",
          "\U0001f600", "-1", "1e5", "nan", "None", "True", "\t"]
@@ -91,3 +91,23 @@ def test_shipped_report_is_the_same_text(tmp_path):
     table = coverage_table(gio.read_estates(settings.data_path("estates.geojson")), gio.read_routes(settings.data_path("patrol_routes.geojson")))
     plain = pd.DataFrame(table.drop(columns=table.geometry.name))
     assert csv_text(plain) == pandas_text(plain)
+
+
+@pytest.mark.parametrize("rows", [0, 1, 7, 8, 23])
+def test_written_file_is_the_text_in_pieces_even_when_a_late_piece_goes_to_pandas(tmp_path, monkeypatch, rows):
+    """``write_table`` streams the text a piece at a time; a piece that only pandas can write (a date among the texts of
+    the last rows) has the whole file written again by pandas. Pieces of 4 rows here, so most frames span several."""
+    from geo.io import csv_text as module
+    from geo.io.writers import guard_formulas, write_table
+
+    monkeypatch.setattr(module, "_CSV_ROWS", 4)
+    texts = [TEXTS[i % len(TEXTS)] for i in range(rows)]
+    plain = pd.DataFrame({"名称": pd.Series(texts, dtype=object), "n": np.arange(rows), "x": np.linspace(0, 1, rows)})
+    late = plain.copy()
+    if rows:
+        late.loc[rows - 1, "名称"] = pd.Timestamp("2024-05-01")  # only the last piece holds a cell pandas must write
+    for frame in (plain, late):
+        out = write_table(frame, tmp_path / "t.csv")
+        # the file is pandas' own text of the guarded frame, with the BOM Excel needs
+        assert out.read_bytes() == b"\xef\xbb\xbf" + pandas_text(guard_formulas(frame)).encode("utf-8")
+        assert [p.name for p in tmp_path.iterdir()] == ["t.csv"]  # no temporary file left

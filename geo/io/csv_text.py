@@ -1,0 +1,158 @@
+"""CSV text as pandas writes it (``to_csv(index=False, lineterminator="\\r\\n")``), built a column at a time.
+
+The writers (:mod:`geo.io.writers`) and the incident importer share these: a
+column of numbers, booleans or text becomes its cells at once, quoted as
+:func:`csv.writer` quotes them, and rows are joined a piece of
+:data:`_CSV_ROWS` rows at a time. Frames with other kinds of columns go to
+pandas whole, so the text is always pandas' own.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io as io_
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from geo._atomic import atomic_writer
+
+__all__ = ["csv_cells", "csv_pieces", "csv_quoted", "csv_text", "write_csv"]
+
+
+#: Characters that make :func:`csv.writer` quote a cell (excel dialect).
+_CSV_SPECIAL = re.compile('[,"\r\n]')
+
+
+def csv_quoted(values: np.ndarray) -> np.ndarray:
+    """Text cells as :func:`csv.writer` writes them (excel dialect): quoted when they hold a comma, a quote or a line break.
+
+    The cells are searched as one joined text; each hit is placed in its cell
+    by the cells' lengths, so only the cells that need quotes are looked at.
+    """
+    values = np.asarray(values, dtype=object)
+    texts = values.tolist()
+    joined = "\x00".join(texts)
+    hits = [m.start() for m in _CSV_SPECIAL.finditer(joined)]
+    if not hits:
+        return values
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    starts = np.r_[0, np.cumsum(lengths[:-1] + 1)]  # where each cell starts in the joined text
+    out = values.copy()
+    for i in np.unique(np.searchsorted(starts, hits, side="right") - 1).tolist():
+        out[i] = '"' + texts[i].replace('"', '""') + '"'
+    return out
+
+
+#: Rows of a piece of :func:`csv_text` (its cells stay in the processor's cache instead of fresh memory).
+_CSV_ROWS = 8_192
+
+#: Types of the cells of an object column that :func:`csv_cells` writes itself (as pandas would); others go to pandas.
+_CSV_PLAIN_TYPES = frozenset({str, int, bool, float, type(None)})
+
+
+#: Nullable pandas types whose cells are ``str`` of the value, or empty when missing.
+_NULLABLE_PLAIN = (pd.Int8Dtype, pd.Int16Dtype, pd.Int32Dtype, pd.Int64Dtype, pd.UInt8Dtype, pd.UInt16Dtype, pd.UInt32Dtype,
+                   pd.UInt64Dtype, pd.BooleanDtype)
+
+
+def csv_cells(series: pd.Series) -> list[str] | None:
+    """The cells of one column as :meth:`pandas.DataFrame.to_csv` writes them, or None for a column left to pandas.
+
+    Booleans, integers (nullable ones too, missing as empty), 64-bit floats
+    (``repr``, missing as empty) and object columns of text, numbers and
+    missing values (text quoted as :func:`csv.writer` quotes it).
+    """
+    dtype = series.dtype
+    if isinstance(dtype, _NULLABLE_PLAIN):  # nullable integers and booleans: missing as empty
+        return ["" if v is pd.NA else str(v) for v in series.tolist()]
+    if not isinstance(dtype, np.dtype):  # nullable floats, categorical, string and other pandas types
+        return None
+    if dtype == np.dtype(bool):
+        return ["True" if v else "False" for v in series.tolist()]
+    if dtype.kind in "iu":
+        return list(map(str, series.tolist()))
+    if dtype == np.float64:
+        values = series.to_numpy()
+        cells = list(map(float.__repr__, values.tolist()))
+        for i in np.flatnonzero(np.isnan(values)).tolist():
+            cells[i] = ""
+        return cells
+    if dtype != np.dtype(object):
+        return None
+    values = series.tolist()
+    types = set(map(type, values))
+    if not types <= _CSV_PLAIN_TYPES:
+        return None
+    if types != {str}:
+        values = ["" if v is None or (type(v) is float and v != v) else v if type(v) is str else str(v) for v in values]
+    return csv_quoted(np.asarray(values, dtype=object)).tolist()
+
+
+class _LeftToPandas(Exception):
+    """A frame :func:`csv_pieces` cannot write in bulk: pandas writes it whole."""
+
+
+def csv_pieces(df: pd.DataFrame) -> Iterator[str]:
+    """The text of :func:`csv_text` in pieces: the header, then :data:`_CSV_ROWS` rows at a time.
+
+    Raises
+    ------
+    _LeftToPandas
+        Before the header for a frame of one column or with non-text column
+        names; at the first piece with a column of another kind (dates,
+        categories, nullable floats, mixed objects). The caller then has
+        pandas write the whole frame.
+    """
+    if df.shape[1] <= 1 or not all(isinstance(c, str) for c in df.columns):
+        raise _LeftToPandas
+    yield ",".join(csv_quoted(np.asarray(list(df.columns), dtype=object)).tolist()) + "\r\n"
+    for start in range(0, len(df), _CSV_ROWS):
+        piece = df.iloc[start : start + _CSV_ROWS]
+        columns = [csv_cells(piece.iloc[:, j]) for j in range(df.shape[1])]
+        if any(c is None for c in columns):
+            raise _LeftToPandas
+        yield "\r\n".join(map(",".join, zip(*columns, strict=True))) + "\r\n"
+
+
+def _pandas_csv(df: pd.DataFrame) -> str:
+    buf = io_.StringIO(newline="")
+    df.to_csv(buf, index=False, lineterminator="\r\n")
+    return buf.getvalue()
+
+
+def csv_text(df: pd.DataFrame) -> str:
+    """``df.to_csv(index=False, lineterminator="\r\n")``, the same text, with columns of plain values written in bulk.
+
+    pandas writes each row through the :mod:`csv` module; here a column of
+    numbers, booleans or text becomes its cells at once, :data:`_CSV_ROWS`
+    rows at a time, and a row is one join (0.35-0.55 s against 0.76 s of CPU
+    for a province coverage report of 170,000 rows and 16 columns). A frame with another kind of column (dates, categories, nullable
+    types, mixed objects), with one column only (the :mod:`csv` module quotes
+    a lone empty cell) or with non-text column names goes to pandas as a whole.
+    """
+    try:
+        return "".join(csv_pieces(df))
+    except _LeftToPandas:
+        return _pandas_csv(df)
+
+
+def write_csv(df: pd.DataFrame, path: Path) -> None:
+    """Write :func:`csv_text` of ``df`` as UTF-8 with BOM, atomically, one piece at a time.
+
+    The text of a whole report is never held at once (a province report is
+    about 170 MB as Python text, Chinese names making each character four
+    bytes); a frame left to pandas is written again from the start.
+    """
+    with atomic_writer(path, "wb") as fh:
+        fh.write(codecs.BOM_UTF8)
+        try:
+            for piece in csv_pieces(df):
+                fh.write(piece.encode("utf-8"))
+        except _LeftToPandas:
+            fh.seek(0)
+            fh.truncate()
+            fh.write(codecs.BOM_UTF8 + _pandas_csv(df).encode("utf-8"))
