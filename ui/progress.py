@@ -32,14 +32,19 @@ def _label(value) -> str:
     return _STATE_EN.get(value) or _VALUE_EN.get(value) or value.replace("_", " ")
 
 
+def _store():
+    """The records' store of the app's data folder (``SHAHE_STORE`` when set), opened for this call."""
+    return repository.open_records_store(data_dir=data.data_dir())
+
+
 @st.cache_data(show_spinner=False, max_entries=8)
 def _records(store_key: str, last_change: int) -> dict[str, pd.DataFrame]:
-    return repository.load_all()
+    return repository.load_all(store=_store())
 
 
 def _load() -> dict[str, pd.DataFrame]:
     """The records, read again whenever anyone (in any session or on the command line) saved a change."""
-    return _records(str(data.data_dir()), repository.last_change())
+    return _records(str(data.data_dir()), repository.last_change(store=_store()))
 
 
 def render(ctx: Context) -> None:
@@ -217,7 +222,7 @@ def _plan_from_survey(estates, records) -> None:
             st.error("；".join(reason for _r, reason in rejects))
             return
         try:
-            ids = repository.add_records("measures", ok, author=author, reason=f"plan from survey {sid}")
+            ids = repository.add_records("measures", ok, author=author, reason=f"plan from survey {sid}", store=_store())
         except GeoError as exc:
             st.error(error_text(exc))
             return
@@ -236,7 +241,7 @@ def _save(kind: str, row: dict, estates, records) -> None:
         st.error("；".join(reason for _r, reason in rejects))
         return
     try:
-        ids = repository.add_records(kind, ok, author=row.get("author") or "", reason=f"{kind} recorded in the app")
+        ids = repository.add_records(kind, ok, author=row.get("author") or "", reason=f"{kind} recorded in the app", store=_store())
     except GeoError as exc:
         st.error(error_text(exc))
         return
@@ -287,7 +292,7 @@ def _status_form(records) -> None:
                 aid = save_attachment(evidence.name, evidence.getvalue(), data_dir=data.data_dir())
                 old = [x for x in str(cur.get("evidence") or "").split(";") if x and x != "None"]
                 changes["evidence"] = ";".join([*old, aid] if aid not in old else old)
-            repository.change_measure(mid, changes, author=author, reason=reason or f"status {new}", base_version=int(cur["version"]))
+            repository.change_measure(mid, changes, author=author, reason=reason or f"status {new}", base_version=int(cur["version"]), store=_store())
         except GeoError as exc:
             st.error(error_text(exc))
             return
@@ -307,7 +312,7 @@ def _import(kind: str, up, author: str, estates, records) -> None:
         st.dataframe(pd.DataFrame(rejects, columns=[t("row"), t("rect_reason")]), hide_index=True, width="stretch")
         return
     try:
-        repository.add_records(kind, ok, author=author, reason=f"{up.name}: import in the app")
+        repository.add_records(kind, ok, author=author, reason=f"{up.name}: import in the app", store=_store())
     except GeoError as exc:
         st.error(error_text(exc))
         return

@@ -127,3 +127,16 @@ def test_an_editor_surveys_plans_and_verifies_in_the_app(data_dir, monkeypatch):
         assert not at.error, [e.value for e in at.error]
     got = repository.load_records("measures").set_index("measure_id").loc["MS-SH-24-fire_lane"]
     assert (got["status"], got["verified_by"], got["version"]) == ("verified", "领导小组办公室", 4)
+
+
+def test_records_come_from_the_apps_data_folder_not_the_engine_default(data_dir, tmp_path, monkeypatch):
+    """The view read its records through the engine's default folder (geo.settings.data_dir), not the folder the app
+    was given (SHAHE_DATA_DIR): with the two apart it made a store in the default folder."""
+    from streamlit.testing.v1 import AppTest
+
+    elsewhere = tmp_path / "engine-default"
+    elsewhere.mkdir()
+    monkeypatch.setattr(settings, "data_dir", elsewhere)
+    _progress(_run(AppTest.from_file(APP, default_timeout=180)))
+    assert list(elsewhere.iterdir()) == []  # nothing made or read there
+    assert (data_dir / "shahe.gpkg").exists()  # the records' store is the given folder's
