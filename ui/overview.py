@@ -11,7 +11,7 @@ from geo import report
 from ui import data, downloads, event_study, maps, sidebar, state, tables
 from ui import tracks as tracks_ui
 from ui.context import Context
-from ui.i18n import category_label, lang, status_label, t
+from ui.i18n import category_label, lang, list_sep, status_label, t
 
 OVERVIEW_MAP_HEIGHT = 460
 
@@ -165,7 +165,7 @@ def _ranking(ctx: Context) -> None:
     })
     st.dataframe(show, hide_index=True, width="stretch", key="overview_ranking")
     attrs = ranking.attrs
-    weights = ("、" if zh else ", ").join(f"{_COMPONENTS.get(k, (k, k))[0 if zh else 1]}={v:g}" for k, v in attrs.get("weights", {}).items())
+    weights = list_sep().join(f"{_COMPONENTS.get(k, (k, k))[0 if zh else 1]}={v:g}" for k, v in attrs.get("weights", {}).items())
     window = attrs.get("window", ("?", "?"))
     st.caption(t("risk_caption", start=window[0], end=window[1], radius=f"{attrs.get('radius_m', 0):g}", weights=weights,
                  same=int((ranking["agreement"] == "same").sum()), n=len(ranking)))

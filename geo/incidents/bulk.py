@@ -15,13 +15,8 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from geo._validate import blank_mask, text_mask
+from geo._validate import blank_mask
 from geo.io.writers import formula_mask
-
-
-def is_text(values: np.ndarray) -> np.ndarray:
-    """True where a cell is text (the cells of a CSV are; a spreadsheet's may be numbers or dates)."""
-    return text_mask(values)
 
 
 def empty_rows(frame: pd.DataFrame) -> np.ndarray:

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from geo import crs as _crs
-from geo._validate import ascii_text, is_blank, lonlat_problem, parse_degrees
+from geo._validate import ascii_text, blank_mask, is_blank, lonlat_problem, parse_degrees, text_mask
 from geo.errors import DatumError
 from geo.incidents import bulk
 from geo.incidents.taxonomy import classify, map_source
@@ -178,7 +178,7 @@ def check_chunk(chunk: pd.DataFrame, ctx: ImportContext, empty: np.ndarray) -> t
             a = chunk[cols[fld]].to_numpy(dtype=object)
             if not text_only:
                 # Spreadsheet numbers and dates are read row by row, as they always were.
-                other = ~bulk.is_text(a) & ~np.asarray(pd.isna(a), dtype=bool)
+                other = ~text_mask(a) & ~np.asarray(pd.isna(a), dtype=bool)
                 ok &= ~other
                 a = np.where(other, None, a)
             cells[fld] = a
@@ -188,8 +188,8 @@ def check_chunk(chunk: pd.DataFrame, ctx: ImportContext, empty: np.ndarray) -> t
     # time: the time column, else the date; a date column and a clock-only time column joined.
     text = cells["time"].copy()
     if "date" in cols:
-        time_blank = bulk.blank_mask(text)
-        date_blank = bulk.blank_mask(cells["date"])
+        time_blank = blank_mask(text)
+        date_blank = blank_mask(cells["date"])
         text[time_blank] = cells["date"][time_blank]
         both = np.flatnonzero(~time_blank & ~date_blank)
     if "date" in cols and len(both):
@@ -214,7 +214,7 @@ def check_chunk(chunk: pd.DataFrame, ctx: ImportContext, empty: np.ndarray) -> t
     v["address"] = bulk.stripped_text(cells["address"])
     no_xy = np.zeros(n, dtype=bool)
     maybe = np.flatnonzero(~has_xy)
-    no_xy[maybe] = bulk.blank_mask(cells["lon"][maybe]) & bulk.blank_mask(cells["lat"][maybe])
+    no_xy[maybe] = blank_mask(cells["lon"][maybe]) & blank_mask(cells["lat"][maybe])
     ok &= (has_xy & (lonlat_problem(lon, lat) == "")) | (no_xy & (v["address"] != None))  # noqa: E711
     datums, failed = bulk.map_unique(cells["datum"], lambda x: ctx.datum if is_blank(x) else _crs.normalize_datum(str(x)), errors=(DatumError,))
     ok &= ~(failed & has_xy)

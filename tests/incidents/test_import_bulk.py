@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from benchmarks.import_data import bad_rows, write_export
-from geo._validate import parse_degrees
+from geo._validate import blank_mask, parse_degrees
 from geo.errors import DataFileError
 from geo.incidents import bulk, checks
 from geo.incidents.importer import import_incidents
@@ -135,7 +135,7 @@ class TestCells:
 
     def test_blank_cells(self):
         values = np.array([None, float("nan"), "", "  ", "\u3000", "x", " x ", 0.0], dtype=object)
-        assert bulk.blank_mask(values).tolist() == [True, True, True, True, True, False, False, False]
+        assert blank_mask(values).tolist() == [True, True, True, True, True, False, False, False]
 
 
 def import_to(tmp_path: Path, src: Path, name: str, **kw):
