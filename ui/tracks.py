@@ -156,7 +156,7 @@ def plan_actual_section(ctx) -> None:
         t("col_patrolled_day"): teams["patrolled_m_per_day"].round(0).astype("Int64"),
         t("col_route_share"): (teams["route_share"] * 100).round(0).astype("Int64"),
         t("col_obligations"): teams["obligations_met"].astype(str) + " / " + teams["obligations"].astype(str),
-        t("col_unmet"): teams["unmet_estate_ids"].str.replace(";", "、"),
+        t("col_unmet"): teams["unmet_estate_ids"].str.replace(";", list_sep()),
     }), wide=t("col_unmet"), key="overview_plan_actual")
     st.caption(t("plan_actual_caption", tol=f"{teams.attrs.get('tolerance_m', settings.plan_tolerance_m):g}",
                  days=teams.attrs.get("days", 0), cover=f"{settings.cover_distance_m:g}"))

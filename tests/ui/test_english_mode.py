@@ -73,3 +73,10 @@ def test_incident_sources_in_one_language(monkeypatch, lang, expected):
     monkeypatch.setattr(i18n, "lang", lambda: lang)
     assert [i18n.source_label(code) for code in ("110", "criminal_case", "dispute_register")] == expected
     assert i18n.source_label("unknown") == "unknown"
+
+
+def test_plan_vs_actual_lists_unvisited_estates_with_commas(app):
+    at = app("overview")
+    table = next(d.value for d in [*at.dataframe, *at.table] if "Not visited" in d.value.columns)
+    lists = [v for v in table["Not visited"] if v]
+    assert any(", " in v for v in lists) and not any("、" in v for v in lists), lists
