@@ -43,6 +43,8 @@ _TYPE_NAMES = {
     6: "MultiPolygon",
     7: "GeometryCollection",
 }
+#: The type name of each shapely type id, indexed by id + 1 (-1: missing).
+_TYPE_NAME_OF_ID = np.array(["?"] + [_TYPE_NAMES.get(t, "?") for t in range(max(_TYPE_NAMES) + 1)], dtype=object)
 _REASON = re.compile(r"^(?P<what>.*?)\s*\[(?P<x>\S+) (?P<y>\S+)\]\s*$")
 
 
@@ -314,7 +316,7 @@ def check_geometries(geoms, labels: list[str], schema: Schema) -> list[str]:
     missing = shapely.is_missing(arr)
     empty = shapely.is_empty(arr)
     type_ids = shapely.get_type_id(arr)
-    names = np.array([_TYPE_NAMES.get(int(t), "?") for t in type_ids], dtype=object)
+    names = _TYPE_NAME_OF_ID[np.asarray(type_ids) + 1]  # ids from -1 (missing)
     wrong_type = ~missing & ~empty & ~np.isin(names, schema.geometry_types)
     for i in np.flatnonzero(missing | empty):
         found[i] = [f"{labels[i]}: has {'no' if missing[i] else 'an empty'} geometry; give it a {allowed} in WGS-84 lon/lat"]

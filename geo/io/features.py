@@ -384,7 +384,7 @@ def read_features(
 
     frame_problems, gdf = check_table(
         parts.props, geoms, schema, checkable=checkable, locations=parts.locations,
-        check_coordinates=parts.check_coordinates, key_count=parts.key_count,
+        check_coordinates=parts.check_coordinates, key_count=parts.key_count, facts=parts.facts,
     )
     problems.extend(frame_problems)
     if extra_checks is not None:

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from geo._validate import FALSE_WORDS, KIND_WORDS, TRUE_WORDS, check_geometries, coerce, is_blank, typed_frame
+from geo.io.parts import ColumnFacts
 from geo.schemas import Schema
 
 __all__ = ["FeatureLabels", "check_table", "stripped"]
@@ -173,6 +174,31 @@ def _typed_column(values: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarray
     return typed, plain & ~missing, missing & ~plain
 
 
+def _typed_from_facts(facts: ColumnFacts, kind: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """What :func:`_typed_column` gives for a column the reader typed itself, or None when its type is not the field's kind.
+
+    Text for a text field, whole numbers for a whole-number field, numbers for
+    a number field, booleans for a flag; other pairs (numbers given as text...)
+    go through :func:`_typed_column`.
+    """
+    missing = facts.missing
+    if facts.kind == kind == "str":
+        typed = facts.values.copy()
+        typed[missing] = None
+        return typed, ~missing, missing.copy()
+    if facts.kind == kind and kind in {"int", "bool"}:
+        typed = facts.values.astype(object)  # Python ints and bools
+        typed[missing] = None
+        return typed, ~missing, missing.copy()
+    if kind == "float" and facts.kind in {"int", "float"}:
+        f = facts.values.astype(float)
+        plain = ~missing & np.isfinite(f)
+        typed = np.full(len(f), None, dtype=object)
+        typed[plain] = f[plain]
+        return typed, plain, missing.copy()  # infinities are neither: coerce words their problem
+    return None
+
+
 def check_table(
     props: pd.DataFrame,
     geoms: np.ndarray,
@@ -182,6 +208,7 @@ def check_table(
     locations: Sequence[str] | None = None,
     check_coordinates: bool = True,
     key_count: Callable[[str], int] | None = None,
+    facts: dict[str, ColumnFacts] | None = None,
 ) -> tuple[list[str], gpd.GeoDataFrame | None]:
     """Validate a table of feature properties and their geometries against ``schema``.
 
@@ -207,6 +234,10 @@ def check_table(
     key_count
         How many features carry a property name (for the message of an unknown
         field); default: every feature (tables, where each row has every column).
+    facts
+        Columns the reader typed itself (:class:`geo.io.parts.ColumnFacts`),
+        by name; a field whose column is typed as its kind is taken from here
+        without looking at its cells. ``props`` must hold the same values.
 
     Returns
     -------
@@ -242,7 +273,8 @@ def check_table(
             else:
                 continue  # an optional field no feature gives: nothing to check
         need = f"every {schema.name} feature needs {f.description or 'it'}"
-        typed, plain, missing = _typed_column(values, f.kind)
+        given = None if facts is None or f.name not in facts else _typed_from_facts(facts[f.name], f.kind)
+        typed, plain, missing = given if given is not None else _typed_column(values, f.kind)
         found: list[tuple[int, str]] = []
         if f.required:
             found += [(i, f"{labels[i]}, field '{f.name}': missing; {need}") for i in np.flatnonzero(missing).tolist()]
@@ -265,7 +297,7 @@ def check_table(
         typed[~good] = None
         typed_columns[f.name] = typed
 
-    problems += _duplicate_ids(ids, labels, schema.id_field)
+    problems += _duplicate_ids(ids, labels, schema.id_field, None if facts is None else facts.get(schema.id_field))
 
     real = geoms.copy()
     ok = np.ones(n, dtype=bool) if checkable is None else np.asarray(checkable, dtype=bool)
@@ -297,17 +329,26 @@ class _Subset(Sequence):
         return self.labels[int(self.idx[i])]
 
 
-def _duplicate_ids(ids: np.ndarray, labels: FeatureLabels, id_field: str) -> list[str]:
-    """One problem per id used more than once, naming every feature that uses it (ids in sorted order)."""
-    types = _types(ids)
-    usable = ~_missing(ids, types) & ~np.equal(types, dict) & ~np.equal(types, list)
-    idx = np.flatnonzero(usable)
+def _duplicate_ids(ids: np.ndarray, labels: FeatureLabels, id_field: str, facts: ColumnFacts | None = None) -> list[str]:
+    """One problem per id used more than once, naming every feature that uses it (ids in sorted order).
+
+    ``facts``: the id column as the reader typed it, when it did (text is then already stripped).
+    """
+    if facts is not None and facts.kind == "str":
+        idx = np.flatnonzero(~facts.missing)
+        keys = pd.Series(facts.values[idx], dtype=object)
+    else:
+        types = _types(ids)
+        usable = ~_missing(ids, types) & ~np.equal(types, dict) & ~np.equal(types, list)
+        idx = np.flatnonzero(usable)
+        if not len(idx):
+            return []
+        keys = pd.Series(ids[idx], dtype=object)
+        text = np.equal(types[idx], str)
+        keys[text] = stripped(ids[idx][text])
+        keys[~text] = keys[~text].map(lambda v: str(v).strip())
     if not len(idx):
         return []
-    keys = pd.Series(ids[idx], dtype=object)
-    text = np.equal(types[idx], str)
-    keys[text] = stripped(ids[idx][text])
-    keys[~text] = keys[~text].map(lambda v: str(v).strip())
     dup = keys.duplicated(keep=False).to_numpy()
     if not dup.any():
         return []

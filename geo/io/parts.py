@@ -16,7 +16,18 @@ from geo import crs as _crs
 from geo._validate import blank_mask, is_blank
 from geo.errors import DatumError
 
-__all__ = ["BROKEN", "FeatureLocations", "Parts", "RecordColumns", "blank_as_none", "find_column", "records_frame", "row_list", "table_datum"]
+__all__ = [
+    "BROKEN",
+    "ColumnFacts",
+    "FeatureLocations",
+    "Parts",
+    "RecordColumns",
+    "blank_as_none",
+    "find_column",
+    "records_frame",
+    "row_list",
+    "table_datum",
+]
 
 
 class Broken:
@@ -26,11 +37,43 @@ class Broken:
 BROKEN = Broken()
 
 
+class ColumnFacts:
+    """A column of one plain type as the file stores it, already typed: what validation would work out cell by cell.
+
+    Readers of typed formats (Arrow: GeoParquet, GeoPackage, FlatGeobuf) know
+    each column's type, so they can give its values typed and its blank cells
+    at once, in compiled loops; :func:`geo.io.frames.check_table` then takes a
+    field of the same kind from here instead of looking at every cell.
+
+    Attributes
+    ----------
+    kind
+        ``"str"``, ``"int"``, ``"float"`` or ``"bool"``: the type of every
+        cell that is not blank.
+    values
+        One value per feature: text stripped as :meth:`str.strip` strips it
+        (an object array of ``str``, None where blank), or a NumPy array of
+        int64, float64 or bool (any value where blank).
+    missing
+        Which cells are blank in the sense of :func:`geo._validate.is_blank`:
+        absent, NaN, or whitespace-only text.
+    """
+
+    def __init__(self, kind: str, values: np.ndarray, missing: np.ndarray):
+        if kind not in {"str", "int", "float", "bool"}:
+            msg = f"unknown column kind {kind!r}"
+            raise ValueError(msg)
+        self.kind = kind
+        self.values = values
+        self.missing = np.asarray(missing, dtype=bool)
+
+
 class Parts:
     """What a format reader found: the features' properties as a table, their geometries, plus file-level facts."""
 
     def __init__(self):
         self.props: pd.DataFrame = pd.DataFrame()
+        self.facts: dict[str, ColumnFacts] = {}  # columns the reader typed itself (ColumnFacts), by name
         self.as_read = False  # True: props hold the values as read, NaN where a feature lacks the name (GeoJSON)
         self.geoms: list | np.ndarray = []
         self.locations: Sequence[str] | None = None  # None: "feature i"

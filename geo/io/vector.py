@@ -13,7 +13,8 @@ import pyproj
 import shapely
 
 from geo.errors import DataFileError
-from geo.io.parts import Parts, blank_as_none, find_column, table_datum
+from geo._validate import blank_mask
+from geo.io.parts import ColumnFacts, Parts, find_column, table_datum
 from geo.io.tables import Input
 
 __all__ = ["OGR_SUFFIXES", "PARQUET_SUFFIXES", "read_ogr", "read_parquet"]
@@ -101,12 +102,61 @@ def _arrow_parts(path: Input, table, geom_col: str, crs: pyproj.CRS | None, *, c
     parts.geoms = shapely.from_wkb(np.asarray(wkb, dtype=object))
     names = [c for c in table.column_names if c != geom_col]
     datum_col = find_column(names, ("datum", "坐标系"))
-    data = {c: _python_values(table.column(c)) for c in names if c != datum_col}
     n = table.num_rows
+    data = {}
+    for c in names:
+        if c == datum_col:
+            continue
+        values, facts = _column(table.column(c))
+        if facts is not None:
+            parts.facts[c] = facts
+        data[c] = values
     if datum_col is not None:
         parts.datum = table_datum(pd.Series(_python_values(table.column(datum_col)), dtype=object), list(range(n)), datum_col, parts.problems)
-    parts.props = blank_as_none(pd.DataFrame(data, index=pd.RangeIndex(n), columns=list(data), dtype=object))
+    parts.props = pd.DataFrame(data, index=pd.RangeIndex(n), columns=list(data), dtype=object)
     return parts
+
+
+#: The characters :meth:`str.strip` strips (``str.isspace``; none lies above U+3000), for Arrow's ``utf8_trim``.
+PY_WHITESPACE = "".join(c for c in map(chr, range(0x3001)) if c.isspace())
+
+
+def _column(column) -> tuple[np.ndarray, ColumnFacts | None]:
+    """An Arrow column as an object array of Python values, blank cells None, and its :class:`ColumnFacts` where its type is plain.
+
+    Text is stripped and its blanks found by Arrow's compiled kernels (the
+    characters of :data:`PY_WHITESPACE`, so exactly as :meth:`str.strip`);
+    integers, floats and booleans are typed from the column's own buffers.
+    Other types (dates, lists, dictionaries...) are left to validation cell by cell.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    kind = column.type
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        trimmed = pc.utf8_trim(column, PY_WHITESPACE)
+        missing = np.asarray(pc.fill_null(pc.equal(trimmed, ""), True).to_numpy(zero_copy_only=False), dtype=bool)
+        values = column.to_numpy(zero_copy_only=False)
+        unchanged = pc.all(pc.equal(pc.binary_length(trimmed), pc.binary_length(column))).as_py() is not False
+        text = values.copy() if unchanged else trimmed.to_numpy(zero_copy_only=False)
+        values[missing] = None
+        text[missing] = None
+        return values, ColumnFacts("str", text, missing)
+    plain = (("int", pa.types.is_integer(kind) and kind != pa.uint64()), ("float", pa.types.is_floating(kind)), ("bool", pa.types.is_boolean(kind)))
+    values = _python_values(column)
+    for name, match in plain:
+        if match:
+            nulls = np.asarray(column.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+            if name == "float":
+                typed = column.cast(pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False)
+                missing = nulls | np.isnan(typed)
+            else:
+                typed = column.cast(pa.int64() if name == "int" else kind).fill_null(0 if name == "int" else False).to_numpy(zero_copy_only=False)
+                missing = nulls
+            values[missing] = None
+            return values, ColumnFacts(name, typed, missing)
+    values[blank_mask(values)] = None
+    return values, None
 
 
 def _python_values(column) -> np.ndarray:
