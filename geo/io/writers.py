@@ -449,8 +449,9 @@ def formula_mask(values) -> np.ndarray:
     The first character of every text cell is taken in one NumPy cast
     (``astype("U1")``) and compared as a code point; only the cells whose first
     character is in :data:`FORMULA_STARTS` go through the regular expression.
-    (An empty cell reads as code point 0, the same as a leading NUL; NUL is one
-    of the starts, so both go through the expression too.)
+    (An empty cell reads as code point 0, the same as a leading NUL: empty
+    cells are left out by comparison, cells that start with NUL go through the
+    expression.)
     """
     if not (isinstance(values, np.ndarray) and values.dtype == object):
         values = np.fromiter(values, dtype=object) if not isinstance(values, np.ndarray) else values.astype(object)
@@ -459,7 +460,10 @@ def formula_mask(values) -> np.ndarray:
         return out
     text = np.flatnonzero(text_mask(values))
     firsts = values[text].astype("U1").view(np.uint32)  # each cell's first code point (0 for an empty cell)
-    check = text[np.isin(firsts, _STARTS, kind="table")]
+    hit = np.isin(firsts, _STARTS, kind="table")
+    zero = np.flatnonzero(firsts == 0)
+    hit[zero] = values[text[zero]] != ""  # an empty cell is no formula (many in a report); a leading NUL goes on
+    check = text[hit]
     match = _FORMULA_RE.match
     out[check] = [match(v) is not None for v in values[check].tolist()]
     return out
