@@ -129,6 +129,12 @@ def _typed_column(values: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarray
         ``typed`` holds the typed value where ``plain``; ``missing`` marks blank
         cells; the rest (neither) need :func:`coerce` one by one.
     """
+    if kind == "str":
+        every = _all_text(values)
+        if every is not None:
+            missing = every == ""
+            every[missing] = None
+            return every, ~missing, missing
     types = _types(values)
     missing, texts = _missing_and_stripped(values, types)
     typed = np.full(len(values), None, dtype=object)
@@ -172,6 +178,20 @@ def _typed_column(values: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarray
         msg = f"unknown field kind {kind!r}"
         raise AssertionError(msg)
     return typed, plain & ~missing, missing & ~plain
+
+
+def _all_text(values: np.ndarray) -> np.ndarray | None:
+    """Every value stripped, when every value is text (the usual column of a text field); else None.
+
+    One pass for the types and one for the stripping, without the masks and
+    copies the general rule needs for columns of mixed values.
+    """
+    cells = values.tolist()
+    if not cells or set(map(type, cells)) != {str}:
+        return None
+    out = np.empty(len(cells), dtype=object)
+    out[:] = [v.strip() for v in cells]
+    return out
 
 
 def _typed_from_facts(facts: ColumnFacts, kind: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
@@ -334,9 +354,13 @@ def _duplicate_ids(ids: np.ndarray, labels: FeatureLabels, id_field: str, facts:
 
     ``facts``: the id column as the reader typed it, when it did (text is then already stripped).
     """
+    every = None if facts is not None and facts.kind == "str" else _all_text(ids)
     if facts is not None and facts.kind == "str":
         idx = np.flatnonzero(~facts.missing)
         keys = pd.Series(facts.values[idx], dtype=object)
+    elif every is not None:  # every id is text
+        idx = np.flatnonzero(every != "")
+        keys = pd.Series(every[idx], dtype=object)
     else:
         types = _types(ids)
         usable = ~_missing(ids, types) & ~np.equal(types, dict) & ~np.equal(types, list)

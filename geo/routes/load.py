@@ -103,18 +103,19 @@ def count_self_crossings(geoms) -> np.ndarray:
     n_seg = np.bincount(seg_part, minlength=len(parts))
     seg_line = part_line[seg_part]
     segments = shapely.linestrings(np.stack([coords[start], coords[start + 1]], axis=1))
-    # Candidate pairs by bounding box, kept only within one line, then tested exactly.
+    # Candidate pairs by bounding box, kept only within one line and when they are not consecutive segments
+    # (which always share their vertex) nor a closed part's first and last; the rest tested exactly.
     left, right = shapely.STRtree(segments).query(segments)
     keep = (left < right) & (seg_line[left] == seg_line[right])
     left, right = left[keep], right[keep]
-    hit = shapely.intersects(segments[left], segments[right])
-    left, right = left[hit], right[hit]
     same_part = seg_part[left] == seg_part[right]
     neighbour = same_part & (np.abs(seq[left] - seq[right]) == 1)
     closed = shapely.is_closed(parts)
     closing = same_part & closed[seg_part[left]] & (seq[left] == 0) & (seq[right] == n_seg[seg_part[left]] - 1)
     keep = ~neighbour & ~closing
     left, right = left[keep], right[keep]
+    hit = shapely.intersects(segments[left], segments[right])
+    left, right = left[hit], right[hit]
     # A crossing through a vertex touches up to four segments: count distinct points per line.
     points, pair = shapely.get_coordinates(shapely.intersection(segments[left], segments[right]), return_index=True)
     if len(points):
