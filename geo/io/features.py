@@ -14,8 +14,10 @@ import shapely
 
 from geo import crs as _crs
 from geo import settings
+from geo._gc import collector_paused
 from geo._validate import blank_mask, check_geometries, check_line_caps, geometry_from_geojson, is_blank, parse_degrees
 from geo.errors import DataFileError, DatumError, SchemaError
+from geo.io import geojson_fast
 from geo.io.frames import FeatureLabels, check_table
 from geo.io.geojson_stream import Text, parse_document, walk_collection
 from geo.io.parts import BROKEN, FeatureLocations, Parts, RecordColumns, blank_as_none, find_column, table_datum
@@ -33,6 +35,9 @@ def _read_geojson(path: Input) -> Parts:
     so memory follows the table read, not the text or a parse of the whole
     document; anything else (a single Feature, an array, ...) is parsed whole.
     """
+    fast = _read_geojson_fast(path)
+    if fast is not None:
+        return fast
     text = Text(path)
     parts = Parts()
     features = _Features()
@@ -53,14 +58,7 @@ def _read_geojson(path: Input) -> Parts:
     if not collection:
         msg = f"{path}: not a GeoJSON FeatureCollection (found {found!r}); the top level must be {{\"type\": \"FeatureCollection\", \"features\": [...]}}"
         raise DataFileError(msg)
-    declared = members.get("datum")
-    if declared is not None and not isinstance(declared, str):
-        parts.problems.append(f"file: top-level 'datum' is {declared!r}; give a name: wgs84, gcj02 or bd09")
-        declared = None
-    parts.datum = declared
-    parts.metadata = {k: v for k, v in members.items() if k not in (*RESERVED_MEMBERS, "datum")}
-    if members.get("crs") is not None:
-        parts.crs = _crs_member(members["crs"], parts.problems)
+    _collection_members(parts, members)
     if whole:  # the whole document was parsed: its features are one chunk
         features = _Features()
         features.take(members["features"], 0)
@@ -69,6 +67,40 @@ def _read_geojson(path: Input) -> Parts:
         tail, top.tail = top.tail, []
         features.take(tail, top.tail_start)
         del tail
+    features.finish(parts)
+    return parts
+
+
+def _collection_members(parts: Parts, members: dict) -> None:
+    """The file-level facts of a FeatureCollection's members: declared datum, other members kept, old-style CRS."""
+    declared = members.get("datum")
+    if declared is not None and not isinstance(declared, str):
+        parts.problems.append(f"file: top-level 'datum' is {declared!r}; give a name: wgs84, gcj02 or bd09")
+        declared = None
+    parts.datum = declared
+    parts.metadata = {k: v for k, v in members.items() if k not in (*RESERVED_MEMBERS, "datum")}
+    if members.get("crs") is not None:
+        parts.crs = _crs_member(members["crs"], parts.problems)
+
+
+def _read_geojson_fast(path: Input) -> Parts | None:
+    """The common FeatureCollection read by :mod:`geo.io.geojson_fast`; None when the exact reader must read it.
+
+    Nothing of a fast read that stops half-way is kept: the caller then reads
+    the whole file the exact way.
+    """
+    with collector_paused():  # decoded JSON holds no cycles (geo._gc)
+        collection = geojson_fast.decode_collection(path)
+        if collection is None:
+            return None
+        features = _Features()
+        try:
+            for chunk in collection.chunks:
+                features.take_decoded(chunk)
+        except geojson_fast.NotPlain:
+            return None
+    parts = Parts()
+    _collection_members(parts, collection.members)
     features.finish(parts)
     return parts
 
@@ -107,6 +139,18 @@ class _Features:
         del records  # the columns hold the values; the dicts go
         self.geoms.extend(build_geometries(raw, FeatureLocations(len(raw), start=start), self.geometry_problems))
         self.count = start + len(raw)
+
+    def take_decoded(self, chunk: geojson_fast.Chunk) -> None:
+        """Take a chunk of the fast path: plain geometries come built, the others go through :func:`build_geometries`."""
+        self.columns.add(chunk.records)
+        geoms = chunk.geoms
+        general = [i for i, g in enumerate(geoms) if g is not None and not isinstance(g, shapely.Geometry)]
+        if general:
+            where = [f"feature {chunk.start + i}" for i in general]
+            for i, geom in zip(general, build_geometries([geoms[i] for i in general], where, self.geometry_problems), strict=True):
+                geoms[i] = geom
+        self.geoms.extend(geoms)
+        self.count = chunk.start + len(geoms)
 
     def finish(self, parts: Parts) -> None:
         """Put the features into ``parts``."""

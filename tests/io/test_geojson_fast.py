@@ -1,0 +1,227 @@
+"""The fast GeoJSON path (geo.io.geojson_fast) against the exact streaming reader: the same parts, or no fast read at all.
+
+Random FeatureCollections mix the common case (points and lines of decimal
+numbers, text and numbers in properties) with what the fast path must hand to
+the exact reader or to the general geometry builder: integer and exponent
+coordinates, -0, 3-D positions, huge and non-finite numbers, NaN, lone
+surrogates, null and missing members, other geometry types, short lines,
+top-level members. Whenever the fast path reads a file, every part it gives
+must equal the exact reader's.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from geo import settings
+from geo.errors import SchemaError
+from geo.io import features, geojson_fast
+from geo.io.parts import BROKEN
+from geo.io.tables import as_input
+from geo.schemas import ESTATES
+
+_NUMBERS = ["108.37", "30.84", "108.3712345678901234", "-0.0", "0.5e1", "108.4E+0", "3084e-2", "108", "-0", "30",
+            "1e400", "12345678901234567890", "1.0e-7"]
+_TEXTS = ['"沙河"', '"SH-01"', '" pad "', '"\\u3000x"', '"a\\"b"', '"\\ud83d\\ude00"', '""', '"\\n"', '"\\u0000"']
+#: Property values the fast path reads itself.
+_VALUES = [*_TEXTS, "1", "-0", "2022", "1.5", "-0.0", "1E2", "true", "false", "null", "[1, 2]", '{"k": 1}', "123456789012345678901234567890"]
+#: Values the standard library reads and msgspec refuses: the whole file goes to the exact reader.
+_REFUSED = ["1e400", "NaN", "-Infinity", '"\\ud800"']
+
+
+def _position(rng: random.Random, *, odd: bool) -> str:
+    if not odd:
+        return f"[{rng.uniform(108.3, 108.4)!r}, {rng.uniform(30.8, 30.9)!r}]"
+    pick = rng.random()
+    if pick < 0.2:
+        return f"[{rng.choice(_NUMBERS)}, {rng.choice(_NUMBERS)}]"
+    if pick < 0.3:
+        return f"[{rng.uniform(108.3, 108.4)!r}, {rng.uniform(30.8, 30.9)!r}, 5.0]"
+    if pick < 0.35:
+        return f"[{rng.uniform(108.3, 108.4)!r}]"
+    if pick < 0.4:
+        return '["108.3", 30.8]'
+    return f"[{rng.uniform(108.3, 108.4)!r}, {rng.uniform(30.8, 30.9)!r}]"
+
+
+def _geometry(rng: random.Random, kind: str, odd: float) -> str:
+    bad = rng.random() < odd
+    pick = rng.random()
+    if bad and pick < 0.05:
+        return "null"
+    if bad and pick < 0.08:
+        return '{"type": "MultiPoint", "coordinates": [[108.37, 30.84], [108.38, 30.85]]}'
+    if bad and pick < 0.1:
+        return '{"type": "GeometryCollection", "geometries": []}'
+    if bad and pick < 0.12:
+        return '{"type": "Point"}'
+    if bad and pick < 0.14:
+        return '{"type": "LineString", "coordinates": [[108.37, 30.84]]}'
+    if bad and pick < 0.16:
+        return '{"type": "Point", "coordinates": [108.37, 30.84], "bbox": [1, 2, 3, 4]}'
+    if kind == "Point":
+        return '{"type": "Point", "coordinates": ' + _position(rng, odd=bad) + "}"
+    n = rng.randint(2, 6)
+    return '{"type": "LineString", "coordinates": [' + ", ".join(_position(rng, odd=bad and rng.random() < 0.5) for _ in range(n)) + "]}"
+
+
+def _document(seed: int, n: int, kind: str, odd: float, *, refused: bool = False) -> str:
+    rng = random.Random(seed)
+    names = ["estate_id", "name", "community", "address", "batch_year"] if kind == "Point" else [
+        "route_id", "team_id", "team", "org_type", "shift"]
+    feats = []
+    for i in range(n):
+        props = {}
+        for name in names:
+            if rng.random() < odd / 3:
+                continue
+            values = _VALUES + _REFUSED if refused else _VALUES
+            props[name] = rng.choice(values) if rng.random() < odd else json.dumps(f"{name}-{i}", ensure_ascii=False)
+        text = "{" + ", ".join(f'"{k}": {v}' for k, v in props.items()) + "}"
+        if rng.random() < odd / 5:
+            text = "null"
+        members = [f'"type": "Feature"', f'"properties": {text}', f'"geometry": {_geometry(rng, kind, odd)}']
+        if rng.random() < odd / 5:
+            members.append('"id": 7')
+        rng.shuffle(members)
+        feats.append("{" + ", ".join(members) + "}")
+    top = ['"type": "FeatureCollection"', '"features": [' + ",\n".join(feats) + "]"]
+    if rng.random() < odd:
+        top.append(rng.choice(['"name": "演示"', '"datum": "gcj02"', '"datum": 5', '"crs": {"type": "name", "properties": {"name": "EPSG:4326"}}',
+                               '"note": 1e400']))
+    return "{" + ", ".join(top) + "}"
+
+
+def _exact(path, monkeypatch):
+    with monkeypatch.context() as m:
+        m.setattr(geojson_fast, "decode_collection", lambda source: None)
+        return features._read_geojson(as_input(path))
+
+
+def _same_geometry(a, b) -> bool:
+    if a is None or b is None or a is BROKEN or b is BROKEN:
+        return a is b
+    return shapely.to_wkb(a) == shapely.to_wkb(b)
+
+
+def _assert_same_parts(fast, exact):
+    assert fast.problems == exact.problems
+    assert fast.notices == exact.notices
+    assert fast.datum == exact.datum and fast.metadata == exact.metadata
+    assert (fast.crs is None) == (exact.crs is None)
+    pd.testing.assert_frame_equal(fast.props, exact.props)
+    for col in exact.props.columns:  # the same Python types cell by cell (an int stays an int, -0 stays 0)
+        got, want = fast.props[col].tolist(), exact.props[col].tolist()
+        assert [type(v) for v in got] == [type(v) for v in want], col
+        assert [repr(v) for v in got] == [repr(v) for v in want], col
+    assert list(fast.location_list()) == list(exact.location_list())
+    assert len(fast.geoms) == len(exact.geoms)
+    assert all(_same_geometry(a, b) for a, b in zip(fast.geoms, exact.geoms, strict=True))
+
+
+@pytest.mark.parametrize("kind", ["Point", "LineString"])
+@pytest.mark.parametrize("seed", range(12))
+def test_random_collections_read_as_the_exact_reader_reads_them(tmp_path, monkeypatch, kind, seed):
+    odd = [0.0, 0.02, 0.1, 0.4][seed % 4]
+    path = tmp_path / "f.geojson"
+    path.write_text(_document(seed, 120, kind, odd), encoding="utf-8")
+    fast = features._read_geojson_fast(as_input(path))
+    assert fast is not None  # odd coordinates and values, but nothing msgspec refuses: the fast path reads it
+    _assert_same_parts(fast, _exact(path, monkeypatch))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_values_msgspec_refuses_send_the_file_to_the_exact_reader(tmp_path, monkeypatch, seed):
+    path = tmp_path / "f.geojson"
+    path.write_text(_document(200 + seed, 40, "Point", 0.3, refused=True), encoding="utf-8")
+    fast = features._read_geojson_fast(as_input(path))
+    exact = _exact(path, monkeypatch)
+    if fast is not None:  # no refused value happened to be drawn
+        _assert_same_parts(fast, exact)
+    assert features._read_geojson(as_input(path)).props.equals(exact.props)  # either way, what users get is the exact read
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_chunks_across_a_collection_read_the_same(tmp_path, monkeypatch, seed):
+    monkeypatch.setattr(geojson_fast, "CHUNK", 7)
+    path = tmp_path / "f.geojson"
+    path.write_text(_document(100 + seed, 60, "LineString", 0.05), encoding="utf-8")
+    exact = _exact(path, monkeypatch)
+    fast = features._read_geojson_fast(as_input(path))
+    if fast is not None:
+        _assert_same_parts(fast, exact)
+
+
+@pytest.mark.parametrize(
+    ("body", "why"),
+    [
+        ('{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"x": 1e400}, "geometry": null}]}', "beyond a float"),
+        ('{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"x": NaN}, "geometry": null}]}', "NaN"),
+        ('{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"x": "\\ud800"}, "geometry": null}]}', "lone surrogate"),
+        ('{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": [1], "geometry": null}]}', "properties not an object"),
+        ('{"type": "FeatureCollection", "features": [{"type": "feature", "properties": {}, "geometry": null}]}', "not a Feature"),
+        ('{"type": "FeatureCollection", "features": [1]}', "a number for a feature"),
+        ('{"type": "Feature", "properties": {}, "geometry": null}', "a single Feature"),
+        ('{"type": "FeatureCollection", "features": [], }', "malformed"),
+        ('{"type": "FeatureCollection", "features": [{"type": "Feature", "id": "\xff", "properties": {}, "geometry": null}]}', "not UTF-8"),
+    ],
+)
+def test_what_the_standard_library_reads_otherwise_goes_to_the_exact_reader(tmp_path, body, why):
+    path = tmp_path / "f.geojson"
+    path.write_bytes(body.encode("utf-8", "surrogateescape") if "\xff" not in body else body.encode("latin-1"))
+    assert features._read_geojson_fast(as_input(path)) is None, why
+
+
+def test_integer_and_exponent_coordinates_are_built_from_the_standard_library_values(tmp_path, monkeypatch):
+    body = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"estate_id": "A"}, "geometry": {"type": "Point", "coordinates": [108, 30]}},
+        {"type": "Feature", "properties": {"estate_id": "B"}, "geometry": {"type": "Point", "coordinates": [108.5, 30.5]}},
+    ]}
+    path = tmp_path / "f.geojson"
+    path.write_text(json.dumps(body).replace("[108, 30]", "[-0, 3084e-2]"), encoding="utf-8")
+    fast = features._read_geojson_fast(as_input(path))
+    assert fast is not None
+    _assert_same_parts(fast, _exact(path, monkeypatch))
+    assert shapely.get_coordinates(fast.geoms[0]).tolist() == [[0.0, 30.84]]
+    assert str(np.signbit(shapely.get_coordinates(fast.geoms[0])[0, 0])) == "False"  # JSON -0 is the integer 0
+
+
+@pytest.mark.parametrize("name", ["estates.geojson", "patrol_routes.geojson"])
+def test_shipped_files_take_the_fast_path_and_read_the_same(monkeypatch, name):
+    path = settings.data_path(name)
+    fast = features._read_geojson_fast(as_input(path))
+    assert fast is not None
+    _assert_same_parts(fast, _exact(path, monkeypatch))
+
+
+def test_bad_features_are_reported_the_same_through_the_fast_path(tmp_path, monkeypatch):
+    feats = [
+        {"type": "Feature", "properties": {"estate_id": f"SH-{i:02d}", "name": f"小区{i}", "community": "沙河社区", "address": "沙河路",
+                                           "batch_year": 2022}, "geometry": {"type": "Point", "coordinates": [108.37 + i * 1e-4, 30.84]}}
+        for i in range(30)
+    ]
+    del feats[3]["properties"]["name"]  # missing
+    feats[5]["properties"]["estate_id"] = "SH-06"  # used twice
+    feats[7]["geometry"]["coordinates"] = [30.84, 108.37]  # swapped
+    feats[9]["geometry"]["coordinates"] = [108, 30]  # integers: the general builder
+    feats[11]["geometry"] = None
+    feats[13]["properties"]["batch_year"] = "二〇二二"
+    path = tmp_path / "f.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": feats}, ensure_ascii=False), encoding="utf-8")
+    assert features._read_geojson_fast(as_input(path)) is not None
+    messages = []
+    for fast_path in (True, False):
+        with monkeypatch.context() as m:
+            if not fast_path:
+                m.setattr(geojson_fast, "decode_collection", lambda source: None)
+            with pytest.raises(SchemaError) as err:
+                features.read_features(path, ESTATES)
+            messages.append((str(err.value), err.value.problems))
+    assert messages[0] == messages[1]
+    assert len(messages[0][1]) >= 5
