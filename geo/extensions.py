@@ -389,6 +389,7 @@ def extension_proposals(
     network=None,
     model: CoverageModel | None = None,
     lines: bool = True,
+    recommended_only: bool = False,
     **rule_args,
 ) -> gpd.GeoDataFrame:
     """Propose, for every obligation, the extension that makes the team cover the estate.
@@ -409,6 +410,10 @@ def extension_proposals(
         tables that need only the figures: no line is built or reprojected to
         WGS-84 (the slowest steps at scale). Straight connectors then take
         their length from the distance the engine measured (the same figure).
+    recommended_only
+        True to return only the recommended row of each estate (rank 1), as
+        the coverage table needs: the same rows as filtering the whole
+        result, without making the others.
     **rule_args
         ``radius_m``, ``cover_m``, ``strict``, ``shift``: the rule as separate
         arguments instead of ``rule`` (kept for callers of earlier versions).
@@ -453,6 +458,8 @@ def extension_proposals(
     first = np.r_[True, est_sorted[1:] != est_sorted[:-1]] if len(order) else np.zeros(0, dtype=bool)
     starts = np.flatnonzero(first)
     rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)])) + 1
+    if recommended_only:
+        order, rank = order[rank == 1], rank[rank == 1]
     out = pd.DataFrame(
         {
             "estate_id": ob["estate_id"].to_numpy(dtype=object)[order],

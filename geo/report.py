@@ -101,7 +101,7 @@ def coverage_table(
         ``recommended_extension_m``, ``extension_measure``, and the estate
         geometry in the estates' CRS.
     """
-    model, props = _model_and_proposals(estates, routes, rule, rule_args, model, proposals, network)
+    model, props = _model_and_proposals(estates, routes, rule, rule_args, model, proposals, network, recommended_only=True)
     table = model.table()
     rec = props.loc[props["recommended"], ["estate_id", "team_id", "extension_m", "extension_measure"]]
     rec = rec.rename(columns={"team_id": "recommended_team_id", "extension_m": "recommended_extension_m"})
@@ -190,11 +190,15 @@ def team_table(
     return pd.DataFrame(rows)
 
 
-def _model_and_proposals(estates, routes, rule, rule_args, model, proposals, network) -> tuple[CoverageModel, gpd.GeoDataFrame]:
-    """The solved model and the extension proposals of a table: those given, else computed."""
+def _model_and_proposals(
+    estates, routes, rule, rule_args, model, proposals, network, *, recommended_only: bool = False,
+) -> tuple[CoverageModel, gpd.GeoDataFrame]:
+    """The solved model and the extension proposals of a table: those given, else computed (only each estate's
+    recommended one when ``recommended_only``)."""
     model = solved_model(estates, routes, rule=as_rule(rule, **rule_args), model=model)
     # The tables use the figures only: the connector lines are not reprojected.
-    props = proposals if proposals is not None else extension_proposals(estates, routes, model=model, network=network, lines=False)
+    props = proposals if proposals is not None else extension_proposals(
+        estates, routes, model=model, network=network, lines=False, recommended_only=recommended_only)
     return model, props
 
 

@@ -206,3 +206,23 @@ class TestShortestPathTrees:
         # an independent check: from (30, 2) to the far corner is the snap leg plus Manhattan distance
         length, _ = memo.path(*self.pairs()[0])
         assert length == pytest.approx(2 + 370 + 400)
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("lines", [False, True])
+def test_recommended_only_gives_the_recommended_rows_of_the_whole_result(seed, lines):
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    estates = list(shapely.points(X0 + rng.uniform(0, 3000, 60), Y0 + rng.uniform(0, 3000, 60)))
+    starts = rng.uniform(0, 3000, (25, 2))
+    routes = [shapely.LineString([(X0 + x, Y0 + y), (X0 + x + rng.uniform(-600, 600), Y0 + y + rng.uniform(-600, 600))]) for x, y in starts]
+    teams = [f"T{int(t)}" for t in rng.integers(0, 8, len(routes))]  # equal extensions tie across teams now and then
+    eg, rg = frames(estates, routes, teams)
+    whole = extension_proposals(eg, rg, lines=lines)
+    best = extension_proposals(eg, rg, lines=lines, recommended_only=True)
+    want = whole[whole["recommended"]].reset_index(drop=True)
+    assert len(want) > 0 and len(whole) > len(want)
+    pd.testing.assert_frame_equal(pd.DataFrame(best.drop(columns="geometry")), pd.DataFrame(want.drop(columns="geometry")))
+    assert list(best.geometry.to_wkb()) == list(want.geometry.to_wkb())
