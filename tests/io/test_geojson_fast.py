@@ -225,3 +225,24 @@ def test_bad_features_are_reported_the_same_through_the_fast_path(tmp_path, monk
             messages.append((str(err.value), err.value.problems))
     assert messages[0] == messages[1]
     assert len(messages[0][1]) >= 5
+
+
+def test_an_empty_collection_reads_the_same(tmp_path, monkeypatch):
+    path = tmp_path / "f.geojson"
+    path.write_text('{"type": "FeatureCollection", "name": "空", "features": []}', encoding="utf-8")
+    fast = features._read_geojson_fast(as_input(path))
+    assert fast is not None and len(fast.props) == 0
+    _assert_same_parts(fast, _exact(path, monkeypatch))
+
+
+def test_a_file_above_the_limit_is_streamed(tmp_path, monkeypatch):
+    path = settings.data_path("estates.geojson")
+    monkeypatch.setattr(geojson_fast, "FAST_MAX_BYTES", path.stat().st_size - 1)
+    assert features._read_geojson_fast(as_input(path)) is None
+
+
+def test_bytes_in_memory_take_the_fast_path(monkeypatch):
+    data = settings.data_path("patrol_routes.geojson").read_bytes()
+    fast = features._read_geojson_fast(as_input(data, name="upload.geojson"))
+    assert fast is not None
+    _assert_same_parts(fast, _exact(settings.data_path("patrol_routes.geojson"), monkeypatch))
