@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from geo._atomic import atomic_writer
+from geo.io.formulas import arrow_guarded, formula_mask, guard_formulas
 
 __all__ = ["csv_cells", "csv_pieces", "csv_quoted", "csv_text", "write_csv"]
 
@@ -103,11 +104,13 @@ def _arrow_text(values, kind=None):
     return pa.array(values, type=pa.large_string()) if kind is None else pa.array(values).cast(pa.large_string())
 
 
-def _arrow_cells(series: pd.Series):
+def _arrow_cells(series: pd.Series, *, guard: bool = False):
     """The cells of :func:`csv_cells` as an Arrow array of text (no nulls), or None for a column left to pandas.
 
     Integers, booleans and columns of text only are turned into cells by Arrow
     (text quoted by :func:`_arrow_quoted`); other plain kinds by :func:`csv_cells`.
+    ``guard``: text a spreadsheet would run as a formula gets a leading ``'``
+    first (:mod:`geo.io.formulas`).
     """
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -120,7 +123,14 @@ def _arrow_cells(series: pd.Series):
         if dtype.kind in "iu":
             return _arrow_text(values, dtype.kind)
         if dtype == np.dtype(object) and set(map(type, values.tolist())) == {str}:
-            return _arrow_quoted(_arrow_text(values))
+            cells = _arrow_text(values)
+            return _arrow_quoted(arrow_guarded(cells) if guard else cells)
+        if guard and dtype == np.dtype(object):
+            risky = formula_mask(values)
+            if risky.any():
+                values = values.copy()
+                values[risky] = ["'" + v for v in values[risky].tolist()]
+                series = pd.Series(values, index=series.index, dtype=object)
     cells = csv_cells(series)
     return None if cells is None else _arrow_text(cells)
 
@@ -154,8 +164,10 @@ def _rows_bytes(columns: list) -> memoryview:
     return memoryview(data)[int(bounds[0]) : int(bounds[-1])]
 
 
-def csv_pieces(df: pd.DataFrame) -> Iterator[bytes]:
+def csv_pieces(df: pd.DataFrame, *, guard: bool = False) -> Iterator[bytes]:
     """The UTF-8 bytes of :func:`csv_text` in pieces: the header, then :data:`_CSV_ROWS` rows at a time.
+
+    ``guard``: cells guarded as :func:`geo.io.formulas.guard_formulas` guards them.
 
     Raises
     ------
@@ -170,7 +182,7 @@ def csv_pieces(df: pd.DataFrame) -> Iterator[bytes]:
     yield (",".join(csv_quoted(np.asarray(list(df.columns), dtype=object)).tolist()) + "\r\n").encode("utf-8")
     for start in range(0, len(df), _CSV_ROWS):
         piece = df.iloc[start : start + _CSV_ROWS]
-        columns = [_arrow_cells(piece.iloc[:, j]) for j in range(df.shape[1])]
+        columns = [_arrow_cells(piece.iloc[:, j], guard=guard) for j in range(df.shape[1])]
         if any(c is None for c in columns):
             raise _LeftToPandas
         yield _rows_bytes(columns)
@@ -182,7 +194,7 @@ def _pandas_csv(df: pd.DataFrame) -> str:
     return buf.getvalue()
 
 
-def csv_text(df: pd.DataFrame) -> str:
+def csv_text(df: pd.DataFrame, *, guard: bool = False) -> str:
     """``df.to_csv(index=False, lineterminator="\r\n")``, the same text, with columns of plain values written in bulk.
 
     pandas writes each row through the :mod:`csv` module; here a column of
@@ -191,14 +203,15 @@ def csv_text(df: pd.DataFrame) -> str:
     frame with another kind of column (dates, categories, nullable floats,
     other objects), with one column only (the :mod:`csv` module quotes
     a lone empty cell) or with non-text column names goes to pandas as a whole.
+    ``guard``: the text of :func:`geo.io.formulas.guard_formulas` of ``df``.
     """
     try:
-        return b"".join(csv_pieces(df)).decode("utf-8")
+        return b"".join(csv_pieces(df, guard=guard)).decode("utf-8")
     except _LeftToPandas:
-        return _pandas_csv(df)
+        return _pandas_csv(guard_formulas(df) if guard else df)
 
 
-def write_csv(df: pd.DataFrame, path: Path) -> None:
+def write_csv(df: pd.DataFrame, path: Path, *, guard: bool = False) -> None:
     """Write :func:`csv_text` of ``df`` as UTF-8 with BOM, atomically, one piece at a time.
 
     The text of a whole report is never held at once (a province report is
@@ -208,9 +221,9 @@ def write_csv(df: pd.DataFrame, path: Path) -> None:
     with atomic_writer(path, "wb") as fh:
         fh.write(codecs.BOM_UTF8)
         try:
-            for piece in csv_pieces(df):
+            for piece in csv_pieces(df, guard=guard):
                 fh.write(piece)
         except _LeftToPandas:
             fh.seek(0)
             fh.truncate()
-            fh.write(codecs.BOM_UTF8 + _pandas_csv(df).encode("utf-8"))
+            fh.write(codecs.BOM_UTF8 + _pandas_csv(guard_formulas(df) if guard else df).encode("utf-8"))

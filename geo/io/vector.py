@@ -12,8 +12,8 @@ import pandas as pd
 import pyproj
 import shapely
 
-from geo.errors import DataFileError
 from geo._validate import blank_mask
+from geo.errors import DataFileError
 from geo.io.parts import ColumnFacts, Parts, find_column, table_datum
 from geo.io.tables import Input
 

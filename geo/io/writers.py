@@ -9,7 +9,6 @@ import itertools
 import json
 import math
 import os
-import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -21,9 +20,9 @@ import shapely
 from geo import crs as _crs
 from geo import settings
 from geo._atomic import atomic_write
-from geo._validate import text_mask
 from geo.errors import DataFileError, SchemaError
 from geo.io.csv_text import csv_text, write_csv
+from geo.io.formulas import FORMULA_STARTS, FORMULA_TRIGGERS, formula_mask, guard_cell, guard_formulas, is_formula_like  # noqa: F401 - the rule lives in formulas; callers import it from here too
 from geo.io.tables import column_letter
 from geo.io.xlsx import plain_xlsx_bytes
 
@@ -369,17 +368,15 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike) -> Path:
     """
     path = Path(path)
     if path.suffix.lower() == ".csv":
-        write_csv(_prepared(df), path)
+        write_csv(_plain_columns(df), path, guard=True)
     else:
         atomic_write(path, table_bytes(df, path.suffix, name=str(path)))
     return path
 
 
-def _prepared(df: pd.DataFrame) -> pd.DataFrame:
-    """The frame as a table file holds it: geometries as columns (:func:`write_table`), formula-like text guarded."""
-    if isinstance(df, gpd.GeoDataFrame):
-        df = _geometry_columns(df)
-    return guard_formulas(df)
+def _plain_columns(df: pd.DataFrame) -> pd.DataFrame:
+    """The frame as a table file holds it: a GeoDataFrame's geometry as columns (:func:`write_table`)."""
+    return _geometry_columns(df) if isinstance(df, gpd.GeoDataFrame) else df
 
 
 def table_bytes(df: pd.DataFrame, suffix: str, *, name: str = "table") -> bytes:
@@ -405,10 +402,11 @@ def table_bytes(df: pd.DataFrame, suffix: str, *, name: str = "table") -> bytes:
     if suffix not in {".csv", ".xlsx"}:
         msg = f"{name}: unsupported table type {suffix!r}; use .csv or .xlsx"
         raise DataFileError(msg)
-    df = _prepared(df)
+    df = _plain_columns(df)
     if suffix == ".csv":
         # CRLF rows, as Excel writes them; it also makes the csv module quote a bare CR inside a cell.
-        return csv_text(df).encode("utf-8-sig")
+        return csv_text(df, guard=True).encode("utf-8-sig")
+    df = guard_formulas(df)
     problems = _excel_cell_problems(df)
     if problems:
         msg = f"{name}: cannot be written as Excel; the file was left as it was"
@@ -419,69 +417,6 @@ def table_bytes(df: pd.DataFrame, suffix: str, *, name: str = "table") -> bytes:
     out = io_.BytesIO()
     df.to_excel(out, index=False, engine="openpyxl")
     return out.getvalue()
-
-
-#: First characters that make a spreadsheet treat a text cell as a formula.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-
-
-#: What Excel and WPS skip before looking for a trigger: spaces, line breaks and other
-#: control characters, no-break and ideographic spaces, the Unicode spaces and the BOM.
-_FORMULA_BLANKS = "".join(chr(c) for c in range(33)) + "\x7f\xa0\u3000" + "".join(chr(c) for c in range(0x2000, 0x200C)) + "\u202f\u205f\ufeff"
-#: A text a spreadsheet runs as a formula: a trigger first, or blanks then a trigger that is not itself a blank.
-_FORMULA_RE = re.compile(
-    "[" + re.escape("".join(FORMULA_TRIGGERS)) + "]|[" + re.escape(_FORMULA_BLANKS) + "]+["
-    + re.escape("".join(t for t in FORMULA_TRIGGERS if t not in _FORMULA_BLANKS)) + "]"
-)
-
-
-#: Characters that may start a cell a spreadsheet runs as a formula: a trigger, or a blank it skips first.
-FORMULA_STARTS = frozenset(FORMULA_TRIGGERS) | frozenset(_FORMULA_BLANKS)
-
-
-#: :data:`FORMULA_STARTS` as code points, for :func:`numpy.isin` by table.
-_STARTS = np.array(sorted(map(ord, FORMULA_STARTS)), dtype=np.uint32)
-
-
-def formula_mask(values) -> np.ndarray:
-    """:func:`is_formula_like` of every cell, as a bool array.
-
-    The first character of every text cell is taken in one NumPy cast
-    (``astype("U1")``) and compared as a code point; only the cells whose first
-    character is in :data:`FORMULA_STARTS` go through the regular expression.
-    (An empty cell reads as code point 0, the same as a leading NUL: empty
-    cells are left out by comparison, cells that start with NUL go through the
-    expression.)
-    """
-    if not (isinstance(values, np.ndarray) and values.dtype == object):
-        values = np.fromiter(values, dtype=object) if not isinstance(values, np.ndarray) else values.astype(object)
-    out = np.zeros(len(values), dtype=bool)
-    if not len(values):
-        return out
-    text = np.flatnonzero(text_mask(values))
-    firsts = values[text].astype("U1").view(np.uint32)  # each cell's first code point (0 for an empty cell)
-    hit = np.isin(firsts, _STARTS, kind="table")
-    zero = np.flatnonzero(firsts == 0)
-    hit[zero] = values[text[zero]] != ""  # an empty cell is no formula (many in a report); a leading NUL goes on
-    check = text[hit]
-    match = _FORMULA_RE.match
-    out[check] = [match(v) is not None for v in values[check].tolist()]
-    return out
-
-
-def is_formula_like(value: object) -> bool:
-    """True when a spreadsheet would run ``value`` as a formula.
-
-    Excel and WPS skip leading spaces, no-break spaces, line breaks and other
-    control characters before looking for a trigger, so ``' =1+1'``,
-    ``'\\n=1+1'`` and ``'\\xa0=1+1'`` count as formulas too.
-    """
-    return isinstance(value, str) and _FORMULA_RE.match(value) is not None
-
-
-def guard_cell(value: object) -> object:
-    """Return ``value`` prefixed by ``'`` when a spreadsheet would run it as a formula (:func:`is_formula_like`)."""
-    return f"'{value}" if is_formula_like(value) else value
 
 
 def _text_mask(series: pd.Series, pattern: str) -> np.ndarray | None:
@@ -496,31 +431,6 @@ def _text_mask(series: pd.Series, pattern: str) -> np.ndarray | None:
     except (AttributeError, TypeError):  # a column without text (ints, dates... in object dtype)
         return None
     return hit.to_numpy(dtype=bool)
-
-
-def guard_formulas(df: pd.DataFrame) -> pd.DataFrame:
-    """Return ``df`` with every text cell that a spreadsheet would run as a formula prefixed by ``'``.
-
-    Names of teams and estates come from data files; a cell such as
-    ``=HYPERLINK(...)`` or ``@SUM(...)`` would otherwise run when the table is
-    opened in Excel or WPS. Only ``str`` values are changed (numbers, including
-    negative ones, stay numbers); ``df`` itself is not modified. Only cells
-    whose first character could start a formula are matched (:func:`formula_mask`).
-    """
-    out = None
-    for col in df.columns:
-        series = df[col]
-        if not (series.dtype == object or isinstance(series.dtype, pd.StringDtype)):
-            continue
-        risky = formula_mask(series.to_numpy(dtype=object))
-        if not risky.any():
-            continue
-        if out is None:
-            out = df.copy()
-        guarded = series.copy()
-        guarded[risky] = "'" + series[risky].astype(str)
-        out[col] = guarded
-    return df if out is None else out
 
 
 #: Longest text an Excel cell holds; openpyxl would cut longer text silently.

@@ -59,3 +59,40 @@ def test_formula_mask_agrees_with_the_cell_rule_on_random_cells():
     assert (formula_mask(np.array(cells, dtype=object)) == want).all()
     guarded = guard_formulas(pd.DataFrame({"c": cells}))["c"].tolist()
     assert [g == "'" + v if w else (g is v or g == v) for g, v, w in zip(guarded, cells, want, strict=True)].count(False) == 0
+
+
+def test_the_arrow_form_of_the_rule_agrees_with_the_cell_rule_on_random_text():
+    """arrow_guarded (the CSV writer's guard, an RE2 expression) against guard_cell of each cell; every start character drawn."""
+    import numpy as np
+    import pyarrow as pa
+
+    from geo.io.formulas import FORMULA_STARTS, FORMULA_TRIGGERS, arrow_guarded, guard_cell
+
+    rng = np.random.default_rng(11)
+    alphabet = list(FORMULA_TRIGGERS) + sorted(FORMULA_STARTS) + ["a", "1", "安", "'", "\u200c", "\u2028", "\U0001f600", "\u3001"]
+    cells = ["".join(rng.choice(alphabet, size=rng.integers(0, 5))) for _ in range(30_000)]
+    want = [guard_cell(v) for v in cells]
+    assert sum(w != v for w, v in zip(want, cells, strict=True)) > 3000  # guarded cells are well represented
+    for kind in (pa.string(), pa.large_string()):
+        assert arrow_guarded(pa.array(cells, type=kind)).to_pylist() == want
+
+
+@pytest.mark.parametrize("mixed", [False, True])
+def test_a_written_table_is_the_guarded_frame_as_pandas_writes_it(tmp_path, mixed):
+    import io
+
+    import numpy as np
+
+    from geo.io.writers import table_bytes, write_table
+
+    rng = np.random.default_rng(3)
+    texts = ["=1+1", " -2", "\u3000@x", "安居", "", "a,b", '"=q"', "\t", "x\ny", "'=1"]
+    names = [texts[i] for i in rng.integers(len(texts), size=300)]
+    if mixed:
+        names[::7] = [None, 5, 2.5, np.nan, True] * (len(names[::7]) // 5) + [None] * (len(names[::7]) % 5)
+    df = pd.DataFrame({"name": pd.Series(names, dtype=object), "n": np.arange(300), "d": np.linspace(-1, 1, 300)})
+    buf = io.StringIO(newline="")
+    guard_formulas(df).to_csv(buf, index=False, lineterminator="\r\n")
+    want = b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8")
+    assert write_table(df, tmp_path / "t.csv").read_bytes() == want
+    assert table_bytes(df, ".csv") == want

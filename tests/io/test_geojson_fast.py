@@ -86,7 +86,7 @@ def _document(seed: int, n: int, kind: str, odd: float, *, refused: bool = False
         text = "{" + ", ".join(f'"{k}": {v}' for k, v in props.items()) + "}"
         if rng.random() < odd / 5:
             text = "null"
-        members = [f'"type": "Feature"', f'"properties": {text}', f'"geometry": {_geometry(rng, kind, odd)}']
+        members = ['"type": "Feature"', f'"properties": {text}', f'"geometry": {_geometry(rng, kind, odd)}']
         if rng.random() < odd / 5:
             members.append('"id": 7')
         rng.shuffle(members)
