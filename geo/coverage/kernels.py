@@ -10,20 +10,37 @@ import shapely
 def join_groups(est: np.ndarray, team: np.ndarray, team_ids: list[str], n: int) -> np.ndarray:
     """Team ids joined with ';' per estate (rows sorted by estate); '' for estates without rows.
 
-    All ids are joined into one text at once and each estate's part is cut out
-    of it by character offsets, instead of one join per estate.
+    Arrow takes every row's id and joins each estate's list in compiled code
+    (the texts are made once, one per estate); ids Arrow cannot hold as UTF-8
+    (lone surrogates) are joined in Python instead, by character offsets into
+    one text of all the ids.
     """
     out = np.full(n, "", dtype=object)
     if not len(est):
         return out
+    starts = np.flatnonzero(np.r_[True, est[1:] != est[:-1]])
+    ends = np.r_[starts[1:], len(est)]
+    try:
+        out[est[starts]] = _arrow_joined(starts, team, team_ids, len(est))
+        return out
+    except (UnicodeError, ValueError):  # pyarrow's ArrowInvalid is a ValueError
+        pass
     ids = np.asarray(team_ids, dtype=object)
     text = ";".join(ids[team].tolist())
     width = np.fromiter(map(len, ids.tolist()), dtype=np.int64, count=len(ids))[team] + 1
     offset = np.r_[0, np.cumsum(width)]  # character where each row's id starts
-    starts = np.flatnonzero(np.r_[True, est[1:] != est[:-1]])
-    ends = np.r_[starts[1:], len(est)]
     out[est[starts]] = [text[a:b] for a, b in zip(offset[starts].tolist(), (offset[ends] - 1).tolist(), strict=True)]
     return out
+
+
+def _arrow_joined(starts: np.ndarray, team: np.ndarray, team_ids: list[str], rows: int) -> np.ndarray:
+    """Each group's ids joined with ';' (groups start at ``starts`` in rows of team codes ``team``), as Python text."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    names = pa.array(team_ids, type=pa.large_string()).take(pa.array(team, type=pa.int64()))
+    lists = pa.LargeListArray.from_arrays(pa.array(np.r_[starts, rows], type=pa.int64()), names)
+    return pc.binary_join(lists, pa.scalar(";", type=pa.large_string())).to_numpy(zero_copy_only=False)
 
 
 def first_equal(values: np.ndarray, group_min: np.ndarray, starts: np.ndarray) -> np.ndarray:

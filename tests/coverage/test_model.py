@@ -644,3 +644,14 @@ class TestJoinGroups:
             want[e] = ";".join(team_ids[t] for t in team[est == e])
         assert join_groups(est, team, team_ids, 50).tolist() == want.tolist()
         assert join_groups(est[:0], team[:0], team_ids, 3).tolist() == ["", "", ""]
+
+    def test_ids_arrow_cannot_hold_are_joined_the_same(self):
+        """A lone surrogate (from a JSON escape) is no UTF-8: those ids are joined in Python, with the same result."""
+        from geo.coverage.kernels import join_groups
+
+        team_ids = ["T1", "bad\ud800", "队"]
+        est = np.array([0, 0, 2, 2, 2])
+        team = np.array([0, 1, 2, 0, 1])
+        got = join_groups(est, team, team_ids, 4).tolist()
+        assert got == ["T1;bad\ud800", "", "队;T1;bad\ud800", ""]
+        assert all(type(v) is str for v in got)
