@@ -98,7 +98,11 @@ def _coverage(args: argparse.Namespace) -> int:
                 meta["note"] = "computed from approximate or synthetic demonstration data"
             io.write_geojson(table[[*cols, table.geometry.name]], args.out, metadata=meta)
         elif suffix in {".csv", ".xlsx"}:
-            io.write_table(pd.DataFrame(table[cols]).round({"nearest_distance_m": 2, "recommended_extension_m": 2}), args.out)
+            report = pd.DataFrame(table[cols])
+            for col in ("nearest_distance_m", "recommended_extension_m"):  # column by column: DataFrame.round copies every column
+                if col in report:
+                    report[col] = report[col].round(2)
+            io.write_table(report, args.out)
         else:
             msg = f"{args.out}: unsupported report type {suffix!r}; use .csv, .xlsx or .geojson"
             raise DataFileError(msg)
