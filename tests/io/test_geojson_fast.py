@@ -50,21 +50,24 @@ def _position(rng: random.Random, *, odd: bool) -> str:
     return f"[{rng.uniform(108.3, 108.4)!r}, {rng.uniform(30.8, 30.9)!r}]"
 
 
+#: Odd geometries, each drawn below its share of a random number (a null one 5 % of odd features, ...).
+_ODD_GEOMETRIES = [
+    (0.05, "null"),
+    (0.08, '{"type": "MultiPoint", "coordinates": [[108.37, 30.84], [108.38, 30.85]]}'),
+    (0.10, '{"type": "GeometryCollection", "geometries": []}'),
+    (0.12, '{"type": "Point"}'),
+    (0.14, '{"type": "LineString", "coordinates": [[108.37, 30.84]]}'),
+    (0.16, '{"type": "Point", "coordinates": [108.37, 30.84], "bbox": [1, 2, 3, 4]}'),
+]
+
+
 def _geometry(rng: random.Random, kind: str, odd: float) -> str:
     bad = rng.random() < odd
     pick = rng.random()
-    if bad and pick < 0.05:
-        return "null"
-    if bad and pick < 0.08:
-        return '{"type": "MultiPoint", "coordinates": [[108.37, 30.84], [108.38, 30.85]]}'
-    if bad and pick < 0.1:
-        return '{"type": "GeometryCollection", "geometries": []}'
-    if bad and pick < 0.12:
-        return '{"type": "Point"}'
-    if bad and pick < 0.14:
-        return '{"type": "LineString", "coordinates": [[108.37, 30.84]]}'
-    if bad and pick < 0.16:
-        return '{"type": "Point", "coordinates": [108.37, 30.84], "bbox": [1, 2, 3, 4]}'
+    if bad:
+        for share, text in _ODD_GEOMETRIES:
+            if pick < share:
+                return text
     if kind == "Point":
         return '{"type": "Point", "coordinates": ' + _position(rng, odd=bad) + "}"
     n = rng.randint(2, 6)
