@@ -30,10 +30,14 @@ from geo.schemas import ESTATES, INCIDENTS, PLAN, POSTS, ROUTES, Schema
 def _read_geojson(path: Input) -> Parts:
     """Read a GeoJSON file into properties, geometries, its declared datum and CRS, and its problems.
 
-    A FeatureCollection is read block by block, walked member by member and
-    its features taken in chunks (:func:`geo.io.geojson_stream.walk_collection`),
-    so memory follows the table read, not the text or a parse of the whole
-    document; anything else (a single Feature, an array, ...) is parsed whole.
+    The common FeatureCollection (strict JSON, up to
+    :data:`geo.io.geojson_fast.FAST_MAX_BYTES`) is decoded by msgspec with its
+    text held whole (:mod:`geo.io.geojson_fast`). Any other is read block by
+    block, walked member by member and its features taken in chunks
+    (:func:`geo.io.geojson_stream.walk_collection`), so memory follows the
+    table read, not the text or a parse of the whole document; anything else
+    (a single Feature, an array, ...) is parsed whole. The parts are the same
+    either way.
     """
     fast = _read_geojson_fast(path)
     if fast is not None:
