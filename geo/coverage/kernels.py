@@ -19,7 +19,6 @@ def join_groups(est: np.ndarray, team: np.ndarray, team_ids: list[str], n: int) 
     if not len(est):
         return out
     starts = np.flatnonzero(np.r_[True, est[1:] != est[:-1]])
-    ends = np.r_[starts[1:], len(est)]
     try:
         out[est[starts]] = _arrow_joined(starts, team, team_ids, len(est))
         return out
@@ -29,6 +28,7 @@ def join_groups(est: np.ndarray, team: np.ndarray, team_ids: list[str], n: int) 
     text = ";".join(ids[team].tolist())
     width = np.fromiter(map(len, ids.tolist()), dtype=np.int64, count=len(ids))[team] + 1
     offset = np.r_[0, np.cumsum(width)]  # character where each row's id starts
+    ends = np.r_[starts[1:], len(est)]
     out[est[starts]] = [text[a:b] for a, b in zip(offset[starts].tolist(), (offset[ends] - 1).tolist(), strict=True)]
     return out
 

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from geo._atomic import atomic_writer
-from geo.io.formulas import arrow_guarded, formula_mask, guard_formulas
+from geo.io.formulas import arrow_guarded, guard_formulas, guard_values
 
 __all__ = ["csv_cells", "csv_pieces", "csv_quoted", "csv_text", "write_csv"]
 
@@ -126,11 +126,7 @@ def _arrow_cells(series: pd.Series, *, guard: bool = False):
             cells = _arrow_text(values)
             return _arrow_quoted(arrow_guarded(cells) if guard else cells)
         if guard and dtype == np.dtype(object):
-            risky = formula_mask(values)
-            if risky.any():
-                values = values.copy()
-                values[risky] = ["'" + v for v in values[risky].tolist()]
-                series = pd.Series(values, index=series.index, dtype=object)
+            series = pd.Series(guard_values(values), index=series.index, dtype=object)
     cells = csv_cells(series)
     return None if cells is None else _arrow_text(cells)
 

@@ -17,7 +17,7 @@ import pandas as pd
 
 from geo._validate import text_mask
 
-__all__ = ["FORMULA_STARTS", "FORMULA_TRIGGERS", "arrow_guarded", "formula_mask", "guard_cell", "guard_formulas", "is_formula_like"]
+__all__ = ["FORMULA_STARTS", "FORMULA_TRIGGERS", "arrow_guarded", "formula_mask", "guard_cell", "guard_formulas", "guard_values", "is_formula_like"]
 
 #: First characters that make a spreadsheet treat a text cell as a formula.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -101,6 +101,16 @@ def arrow_guarded(cells):
     return pc.if_else(risky, pc.binary_join_element_wise(mark, cells, pa.scalar("", type=cells.type)), cells)
 
 
+def guard_values(values: np.ndarray) -> np.ndarray:
+    """The cells of a column with a ``'`` before each a spreadsheet would run as a formula; ``values`` itself when none would."""
+    risky = formula_mask(values)
+    if not risky.any():
+        return values
+    out = np.array(values, dtype=object)
+    out[risky] = ["'" + v for v in out[risky].tolist()]
+    return out
+
+
 def guard_formulas(df: pd.DataFrame) -> pd.DataFrame:
     """Return ``df`` with every text cell that a spreadsheet would run as a formula prefixed by ``'``.
 
@@ -115,14 +125,11 @@ def guard_formulas(df: pd.DataFrame) -> pd.DataFrame:
         series = df[col]
         if not (series.dtype == object or isinstance(series.dtype, pd.StringDtype)):
             continue
-        risky = formula_mask(series.to_numpy(dtype=object))
-        if not risky.any():
+        values = series.to_numpy(dtype=object)
+        guarded = guard_values(values)
+        if guarded is values:
             continue
         if out is None:
             out = df.copy()
-        guarded = series.copy()
-        guarded[risky] = "'" + series[risky].astype(str)
-        out[col] = guarded
+        out[col] = pd.Series(guarded, index=series.index, dtype=series.dtype)
     return df if out is None else out
-
-

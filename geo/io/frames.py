@@ -285,6 +285,7 @@ def check_table(
         )
 
     typed_columns: dict[str, np.ndarray] = {}
+    id_text = None  # the ids stripped, None where blank, when every id given is text
     for f in schema.fields:
         values = raw.get(f.name)
         if values is None or (not f.required and pd.isna(values).all()):
@@ -295,6 +296,8 @@ def check_table(
         need = f"every {schema.name} feature needs {f.description or 'it'}"
         given = None if facts is None or f.name not in facts else _typed_from_facts(facts[f.name], f.kind)
         typed, plain, missing = given if given is not None else _typed_column(values, f.kind)
+        if f.name == schema.id_field and f.kind == "str" and (plain | missing).all():
+            id_text = typed.copy()  # before a choice or a coercion changes it
         found: list[tuple[int, str]] = []
         if f.required:
             found += [(i, f"{labels[i]}, field '{f.name}': missing; {need}") for i in np.flatnonzero(missing).tolist()]
@@ -317,7 +320,7 @@ def check_table(
         typed[~good] = None
         typed_columns[f.name] = typed
 
-    problems += _duplicate_ids(ids, labels, schema.id_field, None if facts is None else facts.get(schema.id_field))
+    problems += _duplicate_ids(ids, labels, schema.id_field, id_text)
 
     real = geoms.copy()
     ok = np.ones(n, dtype=bool) if checkable is None else np.asarray(checkable, dtype=bool)
@@ -349,24 +352,19 @@ class _Subset(Sequence):
         return self.labels[int(self.idx[i])]
 
 
-def _duplicate_ids(ids: np.ndarray, labels: FeatureLabels, id_field: str, facts: ColumnFacts | None = None) -> list[str]:
+def _duplicate_ids(ids: np.ndarray, labels: FeatureLabels, id_field: str, id_text: np.ndarray | None = None) -> list[str]:
     """One problem per id used more than once, naming every feature that uses it (ids in sorted order).
 
-    ``facts``: the id column as the reader typed it, when it did (text is then already stripped).
+    ``id_text``: the ids already stripped (None where blank), as the id field's
+    check typed them when every id given is text; otherwise each id is keyed here.
     """
-    every = None if facts is not None and facts.kind == "str" else _all_text(ids)
-    if facts is not None and facts.kind == "str":
-        idx = np.flatnonzero(~facts.missing)
-        keys = pd.Series(facts.values[idx], dtype=object)
-    elif every is not None:  # every id is text
-        idx = np.flatnonzero(every != "")
-        keys = pd.Series(every[idx], dtype=object)
+    if id_text is not None:
+        idx = np.flatnonzero(pd.notna(id_text))
+        keys = pd.Series(id_text[idx], dtype=object)
     else:
         types = _types(ids)
         usable = ~_missing(ids, types) & ~np.equal(types, dict) & ~np.equal(types, list)
         idx = np.flatnonzero(usable)
-        if not len(idx):
-            return []
         keys = pd.Series(ids[idx], dtype=object)
         text = np.equal(types[idx], str)
         keys[text] = stripped(ids[idx][text])

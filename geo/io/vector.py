@@ -142,19 +142,22 @@ def _column(column) -> tuple[np.ndarray, ColumnFacts | None]:
         values[missing] = None
         text[missing] = None
         return values, ColumnFacts("str", text, missing)
-    plain = (("int", pa.types.is_integer(kind) and kind != pa.uint64()), ("float", pa.types.is_floating(kind)), ("bool", pa.types.is_boolean(kind)))
     values = _python_values(column)
-    for name, match in plain:
-        if match:
-            nulls = np.asarray(column.is_null().to_numpy(zero_copy_only=False), dtype=bool)
-            if name == "float":
-                typed = column.cast(pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False)
-                missing = nulls | np.isnan(typed)
-            else:
-                typed = column.cast(pa.int64() if name == "int" else kind).fill_null(0 if name == "int" else False).to_numpy(zero_copy_only=False)
-                missing = nulls
-            values[missing] = None
-            return values, ColumnFacts(name, typed, missing)
+    if pa.types.is_integer(kind) and kind != pa.uint64():
+        name, typed = "int", column.cast(pa.int64()).fill_null(0)
+    elif pa.types.is_floating(kind):
+        name, typed = "float", column.cast(pa.float64()).fill_null(np.nan)
+    elif pa.types.is_boolean(kind):
+        name, typed = "bool", column.fill_null(False)
+    else:
+        name = None
+    if name is not None:
+        typed = typed.to_numpy(zero_copy_only=False)
+        missing = np.asarray(column.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+        if name == "float":
+            missing |= np.isnan(typed)
+        values[missing] = None
+        return values, ColumnFacts(name, typed, missing)
     values[blank_mask(values)] = None
     return values, None
 
