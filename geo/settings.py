@@ -235,7 +235,8 @@ hotspot_cold_min_expected: float = 5.0
 #: 0 means one per CPU. Results never depend on it.
 coverage_workers: int = 0
 
-#: Input files of one command that together reach this many megabytes are read
+#: Input files of one command that together reach this many megabytes (counted
+#: as GeoJSON: a GeoParquet megabyte as three, geo.io.beside.READ_WEIGHTS) are read
 #: at once, one in a forked process beside the other (geo.io.beside), where the
 #: system can fork and has more than one core. Results never depend on it.
 read_beside_from_mb: float = 32.0
