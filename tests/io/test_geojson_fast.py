@@ -249,3 +249,21 @@ def test_bytes_in_memory_take_the_fast_path(monkeypatch):
     fast = features._read_geojson_fast(as_input(data, name="upload.geojson"))
     assert fast is not None
     _assert_same_parts(fast, _exact(settings.data_path("patrol_routes.geojson"), monkeypatch))
+
+
+#: Bytes that start, continue or break UTF-8 sequences (overlong forms, surrogates, beyond U+10FFFF, cut sequences).
+_UTF8_PIECES = [b"a", b"\x00", b"\x80", b"\x8f", b"\x90", b"\x9f", b"\xa0", b"\xbf", b"\xc0", b"\xc1", b"\xc2", b"\xdf",
+                b"\xe0", b"\xed", b"\xef", b"\xf0", b"\xf4", b"\xf5", b"\xff", "沙".encode(), "😀".encode()]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_utf8_check_agrees_with_the_strict_decoder(seed):
+    rng = random.Random(seed)
+    for _ in range(20_000):
+        data = b"".join(rng.choice(_UTF8_PIECES) for _ in range(rng.randint(0, 7)))
+        try:
+            data.decode("utf-8")
+            strict = True
+        except UnicodeDecodeError:
+            strict = False
+        assert geojson_fast._utf8(data) is strict, data
