@@ -122,6 +122,10 @@ def _arrow_cells(series: pd.Series, *, guard: bool = False):
             return pc.if_else(pa.array(values), _scalar("True"), _scalar("False"))
         if dtype.kind in "iu":
             return _arrow_text(values, dtype.kind)
+        if dtype == np.float64:
+            cells = _arrow_hundredths(values)
+            if cells is not None:
+                return cells
         if dtype == np.dtype(object) and set(map(type, values.tolist())) == {str}:
             cells = _arrow_text(values)
             return _arrow_quoted(arrow_guarded(cells) if guard else cells)
@@ -129,6 +133,47 @@ def _arrow_cells(series: pd.Series, *, guard: bool = False):
             series = pd.Series(guard_values(values), index=series.index, dtype=object)
     cells = csv_cells(series)
     return None if cells is None else _arrow_text(cells)
+
+
+#: The decimals of ``repr`` of a float that is a whole number of hundredths, by hundredths (0 -> ".0", 50 -> ".5", 25 -> ".25").
+_DECIMALS = ["." + (f"{k:02d}".rstrip("0") or "0") for k in range(100)]
+
+#: Magnitudes up to which a float written in hundredths is written without an exponent and apart from its neighbours.
+_HUNDREDTHS_MAX = 1e13
+
+
+def _arrow_hundredths(values: np.ndarray):
+    """``repr`` of each float (empty for NaN) as Arrow text when every finite value is a whole number of hundredths, else None.
+
+    Columns rounded to centimetres (the report's distances) are formatted by
+    integer arithmetic. When ``k / 100 == v`` for the integer ``k`` nearest
+    ``100 * v``, the decimal ``k / 100`` is the shortest text that reads back
+    as ``v`` (below :data:`_HUNDREDTHS_MAX` neighbouring hundredths are far more
+    than a float's step apart, and any shorter text is itself a hundredth), so
+    ``repr(v)`` is its digits, without an exponent: the whole part, a point,
+    and the hundredths without trailing zeros (``"3.0"``, ``"3.5"``, ``"3.25"``).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    finite = np.isfinite(values)
+    if (np.isinf(values)).any():
+        return None
+    given = values[finite]
+    if len(given) and not np.abs(given).max() < _HUNDREDTHS_MAX:
+        return None
+    k = np.rint(values * 100.0)
+    k[~finite] = 0.0
+    if not (k[finite] / 100.0 == given).all():
+        return None
+    whole = np.abs(k).astype(np.int64)
+    sign = pc.if_else(pa.array(np.signbit(values)), _scalar("-"), _scalar(""))
+    digits = pa.array(whole // 100).cast(pa.large_string())
+    decimals = pa.array(_DECIMALS, type=pa.large_string()).take(pa.array(whole % 100))
+    cells = pc.binary_join_element_wise(sign, digits, decimals, _scalar(""))
+    if finite.all():
+        return cells
+    return pc.if_else(pa.array(finite), cells, _scalar(""))
 
 
 def _scalar(text: str):
@@ -141,12 +186,22 @@ def _arrow_quoted(cells):
     """Text cells (Arrow) as :func:`csv_quoted` writes them: quoted when they hold a comma, a quote or a line break."""
     import pyarrow.compute as pc
 
-    need = pc.match_substring_regex(cells, _CSV_SPECIAL.pattern)
-    if not pc.any(need).as_py():
+    if not _any_special(cells):
         return cells
+    need = pc.match_substring_regex(cells, _CSV_SPECIAL.pattern)
     quote = _scalar('"')
     quoted = pc.binary_join_element_wise(quote, pc.replace_substring(cells, '"', '""'), quote, _scalar(""))
     return pc.if_else(need, quoted, cells)
+
+
+def _any_special(cells) -> bool:
+    """Whether any cell of Arrow text holds a comma, a quote or a line break: a byte search of the cells' data (no text made)."""
+    _, offsets, data = cells.buffers()
+    if data is None or not len(cells):
+        return False
+    bounds = np.frombuffer(offsets, dtype=np.int64)[cells.offset : cells.offset + len(cells) + 1]
+    text = memoryview(data)[int(bounds[0]) : int(bounds[-1])].tobytes()
+    return any(text.find(ch) >= 0 for ch in (b",", b'"', b"\r", b"\n"))
 
 
 def _rows_bytes(columns: list) -> memoryview:

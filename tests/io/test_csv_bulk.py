@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo.io.csv_text import csv_cells, csv_text
+from geo.io.csv_text import _arrow_hundredths, csv_cells, csv_text
 
 TEXTS = ["", "a", "安居小区", "a,b", 'say "hi"', "line\nbreak", "cr\rhere", "crlf\r\n", " lead", "trail ", "'=1", "x\x00y",
          "\U0001f600", "-1", "1e5", "nan", "None", "True", "\t"]
@@ -30,6 +30,11 @@ def column(kind: str, n: int, rng) -> pd.Series:
     if kind == "float":
         with np.errstate(over="ignore"):
             return pd.Series(rng.choice(FLOATS, n) * rng.choice([1.0, 3.7, 1e-3], n))
+    if kind == "hundredths":  # distances rounded to centimetres, as in the coverage report
+        values = np.round(rng.choice([1.0, 1e3, 1e7, 1e12], n) * rng.standard_normal(n), 2)
+        values[rng.random(n) < 0.1] = np.nan
+        values[rng.random(n) < 0.05] = -0.0
+        return pd.Series(values)
     if kind == "float32":
         return pd.Series(rng.random(n).astype(np.float32))
     if kind == "bool":
@@ -59,7 +64,7 @@ def column(kind: str, n: int, rng) -> pd.Series:
 
 
 #: Kinds written in bulk, then kinds left to pandas.
-BULK = ["int", "int32", "float", "float32", "bool", "text", "mixed", "nullable", "nullable_uint8", "nullable_bool"]
+BULK = ["int", "int32", "float", "hundredths", "float32", "bool", "text", "mixed", "nullable", "nullable_uint8", "nullable_bool"]
 KINDS = [*BULK, "odd", "nullable_float", "string", "category", "dates"]
 
 
@@ -74,6 +79,21 @@ def test_same_text_as_pandas_on_random_frames(seed):
     df = pd.DataFrame({name: column(kind, n, rng).array if kind.startswith("nullable") or kind not in BULK else column(kind, n, rng).to_numpy()
                        for name, kind in zip(names, kinds, strict=True)})
     assert csv_text(df) == pandas_text(df)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_floats_in_hundredths_are_written_as_repr_writes_them(seed):
+    """Whole numbers of hundredths (any size below 1e13, negative, -0.0, NaN) by integer arithmetic; others by ``repr``."""
+    rng = np.random.default_rng(seed)
+    k = rng.integers(-10**15, 10**15, 50_000) // rng.choice([1, 10, 100, 10**6, 10**12], 50_000)
+    values = k / 100.0
+    values[:4] = [-0.0, 0.0, 9999999999999.99, -9999999999999.99]
+    values[rng.random(len(values)) < 0.01] = np.nan
+    cells = _arrow_hundredths(values)
+    assert cells is not None
+    assert cells.to_pylist() == ["" if v != v else repr(v) for v in values.tolist()]
+    for odd in (1 / 3, 0.001, 1e13, np.inf, 5e-324):  # not hundredths, too large, or infinite: left to repr
+        assert _arrow_hundredths(np.r_[values[:10], odd]) is None
 
 
 def test_the_report_kinds_are_written_in_bulk():
