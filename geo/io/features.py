@@ -106,6 +106,13 @@ def _read_geojson_fast(path: Input) -> Parts | None:
     parts = Parts()
     _collection_members(parts, collection.members)
     features.finish(parts)
+    if collection.columns is not None:  # the properties came as columns from Arrow
+        columns = collection.columns
+        index = pd.RangeIndex(features.count)
+        parts.props = (pd.DataFrame(columns.values, index=index, columns=list(columns.values), dtype=object) if columns.values
+                       else pd.DataFrame(index=index))  # as records_frame gives features without properties
+        parts.facts = columns.facts
+        parts.exact_props = columns.exact
     return parts
 
 
@@ -146,7 +153,8 @@ class _Features:
 
     def take_decoded(self, chunk: geojson_fast.Chunk) -> None:
         """Take a chunk of the fast path: plain geometries come built, the others go through :func:`build_geometries`."""
-        self.columns.add(chunk.records)
+        if chunk.records is not None:
+            self.columns.add(chunk.records)
         geoms = chunk.geoms
         general = [i for i, g in enumerate(geoms) if g is not None and not isinstance(g, shapely.Geometry)]
         if general:

@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import codecs
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import shapely
 
-__all__ = ["FAST_MAX_BYTES", "Chunk", "Collection", "decode_collection"]
+__all__ = ["FAST_MAX_BYTES", "Chunk", "Collection", "Columns", "arrow_properties", "decode_collection"]
 
 #: Files up to this size take the fast path; larger ones are streamed. The fast path holds the whole text and a
 #: small record per feature while it reads (a 188 MB file peaked at 988 MB against 829-885 MB streamed), so
@@ -59,11 +60,31 @@ class Chunk:
 
 
 @dataclass
+class Columns:
+    """Every feature's properties, read as columns by Arrow (see :func:`arrow_properties`).
+
+    ``values`` holds each column's cells as :func:`json.loads` gives them, NaN
+    where a feature lacks the name or gives null; ``facts`` the typed columns
+    (:class:`geo.io.parts.ColumnFacts`); ``exact``, when the file gives some
+    property as null, a function returning the properties as the exact reader
+    holds them (None for null, NaN for absent), for what tells the two apart.
+    """
+
+    values: dict[str, np.ndarray]
+    facts: dict
+    exact: Callable[[], pd.DataFrame] | None
+
+
+@dataclass
 class Collection:
-    """The top-level members of a FeatureCollection but ``features``, and its features chunk by chunk."""
+    """The top-level members of a FeatureCollection but ``features``, and its features chunk by chunk.
+
+    With ``columns`` (the properties read by Arrow), the chunks' ``records`` are None.
+    """
 
     members: dict
     chunks: Iterator[Chunk]
+    columns: Columns | None = None
 
 
 try:
@@ -133,18 +154,91 @@ def decode_collection(source) -> Collection | None:
         return None
     if members.get("type") != "FeatureCollection" or any(f.type != "Feature" for f in features):
         return None
-    return Collection(members, _chunks(features, dec))
+    columns = arrow_properties(features)
+    return Collection(members, _chunks(features, dec, records=columns is None), columns)
 
 
-def _chunks(features: list, dec: dict) -> Iterator[Chunk]:
+def _chunks(features: list, dec: dict, *, records: bool = True) -> Iterator[Chunk]:
     for start in range(0, len(features), CHUNK):
         part = features[start:start + CHUNK]
         try:
-            props = dec["properties"].decode(b"[" + b",".join(f.properties for f in part) + b"]")
+            props = dec["properties"].decode(b"[" + b",".join(f.properties for f in part) + b"]") if records else None
             geoms = dec["geometries"].decode(b"[" + b",".join(f.geometry for f in part) + b"]")
         except dec["errors"] as exc:
             raise NotPlain from exc
-        yield Chunk(start, [p or {} for p in props], _geometries(part, geoms, dec))
+        yield Chunk(start, None if props is None else [p or {} for p in props], _geometries(part, geoms, dec))
+
+
+#: Raw properties joined for Arrow when some hold line breaks: a NUL (never in JSON text) between features, made a
+#: line break after the JSON's own line breaks (whitespace between tokens; none inside strings) became spaces.
+_LINES = bytes.maketrans(b"\n\r\x00", b"  \n")
+
+#: Arrow types of property columns taken from Arrow: text, whole numbers, numbers, flags, and nothing but nulls.
+_PLAIN_ARROW = ("string", "int64", "double", "bool", "null")
+
+
+def arrow_properties(features: list) -> Columns | None:
+    """The features' properties as columns, read by Arrow's JSON reader; None when they must be decoded one by one.
+
+    Arrow reads the properties of all features at once in compiled code
+    (threads, no Python object per feature) and infers one type per name.
+    Its values are those of :func:`json.loads`: escapes decoded alike, numbers
+    parsed to the same doubles, and what the standard library would read
+    differently is refused (a lone surrogate, a number beyond a float). It is
+    used only where the outcome is certain to be the exact reader's, else None:
+
+    * every column is text, whole numbers (int64), numbers or flags; a name
+      that holds several kinds in different features, an object or a list,
+      or text Arrow would read as a date goes the slow way;
+    * a number column holds no whole value (a JSON ``2`` and ``2.0`` are one
+      double to Arrow, an int and a float to Python), and a whole-number column
+      came from JSON integers only;
+    * properties that are not an object or null.
+    """
+    if not features:
+        return None
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.json as pj
+
+    from geo.io.vector import arrow_column, release_arrow_memory
+
+    body = b"\n" + b"\n".join([f.properties for f in features]) + b"\n"
+    if body.count(b"\n") != len(features) + 1 or b"\r" in body:  # line breaks inside some properties' JSON
+        body = (b"\x00" + b"\x00".join([f.properties for f in features]) + b"\x00").translate(_LINES)
+    while b"\nnull\n" in body:  # properties null: an empty object (twice for neighbours, which share a line break)
+        body = body.replace(b"\nnull\n", b"\n{}\n")
+    nulls = b"null" in body  # some property given as null (or the word in a text): the exact reader tells null from absent
+    try:
+        table = pj.read_json(pa.BufferReader(body), read_options=pj.ReadOptions(block_size=1 << 22))
+    except (pa.ArrowInvalid, ValueError):
+        return None
+    del body
+    if table.num_rows != len(features) or any(str(t) not in _PLAIN_ARROW for t in table.schema.types):
+        return None
+    values, facts = {}, {}
+    for name in table.column_names:
+        column = table.column(name).combine_chunks()
+        if pa.types.is_floating(column.type):
+            given = column.drop_null()
+            if len(given) and pc.any(pc.equal(pc.floor(given), given)).as_py():
+                return None  # a whole number: written 2 (an int to Python) or 2.0 (a float), Arrow cannot tell
+        cells, typed = arrow_column(column)
+        if column.null_count:
+            cells[column.is_null().to_numpy(zero_copy_only=False)] = np.nan
+        values[name] = cells
+        if typed is not None:
+            facts[name] = typed
+    del table
+    release_arrow_memory()  # the cells live as Python values now
+    return Columns(values, facts, (lambda: _exact_properties(features)) if nulls else None)
+
+
+def _exact_properties(features: list) -> pd.DataFrame:
+    """The properties exactly as the exact reader holds them (:func:`geo.io.parts.records_frame` of ``json.loads``)."""
+    from geo.io.parts import records_frame
+
+    return records_frame([json.loads(bytes(f.properties).decode("utf-8")) or {} for f in features])
 
 
 def _geometries(part: list, geoms: list, dec: dict) -> list:

@@ -6,7 +6,7 @@ Shared by the readers of :mod:`geo.io.features` (GeoJSON, tables) and
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -74,7 +74,7 @@ class Parts:
     def __init__(self):
         self.props: pd.DataFrame = pd.DataFrame()
         self.facts: dict[str, ColumnFacts] = {}  # columns the reader typed itself (ColumnFacts), by name
-        self.as_read = False  # True: props hold the values as read, NaN where a feature lacks the name (GeoJSON)
+        self.as_read = False  # True: props hold the values as read, NaN where a feature lacks the name (GeoJSON; see exact_props)
         self.geoms: list | np.ndarray = []
         self.locations: Sequence[str] | None = None  # None: "feature i"
         self.problems: list[str] = []
@@ -83,6 +83,18 @@ class Parts:
         self.crs: pyproj.CRS | None = None
         self.check_coordinates = True
         self.metadata: dict = {}
+        #: With ``as_read`` props that hold NaN for null as well as for absent (GeoJSON properties read by Arrow):
+        #: a function giving the props as read, null None, for what tells the two apart (:meth:`key_count`, :meth:`record_list`).
+        self.exact_props: Callable[[], pd.DataFrame] | None = None
+        self._as_read: pd.DataFrame | None = None
+
+    def as_read_props(self) -> pd.DataFrame:
+        """The props with null and absent told apart (None and NaN) where ``as_read``: ``props`` itself unless :attr:`exact_props` is set."""
+        if self.exact_props is None:
+            return self.props
+        if self._as_read is None:
+            self._as_read = self.exact_props()
+        return self._as_read
 
     def location_list(self) -> list[str]:
         n = len(self.props)
@@ -90,7 +102,7 @@ class Parts:
 
     def record_list(self) -> list[dict]:
         """Each feature's properties as a dict (absent values None), for :func:`read_features`' ``extra_checks``."""
-        records = self.props.to_dict("records")
+        records = self.as_read_props().to_dict("records")
         if self.as_read:
             return [{k: v for k, v in rec.items() if not _absent(v)} for rec in records]
         return [{k: (None if is_blank(v) else v) for k, v in rec.items()} for rec in records]
@@ -99,7 +111,7 @@ class Parts:
         """How many features carry the property ``name``."""
         if not self.as_read:
             return len(self.props)
-        values = self.props[name].to_numpy(dtype=object)
+        values = self.as_read_props()[name].to_numpy(dtype=object)
         return int(len(values) - sum(map(_absent, values)))
 
 

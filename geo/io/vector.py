@@ -17,7 +17,7 @@ from geo.errors import DataFileError
 from geo.io.parts import ColumnFacts, Parts, find_column, table_datum
 from geo.io.tables import Input
 
-__all__ = ["OGR_SUFFIXES", "PARQUET_SUFFIXES", "read_ogr", "read_parquet"]
+__all__ = ["OGR_SUFFIXES", "PARQUET_SUFFIXES", "arrow_column", "read_ogr", "read_parquet", "release_arrow_memory"]
 
 
 #: Formats read through GDAL (pyogrio, Arrow): GeoPackage and FlatGeobuf.
@@ -41,7 +41,7 @@ def read_ogr(path: Input, layer: str | None) -> Parts:
     drop = [c for c in (meta.get("fid_column"), "OGC_FID") if c and c in table.column_names]
     parts = _arrow_parts(path, table.drop_columns(drop), geom_col, crs, crs_known=meta.get("crs") is not None)
     del table
-    _release_arrow_memory()
+    release_arrow_memory()
     return parts
 
 
@@ -75,11 +75,11 @@ def read_parquet(path: Input) -> Parts:
     crs = pyproj.CRS.from_user_input(column["crs"]) if column.get("crs") is not None else (pyproj.CRS.from_user_input("OGC:CRS84") if crs_known else None)
     parts = _arrow_parts(path, table, geom_col, crs, crs_known=crs_known)
     del table
-    _release_arrow_memory()
+    release_arrow_memory()
     return parts
 
 
-def _release_arrow_memory() -> None:
+def release_arrow_memory() -> None:
     """Give the pages Arrow's allocator keeps after a table is gone back to the system.
 
     The values now live as Python objects; the allocator would otherwise hold
@@ -124,10 +124,21 @@ PY_WHITESPACE = "".join(c for c in map(chr, range(0x3001)) if c.isspace())
 def _column(column) -> tuple[np.ndarray, ColumnFacts | None]:
     """An Arrow column as an object array of Python values, blank cells None, and its :class:`ColumnFacts` where its type is plain.
 
+    See :func:`arrow_column`; other types (dates, lists, dictionaries...) are
+    left to validation cell by cell.
+    """
+    values, facts = arrow_column(column)
+    values[blank_mask(values) if facts is None else facts.missing] = None
+    return values, facts
+
+
+def arrow_column(column) -> tuple[np.ndarray, ColumnFacts | None]:
+    """An Arrow column's cells as Python values (None where null), and its :class:`ColumnFacts` where its type is plain.
+
     Text is stripped and its blanks found by Arrow's compiled kernels (the
     characters of :data:`PY_WHITESPACE`, so exactly as :meth:`str.strip`);
     integers, floats and booleans are typed from the column's own buffers.
-    Other types (dates, lists, dictionaries...) are left to validation cell by cell.
+    Other types get no facts (None).
     """
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -139,7 +150,6 @@ def _column(column) -> tuple[np.ndarray, ColumnFacts | None]:
         values = column.to_numpy(zero_copy_only=False)
         unchanged = pc.all(pc.equal(pc.binary_length(trimmed), pc.binary_length(column))).as_py() is not False
         text = values.copy() if unchanged else trimmed.to_numpy(zero_copy_only=False)
-        values[missing] = None
         text[missing] = None
         return values, ColumnFacts("str", text, missing)
     values = _python_values(column)
@@ -150,16 +160,12 @@ def _column(column) -> tuple[np.ndarray, ColumnFacts | None]:
     elif pa.types.is_boolean(kind):
         name, typed = "bool", column.fill_null(False)
     else:
-        name = None
-    if name is not None:
-        typed = typed.to_numpy(zero_copy_only=False)
-        missing = np.asarray(column.is_null().to_numpy(zero_copy_only=False), dtype=bool)
-        if name == "float":
-            missing |= np.isnan(typed)
-        values[missing] = None
-        return values, ColumnFacts(name, typed, missing)
-    values[blank_mask(values)] = None
-    return values, None
+        return values, None
+    typed = typed.to_numpy(zero_copy_only=False)
+    missing = np.asarray(column.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+    if name == "float":
+        missing |= np.isnan(typed)
+    return values, ColumnFacts(name, typed, missing)
 
 
 def _python_values(column) -> np.ndarray:

@@ -118,9 +118,10 @@ def _assert_same_parts(fast, exact):
     assert fast.notices == exact.notices
     assert fast.datum == exact.datum and fast.metadata == exact.metadata
     assert (fast.crs is None) == (exact.crs is None)
-    pd.testing.assert_frame_equal(fast.props, exact.props)
+    # props read by Arrow hold NaN for null too; as_read_props tells the two apart as the exact reader does (below)
+    pd.testing.assert_frame_equal(fast.props.where(fast.props.notna(), np.nan), exact.props.where(exact.props.notna(), np.nan))
     for col in exact.props.columns:  # the same Python types cell by cell (an int stays an int, -0 stays 0)
-        got, want = fast.props[col].tolist(), exact.props[col].tolist()
+        got, want = fast.as_read_props()[col].tolist(), exact.props[col].tolist()
         assert [type(v) for v in got] == [type(v) for v in want], col
         assert [repr(v) for v in got] == [repr(v) for v in want], col
     assert list(fast.location_list()) == list(exact.location_list())
@@ -267,3 +268,122 @@ def test_the_utf8_check_agrees_with_the_strict_decoder(seed):
         except UnicodeDecodeError:
             strict = False
         assert geojson_fast._utf8(data) is strict, data
+
+
+#: Property values of one kind each, as JSON text: what the Arrow columns of the fast path read themselves.
+_KINDS = {
+    "text": ['"SH-01"', '" pad "', '""', '"   "', '"\\u3000x\\u3000"', '"沙河"', '"a\\"b"', '"\\ud83d\\ude00"', '"\\n"', '"x\\u0000y"',
+             '"2022"', '"true"', '"1.5"', '"\\u00a0"'],
+    "int": ["0", "-0", "2022", "-7", "9223372036854775807", "-9223372036854775808", "1"],
+    "float": ["1.5", "-0.25", "2022.5", "1.5e-7", "0.1", "-3.75E1"],
+    "flag": ["true", "false"],
+}
+
+
+def _columns_document(seed: int, n: int) -> tuple[str, dict]:
+    """A collection whose property names hold one kind each (some given null, some absent, some features' properties null)."""
+    rng = random.Random(seed)
+    names = ["estate_id", "name", "community", "address", "batch_year", "synthetic", "x_note", "x_size", "remarks"]
+    kinds = {name: rng.choice(list(_KINDS)) for name in names}
+    if rng.random() < 0.7:  # mostly the estates schema's own kinds, so some files are valid
+        kinds.update(estate_id="text", name="text", community="text", batch_year="int", synthetic="flag")
+    nulls, absent, odd = rng.choice([0.0, 0.05]), rng.choice([0.0, 0.1]), rng.choice([0.0, 0.3])
+    spaces = ["", " ", "\n", "\r\n"] if seed % 2 else ["", " "]  # line breaks in the properties' JSON in half the files
+    feats = []
+    for i in range(n):
+        props = []
+        for name in rng.sample(names, len(names)) if rng.random() < 0.2 else names:
+            pick = rng.random()
+            if pick < absent:
+                continue
+            if pick < absent + nulls:
+                value = "null"
+            elif name == "estate_id" and kinds[name] == "text" and rng.random() > odd:
+                value = json.dumps(f"E{i:05d}")
+            else:
+                value = rng.choice(_KINDS[kinds[name]])
+            props.append(f'"{name}":{rng.choice(spaces)}{value}')
+        text = "null" if rng.random() < nulls else "{" + ", ".join(props) + "}"
+        geometry = f'{{"type": "Point", "coordinates": [{rng.uniform(108.3, 108.4)!r}, {rng.uniform(30.8, 30.9)!r}]}}'
+        feats.append(f'{{"type": "Feature", "properties": {text}, "geometry": {geometry}}}')
+    return '{"type": "FeatureCollection", "features": [' + ",\n".join(feats) + "]}", kinds
+
+
+def _read(path, **kw):
+    try:
+        return features.read_features(path, ESTATES, **kw), None
+    except SchemaError as exc:
+        return None, exc.problems
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_properties_read_by_arrow_read_as_the_exact_reader_reads_them(tmp_path, monkeypatch, seed):
+    """Columns of one kind each are read by Arrow: the same parts, the same counts and records, the same typed table or problems."""
+    body, _ = _columns_document(seed, 60)
+    path = tmp_path / "f.geojson"
+    path.write_text(body, encoding="utf-8")
+    fast = features._read_geojson_fast(as_input(path))
+    assert fast is not None and fast.facts  # read by Arrow
+    exact = _exact(path, monkeypatch)
+    _assert_same_parts(fast, exact)
+    for name in exact.props.columns:
+        assert fast.key_count(name) == exact.key_count(name), name
+    assert fast.record_list() == exact.record_list()
+    got, got_problems = _read(path)
+    with monkeypatch.context() as m:
+        m.setattr(geojson_fast, "decode_collection", lambda source: None)
+        want, want_problems = _read(path)
+    assert got_problems == want_problems
+    if want is not None:
+        pd.testing.assert_frame_equal(pd.DataFrame(got.drop(columns="geometry")), pd.DataFrame(want.drop(columns="geometry")))
+        for col in got.columns.drop("geometry"):  # the same Python types cell by cell
+            assert [type(v) for v in got[col].tolist()] == [type(v) for v in want[col].tolist()], col
+
+
+def test_features_without_properties_read_the_same(tmp_path, monkeypatch):
+    feats = [{"type": "Feature", "properties": p, "geometry": None} for p in ({}, None, {}, None, None)]
+    path = tmp_path / "f.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": feats}), encoding="utf-8")
+    fast = features._read_geojson_fast(as_input(path))
+    assert fast is not None and fast.props.shape == (5, 0)
+    _assert_same_parts(fast, _exact(path, monkeypatch))
+
+
+def test_a_property_given_only_as_null_is_read_by_arrow(tmp_path, monkeypatch):
+    feats = [{"type": "Feature", "properties": {"estate_id": f"E{i}", "remarks": None}, "geometry": None} for i in range(3)]
+    feats[1]["properties"].pop("remarks")
+    path = tmp_path / "f.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": feats}), encoding="utf-8")
+    fast = features._read_geojson_fast(as_input(path))
+    assert fast is not None and "estate_id" in fast.facts and "remarks" not in fast.facts  # read by Arrow; no type to tell
+    exact = _exact(path, monkeypatch)
+    _assert_same_parts(fast, exact)
+    assert fast.key_count("remarks") == exact.key_count("remarks") == 2
+    assert fast.record_list() == exact.record_list() == [{"estate_id": "E0", "remarks": None}, {"estate_id": "E1"}, {"estate_id": "E2", "remarks": None}]
+
+
+@pytest.mark.parametrize(
+    ("values", "why"),
+    [
+        (["1.5", "2.0"], "a whole number in a number column: written 2 or 2.0, Arrow cannot tell"),
+        (["1", "2.5"], "integers and floats in one column"),
+        (['"a"', "1"], "text and numbers in one column"),
+        (["true", "1"], "flags and numbers in one column"),
+        (["[1, 2]", "[3]"], "lists"),
+        (['{"k": 1}', '{"k": 2}'], "objects"),
+        (["12345678901234567890", "1"], "an integer beyond 64 bits"),
+        (["1E2", "2.5"], "an exponent without a point is a whole number"),
+        (['"2022-01-01"', '"2022-02-01"'], "text Arrow would read as dates"),
+    ],
+)
+def test_properties_arrow_cannot_read_exactly_are_decoded_one_by_one(tmp_path, monkeypatch, values, why):
+    feats = [{"type": "Feature", "properties": {"estate_id": f"E{i}", "x_value": "@"}, "geometry": None} for i in range(len(values))]
+    body = json.dumps({"type": "FeatureCollection", "features": feats})
+    for v in values:
+        body = body.replace('"@"', v, 1)
+    path = tmp_path / "f.geojson"
+    path.write_text(body, encoding="utf-8")
+    assert geojson_fast.arrow_properties(geojson_fast._DECODERS["features"].decode(json.dumps(json.loads(body)["features"]).encode())) is None, why
+    fast = features._read_geojson_fast(as_input(path))
+    assert fast is not None and not fast.facts, why  # read, but property by property
+    _assert_same_parts(fast, _exact(path, monkeypatch))

@@ -91,7 +91,7 @@ def _outcome(reader, data: bytes):
         parts = reader(as_input(data, name=NAME))
     except DataFileError as exc:
         return ("error", str(exc))
-    props = parts.props
+    props = parts.as_read_props()  # null told from absent (props read by Arrow hold NaN for both)
     return (
         "parts",
         parts.problems,
