@@ -22,7 +22,7 @@ import pandas as pd
 from geo._atomic import atomic_writer
 from geo.io.formulas import arrow_guarded, guard_formulas, guard_values
 
-__all__ = ["csv_cells", "csv_pieces", "csv_quoted", "csv_text", "write_csv"]
+__all__ = ["arrow_hundredths", "csv_cells", "csv_pieces", "csv_quoted", "csv_text", "write_csv"]
 
 
 #: Characters that make :func:`csv.writer` quote a cell (excel dialect).
@@ -123,7 +123,7 @@ def _arrow_cells(series: pd.Series, *, guard: bool = False):
         if dtype.kind in "iu":
             return _arrow_text(values, dtype.kind)
         if dtype == np.float64:
-            cells = _arrow_hundredths(values)
+            cells = arrow_hundredths(values)
             if cells is not None:
                 return cells
         if dtype == np.dtype(object) and set(map(type, values.tolist())) == {str}:
@@ -142,7 +142,7 @@ _DECIMALS = ["." + (f"{k:02d}".rstrip("0") or "0") for k in range(100)]
 _HUNDREDTHS_MAX = 1e13
 
 
-def _arrow_hundredths(values: np.ndarray):
+def arrow_hundredths(values: np.ndarray):
     """``repr`` of each float (empty for NaN) as Arrow text when every finite value is a whole number of hundredths, else None.
 
     Columns rounded to centimetres (the report's distances) are formatted by

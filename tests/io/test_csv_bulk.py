@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo.io.csv_text import _arrow_hundredths, csv_cells, csv_text
+from geo.io.csv_text import arrow_hundredths, csv_cells, csv_text
 
 TEXTS = ["", "a", "安居小区", "a,b", 'say "hi"', "line\nbreak", "cr\rhere", "crlf\r\n", " lead", "trail ", "'=1", "x\x00y",
          "\U0001f600", "-1", "1e5", "nan", "None", "True", "\t"]
@@ -89,11 +89,11 @@ def test_floats_in_hundredths_are_written_as_repr_writes_them(seed):
     values = k / 100.0
     values[:4] = [-0.0, 0.0, 9999999999999.99, -9999999999999.99]
     values[rng.random(len(values)) < 0.01] = np.nan
-    cells = _arrow_hundredths(values)
+    cells = arrow_hundredths(values)
     assert cells is not None
     assert cells.to_pylist() == ["" if v != v else repr(v) for v in values.tolist()]
     for odd in (1 / 3, 0.001, 1e13, np.inf, 5e-324):  # not hundredths, too large, or infinite: left to repr
-        assert _arrow_hundredths(np.r_[values[:10], odd]) is None
+        assert arrow_hundredths(np.r_[values[:10], odd]) is None
 
 
 def test_the_report_kinds_are_written_in_bulk():
