@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-__all__ = ["FAST_MAX_BYTES", "Chunk", "Collection", "Columns", "arrow_properties", "decode_collection"]
+__all__ = ["FAST_MAX_BYTES", "Chunk", "Collection", "Columns", "arrow_coordinates", "arrow_properties", "decode_collection"]
 
 #: Files up to this size take the fast path; larger ones are streamed. The fast path holds the whole text and a
 #: small record per feature while it reads (a 188 MB file peaked at 988 MB against 829-885 MB streamed), so
@@ -299,8 +299,11 @@ def _plain_coordinates(raws: list, kind: str, dec: dict) -> tuple[np.ndarray, np
     or a list of at least two of them (a line). Tried for the whole chunk at
     once; when that fails, one geometry at a time.
     """
-    decoder = dec[kind]
     texts = [bytes(r) for r in raws]
+    bulk = arrow_coordinates(texts, lines=kind == "lines")
+    if bulk is not None:
+        return np.ones(len(raws), dtype=bool), *bulk
+    decoder = dec[kind]
     joined = b"[" + b",".join(texts) + b"]"
     try:
         values = decoder.decode(joined)
@@ -326,3 +329,75 @@ def _plain_coordinates(raws: list, kind: str, dec: dict) -> tuple[np.ndarray, np
         kept.extend([value] if kind == "points" else value)
         counts.append(n)
     return plain, np.array(kept, dtype=float).reshape(-1, 2), np.asarray(counts, dtype=np.int64)
+
+
+#: What a number of a plain position is written with (JSON whitespace too, which may stand between tokens).
+_NUMBER_BYTES = b"0123456789.- \t\n\r"
+#: A plain point's coordinates with the numbers and whitespace taken out; a line of n positions is
+#: ``[[,]`` + ``,[,]`` (n - 1 times) + ``]``.
+_POINT_SHAPE = b"[,]"
+
+
+def _line_shape(n: int) -> bytes:
+    return b"[[,]" + b",[,]" * (n - 1) + b"]"
+
+
+def arrow_coordinates(texts: list[bytes], *, lines: bool) -> tuple[np.ndarray, np.ndarray] | None:
+    """Plain coordinates parsed in bulk by Arrow's CSV reader: the (n, 2) positions and each geometry's count; else None.
+
+    ``texts`` are the raw JSON ``coordinates`` of points (``lines=False``) or
+    of lines, each valid JSON (msgspec checked it). They are plain, and read
+    here, when every one has exactly the shape of a position or a line of at
+    least two (checked on the text with the numbers taken out) and every
+    number a decimal point (the number of points in the text is two per
+    position, and a JSON number holds at most one). Their numbers are then
+    written one to a line and parsed by Arrow, whose parser, like Python's
+    ``float``, rounds correctly: the same doubles as :func:`json.loads` gives.
+    A number beyond a float (infinite here) or any other doubt gives None,
+    and the caller decodes the coordinates the slower ways.
+    """
+    if not texts:
+        return None
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    joined = b";".join(texts)
+    shapes = joined.translate(None, _NUMBER_BYTES).split(b";")
+    if len(shapes) != len(texts):  # a ';' inside some text: not plain
+        return None
+    if lines:
+        sizes = np.fromiter(map(len, shapes), dtype=np.int64, count=len(shapes))
+        counts = (sizes - 1) // 4
+        if (counts < 2).any() or ((sizes - 1) % 4).any():
+            return None
+        expected = {n: _line_shape(n) for n in np.unique(counts).tolist()}
+        if any(s != expected[n] for s, n in zip(shapes, counts.tolist(), strict=True)):
+            return None
+    else:
+        if any(s != _POINT_SHAPE for s in shapes):
+            return None
+        counts = np.ones(len(texts), dtype=np.int64)
+    if joined.count(b".") != 2 * int(counts.sum()):  # a number without a decimal point: an int to the standard library
+        return None
+    numbers = joined.translate(_ONE_A_LINE, b"[] \t\n\r")
+    try:
+        table = pcsv.read_csv(
+            pa.BufferReader(numbers),
+            read_options=pcsv.ReadOptions(column_names=["v"], block_size=1 << 22),
+            parse_options=pcsv.ParseOptions(quote_char=False, newlines_in_values=False),
+            convert_options=pcsv.ConvertOptions(column_types={"v": pa.float64()}, null_values=[], strings_can_be_null=False,
+                                                quoted_strings_can_be_null=False),
+        )
+    except (pa.ArrowInvalid, ValueError):
+        return None
+    column = table.column("v")
+    if column.null_count or len(column) != 2 * int(counts.sum()):
+        return None
+    xy = column.to_numpy().reshape(-1, 2)
+    if not np.isfinite(xy).all():  # a number beyond a float: left to the slower ways, which refuse the file
+        return None
+    return xy, counts
+
+
+#: Commas (between numbers, positions and geometries alike) become line breaks: one number a line.
+_ONE_A_LINE = bytes.maketrans(b",;", b"\n\n")

@@ -387,3 +387,64 @@ def test_properties_arrow_cannot_read_exactly_are_decoded_one_by_one(tmp_path, m
     fast = features._read_geojson_fast(as_input(path))
     assert fast is not None and not fast.facts, why  # read, but property by property
     _assert_same_parts(fast, _exact(path, monkeypatch))
+
+
+def _decimal(rng: random.Random) -> str:
+    """A JSON number with a decimal point: short, long (beyond 17 digits), tiny, large, negative, -0.0."""
+    whole = rng.choice(["0", "108", "30", str(rng.randint(1, 10**rng.randint(1, 25)))])
+    frac = "".join(rng.choice("0123456789") for _ in range(rng.randint(1, rng.choice([3, 17, 40]))))
+    sign = "-" if rng.random() < 0.3 else ""
+    return f"{sign}{whole}.{frac}"
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_coordinates_parsed_by_arrow_are_the_standard_librarys_doubles(seed):
+    rng = random.Random(seed)
+    spaces = ["", " ", "\n  ", "\t"]
+    texts, want = [], []
+    for _ in range(2_000):
+        n = rng.randint(2, 9)
+        line = [[_decimal(rng), _decimal(rng)] for _ in range(n)]
+        s = rng.choice(spaces)
+        texts.append(("[" + s + f",{s}".join(f"[{a},{s}{b}]" for a, b in line) + s + "]").encode())
+        want.append(json.loads(texts[-1]))
+    xy, counts = geojson_fast.arrow_coordinates(texts, lines=True)
+    assert counts.tolist() == [len(line) for line in want]
+    expected = np.array([p for line in want for p in line], dtype=float)
+    assert xy.tobytes() == expected.tobytes()  # bit for bit, -0.0 included
+    points = [f"[{_decimal(rng)},{_decimal(rng)}]".encode() for _ in range(5_000)]
+    xy, counts = geojson_fast.arrow_coordinates(points, lines=False)
+    assert xy.tobytes() == np.array([json.loads(p) for p in points], dtype=float).tobytes() and counts.tolist() == [1] * 5_000
+
+
+@pytest.mark.parametrize(
+    ("texts", "lines", "why"),
+    [
+        ([b"[[1.5,2.5],[3.5,4.5]]", b"[[1.5,2.5],[3,4.5]]"], True, "a JSON integer (an int to the standard library)"),
+        ([b"[[1.5,2.5],[3.5,4.5e1]]"], True, "an exponent"),
+        ([b"[[1.5,2.5]]"], True, "a line of one position"),
+        ([b"[[1.5,2.5],[3.5,4.5,5.5]]"], True, "a 3-D position"),
+        ([b"[[1.5],[2.5,3.5,4.5]]"], True, "numbers in the wrong positions"),
+        ([b"[[[1.5,2.5],[3.5,4.5]]]"], True, "a polygon's rings"),
+        ([b"[[1.5,2.5],[]]"], True, "an empty position"),
+        ([b'[[1.5,2.5],["3.5",4.5]]'], True, "text for a number"),
+        ([b'[[1.5,2.5],[3.5,4.5]],"a;b"'], True, "a ';' inside text"),
+        ([b"[1.5,2.5,3.5]"], False, "a 3-D point"),
+        ([b"[1.5]"], False, "one number"),
+        ([b"[[1.5,2.5]]"], False, "a line for a point"),
+        ([b"[1" + b"0" * 400 + b".5,2.5]"], False, "a number beyond a float"),
+        ([], False, "nothing"),
+    ],
+)
+def test_coordinates_arrow_cannot_read_exactly_are_left_to_the_decoder(texts, lines, why):
+    assert geojson_fast.arrow_coordinates(texts, lines=lines) is None, why
+
+
+def test_coordinates_with_json_whitespace_are_read_in_bulk():
+    xy, counts = geojson_fast.arrow_coordinates([b"[ [ 108.5 , 30.25 ],\n\t[108.75,30.5] ]", b"[[1.0,-0.0],[2.0,3.0],[4.0,5.0]]"], lines=True)
+    assert counts.tolist() == [2, 3]
+    assert xy.tolist() == [[108.5, 30.25], [108.75, 30.5], [1.0, 0.0], [2.0, 3.0], [4.0, 5.0]]
+    assert np.signbit(xy[2, 1])  # -0.0 stays negative, as float("-0.0")
+    tiny = [b"[0." + b"0" * 320 + b"25,0." + b"0" * 400 + b"1]"]  # a subnormal double and one below the smallest: 0.0
+    xy, _ = geojson_fast.arrow_coordinates(tiny, lines=False)
+    assert xy.tobytes() == np.array(json.loads(tiny[0]), dtype=float).tobytes()
