@@ -7,6 +7,7 @@ import csv
 import io as _stdio
 import json
 import os
+import sys
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -378,7 +379,6 @@ def store_table(columns: dict[str, object]):
         The columns in store order, ``lon``/``lat`` float64, ``geometry`` WKB points, GeoParquet metadata.
     """
     import pyarrow as pa
-    import shapely
 
     arrays, fields = [], []
     for name in STORE_COLUMNS:
@@ -392,10 +392,44 @@ def store_table(columns: dict[str, object]):
         fields.append(pa.field(name, arr.type))
     lon = arrays[STORE_COLUMNS.index("lon")].to_numpy(zero_copy_only=False)
     lat = arrays[STORE_COLUMNS.index("lat")].to_numpy(zero_copy_only=False)
-    arrays.append(pa.array(shapely.to_wkb(shapely.points(lon, lat)), type=pa.binary()))
+    arrays.append(point_wkb(lon, lat))
     fields.append(pa.field("geometry", pa.binary()))
     schema = pa.schema(fields, metadata={b"geo": json.dumps(_GEO_METADATA).encode()})
     return pa.Table.from_arrays(arrays, schema=schema)
+
+
+#: The head of a little-endian 2-D WKB point: byte order 1, geometry type 1.
+_WKB_POINT_HEAD = np.frombuffer(b"\x01\x01\x00\x00\x00", dtype=np.uint8)
+
+
+def point_wkb(x: np.ndarray, y: np.ndarray):
+    """WKB of the points (x, y) as an Arrow binary array: the bytes of ``shapely.to_wkb(shapely.points(x, y))``.
+
+    A 2-D point's WKB is 21 bytes (byte order, type, x and y as little-endian
+    doubles), so a million of them are laid out in one NumPy array instead of
+    making a million geometries. Points with a NaN coordinate, and machines
+    that are not little-endian, are left to shapely.
+    """
+    import pyarrow as pa
+    import shapely
+
+    x = np.ascontiguousarray(x, dtype="<f8")
+    y = np.ascontiguousarray(y, dtype="<f8")
+    n = len(x)
+    if sys.byteorder != "little":
+        return pa.array(shapely.to_wkb(shapely.points(x, y)), type=pa.binary())
+    rows = np.empty((n, 21), dtype=np.uint8)
+    rows[:, :5] = _WKB_POINT_HEAD
+    rows[:, 5:13] = x.view(np.uint8).reshape(n, 8)
+    rows[:, 13:21] = y.view(np.uint8).reshape(n, 8)
+    offsets = np.arange(0, 21 * n + 1, 21, dtype=np.int32)
+    out = pa.Array.from_buffers(pa.binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(rows)])
+    odd = np.flatnonzero(np.isnan(x) | np.isnan(y))
+    if len(odd):  # NaN's bytes as GEOS writes them
+        cells = out.to_numpy(zero_copy_only=False)
+        cells[odd] = shapely.to_wkb(shapely.points(x[odd], y[odd]))
+        out = pa.array(cells, type=pa.binary())
+    return out
 
 
 def check_parquet_store(path: Path) -> None:

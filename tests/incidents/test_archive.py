@@ -16,7 +16,7 @@ import shapely
 from benchmarks.import_data import write_export
 from geo.errors import DataFileError
 from geo.incidents.importer import import_incidents
-from geo.incidents.store import STORE_COLUMNS, load_incidents, read_parquet_store, write_store
+from geo.incidents.store import STORE_COLUMNS, load_incidents, point_wkb, read_parquet_store, write_store
 
 DATA = Path(__file__).parents[1] / "data" / "incidents"
 
@@ -61,6 +61,15 @@ class TestParquetStore:
         assert list(layer.columns) == [*STORE_COLUMNS, "geometry"]
         np.testing.assert_array_equal(layer.geometry.x.to_numpy(), layer["lon"].to_numpy())
         np.testing.assert_array_equal(layer.geometry.y.to_numpy(), layer["lat"].to_numpy())
+
+    def test_point_wkb_is_shapelys(self):
+        rng = np.random.default_rng(3)
+        x = np.r_[rng.uniform(-180, 180, 5000), -0.0, 0.0, np.nan, 1.0, np.inf, -np.inf, 1e-310]
+        y = np.r_[rng.uniform(-90, 90, 5000), 0.0, -0.0, 2.0, np.nan, 1.0, 5.0, -1e-310]
+        got = point_wkb(x, y)
+        assert got.type == pa.binary()
+        assert got.to_pylist() == shapely.to_wkb(shapely.points(x, y)).tolist()
+        assert point_wkb(np.zeros(0), np.zeros(0)).to_pylist() == []
 
     def test_append_and_duplicates(self, tmp_path):
         out = tmp_path / "s.parquet"
