@@ -4,4 +4,4 @@ import sys
 
 from geo.cli.main import main
 
-sys.exit(main())
+sys.exit(main(leave=True))

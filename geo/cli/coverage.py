@@ -66,7 +66,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "under the default and the strict reading side by side",
     )
     p.add_argument("--out", type=Path, help="write the report: .csv (UTF-8 with BOM), .xlsx or .geojson (.geojson only with --by estate)")
-    p.set_defaults(func=_coverage)
+    # Everything it writes is closed on return: python -m geo may end at once (geo.cli.main.leave_now).
+    p.set_defaults(func=_coverage, leave_at_once=True)
 
 
 def _coverage(args: argparse.Namespace) -> int:
@@ -112,6 +113,7 @@ def _coverage(args: argparse.Namespace) -> int:
     print(method_line(model.radius_m, args.cover_m, "strict" if model.strict else "default", crs=model.crs, scale=model.estate_scale))
     readings = status_counts_by_reading(other, table) if model.strict else status_counts_by_reading(table, other)
     _print_summary(table, model, readings)
+    args.results = (estates, routes, model, other_model, table)  # freed with args, or left to the process's end
     return 0
 
 

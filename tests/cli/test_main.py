@@ -6,6 +6,7 @@ import argparse
 import importlib
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -86,3 +87,36 @@ def test_the_store_package_still_gives_its_names():
     assert geo.store.TableSpec.__name__ == "TableSpec"
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         geo.store.nothing  # noqa: B018
+
+
+def _program(tmp_path, *argv: str) -> subprocess.CompletedProcess:
+    """``python -m geo ARGV`` as a program whose atexit hook says whether the interpreter was torn down."""
+    code = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('torn down'))\n"
+        "from geo.cli.main import main\n"
+        f"sys.argv = ['geo', *{list(argv)!r}]\n"
+        "sys.exit(main(leave=True))\n"
+    )
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, cwd=tmp_path)
+
+
+def test_coverage_leaves_at_once_with_its_output_flushed_and_written(tmp_path, capsys):
+    from geo.cli.main import main
+
+    done = _program(tmp_path, "coverage", "--out", str(tmp_path / "left.csv"))
+    assert done.returncode == 0, done.stderr
+    assert "torn down" not in done.stdout  # ended by leave_now, with no teardown
+    assert main(["coverage", "--out", str(tmp_path / "returned.csv")]) == 0  # in-process: returns as before
+    captured = capsys.readouterr()
+    assert done.stdout == captured.out.replace("returned.csv", "left.csv")  # every line reached the pipe
+    assert done.stderr == captured.err
+    assert (tmp_path / "left.csv").read_bytes() == (tmp_path / "returned.csv").read_bytes()
+
+
+def test_commands_that_do_not_allow_it_and_errors_end_as_usual(tmp_path):
+    done = _program(tmp_path, "validate", str(Path(__file__).parents[2] / "data" / "estates.geojson"))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.rstrip().endswith("torn down")
+    bad = _program(tmp_path, "coverage", "--estates", str(tmp_path / "missing.geojson"))
+    assert bad.returncode == 2 and "missing.geojson" in bad.stderr
