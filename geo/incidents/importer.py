@@ -32,6 +32,7 @@ from geo.incidents.store import (
     check_store_header,
     ends_with_newline,
     is_parquet,
+    parquet_writer,
     read_parquet_store,
     store_batches,
     store_table,
@@ -434,11 +435,9 @@ _FREE_TEXT = tuple(STORE_COLUMNS.index(c) for c in ("incident_id", "address", "t
 
 
 def _write_parquet(out: Path, checked: Iterator[list], *, append: bool) -> None:
-    import pyarrow.parquet as pq
-
     tables = (store_table(dict(zip(STORE_COLUMNS, columns, strict=True))) for columns in checked)
     first = next(tables, None) or store_table({c: [] for c in STORE_COLUMNS})
-    with atomic_writer(out, "wb") as fh, pq.ParquetWriter(fh, first.schema, compression="zstd") as writer:
+    with atomic_writer(out, "wb") as fh, parquet_writer(fh, first.schema) as writer:
         if append:
             for batch in store_batches(out):
                 writer.write_batch(batch)

@@ -463,11 +463,22 @@ def read_parquet_store(path: Path, columns: list[str] | None = None) -> pd.DataF
     return pd.DataFrame(out)
 
 
-def write_table_atomic(table, path: Path, *, before=None) -> None:
-    """Write an Arrow table (after the batches of ``before``, an iterator of record batches) as one Parquet file, atomically."""
+#: Store columns whose values hardly repeat (ids, times, coordinates, points). Parquet writes them without a
+#: dictionary, which would only be built and then dropped for size: a 1 M-row store took 1.06-1.09 s and
+#: 44.9 MB with a dictionary tried on every column, 0.66-0.80 s and 36.8 MB without these.
+_NEAR_UNIQUE = frozenset({"incident_id", "time", "lon", "lat", "geometry"})
+
+
+def parquet_writer(sink, schema):
+    """A Parquet writer of the store: zstd, and dictionaries only for the columns whose values repeat."""
     import pyarrow.parquet as pq
 
-    with atomic_writer(path, "wb") as fh, pq.ParquetWriter(fh, table.schema, compression="zstd") as writer:
+    return pq.ParquetWriter(sink, schema, compression="zstd", use_dictionary=[n for n in schema.names if n not in _NEAR_UNIQUE])
+
+
+def write_table_atomic(table, path: Path, *, before=None) -> None:
+    """Write an Arrow table (after the batches of ``before``, an iterator of record batches) as one Parquet file, atomically."""
+    with atomic_writer(path, "wb") as fh, parquet_writer(fh, table.schema) as writer:
         for batch in before or ():
             writer.write_batch(batch)
         writer.write_table(table, row_group_size=1 << 20)

@@ -71,6 +71,14 @@ class TestParquetStore:
         assert got.to_pylist() == shapely.to_wkb(shapely.points(x, y)).tolist()
         assert point_wkb(np.zeros(0), np.zeros(0)).to_pylist() == []
 
+    def test_dictionaries_only_where_values_repeat(self, tmp_path, export):
+        import_incidents(export, out=tmp_path / "s.parquet", geocoder=no_geocoder)
+        meta = pq.ParquetFile(tmp_path / "s.parquet").metadata
+        chunks = {meta.row_group(0).column(j).path_in_schema: meta.row_group(0).column(j) for j in range(meta.num_columns)}
+        plain = {name for name, chunk in chunks.items() if not chunk.has_dictionary_page}
+        assert plain == {"incident_id", "time", "lon", "lat", "geometry"}
+        assert pq.read_table(tmp_path / "s.parquet").schema.field("category").type == pa.string()  # read back as text
+
     def test_append_and_duplicates(self, tmp_path):
         out = tmp_path / "s.parquet"
         first = import_incidents(DATA / "cases_en.csv", out=out)
