@@ -108,3 +108,28 @@ def guard_texts(values: np.ndarray) -> np.ndarray:
 def fixed(values: np.ndarray, decimals: int) -> list[str]:
     """Numbers as text with ``decimals`` decimals (``f"{v:.7f}"``, correctly rounded)."""
     return list(map(f"{{:.{decimals}f}}".format, np.asarray(values, dtype=np.float64).tolist()))
+
+
+#: Below this magnitude a float's step is under a tenth of a 7th decimal (2**-23 at 1e6 against 1e-7), so a
+#: float that :func:`stored_degrees` finds exact lies far from any rounding boundary of its text.
+_EXACT_BELOW = 1e6
+
+
+def stored_degrees(values: np.ndarray, decimals: int) -> np.ndarray:
+    """``float(f"{v:.{decimals}f}")`` of every value, as float64: the number the text store holds, without the text.
+
+    A value that is already the float nearest to a number of ``decimals``
+    decimals (every coordinate read from a file, unless its datum was
+    converted) is its own answer; one correctly rounded division tells it
+    (``k / 10**decimals == v`` for the integer ``k`` nearest ``v * 10**decimals``).
+    The others (converted datums, NaN) go through Python's text as before.
+    """
+    v = np.array(values, dtype=np.float64)
+    scale = 10.0**decimals
+    with np.errstate(invalid="ignore", over="ignore"):
+        exact = (np.abs(v) < _EXACT_BELOW) & (np.rint(v * scale) / scale == v)
+    odd = np.flatnonzero(~exact)
+    if len(odd):
+        text = f"{{:.{decimals}f}}".format
+        v[odd] = [float(text(x)) for x in v[odd].tolist()]
+    return v

@@ -252,7 +252,7 @@ def _header_names(row: tuple) -> list[str]:
 
 
 def _process_chunk(chunk: pd.DataFrame, first_row: int, ctx: ImportContext, result: ImportResult, rejects_out) -> list[list[str]]:
-    """Validate one chunk; return the store's columns (lists of text, formulas guarded) and write rejects.
+    """Validate one chunk; return the store's columns (lists of text, formulas guarded; lon and lat as float arrays) and write rejects.
 
     Row numbers count the header as row 1.
     """
@@ -318,7 +318,6 @@ def _process_chunk(chunk: pd.DataFrame, first_row: int, ctx: ImportContext, resu
         quality[k] = str(getattr(g, "quality", "") or "geocoded")
         result.geocoded += 1
     keep, lon, lat, quality = keep[geocoded_ok], lon[geocoded_ok], lat[geocoded_ok], quality[geocoded_ok]
-    prec = settings.coordinate_precision
     if ctx.synthetic is None:
         synth = np.where(v["synthetic"][keep].astype(bool), "true", "false")
     else:
@@ -331,15 +330,15 @@ def _process_chunk(chunk: pd.DataFrame, first_row: int, ctx: ImportContext, resu
         v["category"][keep],
         v["subcategory"][keep],
         v["source"][keep],
-        bulk.fixed(lon, prec),
-        bulk.fixed(lat, prec),
+        lon,  # floats: each store writes them its way (_write_csv, _write_parquet)
+        lat,
         bulk.guard_texts(address),
         bulk.guard_texts(v["text"][keep]),
         synth,
         quality,
     ]
     result.imported += len(keep)
-    return [c.tolist() if isinstance(c, np.ndarray) else c for c in columns]
+    return [c if j in _COORDINATES else c.tolist() if isinstance(c, np.ndarray) else c for j, c in enumerate(columns)]
 
 
 def _reject(out, result: ImportResult, row: int, reason: str, rec: dict) -> None:
@@ -421,7 +420,10 @@ def _write_csv(out: Path, checked: Iterator[list], *, append: bool) -> None:
         else:
             fh.write("\ufeff")
             csv.writer(fh).writerow(STORE_COLUMNS)
+        prec = settings.coordinate_precision
         for columns in checked:
+            for j in _COORDINATES:
+                columns[j] = bulk.fixed(columns[j], prec)
             # Free-text cells quoted as csv.writer would quote them, so a row is one join.
             for j in _FREE_TEXT:
                 columns[j] = csv_quoted(np.asarray(columns[j], dtype=object)).tolist()
@@ -432,10 +434,13 @@ def _write_csv(out: Path, checked: Iterator[list], *, append: bool) -> None:
 
 #: Store columns that may hold any text (ids, addresses, descriptions, geocoder notes).
 _FREE_TEXT = tuple(STORE_COLUMNS.index(c) for c in ("incident_id", "address", "text", "x_geocode_quality"))
+#: The coordinates, which a checked chunk gives as floats: text with the store's decimals in the CSV store, the
+#: number that text reads as in the Parquet store.
+_COORDINATES = tuple(STORE_COLUMNS.index(c) for c in ("lon", "lat"))
 
 
 def _write_parquet(out: Path, checked: Iterator[list], *, append: bool) -> None:
-    tables = (store_table(dict(zip(STORE_COLUMNS, columns, strict=True))) for columns in checked)
+    tables = (store_table(dict(zip(STORE_COLUMNS, _stored_coordinates(columns), strict=True))) for columns in checked)
     first = next(tables, None) or store_table({c: [] for c in STORE_COLUMNS})
     with atomic_writer(out, "wb") as fh, parquet_writer(fh, first.schema) as writer:
         if append:
@@ -444,6 +449,11 @@ def _write_parquet(out: Path, checked: Iterator[list], *, append: bool) -> None:
         writer.write_table(first)
         for table in tables:
             writer.write_table(table)
+
+
+def _stored_coordinates(columns: list) -> list:
+    prec = settings.coordinate_precision
+    return [bulk.stored_degrees(c, prec) if j in _COORDINATES else c for j, c in enumerate(columns)]
 
 
 def import_incidents(

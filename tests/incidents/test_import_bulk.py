@@ -107,6 +107,19 @@ class TestCells:
                 want = parse_degrees(v)
                 assert (np.isnan(g) and want is None) or g == want, v
 
+    def test_stored_degrees_are_the_numbers_the_text_reads_as(self):
+        from geo import crs
+
+        rng = np.random.default_rng(11)
+        lon = np.array([float(f"{x:.7f}") for x in rng.uniform(105, 111, 20_000)])
+        lat = np.array([float(f"{x:.7f}") for x in rng.uniform(28, 33, 20_000)])
+        converted = crs.convert(lon, lat, src="gcj02", dst="wgs84")  # more than 7 decimals: rounded through the text
+        edges = np.array([0.0, -0.0, np.nan, 1e-8, -1e-8, 5e-8, -5e-8, 2.5e-7, 999999.9999999, 1e6, 1e300, 123.45678905, 108.99999995])
+        for v in (lon, lat, -lon, *converted, rng.normal(0, 1e3, 20_000), edges):
+            want = np.array([float(f"{x:.7f}") for x in v.tolist()])
+            assert bulk.stored_degrees(v, 7).tobytes() == want.tobytes()  # bit for bit, -0.0 and NaN included
+        assert bulk.stored_degrees(np.array([1.25, 2.5]), 0).tolist() == [1.0, 2.0]  # the text's rounding: half to even
+
     def test_csv_quoting_equals_csv_writer(self):
         values = ["plain", "a,b", 'say "hi"', "two\nlines", "cr\rhere", " lead", "", "中文，逗号"]
         got = csv_quoted(np.array(values, dtype=object)).tolist()
