@@ -110,8 +110,8 @@ def fixed(values: np.ndarray, decimals: int) -> list[str]:
     return list(map(f"{{:.{decimals}f}}".format, np.asarray(values, dtype=np.float64).tolist()))
 
 
-#: Below this magnitude a float's step is under a tenth of a 7th decimal (2**-23 at 1e6 against 1e-7), so a
-#: float that :func:`stored_degrees` finds exact lies far from any rounding boundary of its text.
+#: Below this magnitude a float's step is at most 2**-33 (about 1.2e-10), far under a 9th decimal, so a float
+#: that :func:`stored_degrees` finds exact lies far from any rounding boundary of its text.
 _EXACT_BELOW = 1e6
 
 
@@ -127,7 +127,7 @@ def stored_degrees(values: np.ndarray, decimals: int) -> np.ndarray:
     v = np.array(values, dtype=np.float64)
     scale = 10.0**decimals
     with np.errstate(invalid="ignore", over="ignore"):
-        exact = (np.abs(v) < _EXACT_BELOW) & (np.rint(v * scale) / scale == v)
+        exact = (np.abs(v) < _EXACT_BELOW) & (np.rint(v * scale) / scale == v) & (decimals <= 9)
     odd = np.flatnonzero(~exact)
     if len(odd):
         text = f"{{:.{decimals}f}}".format

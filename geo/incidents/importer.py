@@ -251,7 +251,7 @@ def _header_names(row: tuple) -> list[str]:
     return out
 
 
-def _process_chunk(chunk: pd.DataFrame, first_row: int, ctx: ImportContext, result: ImportResult, rejects_out) -> list[list[str]]:
+def _process_chunk(chunk: pd.DataFrame, first_row: int, ctx: ImportContext, result: ImportResult, rejects_out) -> list:
     """Validate one chunk; return the store's columns (lists of text, formulas guarded; lon and lat as float arrays) and write rejects.
 
     Row numbers count the header as row 1.

@@ -119,6 +119,8 @@ class TestCells:
             want = np.array([float(f"{x:.7f}") for x in v.tolist()])
             assert bulk.stored_degrees(v, 7).tobytes() == want.tobytes()  # bit for bit, -0.0 and NaN included
         assert bulk.stored_degrees(np.array([1.25, 2.5]), 0).tolist() == [1.0, 2.0]  # the text's rounding: half to even
+        tiny = np.array([float(f"{x:.12f}") for x in rng.uniform(999_000, 999_999, 2_000)])  # 12 decimals: Python's text
+        assert bulk.stored_degrees(tiny, 12).tolist() == [float(f"{x:.12f}") for x in tiny.tolist()]
 
     def test_csv_quoting_equals_csv_writer(self):
         values = ["plain", "a,b", 'say "hi"', "two\nlines", "cr\rhere", " lead", "", "中文，逗号"]
