@@ -106,12 +106,70 @@ def guard_texts(values: np.ndarray) -> np.ndarray:
 
 
 def fixed(values: np.ndarray, decimals: int) -> list[str]:
-    """Numbers as text with ``decimals`` decimals (``f"{v:.7f}"``, correctly rounded)."""
-    return list(map(f"{{:.{decimals}f}}".format, np.asarray(values, dtype=np.float64).tolist()))
+    """Numbers as text with ``decimals`` decimals: ``f"{v:.7f}"``, correctly rounded, for every value.
+
+    A value that is the float nearest to a number of ``decimals`` decimals
+    (see :func:`exact_decimals`; every coordinate read from a file is, unless
+    its datum was converted) is that number's text, written from its integer
+    digits in NumPy: right-aligned in fixed-width rows, whose padding
+    ``str.split`` drops while it makes the strings. The others (converted
+    datums, NaN) are formatted by Python.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    python = f"{{:.{decimals}f}}".format
+    exact, k = exact_decimals(v, decimals)
+    if decimals < 1 or not exact.any():
+        return list(map(python, v.tolist()))
+    whole = np.abs(np.where(exact, k, 0.0)).astype(np.int64)
+    head, tail = np.divmod(whole, 10**decimals)
+    head, tail = head.astype(np.int32), tail.astype(np.int32)  # below 1e6 and 1e9: the digits in 32-bit steps
+    digits = np.ones(len(v), dtype=np.int64)  # digits before the point (at least one)
+    for d in range(1, _WHOLE_DIGITS):
+        digits += head >= 10**d
+    width = 1 + _WHOLE_DIGITS + 1 + decimals + 1  # sign, whole digits, point, decimals, line break
+    rows = np.full((len(v), width), ord(" "), dtype=np.uint8)
+    rows[:, -1] = ord("\n")
+    point = width - 2 - decimals
+    rows[:, point] = ord(".")
+    for d in range(decimals):
+        rows[:, width - 2 - d] = tail % 10 + 48
+        tail //= 10
+    for d in range(_WHOLE_DIGITS):
+        column = head % 10 + 48
+        rows[:, point - 1 - d] = np.where(digits > d, column, ord(" "))
+        head //= 10
+    minus = np.flatnonzero(np.signbit(v) & exact)
+    rows[minus, point - 1 - digits[minus]] = ord("-")
+    out = rows.tobytes().decode("ascii").split()
+    for i in np.flatnonzero(~exact).tolist():
+        out[i] = python(float(v[i]))
+    return out
 
 
-#: Below this magnitude a float's step is at most 2**-33 (about 1.2e-10), far under a 9th decimal, so a float
-#: that :func:`stored_degrees` finds exact lies far from any rounding boundary of its text.
+#: Digits before the point of the values :func:`exact_decimals` allows (below 1e6).
+_WHOLE_DIGITS = 6
+
+
+def exact_decimals(values: np.ndarray, decimals: int) -> tuple[np.ndarray, np.ndarray]:
+    """Which values are the float nearest to a number of ``decimals`` decimals, and that number times ``10**decimals``.
+
+    For the integer ``k`` nearest ``v * 10**decimals``, one correctly rounded
+    division tells it: ``k / 10**decimals == v``. Such a value lies within
+    half its float step of ``k / 10**decimals``; below :data:`_EXACT_BELOW` that
+    step is at most 2**-33 (about 1.2e-10), far under a 9th decimal, so its
+    text with ``decimals`` decimals (up to 9) is that number's, and reads back
+    as the value itself.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    scale = 10.0**decimals
+    with np.errstate(invalid="ignore", over="ignore"):
+        k = np.rint(v * scale)
+        exact = (np.abs(v) < _EXACT_BELOW) & (k / scale == v) & (decimals <= 9)
+    return exact, k
+
+
+#: Values below this are written by :func:`fixed` and kept by :func:`stored_degrees` from their digits (see
+#: :func:`exact_decimals`).
 _EXACT_BELOW = 1e6
 
 
@@ -119,15 +177,12 @@ def stored_degrees(values: np.ndarray, decimals: int) -> np.ndarray:
     """``float(f"{v:.{decimals}f}")`` of every value, as float64: the number the text store holds, without the text.
 
     A value that is already the float nearest to a number of ``decimals``
-    decimals (every coordinate read from a file, unless its datum was
-    converted) is its own answer; one correctly rounded division tells it
-    (``k / 10**decimals == v`` for the integer ``k`` nearest ``v * 10**decimals``).
-    The others (converted datums, NaN) go through Python's text as before.
+    decimals (:func:`exact_decimals`: every coordinate read from a file,
+    unless its datum was converted) is its own answer. The others (converted
+    datums, NaN) go through Python's text as before.
     """
     v = np.array(values, dtype=np.float64)
-    scale = 10.0**decimals
-    with np.errstate(invalid="ignore", over="ignore"):
-        exact = (np.abs(v) < _EXACT_BELOW) & (np.rint(v * scale) / scale == v) & (decimals <= 9)
+    exact, _ = exact_decimals(v, decimals)
     odd = np.flatnonzero(~exact)
     if len(odd):
         text = f"{{:.{decimals}f}}".format

@@ -107,6 +107,22 @@ class TestCells:
                 want = parse_degrees(v)
                 assert (np.isnan(g) and want is None) or g == want, v
 
+    def test_fixed_is_pythons_text(self):
+        from geo import crs
+
+        rng = np.random.default_rng(12)
+        lon = np.array([float(f"{x:.7f}") for x in rng.uniform(105, 111, 20_000)])
+        lat = np.array([float(f"{x:.7f}") for x in rng.uniform(28, 33, 20_000)])
+        edges = np.array([0.0, -0.0, np.nan, np.inf, -np.inf, 1e-8, -1e-8, 5e-8, -5e-8, 2.5e-7, 0.1, 9.9999999, 99.99999995,
+                          999999.9999999, -999999.9999999, 1e6, 1e300, 123.45678905, 108.99999995, 5e-324])
+        values = [lon, lat, -lon, *crs.convert(lon, lat, src="gcj02", dst="wgs84"), rng.normal(0, 1e3, 20_000), edges]
+        for v in values:
+            assert bulk.fixed(v, 7) == [f"{x:.7f}" for x in v.tolist()]
+        for decimals in range(10):  # numbers with exactly that many decimals, and any numbers
+            v = np.r_[[float(f"{x:.{decimals}f}") for x in rng.uniform(-1e5, 1e5, 5_000)], rng.normal(0, 50, 500), edges]
+            assert bulk.fixed(v, decimals) == [f"{x:.{decimals}f}" for x in v.tolist()], decimals
+        assert bulk.fixed(np.zeros(0), 7) == []
+
     def test_stored_degrees_are_the_numbers_the_text_reads_as(self):
         from geo import crs
 
