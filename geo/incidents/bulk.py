@@ -48,12 +48,30 @@ def degrees(values: np.ndarray) -> np.ndarray:
     from geo._validate import parse_degrees
 
     values = np.asarray(values, dtype=object)
-    try:
-        out = values.astype(np.float64)
-    except (TypeError, ValueError):
-        out = np.array([np.nan if (d := parse_degrees(v)) is None else d for v in values], dtype=np.float64)
+    out = _arrow_degrees(values)
+    if out is None:
+        try:
+            out = values.astype(np.float64)
+        except (TypeError, ValueError):
+            out = np.array([np.nan if (d := parse_degrees(v)) is None else d for v in values], dtype=np.float64)
     out[~np.isfinite(out)] = np.nan
     return out
+
+
+def _arrow_degrees(values: np.ndarray) -> np.ndarray | None:
+    """The cells (text or None) parsed by Arrow, NaN for None; None when any cell is not text or Arrow refuses one.
+
+    Arrow takes only plain ASCII numbers (no spaces, underscores, full-width
+    digits or degree signs, which ``float`` or :func:`geo._validate.parse_degrees`
+    read), and rounds them correctly, as ``float`` does: where it reads a
+    whole column, each value is ``float``'s. Anything else is left to them.
+    """
+    import pyarrow as pa
+
+    try:
+        return pa.array(values, type=pa.string()).cast(pa.float64()).to_numpy(zero_copy_only=False, writable=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
+        return None
 
 
 def map_unique(values: np.ndarray, fn: Callable, *, errors: tuple[type[Exception], ...] = (ValueError,)) -> tuple[np.ndarray, np.ndarray]:
