@@ -47,6 +47,9 @@ TIME_TEXTS = [
     "2021-02-30 10:00:00",
     "2021-03-04 24:00",
     "2021-03-04 21:60",
+    "2021-12-31 23:59:60",
+    "2021/12/31 23:59:61",
+    "2021-12-31T23:59:60+08:00",
     "21:15",
     " 2021-03-04 21:15 ",
     "2021-03-04 21:15:00.5",
@@ -83,6 +86,27 @@ class TestTimes:
             read += 1
             assert g.astype(dt.datetime) == row_by_row(value), value
         assert read >= 14  # the common formats are read in bulk, not left to the row-by-row parser
+
+    def test_random_times_of_the_common_shape_are_read_as_parse_time_reads_them(self):
+        rng = np.random.default_rng(8)
+        t = np.datetime64("1678-01-01T00:00:00") + rng.integers(0, 583 * 365 * 86400, 20_000).astype("timedelta64[s]")
+        valid = [str(x).replace("T", " ") for x in t]  # days of 583 years (pandas' range), leap days included
+        digits = "0123456789"
+        odd = ["".join(rng.choice(list(digits), 14)) for _ in range(20_000)]  # random digits in the shape: most are no date
+        odd = [f"{x[:4]}-{x[4:6]}-{x[6:8]} {x[8:10]}:{x[10:12]}:{x[12:]}" for x in odd]
+        near = ["2024-02-29 23:59:59", "2023-02-29 00:00:00", "2000-02-29 12:00:00", "1900-02-29 12:00:00", "2021-04-31 10:00:00",
+                "2021-12-31 24:00:00", "2021-12-31 23:60:00", "2021-12-31 23:59:60", "2021-00-10 10:00:00", "2021-10-00 10:00:00",
+                "1677-12-31 23:59:59", "1678-01-01 00:00:00", "2261-12-31 23:59:59", "2262-01-01 00:00:00", "2021-03-04 21:15:00 ",
+                " 2021-03-04 21:15:00", "2021-03-04T21:15:00", "２０２１-03-04 21:15:00", "2021-03-04 21:15:0", "2021-03-04 21:15:000"]
+        values = np.array([*valid, *odd, *near, None, 3.5], dtype=object)
+        got = parse_times_bulk(values)
+        assert not np.isnat(got[: len(valid)]).any()  # every valid time of the common shape read in bulk
+        for value, g in zip(values.tolist(), got, strict=True):
+            want = row_by_row(value)
+            if want is None:
+                assert np.isnat(g), value  # a leap second too, which pandas alone would carry into the next minute
+            elif not np.isnat(g):
+                assert g.astype(dt.datetime) == want, value
 
     def test_refused_values_are_left_unread(self):
         got = parse_times_bulk(np.array(TIME_TEXTS, dtype=object))
