@@ -150,9 +150,10 @@ def parse_times_bulk(values) -> np.ndarray:
         if "T" in fmt:
             # pandas' ISO reader also takes a lower-case 't' and '+08' offsets, which parse_time refuses.
             good[good] = s.iloc[idx[good]].str.match(_DATE_RE).to_numpy(dtype=bool)
-        if "%S" in fmt and good.any():
-            # and a leap second (:60, :61), which it carries into the next minute; parse_time refuses it
-            good[good] = ~s.iloc[idx[good]].str.contains(_LEAP_SECOND_RE).to_numpy(dtype=bool)
+        if "%S" in fmt:
+            # and a leap second (:60, :61), which it carries into the next minute (second 0 or 1); parse_time refuses it
+            carried = np.flatnonzero(good & (sec.astype(np.int64) % 60 <= 1))
+            good[carried] = ~s.iloc[idx[carried]].str.contains(_LEAP_SECOND_RE).to_numpy(dtype=bool)
         out[idx[good]] = sec[good]
         todo[idx[good]] = False
     return out
@@ -160,6 +161,7 @@ def parse_times_bulk(values) -> np.ndarray:
 
 #: Seconds 60 or 61 (a leap second), which pandas' readers take and :func:`parse_time` refuses.
 _LEAP_SECOND_RE = re.compile(r":6[01](?!\d)")
+
 
 def format_times_bulk(times) -> np.ndarray:
     """:func:`format_time` of a ``datetime64[s]`` array (years 1000-9999), built as fixed-width text in NumPy.
