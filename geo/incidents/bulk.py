@@ -182,7 +182,7 @@ def exact_decimals(values: np.ndarray, decimals: int) -> tuple[np.ndarray, np.nd
     scale = 10.0**decimals
     with np.errstate(invalid="ignore", over="ignore"):
         k = np.rint(v * scale)
-        exact = (np.abs(v) < _EXACT_BELOW) & (k / scale == v) & (decimals <= 9)
+        exact = (np.abs(v) < _EXACT_BELOW) & (k / scale == v) if decimals <= 9 else np.zeros(len(v), dtype=bool)
     return exact, k
 
 

@@ -7,7 +7,6 @@ import csv
 import io as _stdio
 import json
 import os
-import sys
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -403,21 +402,18 @@ _WKB_POINT_HEAD = np.frombuffer(b"\x01\x01\x00\x00\x00", dtype=np.uint8)
 
 
 def point_wkb(x: np.ndarray, y: np.ndarray):
-    """WKB of the points (x, y) as an Arrow binary array: the bytes of ``shapely.to_wkb(shapely.points(x, y))``.
+    """Little-endian WKB of the points (x, y) as an Arrow binary array: the bytes of ``shapely.to_wkb(..., byte_order=1)``.
 
     A 2-D point's WKB is 21 bytes (byte order, type, x and y as little-endian
     doubles), so a million of them are laid out in one NumPy array instead of
-    making a million geometries. Points with a NaN coordinate, and machines
-    that are not little-endian, are left to shapely.
+    making a million geometries. Points with a NaN coordinate are left to shapely.
     """
     import pyarrow as pa
     import shapely
 
-    x = np.ascontiguousarray(x, dtype="<f8")
+    x = np.ascontiguousarray(x, dtype="<f8")  # little-endian on any machine
     y = np.ascontiguousarray(y, dtype="<f8")
     n = len(x)
-    if sys.byteorder != "little":
-        return pa.array(shapely.to_wkb(shapely.points(x, y)), type=pa.binary())
     rows = np.empty((n, 21), dtype=np.uint8)
     rows[:, :5] = _WKB_POINT_HEAD
     rows[:, 5:13] = x.view(np.uint8).reshape(n, 8)
@@ -427,7 +423,7 @@ def point_wkb(x: np.ndarray, y: np.ndarray):
     odd = np.flatnonzero(np.isnan(x) | np.isnan(y))
     if len(odd):  # NaN's bytes as GEOS writes them
         cells = out.to_numpy(zero_copy_only=False)
-        cells[odd] = shapely.to_wkb(shapely.points(x[odd], y[odd]))
+        cells[odd] = shapely.to_wkb(shapely.points(x[odd], y[odd]), byte_order=1)
         out = pa.array(cells, type=pa.binary())
     return out
 
