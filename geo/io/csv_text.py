@@ -22,7 +22,7 @@ import pandas as pd
 from geo._atomic import atomic_writer
 from geo.io.formulas import arrow_guarded, guard_formulas, guard_values
 
-__all__ = ["arrow_hundredths", "csv_cells", "csv_pieces", "csv_quoted", "csv_text", "write_csv"]
+__all__ = ["arrow_hundredths", "arrow_quoted", "csv_cells", "csv_pieces", "csv_quoted", "csv_text", "rows_bytes", "write_csv"]
 
 
 #: Characters that make :func:`csv.writer` quote a cell (excel dialect).
@@ -108,7 +108,7 @@ def _arrow_cells(series: pd.Series, *, guard: bool = False):
     """The cells of :func:`csv_cells` as an Arrow array of text (no nulls), or None for a column left to pandas.
 
     Integers, booleans and columns of text only are turned into cells by Arrow
-    (text quoted by :func:`_arrow_quoted`); other plain kinds by :func:`csv_cells`.
+    (text quoted by :func:`arrow_quoted`); other plain kinds by :func:`csv_cells`.
     ``guard``: text a spreadsheet would run as a formula gets a leading ``'``
     first (:mod:`geo.io.formulas`).
     """
@@ -128,7 +128,7 @@ def _arrow_cells(series: pd.Series, *, guard: bool = False):
                 return cells
         if dtype == np.dtype(object) and set(map(type, values.tolist())) == {str}:
             cells = _arrow_text(values)
-            return _arrow_quoted(arrow_guarded(cells) if guard else cells)
+            return arrow_quoted(arrow_guarded(cells) if guard else cells)
         if guard and dtype == np.dtype(object):
             series = pd.Series(guard_values(values), index=series.index, dtype=object)
     cells = csv_cells(series)
@@ -182,7 +182,7 @@ def _scalar(text: str):
     return pa.scalar(text, type=pa.large_string())
 
 
-def _arrow_quoted(cells):
+def arrow_quoted(cells):
     """Text cells (Arrow) as :func:`csv_quoted` writes them: quoted when they hold a comma, a quote or a line break."""
     import pyarrow.compute as pc
 
@@ -204,12 +204,13 @@ def _any_special(cells) -> bool:
     return any(text.find(ch) >= 0 for ch in (b",", b'"', b"\r", b"\n"))
 
 
-def _rows_bytes(columns: list) -> memoryview:
-    """The rows of Arrow text columns as CSV bytes: cells joined by commas, each row ended by CRLF."""
+def rows_bytes(columns: list) -> memoryview:
+    """The rows of Arrow ``large_string`` columns (no nulls) as CSV bytes: cells joined by commas, each row ended by CRLF."""
     import pyarrow.compute as pc
 
-    rows = pc.binary_join_element_wise(*columns, _scalar(","))
-    rows = pc.binary_join_element_wise(rows, _scalar(""), _scalar("\r\n"))  # row + CRLF + nothing
+    *head, last = columns
+    last = pc.binary_join_element_wise(last, _scalar("\r\n"), _scalar(""))  # the last cell + CRLF: the rows are joined once
+    rows = pc.binary_join_element_wise(*head, last, _scalar(","))
     _, offsets, data = rows.buffers()
     bounds = np.frombuffer(offsets, dtype=np.int64)[rows.offset : rows.offset + len(rows) + 1]
     return memoryview(data)[int(bounds[0]) : int(bounds[-1])]
@@ -236,7 +237,7 @@ def csv_pieces(df: pd.DataFrame, *, guard: bool = False) -> Iterator[bytes]:
         columns = [_arrow_cells(piece.iloc[:, j], guard=guard) for j in range(df.shape[1])]
         if any(c is None for c in columns):
             raise _LeftToPandas
-        yield _rows_bytes(columns)
+        yield rows_bytes(columns)
 
 
 def _pandas_csv(df: pd.DataFrame) -> str:

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from geo._validate import text_mask
+from geo.io.arrow_text import cell_ends, patched
 
 __all__ = ["FORMULA_STARTS", "FORMULA_TRIGGERS", "arrow_guarded", "formula_mask", "guard_cell", "guard_formulas", "guard_values", "is_formula_like"]
 
@@ -90,15 +91,26 @@ _FORMULA_RE2 = "^(?:[{}]|[{}]+[{}])".format(
 
 
 def arrow_guarded(cells):
-    """Arrow text cells (no nulls) with a ``'`` before each a spreadsheet would run as a formula (:func:`is_formula_like`)."""
+    """Arrow text cells with a ``'`` before each a spreadsheet would run as a formula (:func:`is_formula_like`).
+
+    Only the cells whose first byte could begin a character of
+    :data:`FORMULA_STARTS` are matched (:func:`geo.io.arrow_text.cell_ends`).
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    risky = pc.match_substring_regex(cells, _FORMULA_RE2)
-    if not pc.any(risky).as_py():
+    ends = cell_ends(cells)
+    rows = np.flatnonzero(ends.full & _STARTS_FIRST_BYTES[ends.data[ends.first]])
+    if not len(rows):
         return cells
-    mark = pa.scalar("'", type=cells.type)
-    return pc.if_else(risky, pc.binary_join_element_wise(mark, cells, pa.scalar("", type=cells.type)), cells)
+    risky = pc.match_substring_regex(cells.take(pa.array(rows)), _FORMULA_RE2).to_numpy(zero_copy_only=False)
+    rows = rows[risky]
+    return patched(cells, rows, ["'" + v for v in cells.take(pa.array(rows)).to_pylist()])
+
+
+#: The first UTF-8 byte of each character of :data:`FORMULA_STARTS` (a table of 256).
+_STARTS_FIRST_BYTES = np.zeros(256, dtype=bool)
+_STARTS_FIRST_BYTES[[c.encode("utf-8")[0] for c in FORMULA_STARTS]] = True
 
 
 def guard_values(values: np.ndarray) -> np.ndarray:
