@@ -1,7 +1,7 @@
 """Column-wise parsing of an incident import: blanks, degrees, labels and text cells of a whole chunk at once.
 
 The importer checks a chunk of rows column by column with these helpers and
-NumPy/pandas operations; a row that any of them cannot settle (an odd time
+NumPy, pandas and Arrow operations (columns come as object arrays or Arrow text); a row that any of them cannot settle (an odd time
 format, a full-width number, a label that maps nowhere, a swapped coordinate)
 goes through the importer's row-by-row checks, which give the message. So the
 fast path decides only what it is sure of, and every message stays the one a
@@ -11,34 +11,30 @@ row gets when checked alone.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from geo._validate import blank_mask
-from geo.io.writers import formula_mask
+from geo.io.formulas import arrow_guarded, formula_mask
+
+if TYPE_CHECKING:
+    from geo.incidents.cells import Chunk
 
 
-def empty_rows(frame: pd.DataFrame) -> np.ndarray:
+def empty_rows(chunk: Chunk) -> np.ndarray:
     """True for rows whose every cell is blank; each column is looked at only on the rows still in question."""
-    out = np.ones(len(frame), dtype=bool)
-    for j in range(frame.shape[1]):
+    out = np.ones(len(chunk), dtype=bool)
+    for name in chunk.names:
         rows = np.flatnonzero(out)
         if not len(rows):
             break
-        out[rows] = blank_mask(frame.iloc[rows, j].to_numpy(dtype=object))
+        out[rows] = chunk.blank(name, rows)
     return out
 
 
-def stripped_text(values: np.ndarray) -> np.ndarray:
-    """Text cells stripped of surrounding whitespace; None for blank, missing and non-text cells (object array)."""
-    out = np.empty(len(values), dtype=object)
-    out[:] = [(v.strip() or None) if type(v) is str else None for v in np.asarray(values, dtype=object).tolist()]
-    return out
-
-
-def degrees(values: np.ndarray) -> np.ndarray:
-    """Degrees of text cells as float64, NaN where blank, not a plain number or not finite.
+def degrees(values) -> np.ndarray:
+    """Degrees of text cells (an object array, or Arrow text) as float64, NaN where blank, not a plain number or not finite.
 
     A whole column converts with ``float`` semantics in one call; a column with
     any cell that ``float`` refuses (full-width digits, ``108.3°E``) is read
@@ -47,9 +43,9 @@ def degrees(values: np.ndarray) -> np.ndarray:
     """
     from geo._validate import parse_degrees
 
-    values = np.asarray(values, dtype=object)
     out = _arrow_degrees(values)
     if out is None:
+        values = _objects(values)
         try:
             out = values.astype(np.float64)
         except (TypeError, ValueError):
@@ -58,7 +54,7 @@ def degrees(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def _arrow_degrees(values: np.ndarray) -> np.ndarray | None:
+def _arrow_degrees(values) -> np.ndarray | None:
     """The cells (text or None) parsed by Arrow, NaN for None; None when any cell is not text or Arrow refuses one.
 
     Arrow takes only plain ASCII numbers (no spaces, underscores, full-width
@@ -69,37 +65,96 @@ def _arrow_degrees(values: np.ndarray) -> np.ndarray | None:
     import pyarrow as pa
 
     try:
-        return pa.array(values, type=pa.string()).cast(pa.float64()).to_numpy(zero_copy_only=False, writable=True)
+        cells = values if isinstance(values, pa.Array) else pa.array(values, type=pa.string())
+        return cells.cast(pa.float64()).to_numpy(zero_copy_only=False, writable=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
         return None
 
 
-def map_unique(values: np.ndarray, fn: Callable, *, errors: tuple[type[Exception], ...] = (ValueError,)) -> tuple[np.ndarray, np.ndarray]:
+def map_unique(values, fn: Callable, *, errors: tuple[type[Exception], ...] = (ValueError,), text: bool = False) -> tuple:
     """Apply ``fn`` once per distinct value (missing values as None) and spread the answers.
+
+    ``values``: an object array, or Arrow text (distinct values found by Arrow).
 
     Returns
     -------
-    answers : numpy.ndarray of object
-        ``fn(value)`` per cell; None where it raised one of ``errors``.
+    answers : numpy.ndarray of object, or Arrow text
+        ``fn(value)`` per cell; None where it raised one of ``errors``. With
+        ``text`` (answers that are text or None), an Arrow ``string`` array
+        made from the distinct answers, without a Python object per cell.
     failed : numpy.ndarray of bool
         True where ``fn`` raised.
     """
-    codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
-    return _spread(codes + 1, [None, *uniques.tolist()], fn, errors)
+    codes, uniques = _factorize(values)
+    return _spread(codes + 1, [None, *uniques], fn, errors, text)
 
 
-def map_unique_pairs(a: np.ndarray, b: np.ndarray, fn: Callable, *, errors: tuple[type[Exception], ...] = (ValueError,)) -> tuple[np.ndarray, np.ndarray]:
+def map_unique_pairs(a, b, fn: Callable, *, errors: tuple[type[Exception], ...] = (ValueError,), text: bool = False) -> tuple:
     """Like :func:`map_unique` for two columns: ``fn(a, b)`` once per distinct pair."""
-    ca, ua = pd.factorize(np.asarray(a, dtype=object), use_na_sentinel=True)
-    cb, ub = pd.factorize(np.asarray(b, dtype=object), use_na_sentinel=True)
+    inverse, pairs = _pairs(a, b)
+    return _spread(inverse, pairs, lambda p: fn(*p), errors, text)
+
+
+def map_unique_pairs_text(a, b, fn: Callable, fields: int, *, errors: tuple[type[Exception], ...] = (ValueError,)) -> tuple:
+    """Like :func:`map_unique_pairs` for an ``fn`` that answers ``fields`` texts (or None): one Arrow text array per field.
+
+    Returns
+    -------
+    answers : tuple of pyarrow.Array
+        The ``k``-th text of ``fn(a, b)`` per cell, null where ``fn`` raised one of ``errors``.
+    failed : numpy.ndarray of bool
+        True where ``fn`` raised.
+    """
+    inverse, pairs = _pairs(a, b)
+    answers, failed = _spread(np.arange(len(pairs)), pairs, lambda p: fn(*p), errors)
+    parts = tuple(_arrow_spread([None if x is None else x[k] for x in answers.tolist()], inverse) for k in range(fields))
+    return parts, failed[inverse]
+
+
+def _pairs(a, b) -> tuple[np.ndarray, list[tuple]]:
+    """The index of each cell's pair in the distinct pairs, and the distinct pairs (missing values as None)."""
+    ca, ua = _factorize(a)
+    cb, ub = _factorize(b)
     width = len(ub) + 1
-    codes, inverse = np.unique((ca.astype(np.int64) + 1) * width + (cb + 1), return_inverse=True)
-    va, vb = [None, *ua.tolist()], [None, *ub.tolist()]
-    pairs = [(va[c // width], vb[c % width]) for c in codes.tolist()]
-    return _spread(inverse.reshape(-1), pairs, lambda p: fn(*p), errors)
+    keys = (ca.astype(np.int64) + 1) * width + (cb + 1)
+    if (len(ua) + 1) * width <= _PAIR_TABLE_MAX:
+        # few labels (the usual case): the distinct keys, in order, from a table instead of a sort
+        seen = np.zeros((len(ua) + 1) * width, dtype=bool)
+        seen[keys] = True
+        codes = np.flatnonzero(seen)
+        lookup = np.zeros(len(seen), dtype=np.int64)
+        lookup[codes] = np.arange(len(codes))
+        inverse = lookup[keys]
+    else:
+        codes, inverse = np.unique(keys, return_inverse=True)
+    va, vb = [None, *ua], [None, *ub]
+    return inverse.reshape(-1), [(va[c // width], vb[c % width]) for c in codes.tolist()]
 
 
-def _spread(inverse: np.ndarray, uniques: list, call: Callable, errors) -> tuple[np.ndarray, np.ndarray]:
+#: Label pairs up to which :func:`_pairs` finds the distinct pairs by a table (a byte per possible pair).
+_PAIR_TABLE_MAX = 1 << 22
+
+
+def _factorize(values) -> tuple[np.ndarray, list]:
+    """Codes (-1 for missing) and the distinct values, in order of appearance: :func:`pandas.factorize` of objects, or of Arrow text."""
+    import pyarrow as pa
+
+    if isinstance(values, pa.Array):
+        encoded = values.dictionary_encode()
+        codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+        return codes, encoded.dictionary.to_pylist()
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
+    return codes, uniques.tolist()
+
+
+def _objects(values) -> np.ndarray:
+    """An object array of the cells (Arrow text as str and None)."""
+    import pyarrow as pa
+
+    return values.to_numpy(zero_copy_only=False) if isinstance(values, pa.Array) else np.asarray(values, dtype=object)
+
+
+def _spread(inverse: np.ndarray, uniques: list, call: Callable, errors, text: bool = False) -> tuple:
     answers = np.empty(len(uniques), dtype=object)
     failed = np.zeros(len(uniques), dtype=bool)
     for k, u in enumerate(uniques):
@@ -108,11 +163,27 @@ def _spread(inverse: np.ndarray, uniques: list, call: Callable, errors) -> tuple
         except errors:
             answers[k] = None
             failed[k] = True
+    if text:
+        return _arrow_spread(answers.tolist(), inverse), failed[inverse]
     return answers[inverse], failed[inverse]
 
 
-def guard_texts(values: np.ndarray) -> np.ndarray:
-    """:func:`geo.io.writers.guard_cell` of every cell; only cells whose first character could start a formula are looked at."""
+def _arrow_spread(answers: list, inverse: np.ndarray):
+    """Arrow text of ``answers[inverse]`` (texts or None), made from the distinct answers."""
+    import pyarrow as pa
+
+    return pa.array(answers, type=pa.string()).take(pa.array(inverse, type=pa.int64()))
+
+
+def guard_texts(values):
+    """:func:`geo.io.writers.guard_cell` of every cell; only cells whose first character could start a formula are looked at.
+
+    Arrow text (no nulls) is guarded by Arrow (:func:`geo.io.formulas.arrow_guarded`, the same rule).
+    """
+    import pyarrow as pa
+
+    if isinstance(values, pa.Array):
+        return arrow_guarded(values)
     values = np.asarray(values, dtype=object)
     risky = np.flatnonzero(formula_mask(values))
     if not len(risky):
@@ -135,9 +206,44 @@ def fixed(values: np.ndarray, decimals: int) -> list[str]:
     """
     v = np.asarray(values, dtype=np.float64)
     python = f"{{:.{decimals}f}}".format
+    rows, exact = _fixed_rows(v, decimals)
+    if rows is None:
+        return list(map(python, v.tolist()))
+    out = rows.tobytes().decode("ascii").split()
+    for i in np.flatnonzero(~exact).tolist():
+        out[i] = python(float(v[i]))
+    return out
+
+
+def fixed_text(values: np.ndarray, decimals: int):
+    """:func:`fixed` as an Arrow ``large_string`` array, made from the digits' bytes without a Python string per value."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    v = np.asarray(values, dtype=np.float64)
+    python = f"{{:.{decimals}f}}".format
+    rows, exact = _fixed_rows(v, decimals)
+    if rows is None:
+        return pa.array(list(map(python, v.tolist())), type=pa.large_string())
+    offsets = np.arange(len(v) + 1, dtype=np.int64) * rows.shape[1]
+    padded = pa.Array.from_buffers(pa.large_string(), len(v), [None, pa.py_buffer(offsets), pa.py_buffer(rows)])
+    out = pc.ascii_trim(padded, " \n")
+    odd = np.flatnonzero(~exact)
+    if not len(odd):
+        return out
+    from geo.incidents.cells import patched
+
+    return patched(out, odd, [python(x) for x in v[odd].tolist()])
+
+
+def _fixed_rows(v: np.ndarray, decimals: int) -> tuple[np.ndarray | None, np.ndarray]:
+    """The exact values of :func:`fixed` as right-aligned ASCII rows (spaces before, a line break after), and which values they are.
+
+    None for the rows when no value is exact (or ``decimals`` is below 1); the rows of the other values are blank.
+    """
     exact, k = exact_decimals(v, decimals)
     if decimals < 1 or not exact.any():
-        return list(map(python, v.tolist()))
+        return None, exact
     whole = np.abs(np.where(exact, k, 0.0)).astype(np.int64)
     head, tail = np.divmod(whole, 10**decimals)
     head, tail = head.astype(np.int32), tail.astype(np.int32)  # below 1e6 and 1e9: the digits in 32-bit steps
@@ -158,10 +264,7 @@ def fixed(values: np.ndarray, decimals: int) -> list[str]:
         head //= 10
     minus = np.flatnonzero(np.signbit(v) & exact)
     rows[minus, point - 1 - digits[minus]] = ord("-")
-    out = rows.tobytes().decode("ascii").split()
-    for i in np.flatnonzero(~exact).tolist():
-        out[i] = python(float(v[i]))
-    return out
+    return rows, exact
 
 
 #: Digits before the point of the values :func:`exact_decimals` allows (below 1e6).

@@ -1,8 +1,10 @@
 """Checking the rows of an incident import: column by column for a whole chunk, row by row for what the columns cannot settle.
 
-:func:`check_chunk` reads each column of a chunk in bulk (times in the common
-formats with :func:`geo.incidents.times.parse_times_bulk`, coordinates as
-plain numbers, each distinct label, source and datum looked up once). A row
+:func:`check_chunk` reads each column of a chunk in bulk, as Arrow text
+(:mod:`geo.incidents.cells`): times in the common formats with
+:func:`geo.incidents.times.parse_times_bulk`, coordinates as plain numbers,
+each distinct label, source and datum looked up once, ids, addresses and
+descriptions stripped without a Python string per cell. A row
 that any column cannot settle goes through :func:`check_row`, the cell-by-cell
 check that words every rejection, so a message never depends on the rows
 around it.
@@ -18,11 +20,12 @@ import numpy as np
 import pandas as pd
 
 from geo import crs as _crs
-from geo._validate import ascii_text, blank_mask, is_blank, lonlat_problem, parse_degrees, text_mask
+from geo._validate import ascii_text, blank_mask, is_blank, lonlat_problem, parse_degrees
 from geo.errors import DatumError
 from geo.incidents import bulk
+from geo.incidents.cells import Chunk, blank, missing, patched, stripped
 from geo.incidents.taxonomy import classify, map_source
-from geo.incidents.times import TIME_ONLY_RE, format_time, format_times_bulk, parse_time, parse_times_bulk
+from geo.incidents.times import TIME_ONLY_RE, format_time, format_times_text, parse_time, parse_times_bulk, read_common_times
 
 #: Header names recognised for each field (case-insensitive; Chinese or English).
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
@@ -51,9 +54,67 @@ class ImportContext:
         self.source = source
         self.geocoder = geocoder
         self.synthetic = synthetic
-        self.ids_seen: dict[str, int] = {}
+        self.ids_seen = SeenIds()
         self.existing = existing_ids
         self.geocache: dict[str, object] = {}
+
+
+class SeenIds:
+    """The ids an import has kept so far, and the row that kept each.
+
+    The ids are one set; the rows stay in the arrays they came in (a chunk
+    whose ids are all new is kept in one call) and are looked up only to word
+    a duplicate: the first few by a search of the chunks, newest first, then
+    through a dict of them all. An id added or released alone is recorded
+    alone, so the row of an id is always that of its latest keeping.
+    """
+
+    def __init__(self):
+        self._ids: set[str] = set()
+        self._chunks: list[tuple[list[str], np.ndarray]] = []
+        self._indexed = 0  # chunks already in _index
+        self._index: dict[str, int] = {}
+        self._single: dict[str, int] = {}
+        self._searches = 0
+
+    def add_new(self, ids: list[str], rows: np.ndarray) -> bool:
+        """Keep ``ids`` (at ``rows``) when none is kept already and none repeats; False, keeping none, otherwise."""
+        if not self._ids.isdisjoint(ids) or len(set(ids)) != len(ids):
+            return False
+        self._ids.update(ids)
+        self._chunks.append((ids, rows))
+        return True
+
+    def __contains__(self, iid: str) -> bool:
+        return iid in self._ids
+
+    def row(self, iid: str) -> int:
+        """The row that keeps ``iid``."""
+        if iid in self._single:
+            return self._single[iid]
+        if self._searches < _ROW_SEARCHES:
+            self._searches += 1
+            for ids, rows in reversed(self._chunks):  # a chunk's ids are distinct: the newest chunk holding it keeps it
+                if iid in ids:
+                    return int(rows[ids.index(iid)])
+        for ids, rows in self._chunks[self._indexed :]:
+            self._index.update(zip(ids, rows.tolist(), strict=True))  # later chunks after earlier ones: the latest keeping wins
+        self._indexed = len(self._chunks)
+        return self._index[iid]
+
+    def add(self, iid: str, row: int) -> None:
+        """Keep ``iid`` at ``row`` (it is not kept already)."""
+        self._ids.add(iid)
+        self._single[iid] = row
+
+    def release(self, iid: str) -> None:
+        """Forget ``iid`` (its row was rejected after all), so a later row may use it."""
+        self._ids.remove(iid)
+        self._single.pop(iid, None)
+
+
+#: Duplicates whose first row :meth:`SeenIds.row` finds by a search before it makes a dict of every row.
+_ROW_SEARCHES = 8
 
 
 def check_row(rec: dict, ctx: ImportContext) -> tuple[list[str], dict]:
@@ -156,109 +217,129 @@ def content_id(iso: str, cat: str, sub: str | None, lon, lat, address) -> str:
 
 
 
-def check_chunk(chunk: pd.DataFrame, ctx: ImportContext, empty: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
+def check_chunk(chunk: Chunk, ctx: ImportContext, empty: np.ndarray) -> tuple[dict, np.ndarray]:
     """Check a chunk column by column; rows the columns cannot settle go through :func:`check_row`.
 
     Returns
     -------
     values : dict
-        One array per field: ``time`` (store text), ``category``, ``subcategory``, ``source``, ``lon``, ``lat``, ``datum``,
-        ``address``, ``text``, ``synthetic``, ``incident_id`` (``lon``/``lat`` float, NaN when
-        only an address was given; ``synthetic`` bool).
+        One array per field. Arrow text: ``time`` (store text), ``category``, ``subcategory``, ``source``,
+        ``incident_id``, ``address`` (null when none) and ``text``. NumPy: ``datum`` (objects), ``lon``, ``lat``
+        (float, NaN when only an address was given) and ``synthetic`` (bool).
     reasons : numpy.ndarray of object
         The reason a row is rejected, None for rows that pass and for empty rows.
     """
+    import pyarrow as pa
+
     n = len(chunk)
     cols = ctx.columns
-    text_only = bool(chunk.attrs.get("text_only"))
     ok = ~empty
-    cells: dict[str, np.ndarray] = {}
+    cells = {}  # Arrow text of each field: null where missing, and where a spreadsheet cell is not text
     for fld in HEADER_ALIASES:
         if fld in cols:
-            a = chunk[cols[fld]].to_numpy(dtype=object)
-            if not text_only:
-                # Spreadsheet numbers and dates are read row by row, as they always were.
-                other = ~text_mask(a) & ~np.asarray(pd.isna(a), dtype=bool)
-                ok &= ~other
-                a = np.where(other, None, a)
-            cells[fld] = a
+            ok &= ~chunk.other(cols[fld])  # spreadsheet numbers and dates are read row by row, as they always were
+            cells[fld] = chunk.text(cols[fld])
         else:
-            cells[fld] = np.full(n, None, dtype=object)
-    v: dict[str, np.ndarray] = {}
+            cells[fld] = pa.nulls(n, pa.string())
+    v: dict = {}
     # time: the time column, else the date; a date column and a clock-only time column joined.
-    text = cells["time"].copy()
-    if "date" in cols:
+    if "date" not in cols:
+        # the common shape read from the bytes; the rest as text
+        t = read_common_times(cells["time"])
+        rest = np.flatnonzero(np.isnat(t) & ~missing(cells["time"]))
+        t[rest] = parse_times_bulk(cells["time"].take(pa.array(rest)).to_numpy(zero_copy_only=False))
+    else:
+        text = cells["time"].to_numpy(zero_copy_only=False)
+        day_text = cells["date"].to_numpy(zero_copy_only=False)
         time_blank = blank_mask(text)
-        date_blank = blank_mask(cells["date"])
-        text[time_blank] = cells["date"][time_blank]
+        date_blank = blank_mask(day_text)
+        time_given = text.copy()
+        text[time_blank] = day_text[time_blank]
         both = np.flatnonzero(~time_blank & ~date_blank)
-    if "date" in cols and len(both):
-        clock = pd.Series(cells["time"][both], dtype=object).str.fullmatch(r"\d{1,2}:\d{2}(?::\d{2})?").to_numpy(dtype=bool)
-        day = pd.Series(cells["date"][both], dtype=object).str.fullmatch(r"\d{4}[-/]\d{1,2}[-/]\d{1,2}").to_numpy(dtype=bool)
-        ok[both[clock & ~day]] = False
-        join = both[clock & day]
-        text[join] = cells["date"][join] + " " + cells["time"][join]
-    t = parse_times_bulk(text)
+        if len(both):
+            clock = pd.Series(time_given[both], dtype=object).str.fullmatch(r"\d{1,2}:\d{2}(?::\d{2})?").to_numpy(dtype=bool)
+            day = pd.Series(day_text[both], dtype=object).str.fullmatch(r"\d{4}[-/]\d{1,2}[-/]\d{1,2}").to_numpy(dtype=bool)
+            ok[both[clock & ~day]] = False
+            join = both[clock & day]
+            text[join] = day_text[join] + " " + time_given[join]
+        t = parse_times_bulk(text)
     ok &= ~np.isnat(t)
     # category and source: each distinct label looked up once.
-    pairs, failed = bulk.map_unique_pairs(cells["category"], cells["subcategory"], lambda c, s: classify(c, s, extra=ctx.labels))
+    (v["category"], v["subcategory"]), failed = bulk.map_unique_pairs_text(
+        cells["category"], cells["subcategory"], lambda c, s: _labels(classify(c, s, extra=ctx.labels)), 2
+    )
     ok &= ~failed
-    v["category"] = np.array([p[0] if p else None for p in pairs.tolist()], dtype=object)
-    v["subcategory"] = np.array([(p[1] or "") if p else "" for p in pairs.tolist()], dtype=object)
-    src, _ = bulk.map_unique(cells["source"], lambda x: map_source(x) if not is_blank(x) else ctx.source)
-    ok &= src != None  # noqa: E711
-    v["source"] = src
+    v["source"], _ = bulk.map_unique(cells["source"], lambda x: map_source(x) if not is_blank(x) else ctx.source, text=True)
+    ok &= ~missing(v["source"])
     # location: plain numbers in China, or no coordinates and an address.
     lon, lat = bulk.degrees(cells["lon"]), bulk.degrees(cells["lat"])
     has_xy = ~np.isnan(lon) & ~np.isnan(lat)
-    v["address"] = bulk.stripped_text(cells["address"])
-    no_xy = np.zeros(n, dtype=bool)
-    maybe = np.flatnonzero(~has_xy)
-    no_xy[maybe] = blank_mask(cells["lon"][maybe]) & blank_mask(cells["lat"][maybe])
-    ok &= (has_xy & (lonlat_problem(lon, lat) == "")) | (no_xy & (v["address"] != None))  # noqa: E711
+    v["address"] = stripped(cells["address"])
+    no_xy = ~has_xy & blank(cells["lon"]) & blank(cells["lat"])
+    ok &= (has_xy & (lonlat_problem(lon, lat) == "")) | (no_xy & ~missing(v["address"]))
     datums, failed = bulk.map_unique(cells["datum"], lambda x: ctx.datum if is_blank(x) else _crs.normalize_datum(str(x)), errors=(DatumError,))
     ok &= ~(failed & has_xy)
     v["datum"] = datums
     v["lon"], v["lat"] = np.where(has_xy, lon, np.nan), np.where(has_xy, lat, np.nan)
     # id: the given one, else a hash of the row's content.
-    ids = bulk.stripped_text(cells["incident_id"])
-    raw = cells["incident_id"][ids != None]  # noqa: E711
-    if len(raw) and not "".join(raw.tolist()).isascii():
-        ids[ids != None] = [_id_text(x) for x in raw.tolist()]  # noqa: E711
-    v["incident_id"] = ids
-    v["text"] = bulk.stripped_text(cells["text"])
-    v["text"][v["text"] == None] = ""  # noqa: E711
+    v["incident_id"] = _ids(cells["incident_id"])
+    v["text"] = stripped(cells["text"]).fill_null("")
     flags, _ = bulk.map_unique(cells["synthetic"], lambda x: not is_blank(x) and str(x).strip().lower() in _TRUE_WORDS)
     v["synthetic"] = flags.astype(bool)
-    v["time"] = np.full(n, None, dtype=object)
-    fast = np.flatnonzero(ok)
-    v["time"][fast] = format_times_bulk(t[fast])
+    v["time"] = format_times_text(np.where(ok, t, np.datetime64(0, "s")), ok)
     reasons = np.full(n, None, dtype=object)
     # Rows the columns could not settle: checked one by one, which also words every rejection.
     slow = np.flatnonzero(~ok & ~empty)
-    for i, rec in zip(slow.tolist(), chunk.iloc[slow].to_dict("records"), strict=True):
+    patches: dict[str, tuple[list, list]] = {fld: ([], []) for fld in _ARROW_FIELDS}
+    for i, rec in zip(slow.tolist(), chunk.records(slow), strict=True):
         why, got = check_row({k: None if _missing(x) else x for k, x in rec.items()}, ctx)
         if why:
             reasons[i] = "; ".join(why)
             continue
         for fld, x in got.items():
-            v[fld][i] = x
-    # Content ids of rows without one (fast rows only: _check_row made its own).
-    need = np.flatnonzero(ok & (v["incident_id"] == None))  # noqa: E711
-    for i in need.tolist():
-        v["incident_id"][i] = content_id(
-            v["time"][i][:19], v["category"][i], v["subcategory"][i] or None, _cell(cells["lon"][i]), _cell(cells["lat"][i]), v["address"][i]
-        )
+            if fld in patches:
+                patches[fld][0].append(i)
+                patches[fld][1].append(x)
+            else:
+                v[fld][i] = x
+    for fld, (rows, values) in patches.items():
+        v[fld] = patched(v[fld], rows, values)
+    # Content ids of rows without one (fast rows only: check_row made its own).
+    need = np.flatnonzero(ok & missing(v["incident_id"]))
+    if len(need):
+        at = pa.array(need)
+        times, places = v["time"].take(at).to_pylist(), v["address"].take(at).to_pylist()
+        cats, subs = v["category"].take(at).to_pylist(), v["subcategory"].take(at).to_pylist()
+        lons, lats = cells["lon"].take(at).to_pylist(), cells["lat"].take(at).to_pylist()
+        made = [content_id(times[k][:19], cats[k], subs[k] or None, lons[k], lats[k], places[k]) for k in range(len(need))]
+        v["incident_id"] = patched(v["incident_id"], need, made)
     return v, reasons
+
+
+def _labels(pair: tuple) -> tuple[str, str]:
+    """The category and subcategory the store holds ("" for no subcategory)."""
+    return pair[0], pair[1] or ""
+
+
+#: Fields that :func:`check_chunk` gives as Arrow text.
+_ARROW_FIELDS = ("time", "category", "subcategory", "source", "incident_id", "address", "text")
+
+
+def _ids(cells):
+    """The id cells as the row check reads them: stripped, null when blank; text beyond ASCII through :func:`_id_text`."""
+    import pyarrow.compute as pc
+
+    ids = stripped(cells)
+    odd = np.flatnonzero(~pc.fill_null(pc.string_is_ascii(cells), True).to_numpy(zero_copy_only=False) & ~missing(ids))
+    if not len(odd):
+        return ids
+    import pyarrow as pa
+
+    return patched(ids, odd, [_id_text(x) for x in cells.take(pa.array(odd)).to_pylist()])
 
 
 def _missing(x) -> bool:
     return x is None or (isinstance(x, float) and np.isnan(x))
-
-
-def _cell(x):
-    """A CSV cell as the row-by-row reader gave it: None for an empty cell."""
-    return None if _missing(x) else x
 
 
 def _id_text(v) -> str:

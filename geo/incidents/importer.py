@@ -25,6 +25,7 @@ from geo._validate import is_blank
 from geo.errors import DataFileError, GeoError, SchemaError
 from geo.incidents import bulk
 from geo.incidents.archive import parquet_frames
+from geo.incidents.cells import Chunk
 from geo.incidents.checks import HEADER_ALIASES, ImportContext, check_chunk
 from geo.incidents.store import (
     PARQUET_SUFFIXES,
@@ -38,8 +39,8 @@ from geo.incidents.store import (
     store_table,
 )
 from geo.incidents.taxonomy import map_source, parse_label_table
-from geo.io.csv_text import csv_quoted
-from geo.io.tables import TABLE_SUFFIXES, Input, Source, as_input, csv_frames, iter_records
+from geo.io.csv_text import arrow_quoted, csv_quoted, rows_bytes
+from geo.io.tables import TABLE_SUFFIXES, Input, Source, as_input, csv_tables, iter_records
 
 # --- import ---------------------------------------------------------------------
 
@@ -152,19 +153,20 @@ def resolve_columns(headers: Iterable[str], mapping: dict[str, str] | None = Non
     return found
 
 
-def _iter_chunks(path: Input, chunksize: int, *, bulk_csv: bool = True) -> tuple[list[str], Iterator[pd.DataFrame]]:
-    """Return the headers and an iterator of object DataFrames of at most ``chunksize`` rows.
+def _iter_chunks(path: Input, chunksize: int, *, bulk_csv: bool = True) -> tuple[list[str], Iterator[Chunk]]:
+    """Return the headers and an iterator of chunks of at most ``chunksize`` rows.
 
-    A CSV file is read by Arrow's reader (:func:`geo.io.tables.csv_frames`)
-    when ``bulk_csv``; it raises on a row that is not regular (more or fewer
-    cells than the header, an empty line, undecodable text), and the import
-    then reads the file again with ``bulk_csv=False``. Otherwise rows come from
+    A CSV file is read by Arrow's reader (:func:`geo.io.tables.csv_tables`)
+    when ``bulk_csv``, and its chunks stay Arrow tables; the reader raises on a
+    row that is not regular (more or fewer cells than the header, an empty
+    line, undecodable text), and the import then reads the file again with
+    ``bulk_csv=False``. Otherwise rows come from
     :func:`geo.io.tables.iter_records` (XLSX cells raw, so Excel dates stay
-    dates; empty CSV cells None). ``chunk.attrs["text_only"]`` is True when
-    every cell is text or missing.
+    dates; empty CSV cells None) in pandas frames of objects.
     """
     if path.suffix in PARQUET_SUFFIXES:
-        return parquet_frames(path, chunksize)
+        headers, frames = parquet_frames(path, chunksize)
+        return headers, (Chunk(f, text_only=bool(f.attrs.get("text_only"))) for f in frames)
     if path.suffix not in TABLE_SUFFIXES:
         msg = f"{path}: unsupported file type {path.suffix!r}; import .csv, .xlsx or .parquet"
         raise DataFileError(msg)
@@ -182,22 +184,15 @@ def _iter_chunks(path: Input, chunksize: int, *, bulk_csv: bool = True) -> tuple
     if is_csv and bulk_csv and width:
         records.close()
 
-        def frames() -> Iterator[pd.DataFrame]:
-            for chunk in csv_frames(path, headers, encoding=encoding, chunksize=chunksize):
-                chunk.attrs["text_only"] = True
-                yield chunk
-
-        return headers, frames()
+        return headers, (Chunk(t) for t in csv_tables(path, headers, encoding=encoding, chunksize=chunksize))
 
     if is_csv:
         _check_widths(path, width)
 
-    def frame(batch: list) -> pd.DataFrame:
-        df = pd.DataFrame(batch, columns=headers, dtype=object)
-        df.attrs["text_only"] = is_csv
-        return df
+    def frame(batch: list) -> Chunk:
+        return Chunk(pd.DataFrame(batch, columns=headers, dtype=object), text_only=is_csv)
 
-    def gen() -> Iterator[pd.DataFrame]:
+    def gen() -> Iterator[Chunk]:
         batch: list = []
         try:
             for k, rec in enumerate(records, start=2):
@@ -251,8 +246,8 @@ def _header_names(row: tuple) -> list[str]:
     return out
 
 
-def _process_chunk(chunk: pd.DataFrame, first_row: int, ctx: ImportContext, result: ImportResult, rejects_out) -> list:
-    """Validate one chunk; return the store's columns (lists of text, formulas guarded; lon and lat as float arrays) and write rejects.
+def _process_chunk(chunk: Chunk, first_row: int, ctx: ImportContext, result: ImportResult, rejects_out) -> list:
+    """Validate one chunk; return the store's columns (text as Arrow or object arrays, formulas guarded; lon and lat as float arrays) and write rejects.
 
     Row numbers count the header as row 1.
     """
@@ -264,26 +259,25 @@ def _process_chunk(chunk: pd.DataFrame, first_row: int, ctx: ImportContext, resu
     v, reasons = check_chunk(chunk, ctx, empty)
     # Duplicate ids, in file order: the first row with an id is kept.
     passed = (reasons == None) & ~empty  # noqa: E711 (element-wise)
-    ids = v["incident_id"][passed].tolist()
+    all_ids = v["incident_id"].to_numpy(zero_copy_only=False)
+    ids = all_ids[passed].tolist()
     todo = np.flatnonzero(passed).tolist()
-    if ctx.existing.isdisjoint(ids) and ctx.ids_seen.keys().isdisjoint(ids) and len(set(ids)) == len(ids):
-        # No id seen before (the usual case): every row keeps its id, recorded in one call.
-        ctx.ids_seen.update(zip(ids, rows[passed].tolist(), strict=True))
-        todo = []
+    if ctx.existing.isdisjoint(ids) and ctx.ids_seen.add_new(ids, rows[passed]):
+        todo = []  # no id seen before (the usual case): every row keeps its id, recorded in one call
     for i in todo:
-        iid = v["incident_id"][i]
+        iid = all_ids[i]
         if iid in ctx.existing:
             result.duplicates += 1
             reasons[i] = f"duplicate id {iid!r}: already in the store (the stored incident is kept)"
         elif iid in ctx.ids_seen:
             result.duplicates += 1
-            reasons[i] = f"duplicate id {iid!r}: first used on row {ctx.ids_seen[iid]} (that row is kept)"
+            reasons[i] = f"duplicate id {iid!r}: first used on row {ctx.ids_seen.row(iid)} (that row is kept)"
         else:
-            ctx.ids_seen[iid] = int(rows[i])
+            ctx.ids_seen.add(iid, int(rows[i]))
     bad = np.flatnonzero(reasons != None)  # noqa: E711
     passed &= reasons == None  # noqa: E711
     if len(bad):
-        recs = chunk.iloc[bad].to_dict("records")
+        recs = chunk.records(bad)
         for i, rec in zip(bad.tolist(), recs, strict=True):
             _reject(rejects_out, result, int(rows[i]), reasons[i], rec)
     keep = np.flatnonzero(passed)
@@ -301,7 +295,7 @@ def _process_chunk(chunk: pd.DataFrame, first_row: int, ctx: ImportContext, resu
     geocoded_ok = np.ones(len(keep), dtype=bool)
     for k in np.flatnonzero(~given).tolist():
         i = keep[k]
-        addr = v["address"][i]
+        addr = v["address"][i].as_py()
         if addr not in ctx.geocache:
             try:
                 ctx.geocache[addr] = ctx.geocoder(addr)
@@ -310,8 +304,8 @@ def _process_chunk(chunk: pd.DataFrame, first_row: int, ctx: ImportContext, resu
         g = ctx.geocache[addr]
         if isinstance(g, Exception) or getattr(g, "lon", None) is None or getattr(g, "lat", None) is None:
             note = str(g) if isinstance(g, Exception) else (getattr(g, "note", "") or "no reason given")
-            del ctx.ids_seen[v["incident_id"][i]]
-            _reject(rejects_out, result, int(rows[i]), f"address {addr!r} could not be geocoded: {note}; add 经度/纬度 or fix the address", chunk.iloc[i].to_dict())
+            ctx.ids_seen.release(all_ids[i])
+            _reject(rejects_out, result, int(rows[i]), f"address {addr!r} could not be geocoded: {note}; add 经度/纬度 or fix the address", chunk.records([i])[0])
             geocoded_ok[k] = False
             continue
         lon[k], lat[k] = float(g.lon), float(g.lat)
@@ -322,23 +316,28 @@ def _process_chunk(chunk: pd.DataFrame, first_row: int, ctx: ImportContext, resu
         synth = np.where(v["synthetic"][keep].astype(bool), "true", "false")
     else:
         synth = np.full(len(keep), "true" if ctx.synthetic else "false")
-    address = v["address"][keep]
-    address[pd.isna(address)] = ""
+    import pyarrow as pa
+
+    at = pa.array(keep, type=pa.int64())
+
+    def kept(cells):
+        return cells if len(keep) == n else cells.take(at)  # every row kept (the usual chunk): the arrays as they are
+
     columns = [
-        bulk.guard_texts(v["incident_id"][keep]),
-        v["time"][keep],
-        v["category"][keep],
-        v["subcategory"][keep],
-        v["source"][keep],
+        bulk.guard_texts(kept(v["incident_id"])),
+        kept(v["time"]),
+        kept(v["category"]),
+        kept(v["subcategory"]),
+        kept(v["source"]),
         lon,  # floats: each store writes them its way (_write_csv, _write_parquet)
         lat,
-        bulk.guard_texts(address),
-        bulk.guard_texts(v["text"][keep]),
+        bulk.guard_texts(kept(v["address"]).fill_null("")),
+        bulk.guard_texts(kept(v["text"])),
         synth,
         quality,
     ]
     result.imported += len(keep)
-    return [c if j in _COORDINATES else c.tolist() if isinstance(c, np.ndarray) else c for j, c in enumerate(columns)]
+    return columns
 
 
 def _reject(out, result: ImportResult, row: int, reason: str, rec: dict) -> None:
@@ -382,7 +381,7 @@ def read_mapping(path: str | os.PathLike) -> dict:
     return doc
 
 
-def _write(out: Path, rejects_path: Path, chunks: Iterator[pd.DataFrame], ctx: ImportContext, *, append: bool) -> ImportResult:
+def _write(out: Path, rejects_path: Path, chunks: Iterator[Chunk], ctx: ImportContext, *, append: bool) -> ImportResult:
     """Check every chunk and write the store (appending to the rows it holds) and the rejects, each atomically."""
     result = ImportResult(out=out)
     with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as rej_tmp:
@@ -401,7 +400,7 @@ def _write(out: Path, rejects_path: Path, chunks: Iterator[pd.DataFrame], ctx: I
     return result
 
 
-def _numbered(chunks: Iterator[pd.DataFrame]) -> Iterator[tuple[pd.DataFrame, int]]:
+def _numbered(chunks: Iterator[Chunk]) -> Iterator[tuple[Chunk, int]]:
     """Each chunk with the file row number of its first row (the header is row 1)."""
     row = 2
     for chunk in chunks:
@@ -410,26 +409,30 @@ def _numbered(chunks: Iterator[pd.DataFrame]) -> Iterator[tuple[pd.DataFrame, in
 
 
 def _write_csv(out: Path, checked: Iterator[list], *, append: bool) -> None:
-    with atomic_writer(out, "w", encoding="utf-8", newline="") as fh:
+    with atomic_writer(out, "wb") as fh:
         if append:
-            with open(out, encoding="utf-8", newline="") as old:
+            with open(out, "rb") as old:
                 shutil.copyfileobj(old, fh)
             fh.seek(0, os.SEEK_END)
             if not ends_with_newline(out):
-                fh.write("\r\n")
+                fh.write(b"\r\n")
         else:
-            fh.write("\ufeff")
-            csv.writer(fh).writerow(STORE_COLUMNS)
+            header = ",".join(csv_quoted(np.asarray(STORE_COLUMNS, dtype=object)).tolist())
+            fh.write(f"\ufeff{header}\r\n".encode())
         prec = settings.coordinate_precision
         for columns in checked:
-            for j in _COORDINATES:
-                columns[j] = bulk.fixed(columns[j], prec)
-            # Free-text cells quoted as csv.writer would quote them, so a row is one join.
-            for j in _FREE_TEXT:
-                columns[j] = csv_quoted(np.asarray(columns[j], dtype=object)).tolist()
-            lines = list(map(",".join, zip(*columns, strict=True)))
-            if lines:
-                fh.write("\r\n".join(lines) + "\r\n")
+            if len(columns[0]):
+                fh.write(rows_bytes([_csv_cells(j, c, prec) for j, c in enumerate(columns)]))
+
+
+def _csv_cells(j: int, column, decimals: int):
+    """The CSV cells of store column ``j`` as Arrow ``large_string``: coordinates with the store's decimals, free text quoted as csv.writer quotes it."""
+    import pyarrow as pa
+
+    if j in _COORDINATES:
+        return bulk.fixed_text(column, decimals)
+    cells = column.cast(pa.large_string()) if isinstance(column, pa.Array) else pa.array(np.asarray(column, dtype=object), type=pa.large_string())
+    return arrow_quoted(cells) if j in _FREE_TEXT else cells
 
 
 #: Store columns that may hold any text (ids, addresses, descriptions, geocoder notes).
@@ -554,7 +557,7 @@ def import_incidents(
             existing = set(ids)
             store_total = len(ids)
 
-        def run(chunks: Iterator[pd.DataFrame]) -> ImportResult:
+        def run(chunks: Iterator[Chunk]) -> ImportResult:
             ctx = ImportContext(columns, datum, source, geocoder or _default_geocoder, existing, labels, synthetic)
             return _write(out, rejects_path, chunks, ctx, append=bool(store_total or existing))
 

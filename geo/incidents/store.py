@@ -370,7 +370,7 @@ def is_parquet(path: str | os.PathLike) -> bool:
 
 
 def store_table(columns: dict[str, object]):
-    """An Arrow table of the Parquet store from store columns as text (``lon``/``lat`` as 7-decimal text or floats).
+    """An Arrow table of the Parquet store from store columns as text (Arrow or Python; ``lon``/``lat`` as 7-decimal text or floats).
 
     Returns
     -------
@@ -385,6 +385,8 @@ def store_table(columns: dict[str, object]):
         if name in _FLOAT_COLUMNS:
             arr = pa.array(np.asarray(values, dtype=object) if not isinstance(values, np.ndarray) or values.dtype == object else values)
             arr = arr.cast(pa.float64()) if arr.type != pa.float64() else arr
+        elif isinstance(values, pa.Array):
+            arr = values.cast(pa.string())
         else:
             arr = pa.array(np.asarray(values, dtype=object), type=pa.string())
         arrays.append(arr)

@@ -159,6 +159,56 @@ def parse_times_bulk(values) -> np.ndarray:
     return out
 
 
+def read_common_times(cells) -> np.ndarray:
+    """Times of Arrow text cells of exactly the shape ``2021-03-04 21:15:00``, read from their bytes in NumPy.
+
+    The common shape of exports (:data:`BULK_TIME_FORMATS`' first) is read
+    without a Python string per cell: nineteen bytes, the digits and
+    separators in place, a real date (29 February only in leap years), hours
+    to 23, minutes and seconds to 59, years in pandas' range (1678-2261). A
+    cell read here is what :func:`parse_time` returns; every other cell is NaT,
+    for :func:`parse_times_bulk` to read.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``datetime64[s]``, naive local time; NaT where not read.
+    """
+    from geo.io.arrow_text import cell_ends
+
+    ends = cell_ends(cells)
+    out = np.full(len(cells), np.datetime64("NaT"), dtype="datetime64[s]")
+    rows = np.flatnonzero(ends.full & (ends.last - ends.first == _COMMON_WIDTH - 1))
+    if not len(rows):
+        return out
+    text = ends.data[ends.first[rows, None] + np.arange(_COMMON_WIDTH)]
+    digits = text - np.uint8(48)  # wraps below '0', so any byte but a digit is above 9
+    shape = (digits[:, _DIGITS] <= 9).all(axis=1) & (text[:, _SEPARATORS] == _SEPARATOR_BYTES).all(axis=1)
+
+    def number(*at: int) -> np.ndarray:
+        out = np.zeros(len(rows), dtype=np.int32)
+        for k in at:
+            out = out * 10 + digits[:, k]
+        return out
+
+    year, month, day = number(0, 1, 2, 3), number(5, 6), number(8, 9)
+    hour, minute, second = number(11, 12), number(14, 15), number(17, 18)
+    good = shape & (year >= 1678) & (year <= 2261) & (month >= 1) & (month <= 12) & (hour <= 23) & (minute <= 59) & (second <= 59)
+    start = ((year - 1970) * 12 + month - 1).astype("datetime64[M]")
+    length = ((start + 1).astype("datetime64[D]") - start.astype("datetime64[D]")).astype(np.int64)
+    good &= (day >= 1) & (day <= length)
+    seconds = (start.astype("datetime64[D]") + (day - 1)).astype("datetime64[s]") + (hour * 3600 + minute * 60 + second).astype(np.int64)
+    out[rows[good]] = seconds[good]
+    return out
+
+
+#: The common time shape of :func:`read_common_times`: its width, where its digits are, and its separators.
+_COMMON_WIDTH = 19
+_SEPARATORS = np.array([4, 7, 10, 13, 16])
+_SEPARATOR_BYTES = np.frombuffer(b"-- ::", dtype=np.uint8)
+_DIGITS = np.array([k for k in range(_COMMON_WIDTH) if k not in _SEPARATORS])
+
+
 #: Seconds 60 or 61 (a leap second), which pandas' readers take and :func:`parse_time` refuses.
 _LEAP_SECOND_RE = re.compile(r":6[01](?!\d)")
 
@@ -171,6 +221,28 @@ def format_times_bulk(times) -> np.ndarray:
     numpy.ndarray of object
         ``2021-03-04T21:15:00+08:00`` per time.
     """
+    out = np.empty(len(times), dtype=object)
+    out[:] = _time_rows(times, end=b"\n").tobytes().decode("ascii").split()  # one line each: str.split makes the strings in one pass
+    return out
+
+
+def format_times_text(times, valid=None):
+    """:func:`format_times_bulk` as an Arrow ``string`` array, made from the bytes without a Python string per time.
+
+    ``valid``: False where the cell is to be null (its time is not formatted, so it may be anything).
+    """
+    import pyarrow as pa
+
+    rows = _time_rows(times, end=b"")
+    n, width = rows.shape
+    offsets = np.arange(n + 1, dtype=np.int32) * width
+    mask = None if valid is None else pa.py_buffer(np.packbits(np.asarray(valid, dtype=bool), bitorder="little"))
+    nulls = -1 if valid is not None else 0
+    return pa.Array.from_buffers(pa.string(), n, [mask, pa.py_buffer(offsets), pa.py_buffer(rows)], null_count=nulls)
+
+
+def _time_rows(times, *, end: bytes) -> np.ndarray:
+    """The text of :func:`format_time` of each time, one row of bytes each, followed by ``end``."""
     t = np.asarray(times, dtype="datetime64[s]")
     days = t.astype("datetime64[D]")
     months = t.astype("datetime64[M]")
@@ -183,15 +255,13 @@ def format_times_bulk(times) -> np.ndarray:
         (14, 2, secs // 60 % 60),
         (17, 2, secs % 60),
     )
-    buf = np.tile(np.frombuffer(b"0000-00-00T00:00:00+08:00\n", dtype=np.uint8), (len(t), 1))
+    buf = np.tile(np.frombuffer(b"0000-00-00T00:00:00+08:00" + end, dtype=np.uint8), (len(t), 1))
     for start, width, value in fields:
         value = value.astype(np.int32)  # below 10,000: the digits in 32-bit steps
         for k in range(width):
             buf[:, start + width - 1 - k] = value % 10 + 48
             value //= 10
-    out = np.empty(len(t), dtype=object)
-    out[:] = buf.tobytes().decode("ascii").split()  # one line each: str.split makes the strings in one pass
-    return out
+    return buf
 
 
 def _from_excel(number: float) -> dt.datetime:

@@ -358,7 +358,8 @@ def csv_frames(path: Source | Input, names: list[str], *, encoding: str, chunksi
     row of missing cells; the header row is skipped and ``names`` given
     instead (the caller read it with :func:`iter_records`). Row ``k`` of the
     chunks is row ``k + 2`` of the file. Only a regular table is read: every
-    other row with exactly one cell per name.
+    other row with exactly one cell per name. The chunks are those of
+    :func:`csv_tables` as pandas frames of objects.
 
     Raises
     ------
@@ -367,6 +368,21 @@ def csv_frames(path: Source | Input, names: list[str], *, encoding: str, chunksi
         cells than ``names``) or text that cannot be decoded:
         :func:`iter_records` then reads the file, with the rules of the one
         table reader and its messages.
+    """
+    for table in csv_tables(path, names, encoding=encoding, chunksize=chunksize):
+        yield pd.DataFrame({name: table.column(j).to_numpy(zero_copy_only=False) for j, name in enumerate(names)}, dtype=object)
+
+
+def csv_tables(path: Source | Input, names: list[str], *, encoding: str, chunksize: int) -> Iterator:
+    """The chunks of :func:`csv_frames` as Arrow tables: one ``string`` column per name, missing cells null.
+
+    Each table holds at most ``chunksize`` rows (in the pieces Arrow read them
+    in), so a caller can work on its text without making Python strings.
+
+    Raises
+    ------
+    pandas.errors.ParserError
+        As :func:`csv_frames`.
     """
     import pyarrow as pa
     from pyarrow import csv as pa_csv
@@ -384,9 +400,6 @@ def csv_frames(path: Source | Input, names: list[str], *, encoding: str, chunksi
                 column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=True, quoted_strings_can_be_null=True, null_values=[""]
             ),
         )
-        def frame(table) -> pd.DataFrame:
-            return pd.DataFrame({name: table.column(j).to_numpy(zero_copy_only=False) for j, name in enumerate(names)}, dtype=object)
-
         buffered, held = [], 0
         for batch in reader:
             buffered.append(batch)
@@ -396,11 +409,11 @@ def csv_frames(path: Source | Input, names: list[str], *, encoding: str, chunksi
             table = pa.Table.from_batches(buffered)
             start = 0
             while held - start >= chunksize:
-                yield frame(table.slice(start, chunksize))
+                yield table.slice(start, chunksize)
                 start += chunksize
             buffered, held = table.slice(start).to_batches(), held - start
         if held:
-            yield frame(pa.Table.from_batches(buffered, schema=reader.schema))
+            yield pa.Table.from_batches(buffered, schema=reader.schema)
     except (pa.ArrowException, UnicodeDecodeError) as exc:
         msg = f"{path}: {exc}"
         raise pd.errors.ParserError(msg) from exc
