@@ -130,16 +130,18 @@ def parse_times_bulk(values) -> np.ndarray:
     s = pd.Series(np.asarray(values, dtype=object), dtype=object)
     out = np.full(len(s), np.datetime64("NaT"), dtype="datetime64[s]")
     todo = s.notna().to_numpy(dtype=bool)
+    shape = _Shapes(s.to_numpy(), todo)
     slashed = None
     steps = [(fmt, False) for fmt in BULK_TIME_FORMATS[:_SLASH_FORMATS]]
     steps += [(fmt, True) for fmt in BULK_TIME_FORMATS[:_SLASH_FORMATS]] + [(fmt, False) for fmt in BULK_TIME_FORMATS[_SLASH_FORMATS:]]
     for fmt, slash in steps:
-        idx = np.flatnonzero(todo)
+        idx = np.flatnonzero(todo & shape.may_read(fmt, slash))
         if not len(idx):
-            break
+            continue
         if slash and slashed is None:
             slashed = s.copy()
-            slashed.iloc[idx] = s.iloc[idx].str.replace("/", "-", regex=False)  # only the values still unread
+            swap = np.flatnonzero(todo & shape.slash)  # only the values still unread that have a slash
+            slashed.iloc[swap] = s.iloc[swap].str.replace("/", "-", regex=False)
         aware = fmt.endswith("%z")
         got = pd.to_datetime((slashed if slash else s).iloc[idx], format=fmt, errors="coerce", utc=aware)
         if aware:
@@ -207,6 +209,45 @@ _COMMON_WIDTH = 19
 _SEPARATORS = np.array([4, 7, 10, 13, 16])
 _SEPARATOR_BYTES = np.frombuffer(b"-- ::", dtype=np.uint8)
 _DIGITS = np.array([k for k in range(_COMMON_WIDTH) if k not in _SEPARATORS])
+
+
+class _Shapes:
+    """What a text must hold for a format to read it: each format is tried only on the texts that could match.
+
+    pandas reads a text that fails a format one exception at a time, so a
+    column of several formats spent most of its time failing. No directive of
+    :data:`BULK_TIME_FORMATS` reads a ``:`` or a ``/`` and no format but the
+    offset one has one it could leave out, so a text with another number of
+    colons than a format (at least as many for ``%z``), with a slash where the
+    step does not swap slashes or without one where it does, or without ``年``
+    for the Chinese format, is one the format does not read: skipping it leaves
+    every answer as it was. Cells that are not text are tried by every format.
+    """
+
+    def __init__(self, values: np.ndarray, given: np.ndarray):
+        n = len(values)
+        self.colons = np.full(n, -1, dtype=np.int64)
+        self.slash = np.zeros(n, dtype=bool)
+        self.year_sign = np.zeros(n, dtype=bool)
+        self.other = np.zeros(n, dtype=bool)
+        rows = np.flatnonzero(given)
+        texts = values[rows].tolist()
+        text = np.array([type(v) is str for v in texts], dtype=bool)
+        self.other[rows[~text]] = True
+        rows = rows[text]
+        texts = [v for v in texts if type(v) is str]
+        self.colons[rows] = [v.count(":") for v in texts]
+        self.slash[rows] = ["/" in v for v in texts]
+        self.year_sign[rows] = ["年" in v for v in texts]
+
+    def may_read(self, fmt: str, slash: bool) -> np.ndarray:
+        """True for the cells ``fmt`` could read (on the text with slashes swapped for ``slash``)."""
+        colons = fmt.count(":")
+        fits = self.colons >= colons if fmt.endswith("%z") else self.colons == colons
+        fits &= self.slash == slash
+        if "年" in fmt:
+            fits &= self.year_sign
+        return fits | (self.other & (not slash))  # a cell that is not text has no slash to swap
 
 
 #: Seconds 60 or 61 (a leap second), which pandas' readers take and :func:`parse_time` refuses.

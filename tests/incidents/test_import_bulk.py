@@ -108,6 +108,22 @@ class TestTimes:
             elif not np.isnat(g):
                 assert g.astype(dt.datetime) == want, value
 
+    def test_every_format_is_read_in_bulk_in_a_mixed_column(self):
+        """Each format is tried only on texts of its shape: a column mixing all of them is still read whole, as parse_time reads it."""
+        rng = np.random.default_rng(21)
+        t = (np.datetime64("1990-01-01T00:00:00") + rng.integers(0, 40 * 365 * 86400, 3_000).astype("timedelta64[s]")).astype(dt.datetime)
+        shapes = [
+            lambda x: x.strftime("%Y-%m-%d %H:%M:%S"), lambda x: x.strftime("%Y-%m-%d %H:%M"), lambda x: x.strftime("%Y-%m-%d"),
+            lambda x: f"{x.year}-{x.month}-{x.day} {x.hour}:{x.minute:02d}", lambda x: x.strftime("%Y-%m-%dT%H:%M:%S"),
+            lambda x: x.strftime("%Y-%m-%dT%H:%M:%S+08:00"), lambda x: (x - dt.timedelta(hours=8)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            lambda x: f"{x.year}/{x.month}/{x.day} {x.hour}:{x.minute:02d}", lambda x: f"{x.year}/{x.month}/{x.day}",
+            lambda x: x.strftime("%Y/%m/%d %H:%M:%S"), lambda x: f"{x.year}年{x.month}月{x.day}日 {x.hour}时{x.minute}分",
+        ]
+        values = [shapes[k % len(shapes)](x) for k, x in enumerate(t.tolist())]
+        got = parse_times_bulk(np.array(values, dtype=object))
+        assert not np.isnat(got).any(), [v for v, g in zip(values, got, strict=True) if np.isnat(g)][:5]
+        assert [g.astype(dt.datetime) for g in got] == [parse_time(v) for v in values]
+
     def test_refused_values_are_left_unread(self):
         got = parse_times_bulk(np.array(TIME_TEXTS, dtype=object))
         for value, g in zip(TIME_TEXTS, got, strict=True):
