@@ -205,12 +205,22 @@ def _any_special(cells) -> bool:
 
 
 def rows_bytes(columns: list) -> memoryview:
-    """The rows of Arrow ``large_string`` columns (no nulls) as CSV bytes: cells joined by commas, each row ended by CRLF."""
+    """The rows of Arrow ``large_string`` columns as CSV bytes: cells joined by commas, each row ended by CRLF.
+
+    Raises
+    ------
+    ValueError
+        If a cell is null: Arrow would drop its whole row, so the caller must give every cell as text.
+    """
     import pyarrow.compute as pc
 
     *head, last = columns
     last = pc.binary_join_element_wise(last, _scalar("\r\n"), _scalar(""))  # the last cell + CRLF: the rows are joined once
     rows = pc.binary_join_element_wise(*head, last, _scalar(","))
+    if rows.null_count:
+        missing = [j for j, c in enumerate(columns) if c.null_count]
+        msg = f"rows_bytes: columns {missing} have null cells; give them as text (empty for missing)"
+        raise ValueError(msg)
     _, offsets, data = rows.buffers()
     bounds = np.frombuffer(offsets, dtype=np.int64)[rows.offset : rows.offset + len(rows) + 1]
     return memoryview(data)[int(bounds[0]) : int(bounds[-1])]

@@ -228,3 +228,12 @@ def test_common_times_read_from_bytes_are_parse_times():
     common = re.compile("[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
     missed = [c for c, g, b in zip(cells, got, bulk_read, strict=True) if np.isnat(g) and not np.isnat(b) and common.fullmatch(c)]
     assert missed and all(not 1678 <= int(c[:4]) <= 2261 for c in missed), [c for c in missed if 1678 <= int(c[:4]) <= 2261][:5]
+
+
+def test_csv_rows_refuse_a_null_cell_instead_of_dropping_its_row():
+    from geo.io.csv_text import rows_bytes
+
+    a = pa.array(["x", "y"], type=pa.large_string())
+    assert bytes(rows_bytes([a, a])) == b"x,x\r\ny,y\r\n"
+    with pytest.raises(ValueError, match=r"columns \[1\]"):
+        rows_bytes([a, pa.array(["x", None], type=pa.large_string())])
