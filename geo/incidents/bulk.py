@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from geo.io.arrow_text import patched
 from geo.io.formulas import arrow_guarded, formula_mask
 
 if TYPE_CHECKING:
@@ -194,29 +195,16 @@ def guard_texts(values):
     return out
 
 
-def fixed(values: np.ndarray, decimals: int) -> list[str]:
-    """Numbers as text with ``decimals`` decimals: ``f"{v:.7f}"``, correctly rounded, for every value.
+def fixed_text(values: np.ndarray, decimals: int):
+    """Numbers as Arrow ``large_string`` text with ``decimals`` decimals: ``f"{v:.7f}"``, correctly rounded, for every value.
 
     A value that is the float nearest to a number of ``decimals`` decimals
     (see :func:`exact_decimals`; every coordinate read from a file is, unless
     its datum was converted) is that number's text, written from its integer
-    digits in NumPy: right-aligned in fixed-width rows, whose padding
-    ``str.split`` drops while it makes the strings. The others (converted
-    datums, NaN) are formatted by Python.
+    digits in NumPy: right-aligned in fixed-width rows, whose padding Arrow
+    trims, without a Python string per value. The others (converted datums,
+    NaN) are formatted by Python.
     """
-    v = np.asarray(values, dtype=np.float64)
-    python = f"{{:.{decimals}f}}".format
-    rows, exact = _fixed_rows(v, decimals)
-    if rows is None:
-        return list(map(python, v.tolist()))
-    out = rows.tobytes().decode("ascii").split()
-    for i in np.flatnonzero(~exact).tolist():
-        out[i] = python(float(v[i]))
-    return out
-
-
-def fixed_text(values: np.ndarray, decimals: int):
-    """:func:`fixed` as an Arrow ``large_string`` array, made from the digits' bytes without a Python string per value."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -227,17 +215,12 @@ def fixed_text(values: np.ndarray, decimals: int):
         return pa.array(list(map(python, v.tolist())), type=pa.large_string())
     offsets = np.arange(len(v) + 1, dtype=np.int64) * rows.shape[1]
     padded = pa.Array.from_buffers(pa.large_string(), len(v), [None, pa.py_buffer(offsets), pa.py_buffer(rows)])
-    out = pc.ascii_trim(padded, " \n")
     odd = np.flatnonzero(~exact)
-    if not len(odd):
-        return out
-    from geo.incidents.cells import patched
-
-    return patched(out, odd, [python(x) for x in v[odd].tolist()])
+    return patched(pc.ascii_ltrim(padded, " "), odd, [python(x) for x in v[odd].tolist()])
 
 
 def _fixed_rows(v: np.ndarray, decimals: int) -> tuple[np.ndarray | None, np.ndarray]:
-    """The exact values of :func:`fixed` as right-aligned ASCII rows (spaces before, a line break after), and which values they are.
+    """The exact values of :func:`fixed_text` as right-aligned ASCII rows (spaces before), and which values they are.
 
     None for the rows when no value is exact (or ``decimals`` is below 1); the rows of the other values are blank.
     """
@@ -250,13 +233,12 @@ def _fixed_rows(v: np.ndarray, decimals: int) -> tuple[np.ndarray | None, np.nda
     digits = np.ones(len(v), dtype=np.int64)  # digits before the point (at least one)
     for d in range(1, _WHOLE_DIGITS):
         digits += head >= 10**d
-    width = 1 + _WHOLE_DIGITS + 1 + decimals + 1  # sign, whole digits, point, decimals, line break
+    width = 1 + _WHOLE_DIGITS + 1 + decimals  # sign, whole digits, point, decimals
     rows = np.full((len(v), width), ord(" "), dtype=np.uint8)
-    rows[:, -1] = ord("\n")
-    point = width - 2 - decimals
+    point = width - 1 - decimals
     rows[:, point] = ord(".")
     for d in range(decimals):
-        rows[:, width - 2 - d] = tail % 10 + 48
+        rows[:, width - 1 - d] = tail % 10 + 48
         tail //= 10
     for d in range(_WHOLE_DIGITS):
         column = head % 10 + 48
@@ -289,7 +271,7 @@ def exact_decimals(values: np.ndarray, decimals: int) -> tuple[np.ndarray, np.nd
     return exact, k
 
 
-#: Values below this are written by :func:`fixed` and kept by :func:`stored_degrees` from their digits (see
+#: Values below this are written by :func:`fixed_text` and kept by :func:`stored_degrees` from their digits (see
 #: :func:`exact_decimals`).
 _EXACT_BELOW = 1e6
 

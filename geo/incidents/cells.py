@@ -21,7 +21,7 @@ import pandas as pd
 from geo._validate import blank_mask, text_mask
 from geo.io.arrow_text import cell_ends, patched
 
-__all__ = ["WHITESPACE", "Chunk", "as_text", "blank", "edge_spaces", "missing", "patched", "stripped"]
+__all__ = ["WHITESPACE", "Chunk", "as_text", "blank", "edge_spaces", "missing", "stripped"]
 
 #: The characters of :meth:`str.isspace` (what :meth:`str.strip` removes), in code-point order.
 WHITESPACE = (

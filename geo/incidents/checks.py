@@ -23,9 +23,10 @@ from geo import crs as _crs
 from geo._validate import ascii_text, blank_mask, is_blank, lonlat_problem, parse_degrees
 from geo.errors import DatumError
 from geo.incidents import bulk
-from geo.incidents.cells import Chunk, blank, missing, patched, stripped
+from geo.incidents.cells import Chunk, blank, missing, stripped
 from geo.incidents.taxonomy import classify, map_source
 from geo.incidents.times import TIME_ONLY_RE, format_time, format_times_text, parse_time, parse_times_bulk, read_common_times
+from geo.io.arrow_text import patched
 
 #: Header names recognised for each field (case-insensitive; Chinese or English).
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
@@ -327,14 +328,13 @@ _ARROW_FIELDS = ("time", "category", "subcategory", "source", "incident_id", "ad
 
 def _ids(cells):
     """The id cells as the row check reads them: stripped, null when blank; text beyond ASCII through :func:`_id_text`."""
+    import pyarrow as pa
     import pyarrow.compute as pc
 
     ids = stripped(cells)
     odd = np.flatnonzero(~pc.fill_null(pc.string_is_ascii(cells), True).to_numpy(zero_copy_only=False) & ~missing(ids))
     if not len(odd):
         return ids
-    import pyarrow as pa
-
     return patched(ids, odd, [_id_text(x) for x in cells.take(pa.array(odd)).to_pylist()])
 
 

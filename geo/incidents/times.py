@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from geo._validate import ascii_text
+from geo.io.arrow_text import cell_ends
 
 #: Local time zone of every incident time.
 TIMEZONE = "Asia/Shanghai"
@@ -176,8 +177,6 @@ def read_common_times(cells) -> np.ndarray:
     numpy.ndarray
         ``datetime64[s]``, naive local time; NaT where not read.
     """
-    from geo.io.arrow_text import cell_ends
-
     ends = cell_ends(cells)
     out = np.full(len(cells), np.datetime64("NaT"), dtype="datetime64[s]")
     rows = np.flatnonzero(ends.full & (ends.last - ends.first == _COMMON_WIDTH - 1))
@@ -254,27 +253,16 @@ class _Shapes:
 _LEAP_SECOND_RE = re.compile(r":6[01](?!\d)")
 
 
-def format_times_bulk(times) -> np.ndarray:
-    """:func:`format_time` of a ``datetime64[s]`` array (years 1000-9999), built as fixed-width text in NumPy.
-
-    Returns
-    -------
-    numpy.ndarray of object
-        ``2021-03-04T21:15:00+08:00`` per time.
-    """
-    out = np.empty(len(times), dtype=object)
-    out[:] = _time_rows(times, end=b"\n").tobytes().decode("ascii").split()  # one line each: str.split makes the strings in one pass
-    return out
-
-
 def format_times_text(times, valid=None):
-    """:func:`format_times_bulk` as an Arrow ``string`` array, made from the bytes without a Python string per time.
+    """:func:`format_time` of a ``datetime64[s]`` array (years 1000-9999) as Arrow ``string`` text, built in NumPy.
 
-    ``valid``: False where the cell is to be null (its time is not formatted, so it may be anything).
+    Each time is fixed-width text (``2021-03-04T21:15:00+08:00``) made from
+    its digits, without a Python string per time. ``valid``: False where the
+    cell is to be null (its time is not formatted, so it may be anything).
     """
     import pyarrow as pa
 
-    rows = _time_rows(times, end=b"")
+    rows = _time_rows(times)
     n, width = rows.shape
     offsets = np.arange(n + 1, dtype=np.int32) * width
     mask = None if valid is None else pa.py_buffer(np.packbits(np.asarray(valid, dtype=bool), bitorder="little"))
@@ -282,8 +270,8 @@ def format_times_text(times, valid=None):
     return pa.Array.from_buffers(pa.string(), n, [mask, pa.py_buffer(offsets), pa.py_buffer(rows)], null_count=nulls)
 
 
-def _time_rows(times, *, end: bytes) -> np.ndarray:
-    """The text of :func:`format_time` of each time, one row of bytes each, followed by ``end``."""
+def _time_rows(times) -> np.ndarray:
+    """The text of :func:`format_time` of each time, one row of bytes each."""
     t = np.asarray(times, dtype="datetime64[s]")
     days = t.astype("datetime64[D]")
     months = t.astype("datetime64[M]")
@@ -296,7 +284,7 @@ def _time_rows(times, *, end: bytes) -> np.ndarray:
         (14, 2, secs // 60 % 60),
         (17, 2, secs % 60),
     )
-    buf = np.tile(np.frombuffer(b"0000-00-00T00:00:00+08:00" + end, dtype=np.uint8), (len(t), 1))
+    buf = np.tile(np.frombuffer(b"0000-00-00T00:00:00+08:00", dtype=np.uint8), (len(t), 1))
     for start, width, value in fields:
         value = value.astype(np.int32)  # below 10,000: the digits in 32-bit steps
         for k in range(width):

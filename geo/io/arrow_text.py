@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["CellEnds", "cell_ends", "patched"]
+__all__ = ["CellEnds", "byte_bounds", "cell_ends", "patched"]
 
 
 class CellEnds(NamedTuple):
@@ -33,6 +33,17 @@ class CellEnds(NamedTuple):
 PAD = 3
 
 
+def byte_bounds(cells) -> np.ndarray:
+    """Where each cell of Arrow text (``string`` or ``large_string``) starts in its data buffer, and where the last ends (int64, ``len + 1``)."""
+    import pyarrow as pa
+
+    offsets = cells.buffers()[1]
+    if offsets is None or not len(cells):
+        return np.zeros(1, dtype=np.int64)
+    width = np.int64 if pa.types.is_large_string(cells.type) else np.int32
+    return np.frombuffer(offsets, dtype=width)[cells.offset : cells.offset + len(cells) + 1].astype(np.int64, copy=False)
+
+
 def cell_ends(cells) -> CellEnds:
     """The bytes of Arrow text (``string`` or ``large_string``) with each cell's first and last byte.
 
@@ -43,15 +54,12 @@ def cell_ends(cells) -> CellEnds:
         ``data``; ``full`` is True for cells that are neither null nor empty
         (the others' indexes point at neighbouring bytes).
     """
-    import pyarrow as pa
-
     n = len(cells)
-    _, offsets, data = cells.buffers()[:3]
-    if offsets is None or data is None or not n:
+    data = cells.buffers()[2]
+    if data is None or not n:
         zero = np.zeros(n, dtype=np.int64)
         return CellEnds(np.zeros(2 * PAD, dtype=np.uint8), zero + PAD, zero + PAD, np.zeros(n, dtype=bool))
-    width = np.int64 if pa.types.is_large_string(cells.type) else np.int32
-    bounds = np.frombuffer(offsets, dtype=width)[cells.offset : cells.offset + n + 1].astype(np.int64)
+    bounds = byte_bounds(cells)
     raw = np.frombuffer(data, dtype=np.uint8)[int(bounds[0]) : int(bounds[-1])]
     padded = np.concatenate([np.zeros(PAD, dtype=np.uint8), raw, np.zeros(PAD, dtype=np.uint8)])
     full = (bounds[1:] > bounds[:-1]) & cells.is_valid().to_numpy(zero_copy_only=False)

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from geo._atomic import atomic_writer
+from geo.io.arrow_text import byte_bounds
 from geo.io.formulas import arrow_guarded, guard_formulas, guard_values
 
 __all__ = ["arrow_hundredths", "arrow_quoted", "csv_cells", "csv_pieces", "csv_quoted", "csv_text", "rows_bytes", "write_csv"]
@@ -196,10 +197,10 @@ def arrow_quoted(cells):
 
 def _any_special(cells) -> bool:
     """Whether any cell of Arrow text holds a comma, a quote or a line break: a byte search of the cells' data (no text made)."""
-    _, offsets, data = cells.buffers()
+    data = cells.buffers()[2]
     if data is None or not len(cells):
         return False
-    bounds = np.frombuffer(offsets, dtype=np.int64)[cells.offset : cells.offset + len(cells) + 1]
+    bounds = byte_bounds(cells)
     text = memoryview(data)[int(bounds[0]) : int(bounds[-1])].tobytes()
     return any(text.find(ch) >= 0 for ch in (b",", b'"', b"\r", b"\n"))
 
@@ -221,9 +222,8 @@ def rows_bytes(columns: list) -> memoryview:
         missing = [j for j, c in enumerate(columns) if c.null_count]
         msg = f"rows_bytes: columns {missing} have null cells; give them as text (empty for missing)"
         raise ValueError(msg)
-    _, offsets, data = rows.buffers()
-    bounds = np.frombuffer(offsets, dtype=np.int64)[rows.offset : rows.offset + len(rows) + 1]
-    return memoryview(data)[int(bounds[0]) : int(bounds[-1])]
+    bounds = byte_bounds(rows)
+    return memoryview(rows.buffers()[2])[int(bounds[0]) : int(bounds[-1])]
 
 
 def csv_pieces(df: pd.DataFrame, *, guard: bool = False) -> Iterator[bytes]:

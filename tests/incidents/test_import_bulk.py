@@ -16,7 +16,7 @@ from geo._validate import blank_mask, parse_degrees
 from geo.errors import DataFileError
 from geo.incidents import bulk, checks
 from geo.incidents.importer import import_incidents
-from geo.incidents.times import format_time, format_times_bulk, parse_time, parse_times_bulk
+from geo.incidents.times import format_time, format_times_text, parse_time, parse_times_bulk
 from geo.io.csv_text import csv_quoted
 from geo.io.writers import guard_cell
 
@@ -134,7 +134,7 @@ class TestTimes:
         rng = np.random.default_rng(3)
         t = np.datetime64("1700-01-01T00:00:00") + rng.integers(0, 17 * 10**9, 5000).astype("timedelta64[s]")
         expected = [format_time(x) for x in t.astype(dt.datetime)]
-        assert format_times_bulk(t).tolist() == expected
+        assert format_times_text(t).to_pylist() == expected
 
 
 class TestCells:
@@ -175,11 +175,11 @@ class TestCells:
                           999999.9999999, -999999.9999999, 1e6, 1e300, 123.45678905, 108.99999995, 5e-324])
         values = [lon, lat, -lon, *crs.convert(lon, lat, src="gcj02", dst="wgs84"), rng.normal(0, 1e3, 20_000), edges]
         for v in values:
-            assert bulk.fixed(v, 7) == [f"{x:.7f}" for x in v.tolist()]
+            assert bulk.fixed_text(v, 7).to_pylist() == [f"{x:.7f}" for x in v.tolist()]
         for decimals in range(10):  # numbers with exactly that many decimals, and any numbers
             v = np.r_[[float(f"{x:.{decimals}f}") for x in rng.uniform(-1e5, 1e5, 5_000)], rng.normal(0, 50, 500), edges]
-            assert bulk.fixed(v, decimals) == [f"{x:.{decimals}f}" for x in v.tolist()], decimals
-        assert bulk.fixed(np.zeros(0), 7) == []
+            assert bulk.fixed_text(v, decimals).to_pylist() == [f"{x:.{decimals}f}" for x in v.tolist()], decimals
+        assert bulk.fixed_text(np.zeros(0), 7).to_pylist() == []
 
     def test_stored_degrees_are_the_numbers_the_text_reads_as(self):
         from geo import crs
