@@ -5,11 +5,13 @@ Run with ``./run app``. The views live in ``ui/``, the engine in ``geo/``.
 
 import streamlit as st
 
+from geo._arrow_pool import use_jemalloc
 from geo.errors import GeoError
 from ui import context, editor, overview, planner, progress, register, sidebar, state
 from ui.i18n import LANGS, t
 from ui.tables import error_text
 
+use_jemalloc()  # Arrow's allocator, as on the command line (geo._arrow_pool)
 st.set_page_config(page_title="沙河街道老旧小区巡防覆盖", page_icon="🗺️", layout="wide", initial_sidebar_state="expanded")
 
 VIEWS = {

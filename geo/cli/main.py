@@ -15,6 +15,7 @@ import os
 import sys
 from typing import NoReturn
 
+from geo._arrow_pool import use_jemalloc
 from geo.errors import GeoError, SchemaError
 
 #: Each command and the module that registers it, in the order ``--help`` lists them.
@@ -121,6 +122,7 @@ def main(argv: list[str] | None = None, *, leave: bool = False) -> int:
         is flushed (:func:`leave_now`), instead of returning.
     """
     argv = sys.argv[1:] if argv is None else list(argv)
+    use_jemalloc()  # Arrow's buffers in jemalloc: a second less of kernel time at province size (geo._arrow_pool)
     parser = build_parser(command_named(argv))
     args = parser.parse_args(argv)
     store_url = getattr(args, "command_store", None) or getattr(args, "global_store", None)
