@@ -330,9 +330,11 @@ def check_geometries(geoms, labels: list[str], schema: Schema) -> list[str]:
     count = np.bincount(feature, minlength=n)
     bad_number = np.bincount(feature, weights=~finite, minlength=n) > 0
     safe = np.where(finite[:, None], coords, 0.0)
-    where = lonlat_problem(safe[:, 0], safe[:, 1])
-    inside = (where == "") & finite
-    inside_swapped = (where == "swapped") & finite
+    # lonlat_problem's classes as booleans (its text codes cost 0.17 s for a province's 450,000 route vertices)
+    inside = in_china(safe[:, 0], safe[:, 1]) & finite
+    inside_swapped = np.zeros(len(coords), dtype=bool)
+    rest = np.flatnonzero(finite & ~inside)
+    inside_swapped[rest] = in_china(safe[rest, 1], safe[rest, 0])
     all_inside = np.bincount(feature, weights=inside, minlength=n) == count
     swapped = ~all_inside & (np.bincount(feature, weights=inside_swapped, minlength=n) == count) & ok & ~bad_number
     outside = ok & ~bad_number & ~swapped & ~all_inside

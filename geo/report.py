@@ -124,7 +124,8 @@ def coverage_table(
         out = pd.concat([attrs, table.drop(columns="estate_id")], axis=1)
     else:
         out = attrs.merge(table, on="estate_id", how="left")
-    return gpd.GeoDataFrame(out, geometry=estates.geometry.reset_index(drop=True).values, crs=estates.crs)
+    # copy=False: `out` is this function's own frame (geopandas would otherwise copy and consolidate every column, 0.1-0.2 s at province size)
+    return gpd.GeoDataFrame(out, geometry=estates.geometry.reset_index(drop=True).values, crs=estates.crs, copy=False)
 
 
 def _row_positions(keys: pd.Series, values: pd.Series) -> np.ndarray | None:
