@@ -67,7 +67,7 @@ def test_the_users_choice_is_kept(chosen):
     assert _python(USE, pool=chosen) == {"returned": chosen, "now": chosen}
 
 
-def test_the_command_line_switches_before_any_command_runs(pyarrow_build, tmp_path):
+def test_the_command_line_switches_before_any_command_runs(pyarrow_build):
     code = f"""
 import json, sys, pyarrow as pa
 import geo.cli.main
@@ -91,3 +91,16 @@ def test_the_report_is_the_same_under_every_allocator(tmp_path):
         reports[pool] = out.read_bytes()
     assert len(reports[None]) > 1000
     assert reports[None] == reports["mimalloc"] == reports["system"]
+
+
+def test_the_app_switches_too(pyarrow_build):
+    """The Streamlit app, run as a script in a fresh interpreter, leaves jemalloc as Arrow's allocator."""
+    code = """
+import json
+import pyarrow as pa
+from streamlit.testing.v1 import AppTest
+at = AppTest.from_file("app.py", default_timeout=120).run()
+print(json.dumps({"exceptions": len(at.exception), "now": pa.default_memory_pool().backend_name}))
+"""
+    out = _python(code)
+    assert out == {"exceptions": 0, "now": "jemalloc" if pyarrow_build["has"] else pyarrow_build["default"]}
