@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from geo import crs as _crs
-from geo._validate import ascii_text, blank_mask, is_blank, lonlat_problem, parse_degrees
+from geo._validate import ascii_text, blank_mask, is_blank, lonlat_problem, lonlat_sides, parse_degrees
 from geo.errors import DatumError
 from geo.incidents import bulk
 from geo.incidents.cells import Chunk, blank, missing, stripped
@@ -277,7 +277,7 @@ def check_chunk(chunk: Chunk, ctx: ImportContext, empty: np.ndarray) -> tuple[di
     has_xy = ~np.isnan(lon) & ~np.isnan(lat)
     v["address"] = stripped(cells["address"])
     no_xy = ~has_xy & blank(cells["lon"]) & blank(cells["lat"])
-    ok &= (has_xy & (lonlat_problem(lon, lat) == "")) | (no_xy & ~missing(v["address"]))
+    ok &= (has_xy & lonlat_sides(lon, lat)[0]) | (no_xy & ~missing(v["address"]))
     datums, failed = bulk.map_unique(cells["datum"], lambda x: ctx.datum if is_blank(x) else _crs.normalize_datum(str(x)), errors=(DatumError,))
     ok &= ~(failed & has_xy)
     v["datum"] = datums
