@@ -331,8 +331,11 @@ class CoverageModel(PairQueries):
         other._team_code = dict(self._team_code)
         other._route_index = dict(self._route_index)
         other._patches = dict(self._patches)
-        e2, t2, _, d2 = other._team_pairs()
-        other._summary = other._summarise(np.arange(len(self.estate_ids), dtype=np.int64), e2, t2, d2)
+        # The counts and the nearest team do not depend on the reading (and self's summary is kept current by
+        # update_route): only the statuses are new.
+        s = self._summary
+        other._summary = Summary(other._statuses(s.nearby_count, s.covering_count), s.nearby_count.copy(), s.covering_count.copy(),
+                                 s.nearest_team.copy(), s.nearest_distance_m.copy())
         return other
 
     def _ensure_solved(self) -> None:

@@ -334,7 +334,9 @@ class PairQueries:
     def _summarise(self, estates: np.ndarray, est, team, dist) -> Summary:
         """Summary of ``estates`` (sorted unique indices) from their (estate, team) minima sorted by estate."""
         n = len(estates)
-        local = np.searchsorted(estates, est)
+        # estates is sorted and unique: when it is a run of consecutive positions (a whole solve), est - first is the place
+        contiguous = n > 0 and int(estates[-1]) - int(estates[0]) == n - 1
+        local = est - estates[0] if contiguous else np.searchsorted(estates, est)
         covers = dist <= self.estate_cover_m[est] + self.tolerance_m
         nearby_count = np.bincount(local, minlength=n)
         covering_count = np.bincount(local[covers], minlength=n)
@@ -347,9 +349,12 @@ class PairQueries:
             first = first_equal(dist, emin, starts)
             nearest_team[local[starts]] = team[first]
             nearest_dist[local[starts]] = emin
+        return Summary(self._statuses(nearby_count, covering_count), nearby_count, covering_count, nearest_team, nearest_dist)
+
+    def _statuses(self, nearby_count: np.ndarray, covering_count: np.ndarray) -> np.ndarray:
+        """Status codes of estates from their counts of nearby and covering teams, in the model's reading."""
         if self.strict:
             covered = (nearby_count > 0) & (covering_count == nearby_count)
         else:
             covered = covering_count > 0
-        status = np.where(covered, COVERED, np.where(nearby_count > 0, COVERABLE, GAP))
-        return Summary(status, nearby_count, covering_count, nearest_team, nearest_dist)
+        return np.where(covered, COVERED, np.where(nearby_count > 0, COVERABLE, GAP))

@@ -195,6 +195,18 @@ class TestAgainstGeodesicBruteForce:
         pd.testing.assert_frame_equal(default.table(), before)
         assert strict.route_geoms[0].equals(moved) and not default.route_geoms[0].equals(moved)
 
+    @pytest.mark.parametrize("strict", [False, True])
+    def test_other_reading_after_edits_is_that_reading_with_the_same_edits(self, strict):
+        # the other reading takes the edited model's counts: they must be the edited ones, not the solve's
+        estates, routes = random_layout(3)
+        edited = CoverageModel.from_geodataframes(estates, routes, strict=not strict).solve()
+        fresh = CoverageModel.from_geodataframes(estates, routes, strict=strict).solve()
+        for model in (edited, fresh):
+            model.update_route(model.route_ids[0], shapely.transform(model.route_geoms[0], lambda xy: xy + 700.0), crs=model.crs)
+            model.update_route(model.route_ids[1], None)
+        assert not edited.table().equals(CoverageModel.from_geodataframes(estates, routes, strict=not strict).solve().table())
+        pd.testing.assert_frame_equal(edited.with_reading(strict=strict).table(), fresh.table(), check_exact=True)
+
     def test_layouts_produce_every_status(self):
         seen = set()
         for seed in (1, 2, 3):
