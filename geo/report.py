@@ -121,7 +121,9 @@ def coverage_table(
     if not (len(ids) and pd.api.types.infer_dtype(ids, skipna=False) == "string"):
         attrs["estate_id"] = attrs["estate_id"].astype(str)
     if attrs["estate_id"].equals(table["estate_id"]):  # the model's estates in the frame's order: side by side
-        out = pd.concat([attrs, table.drop(columns="estate_id")], axis=1)
+        # a frame of the columns themselves (pd.concat would copy and consolidate every column: 0.1 s at province size)
+        columns = {**{c: attrs[c] for c in attrs.columns}, **{c: table[c] for c in table.columns if c != "estate_id"}}
+        out = pd.DataFrame(columns, copy=False)
     else:
         out = attrs.merge(table, on="estate_id", how="left")
     # copy=False: `out` is this function's own frame (geopandas would otherwise copy and consolidate every column, 0.1-0.2 s at province size)
