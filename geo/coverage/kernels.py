@@ -56,11 +56,14 @@ def explode(route_geoms: np.ndarray, routes: np.ndarray) -> tuple[np.ndarray, np
     """Straight segments (n, 4: x0, y0, x1, y1) of ``route_geoms[routes]`` and each one's route index; no zero-length ones."""
     parts, owner = shapely.get_parts(route_geoms[routes], return_index=True)
     xy, part = shapely.get_coordinates(parts, return_index=True)
-    same = part[1:] == part[:-1]
-    seg = np.column_stack([xy[:-1], xy[1:]])[same]
-    route = np.asarray(routes, dtype=np.int64)[owner[part[:-1][same]]]
-    keep = (seg[:, 0] != seg[:, 2]) | (seg[:, 1] != seg[:, 3])
-    return np.ascontiguousarray(seg[keep]), route[keep]
+    x, y = xy[:, 0], xy[:, 1]
+    # A segment from each vertex to the next one of its part, unless the two coincide; the (n, 4) array is made
+    # once, from the vertices' positions (stacking and masking made three arrays of every segment).
+    start = np.flatnonzero((part[1:] == part[:-1]) & ((x[1:] != x[:-1]) | (y[1:] != y[:-1])))
+    seg = np.empty((len(start), 4))
+    seg[:, :2] = xy[start]
+    seg[:, 2:] = xy[start + 1]
+    return seg, np.asarray(routes, dtype=np.int64)[owner[part[start]]]
 
 
 def morton(x: np.ndarray, y: np.ndarray, cell_m: float = 250.0) -> np.ndarray:
