@@ -117,6 +117,10 @@ def _coverage(args: argparse.Namespace) -> int:
     return 0
 
 
+#: The summary lists every community up to this many; above it, this many with the most gaps.
+COMMUNITIES_SHOWN = 30
+
+
 #: Columns of the team report, in order.
 TEAM_COLUMNS = [
     "team_id",
@@ -265,7 +269,17 @@ def _print_summary(table: pd.DataFrame, model: CoverageModel, readings: pd.DataF
     print(f"  cross-patrolled (2+ teams cover): {cross}")
     parts = status_summary(table)
     for key, title in (("community", "per community"), ("batch_year", "per batch")):
-        if key in parts:
-            print(f"  {title} ({mode} reading):")
-            with pd.option_context("display.unicode.east_asian_width", True):
-                print("    " + parts[key].to_string().replace("\n", "\n    "))
+        if key not in parts:
+            continue
+        counts = parts[key]
+        if key == "community" and len(counts) > COMMUNITIES_SHOWN:
+            # A province has hundreds of communities: those with the most gaps, then the most to bring in.
+            order = sorted(range(len(counts)), key=lambda i: (-int(counts["gap"].iloc[i]), -int(counts["coverable"].iloc[i]), i))
+            counts = counts.iloc[order[:COMMUNITIES_SHOWN]]
+            note = (f", the {COMMUNITIES_SHOWN} of {len(parts[key])} with the most gaps (then the most coverable); "
+                    "the report (--out) has every estate's community")
+        else:
+            note = ""
+        print(f"  {title} ({mode} reading){note}:")
+        with pd.option_context("display.unicode.east_asian_width", True):
+            print("    " + counts.to_string().replace("\n", "\n    "))

@@ -130,3 +130,39 @@ class TestCommandLine:
         assert run(layout, "--by", "team", "--out", str(tmp_path / "t.geojson")) != 0
         err = capsys.readouterr().err
         assert "--by team" in err and ".csv" in err and "Traceback" not in err
+
+
+def test_summary_of_many_communities_lists_those_with_the_most_gaps(tmp_path, capsys):
+    # 45 communities; community k has k + 1 estates, all gaps (far from the one route) except one covered estate in
+    # community 0. The 30 with the most gaps are communities 44 down to 15.
+    rows = [(f"社区{k:02d}", i) for k in range(45) for i in range(k + 1)]
+    est = gpd.GeoDataFrame(
+        {
+            "estate_id": [f"E{j:04d}" for j in range(len(rows))] + ["E-near"],
+            "name": [f"小区{j}" for j in range(len(rows) + 1)],
+            "community": [c for c, _ in rows] + ["社区00"],
+            "address": [f"路{j}号" for j in range(len(rows) + 1)],
+            "batch_year": 2022,
+        },
+        geometry=[shapely.Point(X0 + 50000 + 20 * j, Y0) for j in range(len(rows))] + [shapely.Point(X0, Y0 + 50)],
+        crs="EPSG:4545",
+    )
+    rts = gpd.GeoDataFrame({"route_id": ["R-A"], "team_id": ["A"], "team": ["甲队"], "org_type": ["police"], "shift": ["all"]},
+                           geometry=[shapely.LineString(ROUTES[0][3])], crs="EPSG:4545")
+    io.write_geojson(est, tmp_path / "e.geojson")
+    io.write_geojson(rts, tmp_path / "r.geojson")
+    assert run((tmp_path / "e.geojson", tmp_path / "r.geojson"), "--out", str(tmp_path / "report.csv")) == 0
+    out = capsys.readouterr().out
+    block = out.split("per community")[1].split("per batch")[0] if "per batch" in out else out.split("per community")[1]
+    assert "the 30 of 45 with the most gaps" in block
+    listed = [line.split()[0] for line in block.splitlines() if line.strip().startswith("社区")]
+    assert listed == [f"社区{k:02d}" for k in range(44, 14, -1)]
+    gaps = {line.split()[0]: int(line.split()[-1]) for line in block.splitlines() if line.strip().startswith("社区")}
+    assert gaps["社区44"] == 45 and gaps["社区15"] == 16
+    assert len(pd.read_csv(tmp_path / "report.csv", encoding="utf-8-sig")) == len(rows) + 1
+
+
+def test_summary_of_few_communities_lists_them_all(layout, capsys):
+    assert run(layout) == 0
+    block = capsys.readouterr().out.split("per community")[1]
+    assert block.startswith(" (default reading):") and "凤仙路社区" in block and "with the most gaps" not in block
