@@ -336,7 +336,7 @@ class PairQueries:
         n = len(estates)
         # estates is sorted and unique: when it is a run of consecutive positions (a whole solve), est - first is the place
         contiguous = n > 0 and int(estates[-1]) - int(estates[0]) == n - 1
-        local = est - estates[0] if contiguous else np.searchsorted(estates, est)
+        local = (est if estates[0] == 0 else est - estates[0]) if contiguous else np.searchsorted(estates, est)
         covers = dist <= self.estate_cover_m[est] + self.tolerance_m
         nearby_count = np.bincount(local, minlength=n)
         covering_count = np.bincount(local[covers], minlength=n)
