@@ -16,6 +16,7 @@ from geo._text import display_width
 from geo.coverage.model import CoverageModel, solved_model
 from geo.coverage.rule import STATUS_LABELS_ZH, STATUSES, Rule
 from geo.errors import DataFileError
+from geo.io.parts import row_list
 from geo.report import (
     READINGS_NOTE,
     approximate_positions,
@@ -212,12 +213,6 @@ def _ids_text(ids: str) -> str:
     return ", ".join(i for i in str(ids).split(";") if i) or "-"
 
 
-def _ids(values) -> str:
-    values = [str(v) for v in values]
-    more = f" and {len(values) - _NOTE_IDS} more" if len(values) > _NOTE_IDS else ""
-    return ", ".join(values[:_NOTE_IDS]) + more
-
-
 def data_notes(estates: pd.DataFrame, routes: pd.DataFrame) -> list[str]:
     """Notes on approximate estate positions and synthetic routes, one line each (empty when all is real)."""
     notes = []
@@ -225,13 +220,13 @@ def data_notes(estates: pd.DataFrame, routes: pd.DataFrame) -> list[str]:
     if approx.any():
         notes.append(
             f"{int(approx.sum())} of {len(estates)} estate positions are approximate (not surveyed, or synthetic): "
-            f"{_ids(estates.loc[approx, 'estate_id'])}; their distances and statuses carry that error"
+            f"{row_list(estates.loc[approx, 'estate_id'].to_numpy(), limit=_NOTE_IDS)}; their distances and statuses carry that error"
         )
     synthetic = synthetic_flags(routes)
     if synthetic.any():
         notes.append(
             f"{int(synthetic.sum())} of {len(routes)} routes are synthetic demonstration routes, not real patrols: "
-            f"{_ids(routes.loc[synthetic, 'route_id'])}"
+            f"{row_list(routes.loc[synthetic, 'route_id'].to_numpy(), limit=_NOTE_IDS)}"
         )
     return notes
 

@@ -11,6 +11,7 @@ import pandas as pd
 from geo import io, settings
 from geo.coverage.rule import STATUS_LABELS_ZH
 from geo.errors import DataFileError, SchemaError
+from geo.io.parts import row_list
 from geo.report import coverage_table
 from geo.routes.edits import plan_draft, status_counts
 from geo.store import sources
@@ -51,11 +52,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_optimise)
 
 
-def _ids(ids: list[str]) -> str:
-    head = ", ".join(ids[:_NOTE_IDS])
-    return head + (f" and {len(ids) - _NOTE_IDS} more" if len(ids) > _NOTE_IDS else "")
-
-
 def _optimise(args: argparse.Namespace) -> int:
     from geo.optimise.plan import KINDS, budget_curve, plan_extensions  # scipy's solver: only this command needs it
 
@@ -87,7 +83,7 @@ def _optimise(args: argparse.Namespace) -> int:
     print(f"target: every estate covered by at least {args.k} team(s) ({mode} reading, {args.shift or 'any'} shift; "
           f"{'roads from ' + str(roads) if roads else 'straight detours'})")
     if res.unmeetable:
-        print(f"cannot reach k={args.k} (fewer teams could ever cover them; planned for as many as can): {_ids(res.unmeetable)}")
+        print(f"cannot reach k={args.k} (fewer teams could ever cover them; planned for as many as can): {row_list(res.unmeetable, limit=_NOTE_IDS)}")
     if plan.method == "milp":
         proof = "proven optimal" if plan.optimal else f"best found in the time limit, optimality gap {plan.gap:.2%}"
         print(f"solver: HiGHS, {proof}, {plan.seconds:.2f} s")
