@@ -100,7 +100,7 @@ def _coverage(args: argparse.Namespace) -> int:
                 meta["note"] = "computed from approximate or synthetic demonstration data"
             io.write_geojson(table[[*cols, table.geometry.name]], args.out, metadata=meta)
         elif suffix in {".csv", ".xlsx"}:
-            report = pd.DataFrame(table[cols])
+            report = pd.DataFrame({c: table[c] for c in cols}, copy=False)  # the columns themselves: table[cols] copies all 16
             for col in ("nearest_distance_m", "recommended_extension_m"):  # column by column: DataFrame.round copies every column
                 if col in report:
                     report[col] = report[col].round(2)
