@@ -162,7 +162,8 @@ class CoverageModel(PairQueries):
         self.estate_attrs: pd.DataFrame | None = None
         self.team_attrs: pd.DataFrame | None = None
         self._summary: Summary | None = None
-        self._base: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # est, route, dist (all routes)
+        # est, route, dist (all routes): the solve's pieces, joined into one tuple on first use (see _all_pairs)
+        self._base: list | tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._patches: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._team_cache: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
 
@@ -436,6 +437,8 @@ class CoverageModel(PairQueries):
 
     def _all_pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         self._ensure_solved()
+        if isinstance(self._base, list):  # a report never needs the pairs joined; an edit does, once
+            self._base = tuple(np.concatenate([p[k] for p in self._base]) for k in range(3))
         est, rte, dist = self._base
         if self._patches:
             keys = np.fromiter(self._patches, dtype=np.int64, count=len(self._patches))

@@ -305,15 +305,17 @@ class PairQueries:
         return gkey // n_teams, by_rank[gkey % n_teams], rte[first], gmin
 
     def _solve_pairs(self, estates: np.ndarray):
-        """The pairs of ``estates`` (unsorted) and their :meth:`_team_min` (sorted by estate, then team id).
+        """The pairs of ``estates`` as a list of ``(est, route, dist)`` pieces, and their :meth:`_team_min` (sorted by estate, then team id).
 
         The per-(estate, team) minimum runs in each chunk's thread of the pair
         query; the chunks' minima are then put in estate order by one count of
         rows per estate and a placement per chunk, instead of one sort of all rows.
+        The pairs stay in their chunks' pieces (one per thread chunk, disjoint
+        estates): only an edit or :meth:`pairs` after one needs them joined.
         """
         active, rank = self.active_routes(), self._rank()
         chunks = self._query(estates, per_chunk=lambda e, r, d: self._team_min(e, r, d, active=active, rank=rank))
-        base = tuple(np.concatenate([c[k] for c in chunks]) for k in range(3))
+        base = [c[:3] for c in chunks]
         if len(chunks) == 1:
             return base, chunks[0][3]
         parts = [c[3] for c in chunks]

@@ -634,6 +634,13 @@ class TestThreadedQuery:
         pd.testing.assert_frame_equal(one_strict, many_model.with_reading(strict=True).table(), check_exact=True)
         assert threads and set(threads) == {3}  # the pair query ran in 3 threads
         assert (one["nearby_count"] > 0).sum() > 10
+        # an edit needs the pairs of every chunk joined: the answer is that of a solve without the route
+        many_model.update_route(many_model.route_ids[0], None)
+        fresh = CoverageModel.from_geodataframes(estates, routes.iloc[1:]).solve()
+        pd.testing.assert_frame_equal(many_model.table(), fresh.table(), check_exact=True)
+        pd.testing.assert_frame_equal(many_model.pairs().drop(columns="route_index"), fresh.pairs().drop(columns="route_index"),
+                                      check_exact=True)
+        assert not many_model.table().equals(many)
 
     def test_segment_lines_in_threads_equal_one_call(self, monkeypatch):
         seg = np.random.default_rng(2).uniform(0, 1000, (500, 4))
