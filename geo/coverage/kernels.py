@@ -43,6 +43,14 @@ def _arrow_joined(starts: np.ndarray, team: np.ndarray, team_ids: list[str], row
     return pc.binary_join(lists, pa.scalar(";", type=pa.large_string())).to_numpy(zero_copy_only=False)
 
 
+def text_ranks(names) -> np.ndarray:
+    """The place of each name when ``names`` are put in text order (code point by code point; equal names keep their order)."""
+    order = np.argsort(np.asarray(names, dtype=str), kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return rank
+
+
 def first_equal(values: np.ndarray, group_min: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """Position of the first element equal to its group's minimum, per group (groups start at ``starts``)."""
     counts = np.diff(np.r_[starts, len(values)])

@@ -17,7 +17,7 @@ import shapely
 
 from geo import settings
 from geo._gc import collector_paused
-from geo.coverage.kernels import explode, first_equal, morton, segment_distance
+from geo.coverage.kernels import explode, first_equal, morton, segment_distance, text_ranks
 from geo.coverage.rule import COVERABLE, COVERED, GAP
 
 #: Estates per chunk of the threaded pair query.
@@ -63,10 +63,7 @@ class PairQueries:
         # Ties between equally near teams are broken by team id, so the answer
         # never depends on the order in which teams were added.
         if self._team_rank is None or len(self._team_rank) != len(self._team_ids):
-            order = np.argsort(np.asarray(self._team_ids, dtype=str), kind="stable")
-            rank = np.empty(len(order), dtype=np.int64)
-            rank[order] = np.arange(len(order))
-            self._team_rank = rank
+            self._team_rank = text_ranks(self._team_ids)
         return self._team_rank
 
     def _max_scale(self) -> float:
