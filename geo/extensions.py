@@ -35,13 +35,14 @@ import pyproj
 import shapely
 
 from geo import io, settings
+from geo.coverage.kernels import text_ranks
 from geo.coverage.model import CoverageModel, solved_model
 from geo.coverage.rule import Rule, as_rule
 from geo.errors import CRSError, SchemaError
 from geo.roadends import join_ends, node_ids
 from geo.schemas import ROADS
 
-__all__ = ["RoadNetwork", "connectors", "extension_proposals", "network_for", "read_network"]
+__all__ = ["RoadNetwork", "connectors", "extension_proposals", "extension_totals", "network_for", "read_network"]
 
 _COLUMNS = [
     "estate_id",
@@ -429,30 +430,18 @@ def extension_proposals(
         ``recommended`` (rank 1), and the connector line in WGS-84.
     """
     model = solved_model(estates, routes, rule=as_rule(rule, **rule_args), model=model)
-    ob = model.pairs(obligations_only=True)
+    ob, connector, segs, measure, extension = _obligation_figures(model, network, lines)
     if ob.empty:
         kinds = {"distance_m": float, "cover_m": float, "connector_m": float, "extension_m": float, "rank": np.int64, "recommended": bool}
         empty = {c: pd.Series([], dtype=kinds.get(c, object)) for c in _COLUMNS}
         return gpd.GeoDataFrame(empty, geometry=gpd.GeoSeries([], crs=settings.storage_crs))
     estate_index = ob["estate_index"].to_numpy()
     distance = ob["distance_m"].to_numpy(dtype=float)
-    if network is None and not lines:
-        # A straight connector is the shortest line from the team's nearest route to the
-        # estate: its length is the distance the engine measured, so no geometry is built.
-        connector, segs, measure = distance.copy(), np.full(len(ob), None, dtype=object), np.full(len(ob), "straight", dtype=object)
-    else:
-        connector, segs, measure = connectors(model, estate_index, ob["route_index"].to_numpy(), network=network)
-        straight = measure == "straight"
-        connector[straight] = distance[straight]  # the same figure with or without lines
     cover = ob["cover_m"].to_numpy()
-    extension = 2.0 * np.maximum(0.0, connector - cover)
     team = ob["team_id"].to_numpy(dtype=object)
     # Ranked per estate: cheapest first, then by team id (one sort of the arrays, no per-group work).
     # (a team's place among the model's team ids in text order: no text compared per row)
-    by_text = np.argsort(np.asarray(model.team_ids, dtype=str), kind="stable")
-    place = np.empty(len(by_text), dtype=np.int64)
-    place[by_text] = np.arange(len(by_text))
-    team_rank = place[model.route_team[ob["route_index"].to_numpy()]]
+    team_rank = text_ranks(model.team_ids)[model.route_team[ob["route_index"].to_numpy()]]
     order = np.lexsort((team_rank, extension, estate_index))
     est_sorted = estate_index[order]
     first = np.r_[True, est_sorted[1:] != est_sorted[:-1]] if len(order) else np.zeros(0, dtype=bool)
@@ -472,13 +461,59 @@ def extension_proposals(
             "extension_measure": measure[order],
             "rank": rank.astype(np.int64),
             "recommended": rank == 1,
-        }
+        },
+        copy=False,  # the frame holds the arrays made here; no copy into blocks (millions of rows at province size)
     )
     if lines:
         geoms = gpd.GeoSeries(segs[order], crs=model.crs).to_crs(settings.storage_crs).values
     else:
         geoms = gpd.GeoSeries(np.full(len(out), None, dtype=object), crs=settings.storage_crs).values
-    return gpd.GeoDataFrame(out, geometry=geoms, crs=settings.storage_crs)
+    return gpd.GeoDataFrame(out, geometry=geoms, crs=settings.storage_crs, copy=False)
+
+
+def _obligation_figures(model: CoverageModel, network, lines: bool):
+    """The obligation pairs of a solved model (:meth:`CoverageModel.pairs`) and, per pair, the connector's length
+    (metres), line (or None) and measure, and the extension (metres there and back: ``2 * max(0, connector_m - cover_m)``)."""
+    ob = model.pairs(obligations_only=True)
+    if ob.empty:
+        return ob, np.zeros(0), np.zeros(0, dtype=object), np.zeros(0, dtype=object), np.zeros(0)
+    distance = ob["distance_m"].to_numpy(dtype=float)
+    if network is None and not lines:
+        # A straight connector is the shortest line from the team's nearest route to the
+        # estate: its length is the distance the engine measured, so no geometry is built.
+        connector, segs, measure = distance.copy(), np.full(len(ob), None, dtype=object), np.full(len(ob), "straight", dtype=object)
+    else:
+        connector, segs, measure = connectors(model, ob["estate_index"].to_numpy(), ob["route_index"].to_numpy(), network=network)
+        straight = measure == "straight"
+        connector[straight] = distance[straight]  # the same figure with or without lines
+    return ob, connector, segs, measure, 2.0 * np.maximum(0.0, connector - ob["cover_m"].to_numpy())
+
+
+def extension_totals(model: CoverageModel, *, network=None) -> pd.Series:
+    """Per team id, the extension metres of all its obligations: the sum of :func:`extension_proposals`' ``extension_m`` per team.
+
+    The figures are those of the proposals (same connectors, same sum) without
+    making a row per obligation (millions under the strict reading at province size).
+
+    Parameters
+    ----------
+    model
+        A solved model.
+    network
+        As in :func:`extension_proposals`.
+
+    Returns
+    -------
+    pandas.Series
+        Metres, indexed by team id (teams without obligations left out), in team id order.
+    """
+    ob, _, _, _, extension = _obligation_figures(solved_model(model=model), network, lines=False)
+    if ob.empty:
+        return pd.Series([], dtype=float, index=pd.Index([], dtype=object, name="team_id"), name="extension_m")
+    # Within a team the pairs come in estate order, as in the proposals: the same figures summed in the same order.
+    by_team = pd.Series(extension).groupby(model.route_team[ob["route_index"].to_numpy()]).sum()
+    names = np.asarray(model.team_ids, dtype=object)[by_team.index.to_numpy()]
+    return pd.Series(by_team.to_numpy(), index=pd.Index(names, name="team_id"), name="extension_m").sort_index()
 
 
 def network_for(network, model: CoverageModel) -> RoadNetwork:

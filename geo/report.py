@@ -10,9 +10,10 @@ import numpy as np
 import pandas as pd
 
 from geo._validate import is_blank, is_true
+from geo.coverage.kernels import join_groups, text_ranks
 from geo.coverage.model import CoverageModel, solved_model
 from geo.coverage.rule import STATUSES, Rule, as_rule
-from geo.extensions import extension_proposals
+from geo.extensions import extension_proposals, extension_totals
 
 #: Columns of the coverage report, in order (those present are written; ids joined with ';').
 #: The command line and the app write the same report.
@@ -157,40 +158,78 @@ def team_table(
         total extra metres (there and back) if the team takes all its
         obligations; ids joined with ``;``.
     """
-    model, props = _model_and_proposals(estates, routes, rule, rule_args, model, proposals, network)
+    model = solved_model(estates, routes, rule=as_rule(rule, **rule_args), model=model)
+    if proposals is None:  # the sums alone, not a row per obligation
+        ext = extension_totals(model, network=network)
+    else:
+        ext = proposals.groupby("team_id")["extension_m"].sum() if len(proposals) else pd.Series(dtype=float)
+    return _team_rows(model, ext)
+
+
+#: Columns of :func:`team_table`, in order.
+TEAM_TABLE_COLUMNS: tuple[str, ...] = (
+    "team_id", "team", "org_type", "route_ids", "covered_count", "obliged_count", "nearby_count",
+    "covered_estate_ids", "obliged_estate_ids", "nearby_estate_ids", "obligation_extension_m",
+)
+
+
+def _team_rows(model: CoverageModel, ext: pd.Series) -> pd.DataFrame:
+    """The rows of :func:`team_table` from a solved model and each team's extension metres, on arrays (no per-team step).
+
+    Every list is put in text order by one sort of (team, item) ranks and
+    joined per team by :func:`geo.coverage.kernels.join_groups`.
+    """
     pairs = model.pairs()
-    teams = sorted(model.team_ids)
-    active = model.active_routes()
-    rows = []
-    by_team = {t: g for t, g in pairs.groupby("team_id", sort=False)}
-    ext = props.groupby("team_id")["extension_m"].sum() if len(props) else pd.Series(dtype=float)
-    codes = model.route_team
-    for t in teams:
-        code = model.team_code(t)
-        rids = sorted(str(r) for r in model.route_ids[(codes == code) & active])
-        if not rids and t not in by_team:
-            continue
-        g = by_team.get(t, pairs.iloc[:0])
-        covered = sorted(g.loc[g["covers"], "estate_id"])
-        obliged = sorted(g.loc[g["obligation"], "estate_id"])
-        nearby = sorted(g["estate_id"])
-        attrs = model.team_attrs.loc[t] if model.team_attrs is not None and t in model.team_attrs.index else {}
-        rows.append(
-            {
-                "team_id": t,
-                "team": attrs.get("team", "") if len(attrs) else "",
-                "org_type": attrs.get("org_type", "") if len(attrs) else "",
-                "route_ids": ";".join(rids),
-                "covered_count": len(covered),
-                "obliged_count": len(obliged),
-                "nearby_count": len(nearby),
-                "covered_estate_ids": ";".join(covered),
-                "obliged_estate_ids": ";".join(obliged),
-                "nearby_estate_ids": ";".join(nearby),
-                "obligation_extension_m": float(ext.get(t, 0.0)),
-            }
-        )
-    return pd.DataFrame(rows)
+    team_ids = model.team_ids
+    n_teams = len(team_ids)
+    team_rank = text_ranks(team_ids)  # code -> place of the team in text order
+    active = np.flatnonzero(model.active_routes())
+    route_team = team_rank[model.route_team[active]]
+    route_names = [str(r) for r in model.route_ids[active]]
+    pair_team = team_rank[model.route_team[pairs["route_index"].to_numpy()]]  # a pair's route is its team's nearest
+    estate_ids = [str(e) for e in model.estate_ids]
+    estate_rank = text_ranks(estate_ids)
+    pair_estate = pairs["estate_index"].to_numpy(dtype=np.int64)
+    covers = pairs["covers"].to_numpy(dtype=bool)
+    obliged = pairs["obligation"].to_numpy(dtype=bool)
+
+    def joined(groups, items, ranks, names, keep=None):
+        if keep is not None:
+            groups, items = groups[keep], items[keep]
+        order = np.lexsort((ranks[items], groups))
+        return join_groups(groups[order], items[order], names, n_teams), np.bincount(groups, minlength=n_teams)
+
+    routes_text, route_count = joined(route_team, np.arange(len(active)), text_ranks(route_names), route_names)
+    covered_text, covered_count = joined(pair_team, pair_estate, estate_rank, estate_ids, covers)
+    obliged_text, obliged_count = joined(pair_team, pair_estate, estate_rank, estate_ids, obliged)
+    nearby_text, nearby_count = joined(pair_team, pair_estate, estate_rank, estate_ids)
+    shown = (route_count > 0) | (nearby_count > 0)  # teams with an active route or a nearby estate
+    by_text = np.asarray(team_ids, dtype=object)[np.argsort(team_rank)]
+    attrs = model.team_attrs if model.team_attrs is not None else pd.DataFrame(index=pd.Index([], name="team_id"))
+    out = pd.DataFrame(
+        {
+            "team_id": by_text,
+            "team": _attr(attrs, "team", by_text),
+            "org_type": _attr(attrs, "org_type", by_text),
+            "route_ids": routes_text,
+            "covered_count": covered_count,
+            "obliged_count": obliged_count,
+            "nearby_count": nearby_count,
+            "covered_estate_ids": covered_text,
+            "obliged_estate_ids": obliged_text,
+            "nearby_estate_ids": nearby_text,
+            "obligation_extension_m": ext.reindex(by_text, fill_value=0.0).to_numpy(dtype=float),
+        },
+        copy=False,
+    )
+    return out[shown].reset_index(drop=True)
+
+
+def _attr(attrs: pd.DataFrame, column: str, team_ids: np.ndarray) -> np.ndarray:
+    """A team attribute per team id ('' where the team or the column is unknown)."""
+    if column not in attrs.columns:
+        return np.full(len(team_ids), "", dtype=object)
+    return attrs[column].reindex(team_ids).fillna("").to_numpy(dtype=object)
 
 
 def _model_and_proposals(
@@ -270,7 +309,7 @@ def team_obligations_by_reading(
     Parameters
     ----------
     estates, routes, network
-        See :func:`team_table`; it is called once per reading.
+        See :func:`team_table`; it is called once per reading, on one solve.
     rule
         The question (:class:`geo.coverage.rule.Rule`); its ``strict`` is set
         to each reading in turn. ``rule_args``: radius_m, cover_m, shift instead of ``rule``.
@@ -285,14 +324,17 @@ def team_obligations_by_reading(
         in, joined with ``;``) and ``R_extension_m`` (extra metres there and
         back if it takes them all, each estate's extension counted on its own).
     """
-    base = as_rule(rule, **rule_args)
+    base = solved_model(estates, routes, rule=replace(as_rule(rule, **rule_args), strict=False))
     kept = ["team_id", "team", "org_type", "route_ids", "covered_count", "nearby_count"]
-    merged = None
+    out = None
     for name in READINGS:
-        tt = team_table(estates, routes, rule=replace(base, strict=name == "strict"), network=network)
-        part = tt[["obliged_count", "obliged_estate_ids", "obligation_extension_m"]].set_axis(
-            [f"{name}_obliged_count", f"{name}_obliged_estate_ids", f"{name}_extension_m"], axis=1
-        )
-        part = pd.concat([tt[kept], part], axis=1)
-        merged = part if merged is None else merged.merge(part, on=kept, how="outer")
-    return merged.reset_index(drop=True)
+        # One solve: the readings differ only in how the measured pairs are summed up (CoverageModel.with_reading),
+        # so both tables list the same teams in the same order and only the obligations change.
+        model = base.with_reading(strict=name == "strict")
+        tt = team_table(estates, routes, model=model, network=network)
+        if out is None:
+            out = tt[kept].copy()
+        out[f"{name}_obliged_count"] = tt["obliged_count"].to_numpy()
+        out[f"{name}_obliged_estate_ids"] = tt["obliged_estate_ids"].to_numpy()
+        out[f"{name}_extension_m"] = tt["obligation_extension_m"].to_numpy()
+    return out
