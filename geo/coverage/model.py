@@ -490,6 +490,8 @@ class CoverageModel(PairQueries):
         if obligations_only:
             keep = ~covers & (status == COVERABLE)
             e2, t2, r2, d2, cover, covers, status = (a[keep] for a in (e2, t2, r2, d2, cover, covers, status))
+        else:  # the solve's cache: the frame gets its own arrays, so a change to it never reaches the model
+            e2, r2, d2 = e2.copy(), r2.copy(), d2.copy()
         return pd.DataFrame(
             {
                 "estate_id": self.estate_ids[e2],
@@ -501,7 +503,8 @@ class CoverageModel(PairQueries):
                 "obligation": ~covers & (status == COVERABLE),
                 "estate_index": e2,
                 "route_index": r2,
-            }
+            },
+            copy=False,  # the frame holds the arrays made here; no copy into blocks (2.4 M rows at province size)
         )
 
     def table(self) -> pd.DataFrame:
@@ -527,16 +530,17 @@ class CoverageModel(PairQueries):
         nearest = names[np.where(s.nearest_team >= 0, s.nearest_team, len(self._team_ids))]
         return pd.DataFrame(
             {
-                "estate_id": self.estate_ids,
+                "estate_id": self.estate_ids.copy(),  # the frame's own arrays (copy=False below): a change to it never reaches the model
                 "status": np.asarray(STATUSES, dtype=object)[s.status],
                 "covering_count": s.covering_count.astype(np.int64),
                 "nearby_count": s.nearby_count.astype(np.int64),
                 "obligations_count": (s.nearby_count - s.covering_count).astype(np.int64) * (s.status == COVERABLE),
                 "nearest_team_id": nearest,
-                "nearest_distance_m": s.nearest_distance_m,
+                "nearest_distance_m": s.nearest_distance_m.copy(),
                 "covering_team_ids": joined["covering_team_ids"],
                 "nearby_team_ids": joined["nearby_team_ids"],
-            }
+            },
+            copy=False,  # no copy into blocks
         )
 
 
