@@ -504,6 +504,7 @@ def run_benchmark(
     e2e_repeats = max(1, min(repeats, 2))
     results.append(run_case("coverage CLI end to end (GeoJSON in, CSV out)", size, cli_case(data), e2e_repeats))
     results.append(run_case("coverage CLI, GeoParquet in, CSV out", size, cli_case(data, fmt="parquet"), e2e_repeats))
+    results.append(run_case("coverage CLI --by team (GeoJSON in, CSV out)", size, cli_case(data, by="team"), e2e_repeats))
     if any(r.name.startswith("coverage: PostGIS") for r in results):  # the server answered
         results.append(run_case("PostGIS end to end on the same GeoJSON files (load + query + CSV)", size,
                                 postgis_end_to_end_case(data, postgis), e2e_repeats))

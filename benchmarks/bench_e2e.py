@@ -77,8 +77,11 @@ def _write_parquet(data: scale.ScaleData, folder: Path, estates_json: Path, rout
     return out[0], out[1]
 
 
-def cli_case(data: scale.ScaleData, *, fmt: str = "geojson"):
-    """The coverage command users run, end to end: a child ``python -m geo coverage`` on files on disk (GeoJSON or GeoParquet)."""
+def cli_case(data: scale.ScaleData, *, fmt: str = "geojson", by: str = "estate"):
+    """The coverage command users run, end to end: a child ``python -m geo coverage`` on files on disk (GeoJSON or GeoParquet).
+
+    ``by="team"`` runs ``--by team`` (each team's obligations under both readings) instead of the estate report.
+    """
 
     def fn(repeats):
         with tempfile.TemporaryDirectory() as tmp:
@@ -86,7 +89,7 @@ def cli_case(data: scale.ScaleData, *, fmt: str = "geojson"):
             if fmt == "parquet":
                 estates, routes = _write_parquet(data, Path(tmp), estates, routes)
             report = Path(tmp) / "report.csv"
-            cmd = [sys.executable, "-m", "geo", "coverage", "--estates", str(estates), "--routes", str(routes), "--out", str(report)]
+            cmd = [sys.executable, "-m", "geo", "coverage", "--estates", str(estates), "--routes", str(routes), "--by", by, "--out", str(report)]
             times, cpu, peak = [], [], 0
             for _ in range(repeats):
                 wall, c, peak, done = _run_child(cmd)
@@ -98,6 +101,7 @@ def cli_case(data: scale.ScaleData, *, fmt: str = "geojson"):
             rows = len(pd.read_csv(report, usecols=[0]))
             return times, None, {
                 "format": fmt,
+                "by": by,
                 "estates_mb": round(estates.stat().st_size / 1e6, 1),
                 "routes_mb": round(routes.stat().st_size / 1e6, 1),
                 "rows_written": rows,
@@ -353,8 +357,11 @@ def end_to_end_lines(results) -> list[str]:
             f"CPU time (user + system, steadier on a busy machine): {cpu_cli:.2f} s vs {cpu_engine:.2f} s: {cpu_cli / cpu_engine:.1f}x"
         )
     parquet = next((r for r in results if r.name.startswith("coverage CLI, GeoParquet") and r.times_s), None)
+    teams = next((r for r in results if r.name.startswith("coverage CLI --by team") and r.times_s), None)
     if parquet is not None:
         lines.append(f"the same command on GeoParquet files: {parquet.median_s:.2f} s, {parquet.median_s / engine.median_s:.1f}x the engine")
+    if teams is not None:
+        lines.append(f"the team table of both readings (--by team), GeoJSON in: {teams.median_s:.2f} s, peak {teams.extra.get('cli_peak_rss_mb')} MB")
     if pg is not None:
         q = pg.extra.get("query_s_median")
         lines.append(

@@ -107,6 +107,11 @@ class TestRun:
         # The command users run, end to end on files, beside the engine: it wrote one row per estate.
         assert "| coverage CLI end to end" in table and f"rows_written={TINY.estates}" in table
         assert any(ln.startswith("end to end: python -m geo coverage") and "x the engine" in ln for ln in lines)
+        # The team table, end to end too: one row per team (each has routes, and --by team keeps every shift).
+        teams = next(r for r in results if r.name.startswith("coverage CLI --by team"))
+        assert teams.extra["by"] == "team"
+        assert teams.extra["rows_written"] == len(set(scale.generate("tiny", incidents=False).route_team_ids.tolist()))
+        assert any(ln.startswith("the team table of both readings (--by team)") for ln in lines)
 
     def test_optimise_only_compares_the_plan_with_per_estate_and_greedy(self, monkeypatch):
         monkeypatch.setitem(scale.SIZES, "tiny", TINY)
