@@ -269,7 +269,7 @@ def _print_summary(table: pd.DataFrame, model: CoverageModel, readings: pd.DataF
         counts = parts[key]
         if key == "community" and len(counts) > COMMUNITIES_SHOWN:
             # A province has hundreds of communities: those with the most gaps, then the most to bring in.
-            order = sorted(range(len(counts)), key=lambda i: (-int(counts["gap"].iloc[i]), -int(counts["coverable"].iloc[i]), i))
+            order = np.lexsort((-counts["coverable"].to_numpy(), -counts["gap"].to_numpy()))  # stable: ties keep name order
             counts = counts.iloc[order[:COMMUNITIES_SHOWN]]
             note = (f", the {COMMUNITIES_SHOWN} of {len(parts[key])} with the most gaps (then the most coverable); "
                     "the report (--out) has every estate's community")
