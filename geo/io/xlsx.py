@@ -10,7 +10,9 @@ text are left to pandas.
 from __future__ import annotations
 
 import io
+import itertools
 import math
+import zipfile
 
 import numpy as np
 import pandas as pd
@@ -50,16 +52,97 @@ def plain_xlsx_bytes(df: pd.DataFrame) -> bytes | None:
         cell.alignment = Alignment(horizontal="center", vertical="top")
         header.append(cell)
     sheet.append(header)
-    for row in zip(*columns, strict=True):
-        sheet.append(row)
+    rows = _rows_xml(columns, [c.column_letter for c in header]) if columns and len(columns[0]) else ""
+    if rows is None:  # a cell openpyxl writes in its own way (a formula): every row through it
+        for row in zip(*columns, strict=True):
+            sheet.append(row)
     out = io.BytesIO()
     book.save(out)
+    return _with_rows(out.getvalue(), rows) if rows else out.getvalue()
+
+
+def _rows_xml(columns: list[list], letters: list[str]) -> str | None:
+    """The ``<row>`` elements of the data rows (from row 2), as openpyxl's write-only sheet writes them, or None.
+
+    Built a column at a time: each cell's reference and its body (``t="n"``
+    with ``%.16g`` as :func:`openpyxl.compat.safe_string` formats numbers,
+    ``t="b"``, or an inline string escaped as lxml escapes it, with
+    ``xml:space="preserve"`` where openpyxl adds it). None when a text cell
+    would be a formula to openpyxl (``=`` and more): those rows are left to it.
+    """
+    n = len(columns[0])
+    numbers = [str(r) for r in range(2, n + 2)]
+    texts = []
+    for letter, cells in zip(letters, columns, strict=True):
+        bodies = _column_bodies(cells)
+        if bodies is None:
+            return None
+        head = f'<c r="{letter}'
+        texts.append(list(map("".join, zip(itertools.repeat(head), numbers, bodies))))
+    starts = map('<row r="{}">'.format, numbers)
+    return "".join(map("".join, zip(starts, *texts, itertools.repeat("</row>"))))
+
+
+_EMPTY_TEXT = '" t="inlineStr"></c>'
+
+
+def _column_bodies(cells: list) -> list[str] | None:
+    """:func:`_cell_body` of every cell of a column: whole columns of numbers or of text at once, others cell by cell."""
+    kinds = set(map(type, cells))
+    if kinds <= {int, float}:
+        return [f'" t="n"><v>{v:.16g}</v></c>' for v in cells]
+    if kinds == {str}:
+        joined = "\x00".join(cells)
+        if joined.count("\x00") == len(cells) - 1:  # no NUL inside a cell: the cells are escaped as one text
+            if any(v[:1] == "=" and len(v) > 1 for v in cells):
+                return None
+            escaped = joined.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+            escaped = escaped.encode("ascii", "xmlcharrefreplace").decode("ascii").split("\x00")
+            return [(('" t="inlineStr"><is><t xml:space="preserve">' if v != v.strip() else '" t="inlineStr"><is><t>') + e + "</t></is></c>")
+                    if v else _EMPTY_TEXT for v, e in zip(cells, escaped, strict=True)]
+    bodies = list(map(_cell_body, cells))
+    return None if None in bodies else bodies
+
+
+def _cell_body(value) -> str | None:
+    """The rest of a cell after its reference, as openpyxl's write-only sheet writes it (see :func:`_rows_xml`)."""
+    kind = type(value)
+    if kind is str:
+        if not value:
+            return _EMPTY_TEXT
+        if value[0] == "=" and len(value) > 1:
+            return None
+        text = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+        text = text.encode("ascii", "xmlcharrefreplace").decode("ascii")
+        space = ' xml:space="preserve"' if value != value.strip() else ""
+        return f'" t="inlineStr"><is><t{space}>{text}</t></is></c>'
+    if kind is bool:
+        return f'" t="b"><v>{int(value)}</v></c>'
+    return f'" t="n"><v>{value:.16g}</v></c>'
+
+
+def _with_rows(book: bytes, rows: str) -> bytes:
+    """The workbook ``book`` (written with the header row alone) with ``rows`` after its header, every other part as it was."""
+    src = zipfile.ZipFile(io.BytesIO(book))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                head, end = data.decode("utf-8").split("</sheetData>")
+                data = (head + rows + "</sheetData>" + end).encode("utf-8")
+            dst.writestr(info, data)
     return out.getvalue()
 
 
 def _plain_cells(series: pd.Series) -> list | None:
-    """The cells of one column as pandas gives them to openpyxl ("" for missing, "inf" for infinite), or None."""
+    """The cells of one column as pandas gives them to openpyxl ("" for missing, "inf" for infinite), or None.
+
+    Columns of NumPy numbers or booleans, pandas' nullable integers, and objects that are text, None or floats.
+    """
     dtype = series.dtype
+    if isinstance(dtype, pd.api.extensions.ExtensionDtype) and pd.api.types.is_integer_dtype(dtype):  # Int64 & co.: missing as ""
+        return ["" if v is pd.NA else v for v in series.tolist()]
     if not isinstance(dtype, np.dtype):
         return None
     values = series.to_numpy()
