@@ -88,7 +88,9 @@ def test_register_places_drags_and_draws_then_saves(browser, server, driver):
         # a click places the pin: the fields take the clicked WGS-84 position
         box = frame.locator(".leaflet-container").bounding_box()
         frame.locator(".leaflet-container").click(position={"x": box["width"] * 0.5 + 60, "y": box["height"] * 0.5 - 40}, force=True)
-        page.wait_for_function("() => document.body.innerText.includes('位置移动')", timeout=60000)
+        # the preview's "位置移动" shows 0 m before the click too: wait for the field to take the clicked position
+        page.wait_for_function("v => { const i = [...document.querySelectorAll('input')].find(e => e.getAttribute('aria-label') === '经度'); "
+                               "return i && Math.abs(parseFloat(i.value) - v) > 1e-6; }", arg=float(start.x), timeout=60000)
         driver.settle(page)
         lon1, lat1 = _number(page, "经度"), _number(page, "纬度")
         _, _, d1 = GEOD.inv(start.x, start.y, lon1, lat1)
