@@ -102,7 +102,10 @@ def coverage_table(
         ``recommended_extension_m``, ``extension_measure``, and the estate
         geometry in the estates' CRS.
     """
-    model, props = _model_and_proposals(estates, routes, rule, rule_args, model, proposals, network, recommended_only=True)
+    model = solved_model(estates, routes, rule=as_rule(rule, **rule_args), model=model)
+    # The table uses each estate's recommended figures only: no connector line is made or reprojected.
+    props = proposals if proposals is not None else extension_proposals(
+        estates, routes, model=model, network=network, lines=False, recommended_only=True)
     table = model.table()
     rec = props.loc[props["recommended"], ["estate_id", "team_id", "extension_m", "extension_measure"]]
     rec = rec.rename(columns={"team_id": "recommended_team_id", "extension_m": "recommended_extension_m"})
@@ -230,18 +233,6 @@ def _attr(attrs: pd.DataFrame, column: str, team_ids: np.ndarray) -> np.ndarray:
     if column not in attrs.columns:
         return np.full(len(team_ids), "", dtype=object)
     return attrs[column].reindex(team_ids).fillna("").to_numpy(dtype=object)
-
-
-def _model_and_proposals(
-    estates, routes, rule, rule_args, model, proposals, network, *, recommended_only: bool = False,
-) -> tuple[CoverageModel, gpd.GeoDataFrame]:
-    """The solved model and the extension proposals of a table: those given, else computed (only each estate's
-    recommended one when ``recommended_only``)."""
-    model = solved_model(estates, routes, rule=as_rule(rule, **rule_args), model=model)
-    # The tables use the figures only: the connector lines are not reprojected.
-    props = proposals if proposals is not None else extension_proposals(
-        estates, routes, model=model, network=network, lines=False, recommended_only=recommended_only)
-    return model, props
 
 
 def status_summary(table: pd.DataFrame) -> dict[str, pd.DataFrame]:

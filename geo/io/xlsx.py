@@ -90,16 +90,13 @@ def _column_bodies(cells: list) -> list[str] | None:
     """:func:`_cell_body` of every cell of a column: whole columns of numbers or of text at once, others cell by cell."""
     kinds = set(map(type, cells))
     if kinds <= {int, float}:
-        return [f'" t="n"><v>{v:.16g}</v></c>' for v in cells]
+        return list(map(_number_body, cells))
     if kinds == {str}:
         joined = "\x00".join(cells)
         if joined.count("\x00") == len(cells) - 1:  # no NUL inside a cell: the cells are escaped as one text
-            if any(v[:1] == "=" and len(v) > 1 for v in cells):
+            if any(map(_is_formula, cells)):
                 return None
-            escaped = joined.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
-            escaped = escaped.encode("ascii", "xmlcharrefreplace").decode("ascii").split("\x00")
-            return [(('" t="inlineStr"><is><t xml:space="preserve">' if v != v.strip() else '" t="inlineStr"><is><t>') + e + "</t></is></c>")
-                    if v else _EMPTY_TEXT for v, e in zip(cells, escaped, strict=True)]
+            return list(map(_text_body, cells, _xml_text(joined).split("\x00")))
     bodies = list(map(_cell_body, cells))
     return None if None in bodies else bodies
 
@@ -108,17 +105,34 @@ def _cell_body(value) -> str | None:
     """The rest of a cell after its reference, as openpyxl's write-only sheet writes it (see :func:`_rows_xml`)."""
     kind = type(value)
     if kind is str:
-        if not value:
-            return _EMPTY_TEXT
-        if value[0] == "=" and len(value) > 1:
-            return None
-        text = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
-        text = text.encode("ascii", "xmlcharrefreplace").decode("ascii")
-        space = ' xml:space="preserve"' if value != value.strip() else ""
-        return f'" t="inlineStr"><is><t{space}>{text}</t></is></c>'
+        return None if _is_formula(value) else _text_body(value, _xml_text(value))
     if kind is bool:
         return f'" t="b"><v>{int(value)}</v></c>'
+    return _number_body(value)
+
+
+def _number_body(value) -> str:
+    """A number's cell body, formatted as :func:`openpyxl.compat.safe_string` formats it."""
     return f'" t="n"><v>{value:.16g}</v></c>'
+
+
+def _is_formula(text: str) -> bool:
+    """Whether openpyxl would write ``text`` as a formula."""
+    return text[:1] == "=" and len(text) > 1
+
+
+def _xml_text(text: str) -> str:
+    """``text`` as lxml writes it in a cell: markup characters and carriage returns escaped, beyond ASCII as character references."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+    return text.encode("ascii", "xmlcharrefreplace").decode("ascii")
+
+
+def _text_body(value: str, escaped: str) -> str:
+    """A text cell's body (``escaped`` is :func:`_xml_text` of ``value``), spaces kept where openpyxl keeps them."""
+    if not value:
+        return _EMPTY_TEXT
+    space = ' xml:space="preserve"' if value != value.strip() else ""
+    return f'" t="inlineStr"><is><t{space}>{escaped}</t></is></c>'
 
 
 def _with_rows(book: bytes, rows: str) -> bytes:
