@@ -15,6 +15,7 @@ from geo.io.writers import (
     EXCEL_CELL_MAX_CHARS,
     FORMULA_TRIGGERS,
     RESERVED_MEMBERS,
+    geojson_bytes,
     geojson_text,
     guard_formulas,
     table_bytes,
@@ -23,4 +24,4 @@ from geo.io.writers import (
     write_table,
 )
 
-__all__ = ["EXCEL_CELL_MAX_CHARS", "FORMULA_TRIGGERS", "LAT_COLUMNS", "LON_COLUMNS", "RESERVED_MEMBERS", "Input", "Source", "as_input", "atomic_write", "atomic_writer", "detect_encoding", "geojson_text", "guard_formulas", "iter_records", "parse_degrees", "read_estates", "read_features", "read_incidents", "read_lines", "read_plan", "read_posts", "read_routes", "read_table", "table_bytes", "to_geojson_dict", "write_geojson", "write_table"]
+__all__ = ["EXCEL_CELL_MAX_CHARS", "FORMULA_TRIGGERS", "LAT_COLUMNS", "LON_COLUMNS", "RESERVED_MEMBERS", "Input", "Source", "as_input", "atomic_write", "atomic_writer", "detect_encoding", "geojson_bytes", "geojson_text", "guard_formulas", "iter_records", "parse_degrees", "read_estates", "read_features", "read_incidents", "read_lines", "read_plan", "read_posts", "read_routes", "read_table", "table_bytes", "to_geojson_dict", "write_geojson", "write_table"]

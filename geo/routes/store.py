@@ -483,7 +483,7 @@ def _count_features(payload: bytes) -> int:
 
 def render_routes(routes: gpd.GeoDataFrame, metadata: dict) -> bytes:
     """Validate routes through the same reader users' files go through, and return the bytes to write."""
-    payload = io.geojson_text(routes, metadata=metadata).encode("utf-8")
+    payload = io.geojson_bytes(routes, metadata=metadata)
     written = io.read_features(payload, ROUTES, name="routes to save.geojson")  # raises SchemaError with every problem
     check_teams(written, source="routes to save")
     return payload

@@ -206,6 +206,9 @@ def random_frame(seed: int, n: int, *, allow_z: bool = True) -> gpd.GeoDataFrame
         "when_tz": pd.to_datetime(rng.integers(1_500_000_000, 1_800_000_000, n), unit="s", utc=True).tz_convert("Asia/Shanghai"),
         "nullable_int": pd.array([None if rng.random() < 0.2 else int(v) for v in ints], dtype="Int64"),
         "nullable_bool": pd.array([None if rng.random() < 0.2 else bool(v) for v in rng.random(n) < 0.5], dtype="boolean"),
+        "nullable_float": pd.array([None if rng.random() < 0.2 else float(v) for v in floats], dtype="Float64"),
+        "nullable_uint": pd.array([None if rng.random() < 0.2 else int(v) for v in rng.integers(0, 2**63, n, dtype=np.uint64)],
+                                  dtype="UInt64"),
         "string_dtype": pd.array([None if rng.random() < 0.2 else str(rng.choice(TEXTS)) for _ in range(n)], dtype="string"),
         "category": pd.Categorical(rng.choice(["甲", "乙", "丙"], n)),
         "numbers_as_objects": pd.Series([float(v) if k % 3 else int(k) for k, v in enumerate(floats)], dtype=object),
@@ -222,6 +225,31 @@ def test_random_frames_give_the_same_text(seed):
     assert_same(gdf.iloc[::-1])
     assert_same(gdf[["名称", "geometry"]])
     assert_same(gdf[["名称", "geometry"]].rename(columns={"名称": "k"}).assign(k=1))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_file_and_the_bytes_are_the_text(seed, tmp_path):
+    """write_geojson writes the features straight from Arrow's buffer: the file holds the text, encoded, and nothing else."""
+    for gdf in (random_frame(seed, 40, allow_z=False), random_frame(seed, 40).iloc[:0]):
+        text = io.geojson_text(gdf, metadata={"n": seed})
+        io.write_geojson(gdf, tmp_path / "out.geojson", metadata={"n": seed})
+        assert (tmp_path / "out.geojson").read_bytes() == text.encode("utf-8")
+        assert io.geojson_bytes(gdf, metadata={"n": seed}) == text.encode("utf-8")
+
+
+def test_half_a_surrogate_pair_is_refused_naming_its_feature_and_nothing_is_written(tmp_path):
+    """The standard library reads "\\udc80" in a JSON text as half a surrogate pair; UTF-8 cannot hold it."""
+    texts = ["甲", "a\udc80b", "乙", "\ud83d"]
+    gdf = gpd.GeoDataFrame({"n": [1.0, 2.0, 3.0, float("inf")], "name": texts}, geometry=[shapely.Point(108, 30)] * 4, crs="EPSG:4326")
+    (tmp_path / "out.geojson").write_text("before", encoding="utf-8")
+    with pytest.raises(DataFileError, match=r"feature 1, column 'name': the text holds '\\udc80', half of a UTF-16 surrogate pair"):
+        io.write_geojson(gdf, tmp_path / "out.geojson")
+    assert (tmp_path / "out.geojson").read_text(encoding="utf-8") == "before"
+    # One feature with both: the first column is named, whichever it is (as for any two bad cells).
+    with pytest.raises(DataFileError, match="feature 1, column 'n': the value is infinite"):
+        io.geojson_text(gdf.iloc[2:])
+    with pytest.raises(DataFileError, match="feature 1, column 'name': the text holds '\\\\ud83d'"):
+        io.geojson_text(gdf[["name", "n", "geometry"]].iloc[2:])
 
 
 def test_a_frame_without_properties():
@@ -261,11 +289,12 @@ def test_bad_cells_are_refused_with_the_same_message(seed):
     gdf = random_frame(seed, 30, allow_z=False)
     bads = [float("inf"), -float("inf"), object(), {"deep": [1, float("inf")]}, np.float64("-inf"), shapely.Point(0, 0), 1j]
     for _ in range(3):  # a few bad cells in random places: the first in feature order, then column order, is named
-        row, col = int(rng.integers(len(gdf))), str(rng.choice(["value", "odd", "numbers_as_objects", "名称"]))
+        row, col = int(rng.integers(len(gdf))), str(rng.choice(["value", "nullable_float", "odd", "numbers_as_objects", "名称"]))
         bad = bads[int(rng.integers(len(bads)))]
-        if col == "value" and not isinstance(bad, float):
+        numeric = col in ("value", "nullable_float")
+        if numeric and not isinstance(bad, float):
             bad = float("inf")
-        column = gdf[col].astype(object) if col != "value" else gdf[col].copy()
+        column = gdf[col].copy() if numeric else gdf[col].astype(object)
         column.iloc[row] = bad
         gdf[col] = column
         assert_same(gdf)
