@@ -10,7 +10,6 @@ text are left to pandas.
 from __future__ import annotations
 
 import io
-import itertools
 import math
 import zipfile
 
@@ -52,7 +51,7 @@ def plain_xlsx_bytes(df: pd.DataFrame) -> bytes | None:
         cell.alignment = Alignment(horizontal="center", vertical="top")
         header.append(cell)
     sheet.append(header)
-    rows = _rows_xml(columns, [c.column_letter for c in header]) if columns and len(columns[0]) else ""
+    rows = _rows_xml(columns, [c.column_letter for c in header]) if columns and len(columns[0]) else b""
     if rows is None:  # a cell openpyxl writes in its own way (a formula): every row through it
         for row in zip(*columns, strict=True):
             sheet.append(row)
@@ -61,26 +60,34 @@ def plain_xlsx_bytes(df: pd.DataFrame) -> bytes | None:
     return _with_rows(out.getvalue(), rows) if rows else out.getvalue()
 
 
-def _rows_xml(columns: list[list], letters: list[str]) -> str | None:
-    """The ``<row>`` elements of the data rows (from row 2), as openpyxl's write-only sheet writes them, or None.
+def _rows_xml(columns: list[list], letters: list[str]) -> memoryview | None:
+    """The ``<row>`` elements of the data rows (from row 2), as openpyxl's write-only sheet writes them, in UTF-8; or None.
 
     Built a column at a time: each cell's reference and its body (``t="n"``
     with ``%.16g`` as :func:`openpyxl.compat.safe_string` formats numbers,
     ``t="b"``, or an inline string escaped as lxml escapes it, with
-    ``xml:space="preserve"`` where openpyxl adds it). None when a text cell
-    would be a formula to openpyxl (``=`` and more): those rows are left to it.
+    ``xml:space="preserve"`` where openpyxl adds it), the rows put together
+    by Arrow (a Python text per cell and per row took 1.1 s of a province-size
+    report). None when a text cell would be a formula to openpyxl (``=`` and
+    more): those rows are left to it.
     """
-    n = len(columns[0])
-    numbers = [str(r) for r in range(2, n + 2)]
-    texts = []
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def same(text: str):
+        return pa.scalar(text, pa.large_string())
+
+    numbers = pa.array(np.arange(2, len(columns[0]) + 2, dtype=np.int64)).cast(pa.large_string())
+    parts = [same('<row r="'), numbers, same('">')]
     for letter, cells in zip(letters, columns, strict=True):
         bodies = _column_bodies(cells)
         if bodies is None:
             return None
-        head = f'<c r="{letter}'
-        texts.append(list(map("".join, zip(itertools.repeat(head), numbers, bodies))))
-    starts = map('<row r="{}">'.format, numbers)
-    return "".join(map("".join, zip(starts, *texts, itertools.repeat("</row>"))))
+        parts += [same(f'<c r="{letter}'), numbers, pa.array(bodies, pa.large_string())]
+    parts.append(same("</row>"))
+    rows = pc.binary_join_element_wise(*parts, same(""))
+    offsets = np.frombuffer(rows.buffers()[1], dtype=np.int64)[rows.offset:rows.offset + len(rows) + 1]
+    return memoryview(rows.buffers()[2])[int(offsets[0]):int(offsets[-1])]
 
 
 _EMPTY_TEXT = '" t="inlineStr"></c>'
@@ -135,17 +142,22 @@ def _text_body(value: str, escaped: str) -> str:
     return f'" t="inlineStr"><is><t{space}>{escaped}</t></is></c>'
 
 
-def _with_rows(book: bytes, rows: str) -> bytes:
+def _with_rows(book: bytes, rows: memoryview) -> bytes:
     """The workbook ``book`` (written with the header row alone) with ``rows`` after its header, every other part as it was."""
     src = zipfile.ZipFile(io.BytesIO(book))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
             data = src.read(info)
-            if info.filename == "xl/worksheets/sheet1.xml":
-                head, end = data.decode("utf-8").split("</sheetData>")
-                data = (head + rows + "</sheetData>" + end).encode("utf-8")
-            dst.writestr(info, data)
+            if info.filename != "xl/worksheets/sheet1.xml":
+                dst.writestr(info, data)
+                continue
+            head, end = data.split(b"</sheetData>")
+            pieces = (head, rows, b"</sheetData>" + end)
+            info.file_size = sum(map(len, pieces))  # as writestr sets it (Zip64 is chosen by it)
+            with dst.open(info, "w") as member:  # what writestr does, without joining the pieces first
+                for piece in pieces:
+                    member.write(piece)
     return out.getvalue()
 
 
