@@ -74,18 +74,15 @@ def _rows_xml(columns: list[list], letters: list[str]) -> memoryview | None:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    def same(text: str):
-        return pa.scalar(text, pa.large_string())
-
     numbers = pa.array(np.arange(2, len(columns[0]) + 2, dtype=np.int64)).cast(pa.large_string())
-    parts = [same('<row r="'), numbers, same('">')]
+    parts = [_same('<row r="'), numbers, _same('">')]
     for letter, cells in zip(letters, columns, strict=True):
         bodies = _column_bodies(cells)
         if bodies is None:
             return None
-        parts += [same(f'<c r="{letter}'), numbers, pa.array(bodies, pa.large_string())]
-    parts.append(same("</row>"))
-    rows = pc.binary_join_element_wise(*parts, same(""))
+        parts += [_same(f'<c r="{letter}'), numbers, bodies if isinstance(bodies, pa.Array) else pa.array(bodies, pa.large_string())]
+    parts.append(_same("</row>"))
+    rows = pc.binary_join_element_wise(*parts, _same(""))
     offsets = np.frombuffer(rows.buffers()[1], dtype=np.int64)[rows.offset:rows.offset + len(rows) + 1]
     return memoryview(rows.buffers()[2])[int(offsets[0]):int(offsets[-1])]
 
@@ -93,19 +90,51 @@ def _rows_xml(columns: list[list], letters: list[str]) -> memoryview | None:
 _EMPTY_TEXT = '" t="inlineStr"></c>'
 
 
-def _column_bodies(cells: list) -> list[str] | None:
-    """:func:`_cell_body` of every cell of a column: whole columns of numbers or of text at once, others cell by cell."""
+def _column_bodies(cells: list):
+    """:func:`_cell_body` of every cell of a column (a list, or Arrow text for whole numbers): whole columns of numbers or of text at once, others cell by cell."""
     kinds = set(map(type, cells))
+    if kinds == {int}:
+        bodies = _whole_number_bodies(cells)
+        if bodies is not None:
+            return bodies
     if kinds <= {int, float}:
         return list(map(_number_body, cells))
     if kinds == {str}:
         joined = "\x00".join(cells)
         if joined.count("\x00") == len(cells) - 1:  # no NUL inside a cell: the cells are escaped as one text
-            if any(map(_is_formula, cells)):
+            # A formula starts a cell with '=': looked for in the joined text first, cell by cell only when one may be there.
+            if (joined[:1] == "=" or "\x00=" in joined) and any(map(_is_formula, cells)):
                 return None
             return list(map(_text_body, cells, _xml_text(joined).split("\x00")))
     bodies = list(map(_cell_body, cells))
     return None if None in bodies else bodies
+
+
+#: The largest whole number whose ``%.16g`` is its digits: ``%.16g`` formats an int as a float, exact up to 2**53
+#: (16 digits at most); beyond it the float may round (10**16 - 1 is written ``1e+16``).
+_DIGITS_MAX = 2**53
+
+
+def _whole_number_bodies(cells: list[int]):
+    """:func:`_number_body` of Python ints as Arrow text (their digits), or None for a number beyond :data:`_DIGITS_MAX`."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        values = pa.array(cells, pa.int64())
+    except (OverflowError, pa.ArrowException):
+        return None
+    ends = pc.min_max(values)
+    if len(values) and not -_DIGITS_MAX <= ends["min"].as_py() <= ends["max"].as_py() <= _DIGITS_MAX:
+        return None
+    return pc.binary_join_element_wise(_same('" t="n"><v>'), values.cast(pa.large_string()), _same("</v></c>"), _same(""))
+
+
+def _same(text: str):
+    """``text`` as an Arrow scalar that :func:`pyarrow.compute.binary_join_element_wise` repeats on every row."""
+    import pyarrow as pa
+
+    return pa.scalar(text, pa.large_string())
 
 
 def _cell_body(value) -> str | None:

@@ -137,3 +137,21 @@ def test_nullable_integers_as_pandas_writes_them():
     assert got is not None
     assert _read_back(got) == _read_back(_pandas_bytes(df))
     assert pd.read_excel(stdio.BytesIO(got))["batch_year"].tolist()[::2] == [2022, 2024]
+
+
+def test_whole_numbers_at_the_edges_of_their_digits_are_openpyxls_own_xml():
+    # Whole numbers are written from their digits up to 2**53; beyond, %.16g (of the number as a float) may round.
+    edge = [2**53, -(2**53), 2**53 + 1, 10**16 - 1, -(10**16 - 1), 10**16, 2**62, -(2**63), 0, 7]
+    df = pd.DataFrame({"edge": np.array(edge, dtype=np.int64), "small": np.arange(len(edge), dtype=np.int16),
+                       "beyond_int64": np.array([2**63 + 5] + [1] * (len(edge) - 1), dtype=np.uint64)})
+    assert _parts(plain_xlsx_bytes(df)) == _openpyxl_parts(df)
+    for k in range(len(edge)):  # each alone too, so that one number decides the column's path
+        one = df.iloc[[k]].reset_index(drop=True)
+        assert _parts(plain_xlsx_bytes(one)) == _openpyxl_parts(one)
+
+
+@pytest.mark.parametrize("texts", [["a", "=", "b"], ["a", "=1+1", "b"], ["=SUM(A1)", "a"], ["a=1", "b ="]])
+def test_a_formula_anywhere_in_a_column_is_written_as_openpyxl_writes_it(texts):
+    # '=' alone is text to openpyxl; '=...' a formula, wherever the cell is (looked for in the joined column first).
+    df = pd.DataFrame({"t": texts, "n": np.arange(len(texts))})
+    assert _parts(plain_xlsx_bytes(df)) == _openpyxl_parts(df)
