@@ -155,3 +155,52 @@ def test_a_formula_anywhere_in_a_column_is_written_as_openpyxl_writes_it(texts):
     # '=' alone is text to openpyxl; '=...' a formula, wherever the cell is (looked for in the joined column first).
     df = pd.DataFrame({"t": texts, "n": np.arange(len(texts))})
     assert _parts(plain_xlsx_bytes(df)) == _openpyxl_parts(df)
+
+
+def _reference_cell_problems(df: pd.DataFrame) -> list[str]:
+    """Every text cell checked on its own with openpyxl's own pattern and Python's len, in column then row order."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    from geo.io.tables import column_letter
+
+    problems = []
+    for j, col in enumerate(df.columns):
+        for k, value in enumerate(df[col].tolist()):
+            if not isinstance(value, str):
+                continue
+            cell = f"cell {column_letter(j + 1)}{k + 2} (column '{col}')"
+            if ILLEGAL_CHARACTERS_RE.search(value):
+                problems.append(f"{cell}: has a control character Excel cannot hold; remove it")
+            elif len(value) > 32767:
+                problems.append(f"{cell}: {len(value)} characters, more than Excel's 32767; write CSV instead")
+    return problems
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_cells_excel_cannot_hold_are_found_in_every_kind_of_column(seed):
+    # Text columns are checked by Arrow, others by pandas' string methods: both against a cell-by-cell check.
+    from geo.io.writers import _excel_cell_problems
+
+    rng = np.random.default_rng(seed)
+    pool = [chr(c) for c in range(0x20)] + ["a", "沙", "🚓", "\x7f", "\u2028", "\ud800", " "]
+
+    def text():
+        if rng.random() < 0.03:
+            return "长" * int(rng.choice([32766, 32767, 32768, 40000]))
+        if rng.random() < 0.03:
+            return "🚓" * int(rng.choice([32767, 32768]))  # beyond 16 bits: one character each
+        return "".join(rng.choice(pool, int(rng.integers(0, 6)), p=None))
+
+    n = 80
+    df = pd.DataFrame({
+        "text": [text() for _ in range(n)],
+        "one_character": [pool[(k + seed) % len(pool)] for k in range(n)],  # each control character on its own too
+        "with_missing": [None if rng.random() < 0.2 else (float("nan") if rng.random() < 0.2 else text()) for _ in range(n)],
+        "string_dtype": pd.array([None if rng.random() < 0.2 else text() for _ in range(n)], dtype="string"),
+        "mixed": [text() if rng.random() < 0.5 else int(rng.integers(9)) for _ in range(n)],
+        "numbers": rng.normal(size=n),
+    })
+    for col in ("text", "one_character", "with_missing", "string_dtype"):  # half a surrogate pair: a column Arrow cannot take, left to pandas
+        if rng.random() < 0.5:
+            df[col] = df[col].map(lambda v: v.replace("\ud800", "") if isinstance(v, str) else v)
+    assert _excel_cell_problems(df) == _reference_cell_problems(df)
