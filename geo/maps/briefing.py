@@ -22,7 +22,7 @@ import pandas as pd
 from geo import settings
 from geo.maps import static_map
 
-__all__ = ["STATUS_STYLE", "BriefingFigures", "briefing_figures", "provenance_notes", "render_briefing"]
+__all__ = ["LABELS_MAX", "STATUS_STYLE", "SYMBOLS_FULL_SIZE", "BriefingFigures", "briefing_figures", "provenance_notes", "render_briefing", "symbol_scale"]
 
 #: Okabe-Ito colour, marker, size (pt²) and draw order of each status: the problems drawn largest and on top.
 STATUS_STYLE: dict[str, tuple[str, str, float, int]] = {
@@ -65,7 +65,20 @@ _TEXTS: dict[str, tuple[str, str]] = {
                          "The patrol routes are synthetic demo data, not real routes: the coverage shown is illustrative only."),
     "basemap_note": ("底图为本项目自绘的近似示意图，非测绘数据。", "The basemap is an approximate sketch drawn by the project, not survey data."),
     "shift": ("只计{shift}的路线（含全天路线）。", "Only {shift} routes (and all-day ones) are counted."),
+    "labels_shown": ("地图只标注最需处理的{shown}处（共{total}处）", "Labelled: the {shown} most urgent of {total} places"),
+    "more_to_fix": ("…另有{n}个，见覆盖报告", "… {n} more: see the coverage report"),
 }
+
+#: Estates a briefing map draws with full-size symbols; with more, the symbols shrink (:func:`symbol_scale`):
+#: 2,000 full-size symbols hid the map under them, 170,000 made one carpet.
+SYMBOLS_FULL_SIZE = 300
+#: The smallest factor of a symbol's area (a gap's cross stays about 4 points wide).
+SYMBOLS_MIN_SCALE = 0.06
+
+#: Labels on the map at most: places (estates at one spot) with gaps first, then coverable, then covered ones.
+#: More labels than this do not fit on a page (2,000 estates made 1,300 labels that covered each other and the
+#: symbols, and took two minutes to place); the map says how many it labelled of how many.
+LABELS_MAX = 40
 
 
 def _t(key: str, lang: str, **fmt) -> str:
@@ -192,9 +205,9 @@ def render_briefing(
     fig.text(0.03, 0.93, _t("subtitle", lang, radius=f"{radius_m:g}", cover=f"{cover_m:g}"), fontsize=9, color="#333333", va="bottom")
     ax = fig.add_axes((0.02, 0.08, 0.56, 0.83))
     _draw_map(ax, default, routes, lang=lang, data_dir=data_dir, line_cls=Line2D)
-    _draw_panel(fig, figs, lang=lang, radius_m=radius_m, shift=shift)
     notes = provenance_notes(default if estates is None else estates, routes, lang)
     lines = textwrap.wrap(("" if lang == "zh" else " ").join(notes), 95 if lang == "zh" else 170)
+    _draw_panel(fig, figs, lang=lang, radius_m=radius_m, shift=shift, bottom=0.045 + 0.018 * len(lines) + 0.01)
     for n, line in enumerate(reversed(lines)):
         fig.text(0.03, 0.045 + n * 0.018, line, fontsize=7.5, color="#8a1c00", va="bottom")
     fig.text(0.03, 0.02, _t("source", lang, files="、".join(sources) if lang == "zh" else ", ".join(sources),
@@ -214,15 +227,17 @@ def _draw_map(ax, table, routes, *, lang: str, data_dir, line_cls) -> None:
         handles.append(line_cls([], [], color="#3b3b8f", lw=1.6, label=_t("legend_routes", lang)))
     xs, ys = pts.geometry.centroid.x.to_numpy(), pts.geometry.centroid.y.to_numpy()
     status = pts["status"].astype(str).to_numpy()
+    shrink = symbol_scale(len(pts))
     for s in ("covered", "coverable", "gap"):
         colour, marker, size, z = STATUS_STYLE[s]
+        size *= shrink
         mask = status == s
         if s != "covered":  # halo: a white ring under the problem estates
             ax.scatter(xs[mask], ys[mask], s=size * 2.2, c="white", marker="o", edgecolors="none", alpha=0.9, zorder=z)
-        ax.scatter(xs[mask], ys[mask], s=size, c=colour, marker=marker, edgecolors="black", linewidths=0.7, zorder=z + 0.5)
+        ax.scatter(xs[mask], ys[mask], s=size, c=colour, marker=marker, edgecolors="black", linewidths=0.7 * shrink**0.5, zorder=z + 0.5)
         label = _t(s, lang, radius=f"{settings.rule_radius_m:g}") if s == "gap" else _t(s, lang)
         handles.append(line_cls([], [], marker=marker, linestyle="none", markerfacecolor=colour, markeredgecolor="black",
-                                markersize=(size**0.5) * 0.8, label=f"{label}（{int(mask.sum())}）" if lang == "zh" else f"{label} ({int(mask.sum())})"))
+                                markersize=(STATUS_STYLE[s][2] ** 0.5) * 0.8, label=f"{label}（{int(mask.sum())}）" if lang == "zh" else f"{label} ({int(mask.sum())})"))
     handles.append(line_cls([], [], color="#555555", lw=1.2, linestyle=(0, (6, 2)), label=_t("legend_outline", lang)))
     static_map.fit_extent(ax, xs.min(), ys.min(), xs.max(), ys.max(), pad_m=350.0)
     for spine in ax.spines.values():
@@ -230,22 +245,50 @@ def _draw_map(ax, table, routes, *, lang: str, data_dir, line_cls) -> None:
     legend = ax.legend(handles=handles, loc="lower left", fontsize=8, title=_t("legend_title", lang), title_fontsize=8.5,
                        framealpha=0.92, borderpad=0.6)
     legend.set_zorder(8)
+    before = set(ax.get_children())
     static_map.add_scale_bar(ax, lang=lang)
     static_map.add_north_arrow(ax, lang=lang)
+    furniture = [a for a in ax.get_children() if a not in before]  # the scale bar and the north arrow: labels keep clear
+    items, places = _label_items(pts, xs, ys, status, lang)
+    shown = []
+    if places > len(items):
+        shown.append(ax.text(0.01, 0.99, _t("labels_shown", lang, shown=len(items), total=places), transform=ax.transAxes,
+                             ha="left", va="top", fontsize=7.5, color="#333333", zorder=8,
+                             bbox={"boxstyle": "round,pad=0.3", "fc": "white", "ec": "#999999", "alpha": 0.92}))
     ax.figure.canvas.draw()  # limits final: labels are placed on screen
     avoid = [legend.get_window_extent()] + [p.get_window_extent() for p in place_names if p.get_visible()]
+    avoid += [t.get_window_extent() for t in shown] + [a.get_window_extent() for a in furniture]
     avoid += static_map.point_boxes(ax, xs[status != "covered"], ys[status != "covered"], radius_px=9.0)
-    static_map.place_labels(ax, _label_items(pts, xs, ys, status, lang), avoid=avoid)
+    static_map.place_labels(ax, items, avoid=avoid)
 
 
-def _label_items(pts, xs, ys, status, lang: str) -> list:
-    """One label per group of estates at one spot: problems first with id and name, covered ones by id, in grey."""
+def symbol_scale(n: int) -> float:
+    """The factor of the symbols' areas on a map of ``n`` estates: 1 up to :data:`SYMBOLS_FULL_SIZE`, then smaller.
+
+    The areas shrink as ``SYMBOLS_FULL_SIZE / n`` (the ink of all symbols stays
+    about that of the full-size ones), to no less than :data:`SYMBOLS_MIN_SCALE`
+    so that a gap stays a visible cross.
+    """
+    return max(SYMBOLS_MIN_SCALE, min(1.0, SYMBOLS_FULL_SIZE / max(n, 1)))
+
+
+def _label_items(pts, xs, ys, status, lang: str, *, limit: int = LABELS_MAX) -> tuple[list, int]:
+    """One label per place (estates at one spot), at most ``limit``, and the number of places.
+
+    Problems first with id and name, covered places by id, in grey: places
+    with a gap before those with coverable estates before covered ones, each
+    kind in the table's order.
+    """
     rank = {"gap": 0, "coverable": 1, "covered": 2}
     ids = pts["estate_id"].astype(str).to_numpy()
     names = pts["name"].astype(str).to_numpy() if "name" in pts else ids
+    codes = [rank.get(s, 3) for s in status.tolist()]
+    groups = static_map.group_points(ids, xs, ys, within_m=100.0)
+    worst_of = [min(g, key=codes.__getitem__) for g in groups]
+    chosen = sorted(range(len(groups)), key=lambda k: codes[worst_of[k]])[:limit]  # stable: the table's order within a kind
     items = []
-    for g in static_map.group_points(ids, xs, ys, within_m=100.0):
-        worst = min(g, key=lambda i: rank.get(status[i], 3))
+    for k in chosen:
+        g, worst = groups[k], worst_of[k]
         x, y = xs[worst], ys[worst]
         problem = sorted((i for i in g if status[i] != "covered"), key=lambda i: ids[i])
         sep = "、" if lang == "zh" else ", "
@@ -265,12 +308,12 @@ def _label_items(pts, xs, ys, status, lang: str) -> list:
             style = {"fontsize": 8.5, "fontweight": "bold", "color": STATUS_STYLE[status[worst]][0] if status[worst] == "gap" else "#7a4a00"}
         else:
             style = {"fontsize": 7, "color": "#3d3d3d"}
-        items.append((rank.get(status[worst], 3), x, y, textwrap.shorten(text, 80) if "\n" not in text else text, style))
-    items.sort(key=lambda it: it[0])
-    return [it[1:] for it in items]
+        items.append((x, y, textwrap.shorten(text, 80) if "\n" not in text else text, style))
+    return items, len(groups)
 
 
-def _draw_panel(fig, figs: BriefingFigures, *, lang: str, radius_m: float, shift: str | None) -> None:
+def _draw_panel(fig, figs: BriefingFigures, *, lang: str, radius_m: float, shift: str | None, bottom: float) -> None:
+    """The figures and the estates to fix, on the right of the page, down to ``bottom`` (the notes below it)."""
     x0, top = 0.61, 0.89
     fig.text(x0, top, _t("figures", lang), fontsize=12, fontweight="bold", va="top")
     rows = [
@@ -302,7 +345,11 @@ def _draw_panel(fig, figs: BriefingFigures, *, lang: str, radius_m: float, shift
     if not len(fix):
         fig.text(x0, y, _t("none_to_fix", lang), fontsize=9, va="top")
         y -= 0.03
-    limit = 12
+    extra = figs.strict["coverable"] - figs.default["coverable"]
+    # As many estates (0.05 of the page each) as fit above ``bottom`` with the strict reading's note, and with the
+    # "more" line (0.03) when some are left out.
+    room = y - bottom - (0.022 * len(textwrap.wrap(_t("strict_more", lang, n=extra), 34 if lang == "zh" else 62)) if extra > 0 else 0.0)
+    limit = len(fix) if len(fix) * 0.05 <= room + 1e-9 else max(1, int((room - 0.03) // 0.05))
     for _, row in fix.head(limit).iterrows():
         colour, marker, _size, _z = STATUS_STYLE[row["status"]]
         fig.text(x0, y, {"X": "✕", "^": "▲", "o": "●"}[marker], fontsize=9, color=colour, va="top")
@@ -310,10 +357,8 @@ def _draw_panel(fig, figs: BriefingFigures, *, lang: str, radius_m: float, shift
         fig.text(x0 + 0.018, y - 0.022, _fix_text(row, lang), fontsize=8.5, color="#333333", va="top")
         y -= 0.05
     if len(fix) > limit:
-        more = len(fix) - limit
-        fig.text(x0, y, f"…另有{more}个，见覆盖报告" if lang == "zh" else f"… {more} more: see the coverage report", fontsize=8.5, va="top")
+        fig.text(x0, y, _t("more_to_fix", lang, n=len(fix) - limit), fontsize=8.5, va="top")
         y -= 0.03
-    extra = figs.strict["coverable"] - figs.default["coverable"]
     if extra > 0:
         for line in textwrap.wrap(_t("strict_more", lang, n=extra), 34 if lang == "zh" else 62):
             fig.text(x0, y, line, fontsize=8, color="#555555", va="top")

@@ -12,7 +12,10 @@ metric CRS (:data:`geo.settings.metric_crs`), so one axis unit is one metre.
 from __future__ import annotations
 
 import io as _stdio
+import math
 from pathlib import Path
+
+import numpy as np
 
 from geo import settings
 
@@ -123,14 +126,24 @@ def fit_extent(ax, xmin: float, ymin: float, xmax: float, ymax: float, *, pad_m:
 
 
 def group_points(ids, xs, ys, *, within_m: float = 100.0) -> list[list[int]]:
-    """Indices of points grouped greedily: each point joins the first group whose first point is within ``within_m`` metres."""
+    """Indices of points grouped greedily: each point joins the first group whose first point is within ``within_m`` metres.
+
+    The groups' first points are kept in a grid of ``within_m`` cells, so a
+    point looks only at the groups of its own and the eight neighbouring
+    cells (a first point within ``within_m`` lies in one of them): the same
+    groups as trying every group in turn, in time proportional to the points.
+    """
     groups: list[list[int]] = []
-    for i, (x, y) in enumerate(zip(xs, ys, strict=True)):
-        for g in groups:
-            if (xs[g[0]] - x) ** 2 + (ys[g[0]] - y) ** 2 <= within_m**2:
-                g.append(i)
-                break
+    cells: dict[tuple[int, int], list[int]] = {}
+    limit = within_m**2
+    for i, (x, y) in enumerate(zip(np.asarray(xs, dtype=float).tolist(), np.asarray(ys, dtype=float).tolist(), strict=True)):
+        cx, cy = math.floor(x / within_m), math.floor(y / within_m)
+        near = [k for dx in (-1, 0, 1) for dy in (-1, 0, 1) for k in cells.get((cx + dx, cy + dy), ())
+                if (xs[groups[k][0]] - x) ** 2 + (ys[groups[k][0]] - y) ** 2 <= limit]
+        if near:
+            groups[min(near)].append(i)
         else:
+            cells.setdefault((cx, cy), []).append(len(groups))
             groups.append([i])
     return groups
 
@@ -163,7 +176,11 @@ def place_labels(ax, items, *, avoid=()) -> list:
     """
     fig = ax.figure
     renderer = fig.canvas.get_renderer()
-    placed = list(avoid)
+    # Boxes placed so far as rows of x0, y0, x1, y1: a candidate's overlap with all of them is one NumPy sum.
+    placed = np.zeros((len(avoid) + len(items), 4))
+    for k, b in enumerate(avoid):
+        placed[k] = b.extents
+    count = len(avoid)
     frame = ax.get_window_extent(renderer)
     out = []
     for x, y, text, style in items:
@@ -172,7 +189,7 @@ def place_labels(ax, items, *, avoid=()) -> list:
             ann = ax.annotate(text, (x, y), xytext=offset, textcoords="offset points", ha=ha, va=va, zorder=6,
                               bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85}, **style)
             box = ann.get_window_extent(renderer).expanded(1.04, 1.1)
-            overlap = sum(_area(box, other) for other in placed) + (0 if _inside(box, frame) else 1e9)
+            overlap = _overlap(box, placed[:count]) + (0 if _inside(box, frame) else 1e9)
             if best is None or overlap < best[0]:
                 if best is not None:
                     best[1].remove()
@@ -181,14 +198,15 @@ def place_labels(ax, items, *, avoid=()) -> list:
                 ann.remove()
             if overlap == 0:
                 break
-        _overlap, ann, box, n = best
+        _least, ann, box, n = best
         if n >= 8:  # moved away from its symbol: a thin leader line says which symbol it names
             ann.remove()
             offset, ha, va = _CANDIDATES[n]
             ann = ax.annotate(text, (x, y), xytext=offset, textcoords="offset points", ha=ha, va=va, zorder=6,
                               arrowprops={"arrowstyle": "-", "color": "#666666", "lw": 0.6, "shrinkA": 0, "shrinkB": 4},
                               bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85}, **style)
-        placed.append(box)
+        placed[count] = box.extents
+        count += 1
         out.append(ann)
     return out
 
@@ -201,10 +219,11 @@ def point_boxes(ax, xs, ys, *, radius_px: float = 8.0) -> list:
     return [Bbox.from_extents(x - radius_px, y - radius_px, x + radius_px, y + radius_px) for x, y in pts]
 
 
-def _area(a, b) -> float:
-    w = min(a.x1, b.x1) - max(a.x0, b.x0)
-    h = min(a.y1, b.y1) - max(a.y0, b.y0)
-    return w * h if w > 0 and h > 0 else 0.0
+def _overlap(box, others: np.ndarray) -> float:
+    """The area ``box`` shares with each of ``others`` (rows x0, y0, x1, y1), summed."""
+    w = np.minimum(box.x1, others[:, 2]) - np.maximum(box.x0, others[:, 0])
+    h = np.minimum(box.y1, others[:, 3]) - np.maximum(box.y0, others[:, 1])
+    return float(np.sum(np.where((w > 0) & (h > 0), w * h, 0.0)))
 
 
 def _inside(box, frame) -> bool:

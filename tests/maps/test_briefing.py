@@ -180,3 +180,91 @@ def test_scale_bar_is_a_round_number_of_metres(width_m, expected_m):
     assert static_map.add_scale_bar(ax, lang="zh") == expected_m
     labels = [t.get_text() for t in ax.texts]
     assert f"{expected_m:,.0f}" in labels and "米" in labels
+
+
+def _greedy_groups(xs, ys, within_m):
+    """Each point joins the first group (in order of creation) whose first point is within ``within_m``: every group tried."""
+    groups = []
+    for i, (x, y) in enumerate(zip(xs, ys, strict=True)):
+        for g in groups:
+            if (xs[g[0]] - x) ** 2 + (ys[g[0]] - y) ** 2 <= within_m**2:
+                g.append(i)
+                break
+        else:
+            groups.append([i])
+    return groups
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_grouping_by_grid_cells_is_the_greedy_grouping(seed):
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    n = 1500
+    # Clusters, points on the 100 m cell lines and exactly 100 m apart, repeated points, negative coordinates.
+    xs = np.concatenate([rng.normal(0, 300, n), np.repeat(np.arange(-5, 5) * 100.0, 20), [0.0, 100.0, 200.0, 0.0, -100.0]])
+    ys = np.concatenate([rng.normal(0, 300, n), np.tile(np.arange(-10, 10) * 100.0 + 50.0 * (seed % 2), 10), [0.0, 0.0, 0.0, 100.0, -100.0]])
+    order = rng.permutation(len(xs))
+    xs, ys = xs[order], ys[order]
+    for within in (100.0, 37.5):
+        assert static_map.group_points(None, xs, ys, within_m=within) == _greedy_groups(xs.tolist(), ys.tolist(), within)
+
+
+def test_a_briefing_of_thousands_of_estates_labels_the_most_urgent_and_lists_what_fits(tmp_path, monkeypatch):
+    """2,000 synthetic estates: 40 labels at most (gaps first), a note of how many places there are, and the list of
+    estates to fix cut where the page ends, with the number left out; the figures still equal the report's."""
+    import numpy as np
+
+    from benchmarks import scale
+    from geo import settings
+    from geo.maps import briefing
+
+    estates_path, routes_path = scale.write_geojson(scale.generate("district", incidents=False), tmp_path)
+    pages = []
+    real = static_map.figure_bytes
+
+    def spy(fig, fmt, **kw):
+        pages.append(([(*t.get_position(), t.get_text()) for t in fig.texts],
+                      [t for ax in fig.axes for t in ax.texts]))
+        return real(fig, fmt, **kw)
+
+    monkeypatch.setattr(static_map, "figure_bytes", spy)
+    assert main(["coverage", "--estates", str(estates_path), "--routes", str(routes_path), "--out", str(tmp_path / "r.csv")]) == 0
+    assert main(["map", "--estates", str(estates_path), "--routes", str(routes_path), "--out", str(tmp_path / "b.png")]) == 0
+    texts, map_texts = pages[-1]
+    report = pd.read_csv(tmp_path / "r.csv", encoding="utf-8-sig")
+    counts = _counts_from_report(tmp_path / "r.csv")
+    assert _row(texts, "应延伸覆盖")[0] == str(counts["coverable"]) and _row(texts, "盲区（1000米内无队伍）")[0] == str(counts["gap"])
+
+    # The list: the first estates to fix (gaps first), then how many more; nothing below the notes at the foot of the page.
+    listed = [t.split(" ")[0] for x, y, t in texts if x > 0.6 and re.match(r"^E\d{6} ", t)]
+    more = [int(re.search(r"另有(\d+)个", t).group(1)) for x, y, t in texts if "另有" in t and "见覆盖报告" in t]
+    to_fix = report[report["status"] != "covered"]
+    assert 3 <= len(listed) < len(to_fix) and more == [len(to_fix) - len(listed)]
+    gaps = sorted(report.loc[report["status"] == "gap", "estate_id"])
+    assert listed == gaps[:len(listed)]
+    notes_top = max(y for x, y, t in texts if x < 0.1 and y < 0.2) + 0.015
+    assert min(y for x, y, t in texts if x > 0.6) - 0.04 > notes_top
+
+    # The map: at most LABELS_MAX labels, every gap place among them, and a note of how many places there are.
+    labels = [t for t in map_texts if t.get_text() and re.match(r"^E\d{6}", t.get_text())]
+    assert len(labels) == briefing.LABELS_MAX
+    pts = _estate_positions(report, estates_path, settings.metric_crs)
+    places = _greedy_groups(pts[0].tolist(), pts[1].tolist(), 100.0)
+    note = [t.get_text() for t in map_texts if t.get_text().startswith("地图只标注")]
+    assert note == [f"地图只标注最需处理的{briefing.LABELS_MAX}处（共{len(places)}处）"]
+    labelled = "\n".join(t.get_text() for t in labels)
+    gap_ids = set(gaps)
+    gap_places = [g for g in places if gap_ids & {report["estate_id"].iloc[i] for i in g}]
+    assert len(gap_places) <= briefing.LABELS_MAX
+    for g in gap_places:
+        assert any(report["estate_id"].iloc[i] in labelled for i in g if report["estate_id"].iloc[i] in gap_ids)
+    assert np.isfinite(pts[0]).all()
+
+
+def _estate_positions(report, estates_path, crs):
+    """The estates' positions in ``crs``, in the report's order (read with geopandas, not the project's reader)."""
+    import geopandas as gpd
+
+    frame = gpd.read_file(estates_path).to_crs(crs).set_index("estate_id").loc[report["estate_id"]]
+    return frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy()
