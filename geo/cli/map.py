@@ -40,6 +40,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="offline (default, no internet), osm, tianditu (needs --tianditu-key) or amap (GCJ-02; overlays shifted)")
     p.add_argument("--tianditu-key", help="Tianditu key for --basemap tianditu")
     p.add_argument("--no-bands", action="store_true", help="start with the 1-km and cover bands hidden")
+    p.add_argument("--community", action="append", metavar="NAME",
+                   help="map (or brief) only the estates of this community (所属社区); give it again for more. Their coverage "
+                   "is the same as in the whole map: every route near them counts")
     p.set_defaults(func=_map)
 
 
@@ -66,8 +69,11 @@ def _map(args: argparse.Namespace) -> int:
         routes = io.read_routes(routes_path)
     elif Path(routes_path).exists() or sources.in_store("routes"):
         routes = sources.read_routes()
+    if args.community:
+        estates, routes = select_communities(estates, routes, args.community, radius_m=args.radius_m)
     if suffix in BRIEFING_SUFFIXES:
         return _briefing(args, estates, routes, estates_path, lang)
+    _check_map_size(estates, routes)
     from geo.maps import mapview  # folium: imported only when a map is drawn
     from geo.maps.export import add_coverage, write_map
 
@@ -86,6 +92,57 @@ def _map(args: argparse.Namespace) -> int:
     print(f"{args.out}: map of {len(estates)} estates and {0 if routes is None else len(routes)} routes {status}, "
           f"{size / 1e6:.1f} MB, basemap {args.basemap}")
     return 0
+
+
+def select_communities(estates, routes, names: list[str], *, radius_m: float | None):
+    """The estates of the communities ``names``, and the routes that may be near one of them.
+
+    An estate's coverage depends only on the routes within the rule's radius
+    of it, so the routes kept (those within twice the radius of a kept
+    estate, measured in a metric CRS of their area) give every kept estate the
+    coverage it has on the whole map. A name that no estate has is refused, naming the communities there are.
+    """
+    import numpy as np
+    import shapely
+
+    from geo.crs import metric_crs_for_bounds
+
+    if "community" not in estates.columns:
+        msg = "--community: the estates have no 'community' field; map them all, or add the field to the estates file"
+        raise DataFileError(msg)
+    have = estates["community"].astype(str)
+    missing = [n for n in names if not (have == n).any()]
+    if missing:
+        known = sorted(set(have[estates["community"].notna()]))
+        listed = "、".join(known[:20]) + (f" and {len(known) - 20} more" if len(known) > 20 else "")
+        msg = f"--community {', '.join(repr(n) for n in missing)}: no estate has this community; the estates' communities: {listed}"
+        raise DataFileError(msg)
+    kept = estates[have.isin(names).to_numpy()]
+    if routes is None or not len(routes):
+        return kept, routes
+    crs = metric_crs_for_bounds(tuple(shapely.total_bounds(kept.geometry.values)))
+    reach = 2.0 * (settings.rule_radius_m if radius_m is None else radius_m)
+    tree = shapely.STRtree(routes.to_crs(crs).geometry.values)
+    near = np.unique(tree.query(kept.to_crs(crs).geometry.values, predicate="dwithin", distance=reach)[1])
+    return kept, routes.iloc[near]
+
+
+def _check_map_size(estates, routes) -> None:
+    """Refuse, before any work, a map with more estates than one HTML page can show (:data:`geo.settings.map_estates_max`)."""
+    limit = settings.map_estates_max
+    if len(estates) <= limit:
+        return
+    n_routes = 0 if routes is None else len(routes)
+    parts = ""
+    if "community" in estates.columns:
+        sizes = estates["community"].dropna().astype(str).value_counts()
+        if len(sizes):
+            parts = (f"Map a part with --community NAME ({len(sizes):,} communities; the largest, {sizes.index[0]}, has "
+                     f"{int(sizes.iloc[0]):,} estates), or write")
+    msg = (f"{len(estates):,} estates and {n_routes:,} routes are more than one HTML map can show (at most {limit:,} estates; "
+           f"a page of 20,000 is about 64 MB). {parts or 'Write'} the one-page briefing (--out briefing.pdf) or the report "
+           "(python -m geo coverage --out report.csv)")
+    raise DataFileError(msg)
 
 
 def _briefing(args: argparse.Namespace, estates, routes, estates_path: Path, lang: str) -> int:

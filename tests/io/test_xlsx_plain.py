@@ -178,8 +178,9 @@ def _reference_cell_problems(df: pd.DataFrame) -> list[str]:
 
 @pytest.mark.parametrize("seed", range(4))
 def test_cells_excel_cannot_hold_are_found_in_every_kind_of_column(seed):
-    # Text columns are checked by Arrow, others by pandas' string methods: both against a cell-by-cell check.
-    from geo.io.writers import _excel_cell_problems
+    # Text columns are checked by Arrow, others by pandas' string methods: both against a cell-by-cell check of the
+    # cells as written (formulas guarded first).
+    from geo.errors import SchemaError
 
     rng = np.random.default_rng(seed)
     pool = [chr(c) for c in range(0x20)] + ["a", "沙", "🚓", "\x7f", "\u2028", "\ud800", " "]
@@ -203,4 +204,8 @@ def test_cells_excel_cannot_hold_are_found_in_every_kind_of_column(seed):
     for col in ("text", "one_character", "with_missing", "string_dtype"):  # half a surrogate pair: a column Arrow cannot take, left to pandas
         if rng.random() < 0.5:
             df[col] = df[col].map(lambda v: v.replace("\ud800", "") if isinstance(v, str) else v)
-    assert _excel_cell_problems(df) == _reference_cell_problems(df)
+    want = _reference_cell_problems(io.guard_formulas(df))
+    assert want  # the random columns hold cells Excel cannot take
+    with pytest.raises(SchemaError) as err:
+        io.table_bytes(df, ".xlsx")
+    assert err.value.problems == want
