@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["CellEnds", "byte_bounds", "cell_ends", "patched"]
+__all__ = ["CellEnds", "byte_bounds", "cell_ends", "data_view", "patched", "repeated"]
 
 
 class CellEnds(NamedTuple):
@@ -42,6 +42,22 @@ def byte_bounds(cells) -> np.ndarray:
         return np.zeros(1, dtype=np.int64)
     width = np.int64 if pa.types.is_large_string(cells.type) else np.int32
     return np.frombuffer(offsets, dtype=width)[cells.offset : cells.offset + len(cells) + 1].astype(np.int64, copy=False)
+
+
+def data_view(cells) -> memoryview:
+    """The UTF-8 bytes of every cell of Arrow text, one after the other, as a view of its data buffer (no copy)."""
+    data = cells.buffers()[2]
+    if data is None or not len(cells):
+        return memoryview(b"")
+    bounds = byte_bounds(cells)
+    return memoryview(data)[int(bounds[0]) : int(bounds[-1])]
+
+
+def repeated(text: str):
+    """``text`` as an Arrow ``large_string`` scalar: the same piece on every row of :func:`pyarrow.compute.binary_join_element_wise`."""
+    import pyarrow as pa
+
+    return pa.scalar(text, type=pa.large_string())
 
 
 def cell_ends(cells) -> CellEnds:

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from geo._atomic import atomic_writer
-from geo.io.arrow_text import byte_bounds
+from geo.io.arrow_text import data_view, repeated
 from geo.io.formulas import arrow_guarded, guard_formulas, guard_values
 
 __all__ = ["arrow_hundredths", "arrow_quoted", "csv_cells", "csv_pieces", "csv_quoted", "csv_text", "rows_bytes", "write_csv"]
@@ -120,7 +120,7 @@ def _arrow_cells(series: pd.Series, *, guard: bool = False):
     if isinstance(dtype, np.dtype):
         values = series.to_numpy()
         if dtype == np.dtype(bool):
-            return pc.if_else(pa.array(values), _scalar("True"), _scalar("False"))
+            return pc.if_else(pa.array(values), repeated("True"), repeated("False"))
         if dtype.kind in "iu":
             return _arrow_text(values, dtype.kind)
         if dtype == np.float64:
@@ -168,19 +168,13 @@ def arrow_hundredths(values: np.ndarray):
     if not (k[finite] / 100.0 == given).all():
         return None
     whole = np.abs(k).astype(np.int64)
-    sign = pc.if_else(pa.array(np.signbit(values)), _scalar("-"), _scalar(""))
+    sign = pc.if_else(pa.array(np.signbit(values)), repeated("-"), repeated(""))
     digits = pa.array(whole // 100).cast(pa.large_string())
     decimals = pa.array(_DECIMALS, type=pa.large_string()).take(pa.array(whole % 100))
-    cells = pc.binary_join_element_wise(sign, digits, decimals, _scalar(""))
+    cells = pc.binary_join_element_wise(sign, digits, decimals, repeated(""))
     if finite.all():
         return cells
-    return pc.if_else(pa.array(finite), cells, _scalar(""))
-
-
-def _scalar(text: str):
-    import pyarrow as pa
-
-    return pa.scalar(text, type=pa.large_string())
+    return pc.if_else(pa.array(finite), cells, repeated(""))
 
 
 def arrow_quoted(cells):
@@ -190,18 +184,14 @@ def arrow_quoted(cells):
     if not _any_special(cells):
         return cells
     need = pc.match_substring_regex(cells, _CSV_SPECIAL.pattern)
-    quote = _scalar('"')
-    quoted = pc.binary_join_element_wise(quote, pc.replace_substring(cells, '"', '""'), quote, _scalar(""))
+    quote = repeated('"')
+    quoted = pc.binary_join_element_wise(quote, pc.replace_substring(cells, '"', '""'), quote, repeated(""))
     return pc.if_else(need, quoted, cells)
 
 
 def _any_special(cells) -> bool:
     """Whether any cell of Arrow text holds a comma, a quote or a line break: a byte search of the cells' data (no text made)."""
-    data = cells.buffers()[2]
-    if data is None or not len(cells):
-        return False
-    bounds = byte_bounds(cells)
-    text = memoryview(data)[int(bounds[0]) : int(bounds[-1])].tobytes()
+    text = data_view(cells).tobytes()
     return any(text.find(ch) >= 0 for ch in (b",", b'"', b"\r", b"\n"))
 
 
@@ -216,14 +206,13 @@ def rows_bytes(columns: list) -> memoryview:
     import pyarrow.compute as pc
 
     *head, last = columns
-    last = pc.binary_join_element_wise(last, _scalar("\r\n"), _scalar(""))  # the last cell + CRLF: the rows are joined once
-    rows = pc.binary_join_element_wise(*head, last, _scalar(","))
+    last = pc.binary_join_element_wise(last, repeated("\r\n"), repeated(""))  # the last cell + CRLF: the rows are joined once
+    rows = pc.binary_join_element_wise(*head, last, repeated(","))
     if rows.null_count:
         missing = [j for j, c in enumerate(columns) if c.null_count]
         msg = f"rows_bytes: columns {missing} have null cells; give them as text (empty for missing)"
         raise ValueError(msg)
-    bounds = byte_bounds(rows)
-    return memoryview(rows.buffers()[2])[int(bounds[0]) : int(bounds[-1])]
+    return data_view(rows)
 
 
 def csv_pieces(df: pd.DataFrame, *, guard: bool = False) -> Iterator[bytes]:

@@ -20,6 +20,7 @@ from geo import crs as _crs
 from geo import settings
 from geo._atomic import atomic_write, atomic_writer
 from geo.errors import DataFileError, SchemaError
+from geo.io.arrow_text import data_view, repeated
 from geo.io.csv_text import csv_text, write_csv
 from geo.io.formulas import FORMULA_STARTS, FORMULA_TRIGGERS, formula_mask, guard_cell, guard_formulas, is_formula_like  # noqa: F401 - the rule lives in formulas; callers import it from here too
 from geo.io.tables import column_letter
@@ -302,19 +303,11 @@ def _feature_lines(table: pd.DataFrame, geometries: list[str]) -> memoryview:
     if first_error is not None:
         raise first_error[1]
     keys = [_dump_text(name) + ":" for name in names]
-
-    def same(text: str):
-        return pa.scalar(text, pa.large_string())
-
-    parts = [same('{"type":"Feature","properties":{' + (keys[0] if keys else ""))]
+    parts = [repeated('{"type":"Feature","properties":{' + (keys[0] if keys else ""))]
     for k, column in enumerate(texts):
-        parts += [column, same("," + keys[k + 1] if k + 1 < len(keys) else "")]
-    parts += [same('},"geometry":'), pa.array(geometries, pa.large_string()), same("},\n")]
-    lines = pc.binary_join_element_wise(*parts, same(""))
-    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[lines.offset:lines.offset + len(lines) + 1]
-    if not len(lines):
-        return memoryview(b"")
-    return memoryview(lines.buffers()[2])[int(offsets[0]):int(offsets[-1])]
+        parts += [column, repeated("," + keys[k + 1] if k + 1 < len(keys) else "")]
+    parts += [repeated('},"geometry":'), pa.array(geometries, pa.large_string()), repeated("},\n")]
+    return data_view(pc.binary_join_element_wise(*parts, repeated("")))
 
 
 def _arrow_texts(cells: list[str], label):

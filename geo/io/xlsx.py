@@ -16,6 +16,8 @@ import zipfile
 import numpy as np
 import pandas as pd
 
+from geo.io.arrow_text import data_view, repeated
+
 __all__ = ["plain_xlsx_bytes"]
 
 #: The sheet pandas names.
@@ -75,16 +77,14 @@ def _rows_xml(columns: list[list], letters: list[str]) -> memoryview | None:
     import pyarrow.compute as pc
 
     numbers = pa.array(np.arange(2, len(columns[0]) + 2, dtype=np.int64)).cast(pa.large_string())
-    parts = [_same('<row r="'), numbers, _same('">')]
+    parts = [repeated('<row r="'), numbers, repeated('">')]
     for letter, cells in zip(letters, columns, strict=True):
         bodies = _column_bodies(cells)
         if bodies is None:
             return None
-        parts += [_same(f'<c r="{letter}'), numbers, bodies if isinstance(bodies, pa.Array) else pa.array(bodies, pa.large_string())]
-    parts.append(_same("</row>"))
-    rows = pc.binary_join_element_wise(*parts, _same(""))
-    offsets = np.frombuffer(rows.buffers()[1], dtype=np.int64)[rows.offset:rows.offset + len(rows) + 1]
-    return memoryview(rows.buffers()[2])[int(offsets[0]):int(offsets[-1])]
+        parts += [repeated(f'<c r="{letter}'), numbers, bodies if isinstance(bodies, pa.Array) else pa.array(bodies, pa.large_string())]
+    parts.append(repeated("</row>"))
+    return data_view(pc.binary_join_element_wise(*parts, repeated("")))
 
 
 _EMPTY_TEXT = '" t="inlineStr"></c>'
@@ -127,14 +127,7 @@ def _whole_number_bodies(cells: list[int]):
     ends = pc.min_max(values)
     if len(values) and not -_DIGITS_MAX <= ends["min"].as_py() <= ends["max"].as_py() <= _DIGITS_MAX:
         return None
-    return pc.binary_join_element_wise(_same('" t="n"><v>'), values.cast(pa.large_string()), _same("</v></c>"), _same(""))
-
-
-def _same(text: str):
-    """``text`` as an Arrow scalar that :func:`pyarrow.compute.binary_join_element_wise` repeats on every row."""
-    import pyarrow as pa
-
-    return pa.scalar(text, pa.large_string())
+    return pc.binary_join_element_wise(repeated('" t="n"><v>'), values.cast(pa.large_string()), repeated("</v></c>"), repeated(""))
 
 
 def _cell_body(value) -> str | None:
