@@ -6,15 +6,17 @@ same frames, notices and errors, whatever the child does.
 
 import json
 import os
+import pickle
 import signal
 import time
 
 import pytest
+import shapely
 
 from geo import settings
 from geo.cli.main import main
 from geo.errors import SchemaError
-from geo.io.beside import Beside, beside, worth_forking
+from geo.io.beside import Beside, beside, dumps, worth_forking
 from geo.routes.load import load_routes
 from geo.store import sources
 from tests.conftest import SHIPPED_DATA
@@ -171,3 +173,63 @@ def test_parquet_files_count_as_the_geojson_they_read_like(monkeypatch, tmp_path
     monkeypatch.setattr(settings, "read_beside_from_mb", 3001 / 1e6)
     assert not worth_forking(columns)
     assert worth_forking(text, columns)  # 1,000 + 3,000 bytes
+
+
+# --- geometries travel as coordinates ----------------------------------------------
+
+
+def _frame(geoms, crs="EPSG:4326"):
+    import geopandas as gpd
+
+    return gpd.GeoDataFrame({"id": [f"g{i}" for i in range(len(geoms))]}, geometry=list(geoms), crs=crs)
+
+
+SQUARE = [(0, 0), (4, 0), (4, 4), (0, 4), (0, 0)]
+HOLE = [(1, 1), (1, 2), (2, 2), (1, 1)]
+GEOMETRY_CASES = {
+    "points": ["POINT (108.38 30.81)", "POINT (-0.1 51.5)", "POINT (1e-9 -1e9)"],
+    "lines": ["LINESTRING (0 0, 1 1, 2 0)", "LINESTRING (5 5, 6 6)"],
+    "polygons with a hole": [shapely.Polygon(SQUARE, [HOLE]).wkt, "POLYGON ((10 10, 11 10, 11 11, 10 10))"],
+    "multi lines": ["MULTILINESTRING ((0 0, 1 1), (2 2, 3 3, 4 2))", "MULTILINESTRING ((9 9, 8 8))"],
+    "multi polygons": [shapely.MultiPolygon([shapely.Polygon(SQUARE, [HOLE]), shapely.box(5, 5, 6, 6)]).wkt],
+    "multi points": ["MULTIPOINT (0 0, 1 1)", "MULTIPOINT (2 2)"],
+    # these keep geopandas' own pickling
+    "mixed types": ["POINT (0 0)", "LINESTRING (0 0, 1 1)"],
+    "a line and a multi line": ["LINESTRING (0 0, 1 1)", "MULTILINESTRING ((0 0, 1 1))"],
+    "with a missing geometry": ["POINT (0 0)", None],
+    "with an empty geometry": ["LINESTRING (0 0, 1 1)", "LINESTRING EMPTY"],
+    "three dimensions": ["POINT Z (0 0 5)", "POINT Z (1 1 6)"],
+    "a collection": ["GEOMETRYCOLLECTION (POINT (0 0), LINESTRING (0 0, 1 1))"],
+}
+
+
+@pytest.mark.parametrize("case", list(GEOMETRY_CASES))
+def test_geometries_come_back_exactly(case):
+    geoms = [None if g is None else shapely.from_wkt(g) if isinstance(g, str) else g for g in GEOMETRY_CASES[case]]
+    frame = _frame(geoms, crs="EPSG:4545" if case == "lines" else "EPSG:4326")
+    back = pickle.loads(dumps(frame))
+    want = pickle.loads(pickle.dumps(frame))  # geopandas' own round trip, through WKB
+    # the same geometry types, parts, rings and coordinates, bit for bit
+    assert shapely.to_wkb(back.geometry.values.to_numpy()).tolist() == shapely.to_wkb(want.geometry.values.to_numpy()).tolist()
+    assert back.geometry.isna().tolist() == want.geometry.isna().tolist()
+    assert back.crs == frame.crs and back.equals(want)
+
+
+def test_one_type_in_two_dimensions_travels_as_coordinates():
+    lines = _frame([shapely.LineString([(0, 0), (1, 1)])] * 500)
+    mixed = _frame([shapely.LineString([(0, 0), (1, 1)])] * 499 + [shapely.Point(0, 0)])
+    # the pickle names the function that rebuilds the array from coordinates, or geopandas' own WKB state
+    assert b"_geometry_array" in dumps(lines) and b"_geometry_array" not in dumps(mixed)
+    assert dumps(mixed) == pickle.dumps(mixed, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def test_routes_read_in_the_child_have_their_geometries(always_fork, tmp_path):
+    wkt = "MULTILINESTRING ((108.38 30.81, 108.39 30.81), (108.39 30.82, 108.40 30.82))"
+    data = json.loads(ROUTES.read_text(encoding="utf-8"))
+    data["features"][0]["geometry"] = json.loads(shapely.to_geojson(shapely.from_wkt(wkt)))
+    path = tmp_path / "routes.geojson"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    _, routes = sources.read_estates_and_routes(ESTATES, path)
+    want = load_routes(path)
+    assert shapely.to_wkb(routes.geometry.values.to_numpy()).tolist() == shapely.to_wkb(want.geometry.values.to_numpy()).tolist()
+    assert routes.equals(want)
