@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from geo._validate import is_blank, is_true
+from geo.coverage.estate_index import EstateIndex
 from geo.coverage.kernels import join_groups, text_ranks
 from geo.coverage.model import CoverageModel, solved_model
 from geo.coverage.rule import STATUSES, Rule, as_rule
@@ -293,7 +294,8 @@ def status_counts_by_reading(default: pd.DataFrame, strict: pd.DataFrame, *, est
 
 
 def team_obligations_by_reading(
-    estates: gpd.GeoDataFrame, routes: gpd.GeoDataFrame, *, rule: Rule | None = None, network=None, **rule_args,
+    estates: gpd.GeoDataFrame, routes: gpd.GeoDataFrame, *, rule: Rule | None = None, network=None,
+    estate_index: EstateIndex | None = None, **rule_args,
 ) -> pd.DataFrame:
     """Each team's obligations under the default and the strict reading, side by side.
 
@@ -304,6 +306,8 @@ def team_obligations_by_reading(
     rule
         The question (:class:`geo.coverage.rule.Rule`); its ``strict`` is set
         to each reading in turn. ``rule_args``: radius_m, cover_m, shift instead of ``rule``.
+    estate_index
+        The estates' index made ahead (see :func:`geo.coverage.model.solved_model`).
 
     Returns
     -------
@@ -315,7 +319,7 @@ def team_obligations_by_reading(
         in, joined with ``;``) and ``R_extension_m`` (extra metres there and
         back if it takes them all, each estate's extension counted on its own).
     """
-    base = solved_model(estates, routes, rule=replace(as_rule(rule, **rule_args), strict=False))
+    base = solved_model(estates, routes, rule=replace(as_rule(rule, **rule_args), strict=False), estate_index=estate_index)
     kept = ["team_id", "team", "org_type", "route_ids", "covered_count", "nearby_count"]
     out = None
     for name in READINGS:

@@ -13,6 +13,7 @@ import pyproj
 from geo import io, settings
 from geo._outputs import check_output
 from geo._text import display_width
+from geo.coverage.estate_index import EstateIndex, prepare_estates
 from geo.coverage.model import CoverageModel, solved_model
 from geo.coverage.rule import STATUS_LABELS_ZH, STATUSES, Rule
 from geo.errors import DataFileError
@@ -74,15 +75,18 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _coverage(args: argparse.Namespace) -> int:
     check_output(args.out, reads=(args.estates or settings.data_path("estates.geojson"),
                                   args.routes or settings.data_path("patrol_routes.geojson"), args.network))
-    estates, routes = sources.read_estates_and_routes(args.estates, args.routes, datum=args.datum)  # the store's, unless files are named
+    # The store's layers, unless files are named. The model's estate side is made while the routes' process finishes.
+    ahead: dict[str, EstateIndex | None] = {}
+    estates, routes = sources.read_estates_and_routes(args.estates, args.routes, datum=args.datum,
+                                                      on_estates=lambda frame: ahead.update(index=prepare_estates(frame)))
     for notice in list(estates.attrs.get("notices", [])) + list(routes.attrs.get("notices", [])):
         print(f"note: {notice}", file=sys.stderr)
     for note in data_notes(estates, routes):
         print(f"note: {note}", file=sys.stderr)
     rule = Rule(radius_m=args.radius_m, cover_m=args.cover_m, strict=args.strict, shift=args.shift)
     if args.by == "team":
-        return _by_team(args, estates, routes, rule)
-    model = solved_model(estates, routes, rule=rule)
+        return _by_team(args, estates, routes, rule, estate_index=ahead.get("index"))
+    model = solved_model(estates, routes, rule=rule, estate_index=ahead.get("index"))
     table = coverage_table(estates, routes, network=args.network, model=model)
     table["approximate_position"] = approximate_positions(estates).to_numpy()
     # the other reading's statuses only: the summary counts them (its whole table would join every team list again)
@@ -174,8 +178,9 @@ def team_method_line(radius_m: float) -> str:
     )
 
 
-def _by_team(args: argparse.Namespace, estates: pd.DataFrame, routes: pd.DataFrame, rule: Rule) -> int:
-    teams = team_obligations_by_reading(estates, routes, rule=rule, network=args.network)
+def _by_team(args: argparse.Namespace, estates: pd.DataFrame, routes: pd.DataFrame, rule: Rule, *,
+             estate_index: EstateIndex | None = None) -> int:
+    teams = team_obligations_by_reading(estates, routes, rule=rule, network=args.network, estate_index=estate_index)
     teams = teams[[c for c in TEAM_COLUMNS if c in teams.columns]]
     radius_m = settings.rule_radius_m if args.radius_m is None else args.radius_m
     if args.out is not None:

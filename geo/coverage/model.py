@@ -58,6 +58,7 @@ from geo import crs as _crs
 from geo import settings
 from geo._gc import collector_paused
 from geo.coverage.checks import check_estates, check_frames, check_routes
+from geo.coverage.estate_index import EstateIndex, build_estate_index, choose_metric_crs
 from geo.coverage.kernels import join_groups
 from geo.coverage.pairs import PairQueries, Summary
 from geo.coverage.rule import COVERABLE, STATUSES, Rule, as_rule, check_shift, patrols_in
@@ -97,6 +98,10 @@ class CoverageModel(PairQueries):
         Strict statuses (every nearby team must cover); see the module text.
     input_crs
         CRS in which :meth:`update_route` receives geometries (default ``crs``).
+    estate_index
+        The estates' :class:`~geo.coverage.estate_index.EstateIndex` when it
+        was made ahead: taken when it holds ``estate_geoms`` themselves in
+        ``crs``, else built here.
     """
 
     def __init__(
@@ -114,6 +119,7 @@ class CoverageModel(PairQueries):
         shift: str | None = None,
         strict: bool = False,
         input_crs=None,
+        estate_index: EstateIndex | None = None,
     ):
         self.crs = _crs.require_metric(crs, what="geometries given to the coverage engine")
         self.input_crs = pyproj.CRS.from_user_input(input_crs) if input_crs is not None else self.crs
@@ -130,11 +136,12 @@ class CoverageModel(PairQueries):
             raise ValueError(msg)
         check_estates(self.estate_ids, self.estate_geoms)
         self.estate_cover_m = self._cover_array(cover_m)
-        self._estate_tree = shapely.STRtree(self.estate_geoms)
-        self._estate_bounds = shapely.bounds(self.estate_geoms)
+        if estate_index is None or estate_index.geoms is not self.estate_geoms or estate_index.crs != self.crs:
+            estate_index = build_estate_index(self.estate_geoms, self.crs)
+        self._estate_tree = estate_index.tree
+        self._estate_bounds = estate_index.bounds
         # k of the CRS at each estate where it stretches distances by more than settings.scale_correction_from
-        self.estate_scale = _crs.scale_factors(self.crs, (self._estate_bounds[:, 0] + self._estate_bounds[:, 2]) / 2,
-                                               (self._estate_bounds[:, 1] + self._estate_bounds[:, 3]) / 2)
+        self.estate_scale = estate_index.scale
 
         route_ids = np.asarray(route_ids, dtype=object)
         route_geoms = np.asarray(route_geoms, dtype=object)
@@ -181,6 +188,7 @@ class CoverageModel(PairQueries):
         shift: str | None = None,
         strict: bool = False,
         metric_crs=None,
+        estate_index: EstateIndex | None = None,
     ) -> CoverageModel:
         """Build a model from an estates and a routes GeoDataFrame.
 
@@ -198,7 +206,12 @@ class CoverageModel(PairQueries):
             The same as separate arguments (see :class:`CoverageModel`), instead of ``rule``.
         metric_crs
             CRS to measure in; default chosen from the data's bounds
-            (EPSG:4545 for Shahe).
+            (EPSG:4545 for Shahe; :func:`~geo.coverage.estate_index.choose_metric_crs`).
+        estate_index
+            The estates' index made ahead by
+            :func:`~geo.coverage.estate_index.prepare_estates`: used when it
+            was made from these estates in the metric CRS chosen here
+            (else the estates are projected and indexed here).
 
         Returns
         -------
@@ -215,18 +228,12 @@ class CoverageModel(PairQueries):
         rule = as_rule(rule, radius_m=radius_m, cover_m=cover_m, strict=strict, shift=shift)
         check_frames(estates, routes)
         if metric_crs is None:
-            if estates.crs.is_projected:
-                metric_crs = estates.crs  # already metric, or refused just below
-            else:
-                geoms = np.concatenate(
-                    [estates.geometry.to_crs(settings.storage_crs).values, routes.geometry.to_crs(settings.storage_crs).values]
-                )
-                geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
-                bounds = tuple(shapely.total_bounds(geoms)) if len(geoms) else None
-                metric_crs = _crs.metric_crs_for_bounds(bounds) if bounds else pyproj.CRS.from_user_input(settings.metric_crs)
+            metric_crs = choose_metric_crs(estates, routes)  # a projected CRS is kept, and refused just below if not metric
         metric_crs = _crs.require_metric(metric_crs, what="the metric CRS")
+        if estate_index is not None and not estate_index.made_from(estates, metric_crs):
+            estate_index = None  # made for other estates, or in another CRS than both layers need
         with collector_paused():  # a projected copy of every geometry (geo._gc)
-            est_m = estates.geometry.to_crs(metric_crs).values
+            est_m = estate_index.geoms if estate_index is not None else estates.geometry.to_crs(metric_crs).values
             rt_m = routes.geometry.to_crs(metric_crs).values
         shifts = routes["shift"].fillna("all").to_numpy(dtype=object) if "shift" in routes.columns else None
         model = cls(
@@ -242,6 +249,7 @@ class CoverageModel(PairQueries):
             shift=rule.shift,
             strict=rule.strict,
             input_crs=estates.crs,
+            estate_index=estate_index,
         )
         model.estate_attrs = pd.DataFrame(estates.drop(columns=estates.geometry.name)).reset_index(drop=True)
         keep = [c for c in ("team_id", "team", "org_type") if c in routes.columns]
@@ -550,6 +558,7 @@ def solved_model(
     *,
     rule: Rule | None = None,
     model: CoverageModel | None = None,
+    estate_index: EstateIndex | None = None,
 ) -> CoverageModel:
     """The solved model of a report: ``model`` when given (solved if it is not yet), else one built from the frames under ``rule``.
 
@@ -561,11 +570,13 @@ def solved_model(
         The question (default :class:`Rule` ``()``: the settings' defaults).
     model
         A model to reuse.
+    estate_index
+        The estates' index made ahead (see :meth:`CoverageModel.from_geodataframes`).
     """
     if model is None:
         if estates is None or routes is None:
             msg = "give the estates and routes, or a model"
             raise ValueError(msg)
-        model = CoverageModel.from_geodataframes(estates, routes, rule=rule or Rule())
+        model = CoverageModel.from_geodataframes(estates, routes, rule=rule or Rule(), estate_index=estate_index)
     model._ensure_solved()
     return model

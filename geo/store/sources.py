@@ -26,7 +26,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import geopandas as gpd
 import pandas as pd
@@ -162,6 +162,7 @@ def read_estates_and_routes(
     *,
     datum: str | None = None,
     data_dir: str | os.PathLike | None = None,
+    on_estates: Callable[[gpd.GeoDataFrame], object] | None = None,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """The estates and the routes a command works on: each named file, else the store's layer (see :func:`read_estates`).
 
@@ -171,6 +172,12 @@ def read_estates_and_routes(
     are read at once, the routes in a forked process; the frames, notices
     and errors are those of reading one after the other (the estates' error
     first when both files are bad).
+
+    ``on_estates`` is called with the estates as soon as they are read,
+    before the routes are taken: work that needs the estates only (a coverage
+    model's estate side, :func:`geo.coverage.estate_index.prepare_estates`)
+    then runs while the routes' process finishes. It must not raise for bad
+    data (the routes' errors come first); its result is not used here.
     """
     fork = estates_path is not None and routes_path is not None and worth_forking(estates_path, routes_path)
     if routes_path is not None:
@@ -179,6 +186,8 @@ def read_estates_and_routes(
         job = beside(read_routes, data_dir=data_dir, fork=False)
     with job as routes:
         estates = read_estates(estates_path, data_dir=data_dir)
+        if on_estates is not None:
+            on_estates(estates)
         return estates, routes.result()
 
 
