@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import codecs
 import io as io_
+import os
 import re
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +26,7 @@ from geo._atomic import atomic_writer
 from geo.io.arrow_text import data_view, repeated
 from geo.io.formulas import arrow_guarded, guard_formulas, guard_values
 
-__all__ = ["arrow_hundredths", "arrow_quoted", "csv_cells", "csv_pieces", "csv_quoted", "csv_text", "rows_bytes", "write_csv"]
+__all__ = ["arrow_hundredths", "arrow_quoted", "csv_cells", "csv_pieces", "csv_quoted", "csv_text", "in_order", "rows_bytes", "write_csv"]
 
 
 #: Characters that make :func:`csv.writer` quote a cell (excel dialect).
@@ -231,12 +234,44 @@ def csv_pieces(df: pd.DataFrame, *, guard: bool = False) -> Iterator[bytes]:
     if df.shape[1] <= 1 or not all(isinstance(c, str) for c in df.columns):
         raise _LeftToPandas
     yield (",".join(csv_quoted(np.asarray(list(df.columns), dtype=object)).tolist()) + "\r\n").encode("utf-8")
-    for start in range(0, len(df), _CSV_ROWS):
-        piece = df.iloc[start : start + _CSV_ROWS]
-        columns = [_arrow_cells(piece.iloc[:, j], guard=guard) for j in range(df.shape[1])]
+
+    def piece_bytes(piece: pd.DataFrame) -> memoryview:
+        columns = [_arrow_cells(piece.iloc[:, j], guard=guard) for j in range(piece.shape[1])]
         if any(c is None for c in columns):
             raise _LeftToPandas
-        yield rows_bytes(columns)
+        return rows_bytes(columns)
+
+    pieces = (df.iloc[start : start + _CSV_ROWS] for start in range(0, len(df), _CSV_ROWS))  # sliced here, each made in one thread
+    yield from in_order(piece_bytes, pieces, workers=_PIECE_WORKERS if len(df) > _CSV_ROWS else 1)
+
+
+#: Threads making the pieces of a long CSV: Arrow's kernels, which make most of a piece, release the interpreter lock.
+_PIECE_WORKERS = min(2, os.cpu_count() or 1)
+
+
+def in_order(fn: Callable, items: Iterable, *, workers: int) -> Iterator:
+    """``fn(item)`` for each item, in order, made by up to ``workers`` threads, at most ``workers`` ahead of the caller.
+
+    An exception of ``fn`` is raised where its result would have been
+    yielded (the results before it are yielded first); the items not yet
+    started are then not made.
+    """
+    if workers <= 1:
+        yield from map(fn, items)
+        return
+    pool = ThreadPoolExecutor(max_workers=workers)
+    ahead: deque = deque()
+    try:
+        for item in items:
+            ahead.append(pool.submit(fn, item))
+            if len(ahead) > workers:
+                yield ahead.popleft().result()
+        while ahead:
+            yield ahead.popleft().result()
+    finally:
+        for future in ahead:
+            future.cancel()
+        pool.shutdown(wait=True)
 
 
 def _pandas_csv(df: pd.DataFrame) -> str:

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo.io.csv_text import arrow_hundredths, csv_cells, csv_text
+from geo.io.csv_text import arrow_hundredths, csv_cells, csv_text, in_order
 
 TEXTS = ["", "a", "安居小区", "a,b", 'say "hi"', "line\nbreak", "cr\rhere", "crlf\r\n", " lead", "trail ", "'=1", "x\x00y",
          "\U0001f600", "-1", "1e5", "nan", "None", "True", "\t"]
@@ -131,3 +131,46 @@ def test_written_file_is_the_text_in_pieces_even_when_a_late_piece_goes_to_panda
         # the file is pandas' own text of the guarded frame, with the BOM Excel needs
         assert out.read_bytes() == b"\xef\xbb\xbf" + pandas_text(guard_formulas(frame)).encode("utf-8")
         assert [p.name for p in tmp_path.iterdir()] == ["t.csv"]  # no temporary file left
+
+
+# --- pieces made in threads, yielded in order --------------------------------------
+
+
+def test_in_order_keeps_the_order_of_the_items_whatever_finishes_first():
+    import time
+
+    def slow_then_fast(i):
+        time.sleep(0.002 * (i % 5 == 0))  # every fifth item finishes after the ones submitted behind it
+        return i * i
+
+    for workers in (1, 2, 4):
+        assert list(in_order(slow_then_fast, range(23), workers=workers)) == [i * i for i in range(23)]
+
+
+def test_in_order_raises_where_the_failing_result_would_be_and_stops_making():
+    import threading
+
+    started, lock = [], threading.Lock()
+
+    def fails_at_5(i):
+        with lock:
+            started.append(i)
+        if i == 5:
+            raise ValueError(i)
+        return i
+
+    got = []
+    with pytest.raises(ValueError, match="5"):
+        for value in in_order(fails_at_5, range(1_000), workers=2):
+            got.append(value)
+    assert got == [0, 1, 2, 3, 4]  # every result before the failure, none after
+    assert max(started) <= 5 + 2  # at most two items ahead of the caller were started
+
+
+def test_the_pieces_of_a_long_frame_are_pandas_text_in_order(monkeypatch):
+    from geo.io import csv_text as module
+
+    monkeypatch.setattr(module, "_CSV_ROWS", 3)
+    rng = np.random.default_rng(7)
+    df = pd.DataFrame({"名称": [TEXTS[i % len(TEXTS)] for i in range(100)], "n": rng.integers(-5, 5, 100), "x": rng.random(100)})
+    assert csv_text(df) == pandas_text(df)
