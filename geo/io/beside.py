@@ -19,8 +19,8 @@ The outcome is always that of running the call here:
   reports first).
 
 Geometries travel as coordinate arrays (:class:`_Pickler`), not as one WKB
-record each: the routes of a province took 0.1 s to pickle and unpickle as
-WKB.
+record each: the routes of a province took 0.22 s to pickle and unpickle as
+WKB, 0.12 s as coordinates.
 
 The child is used only where ``fork`` exists (Linux, macOS), the machine has
 more than one core, and the work is worth a process:
