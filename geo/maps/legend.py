@@ -16,10 +16,16 @@ from geo.maps import texts
 from geo.maps.elements import Macro
 from geo.maps.labels import ORG_STYLE, OTHER_ORG, STATUS_SHAPE, UNKNOWN_STATUS, org_label, radius_text, safe_text, status_label
 
-__all__ = ["FOLDED_KEY", "LEGEND_CSS", "Legend", "legend_html"]
+__all__ = ["FOLDED_KEY", "LEGEND_CSS", "LEGEND_GAP_PX", "LEGEND_MIN_BODY_PX", "Legend", "legend_html"]
 
 #: ``sessionStorage`` key holding ``"1"`` while the tab's legends are folded.
 FOLDED_KEY = "shahe-legend-folded"
+
+#: Pixels kept free between the legend's corner and the controls above it.
+LEGEND_GAP_PX = 8
+
+#: The legend's body is never cut shorter than this (pixels; it then scrolls, or the user folds it).
+LEGEND_MIN_BODY_PX = 48
 
 #: Styles of the legend (the response layer's legend shares the ``map-legend`` class).
 LEGEND_CSS = r"""
@@ -32,6 +38,7 @@ LEGEND_CSS = r"""
 .map-legend .ramp { display: inline-block; width: 56px; height: 10px; margin-right: 5px; vertical-align: -1px;
   background: linear-gradient(to right, blue, cyan, lime, yellow, red); }
 .map-legend .note { color: #8d1c1c; margin-top: 4px; }
+.map-legend .legend-body { overflow-y: auto; }
 .map-legend .legend-head { cursor: pointer; user-select: none; }
 .map-legend .legend-fold::after { content: "\25BE"; margin-left: 6px; color: #666; }
 .map-legend.folded .legend-fold::after { content: "\25B8"; }
@@ -86,7 +93,29 @@ class Legend(Macro):
                 show(folded);
                 return div;
             };
-            legend.addTo({{ this._parent.get_name() }});
+            var map = {{ this._parent.get_name() }};
+            legend.addTo(map);
+            // The legend's body scrolls within the room its corner leaves below the controls above it (zoom, tools),
+            // so that on a short map neither the legend nor the scale bar above it covers them.
+            var div = legend.getContainer(), pending = false;
+            function fit() {
+                pending = false;
+                var body = div.querySelector('.legend-body'), corner = div.parentNode;
+                if (!body || !corner) { return; }
+                var box = map.getContainer().getBoundingClientRect();
+                var above = map.getContainer().querySelector('.leaflet-top.' + (corner.classList.contains('leaflet-right') ? 'leaflet-right' : 'leaflet-left'));
+                var top = above ? above.getBoundingClientRect().bottom : box.top;
+                var others = corner.getBoundingClientRect().height - div.getBoundingClientRect().height;  // the scale bar, the margins
+                var frame = div.getBoundingClientRect().height - body.getBoundingClientRect().height;  // the title, the padding
+                body.style.maxHeight = Math.floor(Math.max(box.bottom - top - others - frame - {{ this.gap_px }}, {{ this.min_body_px }})) + 'px';
+            }
+            function later() { if (!pending) { pending = true; window.requestAnimationFrame(fit); } }
+            map.whenReady(later);
+            map.on('resize', later);
+            if (window.ResizeObserver) {  // controls added later, fonts arriving, the legend unfolded
+                var watch = new ResizeObserver(later);
+                map.getContainer().querySelectorAll('.leaflet-top, .leaflet-bottom').forEach(function(c) { watch.observe(c); });
+            }
         })();
         {% endmacro %}
         """
@@ -100,6 +129,8 @@ class Legend(Macro):
         self.folded_key = FOLDED_KEY
         self.fold_title = texts.text("legend_fold", lang)
         self.unfold_title = texts.text("legend_unfold", lang)
+        self.gap_px = LEGEND_GAP_PX
+        self.min_body_px = LEGEND_MIN_BODY_PX
 
 
 def legend_html(

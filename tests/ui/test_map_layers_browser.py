@@ -180,3 +180,57 @@ def test_labels_groups_and_tools_in_both_languages(browser, server, driver):
         assert errors == []
     finally:
         context.close()
+
+
+def _corner_controls(frame, corner: str) -> list[list[float]]:
+    """Boxes of the controls in one corner of the map (``"top.leaflet-left"``, ...), as :func:`_boxes` gives them."""
+    return _boxes(frame, f".leaflet-{corner} > .leaflet-control")
+
+
+def _legend_settled(page, frame, *, timeout_s: float = 30.0) -> list[list[float]]:
+    """The bottom-left controls' boxes once they stop moving (fonts arrive, the legend is fitted a frame later)."""
+    import time
+
+    before, deadline = None, time.monotonic() + timeout_s
+    while True:
+        page.wait_for_timeout(400)
+        boxes = _corner_controls(frame, "bottom.leaflet-left")
+        if boxes == before or time.monotonic() > deadline:
+            return boxes
+        before = boxes
+
+
+def test_the_legend_and_scale_leave_the_zoom_and_tools_free_in_both_languages(browser, server, driver):
+    """On the overview's short map the legend and the scale bar above it used to cover the zoom-out and full-screen
+    buttons (English) or the full-screen button (Chinese); the legend's body now scrolls within the room left."""
+    url, _ = server
+    context, page, errors = driver.new_page(browser)
+    try:
+        driver.open(page, url)  # the leadership overview
+        for lang in ("zh", "en"):
+            if lang == "en":
+                page.locator('[data-testid="stSidebar"]').get_by_text("English", exact=True).click()
+                page.wait_for_selector('h2:has-text("Leadership overview")', timeout=60000)
+                driver.settle(page)
+            frame = _map_frame(page, driver)
+            frame.wait_for_selector(".map-legend .legend-body", timeout=30000)
+            for fold in (False, True, False):  # as drawn, folded by its title, unfolded again
+                if fold or frame.locator(".map-legend.folded").count():
+                    frame.locator(".map-legend .legend-head").click()
+                bottom = _legend_settled(page, frame)
+                top = _corner_controls(frame, "top.leaflet-left")
+                assert len(top) >= 2 and len(bottom) >= 2, (top, bottom)  # tools and zoom; the scale bar and the legend
+                clashes = [(a[4][:20], b[4][:20]) for a in top for b in bottom
+                           if min(a[2], b[2]) - max(a[0], b[0]) > 0.5 and min(a[3], b[3]) - max(a[1], b[1]) > 0.5]
+                assert clashes == [], (lang, fold, clashes)
+            # every line of the legend can still be reached: its last note scrolls into the body's view
+            reach = frame.evaluate("""() => { const b = document.querySelector('.map-legend .legend-body');
+                const notes = b.querySelectorAll('.note'), last = notes[notes.length - 1];
+                b.scrollTop = b.scrollHeight; const r = last.getBoundingClientRect(), v = b.getBoundingClientRect();
+                return [notes.length, r.top >= v.top - 1 && r.bottom <= v.bottom + 1, b.clientHeight, r.bottom, v.bottom]; }""")
+            assert reach[0] >= 1 and reach[1], (lang, str(reach))
+            assert reach[2] >= 48, (lang, reach)  # geo.maps.legend.LEGEND_MIN_BODY_PX
+            page.screenshot(path=f"{SHOTS}/overview_legend_{lang}.png")
+        assert errors == []
+    finally:
+        context.close()
