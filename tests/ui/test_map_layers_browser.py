@@ -99,15 +99,16 @@ def test_heat_slider_and_category_keep_the_view(browser, server, driver):
         context.close()
 
 
-def _settled_labels(page, frame, *, timeout_s: float = 30.0) -> list[list[float]]:
-    """The label boxes once the layout has settled: the same boxes on two looks 500 ms apart (the labels are laid out
-    again when the web fonts arrive, which on a busy machine can be seconds after the map)."""
+def _settled_labels(page, frame, *, selector: str = ".estate-label", timeout_s: float = 30.0) -> list[list[float]]:
+    """The boxes of ``selector`` once the layout has settled: the same boxes on two looks 500 ms apart (the labels are
+    laid out again when the web fonts arrive, which on a busy machine can be seconds after the map; the legend is
+    fitted a frame after its corner changes)."""
     import time
 
     before, deadline = None, time.monotonic() + timeout_s
     while True:
         page.wait_for_timeout(500)
-        boxes = _boxes(frame, ".estate-label")
+        boxes = _boxes(frame, selector)
         if boxes == before or time.monotonic() > deadline:
             return boxes
         before = boxes
@@ -182,22 +183,8 @@ def test_labels_groups_and_tools_in_both_languages(browser, server, driver):
         context.close()
 
 
-def _corner_controls(frame, corner: str) -> list[list[float]]:
-    """Boxes of the controls in one corner of the map (``"top.leaflet-left"``, ...), as :func:`_boxes` gives them."""
-    return _boxes(frame, f".leaflet-{corner} > .leaflet-control")
-
-
-def _legend_settled(page, frame, *, timeout_s: float = 30.0) -> list[list[float]]:
-    """The bottom-left controls' boxes once they stop moving (fonts arrive, the legend is fitted a frame later)."""
-    import time
-
-    before, deadline = None, time.monotonic() + timeout_s
-    while True:
-        page.wait_for_timeout(400)
-        boxes = _corner_controls(frame, "bottom.leaflet-left")
-        if boxes == before or time.monotonic() > deadline:
-            return boxes
-        before = boxes
+#: The controls in the map's top-left and bottom-left corners.
+_TOP_LEFT, _BOTTOM_LEFT = ".leaflet-top.leaflet-left > .leaflet-control", ".leaflet-bottom.leaflet-left > .leaflet-control"
 
 
 def test_the_legend_and_scale_leave_the_zoom_and_tools_free_in_both_languages(browser, server, driver):
@@ -217,8 +204,8 @@ def test_the_legend_and_scale_leave_the_zoom_and_tools_free_in_both_languages(br
             for fold in (False, True, False):  # as drawn, folded by its title, unfolded again
                 if fold or frame.locator(".map-legend.folded").count():
                     frame.locator(".map-legend .legend-head").click()
-                bottom = _legend_settled(page, frame)
-                top = _corner_controls(frame, "top.leaflet-left")
+                bottom = _settled_labels(page, frame, selector=_BOTTOM_LEFT)
+                top = _boxes(frame, _TOP_LEFT)
                 assert len(top) >= 2 and len(bottom) >= 2, (top, bottom)  # tools and zoom; the scale bar and the legend
                 clashes = [(a[4][:20], b[4][:20]) for a in top for b in bottom
                            if min(a[2], b[2]) - max(a[0], b[0]) > 0.5 and min(a[3], b[3]) - max(a[1], b[1]) > 0.5]
