@@ -34,14 +34,14 @@ def _boxes(frame, selector: str) -> list[list[float]]:
         selector)
 
 
+def _overlap(a, b) -> bool:
+    """Whether two boxes (as :func:`_boxes` gives them) overlap by more than half a pixel each way."""
+    return min(a[2], b[2]) - max(a[0], b[0]) > 0.5 and min(a[3], b[3]) - max(a[1], b[1]) > 0.5
+
+
 def _overlapping(boxes) -> list[tuple[str, str]]:
-    """Pairs of boxes that overlap by more than half a pixel each way (brute force over every pair)."""
-    out = []
-    for k, a in enumerate(boxes):
-        for b in boxes[k + 1:]:
-            if min(a[2], b[2]) - max(a[0], b[0]) > 0.5 and min(a[3], b[3]) - max(a[1], b[1]) > 0.5:
-                out.append((a[4], b[4]))
-    return out
+    """Pairs of boxes that overlap (brute force over every pair)."""
+    return [(a[4], b[4]) for k, a in enumerate(boxes) for b in boxes[k + 1:] if _overlap(a, b)]
 
 
 def test_heat_slider_and_category_keep_the_view(browser, server, driver):
@@ -207,8 +207,7 @@ def test_the_legend_and_scale_leave_the_zoom_and_tools_free_in_both_languages(br
                 bottom = _settled_labels(page, frame, selector=_BOTTOM_LEFT)
                 top = _boxes(frame, _TOP_LEFT)
                 assert len(top) >= 2 and len(bottom) >= 2, (top, bottom)  # tools and zoom; the scale bar and the legend
-                clashes = [(a[4][:20], b[4][:20]) for a in top for b in bottom
-                           if min(a[2], b[2]) - max(a[0], b[0]) > 0.5 and min(a[3], b[3]) - max(a[1], b[1]) > 0.5]
+                clashes = [(a[4][:20], b[4][:20]) for a in top for b in bottom if _overlap(a, b)]
                 assert clashes == [], (lang, fold, clashes)
             # every line of the legend can still be reached: its last note scrolls into the body's view
             reach = frame.evaluate("""() => { const b = document.querySelector('.map-legend .legend-body');
