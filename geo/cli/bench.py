@@ -43,6 +43,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--optimise", action="store_true",
                    help="only the extension plan (k = 1 along a 300 m road grid over the size's layout): time, optimality gap, "
                         "added metres against the per-estate extensions and greedy")
+    p.add_argument("--threads", nargs="?", const="", type=_counts, metavar="COUNTS",
+                   help="only the engine's thread curve: the same solve on each thread count (comma-separated, e.g. 1,2,4; "
+                        "default: the powers of two up to the cores, and the cores), --repeats rounds, with the speed-up over one "
+                        "thread")
     p.add_argument("--tracks", action="store_true", help="run the track dosage benchmark (a year of synthetic fixes streamed into dosage per estate) instead")
     p.add_argument("--track-teams", type=_positive, default=50, help="teams of the track benchmark (default: 50)")
     p.add_argument("--track-days", type=_positive, default=365, help="days of tracks (default: 365)")
@@ -61,6 +65,14 @@ def _fraction(text: str) -> float:
         msg = f"{text!r} is not a fraction in (0, 1]"
         raise argparse.ArgumentTypeError(msg)
     return value
+
+
+def _counts(text: str) -> list[int]:
+    """``"1,2,8"`` -> ``[1, 2, 8]``; ``""`` -> ``[]`` (the default counts)."""
+    counts = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        counts.append(_positive(part))
+    return counts
 
 
 def _positive(text: str) -> int:
@@ -84,6 +96,11 @@ def _bench(args: argparse.Namespace) -> int:
 
         run_tracks_benchmark(teams=args.track_teams, days=args.track_days, step_s=args.track_step_s, fraction=args.track_fraction,
                              seed=args.seed)
+        return 0
+    if args.threads is not None:
+        from benchmarks.threads import run_threads_benchmark
+
+        run_threads_benchmark(args.size, repeats=args.repeats, seed=args.seed, counts=args.threads or None)
         return 0
     if args.imports:
         from benchmarks.imports import run_import_benchmark

@@ -1,0 +1,165 @@
+"""The engine's thread curve: the same solve on 1, 2, 4, ... threads, in one run.
+
+``python -m geo bench --threads`` times :func:`benchmarks.bench.engine_coverage`
+(:class:`geo.coverage.CoverageModel` built from the metric arrays, solved and
+tabled) with :data:`geo.settings.coverage_workers` set to each thread count in
+turn. The counts are the powers of two up to the machine's cores, and the core
+count itself. Every round runs each count once, in an order rotated from round
+to round, so a slow spell of the machine falls on every count alike; all rounds
+run in one forked child, so the layout is generated once and each count meets
+the same warm caches.
+
+Each count's answer must equal the one-thread answer exactly (every column, every
+row) before any time is printed: the threads change the order of the work, never
+its result.
+
+The curve is read with Amdahl's law: a speed-up ``S`` on ``n`` threads puts the
+part of one thread's time that runs in parallel at ``p = (1 - 1/S) / (1 - 1/n)``.
+Memory bandwidth, the threads' start-up and other work on the machine all show
+up as a smaller ``p``; it is a reading of this machine, not a property of the
+code alone.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from benchmarks import scale
+from geo import settings
+from geo.errors import GeoError
+
+__all__ = ["ThreadTiming", "amdahl_parallel_fraction", "run_threads_benchmark", "thread_counts", "threads_table"]
+
+
+@dataclass
+class ThreadTiming:
+    """Wall and CPU seconds of every round on one thread count."""
+
+    threads: int
+    wall_s: list[float]
+    cpu_s: list[float]
+
+    @property
+    def median_wall_s(self) -> float:
+        return statistics.median(self.wall_s)
+
+    @property
+    def median_cpu_s(self) -> float:
+        return statistics.median(self.cpu_s)
+
+
+def thread_counts(cores: int) -> list[int]:
+    """Powers of two below ``cores``, then ``cores`` itself: ``16 -> [1, 2, 4, 8, 16]``, ``6 -> [1, 2, 4, 6]``."""
+    if cores < 1:
+        msg = f"the thread counts need at least one core, got {cores}"
+        raise GeoError(msg)
+    counts, n = [], 1
+    while n < cores:
+        counts.append(n)
+        n *= 2
+    return [*counts, cores]
+
+
+def amdahl_parallel_fraction(speedup: float, threads: int) -> float | None:
+    """The share of one thread's time that runs in parallel, read from a speed-up on ``threads`` threads.
+
+    ``None`` on one thread, where a speed-up says nothing about it.
+    """
+    if threads <= 1:
+        return None
+    return (1.0 - 1.0 / speedup) / (1.0 - 1.0 / threads)
+
+
+def _rounds(solve: Callable[[], object], counts: list[int], repeats: int) -> tuple[list[ThreadTiming], list[str]]:
+    """Run ``solve`` on each count, ``repeats`` rounds with the order rotated; check every answer against one thread's."""
+    timings = {n: ThreadTiming(n, [], []) for n in counts}
+    reference, problems = None, []
+    saved = settings.coverage_workers
+    try:
+        for r in range(repeats):
+            shift = r % len(counts)
+            for n in counts[shift:] + counts[:shift]:
+                settings.coverage_workers = n
+                c0, t0 = time.process_time(), time.perf_counter()
+                answer = solve()
+                timings[n].wall_s.append(time.perf_counter() - t0)
+                timings[n].cpu_s.append(time.process_time() - c0)
+                if reference is None:
+                    settings.coverage_workers = 1
+                    reference = answer if n == 1 else solve()
+                if not answer.equals(reference):
+                    problems.append(f"{n} threads, round {r + 1}: the answer differs from one thread's")
+    finally:
+        settings.coverage_workers = saved
+    return [timings[n] for n in counts], problems
+
+
+def threads_table(timings: list[ThreadTiming]) -> str:
+    """Markdown table of the curve: median wall and CPU seconds, speed-up over one thread, Amdahl's parallel share."""
+    one = next(t for t in timings if t.threads == 1)
+    lines = [
+        "| threads | rounds | wall s (each round) | median wall s | median CPU s | speed-up over 1 thread | parallel share (Amdahl) |",
+        "|---:|---:|---|---:|---:|---:|---:|",
+    ]
+    for t in timings:
+        speedup = one.median_wall_s / t.median_wall_s
+        p = amdahl_parallel_fraction(speedup, t.threads)
+        share = "-" if p is None else f"{p:.0%}"
+        each = ", ".join(f"{w:.2f}" for w in t.wall_s)
+        lines.append(f"| {t.threads} | {len(t.wall_s)} | {each} | {t.median_wall_s:.2f} | {t.median_cpu_s:.2f} | {speedup:.2f}x | {share} |")
+    return "\n".join(lines)
+
+
+def run_threads_benchmark(
+    size: str | scale.ScaleSize = "district",
+    *,
+    repeats: int = 3,
+    seed: int = 2022,
+    counts: list[int] | None = None,
+    out: Callable[[str], None] = print,
+) -> list[ThreadTiming]:
+    """Generate the layout, time the engine on each thread count, check the answers, print the curve.
+
+    Raises
+    ------
+    GeoError
+        If the size does not fit in memory, or any count's answer differs from one thread's
+        (before any time is printed).
+    """
+    from benchmarks.bench import engine_coverage, run_case
+
+    counts = sorted(set(counts or thread_counts(os.cpu_count() or 1)) | {1})
+    need = scale.check_memory(size)
+    spec = scale.SIZES[size] if isinstance(size, str) else size
+    out(f"size {spec.name}: {spec.estates} estates, {spec.routes} routes (synthetic, seed {seed}); "
+        f"estimated memory {need / 1e9:.1f} GB")
+    t0 = time.perf_counter()
+    data = scale.generate(size, seed=seed, incidents=False)
+    out(f"generated in {time.perf_counter() - t0:.1f} s")
+    out(f"the engine (CoverageModel solve + table) on {', '.join(map(str, counts))} threads, {repeats} rounds, order rotated each round")
+
+    def case(_repeats):
+        engine_coverage(data)  # warm: first-call page faults and imports stay out of the curve
+        timings, problems = _rounds(lambda: engine_coverage(data), counts, repeats)
+        return [], None, {"timings": timings, "problems": problems}
+
+    result = run_case("coverage: engine thread curve", spec.name, case, repeats)
+    if result.error:
+        msg = f"the thread curve failed: {result.error}"
+        raise GeoError(msg)
+    if result.extra["problems"]:
+        msg = "the answers differ between thread counts, so no timing is printed: " + "; ".join(result.extra["problems"])
+        raise GeoError(msg)
+    timings = result.extra["timings"]
+    out(f"answers equal on every count (every column, every row); peak RSS {result.peak_rss_bytes / 1e6:.0f} MB")
+    out("")
+    out(threads_table(timings))
+    one = timings[0]
+    top = timings[-1]
+    out("")
+    out(f"{top.threads} threads against 1: {one.median_wall_s / top.median_wall_s:.2f}x (medians of {repeats} rounds)")
+    return timings

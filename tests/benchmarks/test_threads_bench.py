@@ -1,0 +1,108 @@
+"""Tests of the engine's thread curve (benchmarks.threads) on tiny synthetic data; no timing is asserted."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from benchmarks import scale, threads
+from geo import cli, coverage, settings
+from geo.errors import GeoError
+
+TINY = scale.ScaleSize("tiny", 300, 80, 2_000, 4, 5_000.0)
+
+
+class TestCounts:
+    @pytest.mark.parametrize(("cores", "expected"), [(1, [1]), (2, [1, 2]), (6, [1, 2, 4, 6]), (16, [1, 2, 4, 8, 16])])
+    def test_powers_of_two_then_the_cores(self, cores, expected):
+        assert threads.thread_counts(cores) == expected
+
+    def test_no_cores_refused(self):
+        with pytest.raises(GeoError, match="at least one core"):
+            threads.thread_counts(0)
+
+
+class TestAmdahl:
+    @pytest.mark.parametrize(
+        ("speedup", "n", "expected"),
+        [
+            (2.0, 2, 1.0),  # twice as fast on two threads: all of it ran in parallel
+            (1.0, 8, 0.0),  # no faster: none of it
+            (4.0, 16, 0.8),  # 1 / (0.2 + 0.8 / 16) = 4
+            (1.6, 2, 0.75),  # 1 / (0.25 + 0.75 / 2) = 1.6
+        ],
+    )
+    def test_fraction_from_a_speedup(self, speedup, n, expected):
+        assert threads.amdahl_parallel_fraction(speedup, n) == pytest.approx(expected)
+
+    def test_one_thread_says_nothing(self):
+        assert threads.amdahl_parallel_fraction(1.0, 1) is None
+
+
+class TestRounds:
+    def test_order_rotates_and_every_count_runs_each_round(self):
+        seen = []
+
+        def solve():
+            seen.append(settings.coverage_workers)
+            return pd.DataFrame({"a": [1, 2]})
+
+        timings, problems = threads._rounds(solve, [1, 2, 4], repeats=3)
+        assert problems == []
+        assert seen == [1, 2, 4, 2, 4, 1, 4, 1, 2]
+        assert [t.threads for t in timings] == [1, 2, 4]
+        assert all(len(t.wall_s) == 3 and len(t.cpu_s) == 3 for t in timings)
+
+    def test_an_answer_that_depends_on_the_threads_is_named(self):
+        _, problems = threads._rounds(lambda: pd.DataFrame({"n": [min(settings.coverage_workers, 2)]}), [1, 2, 4], repeats=2)
+        assert problems == [
+            "2 threads, round 1: the answer differs from one thread's",
+            "4 threads, round 1: the answer differs from one thread's",
+            "2 threads, round 2: the answer differs from one thread's",
+            "4 threads, round 2: the answer differs from one thread's",
+        ]
+
+    def test_reference_is_one_thread_even_when_another_count_runs_first(self):
+        # round 2 starts with 2 threads; the reference was set in round 1 by one thread, so only 2 differs
+        _, problems = threads._rounds(lambda: pd.DataFrame({"n": [settings.coverage_workers == 2]}), [1, 2], repeats=2)
+        assert problems == [
+            "2 threads, round 1: the answer differs from one thread's",
+            "2 threads, round 2: the answer differs from one thread's",
+        ]
+
+    def test_settings_restored_after_a_failure(self, monkeypatch):
+        monkeypatch.setattr(settings, "coverage_workers", 0)
+
+        def solve():
+            if settings.coverage_workers == 2:
+                raise RuntimeError("boom")
+            return pd.DataFrame()
+
+        with pytest.raises(RuntimeError, match="boom"):
+            threads._rounds(solve, [1, 2], repeats=1)
+        assert settings.coverage_workers == 0
+
+
+class TestCurve:
+    def test_engine_in_threads_gives_one_answer_and_a_row_per_count(self, monkeypatch):
+        monkeypatch.setattr(coverage.pairs, "_CHUNK", 7)  # the pair query really runs in threads on 300 estates
+        lines = []
+        timings = threads.run_threads_benchmark(TINY, repeats=2, seed=11, counts=[3, 2], out=lines.append)
+        assert [t.threads for t in timings] == [1, 2, 3]
+        assert "answers equal on every count (every column, every row)" in "\n".join(lines)
+        rows = [line for line in "\n".join(lines).splitlines() if line.startswith("| ") and line[2].isdigit()]
+        assert [r.split("|")[1].strip() for r in rows] == ["1", "2", "3"]
+        assert rows[0].split("|")[6].strip() == "1.00x" and rows[0].split("|")[7].strip() == "-"
+        assert lines[-1].startswith("3 threads against 1: ")
+
+    def test_cli_counts(self, monkeypatch, capsys):
+        got = {}
+        monkeypatch.setattr(threads, "run_threads_benchmark", lambda size, **kw: got.update(size=size, **kw))
+        assert cli.main(["bench", "--size", "city", "--threads", "1,4", "--repeats", "2"]) == 0
+        assert got == {"size": "city", "repeats": 2, "seed": 2022, "counts": [1, 4]}
+        assert cli.main(["bench", "--threads"]) == 0
+        assert got["counts"] is None and got["size"] == "district"
+        capsys.readouterr()
+        with pytest.raises(SystemExit):
+            cli.main(["bench", "--threads", "1,0"])
+        assert "'0' is not a positive whole number" in capsys.readouterr().err
