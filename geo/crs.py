@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import functools
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -24,6 +26,9 @@ import pyproj
 
 from geo import settings
 from geo.errors import CRSError, DatumError
+
+#: Positions per thread of the scale factors, at least (see _factors).
+_FACTOR_PART = 16_384
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -430,13 +435,39 @@ def scale_factors(crs, x, y, *, threshold: float | None = None) -> np.ndarray | 
     crs = pyproj.CRS.from_user_input(crs)
     if not crs.is_projected:
         return None
-    lon, lat = pyproj.Transformer.from_crs(crs, crs.geodetic_crs, always_xy=True).transform(x, y)
-    factors = pyproj.Proj(crs).get_factors(lon, lat, errcheck=False)
-    k = np.sqrt(np.asarray(factors.meridional_scale) * np.asarray(factors.parallel_scale))
-    conformal = np.nanmax(np.abs(np.asarray(factors.angular_distortion))) < 1e-3  # degrees
+    k, distortion = _factors(crs, x, y)
+    conformal = np.nanmax(np.abs(distortion)) < 1e-3  # degrees
     if not np.isfinite(k).all() or not conformal or np.abs(k - 1.0).max() <= limit:
         return None
     return k
+
+
+def _factors(crs: pyproj.CRS, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Point scale factor and angular distortion (degrees) at each position, in threads for many positions.
+
+    PROJ runs without the GIL; each thread makes its own Transformer and Proj,
+    so no PROJ object is shared. The threads are those of the coverage engine
+    (:data:`geo.settings.coverage_workers`), one per :data:`_FACTOR_PART`
+    positions at most; the values are those of one call.
+    """
+    n = len(x)
+    workers = max(1, min(settings.coverage_workers or os.cpu_count() or 1, n // _FACTOR_PART))
+    k, distortion = np.empty(n), np.empty(n)
+    bounds = np.linspace(0, n, workers + 1).astype(int)
+
+    def work(i: int) -> None:
+        sl = slice(bounds[i], bounds[i + 1])
+        lon, lat = pyproj.Transformer.from_crs(crs, crs.geodetic_crs, always_xy=True).transform(x[sl], y[sl])
+        factors = pyproj.Proj(crs).get_factors(lon, lat, errcheck=False)
+        k[sl] = np.sqrt(np.asarray(factors.meridional_scale) * np.asarray(factors.parallel_scale))
+        distortion[sl] = np.asarray(factors.angular_distortion)
+
+    if workers == 1:
+        work(0)
+    else:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(work, range(workers)))
+    return k, distortion
 
 
 def _central_meridian(crs: pyproj.CRS) -> float | None:

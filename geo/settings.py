@@ -236,7 +236,8 @@ hotspot_seed: int = 2022
 #: neighbours) expects at least this many incidents (see geo.incidents.hotspots).
 hotspot_cold_min_expected: float = 5.0
 
-#: Threads of the coverage engine's pair query (shapely releases the GIL);
+#: Threads of the coverage engine: its pair query (shapely releases the GIL) and its
+#: scale factors (PROJ does);
 #: 0 means one per CPU. Results never depend on it.
 coverage_workers: int = 0
 

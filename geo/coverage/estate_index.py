@@ -1,4 +1,4 @@
-"""The estates' side of a coverage model: their metric geometries, tree, boxes and scale factors.
+"""The estates' side of a coverage model: their metric geometries, boxes, scale factors and tree.
 
 :class:`~geo.coverage.model.CoverageModel` builds it for its estates
 (:func:`build_estate_index`). A command that reads the estates and the routes
@@ -12,6 +12,7 @@ itself otherwise. Either way the model holds the same arrays.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -36,8 +37,6 @@ class EstateIndex:
         The metric CRS of ``geoms``.
     geoms
         The estates' geometries in ``crs`` (object array of shapely geometries).
-    tree
-        :class:`shapely.STRtree` of ``geoms``.
     bounds
         ``(n, 4)`` boxes of ``geoms``: minx, miny, maxx, maxy in metres.
     scale
@@ -50,10 +49,14 @@ class EstateIndex:
 
     crs: pyproj.CRS
     geoms: np.ndarray
-    tree: shapely.STRtree
     bounds: np.ndarray
     scale: np.ndarray | None
     source: object = None
+
+    @functools.cached_property
+    def tree(self) -> shapely.STRtree:
+        """:class:`shapely.STRtree` of ``geoms``, built on first use: a solve needs none, a route edit does."""
+        return shapely.STRtree(self.geoms)
 
     def made_from(self, estates: gpd.GeoDataFrame, crs) -> bool:
         """True when this index holds ``estates``' own geometries projected to ``crs``."""
@@ -67,10 +70,9 @@ def build_estate_index(geoms: np.ndarray, crs, *, source=None) -> EstateIndex:
     Each estate's scale factor is taken at the centre of its box.
     """
     crs = pyproj.CRS.from_user_input(crs)
-    tree = shapely.STRtree(geoms)
     bounds = shapely.bounds(geoms)
     scale = _crs.scale_factors(crs, (bounds[:, 0] + bounds[:, 2]) / 2, (bounds[:, 1] + bounds[:, 3]) / 2)
-    return EstateIndex(crs=crs, geoms=geoms, tree=tree, bounds=bounds, scale=scale, source=source)
+    return EstateIndex(crs=crs, geoms=geoms, bounds=bounds, scale=scale, source=source)
 
 
 def choose_metric_crs(*frames: gpd.GeoDataFrame) -> pyproj.CRS:

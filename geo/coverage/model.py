@@ -47,6 +47,7 @@ recompute gives.
 from __future__ import annotations
 
 import copy
+from concurrent.futures import ThreadPoolExecutor
 
 import geopandas as gpd
 import numpy as np
@@ -60,11 +61,14 @@ from geo._gc import collector_paused
 from geo.coverage.checks import check_estates, check_frames, check_routes
 from geo.coverage.estate_index import EstateIndex, build_estate_index, choose_metric_crs
 from geo.coverage.kernels import join_groups
-from geo.coverage.pairs import PairQueries, Summary
+from geo.coverage.pairs import PairQueries, Summary, coverage_threads
 from geo.coverage.rule import COVERABLE, STATUSES, Rule, as_rule, check_shift, patrols_in
 
 #: Rebuild the route tree after this many edited routes (the answer never depends on it).
 _REBUILD_AFTER = 256
+
+#: (Estate, team) rows from which a table joins its two lists of team ids in two threads.
+_JOIN_APART_FROM = 100_000
 
 class CoverageModel(PairQueries):
     """Coverage of estates by patrol teams, on arrays in a metric CRS.
@@ -138,7 +142,7 @@ class CoverageModel(PairQueries):
         self.estate_cover_m = self._cover_array(cover_m)
         if estate_index is None or estate_index.geoms is not self.estate_geoms or estate_index.crs != self.crs:
             estate_index = build_estate_index(self.estate_geoms, self.crs)
-        self._estate_tree = estate_index.tree
+        self._estate_index = estate_index
         self._estate_bounds = estate_index.bounds
         # k of the CRS at each estate where it stretches distances by more than settings.scale_correction_from
         self.estate_scale = estate_index.scale
@@ -154,13 +158,15 @@ class CoverageModel(PairQueries):
             raise ValueError(msg)
         check_routes(route_ids, route_geoms, route_shifts)
 
-        self._team_ids: list[str] = []
-        self._team_code: dict[str, int] = {}
+        # team codes in order of first appearance, as _team gives them one by one after an edit
+        team_codes, teams = pd.factorize(pd.Series(route_team_ids, dtype=object).astype(str).to_numpy(dtype=object))
+        self._team_ids: list[str] = list(teams)
+        self._team_code: dict[str, int] = {t: i for i, t in enumerate(self._team_ids)}
         self._team_rank: np.ndarray | None = None
         self.route_ids = route_ids.copy()
         self._route_index = {str(r): i for i, r in enumerate(self.route_ids)}
         self.route_geoms = route_geoms.copy()
-        self.route_team = np.array([self._team(t) for t in route_team_ids], dtype=np.int64)
+        self.route_team = team_codes.astype(np.int64)
         self.route_shifts = route_shifts.copy()
         self.route_alive = np.ones(len(self.route_ids), dtype=bool)
         self._build_route_tree()
@@ -255,6 +261,11 @@ class CoverageModel(PairQueries):
         keep = [c for c in ("team_id", "team", "org_type") if c in routes.columns]
         model.team_attrs = pd.DataFrame(routes[keep]).astype(str).drop_duplicates("team_id").set_index("team_id")
         return model
+
+    @property
+    def _estate_tree(self) -> shapely.STRtree:
+        """The estates' tree (built on the first edit, see :attr:`EstateIndex.tree`)."""
+        return self._estate_index.tree
 
     def _cover_array(self, cover_m) -> np.ndarray:
         n = len(self.estate_ids)
@@ -530,10 +541,16 @@ class CoverageModel(PairQueries):
         s = self._summary if self._summary is not None else self.solve()._summary
         e2, t2, _, d2 = self._team_pairs()
         covers = d2 <= self.estate_cover_m[e2] + self.tolerance_m
-        joined = {
-            "nearby_team_ids": join_groups(e2, t2, self._team_ids, len(self.estate_ids)),
-            "covering_team_ids": join_groups(e2[covers], t2[covers], self._team_ids, len(self.estate_ids)),
-        }
+        groups = {"nearby_team_ids": (e2, t2), "covering_team_ids": (e2[covers], t2[covers])}
+
+        def join(name: str) -> np.ndarray:
+            return join_groups(*groups[name], self._team_ids, len(self.estate_ids))
+
+        if coverage_threads() > 1 and len(e2) >= _JOIN_APART_FROM:  # Arrow joins without the GIL: both lists at once
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                joined = dict(zip(groups, pool.map(join, groups), strict=True))
+        else:
+            joined = {name: join(name) for name in groups}
         names = np.asarray([*self._team_ids, ""], dtype=object)
         nearest = names[np.where(s.nearest_team >= 0, s.nearest_team, len(self._team_ids))]
         return pd.DataFrame(

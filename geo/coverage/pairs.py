@@ -19,9 +19,18 @@ from geo import settings
 from geo._gc import collector_paused
 from geo.coverage.kernels import explode, first_equal, morton, segment_distance, text_ranks
 from geo.coverage.rule import COVERABLE, COVERED, GAP
+from geo.coverage.segments import SegmentIndex
 
 #: Estates per chunk of the threaded pair query.
 _CHUNK = 20_000
+
+#: Chunks per thread of the pair query at least: estates cluster in towns, so chunks of equal
+#: counts carry unequal work, and a thread that finishes early takes the next chunk.
+_CHUNKS_PER_WORKER = 2
+
+#: Groups of segments per thread, each with its own tree (geo.coverage.segments): the first
+#: trees stand, and the first chunks start, after a small share of the whole index is built.
+_SEGMENT_GROUPS_PER_WORKER = 2
 
 #: Point estates per piece of the NumPy distance pass (about 1 MB per temporary array).
 _POINT_CHUNK = 1_024
@@ -30,19 +39,9 @@ _EMPTY_PAIRS = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zer
 
 
 
-def _workers() -> int:
-    """Threads of the pair query: :data:`geo.settings.coverage_workers`, or every core when it is 0."""
+def coverage_threads() -> int:
+    """Threads of the coverage engine: :data:`geo.settings.coverage_workers`, or every core when it is 0."""
     return settings.coverage_workers or os.cpu_count() or 1
-
-
-def _lines(seg: np.ndarray) -> np.ndarray:
-    """Two-point lines of segments (n, 4), built in threads for large arrays."""
-    workers = _workers()
-    if workers == 1 or len(seg) < 8 * _CHUNK:
-        return shapely.linestrings(seg.reshape(-1, 2, 2))
-    parts = np.array_split(seg, workers)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return np.concatenate(list(pool.map(lambda p: shapely.linestrings(p.reshape(-1, 2, 2)), parts)))
 
 
 @dataclass
@@ -77,30 +76,16 @@ class PairQueries:
         self._dirty = np.zeros(len(self.route_ids), dtype=bool)
         self._segments = None  # built on first use by _segment_index
 
-    def _segment_index(self):
-        """Straight segments of the tree's routes and an STRtree of their boxes (built once per tree).
+    def _segment_index(self, pool=None, groups: int = 1) -> SegmentIndex:
+        """The :class:`~geo.coverage.segments.SegmentIndex` of the tree's routes (built once per tree).
 
-        Returns
-        -------
-        tuple
-            ``(tree, seg, route)``: the tree, an (n, 4) array x0, y0, x1, y1 in
-            metres and the route index of each segment. Zero-length segments are dropped.
+        A new index is made with ``groups`` trees built in ``pool`` (see
+        :mod:`geo.coverage.segments`); one already made is returned as it is.
         """
         if self._segments is None:
             with collector_paused():  # hundreds of thousands of lines, no cycles (geo._gc)
-                self._segments = self._build_segment_index()
+                self._segments = SegmentIndex(self.route_geoms, self._tree_routes, groups=groups, pool=pool)
         return self._segments
-
-    def _build_segment_index(self):
-        """See :meth:`_segment_index`."""
-        seg, route = explode(self.route_geoms, self._tree_routes)
-        # Segments in space-filling-curve order: neighbouring estates then read neighbouring memory.
-        order = np.argsort(morton((seg[:, 0] + seg[:, 2]) / 2, (seg[:, 1] + seg[:, 3]) / 2), kind="stable")
-        seg, route = seg[order], route[order]
-        # The tree holds the segments as two-point lines (cheaper to make than boxes; same envelopes),
-        # made in threads (shapely releases the GIL); the tree itself is one GEOS build.
-        tree = shapely.STRtree(_lines(seg)) if len(seg) else None
-        return tree, seg, route
 
     # --- queries ------------------------------------------------------------
 
@@ -135,8 +120,7 @@ class PairQueries:
         dirty_bounds = shapely.bounds(self.route_geoms[dirty]) if len(dirty) else None
 
         point = self._estate_is_point
-        if point[estates].any():
-            self._segment_index()
+        need_segments = bool(point[estates].any())
 
         def work(chunk: np.ndarray):
             geoms = self.estate_geoms[chunk]
@@ -191,14 +175,18 @@ class PairQueries:
             # Estates in space-filling-curve order, so each piece covers a small area.
             eb = self._estate_bounds[estates]
             estates = estates[np.argsort(morton((eb[:, 0] + eb[:, 2]) / 2, (eb[:, 1] + eb[:, 3]) / 2), kind="stable")]
-        workers = _workers()
+        workers = coverage_threads()
         if workers > 1 and len(estates) >= 2 * _CHUNK:
             # Below 40,000 estates one thread: on a busy 2-core machine two threads took more time
             # and 50 % more CPU at 20,000 estates (docs/benchmarks.md, "Engine threads").
-            chunks = np.array_split(estates, max(-(-len(estates) // _CHUNK), 2 * workers))
+            chunks = np.array_split(estates, max(-(-len(estates) // _CHUNK), _CHUNKS_PER_WORKER * workers))
             with ThreadPoolExecutor(max_workers=workers) as pool:
+                if need_segments:  # its trees are built by the pool's first task, while the chunks start
+                    self._segment_index(pool, groups=_SEGMENT_GROUPS_PER_WORKER * workers)
                 results = list(pool.map(work, chunks))
         else:
+            if need_segments:
+                self._segment_index()
             results = [work(estates)]
         if per_chunk is not None:
             return results
@@ -234,12 +222,13 @@ class PairQueries:
             # memory pages (page faults cost more than the arithmetic here).
             parts = [self._point_pairs(chunk, which[i : i + _POINT_CHUNK], box, reach) for i in range(0, len(which), _POINT_CHUNK)]
             return tuple(np.concatenate([p[k] for p in parts]) for k in range(3))
-        tree, seg, seg_route = self._segment_index()
+        index = self._segment_index()
+        seg, seg_route = index.seg, index.route
         b = box[which]
         xy = shapely.get_coordinates(self.estate_geoms[chunk[which]])
         parts_l, parts_r, parts_d = [], [], []
-        if tree is not None:
-            li, si = tree.query(shapely.box(b[:, 0], b[:, 1], b[:, 2], b[:, 3]))
+        if len(index):
+            li, si = index.query(b)
             r = seg_route[si]
             keep = ~self._dirty[r]
             li, si, r = li[keep], si[keep], r[keep]
@@ -319,15 +308,24 @@ class PairQueries:
         counts = np.bincount(np.concatenate([p[0] for p in parts]), minlength=len(self.estate_ids))
         first = np.cumsum(counts) - counts  # where each estate's rows start in the result
         out = [np.empty(int(counts.sum()), dtype=parts[0][k].dtype) for k in range(4)]
-        for p in parts:
+
+        def place(p) -> None:  # the chunks hold disjoint estates: each writes its own rows
             e = p[0]
             if not len(e):
-                continue
+                return
             starts = np.flatnonzero(np.r_[True, e[1:] != e[:-1]])
             within = np.arange(len(e)) - np.repeat(starts, np.diff(np.r_[starts, len(e)]))
             at = first[e] + within
             for k in range(4):
                 out[k][at] = p[k]
+
+        workers = min(coverage_threads(), len(parts))
+        if workers > 1:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                list(pool.map(place, parts))
+        else:
+            for p in parts:
+                place(p)
         return base, tuple(out)
 
     def _summarise(self, estates: np.ndarray, est, team, dist) -> Summary:

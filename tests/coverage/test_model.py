@@ -618,6 +618,7 @@ class TestThreadedQuery:
         one_pairs, one_strict = one_model.pairs(), one_model.with_reading(strict=True).table()
         monkeypatch.setattr(coverage.pairs, "_CHUNK", 7)
         monkeypatch.setattr(coverage.pairs, "_POINT_CHUNK", 4)  # pieces of 4 estates inside each chunk
+        monkeypatch.setattr(coverage.model, "_JOIN_APART_FROM", 1)  # the two id lists joined in two threads
         threads = []
         real = coverage.pairs.ThreadPoolExecutor
 
@@ -641,13 +642,6 @@ class TestThreadedQuery:
         pd.testing.assert_frame_equal(many_model.pairs().drop(columns="route_index"), fresh.pairs().drop(columns="route_index"),
                                       check_exact=True)
         assert not many_model.table().equals(many)
-
-    def test_segment_lines_in_threads_equal_one_call(self, monkeypatch):
-        seg = np.random.default_rng(2).uniform(0, 1000, (500, 4))
-        monkeypatch.setattr(settings, "coverage_workers", 3)
-        monkeypatch.setattr(coverage.pairs, "_CHUNK", 7)
-        got = coverage.pairs._lines(seg)
-        assert shapely.equals_exact(got, shapely.linestrings(seg.reshape(-1, 2, 2)), tolerance=0).all()
 
 
 class TestJoinGroups:

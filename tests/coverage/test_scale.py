@@ -111,3 +111,25 @@ class TestScaleFactors:
     def test_none_below_the_threshold_and_for_no_positions(self):
         assert _crs.scale_factors("EPSG:4545", [536000.0], [3413000.0]) is None
         assert _crs.scale_factors("EPSG:32648", [], []) is None
+
+    def test_threads_give_the_values_of_the_series(self, monkeypatch):
+        # many positions in threads (parts of 100): each value held to the same series as one position above
+        monkeypatch.setattr(_crs, "_FACTOR_PART", 100)
+        monkeypatch.setattr(settings, "coverage_workers", 3)
+        rng = np.random.default_rng(4)
+        lon, lat = rng.uniform(102.0, 108.0, 1_000), rng.uniform(28.0, 32.5, 1_000)
+        x, y = pyproj.Transformer.from_crs(4326, 32648, always_xy=True).transform(lon, lat)
+        threads = []
+        real = _crs.ThreadPoolExecutor
+
+        def counting(*args, **kwargs):
+            threads.append(kwargs.get("max_workers"))
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(_crs, "ThreadPoolExecutor", counting)
+        k = _crs.scale_factors("EPSG:32648", x, y, threshold=0.0)
+        assert threads == [3]
+        phi, dl = np.radians(lat), np.radians(lon - 105.0)
+        a2 = (dl * np.cos(phi)) ** 2
+        series = 0.9996 * (1 + a2 / 2 * (1 + 0.00673949674227 * np.cos(phi) ** 2) + a2**2 / 24 * (5 - 4 * np.tan(phi) ** 2))
+        assert np.abs(k - series).max() < 2e-7
