@@ -1,7 +1,7 @@
 """The pair queries of :class:`geo.coverage.model.CoverageModel`: which routes lie within the radius of each estate, and the per-estate summary.
 
-:class:`PairQueries` holds the query machinery (route tree, segment index,
-threaded chunks, the NumPy point-to-segment pass) and the reduction of pairs
+:class:`PairQueries` holds the query machinery (route tree, the segment index of
+:mod:`geo.coverage.segments`, threaded chunks, the NumPy point-to-segment pass) and the reduction of pairs
 to per-(estate, team) minima and per-estate statuses. The model inherits it;
 its state (geometries, dirty routes, tolerance) lives on the model.
 """
