@@ -70,6 +70,7 @@ _REBUILD_AFTER = 256
 #: (Estate, team) rows from which a table joins its two lists of team ids in two threads.
 _JOIN_APART_FROM = 100_000
 
+
 class CoverageModel(PairQueries):
     """Coverage of estates by patrol teams, on arrays in a metric CRS.
 

@@ -121,3 +121,14 @@ def test_the_coverage_report_is_the_same_without_the_index(tmp_path, monkeypatch
     assert len(built) == 2
     assert (tmp_path / "with.csv").read_bytes() == (tmp_path / "without.csv").read_bytes()
     assert (tmp_path / "team_with.csv").read_bytes() == (tmp_path / "team_without.csv").read_bytes()
+
+
+def test_the_estates_tree_waits_for_the_first_edit():
+    estates, routes = read_estates(ESTATES), read_routes(ROUTES)
+    model = CoverageModel.from_geodataframes(estates, routes).solve()
+    model.table()
+    assert "tree" not in vars(model._estate_index)  # a solve and its table build no tree of the estates
+    fresh = CoverageModel.from_geodataframes(estates, routes.iloc[1:]).solve().table()
+    model.update_route(model.route_ids[0], None)  # an edit asks which estates are near the route: now it is built
+    assert isinstance(vars(model._estate_index)["tree"], shapely.STRtree)
+    pd.testing.assert_frame_equal(model.table(), fresh)
