@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import functools
 import math
-import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
@@ -447,11 +446,11 @@ def _factors(crs: pyproj.CRS, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray,
 
     PROJ runs without the GIL; each thread makes its own Transformer and Proj,
     so no PROJ object is shared. The threads are those of the coverage engine
-    (:data:`geo.settings.coverage_workers`), one per :data:`_FACTOR_PART`
+    (:func:`geo.settings.coverage_threads`), one per :data:`_FACTOR_PART`
     positions at most; the values are those of one call.
     """
     n = len(x)
-    workers = max(1, min(settings.coverage_workers or os.cpu_count() or 1, n // _FACTOR_PART))
+    workers = max(1, min(settings.coverage_threads(), n // _FACTOR_PART))
     k, distortion = np.empty(n), np.empty(n)
     bounds = np.linspace(0, n, workers + 1).astype(int)
 

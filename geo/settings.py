@@ -90,6 +90,11 @@ def data_path(name: str) -> Path:
     """
     return Path(data_dir) / name
 
+
+def coverage_threads() -> int:
+    """Threads of the coverage engine: :data:`coverage_workers`, or one per CPU when it is 0 (read at call time)."""
+    return coverage_workers or os.cpu_count() or 1
+
 # --- coverage engine (geo.coverage, geo.routes, geo.extensions) -------------
 
 #: Allowance of every "distance <= threshold" test, metres. It must be at least

@@ -61,7 +61,7 @@ from geo._gc import collector_paused
 from geo.coverage.checks import check_estates, check_frames, check_routes
 from geo.coverage.estate_index import EstateIndex, build_estate_index, choose_metric_crs
 from geo.coverage.kernels import join_groups
-from geo.coverage.pairs import PairQueries, Summary, coverage_threads
+from geo.coverage.pairs import PairQueries, Summary
 from geo.coverage.rule import COVERABLE, STATUSES, Rule, as_rule, check_shift, patrols_in
 
 #: Rebuild the route tree after this many edited routes (the answer never depends on it).
@@ -547,7 +547,7 @@ class CoverageModel(PairQueries):
         def join(name: str) -> np.ndarray:
             return join_groups(*groups[name], self._team_ids, len(self.estate_ids))
 
-        if coverage_threads() > 1 and len(e2) >= _JOIN_APART_FROM:  # Arrow joins without the GIL: both lists at once
+        if settings.coverage_threads() > 1 and len(e2) >= _JOIN_APART_FROM:  # Arrow joins without the GIL: both lists at once
             with ThreadPoolExecutor(max_workers=2) as pool:
                 joined = dict(zip(groups, pool.map(join, groups), strict=True))
         else:

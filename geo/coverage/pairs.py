@@ -8,7 +8,6 @@ its state (geometries, dirty routes, tolerance) lives on the model.
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -36,12 +35,6 @@ _SEGMENT_GROUPS_PER_WORKER = 2
 _POINT_CHUNK = 1_024
 
 _EMPTY_PAIRS = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0))
-
-
-
-def coverage_threads() -> int:
-    """Threads of the coverage engine: :data:`geo.settings.coverage_workers`, or every core when it is 0."""
-    return settings.coverage_workers or os.cpu_count() or 1
 
 
 @dataclass
@@ -175,7 +168,7 @@ class PairQueries:
             # Estates in space-filling-curve order, so each piece covers a small area.
             eb = self._estate_bounds[estates]
             estates = estates[np.argsort(morton((eb[:, 0] + eb[:, 2]) / 2, (eb[:, 1] + eb[:, 3]) / 2), kind="stable")]
-        workers = coverage_threads()
+        workers = settings.coverage_threads()
         if workers > 1 and len(estates) >= 2 * _CHUNK:
             # Below 40,000 estates one thread: on a busy 2-core machine two threads took more time
             # and 50 % more CPU at 20,000 estates (docs/benchmarks.md, "Engine threads").
@@ -319,7 +312,7 @@ class PairQueries:
             for k in range(4):
                 out[k][at] = p[k]
 
-        workers = min(coverage_threads(), len(parts))
+        workers = min(settings.coverage_threads(), len(parts))
         if workers > 1:
             with ThreadPoolExecutor(max_workers=workers) as pool:
                 list(pool.map(place, parts))
