@@ -33,6 +33,7 @@ from geo._gc import collector_paused
 from geo.errors import DataFileError, SchemaError
 from geo.io import Source
 from geo.io.parts import row_list
+from geo.routes.crossings import count_self_crossings
 
 __all__ = ["check_teams", "count_self_crossings", "load_routes", "read_gpx", "read_gpx_points", "self_crossing_notices"]
 
@@ -70,59 +71,6 @@ def check_teams(routes: gpd.GeoDataFrame, *, source: str | None = None) -> None:
         where = f"{source}: " if source else ""
         msg = f"{where}{len(problems)} team id{'s' if len(problems) != 1 else ''} with more than one name"
         raise SchemaError(msg, problems)
-
-
-def count_self_crossings(geoms) -> np.ndarray:
-    """Count the distinct points where each line crosses or touches itself (shared vertices of consecutive segments excluded).
-
-    Parameters
-    ----------
-    geoms
-        Array-like of LineString / MultiLineString (any CRS; only topology matters).
-
-    Returns
-    -------
-    numpy.ndarray of int
-        Number of self-intersections per line (0 for a simple line). A closed
-        loop (end at the start) is not counted.
-    """
-    geoms = np.asarray(geoms, dtype=object)
-    out = np.zeros(len(geoms), dtype=np.int64)
-    simple = shapely.is_simple(geoms) | shapely.is_empty(geoms) | shapely.is_missing(geoms)
-    bad = np.flatnonzero(~simple)
-    if not len(bad):
-        return out
-    # Every segment of every line that is not simple, in one array (only those lines are looked at).
-    parts, part_line = shapely.get_parts(geoms[bad], return_index=True)
-    coords, coord_part = shapely.get_coordinates(parts, return_index=True)
-    joined = coord_part[:-1] == coord_part[1:]
-    start = np.flatnonzero(joined)
-    seg_part = coord_part[start]
-    first_seg = np.searchsorted(seg_part, np.arange(len(parts)))
-    seq = np.arange(len(start)) - first_seg[seg_part]
-    n_seg = np.bincount(seg_part, minlength=len(parts))
-    seg_line = part_line[seg_part]
-    segments = shapely.linestrings(np.stack([coords[start], coords[start + 1]], axis=1))
-    # Candidate pairs by bounding box, kept only within one line and when they are not consecutive segments
-    # (which always share their vertex) nor a closed part's first and last; the rest tested exactly.
-    left, right = shapely.STRtree(segments).query(segments)
-    keep = (left < right) & (seg_line[left] == seg_line[right])
-    left, right = left[keep], right[keep]
-    same_part = seg_part[left] == seg_part[right]
-    neighbour = same_part & (np.abs(seq[left] - seq[right]) == 1)
-    closed = shapely.is_closed(parts)
-    closing = same_part & closed[seg_part[left]] & (seq[left] == 0) & (seq[right] == n_seg[seg_part[left]] - 1)
-    keep = ~neighbour & ~closing
-    left, right = left[keep], right[keep]
-    hit = shapely.intersects(segments[left], segments[right])
-    left, right = left[hit], right[hit]
-    # A crossing through a vertex touches up to four segments: count distinct points per line.
-    points, pair = shapely.get_coordinates(shapely.intersection(segments[left], segments[right]), return_index=True)
-    if len(points):
-        rows = np.column_stack([seg_line[left][pair].astype(float), np.round(points, 9)])
-        distinct = np.unique(rows, axis=0)
-        out[bad] = np.bincount(distinct[:, 0].astype(np.int64), minlength=len(bad))
-    return out
 
 
 #: Self-crossing routes of one kind (loops, suspect tracks) listed one notice each up to this many; more are summed up.

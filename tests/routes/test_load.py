@@ -10,6 +10,7 @@ import shapely
 
 from geo import io
 from geo.errors import DataFileError, SchemaError
+from geo.routes.crossings import DENSE_SEGMENTS
 from geo.routes.load import check_teams, count_self_crossings, load_routes, read_gpx, self_crossing_notices
 
 DATA = Path(__file__).parents[1] / "data" / "coverage"
@@ -48,6 +49,17 @@ class TestSelfCrossing:
         multi = shapely.MultiLineString([[(0, 0), (2, 2)], [(0, 2), (2, 0)], [(10, 0), (12, 2), (12, 0), (10, 2)]])
         counts = count_self_crossings([loop, straight, loop, multi, None])
         assert list(counts) == [1, 0, 1, 2, 0]
+
+    @pytest.mark.parametrize("teeth", [30, 47, 48, 49, 200])  # 31 to 201 segments
+    def test_short_and_long_lines_count_alike(self, teeth):
+        # A baseline from (0, 0) to (teeth, 0), then teeth points zigzagging back above and below it: each tooth after the
+        # first crosses the baseline once, between two vertices (teeth - 1 crossings). Lines of up to DENSE_SEGMENTS
+        # segments are paired in arrays, longer ones through a tree: the count is the same.
+        zigzag = shapely.LineString([(0, 0), (teeth, 0)] + [(k, (-1) ** k * 2) for k in range(teeth - 1, -1, -1)])
+        assert 31 <= DENSE_SEGMENTS < 201  # both ways are taken
+        shifted = shapely.transform(zigzag, lambda c: c + np.array([0.5, 0]))
+        # the shifted copy lies across the first: counted together, neither line crosses the other
+        assert list(count_self_crossings([zigzag, shifted])) == [teeth - 1, teeth - 1]
 
     def test_notices_warn_but_keep(self):
         routes = gpd.GeoDataFrame(
