@@ -3,18 +3,23 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geo import settings
 from geo._validate import is_blank, is_true
 from geo.coverage.estate_index import EstateIndex
 from geo.coverage.kernels import join_groups, text_ranks
 from geo.coverage.model import CoverageModel, solved_model
 from geo.coverage.rule import STATUSES, Rule, as_rule
 from geo.extensions import extension_proposals, extension_totals
+
+#: Estates from which :func:`coverage_table` makes the model's table in a thread beside the extension proposals.
+TABLE_BESIDE_FROM = 20_000
 
 #: Columns of the coverage report, in order (those present are written; ids joined with ';').
 #: The command line and the app write the same report.
@@ -105,9 +110,19 @@ def coverage_table(
     """
     model = solved_model(estates, routes, rule=as_rule(rule, **rule_args), model=model)
     # The table uses each estate's recommended figures only: no connector line is made or reprojected.
-    props = proposals if proposals is not None else extension_proposals(
-        estates, routes, model=model, network=network, lines=False, recommended_only=True)
-    table = model.table()
+    def recommended():
+        return extension_proposals(estates, routes, model=model, network=network, lines=False, recommended_only=True)
+
+    if proposals is None and settings.coverage_threads() > 1 and len(model.estate_ids) >= TABLE_BESIDE_FROM:
+        # the model's table (its id lists joined by Arrow, without the interpreter lock) in a thread while the proposals
+        # are made here: both only read the solved model
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pending = pool.submit(model.table)
+            props = recommended()
+            table = pending.result()
+    else:
+        props = proposals if proposals is not None else recommended()
+        table = model.table()
     rec = props.loc[props["recommended"], ["estate_id", "team_id", "extension_m", "extension_measure"]]
     rec = rec.rename(columns={"team_id": "recommended_team_id", "extension_m": "recommended_extension_m"})
     at = _row_positions(table["estate_id"], rec["estate_id"])

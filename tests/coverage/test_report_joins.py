@@ -50,3 +50,25 @@ def test_integer_ids_in_the_frame_are_matched_as_text():
     table = coverage_table(numbered, routes)
     assert table["estate_id"].tolist() == [str(i) for i in range(1, len(estates) + 1)]
     assert table["status"].notna().all()
+
+
+def test_the_table_made_beside_the_proposals_is_the_table_made_in_turn(monkeypatch):
+    import geo.report
+
+    estates, routes = _shipped()
+    monkeypatch.setattr(settings, "coverage_workers", 1)
+    in_turn = coverage_table(estates, routes)
+    monkeypatch.setattr(settings, "coverage_workers", 2)
+    monkeypatch.setattr(geo.report, "TABLE_BESIDE_FROM", 1)  # the shipped estates are few: take the threaded way anyway
+    pools = []
+    real = geo.report.ThreadPoolExecutor
+
+    def counting(*args, **kwargs):
+        pools.append(kwargs.get("max_workers"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(geo.report, "ThreadPoolExecutor", counting)
+    beside = coverage_table(estates, routes)
+    assert pools == [1]  # the model's table went to one thread beside the proposals
+    pd.testing.assert_frame_equal(pd.DataFrame(beside), pd.DataFrame(in_turn), check_exact=True)
+    assert (in_turn["recommended_team_id"] != "").any() and (in_turn["covering_count"] > 0).any()
