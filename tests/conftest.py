@@ -57,6 +57,24 @@ SHIPPED_DATA = ROOT / "data"
 LOCAL_STATE = ("shahe.gpkg", "shahe.gpkg-*", ".shahe.gpkg.*", "patrol_routes.before-store-*.geojson", "*.before-store-*.csv")
 
 
+@pytest.fixture
+def pool_sizes(monkeypatch):
+    """``pool_sizes(module)``: a list that gets the ``max_workers`` of every ThreadPoolExecutor ``module`` makes from then on."""
+
+    def watch(module) -> list:
+        sizes = []
+        real = module.ThreadPoolExecutor
+
+        def counting(*args, **kwargs):
+            sizes.append(kwargs.get("max_workers"))
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(module, "ThreadPoolExecutor", counting)
+        return sizes
+
+    return watch
+
+
 def copy_shipped_data(dest: Path, *leave_out: str) -> Path:
     """Copy the shipped ``data/`` folder to ``dest`` without :data:`LOCAL_STATE` and the ``leave_out`` patterns."""
     shutil.copytree(SHIPPED_DATA, dest, ignore=shutil.ignore_patterns(*LOCAL_STATE, *leave_out))

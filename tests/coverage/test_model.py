@@ -609,7 +609,7 @@ class TestCli:
 
 
 class TestThreadedQuery:
-    def test_threads_and_chunks_do_not_change_the_answer(self, monkeypatch):
+    def test_threads_and_chunks_do_not_change_the_answer(self, monkeypatch, pool_sizes):
         estates, routes = random_layout(21, n_estates=60, n_routes=25)
         monkeypatch.setattr(settings, "coverage_workers", 1)
         one = CoverageModel.from_geodataframes(estates, routes).solve().table()
@@ -619,14 +619,7 @@ class TestThreadedQuery:
         monkeypatch.setattr(coverage.pairs, "_CHUNK", 7)
         monkeypatch.setattr(coverage.pairs, "_POINT_CHUNK", 4)  # pieces of 4 estates inside each chunk
         monkeypatch.setattr(coverage.model, "_JOIN_APART_FROM", 1)  # the two id lists joined in two threads
-        threads = []
-        real = coverage.pairs.ThreadPoolExecutor
-
-        def counting(*args, **kwargs):
-            threads.append(kwargs.get("max_workers"))
-            return real(*args, **kwargs)
-
-        monkeypatch.setattr(coverage.pairs, "ThreadPoolExecutor", counting)
+        threads = pool_sizes(coverage.pairs)
         many_model = CoverageModel.from_geodataframes(estates, routes).solve()
         many = many_model.table()
         pd.testing.assert_frame_equal(one, many, check_exact=True)

@@ -52,7 +52,7 @@ def test_integer_ids_in_the_frame_are_matched_as_text():
     assert table["status"].notna().all()
 
 
-def test_the_table_made_beside_the_proposals_is_the_table_made_in_turn(monkeypatch):
+def test_the_table_made_beside_the_proposals_is_the_table_made_in_turn(monkeypatch, pool_sizes):
     import geo.report
 
     estates, routes = _shipped()
@@ -60,14 +60,7 @@ def test_the_table_made_beside_the_proposals_is_the_table_made_in_turn(monkeypat
     in_turn = coverage_table(estates, routes)
     monkeypatch.setattr(settings, "coverage_workers", 2)
     monkeypatch.setattr(geo.report, "TABLE_BESIDE_FROM", 1)  # the shipped estates are few: take the threaded way anyway
-    pools = []
-    real = geo.report.ThreadPoolExecutor
-
-    def counting(*args, **kwargs):
-        pools.append(kwargs.get("max_workers"))
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(geo.report, "ThreadPoolExecutor", counting)
+    pools = pool_sizes(geo.report)
     beside = coverage_table(estates, routes)
     assert pools == [1]  # the model's table went to one thread beside the proposals
     pd.testing.assert_frame_equal(pd.DataFrame(beside), pd.DataFrame(in_turn), check_exact=True)

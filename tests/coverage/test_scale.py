@@ -112,21 +112,14 @@ class TestScaleFactors:
         assert _crs.scale_factors("EPSG:4545", [536000.0], [3413000.0]) is None
         assert _crs.scale_factors("EPSG:32648", [], []) is None
 
-    def test_threads_give_the_values_of_the_series(self, monkeypatch):
+    def test_threads_give_the_values_of_the_series(self, monkeypatch, pool_sizes):
         # many positions in threads (parts of 100): each value held to the same series as one position above
         monkeypatch.setattr(_crs, "_FACTOR_PART", 100)
         monkeypatch.setattr(settings, "coverage_workers", 3)
         rng = np.random.default_rng(4)
         lon, lat = rng.uniform(102.0, 108.0, 1_000), rng.uniform(28.0, 32.5, 1_000)
         x, y = pyproj.Transformer.from_crs(4326, 32648, always_xy=True).transform(lon, lat)
-        threads = []
-        real = _crs.ThreadPoolExecutor
-
-        def counting(*args, **kwargs):
-            threads.append(kwargs.get("max_workers"))
-            return real(*args, **kwargs)
-
-        monkeypatch.setattr(_crs, "ThreadPoolExecutor", counting)
+        threads = pool_sizes(_crs)
         k = _crs.scale_factors("EPSG:32648", x, y, threshold=0.0)
         assert threads == [3]
         phi, dl = np.radians(lat), np.radians(lon - 105.0)
