@@ -50,9 +50,12 @@ def count_self_crossings(geoms) -> np.ndarray:
     parts, part_line = shapely.get_parts(geoms[bad], return_index=True)
     coords, coord_part = shapely.get_coordinates(parts, return_index=True)
     start = np.flatnonzero(coord_part[:-1] == coord_part[1:])
+    # A repeated point (a GPS fix taken standing still) makes a segment of no length: dropped, so that the segments on
+    # either side of it count as consecutive and their shared vertex is not taken for a crossing.
+    start = start[(coords[start] != coords[start + 1]).any(axis=1)]
     seg_part = coord_part[start]
     first_seg = np.searchsorted(seg_part, np.arange(len(parts)))
-    seq = np.arange(len(start)) - first_seg[seg_part]  # place of a segment in its part
+    seq = np.arange(len(start)) - first_seg[seg_part]  # place of a segment in its part (segments of no length not counted)
     n_seg = np.bincount(seg_part, minlength=len(parts))
     seg_line = part_line[seg_part]
     ends = np.stack([coords[start], coords[start + 1]], axis=1)  # (segment, end, xy)

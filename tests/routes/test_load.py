@@ -61,6 +61,18 @@ class TestSelfCrossing:
         # the shifted copy lies across the first: counted together, neither line crosses the other
         assert list(count_self_crossings([zigzag, shifted])) == [teeth - 1, teeth - 1]
 
+    def test_a_repeated_point_is_not_a_crossing(self):
+        # GPS tracks repeat a fix when the patrol stands still: the loop still crosses itself once (at (1, 1)), a closed
+        # line with its first point repeated is still a plain loop, and a repeat on a simple line changes nothing
+        loop = [(0, 0), (2, 2), (2, 0), (0, 2)]
+        repeats = [
+            shapely.LineString([(0, 0), (2, 2), (2, 2), (2, 0), (0, 2)]),
+            shapely.LineString([(0, 0), (0, 0), (2, 2), (2, 0), (2, 0), (0, 2), (0, 2)]),
+            shapely.LineString([(0, 0), (0, 0), (1, 0), (1, 1), (0, 1), (0, 0)]),
+            shapely.MultiLineString([[(0, 0), (2, 2), (2, 2)], [(0, 2), (2, 0)]]),
+        ]
+        assert list(count_self_crossings([shapely.LineString(loop), *repeats])) == [1, 1, 1, 0, 1]
+
     def test_notices_warn_but_keep(self):
         routes = gpd.GeoDataFrame(
             {"route_id": ["loop", "gps", "ok"]},
