@@ -18,15 +18,25 @@ part of one thread's time that runs in parallel at ``p = (1 - 1/S) / (1 - 1/n)``
 Memory bandwidth, the threads' start-up and other work on the machine all show
 up as a smaller ``p``; it is a reading of this machine, not a property of the
 code alone.
+
+Beside the times, each count's rounds report what the kernel counted for the
+process (``getrusage``, every thread together): system CPU seconds, minor page
+faults (fresh memory pages touched) and context switches, voluntary (a thread
+blocked: waiting for the interpreter lock, a lock or a future) and involuntary
+(a thread preempted). When many threads are slower per chunk than one, these
+tell the candidates apart: more voluntary switches per solve point to threads
+queueing for the interpreter lock, more system time with the same page faults
+to the memory system (the kernel mapping and unmapping pages for every thread).
 """
 
 from __future__ import annotations
 
 import os
 import statistics
+import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from benchmarks import scale
 from geo import settings
@@ -37,11 +47,18 @@ __all__ = ["ThreadTiming", "amdahl_parallel_fraction", "run_threads_benchmark", 
 
 @dataclass
 class ThreadTiming:
-    """Wall and CPU seconds of every round on one thread count."""
+    """Wall and CPU seconds of every round on one thread count, and what the kernel counted in it (see the module text).
+
+    The kernel's counts are empty lists where ``getrusage`` is missing (Windows).
+    """
 
     threads: int
     wall_s: list[float]
     cpu_s: list[float]
+    system_s: list[float] = field(default_factory=list)
+    minor_faults: list[int] = field(default_factory=list)
+    voluntary_switches: list[int] = field(default_factory=list)
+    involuntary_switches: list[int] = field(default_factory=list)
 
     @property
     def median_wall_s(self) -> float:
@@ -84,10 +101,11 @@ def _rounds(solve: Callable[[], object], counts: list[int], repeats: int) -> tup
             shift = r % len(counts)
             for n in counts[shift:] + counts[:shift]:
                 settings.coverage_workers = n
-                c0, t0 = time.process_time(), time.perf_counter()
+                u0, c0, t0 = _usage(), time.process_time(), time.perf_counter()
                 answer = solve()
                 timings[n].wall_s.append(time.perf_counter() - t0)
                 timings[n].cpu_s.append(time.process_time() - c0)
+                _add_usage(timings[n], u0, _usage())
                 if reference is None:
                     settings.coverage_workers = 1
                     reference = answer if n == 1 else solve()
@@ -98,19 +116,46 @@ def _rounds(solve: Callable[[], object], counts: list[int], repeats: int) -> tup
     return [timings[n] for n in counts], problems
 
 
+def _usage():
+    """The process's ``getrusage`` (every thread), or None where the platform has none."""
+    if sys.platform == "win32":
+        return None
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF)
+
+
+def _add_usage(timing: ThreadTiming, before, after) -> None:
+    """Add one round's system seconds, minor faults and context switches (the difference of two :func:`_usage`)."""
+    if before is None or after is None:
+        return
+    timing.system_s.append(after.ru_stime - before.ru_stime)
+    timing.minor_faults.append(after.ru_minflt - before.ru_minflt)
+    timing.voluntary_switches.append(after.ru_nvcsw - before.ru_nvcsw)
+    timing.involuntary_switches.append(after.ru_nivcsw - before.ru_nivcsw)
+
+
+def _median_or_dash(values: list, spec: str) -> str:
+    return format(statistics.median(values), spec) if values else "-"
+
+
 def threads_table(timings: list[ThreadTiming]) -> str:
     """Markdown table of the curve: median wall and CPU seconds, speed-up over one thread, Amdahl's parallel share."""
     one = next(t for t in timings if t.threads == 1)
     lines = [
-        "| threads | rounds | wall s (each round) | median wall s | median CPU s | speed-up over 1 thread | parallel share (Amdahl) |",
-        "|---:|---:|---|---:|---:|---:|---:|",
+        "| threads | rounds | wall s (each round) | median wall s | median CPU s | speed-up over 1 thread | parallel share (Amdahl) "
+        "| median system CPU s | median minor page faults | median context switches, voluntary | involuntary |",
+        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for t in timings:
         speedup = one.median_wall_s / t.median_wall_s
         p = amdahl_parallel_fraction(speedup, t.threads)
         share = "-" if p is None else f"{p:.0%}"
         each = ", ".join(f"{w:.2f}" for w in t.wall_s)
-        lines.append(f"| {t.threads} | {len(t.wall_s)} | {each} | {t.median_wall_s:.2f} | {t.median_cpu_s:.2f} | {speedup:.2f}x | {share} |")
+        kernel = " | ".join((_median_or_dash(t.system_s, ".2f"), _median_or_dash(t.minor_faults, ",.0f"),
+                             _median_or_dash(t.voluntary_switches, ",.0f"), _median_or_dash(t.involuntary_switches, ",.0f")))
+        lines.append(f"| {t.threads} | {len(t.wall_s)} | {each} | {t.median_wall_s:.2f} | {t.median_cpu_s:.2f} | {speedup:.2f}x | {share} "
+                     f"| {kernel} |")
     return "\n".join(lines)
 
 

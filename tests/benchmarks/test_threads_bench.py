@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import statistics
+import sys
+import time
+
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -69,6 +74,27 @@ class TestRounds:
             "2 threads, round 1: the answer differs from one thread's",
             "2 threads, round 2: the answer differs from one thread's",
         ]
+
+    @pytest.mark.skipif(sys.platform == "win32", reason="getrusage is POSIX")
+    def test_the_kernel_counts_follow_the_work_of_each_count(self):
+        # 2 threads sleep 20 times (each sleep blocks: a voluntary switch) and touch 256 MB of fresh memory (at least 128
+        # pages even as 2 MB huge pages); 1 thread does neither. Counted per round, so the counts differ by that work.
+        def solve():
+            if settings.coverage_workers == 2:
+                for _ in range(20):
+                    time.sleep(0.001)
+                np.ones(32 * 1024 * 1024)  # 256 MB written
+            return pd.DataFrame({"a": [1]})
+
+        timings, problems = threads._rounds(solve, [1, 2], repeats=2)
+        one, two = timings
+        assert problems == []
+        assert len(two.voluntary_switches) == len(two.minor_faults) == len(two.system_s) == len(two.involuntary_switches) == 2
+        assert min(two.voluntary_switches) >= 20 > max(one.voluntary_switches)
+        assert min(two.minor_faults) >= max(one.minor_faults) + 100
+        table = threads.threads_table(timings)
+        row = next(line for line in table.splitlines() if line.startswith("| 2 |")).split("|")
+        assert int(row[10].strip().replace(",", "")) == int(statistics.median(two.voluntary_switches))
 
     def test_settings_restored_after_a_failure(self, monkeypatch):
         monkeypatch.setattr(settings, "coverage_workers", 0)
