@@ -114,6 +114,27 @@ def test_coverage_leaves_at_once_with_its_output_flushed_and_written(tmp_path, c
     assert (tmp_path / "left.csv").read_bytes() == (tmp_path / "returned.csv").read_bytes()
 
 
+def test_a_command_that_leaves_at_once_freezes_what_it_imported(tmp_path):
+    # How many objects the collector no longer walks, printed as the process ends (by leave_now, or torn down).
+    def frozen(*argv: str) -> int:
+        code = (
+            "import atexit, gc, sys\n"
+            "import geo.cli.main\n"
+            "cli = sys.modules['geo.cli.main']\n"
+            "leave = cli.leave_now\n"
+            "cli.leave_now = lambda status: (print('frozen', gc.get_freeze_count(), file=sys.stderr), leave(status))\n"
+            "atexit.register(lambda: print('frozen', gc.get_freeze_count(), file=sys.stderr))\n"
+            f"sys.argv = ['geo', *{list(argv)!r}]\n"
+            "sys.exit(cli.main(leave=True))\n"
+        )
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        return int(done.stderr.strip().splitlines()[-1].split()[1])
+
+    assert frozen("coverage", "--out", str(tmp_path / "report.csv")) > 10_000  # its libraries' modules, classes, functions
+    assert frozen("validate", str(Path(__file__).parents[2] / "data" / "estates.geojson")) == 0  # returns: nothing frozen
+
+
 def test_commands_that_do_not_allow_it_and_errors_end_as_usual(tmp_path):
     done = _program(tmp_path, "validate", str(Path(__file__).parents[2] / "data" / "estates.geojson"))
     assert done.returncode == 0, done.stderr
