@@ -123,18 +123,20 @@ def coverage_table(
     else:
         props = proposals if proposals is not None else recommended()
         table = model.table()
-    rec = props.loc[props["recommended"], ["estate_id", "team_id", "extension_m", "extension_measure"]]
-    rec = rec.rename(columns={"team_id": "recommended_team_id", "extension_m": "recommended_extension_m"})
+    best = props if props["recommended"].all() else props.loc[props["recommended"]]  # (only rank 1 when made here: no copy)
+    rec = pd.DataFrame({"estate_id": best["estate_id"], "recommended_team_id": best["team_id"],
+                        "recommended_extension_m": best["extension_m"], "extension_measure": best["extension_measure"]}, copy=False)
     at = _row_positions(table["estate_id"], rec["estate_id"])
     if at is None:
-        table = table.merge(pd.DataFrame(rec), on="estate_id", how="left")
+        table = table.merge(rec, on="estate_id", how="left")
+        table["recommended_team_id"] = table["recommended_team_id"].fillna("")
+        table["extension_measure"] = table["extension_measure"].fillna("")
     else:  # one recommendation per estate, each found in the table: placed by position (a merge of 170,000 ids costs more)
-        for col, empty in (("recommended_team_id", None), ("recommended_extension_m", np.nan), ("extension_measure", None)):
-            values = np.full(len(table), empty, dtype=object if empty is None else float)
+        # an estate without one gets "" (no team, no measure) and NaN metres
+        for col, empty in (("recommended_team_id", ""), ("recommended_extension_m", np.nan), ("extension_measure", "")):
+            values = np.full(len(table), empty, dtype=object if isinstance(empty, str) else float)
             values[at] = rec[col].to_numpy(dtype=values.dtype)
             table[col] = values
-    table["recommended_team_id"] = table["recommended_team_id"].fillna("")
-    table["extension_measure"] = table["extension_measure"].fillna("")
     front = [c for c in ("estate_id", "name", "community", "batch_year") if c in estates.columns]
     attrs = pd.DataFrame(estates[front]).reset_index(drop=True)
     ids = attrs["estate_id"].to_numpy(dtype=object)
