@@ -7,10 +7,13 @@ only their segments are paired and tested.
 
 Segments are paired within one line only. A line of up to
 :data:`DENSE_SEGMENTS` segments (a drawn route) has all its pairs listed in
-arrays, a few lines of one length at a time, and kept where the bounding boxes
-meet; a longer line (a GPS track of thousands of points) is paired through a
-tree of its segments. Both keep exactly the pairs whose boxes meet (edges
-touching included), so the result does not depend on which way a line went.
+arrays, every line of one length at once, and kept where the bounding boxes
+meet. The segments of the longer lines (GPS tracks of thousands of points) go
+into one tree, and of its pairs only those within a line are kept. Both ways
+keep exactly the pairs whose boxes meet (edges touching included), so a line's
+count does not depend on which way paired it. Segments of no length (a point
+repeated, as a GPS track repeats a fix while the patrol stands still) are left
+out: the segments on either side of one are consecutive, not crossing.
 """
 
 from __future__ import annotations
