@@ -133,12 +133,13 @@ def main(argv: list[str] | None = None, *, leave: bool = False) -> int:
     from geo._atomic import clean_leftovers
 
     clean_leftovers(settings.data_dir)  # temporary files of writes killed earlier
-    if leave and getattr(args, "leave_at_once", False):
+    leaving = leave and getattr(args, "leave_at_once", False)
+    if leaving:
         # The modules, classes and functions imported so far live until the process leaves: moved out of the
         # collector's reach, no later collection walks them again (see freeze_for_the_run).
         freeze_for_the_run()
     status = _run(args)
-    if leave and getattr(args, "leave_at_once", False):
+    if leaving:
         leave_now(status)
     return status
 

@@ -48,20 +48,18 @@ def count_self_crossings(geoms) -> np.ndarray:
     bad = np.flatnonzero(~simple)
     if not len(bad):
         return out
+    from geo.coverage.kernels import explode  # (only when a line needs a look: the routes' commands need no engine)
+
     # Every segment of every line that is not simple, in one array (only those lines are looked at); a line's segments are
-    # consecutive, part after part.
+    # consecutive, part after part. explode leaves out segments of no length (a GPS fix repeated while the patrol stands
+    # still), so the segments on either side of one count as consecutive and their shared vertex is not a crossing.
     parts, part_line = shapely.get_parts(geoms[bad], return_index=True)
-    coords, coord_part = shapely.get_coordinates(parts, return_index=True)
-    start = np.flatnonzero(coord_part[:-1] == coord_part[1:])
-    # A repeated point (a GPS fix taken standing still) makes a segment of no length: dropped, so that the segments on
-    # either side of it count as consecutive and their shared vertex is not taken for a crossing.
-    start = start[(coords[start] != coords[start + 1]).any(axis=1)]
-    seg_part = coord_part[start]
+    seg, seg_part = explode(parts, np.arange(len(parts)))
     first_seg = np.searchsorted(seg_part, np.arange(len(parts)))
-    seq = np.arange(len(start)) - first_seg[seg_part]  # place of a segment in its part (segments of no length not counted)
+    seq = np.arange(len(seg)) - first_seg[seg_part]  # place of a segment in its part (segments of no length not counted)
     n_seg = np.bincount(seg_part, minlength=len(parts))
     seg_line = part_line[seg_part]
-    ends = np.stack([coords[start], coords[start + 1]], axis=1)  # (segment, end, xy)
+    ends = seg.reshape(-1, 2, 2)  # (segment, end, xy)
     left, right = _box_pairs(seg_line, len(bad), ends)
     # Consecutive segments of a part always share their vertex, and so do a closed part's first and last: not crossings.
     same_part = seg_part[left] == seg_part[right]
