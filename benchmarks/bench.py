@@ -34,6 +34,7 @@ from benchmarks import scale
 from benchmarks.bench_e2e import bad_input_case, cli_case, end_to_end_lines, postgis_end_to_end_case, temporary_postgis
 from benchmarks.optimise_bench import optimise_case
 from geo import settings
+from geo._heap import keep_heap
 from geo.errors import GeoError
 
 __all__ = [
@@ -309,6 +310,7 @@ def _coverage_case(kind: str, data: scale.ScaleData, dsn: str | None = None):
     def fn(repeats):
         extra = {}
         if kind == "engine":
+            extra["heap_kept"] = keep_heap()  # as python -m geo coverage keeps it (geo._heap): the command and the engine alike
             c0 = time.process_time()
             times, ans = _timed(repeats, lambda: engine_coverage(data))
             extra["cpu_s_median"] = round((time.process_time() - c0) / repeats, 2)

@@ -27,6 +27,12 @@ blocked: waiting for the interpreter lock, a lock or a future) and involuntary
 tell the candidates apart: more voluntary switches per solve point to threads
 queueing for the interpreter lock, more system time with the same page faults
 to the memory system (the kernel mapping and unmapping pages for every thread).
+
+The curve is run twice, each time in a forked child of its own: with glibc's
+default heap, and with the heap kept between the engine's pieces as
+``python -m geo`` keeps it (:mod:`geo._heap`), where each thread's heap no
+longer grows and shrinks (system calls that hold the process's memory-map
+lock) for every piece. Both answers must be the same.
 """
 
 from __future__ import annotations
@@ -42,7 +48,7 @@ from benchmarks import scale
 from geo import settings
 from geo.errors import GeoError
 
-__all__ = ["ThreadTiming", "amdahl_parallel_fraction", "run_threads_benchmark", "thread_counts", "threads_table"]
+__all__ = ["HEAPS", "ThreadTiming", "amdahl_parallel_fraction", "run_threads_benchmark", "thread_counts", "threads_table"]
 
 
 @dataclass
@@ -159,6 +165,10 @@ def threads_table(timings: list[ThreadTiming]) -> str:
     return "\n".join(lines)
 
 
+#: The heaps the curve is run with: glibc's defaults, and kept between pieces as ``python -m geo`` keeps them (geo._heap).
+HEAPS = {"default": "glibc's default heap", "kept": "the heap kept between pieces, as python -m geo runs it (geo._heap)"}
+
+
 def run_threads_benchmark(
     size: str | scale.ScaleSize = "district",
     *,
@@ -166,8 +176,17 @@ def run_threads_benchmark(
     seed: int = 2022,
     counts: list[int] | None = None,
     out: Callable[[str], None] = print,
-) -> list[ThreadTiming]:
-    """Generate the layout, time the engine on each thread count, check the answers, print the curve.
+) -> dict[str, list[ThreadTiming]]:
+    """Generate the layout, time the engine on each thread count under each heap of :data:`HEAPS`, check the answers, print the curves.
+
+    Each heap's curve runs in a forked child of its own (the heap's settings
+    hold for a whole process); ``kept`` is left out where the C library is not
+    glibc. The answers of every count under both heaps must equal one thread's.
+
+    Returns
+    -------
+    dict
+        The timings of each heap run, by its key in :data:`HEAPS`.
 
     Raises
     ------
@@ -176,6 +195,7 @@ def run_threads_benchmark(
         (before any time is printed).
     """
     from benchmarks.bench import engine_coverage, run_case
+    from geo._heap import keep_heap
 
     counts = sorted(set(counts or thread_counts(os.cpu_count() or 1)) | {1})
     need = scale.check_memory(size)
@@ -187,24 +207,43 @@ def run_threads_benchmark(
     out(f"generated in {time.perf_counter() - t0:.1f} s")
     out(f"the engine (CoverageModel solve + table) on {', '.join(map(str, counts))} threads, {repeats} rounds, order rotated each round")
 
-    def case(_repeats):
-        engine_coverage(data)  # warm: first-call page faults and imports stay out of the curve
-        timings, problems = _rounds(lambda: engine_coverage(data), counts, repeats)
-        return [], None, {"timings": timings, "problems": problems}
+    curves: dict[str, list[ThreadTiming]] = {}
+    answers: list = []
+    for heap, title in HEAPS.items():
 
-    result = run_case("coverage: engine thread curve", spec.name, case, repeats)
-    if result.error:
-        msg = f"the thread curve failed: {result.error}"
-        raise GeoError(msg)
-    if result.extra["problems"]:
-        msg = "the answers differ between thread counts, so no timing is printed: " + "; ".join(result.extra["problems"])
-        raise GeoError(msg)
-    timings = result.extra["timings"]
-    out(f"answers equal on every count (every column, every row); peak RSS {result.peak_rss_bytes / 1e6:.0f} MB")
+        def case(_repeats, heap=heap):
+            if heap == "kept" and not keep_heap():
+                return [], None, {"unavailable": True}
+            warm = engine_coverage(data)  # first-call page faults and imports stay out of the curve
+            timings, problems = _rounds(lambda: engine_coverage(data), counts, repeats)
+            return [], warm, {"timings": timings, "problems": problems}
+
+        result = run_case(f"coverage: engine thread curve, {heap} heap", spec.name, case, repeats)
+        if result.error:
+            msg = f"the thread curve ({title}) failed: {result.error}"
+            raise GeoError(msg)
+        if result.extra.get("unavailable"):
+            out("")
+            out(f"{title}: not run (the C library is not glibc)")
+            continue
+        if result.extra["problems"]:
+            msg = f"the answers differ between thread counts ({title}), so no timing is printed: " + "; ".join(result.extra["problems"])
+            raise GeoError(msg)
+        if answers and not result.answer.equals(answers[0]):
+            msg = f"the answer under {title} differs from the one under {HEAPS['default']}, so no timing is printed"
+            raise GeoError(msg)
+        answers.append(result.answer)
+        timings = curves[heap] = result.extra["timings"]
+        out("")
+        out(f"{title}: answers equal on every count (every column, every row); peak RSS {result.peak_rss_bytes / 1e6:.0f} MB")
+        out("")
+        out(threads_table(timings))
     out("")
-    out(threads_table(timings))
-    one = timings[0]
-    top = timings[-1]
-    out("")
-    out(f"{top.threads} threads against 1: {one.median_wall_s / top.median_wall_s:.2f}x (medians of {repeats} rounds)")
-    return timings
+    for heap, timings in curves.items():
+        one, top = timings[0], timings[-1]
+        out(f"{top.threads} threads against 1, {heap} heap: {one.median_wall_s / top.median_wall_s:.2f}x (medians of {repeats} rounds)")
+    if len(curves) == 2:
+        top = curves["default"][-1].threads
+        gain = curves["default"][-1].median_wall_s / curves["kept"][-1].median_wall_s
+        out(f"{top} threads, the heap kept against glibc's default: {gain:.2f}x")
+    return curves

@@ -17,6 +17,7 @@ import sys
 from typing import NoReturn
 
 from geo._arrow_pool import use_jemalloc
+from geo._heap import keep_heap
 from geo.errors import GeoError, SchemaError
 
 #: Each command and the module that registers it, in the order ``--help`` lists them.
@@ -120,7 +121,9 @@ def main(argv: list[str] | None = None, *, leave: bool = False) -> int:
     leave
         ``python -m geo`` passes True: a command that allows it (its parser
         default ``leave_at_once``) then ends the process as soon as its output
-        is flushed (:func:`leave_now`), instead of returning.
+        is flushed (:func:`leave_now`), instead of returning; its imports are
+        frozen first (:func:`freeze_for_the_run`) and glibc's heaps kept
+        (:func:`geo._heap.keep_heap`).
     """
     argv = sys.argv[1:] if argv is None else list(argv)
     use_jemalloc()  # Arrow's buffers in jemalloc: a second less of kernel time at province size (geo._arrow_pool)
@@ -138,6 +141,7 @@ def main(argv: list[str] | None = None, *, leave: bool = False) -> int:
         # The modules, classes and functions imported so far live until the process leaves: moved out of the
         # collector's reach, no later collection walks them again (see freeze_for_the_run).
         freeze_for_the_run()
+        keep_heap()  # the engine's temporaries come and go without growing and shrinking the heaps (geo._heap)
     status = _run(args)
     if leaving:
         leave_now(status)

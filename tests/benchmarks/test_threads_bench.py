@@ -113,13 +113,36 @@ class TestCurve:
     def test_engine_in_threads_gives_one_answer_and_a_row_per_count(self, monkeypatch):
         monkeypatch.setattr(coverage.pairs, "_CHUNK", 7)  # the pair query really runs in threads on 300 estates
         lines = []
-        timings = threads.run_threads_benchmark(TINY, repeats=2, seed=11, counts=[3, 2], out=lines.append)
-        assert [t.threads for t in timings] == [1, 2, 3]
-        assert "answers equal on every count (every column, every row)" in "\n".join(lines)
-        rows = [line for line in "\n".join(lines).splitlines() if line.startswith("| ") and line[2].isdigit()]
-        assert [r.split("|")[1].strip() for r in rows] == ["1", "2", "3"]
+        curves = threads.run_threads_benchmark(TINY, repeats=2, seed=11, counts=[3, 2], out=lines.append)
+        assert list(curves) == ["default", "kept"]  # glibc here (Debian): both heaps run
+        for timings in curves.values():
+            assert [t.threads for t in timings] == [1, 2, 3]
+        text = "\n".join(lines)
+        assert text.count("answers equal on every count (every column, every row)") == 2
+        rows = [line for line in text.splitlines() if line.startswith("| ") and line[2].isdigit()]
+        assert [r.split("|")[1].strip() for r in rows] == ["1", "2", "3"] * 2
         assert rows[0].split("|")[6].strip() == "1.00x" and rows[0].split("|")[7].strip() == "-"
-        assert lines[-1].startswith("3 threads against 1: ")
+        assert lines[-3].startswith("3 threads against 1, default heap: ") and lines[-2].startswith("3 threads against 1, kept heap: ")
+        assert lines[-1].startswith("3 threads, the heap kept against glibc's default: ")
+
+    def test_a_heap_whose_answer_differs_stops_the_curve(self, monkeypatch):
+        import benchmarks.bench as bench
+
+        real = bench.engine_coverage
+        from geo import _heap
+
+        kept = {"on": False}
+        monkeypatch.setattr(_heap, "keep_heap", lambda: kept.update(on=True) or True)
+
+        def engine(data):  # an answer that changes with the heap: the curve must refuse to print times
+            out = real(data)
+            if kept["on"]:
+                out.loc[0, "status"] = "gap" if out.loc[0, "status"] != "gap" else "covered"
+            return out
+
+        monkeypatch.setattr(bench, "engine_coverage", engine)
+        with pytest.raises(GeoError, match=r"the answer under the heap kept between pieces.* differs"):
+            threads.run_threads_benchmark(TINY, repeats=1, seed=11, counts=[2], out=lambda line: None)
 
     def test_cli_counts(self, monkeypatch, capsys):
         got = {}

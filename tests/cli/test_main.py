@@ -135,6 +135,29 @@ def test_a_command_that_leaves_at_once_freezes_what_it_imported(tmp_path):
     assert frozen("validate", str(Path(__file__).parents[2] / "data" / "estates.geojson")) == 0  # returns: nothing frozen
 
 
+def test_a_command_that_leaves_at_once_keeps_the_heap(tmp_path):
+    # Whether main kept glibc's heaps (geo._heap.keep_heap), printed as the process ends.
+    def kept(*argv: str) -> bool:
+        code = (
+            "import atexit, sys\n"
+            "import geo.cli.main\n"
+            "cli = sys.modules['geo.cli.main']\n"
+            "calls = []\n"
+            "cli.keep_heap = lambda: calls.append(1) or True\n"
+            "leave = cli.leave_now\n"
+            "cli.leave_now = lambda status: (print('kept', len(calls), file=sys.stderr), leave(status))\n"
+            "atexit.register(lambda: print('kept', len(calls), file=sys.stderr))\n"
+            f"sys.argv = ['geo', *{list(argv)!r}]\n"
+            "sys.exit(cli.main(leave=True))\n"
+        )
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        return int(done.stderr.strip().splitlines()[-1].split()[1]) == 1
+
+    assert kept("coverage", "--out", str(tmp_path / "report.csv"))
+    assert not kept("validate", str(Path(__file__).parents[2] / "data" / "estates.geojson"))  # returns: glibc's defaults
+
+
 def test_commands_that_do_not_allow_it_and_errors_end_as_usual(tmp_path):
     done = _program(tmp_path, "validate", str(Path(__file__).parents[2] / "data" / "estates.geojson"))
     assert done.returncode == 0, done.stderr
