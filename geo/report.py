@@ -268,8 +268,37 @@ def status_summary(table: pd.DataFrame) -> dict[str, pd.DataFrame]:
     out = {"total": table["status"].value_counts().reindex(STATUSES[::-1], fill_value=0).to_frame("estates").T}
     for key in ("community", "batch_year"):
         if key in table.columns:
-            out[key] = pd.crosstab(table[key], table["status"]).reindex(columns=list(STATUSES[::-1]), fill_value=0)
+            out[key] = status_counts_by(table[key], table["status"])
     return out
+
+
+#: Kinds of keys (:func:`pandas.api.types.infer_dtype`) that :func:`status_counts_by` counts itself: they sort as crosstab sorts them.
+_PLAIN_KEYS = frozenset({"string", "integer", "floating", "empty"})
+
+
+def status_counts_by(keys: pd.Series, status: pd.Series) -> pd.DataFrame:
+    """Estates per key and status: ``pd.crosstab(keys, status)`` with one column per status (in :data:`STATUSES` reversed).
+
+    crosstab counts each group in Python (0.06 s for 2,300 communities at
+    province size); here one :func:`numpy.bincount` of the (key, status)
+    codes gives the same frame: keys sorted, rows of a missing key or
+    status left out, a key seen only with statuses outside :data:`STATUSES`
+    kept with zeros. Keys of other kinds (mixed types) go to crosstab.
+    """
+    statuses = list(STATUSES[::-1])
+    given = status.notna().to_numpy()
+    kind = pd.api.types.infer_dtype(keys, skipna=True)
+    if kind not in _PLAIN_KEYS:
+        return pd.crosstab(keys, status).reindex(columns=statuses, fill_value=0)
+    codes, uniques = pd.factorize(keys[given], sort=True)
+    seen = np.bincount(codes[codes >= 0], minlength=len(uniques)) > 0  # keys crosstab lists: those of some counted row
+    col = pd.Categorical(status[given], categories=statuses).codes.astype(np.int64)
+    keep = (codes >= 0) & (col >= 0)
+    counts = np.bincount(codes[keep] * len(statuses) + col[keep], minlength=len(uniques) * len(statuses))
+    index = pd.Index(uniques, name=keys.name)
+    frame = pd.DataFrame(counts.reshape(len(uniques), len(statuses)), index=index,
+                         columns=pd.Index(statuses, dtype=object, name=status.name))
+    return frame if seen.all() else frame[seen]
 
 
 # --- both readings of the rule ------------------------------------------------------

@@ -12,8 +12,9 @@ import shapely
 
 from geo import coverage, settings
 from geo.coverage.model import CoverageModel
+from geo.coverage.rule import STATUSES
 from geo.errors import CRSError, SchemaError
-from geo.report import coverage_table, status_summary, team_table
+from geo.report import coverage_table, status_counts_by, status_summary, team_table
 
 GEOD = pyproj.Geod(ellps="WGS84")
 TO_LONLAT = pyproj.Transformer.from_crs("EPSG:4545", "EPSG:4326", always_xy=True)
@@ -337,6 +338,29 @@ class TestSummary:
         s = status_summary(t)
         assert s["total"].loc["estates", "covered"] == 2 and s["total"].loc["estates", "coverable"] == 0
         assert s["community"].loc["a", "gap"] == 1 and s["batch_year"].loc[2023, "covered"] == 2
+
+    @pytest.mark.parametrize(
+        "keys",
+        [
+            pd.Series(["b", "a", "c", "a", "b", "c"] * 9, name="community"),
+            pd.Series(["b", None, "a", "a", np.nan, "c"] * 9, name="community"),  # missing keys left out
+            pd.Series([2024, 2022, 2023, 2022, 2024, 2023] * 9, name="batch_year"),
+            pd.Series([2024.0, np.nan, 2023.0, 2022.0, 2024.0, 2023.0] * 9, name="batch_year"),
+            pd.Series([2024, 2022, None, 2022, 2024, 2023] * 9, name="batch_year", dtype="Int64"),
+            pd.Series([1, "a", 2.5, "a", 1, "b"] * 9, name="community"),  # mixed kinds: left to crosstab
+            pd.Series(["x", "y", "z", "x", "y", "z"] * 9, name="community"),  # "z" seen only with an unknown status
+        ],
+    )
+    def test_counts_per_key_equal_crosstab(self, keys):
+        rng = np.random.default_rng(len(keys))
+        status = pd.Series(rng.choice(["gap", "covered", "coverable", "unknown", None], len(keys)), name="status")
+        status[keys.astype(str) == "z"] = "unknown"
+        expected = pd.crosstab(keys, status).reindex(columns=list(STATUSES[::-1]), fill_value=0)
+        pd.testing.assert_frame_equal(status_counts_by(keys, status), expected)
+
+    def test_counts_of_no_rows(self):
+        got = status_counts_by(pd.Series([], dtype=object, name="community"), pd.Series([], dtype=object, name="status"))
+        assert got.shape == (0, 3) and list(got.columns) == list(STATUSES[::-1])
 
 
 # --- incremental updates equal a full recompute -----------------------------------------------
