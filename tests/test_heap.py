@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from geo import _heap
+from geo._heap import TOP_PAD_BYTES
 
 pytestmark = pytest.mark.skipif(platform.system() != "Linux" or platform.libc_ver()[0] != "glibc",
                                 reason="mallopt and mallinfo2 are glibc's")
@@ -50,8 +50,8 @@ def _probe(mode: str) -> tuple[int, int]:
 def test_blocks_up_to_32_mb_come_from_the_heap_and_its_top_is_kept():
     mapped, keep = _probe("default")
     assert mapped == 1  # glibc's default: a 16 MB block is mapped on its own (and unmapped when freed)
-    assert keep < _heap.TOP_PAD_BYTES
+    assert keep < TOP_PAD_BYTES
     mapped, keep = _probe("kept")
     assert mapped == 0  # from the heap: freed into it, not unmapped
-    assert keep >= _heap.TOP_PAD_BYTES  # 64 MB left at the top after the frees: the next piece needs no system call
+    assert keep >= TOP_PAD_BYTES  # 64 MB left at the top after the frees: the next piece needs no system call
 

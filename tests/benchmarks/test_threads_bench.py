@@ -129,10 +129,8 @@ class TestCurve:
         import benchmarks.bench as bench
 
         real = bench.engine_coverage
-        from geo import _heap
-
         kept = {"on": False}
-        monkeypatch.setattr(_heap, "keep_heap", lambda: kept.update(on=True) or True)
+        monkeypatch.setattr("geo._heap.keep_heap", lambda: kept.update(on=True) or True)
 
         def engine(data):  # an answer that changes with the heap: the curve must refuse to print times
             out = real(data)
