@@ -114,48 +114,43 @@ def test_coverage_leaves_at_once_with_its_output_flushed_and_written(tmp_path, c
     assert (tmp_path / "left.csv").read_bytes() == (tmp_path / "returned.csv").read_bytes()
 
 
+def _read_at_the_end(tmp_path, setup: str, value: str, *argv: str) -> int:
+    """Run ``argv`` as ``python -m geo`` would (``main(leave=True)``) after ``setup``; the integer ``value`` as the process ends.
+
+    It is printed by leave_now for a command that leaves at once, else as the interpreter tears down.
+    """
+    code = (
+        "import atexit, gc, sys\n"
+        "import geo.cli.main\n"
+        "cli = sys.modules['geo.cli.main']\n"
+        f"{setup}\n"
+        "leave = cli.leave_now\n"
+        f"cli.leave_now = lambda status: (print('value', {value}, file=sys.stderr), leave(status))\n"
+        f"atexit.register(lambda: print('value', {value}, file=sys.stderr))\n"
+        f"sys.argv = ['geo', *{list(argv)!r}]\n"
+        "sys.exit(cli.main(leave=True))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    return int(done.stderr.strip().splitlines()[-1].split()[1])
+
+
 def test_a_command_that_leaves_at_once_freezes_what_it_imported(tmp_path):
-    # How many objects the collector no longer walks, printed as the process ends (by leave_now, or torn down).
+    # How many objects the collector no longer walks.
     def frozen(*argv: str) -> int:
-        code = (
-            "import atexit, gc, sys\n"
-            "import geo.cli.main\n"
-            "cli = sys.modules['geo.cli.main']\n"
-            "leave = cli.leave_now\n"
-            "cli.leave_now = lambda status: (print('frozen', gc.get_freeze_count(), file=sys.stderr), leave(status))\n"
-            "atexit.register(lambda: print('frozen', gc.get_freeze_count(), file=sys.stderr))\n"
-            f"sys.argv = ['geo', *{list(argv)!r}]\n"
-            "sys.exit(cli.main(leave=True))\n"
-        )
-        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, cwd=tmp_path)
-        assert done.returncode == 0, done.stderr
-        return int(done.stderr.strip().splitlines()[-1].split()[1])
+        return _read_at_the_end(tmp_path, "", "gc.get_freeze_count()", *argv)
 
     assert frozen("coverage", "--out", str(tmp_path / "report.csv")) > 10_000  # its libraries' modules, classes, functions
     assert frozen("validate", str(Path(__file__).parents[2] / "data" / "estates.geojson")) == 0  # returns: nothing frozen
 
 
 def test_a_command_that_leaves_at_once_keeps_the_heap(tmp_path):
-    # Whether main kept glibc's heaps (geo._heap.keep_heap), printed as the process ends.
-    def kept(*argv: str) -> bool:
-        code = (
-            "import atexit, sys\n"
-            "import geo.cli.main\n"
-            "cli = sys.modules['geo.cli.main']\n"
-            "calls = []\n"
-            "cli.keep_heap = lambda: calls.append(1) or True\n"
-            "leave = cli.leave_now\n"
-            "cli.leave_now = lambda status: (print('kept', len(calls), file=sys.stderr), leave(status))\n"
-            "atexit.register(lambda: print('kept', len(calls), file=sys.stderr))\n"
-            f"sys.argv = ['geo', *{list(argv)!r}]\n"
-            "sys.exit(cli.main(leave=True))\n"
-        )
-        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, cwd=tmp_path)
-        assert done.returncode == 0, done.stderr
-        return int(done.stderr.strip().splitlines()[-1].split()[1]) == 1
+    # How many times main kept glibc's heaps (geo._heap.keep_heap).
+    def kept(*argv: str) -> int:
+        return _read_at_the_end(tmp_path, "calls = []\ncli.keep_heap = lambda: calls.append(1) or True", "len(calls)", *argv)
 
-    assert kept("coverage", "--out", str(tmp_path / "report.csv"))
-    assert not kept("validate", str(Path(__file__).parents[2] / "data" / "estates.geojson"))  # returns: glibc's defaults
+    assert kept("coverage", "--out", str(tmp_path / "report.csv")) == 1
+    assert kept("validate", str(Path(__file__).parents[2] / "data" / "estates.geojson")) == 0  # returns: glibc's defaults
 
 
 def test_commands_that_do_not_allow_it_and_errors_end_as_usual(tmp_path):
