@@ -35,7 +35,7 @@ import pyproj
 import shapely
 
 from geo import io, settings
-from geo.coverage.kernels import text_ranks
+from geo.coverage.kernels import first_least, text_ranks
 from geo.coverage.model import CoverageModel, solved_model
 from geo.coverage.rule import Rule, as_rule
 from geo.errors import CRSError, SchemaError
@@ -442,13 +442,17 @@ def extension_proposals(
     # Ranked per estate: cheapest first, then by team id (one sort of the arrays, no per-group work).
     # (a team's place among the model's team ids in text order: no text compared per row)
     team_rank = text_ranks(model.team_ids)[model.route_team[ob["route_index"].to_numpy()]]
-    order = np.lexsort((team_rank, extension, estate_index))
-    est_sorted = estate_index[order]
-    first = np.r_[True, est_sorted[1:] != est_sorted[:-1]] if len(order) else np.zeros(0, dtype=bool)
-    starts = np.flatnonzero(first)
-    rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)])) + 1
-    if recommended_only:
-        order, rank = order[rank == 1], rank[rank == 1]
+    if recommended_only and not np.isnan(extension).any() and (np.diff(estate_index) >= 0).all():
+        # each estate's first row in that order, by group minima: the pairs come by estate (0.1 s less at province size)
+        order = first_least(np.flatnonzero(np.r_[True, estate_index[1:] != estate_index[:-1]]), len(estate_index), extension, team_rank)
+        rank = np.ones(len(order), dtype=np.int64)
+    else:
+        order = np.lexsort((team_rank, extension, estate_index))
+        est_sorted = estate_index[order]
+        starts = np.flatnonzero(np.r_[True, est_sorted[1:] != est_sorted[:-1]])
+        rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)])) + 1
+        if recommended_only:
+            order, rank = order[rank == 1], rank[rank == 1]
     out = pd.DataFrame(
         {
             "estate_id": ob["estate_id"].to_numpy(dtype=object)[order],

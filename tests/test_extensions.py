@@ -59,6 +59,9 @@ class TestStraightExtensions:
                 p = extension_proposals(eg, rg, lines=lines)
                 assert list(p["extension_m"]) == [400.0, 400.0]
                 assert list(p["team_id"]) == ["A-2", "队B"] and list(p["rank"]) == [1, 2]
+                best = extension_proposals(eg, rg, lines=lines, recommended_only=True)
+                assert list(best["team_id"]) == ["A-2"] and list(best["rank"]) == [1]
+            assert coverage_table(eg, rg).loc[0, "recommended_team_id"] == "A-2"
 
     def test_connector_runs_from_the_route_to_the_estate_in_wgs84(self):
         eg, rg = self.layout()

@@ -1,4 +1,4 @@
-"""Array kernels of the coverage engine: segment explosion, Z-order keys, point-segment distances, group joins.
+"""Array kernels of the coverage engine: segment explosion, Z-order keys, point-segment distances, group joins and minima.
 """
 
 from __future__ import annotations
@@ -58,6 +58,27 @@ def first_equal(values: np.ndarray, group_min: np.ndarray, starts: np.ndarray) -
     group = np.searchsorted(starts, hits, side="right") - 1
     return hits[np.r_[True, group[1:] != group[:-1]]]
 
+
+
+def first_least(starts: np.ndarray, n: int, *keys: np.ndarray) -> np.ndarray:
+    """Position of each group's first row among its rows with the least keys, compared key by key.
+
+    Rows ``starts[i]`` to ``starts[i + 1] - 1`` (the last to ``n - 1``) form
+    group ``i``; ``starts`` rises strictly from 0. The rows are those that
+    ``numpy.lexsort`` (a stable sort, keys given here most significant first)
+    puts first in each group, found by a group minimum per key instead of a
+    sort. No key may hold NaN (no row would equal its group's least).
+    """
+    if not n:
+        return np.zeros(0, dtype=np.int64)
+    rows = np.arange(n, dtype=np.int64)
+    group = np.repeat(np.arange(len(starts), dtype=np.int64), np.diff(np.r_[starts, n]))
+    for key in keys:
+        values = np.asarray(key)[rows]
+        begin = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])  # every group keeps at least one row
+        keep = values == np.repeat(np.minimum.reduceat(values, begin), np.diff(np.r_[begin, len(rows)]))
+        rows, group = rows[keep], group[keep]
+    return rows[np.r_[True, group[1:] != group[:-1]]]
 
 
 def explode(route_geoms: np.ndarray, routes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

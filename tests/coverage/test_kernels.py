@@ -58,3 +58,38 @@ def test_explode_of_no_routes_and_of_a_point_line_is_empty():
     for routes in (np.array([], dtype=np.int64), np.array([0, 1])):
         seg, route = explode(geoms, routes)
         assert seg.shape == (0, 4) and route.shape == (0,)
+
+
+def least_by_loop(starts, n, *keys):
+    """Each group's first row with the least keys, by comparing the rows' key tuples one by one."""
+    out = []
+    for g, start in enumerate(starts):
+        end = starts[g + 1] if g + 1 < len(starts) else n
+        best = start
+        for row in range(start + 1, end):
+            if tuple(k[row] for k in keys) < tuple(k[best] for k in keys):
+                best = row
+        out.append(best)
+    return np.array(out, dtype=np.int64)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_first_least_is_each_groups_first_row_of_least_keys(seed):
+    from geo.coverage.kernels import first_least
+
+    rng = np.random.default_rng(seed)
+    n = 400
+    group = np.sort(rng.integers(0, 60, n))
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    # few distinct values, so ties on the first key and on both keys are common; infinity and minus zero among them
+    first = rng.choice(np.array([0.0, -0.0, 1.5, 2.0, np.inf]), n)
+    second = rng.integers(0, 3, n)
+    got = first_least(starts, n, first, second)
+    np.testing.assert_array_equal(got, least_by_loop(starts, n, first, second))
+    assert len(got) == len(starts)
+
+
+def test_first_least_of_nothing_is_empty():
+    from geo.coverage.kernels import first_least
+
+    assert first_least(np.zeros(0, dtype=np.int64), 0, np.zeros(0)).shape == (0,)
