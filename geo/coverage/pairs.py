@@ -245,7 +245,9 @@ class PairQueries:
             return _EMPTY_PAIRS
         n_routes = len(self.route_ids)
         key = li.astype(np.int64) * n_routes + r
-        order = np.argsort(key.astype(np.int32) if len(which) * n_routes < 2**31 else key)
+        # Each tree gives its pairs by estate, so the keys come in a few long ascending runs: a stable sort (timsort)
+        # merges them in about half the time of quicksort. The order within a key does not matter (its minimum is taken).
+        order = np.argsort(key.astype(np.int32) if len(which) * n_routes < 2**31 else key, kind="stable")
         key, dist = key[order], dist[order]
         starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
         dmin = np.minimum.reduceat(dist, starts)
