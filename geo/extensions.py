@@ -439,7 +439,7 @@ def extension_proposals(
     distance = ob["distance_m"].to_numpy(dtype=float)
     cover = ob["cover_m"].to_numpy()
     team = ob["team_id"].to_numpy(dtype=object)
-    # Ranked per estate: cheapest first, then by team id (one sort of the arrays, no per-group work).
+    # Ranked per estate: cheapest first, then by team id: rank 1 alone from group minima, every rank from one sort.
     # (a team's place among the model's team ids in text order: no text compared per row)
     team_rank = text_ranks(model.team_ids)[model.route_team[ob["route_index"].to_numpy()]]
     if recommended_only and not np.isnan(extension).any() and (np.diff(estate_index) >= 0).all():
