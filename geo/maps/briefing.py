@@ -21,8 +21,9 @@ import pandas as pd
 
 from geo import settings
 from geo.maps import static_map
+from geo.maps.static_map import LABELS_MAX, symbol_scale
 
-__all__ = ["LABELS_MAX", "STATUS_STYLE", "SYMBOLS_FULL_SIZE", "BriefingFigures", "briefing_figures", "provenance_notes", "render_briefing", "symbol_scale"]
+__all__ = ["STATUS_STYLE", "BriefingFigures", "briefing_figures", "provenance_notes", "render_briefing"]
 
 #: Okabe-Ito colour, marker, size (pt²) and draw order of each status: the problems drawn largest and on top.
 STATUS_STYLE: dict[str, tuple[str, str, float, int]] = {
@@ -65,20 +66,9 @@ _TEXTS: dict[str, tuple[str, str]] = {
                          "The patrol routes are synthetic demo data, not real routes: the coverage shown is illustrative only."),
     "basemap_note": ("底图为本项目自绘的近似示意图，非测绘数据。", "The basemap is an approximate sketch drawn by the project, not survey data."),
     "shift": ("只计{shift}的路线（含全天路线）。", "Only {shift} routes (and all-day ones) are counted."),
-    "labels_shown": ("地图只标注最需处理的{shown}处（共{total}处）", "Labelled: the {shown} most urgent of {total} places"),
     "more_to_fix": ("…另有{n}个，见覆盖报告", "… {n} more: see the coverage report"),
 }
 
-#: Estates a briefing map draws with full-size symbols; with more, the symbols shrink (:func:`symbol_scale`):
-#: 2,000 full-size symbols hid the map under them, 170,000 made one carpet.
-SYMBOLS_FULL_SIZE = 300
-#: The smallest factor of a symbol's area (a gap's cross stays about 4 points wide).
-SYMBOLS_MIN_SCALE = 0.06
-
-#: Labels on the map at most: places (estates at one spot) with gaps first, then coverable, then covered ones.
-#: More labels than this do not fit on a page (2,000 estates made 1,300 labels that covered each other and the
-#: symbols, and took two minutes to place); the map says how many it labelled of how many.
-LABELS_MAX = 40
 
 
 def _t(key: str, lang: str, **fmt) -> str:
@@ -250,26 +240,13 @@ def _draw_map(ax, table, routes, *, lang: str, data_dir, line_cls) -> None:
     static_map.add_north_arrow(ax, lang=lang)
     furniture = [a for a in ax.get_children() if a not in before]  # the scale bar and the north arrow: labels keep clear
     items, places = _label_items(pts, xs, ys, status, lang)
-    shown = []
-    if places > len(items):
-        shown.append(ax.text(0.01, 0.99, _t("labels_shown", lang, shown=len(items), total=places), transform=ax.transAxes,
-                             ha="left", va="top", fontsize=7.5, color="#333333", zorder=8,
-                             bbox={"boxstyle": "round,pad=0.3", "fc": "white", "ec": "#999999", "alpha": 0.92}))
+    note = static_map.labels_note(ax, len(items), places, lang=lang)
+    shown = [] if note is None else [note]
     ax.figure.canvas.draw()  # limits final: labels are placed on screen
     avoid = [legend.get_window_extent()] + [p.get_window_extent() for p in place_names if p.get_visible()]
     avoid += [t.get_window_extent() for t in shown] + [a.get_window_extent() for a in furniture]
     avoid += static_map.point_boxes(ax, xs[status != "covered"], ys[status != "covered"], radius_px=9.0)
     static_map.place_labels(ax, items, avoid=avoid)
-
-
-def symbol_scale(n: int) -> float:
-    """The factor of the symbols' areas on a map of ``n`` estates: 1 up to :data:`SYMBOLS_FULL_SIZE`, then smaller.
-
-    The areas shrink as ``SYMBOLS_FULL_SIZE / n`` (the ink of all symbols stays
-    about that of the full-size ones), to no less than :data:`SYMBOLS_MIN_SCALE`
-    so that a gap stays a visible cross.
-    """
-    return max(SYMBOLS_MIN_SCALE, min(1.0, SYMBOLS_FULL_SIZE / max(n, 1)))
 
 
 def _label_items(pts, xs, ys, status, lang: str, *, limit: int = LABELS_MAX) -> tuple[list, int]:

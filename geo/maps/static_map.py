@@ -21,6 +21,9 @@ from geo import settings
 
 __all__ = [
     "CJK_FONT_PATHS",
+    "LABELS_MAX",
+    "SYMBOLS_FULL_SIZE",
+    "SYMBOLS_MIN_SCALE",
     "add_north_arrow",
     "add_scale_bar",
     "cjk_font",
@@ -28,9 +31,11 @@ __all__ = [
     "figure_bytes",
     "fit_extent",
     "group_points",
+    "labels_note",
     "new_figure",
     "place_labels",
     "point_boxes",
+    "symbol_scale",
 ]
 
 #: Where Debian's fonts-noto-cjk puts the font that draws Chinese in pictures.
@@ -38,6 +43,41 @@ CJK_FONT_PATHS: tuple[str, ...] = (
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
     "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
 )
+
+
+#: Estates a printed map draws with full-size symbols; with more, the symbols shrink (:func:`symbol_scale`):
+#: 2,000 full-size symbols hid the map under them, 170,000 made one carpet.
+SYMBOLS_FULL_SIZE = 300
+#: The smallest factor of a symbol's area (a cross stays about 4 points wide).
+SYMBOLS_MIN_SCALE = 0.06
+
+#: Labels on a printed map at most: the places that most need attention first (each map says which those are).
+#: More labels than this do not fit on a page (2,000 estates made 1,300 labels that covered each other and the
+#: symbols, and took two minutes to place); the map says how many it labelled of how many (:func:`labels_note`).
+LABELS_MAX = 40
+
+
+def symbol_scale(n: int) -> float:
+    """The factor of the symbols' areas on a map of ``n`` estates: 1 up to :data:`SYMBOLS_FULL_SIZE`, then smaller.
+
+    The areas shrink as ``SYMBOLS_FULL_SIZE / n`` (the ink of all symbols stays
+    about that of the full-size ones), to no less than :data:`SYMBOLS_MIN_SCALE`
+    so that the smallest symbol stays visible.
+    """
+    return max(SYMBOLS_MIN_SCALE, min(1.0, SYMBOLS_FULL_SIZE / max(n, 1)))
+
+
+#: The note of a map that labels only some places: (Chinese, English).
+_LABELS_NOTE = ("地图只标注最需处理的{shown}处（共{total}处）", "Labelled: the {shown} most urgent of {total} places")
+
+
+def labels_note(ax, shown: int, total: int, *, lang: str = "zh"):
+    """Write in the upper left of ``ax`` that ``shown`` of ``total`` places are labelled; the text, or None when all are."""
+    if total <= shown:
+        return None
+    text = _LABELS_NOTE[0 if lang == "zh" else 1].format(shown=shown, total=total)
+    return ax.text(0.01, 0.99, text, transform=ax.transAxes, ha="left", va="top", fontsize=7.5, color="#333333", zorder=8,
+                   bbox={"boxstyle": "round,pad=0.3", "fc": "white", "ec": "#999999", "alpha": 0.92})
 
 
 def cjk_font() -> str | None:

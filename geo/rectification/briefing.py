@@ -13,6 +13,7 @@ import io as _stdio
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from geo import settings
@@ -30,7 +31,7 @@ from geo.rectification.progress import (
 )
 from geo.rectification.records import VALUE_LABELS_ZH
 
-__all__ = ["Briefing", "build_briefing", "progress_map_png", "write_docx", "write_xlsx"]
+__all__ = ["LABEL_ORDER", "Briefing", "build_briefing", "progress_label_items", "progress_map_png", "write_docx", "write_xlsx"]
 
 #: Colour-blind-safe colours (Okabe-Ito) and marker shapes of the progress states.
 STATE_STYLE: dict[str, tuple[str, str]] = {
@@ -124,7 +125,10 @@ def progress_map_png(estates, table: pd.DataFrame, *, data_dir: Path | None = No
 
     Drawn on the server with matplotlib (:mod:`geo.maps.static_map`), with no internet, in Chinese
     (``lang="zh"``) or English, with a scale bar in metres and a north arrow. Chinese needs Debian's
-    ``fonts-noto-cjk``; without it the map is drawn in English.
+    ``fonts-noto-cjk``; without it the map is drawn in English. Above
+    :data:`~geo.maps.static_map.SYMBOLS_FULL_SIZE` estates the symbols shrink, and at most
+    :data:`~geo.maps.static_map.LABELS_MAX` places (estates at one spot) are labelled, those that need
+    attention first (:data:`LABEL_ORDER`); the map then says how many of how many.
     """
     fig, zh_ok = static_map.new_figure(lang, figsize=(8, 6.5), dpi=dpi)
     ax = fig.add_subplot()
@@ -134,27 +138,68 @@ def progress_map_png(estates, table: pd.DataFrame, *, data_dir: Path | None = No
     pts = estates.to_crs(metric).merge(table[["estate_id", "state"]], on="estate_id", how="left")
     pts["state"] = pts["state"].fillna("not_started")
     xs, ys = pts.geometry.centroid.x.to_numpy(), pts.geometry.centroid.y.to_numpy()
+    states = pts["state"].astype(str).to_numpy()
+    shrink = static_map.symbol_scale(len(pts))
     for state in PROGRESS_STATES:
-        mask = (pts["state"] == state).to_numpy()
+        mask = states == state
         colour, marker = STATE_STYLE[state]
         label = f"{PROGRESS_LABELS_ZH[state]}（{int(mask.sum())}）" if zh else f"{_STATE_EN[state]} ({int(mask.sum())})"
-        ax.scatter(xs[mask], ys[mask], c=colour, marker=marker, s=70, edgecolors="black", linewidths=0.6, label=label, zorder=3)
+        ax.scatter(xs[mask], ys[mask], c=colour, marker=marker, s=70 * shrink, edgecolors="black", linewidths=0.6 * shrink**0.5,
+                   label=label, zorder=3)
     static_map.fit_extent(ax, xs.min(), ys.min(), xs.max(), ys.max(), pad_m=300.0)
-    legend = ax.legend(loc="upper left", fontsize=8, frameon=True, title="整治进度" if zh else "progress")
+    legend = ax.legend(loc="upper left", fontsize=8, frameon=True, title="整治进度" if zh else "progress", markerscale=shrink**-0.5)
     title = "沙河街道老旧小区整治进度（位置为近似）" if zh else "Shahe old estates: rectification progress (approximate positions)"
     ax.set_title(title, fontsize=11)
+    before = set(ax.get_children())
     static_map.add_scale_bar(ax, lang="zh" if zh else "en")
     static_map.add_north_arrow(ax, lang="zh" if zh else "en")
+    furniture = [a for a in ax.get_children() if a not in before]  # the scale bar and the north arrow: labels keep clear
+    items, places = progress_label_items(pts["estate_id"].astype(str).to_numpy(), states, xs, ys)
+    note = static_map.labels_note(ax, len(items), places, lang="zh" if zh else "en")
+    if note is not None:  # the legend moves below the note
+        legend.set_bbox_to_anchor((0.0, 0.93), transform=ax.transAxes)
     fig.canvas.draw()
-    avoid = [legend.get_window_extent(), *(p.get_window_extent() for p in place_names)]
-    ids = pts["estate_id"].astype(str).to_numpy()
-    items = []
-    for g in static_map.group_points(ids, xs, ys, within_m=100.0):
-        short = sorted(i.replace("SH-", "") for i in ids[g])
-        text = short[0] if len(short) == 1 else (",".join(short) if len(short) <= 3 else f"{short[0]}–{short[-1]} ×{len(short)}")
-        items.append((xs[g[0]], ys[g[0]], text, {"fontsize": 7}))
+    avoid = [legend.get_window_extent(), *(p.get_window_extent() for p in place_names), *(a.get_window_extent() for a in furniture)]
+    if note is not None:
+        avoid.append(note.get_window_extent())
+    overdue = states == "overdue"  # their symbols stay in sight
+    avoid += static_map.point_boxes(ax, xs[overdue], ys[overdue], radius_px=8.0 * shrink**0.5)
     static_map.place_labels(ax, items, avoid=avoid)
     return static_map.figure_bytes(fig, "png", dpi=dpi, metadata={"Title": title})
+
+
+#: The order in which places are labelled on the progress map: those with an overdue estate first, then not started,
+#: in progress and complete ones (a place counts by its estate that comes first here).
+LABEL_ORDER: tuple[str, ...] = ("overdue", "not_started", "in_progress", "complete")
+
+
+def progress_label_items(ids, states, xs, ys, *, limit: int = static_map.LABELS_MAX) -> tuple[list, int]:
+    """The labels of the progress map: one per place (estates within 100 m), at most ``limit``, and the number of places.
+
+    Places are taken in :data:`LABEL_ORDER` of their most pressing estate, each
+    kind in the table's order; a label names its estates' ids without the
+    ``SH-`` prefix (a place of more than three by its first and last id and
+    how many).
+
+    Returns
+    -------
+    tuple
+        ``(items, places)``: items for :func:`geo.maps.static_map.place_labels`
+        (``x, y, text, style`` in metres, at the place's most pressing estate),
+        and the number of places on the map.
+    """
+    ids = np.asarray(ids, dtype=object)
+    rank = {s: k for k, s in enumerate(LABEL_ORDER)}
+    codes = [rank.get(s, len(LABEL_ORDER)) for s in np.asarray(states, dtype=object).tolist()]
+    groups = static_map.group_points(ids, xs, ys, within_m=100.0)
+    first_of = [min(g, key=codes.__getitem__) for g in groups]
+    chosen = sorted(range(len(groups)), key=lambda k: codes[first_of[k]])[:limit]  # stable: the table's order within a kind
+    items = []
+    for k in chosen:
+        short = sorted(str(i).replace("SH-", "") for i in ids[groups[k]])
+        text = short[0] if len(short) == 1 else (",".join(short) if len(short) <= 3 else f"{short[0]}–{short[-1]} ×{len(short)}")
+        items.append((xs[first_of[k]], ys[first_of[k]], text, {"fontsize": 7}))
+    return items, len(groups)
 
 
 #: Chinese of every value the briefing's tables may hold in English (states, choices, the total row).

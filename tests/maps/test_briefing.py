@@ -182,7 +182,7 @@ def test_scale_bar_is_a_round_number_of_metres(width_m, expected_m):
     assert f"{expected_m:,.0f}" in labels and "米" in labels
 
 
-def _greedy_groups(xs, ys, within_m):
+def greedy_groups(xs, ys, within_m):
     """Each point joins the first group (in order of creation) whose first point is within ``within_m``: every group tried."""
     groups = []
     for i, (x, y) in enumerate(zip(xs, ys, strict=True)):
@@ -207,7 +207,7 @@ def test_grouping_by_grid_cells_is_the_greedy_grouping(seed):
     order = rng.permutation(len(xs))
     xs, ys = xs[order], ys[order]
     for within in (100.0, 37.5):
-        assert static_map.group_points(None, xs, ys, within_m=within) == _greedy_groups(xs.tolist(), ys.tolist(), within)
+        assert static_map.group_points(None, xs, ys, within_m=within) == greedy_groups(xs.tolist(), ys.tolist(), within)
 
 
 def test_a_briefing_of_thousands_of_estates_labels_the_most_urgent_and_lists_what_fits(tmp_path, monkeypatch):
@@ -217,7 +217,6 @@ def test_a_briefing_of_thousands_of_estates_labels_the_most_urgent_and_lists_wha
 
     from benchmarks import scale
     from geo import settings
-    from geo.maps import briefing
 
     estates_path, routes_path = scale.write_geojson(scale.generate("district", incidents=False), tmp_path)
     pages = []
@@ -248,15 +247,15 @@ def test_a_briefing_of_thousands_of_estates_labels_the_most_urgent_and_lists_wha
 
     # The map: at most LABELS_MAX labels, every gap place among them, and a note of how many places there are.
     labels = [t for t in map_texts if t.get_text() and re.match(r"^E\d{6}", t.get_text())]
-    assert len(labels) == briefing.LABELS_MAX
+    assert len(labels) == static_map.LABELS_MAX
     pts = _estate_positions(report, estates_path, settings.metric_crs)
-    places = _greedy_groups(pts[0].tolist(), pts[1].tolist(), 100.0)
+    places = greedy_groups(pts[0].tolist(), pts[1].tolist(), 100.0)
     note = [t.get_text() for t in map_texts if t.get_text().startswith("地图只标注")]
-    assert note == [f"地图只标注最需处理的{briefing.LABELS_MAX}处（共{len(places)}处）"]
+    assert note == [f"地图只标注最需处理的{static_map.LABELS_MAX}处（共{len(places)}处）"]
     labelled = "\n".join(t.get_text() for t in labels)
     gap_ids = set(gaps)
     gap_places = [g for g in places if gap_ids & {report["estate_id"].iloc[i] for i in g}]
-    assert len(gap_places) <= briefing.LABELS_MAX
+    assert len(gap_places) <= static_map.LABELS_MAX
     for g in gap_places:
         assert any(report["estate_id"].iloc[i] in labelled for i in g if report["estate_id"].iloc[i] in gap_ids)
     assert np.isfinite(pts[0]).all()
