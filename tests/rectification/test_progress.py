@@ -70,6 +70,25 @@ def test_progress_per_estate_by_hand(estates, records):
     assert t.loc["C", "state"] == "in_progress" and t.loc["C", "measures_overdue"] == 0
 
 
+def test_latest_survey_of_a_day_is_the_last_written_and_other_estates_records_do_not_count(estates, records):
+    # A second survey of A on the same day finds the lights fixed: the latest one counts, so A has no open problem;
+    # a survey in between on an earlier day does not change that. Records of an estate not in the register count nowhere.
+    surveys = pd.concat([records["surveys"], pd.DataFrame([
+        {"survey_id": "SZ", "estate_id": "Z", "date": "2022-03-01", "lighting_ok": False},
+        {"survey_id": "SA2", "estate_id": "A", "date": "2022-02-01", "lighting_ok": True},
+        {"survey_id": "SA0", "estate_id": "A", "date": "2022-01-01", "lighting_ok": False},
+    ])], ignore_index=True)
+    measures = pd.concat([records["measures"], pd.DataFrame([
+        {"measure_id": "Z1", "estate_id": "Z", "kind": "fence", "status": "planned", "due_date": "2022-01-01"}])], ignore_index=True)
+    visits = pd.DataFrame({"estate_id": ["A", "A", "Z", "C"]})
+    t = progress_table(estates, surveys=surveys, measures=measures, meetings=records["meetings"], visits=visits,
+                       as_of=AS_OF).set_index("estate_id")
+    assert list(t.index) == ["A", "B", "C"]
+    assert (t.loc["A", "problems_open"], t.loc["A", "last_survey"], t.loc["A", "state"]) == (0, "2022-02-01", "complete")
+    assert t["visits"].tolist() == [2, 0, 1]
+    assert t["measures"].tolist() == [1, 2, 1] and t["measures_overdue"].tolist() == [0, 1, 0]
+
+
 def test_summary_per_batch_adds_up(estates, records):
     s = progress_summary(progress_table(estates, **records, as_of=AS_OF), "batch_year").set_index("batch_year")
     assert s.loc["2022", ["estates", "complete", "overdue_estates", "measures", "measures_verified", "meetings_valid"]].tolist() == [
