@@ -18,6 +18,8 @@ Pass the result through :func:`geo.offline.localize_map` (or
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -124,6 +126,16 @@ def route_bands(routes: gpd.GeoDataFrame, *, radius_m: float | None = None, cove
 
 
 # --- elements -------------------------------------------------------------------
+
+
+def _layer_key(geoms: np.ndarray, tips: list[str], style: dict) -> bytes:
+    """A digest of everything a polygon layer draws: the geometries (as WKB), their tooltips and the options."""
+    digest = hashlib.blake2b(digest_size=20)
+    for wkb in shapely.to_wkb(geoms).tolist():
+        digest.update(len(wkb).to_bytes(8, "little"))
+        digest.update(wkb)
+    digest.update(json.dumps([tips, style], ensure_ascii=False, sort_keys=True, default=str).encode("utf-8"))
+    return digest.digest()
 
 
 def _display(gdf: gpd.GeoDataFrame | None, datum: str) -> gpd.GeoDataFrame | None:
@@ -364,17 +376,21 @@ def build_map(
                 continue
             legend_layers.append(f"{band}_band")
             group = folium.FeatureGroup(name=name, show=show_bands)
-            layer = VectorLayer()
             style = {"color": colour, "weight": 1, "opacity": 0.6, "fill": True, "fill_color": colour, "fill_opacity": opacity,
                      "dash_array": "5 5" if band == "rule" else None}
             teams = part["team"].to_numpy() if "team" in part.columns else np.full(len(part), "", dtype=object)
             radii = part["radius_m"].to_numpy() if "radius_m" in part.columns else np.full(len(part), None, dtype=object)
-            for geom, team, radius in zip(part.geometry.to_numpy(), teams, radii, strict=True):
-                if geom is None or geom.is_empty:
-                    continue
-                tip = f"{safe_text(team)} · {safe_text(name)} {safe_text(distance_text(radius, lang))}"
-                layer.polygon(latlng_rings(geom), tooltip=tip, **style)
-            layer.add_to(group)
+            geoms = part.geometry.to_numpy()
+            drawn = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+            tips = [f"{safe_text(team)} · {safe_text(name)} {safe_text(distance_text(radius, lang))}"
+                    for team, radius in zip(teams[drawn], radii[drawn], strict=True)]
+
+            def fill(layer, geoms=geoms[drawn], tips=tips, style=style):
+                for geom, tip in zip(geoms, tips, strict=True):
+                    layer.polygon(latlng_rings(geom), tooltip=tip, **style)
+
+            # The bands change only with the routes and the rule: their layer is made once (geo.maps.vector_layer).
+            VectorLayer.reused(_layer_key(geoms[drawn], tips, style), fill).add_to(group)
             group.add_to(m)
 
     if hot is not None and len(hot):

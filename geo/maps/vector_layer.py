@@ -26,7 +26,9 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Iterable, Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 import shapely
@@ -39,6 +41,8 @@ from geo.maps.elements import Macro
 CANVAS_FROM = 300
 #: Decimals of the coordinates sent to the browser (1e-7 degree is about 1 cm).
 DECIMALS = 7
+#: Layers kept for :meth:`VectorLayer.reused` (each of the app's band layers is a few MB of JSON at district size).
+REUSED_LAYERS = 8
 
 _JS = r"""
 var {{ this.get_name() }} = (function(group) {
@@ -120,6 +124,35 @@ class VectorLayer(Macro):
     def __len__(self) -> int:
         return len(self._features)
 
+    @classmethod
+    def reused(cls, key: bytes, fill: Callable[[VectorLayer], None], *, canvas: bool | None = None) -> VectorLayer:
+        """A new layer of the features ``fill`` adds to it, made once per ``key`` and then reused.
+
+        ``key`` must name everything ``fill`` draws (geometries, texts,
+        options): a layer made before with the same key and ``canvas`` gives
+        the new one its features, option sets and JSON text without ``fill``
+        being called, so a layer of many vertices (a district's bands: 110,000)
+        is rounded and serialised once, not on every rerun of the app. The last
+        :data:`REUSED_LAYERS` layers are kept. Features added to the returned
+        layer afterwards are its own.
+        """
+        layer = cls(canvas=canvas)
+        with _REUSED_LOCK:
+            made = _REUSED.get((key, canvas))
+            if made is not None:
+                _REUSED.move_to_end((key, canvas))
+        if made is None:
+            fill(layer)
+            made = (layer._features, layer._styles, layer._style_index, layer.payload)
+            with _REUSED_LOCK:
+                _REUSED[(key, canvas)] = made
+                while len(_REUSED) > REUSED_LAYERS:
+                    _REUSED.popitem(last=False)
+        features, styles, index, payload = made
+        layer._features, layer._styles, layer._style_index = list(features), [dict(st) for st in styles], dict(index)
+        layer._payload = payload
+        return layer
+
     def _style(self, options: tuple | dict) -> int:
         """Index of the option set (pairs from :func:`_options`, or a dict), each distinct set sent once."""
         key = options if isinstance(options, tuple) else json.dumps(options, sort_keys=True, default=str)
@@ -182,6 +215,10 @@ class VectorLayer(Macro):
         for f in self._features:
             yield {"kind": f[0], "coords": f[1], "options": self._styles[f[2]], "tooltip": f[3], "popup": f[4]}
 
+
+#: Layers made by :meth:`VectorLayer.reused`: (key, canvas) -> (features, option sets, their index, JSON text).
+_REUSED: OrderedDict = OrderedDict()
+_REUSED_LOCK = threading.Lock()  # the app's sessions build maps in threads of their own
 
 _PAYLOAD = re.compile(r"var P = (\{.*\});\n")
 

@@ -123,6 +123,22 @@ class TestBuildMap:
         rule = bands[bands["band"] == "rule"]
         assert (rule["radius_m"] == 800).all()
 
+    def test_band_layers_follow_the_routes_when_made_again(self, estates, routes):
+        # The band layers are reused while the bands are the same (geo.maps.vector_layer): a map of moved routes must
+        # draw the moved bands, and a map of the first routes again the first ones.
+        def band_rings(routes_):
+            page = mapview.build_map(estates, routes_).get_root().render()
+            return [f["coords"] for f in page_features(page) if f["kind"] == "p" and "范围" in (f["tooltip"] or "")]
+
+        moved = routes.copy()
+        moved["geometry"] = routes.geometry.translate(0.003, 0.0)  # about 290 m east
+        first, other, again = band_rings(routes), band_rings(moved), band_rings(routes)
+        assert first and again == first
+        assert len(other) == len(first) and other != first
+        lng = [p[1] for ring in other[0] for p in ring]
+        lng0 = [p[1] for ring in first[0] for p in ring]
+        assert min(lng) - min(lng0) == pytest.approx(0.003, abs=2e-5)
+
     def test_default_radius_is_the_setting(self, estates, routes):
         page = _script(mapview.build_map(estates, routes))
         for text in ("1公里内队伍", "1公里范围", "盲区：1公里内无队伍"):

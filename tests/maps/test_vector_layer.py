@@ -112,3 +112,51 @@ def test_a_coordinate_json_cannot_hold_is_refused(bad):
     layer.circle(bad, 108.0)
     with pytest.raises(ValueError):
         _page(layer)
+
+
+def _squares(n: int) -> list:
+    """``n`` small triangles as Leaflet rings ([lat, lng])."""
+    return [[[[30.0 + i * 0.01, 108.0], [30.0 + i * 0.01, 108.005], [30.005 + i * 0.01, 108.0]]] for i in range(n)]
+
+
+def test_a_reused_layer_is_filled_once_per_key_and_draws_the_same(monkeypatch):
+    monkeypatch.setattr(vector_layer, "_REUSED", type(vector_layer._REUSED)())
+    calls = []
+    rings = _squares(3)
+
+    def fill(layer):
+        calls.append(1)
+        for i, r in enumerate(rings):
+            layer.polygon(r, tooltip=f"第{i}队", color="#43a047", fill=True)
+
+    first = VectorLayer.reused(b"bands-1", fill)
+    second = VectorLayer.reused(b"bands-1", fill)
+    assert len(calls) == 1
+    assert list(second.features()) == list(first.features()) and len(second) == 3
+    assert _payload(_page(second)) == _payload(_page(first))
+    # a feature added afterwards is the layer's own: neither the first layer nor a later reuse sees it
+    second.circle(30.5, 108.5, tooltip="新")
+    assert len(second) == 4 and len(first) == 3 and len(VectorLayer.reused(b"bands-1", fill)) == 3
+    assert [f["tooltip"] for f in vector_layer.page_features(_page(second))][-1] == "新"
+    # another key, or the same key on a canvas, is filled again
+    VectorLayer.reused(b"bands-2", fill)
+    VectorLayer.reused(b"bands-1", fill, canvas=True)
+    assert len(calls) == 3
+
+
+def test_reused_layers_are_kept_up_to_the_limit_least_recent_first_out(monkeypatch):
+    monkeypatch.setattr(vector_layer, "_REUSED", type(vector_layer._REUSED)())
+    monkeypatch.setattr(vector_layer, "REUSED_LAYERS", 2)
+    calls = []
+
+    def fill(layer):
+        calls.append(1)
+        layer.circle(30.0, 108.0)
+
+    for key in (b"a", b"b", b"a", b"c"):  # "a" used again before "c" comes: "b" is the least recent and goes
+        VectorLayer.reused(key, fill)
+    assert len(calls) == 3
+    VectorLayer.reused(b"a", fill)
+    assert len(calls) == 3
+    VectorLayer.reused(b"b", fill)
+    assert len(calls) == 4
