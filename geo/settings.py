@@ -190,6 +190,11 @@ preview_budget_s: float = 10.0
 #: the coverage always uses the full geometry).
 display_simplify_m: float = 2.0
 
+#: Most distance in metres between a drawn band's arcs and the circle they stand for (maps only): each band's
+#: buffer gets as many segments per quarter circle as that needs (:func:`geo.maps.mapview.band_quad_segs`),
+#: so a 1 km band and a 100 m band are drawn alike to within it (about a pixel at zoom 17).
+display_band_tolerance_m: float = 1.0
+
 #: An incident counts for an estate within this many metres of it (inclusive).
 incident_radius_m: float = 300.0
 

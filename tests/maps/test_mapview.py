@@ -8,6 +8,7 @@ from pathlib import Path
 
 import folium
 import geopandas as gpd
+import numpy as np
 import pytest
 import shapely
 from pyproj import Geod
@@ -215,6 +216,27 @@ class TestBuildMap:
 
 
 class TestRouteBands:
+    @pytest.mark.parametrize("radius_m", [1000.0, 100.0, 30.0])
+    def test_band_arcs_stay_within_the_display_tolerance(self, radius_m):
+        # Around the end of a line the band is a half circle: every point 1 m (the tolerance) plus a margin inside the
+        # radius is in the drawn band, every point a margin beyond it is not, all the way round (measured on the
+        # ellipsoid; EPSG:4545's scale at Shahe adds at most 2 cm at 1 km).
+        from geo import settings
+
+        line = LineString([(108.360, 30.840), (108.370, 30.840)])
+        routes = gpd.GeoDataFrame({"team_id": ["A"], "team": ["甲"], "org_type": ["police"]}, geometry=[line], crs="EPSG:4326")
+        bands = mapview.route_bands(routes, radius_m=radius_m, cover_m=radius_m)
+        band = bands.geometry.iloc[0]
+        tol = settings.display_band_tolerance_m
+        for bearing in range(0, 181, 3):  # north, east, south of the east end
+            lon, lat, _ = GEOD.fwd(108.370, 30.840, float(bearing), radius_m - tol - 0.05)
+            assert band.contains(Point(lon, lat)), bearing
+            lon, lat, _ = GEOD.fwd(108.370, 30.840, float(bearing), radius_m + 0.05)
+            assert not band.contains(Point(lon, lat)), bearing
+        # and no finer than it needs: a chord's middle lies more than a tenth of the tolerance inside the circle somewhere
+        inside = [GEOD.fwd(108.370, 30.840, float(b), radius_m - tol / 10)[:2] for b in np.arange(0.0, 180.0, 0.25)]
+        assert not all(band.contains(Point(x, y)) for x, y in inside)
+
     def test_band_edges_match_geodesic_distance(self):
         line = LineString([(108.360, 30.840), (108.380, 30.840)])
         routes = gpd.GeoDataFrame({"team_id": ["A"], "team": ["甲"], "org_type": ["police"]}, geometry=[line], crs="EPSG:4326")
