@@ -137,15 +137,16 @@ class VectorLayer(Macro):
         layer afterwards are its own.
         """
         layer = cls(canvas=canvas)
+        slot = (key, canvas, CANVAS_FROM)  # the JSON says whether the layer goes on a canvas: decided by CANVAS_FROM too
         with _REUSED_LOCK:
-            made = _REUSED.get((key, canvas))
+            made = _REUSED.get(slot)
             if made is not None:
-                _REUSED.move_to_end((key, canvas))
+                _REUSED.move_to_end(slot)
         if made is None:
             fill(layer)
             made = (layer._features, layer._styles, layer._style_index, layer.payload)
             with _REUSED_LOCK:
-                _REUSED[(key, canvas)] = made
+                _REUSED[slot] = made
                 while len(_REUSED) > REUSED_LAYERS:
                     _REUSED.popitem(last=False)
         features, styles, index, payload = made
@@ -216,7 +217,7 @@ class VectorLayer(Macro):
             yield {"kind": f[0], "coords": f[1], "options": self._styles[f[2]], "tooltip": f[3], "popup": f[4]}
 
 
-#: Layers made by :meth:`VectorLayer.reused`: (key, canvas) -> (features, option sets, their index, JSON text).
+#: Layers made by :meth:`VectorLayer.reused`: (key, canvas, CANVAS_FROM) -> (features, option sets, their index, JSON text).
 _REUSED: OrderedDict = OrderedDict()
 _REUSED_LOCK = threading.Lock()  # the app's sessions build maps in threads of their own
 

@@ -160,3 +160,15 @@ def test_reused_layers_are_kept_up_to_the_limit_least_recent_first_out(monkeypat
     assert len(calls) == 3
     VectorLayer.reused(b"b", fill)
     assert len(calls) == 4
+
+
+def test_a_reused_layer_goes_on_a_canvas_when_the_canvas_threshold_says_so(monkeypatch):
+    monkeypatch.setattr(vector_layer, "_REUSED", type(vector_layer._REUSED)())
+
+    def fill(layer):
+        for r in _squares(3):
+            layer.polygon(r)
+
+    assert _payload(_page(VectorLayer.reused(b"k", fill)))["canvas"] is False
+    monkeypatch.setattr(vector_layer, "CANVAS_FROM", 0)
+    assert _payload(_page(VectorLayer.reused(b"k", fill)))["canvas"] is True
