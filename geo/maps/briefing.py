@@ -260,12 +260,9 @@ def _label_items(pts, xs, ys, status, lang: str, *, limit: int = LABELS_MAX) -> 
     ids = pts["estate_id"].astype(str).to_numpy()
     names = pts["name"].astype(str).to_numpy() if "name" in pts else ids
     codes = [rank.get(s, 3) for s in status.tolist()]
-    groups = static_map.group_points(ids, xs, ys, within_m=100.0)
-    worst_of = [min(g, key=codes.__getitem__) for g in groups]
-    chosen = sorted(range(len(groups)), key=lambda k: codes[worst_of[k]])[:limit]  # stable: the table's order within a kind
+    chosen, places = static_map.places_by_need(ids, xs, ys, codes, limit=limit)
     items = []
-    for k in chosen:
-        g, worst = groups[k], worst_of[k]
+    for g, worst in chosen:
         x, y = xs[worst], ys[worst]
         problem = sorted((i for i in g if status[i] != "covered"), key=lambda i: ids[i])
         sep = "、" if lang == "zh" else ", "
@@ -286,7 +283,7 @@ def _label_items(pts, xs, ys, status, lang: str, *, limit: int = LABELS_MAX) -> 
         else:
             style = {"fontsize": 7, "color": "#3d3d3d"}
         items.append((x, y, textwrap.shorten(text, 80) if "\n" not in text else text, style))
-    return items, len(groups)
+    return items, places
 
 
 def _draw_panel(fig, figs: BriefingFigures, *, lang: str, radius_m: float, shift: str | None, bottom: float) -> None:

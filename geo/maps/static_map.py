@@ -34,6 +34,7 @@ __all__ = [
     "labels_note",
     "new_figure",
     "place_labels",
+    "places_by_need",
     "point_boxes",
     "symbol_scale",
 ]
@@ -186,6 +187,24 @@ def group_points(ids, xs, ys, *, within_m: float = 100.0) -> list[list[int]]:
             cells.setdefault((cx, cy), []).append(len(groups))
             groups.append([i])
     return groups
+
+
+def places_by_need(ids, xs, ys, codes, *, limit: int = LABELS_MAX, within_m: float = 100.0) -> tuple[list, int]:
+    """The places to label (points grouped by :func:`group_points`), those that most need attention first, at most ``limit``.
+
+    ``codes`` ranks each point (lower: more pressing); a place counts by its
+    most pressing point, and places of one rank keep the points' order.
+
+    Returns
+    -------
+    tuple
+        ``(chosen, places)``: ``(group, most pressing point)`` pairs of point
+        indices, at most ``limit``, and the number of places.
+    """
+    groups = group_points(ids, xs, ys, within_m=within_m)
+    first_of = [min(g, key=codes.__getitem__) for g in groups]
+    chosen = sorted(range(len(groups)), key=lambda k: codes[first_of[k]])[:limit]  # stable: the points' order within a rank
+    return [(groups[k], first_of[k]) for k in chosen], len(groups)
 
 
 #: Offsets (points) of a label from its anchor tried in order, with the alignment that keeps the text clear of the symbol.

@@ -191,15 +191,13 @@ def progress_label_items(ids, states, xs, ys, *, limit: int = static_map.LABELS_
     ids = np.asarray(ids, dtype=object)
     rank = {s: k for k, s in enumerate(LABEL_ORDER)}
     codes = [rank.get(s, len(LABEL_ORDER)) for s in np.asarray(states, dtype=object).tolist()]
-    groups = static_map.group_points(ids, xs, ys, within_m=100.0)
-    first_of = [min(g, key=codes.__getitem__) for g in groups]
-    chosen = sorted(range(len(groups)), key=lambda k: codes[first_of[k]])[:limit]  # stable: the table's order within a kind
+    chosen, places = static_map.places_by_need(ids, xs, ys, codes, limit=limit)
     items = []
-    for k in chosen:
-        short = sorted(str(i).replace("SH-", "") for i in ids[groups[k]])
+    for group, first in chosen:
+        short = sorted(str(i).replace("SH-", "") for i in ids[group])
         text = short[0] if len(short) == 1 else (",".join(short) if len(short) <= 3 else f"{short[0]}–{short[-1]} ×{len(short)}")
-        items.append((xs[first_of[k]], ys[first_of[k]], text, {"fontsize": 7}))
-    return items, len(groups)
+        items.append((xs[first], ys[first], text, {"fontsize": 7}))
+    return items, places
 
 
 #: Chinese of every value the briefing's tables may hold in English (states, choices, the total row).

@@ -16,7 +16,7 @@ from tests.maps.test_briefing import greedy_groups
 
 @pytest.fixture
 def drawn(monkeypatch):
-    """The axes of every figure the progress map saves: ``[(axes, fig), ...]``."""
+    """The map axes of every figure the progress map saves, in order."""
     figures = []
     real = static_map.figure_bytes
 
