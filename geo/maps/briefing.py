@@ -239,18 +239,23 @@ def _draw_map(ax, table, routes, *, lang: str, data_dir, line_cls) -> None:
     static_map.add_scale_bar(ax, lang=lang)
     static_map.add_north_arrow(ax, lang=lang)
     furniture = [a for a in ax.get_children() if a not in before]  # the scale bar and the north arrow: labels keep clear
-    items, places = _label_items(pts, xs, ys, status, lang)
-    note = static_map.labels_note(ax, len(items), places, lang=lang)
+    items, places, gap_places = _label_items(pts, xs, ys, status, lang)
+    # above the cap the places with a gap are always named; the others only where their label covers nothing
+    required = gap_places if places > LABELS_MAX else len(items)
+    note = static_map.labels_note(ax, min(LABELS_MAX, len(items)), places, lang=lang)
     shown = [] if note is None else [note]
     ax.figure.canvas.draw()  # limits final: labels are placed on screen
-    avoid = [legend.get_window_extent()] + [p.get_window_extent() for p in place_names if p.get_visible()]
+    place_names = static_map.thin_place_names(place_names)
+    avoid = [legend.get_window_extent()] + [p.get_window_extent() for p in place_names]
     avoid += [t.get_window_extent() for t in shown] + [a.get_window_extent() for a in furniture]
     avoid += static_map.point_boxes(ax, xs[status != "covered"], ys[status != "covered"], radius_px=9.0)
-    static_map.place_labels(ax, items, avoid=avoid)
+    labels = static_map.place_labels(ax, items, avoid=avoid, limit=LABELS_MAX, required=required)
+    if note is not None:
+        note.set_text(static_map.labels_note_text(len(labels), places, lang=lang))
 
 
-def _label_items(pts, xs, ys, status, lang: str, *, limit: int = LABELS_MAX) -> tuple[list, int]:
-    """One label per place (estates at one spot), at most ``limit``, and the number of places.
+def _label_items(pts, xs, ys, status, lang: str) -> tuple[static_map.LabelItems, int, int]:
+    """One label per place (estates at one spot, made when read), the number of places, and how many (the first) hold a gap.
 
     Problems first with id and name, covered places by id, in grey: places
     with a gap before those with coverable estates before covered ones, each
@@ -260,12 +265,12 @@ def _label_items(pts, xs, ys, status, lang: str, *, limit: int = LABELS_MAX) -> 
     ids = pts["estate_id"].astype(str).to_numpy()
     names = pts["name"].astype(str).to_numpy() if "name" in pts else ids
     codes = [rank.get(s, 3) for s in status.tolist()]
-    chosen, places = static_map.places_by_need(ids, xs, ys, codes, limit=limit)
-    items = []
-    for g, worst in chosen:
+    chosen, places = static_map.places_by_need(ids, xs, ys, codes)
+    sep = "、" if lang == "zh" else ", "
+
+    def item(g, worst):
         x, y = xs[worst], ys[worst]
         problem = sorted((i for i in g if status[i] != "covered"), key=lambda i: ids[i])
-        sep = "、" if lang == "zh" else ", "
         if problem:  # each problem estate by id, those of one name together: "SH-07、SH-08 渝万钢门窗宿舍"
             by_name: dict[str, list[str]] = {}
             for i in problem:
@@ -282,8 +287,9 @@ def _label_items(pts, xs, ys, status, lang: str, *, limit: int = LABELS_MAX) -> 
             style = {"fontsize": 8.5, "fontweight": "bold", "color": STATUS_STYLE[status[worst]][0] if status[worst] == "gap" else "#7a4a00"}
         else:
             style = {"fontsize": 7, "color": "#3d3d3d"}
-        items.append((x, y, textwrap.shorten(text, 80) if "\n" not in text else text, style))
-    return items, places
+        return x, y, textwrap.shorten(text, 80) if "\n" not in text else text, style
+
+    return static_map.LabelItems(chosen, item), places, sum(codes[worst] == rank["gap"] for _, worst in chosen)
 
 
 def _draw_panel(fig, figs: BriefingFigures, *, lang: str, radius_m: float, shift: str | None, bottom: float) -> None:

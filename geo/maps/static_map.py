@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io as _stdio
 import math
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,7 @@ __all__ = [
     "LABELS_MAX",
     "SYMBOLS_FULL_SIZE",
     "SYMBOLS_MIN_SCALE",
+    "LabelItems",
     "add_north_arrow",
     "add_scale_bar",
     "cjk_font",
@@ -32,11 +34,13 @@ __all__ = [
     "fit_extent",
     "group_points",
     "labels_note",
+    "labels_note_text",
     "new_figure",
     "place_labels",
     "places_by_need",
     "point_boxes",
     "symbol_scale",
+    "thin_place_names",
 ]
 
 #: Where Debian's fonts-noto-cjk puts the font that draws Chinese in pictures.
@@ -55,6 +59,7 @@ SYMBOLS_MIN_SCALE = 0.06
 #: Labels on a printed map at most: the places that most need attention first (each map says which those are).
 #: More labels than this do not fit on a page (2,000 estates made 1,300 labels that covered each other and the
 #: symbols, and took two minutes to place); the map says how many it labelled of how many (:func:`labels_note`).
+#: Past the places that must be named (overdue, gaps), a label goes only where it covers nothing (:func:`place_labels`).
 LABELS_MAX = 40
 
 
@@ -69,16 +74,25 @@ def symbol_scale(n: int) -> float:
 
 
 #: The note of a map that labels only some places: (Chinese, English).
-_LABELS_NOTE = ("地图只标注最需处理的{shown}处（共{total}处）", "Labelled: the {shown} most urgent of {total} places")
+_LABELS_NOTE = ("地图只标注{shown}处（共{total}处）：最需处理的优先，挤不下的从略",
+                "Labelled: {shown} of {total} places, the most urgent first where they fit")
 
 
 def labels_note(ax, shown: int, total: int, *, lang: str = "zh"):
-    """Write in the upper left of ``ax`` that ``shown`` of ``total`` places are labelled; the text, or None when all are."""
+    """Write in the upper left of ``ax`` that ``shown`` of ``total`` places are labelled; the text, or None when all are.
+
+    The count can be corrected once the labels are placed (:func:`labels_note_text`).
+    """
     if total <= shown:
         return None
-    text = _LABELS_NOTE[0 if lang == "zh" else 1].format(shown=shown, total=total)
-    return ax.text(0.01, 0.99, text, transform=ax.transAxes, ha="left", va="top", fontsize=7.5, color="#333333", zorder=8,
+    return ax.text(0.01, 0.99, labels_note_text(shown, total, lang=lang), transform=ax.transAxes, ha="left", va="top",
+                   fontsize=7.5, color="#333333", zorder=8,
                    bbox={"boxstyle": "round,pad=0.3", "fc": "white", "ec": "#999999", "alpha": 0.92})
+
+
+def labels_note_text(shown: int, total: int, *, lang: str = "zh") -> str:
+    """The words of :func:`labels_note`."""
+    return _LABELS_NOTE[0 if lang == "zh" else 1].format(shown=shown, total=total)
 
 
 def cjk_font() -> str | None:
@@ -149,6 +163,26 @@ def draw_basemap(ax, data_dir: str | Path | None = None, *, labels: bool = True)
             for _, row in bm[kind == "label"].iterrows()]
 
 
+def thin_place_names(names: list) -> list:
+    """Hide each place name that overlaps one shown before it (a map zoomed out over the basemap); the names shown.
+
+    Call once the axes' limits are final (positions are measured on screen).
+    """
+    shown, boxes = [], np.zeros((0, 4))
+    for name in names:
+        if not name.get_visible():
+            continue
+        box = np.array([name.get_window_extent().extents])
+        if not _overlaps(box, np.array([name.axes.get_window_extent().extents]))[0]:  # off the map: not drawn
+            continue
+        if boxes.size and _overlaps(box, boxes)[0] > 0:
+            name.set_visible(False)
+            continue
+        shown.append(name)
+        boxes = np.vstack([boxes, box])
+    return shown
+
+
 def fit_extent(ax, xmin: float, ymin: float, xmax: float, ymax: float, *, pad_m: float = 0.0) -> None:
     """Show at least the box (metres, plus ``pad_m`` around) at one metre per metre both ways, filling the axes."""
     fig = ax.figure
@@ -189,7 +223,7 @@ def group_points(ids, xs, ys, *, within_m: float = 100.0) -> list[list[int]]:
     return groups
 
 
-def places_by_need(ids, xs, ys, codes, *, limit: int = LABELS_MAX, within_m: float = 100.0) -> tuple[list, int]:
+def places_by_need(ids, xs, ys, codes, *, limit: int | None = None, within_m: float = 100.0) -> tuple[list, int]:
     """The places to label (points grouped by :func:`group_points`), those that most need attention first, at most ``limit``.
 
     ``codes`` ranks each point (lower: more pressing); a place counts by its
@@ -199,12 +233,30 @@ def places_by_need(ids, xs, ys, codes, *, limit: int = LABELS_MAX, within_m: flo
     -------
     tuple
         ``(chosen, places)``: ``(group, most pressing point)`` pairs of point
-        indices, at most ``limit``, and the number of places.
+        indices, at most ``limit`` (default: every place), and the number of places.
     """
     groups = group_points(ids, xs, ys, within_m=within_m)
     first_of = [min(g, key=codes.__getitem__) for g in groups]
     chosen = sorted(range(len(groups)), key=lambda k: codes[first_of[k]])[:limit]  # stable: the points' order within a rank
     return [(groups[k], first_of[k]) for k in chosen], len(groups)
+
+
+class LabelItems(Sequence):
+    """The labels of a map's places, made when :func:`place_labels` reaches them: item ``k`` is ``make(*chosen[k])``.
+
+    A map of many places labels a few dozen of them; their texts are not made for the rest.
+    """
+
+    def __init__(self, chosen: list, make: Callable):
+        self._chosen, self._make = chosen, make
+
+    def __len__(self) -> int:
+        return len(self._chosen)
+
+    def __getitem__(self, k):
+        if isinstance(k, slice):
+            return [self[i] for i in range(*k.indices(len(self)))]
+        return self._make(*self._chosen[k])
 
 
 #: Offsets (points) of a label from its anchor tried in order, with the alignment that keeps the text clear of the symbol.
@@ -216,58 +268,108 @@ _CANDIDATES = (
 )
 
 
-def place_labels(ax, items, *, avoid=()) -> list:
-    """Place each label where it overlaps no label placed before it (nor the ``avoid`` boxes); first items first.
+def place_labels(ax, items, *, avoid=(), limit: int | None = None, required: int | None = None) -> list:
+    """Place labels where they overlap no label placed before them (nor the ``avoid`` boxes); first items first.
 
     Parameters
     ----------
     ax
         The axes (its limits must be final: positions are measured on screen).
     items
-        ``(x, y, text, style)`` in data units; ``style`` is a dict of text options (fontsize, weight, colour).
+        ``(x, y, text, style)`` in data units, in order of need; ``style`` is a dict of text options (fontsize,
+        weight, colour).
     avoid
         Display-space ``Bbox`` objects labels must not cover (e.g. the legend).
+    limit
+        At most this many labels (default: one per item).
+    required
+        The first ``required`` items are always labelled: one that fits nowhere goes where it overlaps least,
+        drawn with a leader line. Every later item is labelled only where it overlaps nothing, and left out
+        otherwise, so a crowded corner does not bury the legend or its neighbours under text. Default: every
+        item is required.
 
     Returns
     -------
     list of matplotlib Text
-        One per item; a label that fits nowhere goes where it overlaps least, drawn with a leader line.
+        The labels placed, in the order of their items.
     """
     fig = ax.figure
     renderer = fig.canvas.get_renderer()
-    # Boxes placed so far as rows of x0, y0, x1, y1: a candidate's overlap with all of them is one NumPy sum.
-    placed = np.zeros((len(avoid) + len(items), 4))
+    required = len(items) if required is None else required
+    limit = len(items) if limit is None else limit
+    # Boxes placed so far as rows of x0, y0, x1, y1: the candidates' overlaps with all of them are one NumPy product.
+    placed = np.zeros((len(avoid) + min(limit, len(items)), 4))
     for k, b in enumerate(avoid):
         placed[k] = b.extents
     count = len(avoid)
     frame = ax.get_window_extent(renderer)
     out = []
-    for x, y, text, style in items:
-        best = None
-        for n, (offset, ha, va) in enumerate(_CANDIDATES):
-            ann = ax.annotate(text, (x, y), xytext=offset, textcoords="offset points", ha=ha, va=va, zorder=6,
-                              bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85}, **style)
-            box = ann.get_window_extent(renderer).expanded(1.04, 1.1)
-            overlap = _overlap(box, placed[:count]) + (0 if _inside(box, frame) else 1e9)
-            if best is None or overlap < best[0]:
-                if best is not None:
-                    best[1].remove()
-                best = (overlap, ann, box, n)
-            else:
-                ann.remove()
-            if overlap == 0:
-                break
-        _least, ann, box, n = best
+    for k, (x, y, text, style) in enumerate(items):
+        if len(out) >= limit:
+            break
+        # The label is measured once; each candidate position moves the same box (an offset and an alignment).
+        ann = ax.annotate(text, (x, y), xytext=_CANDIDATES[0][0], textcoords="offset points", ha="left", va="bottom",
+                          zorder=6, bbox=_LABEL_BOX, **style)
+        boxes = _candidate_boxes(ann.get_window_extent(renderer), fig.dpi)
+        overlaps = _overlaps(boxes, placed[:count])
+        overlaps += np.where(_inside_all(boxes, frame), 0.0, 1e9)
+        free = np.flatnonzero(overlaps == 0)
+        if free.size:
+            n = int(free[0])
+        elif k < required:
+            n = int(np.argmin(overlaps))  # the first of the least overlapping
+        else:
+            ann.remove()  # a later item that fits nowhere is left out
+            continue
+        offset, ha, va = _CANDIDATES[n]
         if n >= 8:  # moved away from its symbol: a thin leader line says which symbol it names
             ann.remove()
-            offset, ha, va = _CANDIDATES[n]
             ann = ax.annotate(text, (x, y), xytext=offset, textcoords="offset points", ha=ha, va=va, zorder=6,
                               arrowprops={"arrowstyle": "-", "color": "#666666", "lw": 0.6, "shrinkA": 0, "shrinkB": 4},
-                              bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85}, **style)
-        placed[count] = box.extents
+                              bbox=_LABEL_BOX, **style)
+        elif n:
+            ann.xyann = offset
+            ann.set_horizontalalignment(ha)
+            ann.set_verticalalignment(va)
+        placed[count] = boxes[n]
         count += 1
         out.append(ann)
     return out
+
+
+#: The white box behind a label.
+_LABEL_BOX = {"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85}
+#: How much a label's box is widened (and heightened) around its centre before it is tested against others.
+_BOX_MARGIN = (1.04, 1.1)
+
+
+def _candidate_boxes(extent, dpi: float) -> np.ndarray:
+    """The label's box (rows x0, y0, x1, y1, display units) at each of :data:`_CANDIDATES`, from its box at the first.
+
+    ``extent`` is the label's text measured at the first candidate (left and bottom aligned: its lower left corner
+    is the anchor moved by the first offset); another candidate moves the same box by the difference of the offsets
+    and by its alignment. The margin of :data:`_BOX_MARGIN` is added around the centre.
+    """
+    w, h = extent.width, extent.height
+    ox0, oy0 = _CANDIDATES[0][0]
+    offsets = np.array([c[0] for c in _CANDIDATES], dtype=float)
+    ha = np.array([{"left": 0.0, "center": 0.5, "right": 1.0}[c[1]] for c in _CANDIDATES])
+    va = np.array([{"bottom": 0.0, "center": 0.5, "top": 1.0}[c[2]] for c in _CANDIDATES])
+    x0 = extent.x0 + (offsets[:, 0] - ox0) * dpi / 72.0 - ha * w
+    y0 = extent.y0 + (offsets[:, 1] - oy0) * dpi / 72.0 - va * h
+    mx, my = w * (_BOX_MARGIN[0] - 1) / 2, h * (_BOX_MARGIN[1] - 1) / 2
+    return np.column_stack([x0 - mx, y0 - my, x0 + w + mx, y0 + h + my])
+
+
+def _overlaps(boxes: np.ndarray, others: np.ndarray) -> np.ndarray:
+    """The area each of ``boxes`` shares with ``others`` (both rows x0, y0, x1, y1), summed over ``others``."""
+    w = np.minimum(boxes[:, None, 2], others[None, :, 2]) - np.maximum(boxes[:, None, 0], others[None, :, 0])
+    h = np.minimum(boxes[:, None, 3], others[None, :, 3]) - np.maximum(boxes[:, None, 1], others[None, :, 1])
+    return np.sum(np.where((w > 0) & (h > 0), w * h, 0.0), axis=1)
+
+
+def _inside_all(boxes: np.ndarray, frame) -> np.ndarray:
+    return (boxes[:, 0] >= frame.x0) & (boxes[:, 2] <= frame.x1) & (boxes[:, 1] >= frame.y0) & (boxes[:, 3] <= frame.y1)
 
 
 def point_boxes(ax, xs, ys, *, radius_px: float = 8.0) -> list:
@@ -276,17 +378,6 @@ def point_boxes(ax, xs, ys, *, radius_px: float = 8.0) -> list:
 
     pts = ax.transData.transform(list(zip(xs, ys, strict=True))) if len(xs) else []
     return [Bbox.from_extents(x - radius_px, y - radius_px, x + radius_px, y + radius_px) for x, y in pts]
-
-
-def _overlap(box, others: np.ndarray) -> float:
-    """The area ``box`` shares with each of ``others`` (rows x0, y0, x1, y1), summed."""
-    w = np.minimum(box.x1, others[:, 2]) - np.maximum(box.x0, others[:, 0])
-    h = np.minimum(box.y1, others[:, 3]) - np.maximum(box.y0, others[:, 1])
-    return float(np.sum(np.where((w > 0) & (h > 0), w * h, 0.0)))
-
-
-def _inside(box, frame) -> bool:
-    return box.x0 >= frame.x0 and box.x1 <= frame.x1 and box.y0 >= frame.y0 and box.y1 <= frame.y1
 
 
 def _nice_length(max_m: float) -> float:

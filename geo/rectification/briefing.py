@@ -128,7 +128,8 @@ def progress_map_png(estates, table: pd.DataFrame, *, data_dir: Path | None = No
     ``fonts-noto-cjk``; without it the map is drawn in English. Above
     :data:`~geo.maps.static_map.SYMBOLS_FULL_SIZE` estates the symbols shrink, and at most
     :data:`~geo.maps.static_map.LABELS_MAX` places (estates at one spot) are labelled, those that need
-    attention first (:data:`LABEL_ORDER`); the map then says how many of how many.
+    attention first (:data:`LABEL_ORDER`): every place with an overdue estate, then the others where their
+    label covers nothing; the map then says how many of how many.
     """
     fig, zh_ok = static_map.new_figure(lang, figsize=(8, 6.5), dpi=dpi)
     ax = fig.add_subplot()
@@ -154,17 +155,23 @@ def progress_map_png(estates, table: pd.DataFrame, *, data_dir: Path | None = No
     static_map.add_scale_bar(ax, lang="zh" if zh else "en")
     static_map.add_north_arrow(ax, lang="zh" if zh else "en")
     furniture = [a for a in ax.get_children() if a not in before]  # the scale bar and the north arrow: labels keep clear
-    items, places = progress_label_items(pts["estate_id"].astype(str).to_numpy(), states, xs, ys)
-    note = static_map.labels_note(ax, len(items), places, lang="zh" if zh else "en")
+    items, places, overdue_places = progress_label_items(pts["estate_id"].astype(str).to_numpy(), states, xs, ys)
+    limit = static_map.LABELS_MAX
+    # above the cap the places with an overdue estate are always named; the others only where their label covers nothing
+    required = overdue_places if places > limit else len(items)
+    note = static_map.labels_note(ax, min(limit, len(items)), places, lang="zh" if zh else "en")
     if note is not None:  # the legend moves below the note
         legend.set_bbox_to_anchor((0.0, 0.93), transform=ax.transAxes)
     fig.canvas.draw()
+    place_names = static_map.thin_place_names(place_names)
     avoid = [legend.get_window_extent(), *(p.get_window_extent() for p in place_names), *(a.get_window_extent() for a in furniture)]
     if note is not None:
         avoid.append(note.get_window_extent())
     overdue = states == "overdue"  # their symbols stay in sight
     avoid += static_map.point_boxes(ax, xs[overdue], ys[overdue], radius_px=8.0 * shrink**0.5)
-    static_map.place_labels(ax, items, avoid=avoid)
+    labels = static_map.place_labels(ax, items, avoid=avoid, limit=limit, required=required)
+    if note is not None:
+        note.set_text(static_map.labels_note_text(len(labels), places, lang="zh" if zh else "en"))
     return static_map.figure_bytes(fig, "png", dpi=dpi, metadata={"Title": title})
 
 
@@ -173,8 +180,8 @@ def progress_map_png(estates, table: pd.DataFrame, *, data_dir: Path | None = No
 LABEL_ORDER: tuple[str, ...] = ("overdue", "not_started", "in_progress", "complete")
 
 
-def progress_label_items(ids, states, xs, ys, *, limit: int = static_map.LABELS_MAX) -> tuple[list, int]:
-    """The labels of the progress map: one per place (estates within 100 m), at most ``limit``, and the number of places.
+def progress_label_items(ids, states, xs, ys, *, limit: int | None = None) -> tuple[list, int, int]:
+    """The labels of the progress map: one per place (estates within 100 m), at most ``limit``, and how many places.
 
     Places are taken in :data:`LABEL_ORDER` of their most pressing estate, each
     kind in the table's order; a label names its estates' ids without the
@@ -184,20 +191,23 @@ def progress_label_items(ids, states, xs, ys, *, limit: int = static_map.LABELS_
     Returns
     -------
     tuple
-        ``(items, places)``: items for :func:`geo.maps.static_map.place_labels`
-        (``x, y, text, style`` in metres, at the place's most pressing estate),
-        and the number of places on the map.
+        ``(items, places, overdue)``: items for :func:`geo.maps.static_map.place_labels`
+        (``x, y, text, style`` in metres, at the place's most pressing estate; made when read),
+        the number of places on the map, and how many of the items (the first
+        ones) are places with an overdue estate.
     """
     ids = np.asarray(ids, dtype=object)
     rank = {s: k for k, s in enumerate(LABEL_ORDER)}
     codes = [rank.get(s, len(LABEL_ORDER)) for s in np.asarray(states, dtype=object).tolist()]
     chosen, places = static_map.places_by_need(ids, xs, ys, codes, limit=limit)
-    items = []
-    for group, first in chosen:
+
+    def item(group, first):
         short = sorted(str(i).replace("SH-", "") for i in ids[group])
         text = short[0] if len(short) == 1 else (",".join(short) if len(short) <= 3 else f"{short[0]}–{short[-1]} ×{len(short)}")
-        items.append((xs[first], ys[first], text, {"fontsize": 7}))
-    return items, places
+        return xs[first], ys[first], text, {"fontsize": 7}
+
+    overdue = sum(codes[first] == rank["overdue"] for _, first in chosen)
+    return static_map.LabelItems(chosen, item), places, overdue
 
 
 #: Chinese of every value the briefing's tables may hold in English (states, choices, the total row).
