@@ -44,7 +44,7 @@ import sqlalchemy as sa
 from geo import settings
 from geo.errors import ConflictError, DataFileError, SchemaError, StoreError
 from geo.store import values as _v
-from geo.store.follow import EMBEDDED_NAME
+from geo.store.follow import EMBEDDED_NAME, store_expected
 from geo.store.layers import LayersMixin, now
 from geo.store.migrations import SCHEMA_VERSION, migrate, schema_version
 from geo.store.schema import AUDIT, META, TABLES
@@ -100,10 +100,11 @@ def active_store(data_dir: str | os.PathLike | None = None) -> Store | None:
     Unlike :func:`open_store`, this never creates the embedded store: a data folder
     without one keeps working on its files alone.
     """
+    if not store_expected(data_dir):
+        return None
     if os.environ.get("SHAHE_STORE"):
         return open_store(data_dir=data_dir)
-    path = Path(data_dir if data_dir is not None else settings.data_dir) / EMBEDDED_NAME
-    return open_store(path, data_dir=data_dir) if path.exists() else None
+    return open_store(Path(data_dir if data_dir is not None else settings.data_dir) / EMBEDDED_NAME, data_dir=data_dir)
 
 
 class Store(LayersMixin):

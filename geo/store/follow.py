@@ -15,7 +15,7 @@ from pathlib import Path
 from geo import settings
 from geo._lock import fingerprint, store_lock
 
-__all__ = ["EMBEDDED_NAME", "FOLLOWED", "data_folder", "follow_files", "follows_files", "record_file"]
+__all__ = ["EMBEDDED_NAME", "FOLLOWED", "data_folder", "follow_files", "follows_files", "record_file", "store_expected"]
 
 #: File name of the embedded store inside the data folder.
 EMBEDDED_NAME = "shahe.gpkg"
@@ -27,6 +27,15 @@ FOLLOWED: tuple[str, ...] = ("estates", "geocode_overrides", "ledger", "incident
 def data_folder(data_dir: str | os.PathLike | None) -> Path:
     """``data_dir``, or :data:`geo.settings.data_dir` when None."""
     return Path(data_dir) if data_dir is not None else Path(settings.data_dir)
+
+
+def store_expected(data_dir: str | os.PathLike | None = None) -> bool:
+    """Whether a store is in use for ``data_dir``: ``SHAHE_STORE`` is set, or the embedded store's file is there.
+
+    Answered without the store's database layer (SQLAlchemy), so a command on a
+    folder of files alone does not import it.
+    """
+    return bool(os.environ.get("SHAHE_STORE")) or (data_folder(data_dir) / EMBEDDED_NAME).exists()
 
 
 def follows_files(store, data_dir: str | os.PathLike | None = None) -> bool:

@@ -35,7 +35,7 @@ from geo import io
 from geo.errors import DataFileError
 from geo.io.beside import beside, worth_forking
 from geo.routes.load import load_routes
-from geo.store.follow import FOLLOWED, data_folder, follow_files, follows_files, record_file
+from geo.store.follow import FOLLOWED, data_folder, follow_files, follows_files, record_file, store_expected
 
 __all__ = [
     "FOLLOWED",
@@ -73,9 +73,11 @@ def store_in_use(data_dir: str | os.PathLike | None = None, *, create: bool = Fa
     geo.store.Store or None
         Open; the caller closes it.
     """
+    folder = data_folder(data_dir)
+    if not create and not store_expected(folder):
+        return None  # without importing the store's database layer (SQLAlchemy, 0.1 s of a command's start)
     from geo.store.api import active_store, open_store
 
-    folder = data_folder(data_dir)
     store = open_store(data_dir=folder) if create else active_store(folder)
     if store is not None and follows_files(store, folder):
         try:

@@ -80,6 +80,30 @@ def test_coverage_starts_without_scipy_sqlalchemy_or_the_benchmarks():
     assert "scipy" in done_all.stdout and "benchmarks" in done_all.stdout
 
 
+def test_a_command_on_a_folder_of_files_does_not_load_the_store_layer_and_one_with_a_store_uses_it(data_copy, monkeypatch):
+    monkeypatch.delenv("SHAHE_STORE", raising=False)
+    code = (
+        "import sys\n"
+        "from geo.cli.main import main\n"
+        f"assert main(['coverage', '--out', {str(data_copy / 'r.csv')!r}]) == 0\n"
+        "print('sqlalchemy' in sys.modules)\n"
+    )
+
+    def run() -> str:
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        return done.stdout.strip().splitlines()[-1]
+
+    assert run() == "False"
+    from geo.store.sources import store_in_use
+
+    store_in_use(data_copy, create=True).close()  # the embedded store, as the app makes it on its first start
+    assert (data_copy / "shahe.gpkg").exists()
+    assert run() == "True"
+    monkeypatch.setenv("SHAHE_STORE", str(data_copy / "elsewhere.gpkg"))
+    (data_copy / "shahe.gpkg").unlink()
+    assert run() == "True"
+
+
 def test_the_store_package_still_gives_its_names():
     import geo.store
 
