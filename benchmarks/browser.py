@@ -1,6 +1,6 @@
 """Browser benchmark of the app: how long each view takes to become usable, and a map click to be answered.
 
-Starts ``streamlit run app.py`` on a free port against a data folder (default: a
+Starts the app as ``./run app`` does (``python -m ui.serve``) on a free port against a data folder (default: a
 copy of ``data/``; ``--data DIR`` for another, e.g. a district-size folder),
 drives Debian's headless Chromium with Playwright, times a first pass over the
 views (each view's first visit: its caches are cold, as after the server starts
@@ -149,7 +149,7 @@ def run(data: Path, repeats: int) -> dict[str, list[float]]:
     port = _free_port()
     env = {**os.environ, "SHAHE_DATA_DIR": str(data), "PYTHONPATH": str(ROOT)}
     log = tempfile.TemporaryFile()
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true",
+    proc = subprocess.Popen([sys.executable, "-m", "ui.serve", "--server.port", str(port), "--server.headless", "true",
                              "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"], cwd=ROOT, env=env,
                             stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"

@@ -38,14 +38,19 @@ DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
 
 def data_dir() -> Path:
-    """The data folder: ``SHAHE_DATA_DIR`` when set (read now), else ``data/``.
+    """The data folder (:func:`data_folder`), its leftovers of killed writes removed once per process.
 
     The app passes this folder's files to every engine function it calls; it
     sets no engine setting.
     """
-    path = Path(os.environ.get("SHAHE_DATA_DIR") or DEFAULT_DATA_DIR)
+    path = data_folder()
     _clean_once(str(path))
     return path
+
+
+def data_folder() -> Path:
+    """The data folder: ``SHAHE_DATA_DIR`` when set (read now), else ``data/``."""
+    return Path(os.environ.get("SHAHE_DATA_DIR") or DEFAULT_DATA_DIR)
 
 
 @st.cache_resource(show_spinner=False)
@@ -67,16 +72,17 @@ def mtime_ns(path: Path) -> int:
         return 0
 
 
-def ensure_store() -> None:
+def ensure_store(folder: Path | None = None) -> None:
     """Create and fill the embedded store of the data folder on first start (no-op when there is one, or with ``SHAHE_STORE``).
 
-    Two sessions starting at once queue on the store's lock; the shipped files
-    are only read. When a file is not valid the store is not made yet: the
-    views read the files and show the problem, and the next run tries again.
+    Two sessions starting at once (or a session and the server's warm-up,
+    :mod:`ui.serve`) queue on the store's lock; the shipped files are only
+    read. When a file is not valid the store is not made yet: the views read
+    the files and show the problem, and the next run tries again.
     """
     if os.environ.get("SHAHE_STORE"):
         return
-    folder = data_dir()
+    folder = data_dir() if folder is None else folder
     if (folder / EMBEDDED_NAME).exists():
         return
     with contextlib.suppress(GeoError):

@@ -17,7 +17,7 @@ PASSWORD = "browser-test-pw"
 FOLIUM_IFRAME = "iframe[title='streamlit_folium.st_folium']"
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -25,17 +25,18 @@ def _free_port() -> int:
 
 @pytest.fixture
 def server(tmp_path, require, shipped_data):
-    """`streamlit run app.py` on a free port against a copy of data/; killed afterwards. Yields (url, data folder)."""
+    """The app served as ``./run app`` serves it (``python -m ui.serve``) on a free port against a copy of data/; killed
+    afterwards. Yields (url, data folder)."""
     from geo.maps import offline
 
     if not (offline.VENDOR_DIR / offline.MANIFEST_NAME).exists():
         require("map assets not vendored (run ./run setup)")
     data = shipped_data
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "SHAHE_DATA_DIR": str(data), "SHAHE_EDITOR_PASSWORD": PASSWORD, "PYTHONPATH": str(ROOT)}
     log = open(tmp_path / "server.log", "wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true",
+        [sys.executable, "-m", "ui.serve", "--server.port", str(port), "--server.headless", "true",
          "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )

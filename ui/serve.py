@@ -1,0 +1,72 @@
+"""Serve the app, with its first page prepared while the server starts: ``python -m ui.serve [streamlit options]``.
+
+``streamlit run app.py`` imports nothing of the app until the first browser
+connects; that first page then waits for every import of the app (geopandas,
+folium, SciPy, the engine: about 2 s) and, on the first start over a data
+folder, for the embedded store to be made from its files (about 1 s on the
+shipped data). :func:`main` starts Streamlit's server as ``streamlit run``
+does, and beside it a thread (:func:`warm_up`) that imports the app's modules
+and makes the store, so a user who opens the page a moment after the start no
+longer waits for them. A page opened sooner waits only for what the thread has
+not done yet (Python's import lock, and the store's own lock, which the app
+takes too).
+
+Nothing the thread does changes what the app shows: it imports what the
+app's script imports anyway and makes the store exactly as the first page
+would (:func:`ui.data.ensure_store`). A failure there is logged and left to
+the first page, which reports it as before.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import time
+from pathlib import Path
+
+__all__ = ["APP", "main", "warm_up"]
+
+#: The app's script.
+APP = Path(__file__).resolve().parent.parent / "app.py"
+
+_LOG = logging.getLogger("shahe.serve")
+
+
+def warm_up() -> float:
+    """Import the app's modules and make the data folder's embedded store when there is none; seconds taken.
+
+    Safe beside a running app: imports and the store's creation queue on
+    their locks.
+    """
+    started = time.perf_counter()
+    from geo._arrow_pool import use_jemalloc
+
+    use_jemalloc()  # as app.py does first, so no Arrow buffer of the warm-up comes from another allocator
+    # the views' modules, as app.py imports them (and through them the engine, the maps and the statistics)
+    from ui import context, data, editor, overview, planner, progress, register, sidebar  # noqa: F401
+
+    data.ensure_store(data.data_folder())
+    return time.perf_counter() - started
+
+
+def _warm_up_logged() -> None:
+    try:
+        seconds = warm_up()
+    except Exception:  # noqa: BLE001 - the first page meets the same problem and reports it
+        _LOG.warning("warm-up stopped; the first page will do the rest", exc_info=True)
+        return
+    _LOG.info("app prepared in %.1f s", seconds)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``streamlit run app.py ARGV`` with :func:`warm_up` in a thread beside the server's start."""
+    threading.Thread(target=_warm_up_logged, name="shahe-warm-up", daemon=True).start()
+    from streamlit.web import cli
+
+    sys.argv = ["streamlit", "run", str(APP), *(sys.argv[1:] if argv is None else argv)]
+    return cli.main()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
