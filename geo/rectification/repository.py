@@ -56,24 +56,23 @@ def open_records_store(store=None, *, data_dir: Path | None = None):
     folder = Path(data_dir or settings.data_dir) / "rectification"
     known = set(store.tables())
     for kind in KINDS:
-        name = table_name(kind)
-        if name in known:
-            continue
-        store.ensure_table(_spec(kind))
-        seed = folder / f"{kind}.csv"
-        if seed.exists() and not len(store.log(name, limit=1)):
-            _seed(store, kind, seed)
+        if table_name(kind) not in known:
+            store.ensure_table(_spec(kind))
+    seeds = {kind: path for kind in KINDS if (path := folder / f"{kind}.csv").exists() and not len(store.log(table_name(kind), limit=1))}
+    if seeds:
+        # The kinds that never held a record, in one transaction that checks that again: two first opens at once
+        # (two sessions, the app's start and a command) make one copy, the later one waits for it, and no reader
+        # sees the records half-imported.
+        store.fill_empty({table_name(kind): (_seed_records(kind, path), f"{path.name}: shipped records") for kind, path in seeds.items()},
+                         author=SEED_AUTHOR)
     return store
 
 
-def _seed(store, kind: str, path: Path) -> None:
+def _seed_records(kind: str, path: Path) -> list[dict]:
     from geo import io
 
     k = KINDS[kind]
-    df = io.read_table(path)
-    for rec in df.to_dict("records"):
-        clean = {f.name: _typed(f.kind, rec.get(f.name)) for f in k.fields}
-        store.insert(table_name(kind), clean, author=SEED_AUTHOR, reason=f"{path.name}: shipped records")
+    return [{f.name: _typed(f.kind, rec.get(f.name)) for f in k.fields} for rec in io.read_table(path).to_dict("records")]
 
 
 def _typed(kind: str, value):

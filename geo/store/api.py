@@ -244,6 +244,7 @@ class Store(LayersMixin):
         """
         kinds = spec.kinds()
         with self._write() as conn:
+            self.backend.exclusive(conn)  # two processes making the same table: the second finds it made
             row = conn.execute(sa.select(TABLES).where(TABLES.c.name == spec.name)).first()
             if row is None:
                 table = self._make_record_table(spec.name, kinds, spec.geometry)
@@ -388,28 +389,63 @@ class Store(LayersMixin):
         """
         author, reason = self._who(author, reason, f"the {table} record")
         with self._write() as conn:
-            t, kinds, key_col, geometry = self._record_table(conn, table)
-            key = record.get(key_col)
-            where = f"table {table!r}, record {key!r}"
-            if key is None or not str(key).strip():
-                msg = f"table {table!r}: field {key_col!r} (the key) is empty; give each record its key"
-                raise SchemaError(msg)
-            key = str(key)
-            values = self._record_values(record, kinds, geometry, where=where)
-            if conn.execute(sa.select(t.c.fid).where(t.c[key_col] == key).with_for_update()).first() is not None:
-                msg = f"{where} was not saved: it already exists ({self._last_change(conn, table, key)}); someone else saved; reload"
-                raise ConflictError(msg)
-            version = self._next_version(conn, table, key)
-            try:
-                with conn.begin_nested():
-                    conn.execute(t.insert().values(**values, version=version, updated_at=now(), updated_by=author))
-            except sa.exc.IntegrityError:
-                msg = f"{where} was not saved: someone else saved a record with this key at the same moment; reload"
-                raise ConflictError(msg) from None
-            after = self._row_dict(conn.execute(sa.select(t).where(t.c[key_col] == key)).one(), kinds, geometry)
-            self._audit(conn, table=table, key=key, version=version, action="insert", before=None, after=self._audit_form(after),
-                        author=author, reason=reason)
-            return version
+            return self._insert(conn, table, record, author=author, reason=reason)
+
+    def fill_empty(self, records: dict[str, tuple[list[dict], str]], *, author: str) -> bool:
+        """Fill record tables that never held a record, all in one transaction: True when filled, else False.
+
+        ``records`` maps each table to its records and the reason recorded for
+        them (each record audited as by :meth:`insert`). When any of the tables
+        has held a record (its audit trail is not empty), or another process
+        fills them at the same moment, nothing is written and False is
+        returned. Readers see the tables empty or filled, never half-filled;
+        two processes filling at once end with one copy (the shipped
+        rectification records on a first start: :mod:`geo.rectification.repository`).
+
+        Raises
+        ------
+        SchemaError
+            If a record does not fit its table; nothing is written.
+        """
+        for table, (_rows, reason) in records.items():
+            self._who(author, reason, f"the {table} records")
+        try:
+            with self._write() as conn:
+                self.backend.exclusive(conn)  # a second process filling at once waits, then finds them filled
+                held = conn.execute(sa.select(AUDIT.c.id).where(AUDIT.c.table_name.in_(list(records))).limit(1)).first()
+                if held is not None:
+                    return False
+                for table, (rows, reason) in records.items():
+                    for record in rows:
+                        self._insert(conn, table, record, author=author.strip(), reason=reason.strip())
+        except ConflictError:  # another process filled them first (a key it wrote): this transaction wrote nothing
+            return False
+        return True
+
+    def _insert(self, conn, table: str, record: dict, *, author: str, reason: str) -> int:
+        """Insert ``record`` within the write transaction ``conn`` (see :meth:`insert`); its version."""
+        t, kinds, key_col, geometry = self._record_table(conn, table)
+        key = record.get(key_col)
+        where = f"table {table!r}, record {key!r}"
+        if key is None or not str(key).strip():
+            msg = f"table {table!r}: field {key_col!r} (the key) is empty; give each record its key"
+            raise SchemaError(msg)
+        key = str(key)
+        values = self._record_values(record, kinds, geometry, where=where)
+        if conn.execute(sa.select(t.c.fid).where(t.c[key_col] == key).with_for_update()).first() is not None:
+            msg = f"{where} was not saved: it already exists ({self._last_change(conn, table, key)}); someone else saved; reload"
+            raise ConflictError(msg)
+        version = self._next_version(conn, table, key)
+        try:
+            with conn.begin_nested():
+                conn.execute(t.insert().values(**values, version=version, updated_at=now(), updated_by=author))
+        except sa.exc.IntegrityError:
+            msg = f"{where} was not saved: someone else saved a record with this key at the same moment; reload"
+            raise ConflictError(msg) from None
+        after = self._row_dict(conn.execute(sa.select(t).where(t.c[key_col] == key)).one(), kinds, geometry)
+        self._audit(conn, table=table, key=key, version=version, action="insert", before=None, after=self._audit_form(after),
+                    author=author, reason=reason)
+        return version
 
     def _locked_current(self, conn, t, key_col: str, key: str, base_version: int, *, where: str, kinds, geometry):
         row = conn.execute(sa.select(t).where(t.c[key_col] == key).with_for_update()).first()

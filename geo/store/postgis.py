@@ -64,6 +64,10 @@ class PgGeometry(sa.types.UserDefinedType):
         return lambda value: None if value is None else bytes(value)
 
 
+#: The advisory lock of :meth:`PostgisBackend.exclusive` (a number of the project's own: "shahe" in ASCII).
+_EXCLUSIVE_KEY = 0x736861686500
+
+
 class PostgisBackend:
     """PostGIS specifics of :class:`geo.store.Store`.
 
@@ -104,6 +108,15 @@ class PostgisBackend:
     def snapshot_options(self) -> dict:
         """Execution options of a consistent read: one snapshot for every statement of the transaction."""
         return {"isolation_level": "REPEATABLE READ"}
+
+    def exclusive(self, conn: sa.Connection) -> None:
+        """Make this write transaction wait for every other that called this, until it ends (an advisory lock).
+
+        For what a row lock cannot guard, because the row is not there yet: a
+        table being made, tables being filled for the first time. Each later
+        statement of the transaction sees what the one before it committed.
+        """
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _EXCLUSIVE_KEY})
 
     def prepare(self, conn: sa.Connection) -> None:
         """Create the PostGIS extension if it is missing (needs the right to; else says who must)."""

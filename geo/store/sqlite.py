@@ -205,6 +205,9 @@ class SqliteBackend:
         """Execution options of a consistent read (none: a deferred SQLite transaction reads one snapshot)."""
         return {}
 
+    def exclusive(self, conn: sa.Connection) -> None:
+        """Nothing to do: every write transaction (``BEGIN IMMEDIATE``) already waits for any other to end."""
+
     def prepare(self, conn: sa.Connection) -> None:
         """Make the file a GeoPackage: application id, version, the three required tables and their rows."""
         conn.exec_driver_sql(f"PRAGMA application_id = {_GPKG_APPLICATION_ID}")
