@@ -36,9 +36,12 @@ _LOG = logging.getLogger("shahe.serve")
 
 
 def warm_up() -> float:
-    """Import the app's modules and make the data folder's embedded store when there is none; seconds taken.
+    """Prepare what a first page and a first visit of the progress view wait for; seconds taken.
 
-    Safe beside a running app: imports and the store's creation queue on
+    Imports the app's modules, makes the data folder's embedded store when
+    there is none, fills the rectification records' tables when they never
+    held a record, and draws one picture with the Chinese font. Safe beside a
+    running app: imports, the store's creation and the records' fill queue on
     their locks.
     """
     started = time.perf_counter()

@@ -240,18 +240,12 @@ def _draw_map(ax, table, routes, *, lang: str, data_dir, line_cls) -> None:
     static_map.add_north_arrow(ax, lang=lang)
     furniture = [a for a in ax.get_children() if a not in before]  # the scale bar and the north arrow: labels keep clear
     items, places, gap_places = _label_items(pts, xs, ys, status, lang)
-    # above the cap the places with a gap are always named; the others only where their label covers nothing
-    required = gap_places if places > LABELS_MAX else len(items)
     note = static_map.labels_note(ax, min(LABELS_MAX, len(items)), places, lang=lang)
-    shown = [] if note is None else [note]
     ax.figure.canvas.draw()  # limits final: labels are placed on screen
     place_names = static_map.thin_place_names(place_names)
-    avoid = [legend.get_window_extent()] + [p.get_window_extent() for p in place_names]
-    avoid += [t.get_window_extent() for t in shown] + [a.get_window_extent() for a in furniture]
+    avoid = [legend.get_window_extent()] + [p.get_window_extent() for p in place_names] + [a.get_window_extent() for a in furniture]
     avoid += static_map.point_boxes(ax, xs[status != "covered"], ys[status != "covered"], radius_px=9.0)
-    labels = static_map.place_labels(ax, items, avoid=avoid, limit=LABELS_MAX, required=required)
-    if note is not None:
-        note.set_text(static_map.labels_note_text(len(labels), places, lang=lang))
+    static_map.label_places(ax, items, places, urgent=gap_places, avoid=avoid, note=note, lang=lang)
 
 
 def _label_items(pts, xs, ys, status, lang: str) -> tuple[static_map.LabelItems, int, int]:

@@ -33,6 +33,7 @@ __all__ = [
     "figure_bytes",
     "fit_extent",
     "group_points",
+    "label_places",
     "labels_note",
     "labels_note_text",
     "new_figure",
@@ -335,6 +336,29 @@ def place_labels(ax, items, *, avoid=(), limit: int | None = None, required: int
         count += 1
         out.append(ann)
     return out
+
+
+def label_places(ax, items, places: int, *, urgent: int, avoid=(), note=None, lang: str = "zh") -> list:
+    """Label a map's places, at most :data:`LABELS_MAX`, and correct the count of its ``note`` (:func:`labels_note`).
+
+    ``items`` are the places' labels in order of need, the first ``urgent`` of
+    them places that must be named (gaps, overdue estates). Up to the cap
+    every place is labelled; above it the urgent ones always are and the
+    others only where their label covers nothing (:func:`place_labels`).
+    ``avoid`` as for :func:`place_labels`; the note is kept clear too.
+
+    Returns
+    -------
+    list of matplotlib Text
+        The labels placed.
+    """
+    required = urgent if places > LABELS_MAX else len(items)
+    if note is not None:
+        avoid = [*avoid, note.get_window_extent()]
+    labels = place_labels(ax, items, avoid=avoid, limit=LABELS_MAX, required=required)
+    if note is not None:
+        note.set_text(labels_note_text(len(labels), places, lang=lang))
+    return labels
 
 
 #: The white box behind a label.

@@ -156,22 +156,15 @@ def progress_map_png(estates, table: pd.DataFrame, *, data_dir: Path | None = No
     static_map.add_north_arrow(ax, lang="zh" if zh else "en")
     furniture = [a for a in ax.get_children() if a not in before]  # the scale bar and the north arrow: labels keep clear
     items, places, overdue_places = progress_label_items(pts["estate_id"].astype(str).to_numpy(), states, xs, ys)
-    limit = static_map.LABELS_MAX
-    # above the cap the places with an overdue estate are always named; the others only where their label covers nothing
-    required = overdue_places if places > limit else len(items)
-    note = static_map.labels_note(ax, min(limit, len(items)), places, lang="zh" if zh else "en")
+    note = static_map.labels_note(ax, min(static_map.LABELS_MAX, len(items)), places, lang="zh" if zh else "en")
     if note is not None:  # the legend moves below the note
         legend.set_bbox_to_anchor((0.0, 0.93), transform=ax.transAxes)
     fig.canvas.draw()
     place_names = static_map.thin_place_names(place_names)
     avoid = [legend.get_window_extent(), *(p.get_window_extent() for p in place_names), *(a.get_window_extent() for a in furniture)]
-    if note is not None:
-        avoid.append(note.get_window_extent())
     overdue = states == "overdue"  # their symbols stay in sight
     avoid += static_map.point_boxes(ax, xs[overdue], ys[overdue], radius_px=8.0 * shrink**0.5)
-    labels = static_map.place_labels(ax, items, avoid=avoid, limit=limit, required=required)
-    if note is not None:
-        note.set_text(static_map.labels_note_text(len(labels), places, lang="zh" if zh else "en"))
+    static_map.label_places(ax, items, places, urgent=overdue_places, avoid=avoid, note=note, lang="zh" if zh else "en")
     return static_map.figure_bytes(fig, "png", dpi=dpi, metadata={"Title": title})
 
 

@@ -58,7 +58,9 @@ def open_records_store(store=None, *, data_dir: Path | None = None):
     for kind in KINDS:
         if table_name(kind) not in known:
             store.ensure_table(_spec(kind))
-    seeds = {kind: path for kind in KINDS if (path := folder / f"{kind}.csv").exists() and not len(store.log(table_name(kind), limit=1))}
+    seeds = {kind: path for kind in KINDS if (path := folder / f"{kind}.csv").exists()}
+    held = store.held_records([table_name(kind) for kind in seeds])
+    seeds = {kind: path for kind, path in seeds.items() if table_name(kind) not in held}
     if seeds:
         # The kinds that never held a record, in one transaction that checks that again: two first opens at once
         # (two sessions, the app's start and a command) make one copy, the later one waits for it, and no reader

@@ -407,20 +407,31 @@ class Store(LayersMixin):
         SchemaError
             If a record does not fit its table; nothing is written.
         """
-        for table, (_rows, reason) in records.items():
-            self._who(author, reason, f"the {table} records")
+        reasons = {table: self._who(author, reason, f"the {table} records") for table, (_rows, reason) in records.items()}
         try:
             with self._write() as conn:
                 self.backend.exclusive(conn)  # a second process filling at once waits, then finds them filled
-                held = conn.execute(sa.select(AUDIT.c.id).where(AUDIT.c.table_name.in_(list(records))).limit(1)).first()
-                if held is not None:
+                if self._held(conn, list(records)):
                     return False
-                for table, (rows, reason) in records.items():
+                for table, (rows, _reason) in records.items():
+                    who, why = reasons[table]
                     for record in rows:
-                        self._insert(conn, table, record, author=author.strip(), reason=reason.strip())
+                        self._insert(conn, table, record, author=who, reason=why)
         except ConflictError:  # another process filled them first (a key it wrote): this transaction wrote nothing
             return False
         return True
+
+    def held_records(self, tables: list[str]) -> set[str]:
+        """Those of ``tables`` that have ever held a record (their audit trail is not empty), in one query."""
+        with self._errors(), self._engine.connect() as conn:
+            return self._held(conn, tables)
+
+    @staticmethod
+    def _held(conn, tables: list[str]) -> set[str]:
+        if not tables:
+            return set()
+        row = conn.execute(sa.select(*[sa.exists().where(AUDIT.c.table_name == t) for t in tables])).one()
+        return {t for t, held in zip(tables, row, strict=True) if held}
 
     def _insert(self, conn, table: str, record: dict, *, author: str, reason: str) -> int:
         """Insert ``record`` within the write transaction ``conn`` (see :meth:`insert`); its version."""
