@@ -57,6 +57,18 @@ SHIPPED_DATA = ROOT / "data"
 LOCAL_STATE = ("shahe.gpkg", "shahe.gpkg-*", ".shahe.gpkg.*", "patrol_routes.before-store-*.geojson", "*.before-store-*.csv")
 
 
+def pytest_sessionstart(session) -> None:
+    session.config.shipped_store_before = (SHIPPED_DATA / "shahe.gpkg").exists()
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    """Fail the run when a test made a store in the repository's data folder (an app or command run on it, not a copy)."""
+    if not session.config.shipped_store_before and (SHIPPED_DATA / "shahe.gpkg").exists():
+        session.config.get_terminal_writer().line(
+            f"error: a test made {SHIPPED_DATA / 'shahe.gpkg'}; run the app or command on a copy (the shipped_data fixture)", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
 @pytest.fixture
 def pool_sizes(monkeypatch):
     """``pool_sizes(module)``: a list that gets the ``max_workers`` of every ThreadPoolExecutor ``module`` makes from then on."""

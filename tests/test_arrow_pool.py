@@ -18,10 +18,13 @@ from geo._arrow_pool import POOL_VARIABLE
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _python(code: str, *, pool: str | None = None, cwd: Path = ROOT) -> dict:
+def _python(code: str, *, pool: str | None = None, cwd: Path = ROOT, data: Path | None = None) -> dict:
     env = {k: v for k, v in os.environ.items() if k != POOL_VARIABLE}
     if pool is not None:
         env[POOL_VARIABLE] = pool
+    if data is not None:  # the app's data folder (it makes its store there)
+        env["SHAHE_DATA_DIR"] = str(data)
+        env.pop("SHAHE_STORE", None)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=cwd, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -93,7 +96,7 @@ def test_the_report_is_the_same_under_every_allocator(tmp_path):
     assert reports[None] == reports["mimalloc"] == reports["system"]
 
 
-def test_the_app_switches_too(pyarrow_build):
+def test_the_app_switches_too(pyarrow_build, shipped_data):
     """The Streamlit app, run as a script in a fresh interpreter, leaves jemalloc as Arrow's allocator."""
     code = """
 import json
@@ -102,5 +105,5 @@ from streamlit.testing.v1 import AppTest
 at = AppTest.from_file("app.py", default_timeout=120).run()
 print(json.dumps({"exceptions": len(at.exception), "now": pa.default_memory_pool().backend_name}))
 """
-    out = _python(code)
+    out = _python(code, data=shipped_data)  # a copy: the app makes its store in its data folder, never in the repository's
     assert out == {"exceptions": 0, "now": "jemalloc" if pyarrow_build["has"] else pyarrow_build["default"]}
